@@ -1,0 +1,4 @@
+
+pub mod eventbridge;
+pub mod local_dir;
+pub mod ses;

@@ -1,0 +1,69 @@
+//! The production mailer: one SES v2 `SendEmail` per rendered mail.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::error::DisplayErrorContext;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use roster_domain::error::PortError;
+use roster_domain::model::Mail;
+use roster_domain::ports::Mailer;
+
+/// Sends mail through SES v2 from one verified sender.
+///
+/// The sender is fixed at construction because SES only accepts verified
+/// identities, and it is configuration, not something a use case chooses.
+#[derive(Debug, Clone)]
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+}
+
+impl SesMailer {
+    /// `from` must be an identity (address or domain) verified in SES for the
+    /// client's region; otherwise every send is rejected.
+    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+        Self { client, from: from.into() }
+    }
+}
+
+/// Subjects and bodies carry names typed by users, so the charset is stated
+/// explicitly rather than left to SES's ASCII default.
+const CHARSET: &str = "UTF-8";
+
+fn utf8(data: &str, part: &str) -> Result<Content, PortError> {
+    Content::builder()
+        .data(data)
+        .charset(CHARSET)
+        .build()
+        .map_err(|e| PortError::Backend(format!("SES v2: cannot build the mail's {part}: {e}")))
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), PortError> {
+        let mut body = Body::builder().text(utf8(&mail.text, "text body")?);
+        // An empty HTML part would show a blank message in clients that prefer
+        // HTML, so a mail without HTML goes out as plain text only.
+        if !mail.html.is_empty() {
+            body = body.html(utf8(&mail.html, "HTML body")?);
+        }
+        let message = Message::builder().subject(utf8(&mail.subject, "subject")?).body(body.build()).build();
+
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            // The recipient is personal data and stays out of the message; the
+            // template is enough to find the mail in the outbox.
+            .map_err(|e| {
+                PortError::Backend(format!(
+                    "SES v2 SendEmail of a `{}` mail failed: {}",
+                    mail.template,
+                    DisplayErrorContext(&e)
+                ))
+            })?;
+        Ok(())
+    }
+}

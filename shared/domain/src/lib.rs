@@ -1,0 +1,16 @@
+//! Roster's domain: what a practice, a member, an invitation and a session are,
+//! the rules that govern them (R1..R35 in the team spec), and the ports through
+//! which the use cases reach storage, mail and events. Nothing here knows AWS.
+
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod mail;
+pub mod model;
+pub mod permissions;
+pub mod ports;
+pub mod secrets;
+pub mod service;
+pub mod validate;
+
+pub use error::{DomainError, FieldError};

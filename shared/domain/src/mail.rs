@@ -1,0 +1,76 @@
+//! Email templates, each with an HTML and a plain-text part (DOMAIN.md, "Email").
+//! HTML parts are auto-escaped, so a name typed by a user cannot inject markup.
+
+use crate::error::DomainError;
+use crate::model::Mail;
+use minijinja::{AutoEscape, Environment};
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// Each template: (name, subject, html source, text source).
+const TEMPLATES: &[(&str, &str, &str, &str)] = &[(
+    "verify_email",
+    "Confirm your email address",
+    include_str!("../templates/verify_email.html"),
+    include_str!("../templates/verify_email.txt"),
+)];
+
+fn env() -> &'static Result<Environment<'static>, String> {
+    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+        env.add_template("layout.html", include_str!("../templates/layout.html")).map_err(|e| e.to_string())?;
+        for (name, _, html, text) in TEMPLATES {
+            env.add_template_owned(format!("{name}.html"), *html).map_err(|e| e.to_string())?;
+            env.add_template_owned(format!("{name}.txt"), *text).map_err(|e| e.to_string())?;
+        }
+        Ok(env)
+    })
+}
+
+/// Render template `name` for `to` with `ctx` (a serialisable struct or map).
+pub fn render(name: &str, to: &str, ctx: impl Serialize) -> Result<Mail, DomainError> {
+    let env = env().as_ref().map_err(|e| DomainError::Internal(format!("mail templates: {e}")))?;
+    let subject = TEMPLATES
+        .iter()
+        .find(|t| t.0 == name)
+        .map(|t| t.1)
+        .ok_or_else(|| DomainError::Internal(format!("no mail template {name}")))?;
+    let ctx = minijinja::Value::from_serialize(&ctx);
+    let full = minijinja::context! { subject => subject, ..ctx };
+    let render = |suffix: &str| -> Result<String, DomainError> {
+        env.get_template(&format!("{name}.{suffix}"))
+            .and_then(|t| t.render(&full))
+            .map_err(|e| DomainError::Internal(format!("rendering {name}.{suffix}: {e}")))
+    };
+    Ok(Mail { to: to.to_string(), subject: subject.to_string(), html: render("html")?, text: render("txt")?, template: name.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn verification_mail_has_both_parts_and_the_link() {
+        let m = render(
+            "verify_email",
+            "ana@example.com",
+            json!({"first_name": "Ana <b>", "email": "ana@example.com", "link": "https://app/verify-email/t0k", "valid_hours": 48}),
+        )
+        .expect("render");
+        assert_eq!(m.template, "verify_email");
+        assert_eq!(m.to, "ana@example.com");
+        assert!(m.text.contains("https://app/verify-email/t0k"));
+        assert!(m.html.contains("href=\"https://app/verify-email/t0k\""));
+        assert!(m.text.contains("Ana <b>"));
+        assert!(m.html.contains("Ana &lt;b&gt;"), "{}", m.html);
+        assert!(m.html.contains("<title>Confirm your email address</title>"));
+    }
+
+    #[test]
+    fn unknown_template_is_an_error_not_a_panic() {
+        assert!(render("nope", "a@b.c", json!({})).is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! The records Roster keeps. Storage keys and the `ttl` attribute are the
+//! adapter's business; these types carry only what the domain reasons about.
+
+use crate::ids::{EventId, LocationId, PracticeId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub type Time = DateTime<Utc>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    /// As typed, for display (R4).
+    pub email: String,
+    /// Trimmed and lower-cased, for comparison (R4).
+    pub email_norm: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+    pub email_verified: bool,
+    #[serde(default)]
+    pub locked: bool,
+    #[serde(default)]
+    pub failed_logins: u32,
+    #[serde(default)]
+    pub must_change_password: bool,
+    #[serde(default)]
+    pub mfa_enabled: bool,
+    /// Sessions stamped with an older epoch are dead (R29): bumping it ends
+    /// every session of the user in the same write that changes the password.
+    #[serde(default)]
+    pub session_epoch: u64,
+    pub created_at: Time,
+    pub updated_at: Time,
+    pub version: u64,
+}
+
+impl User {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_string()
+    }
+}
+
+/// Claims an email for exactly one user (R3): created with the user, in the
+/// same transaction, under a condition that it does not exist yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailClaim {
+    pub email_norm: String,
+    pub user_id: UserId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: UserId,
+    /// SHA-256 of the bearer token, hex; the token itself is never stored.
+    pub token_hash: String,
+    pub epoch: u64,
+    pub created_at: Time,
+    pub expires_at: Time,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+/// A single-use emailed token (verification, password reset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailToken {
+    pub token_hash: String,
+    pub purpose: TokenPurpose,
+    pub user_id: UserId,
+    pub created_at: Time,
+    pub expires_at: Time,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seats {
+    pub practitioner: i64,
+    pub staff: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Practice {
+    pub id: PracticeId,
+    pub name: String,
+    /// Counters change only through `Write::AdjustCounters`, never by a
+    /// read-modify-write, so concurrent changes cannot lose an update.
+    #[serde(default)]
+    pub seats: Seats,
+    #[serde(default)]
+    pub directors: i64,
+    #[serde(default)]
+    pub active_locations: i64,
+    pub created_at: Time,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: LocationId,
+    pub practice_id: PracticeId,
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    pub active: bool,
+    pub created_at: Time,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Practitioner,
+    Staff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Active,
+    Deactivated,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub grant: Vec<String>,
+    #[serde(default)]
+    pub revoke: Vec<String>,
+}
+
+/// `"all"` or a list of location ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocationAccess {
+    All,
+    Only(Vec<LocationId>),
+}
+
+impl Serialize for LocationAccess {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LocationAccess::All => s.serialize_str("all"),
+            LocationAccess::Only(ids) => ids.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LocationAccess {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Ids(Vec<LocationId>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(LocationAccess::All),
+            Raw::Word(_) => Err(serde::de::Error::custom("expected \"all\" or a list of location ids")),
+            Raw::Ids(ids) => Ok(LocationAccess::Only(ids)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PractitionerProfile {
+    #[serde(default)]
+    pub profession: Option<String>,
+    #[serde(default)]
+    pub registration_number: Option<String>,
+    #[serde(default)]
+    pub npi: Option<String>,
+    #[serde(default)]
+    pub taxonomy_code: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub scheduling_step_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub practice_id: PracticeId,
+    pub user_id: UserId,
+    pub kind: Kind,
+    pub role_id: String,
+    #[serde(default)]
+    pub overrides: Overrides,
+    pub access_billing: bool,
+    pub show_on_calendar: bool,
+    pub primary_location_id: LocationId,
+    pub location_access: LocationAccess,
+    #[serde(default)]
+    pub mfa_required: bool,
+    pub status: MemberStatus,
+    #[serde(default)]
+    pub practitioner: Option<PractitionerProfile>,
+    pub joined_at: Time,
+    #[serde(default)]
+    pub deactivated_at: Option<Time>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    pub email: Option<String>,
+    pub support: bool,
+}
+
+impl Actor {
+    pub fn user(u: &User) -> Self {
+        Self { user_id: Some(u.id), email: Some(u.email.clone()), support: false }
+    }
+    pub fn system() -> Self {
+        Self { user_id: None, email: None, support: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+impl Target {
+    pub fn new(kind: &str, id: impl ToString) -> Self {
+        Self { kind: kind.to_string(), id: id.to_string() }
+    }
+}
+
+/// Whose audit log an event belongs to: a practice's, or a user's own for
+/// changes that concern no practice (sign-up, profile, password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum AuditScope {
+    Practice(PracticeId),
+    User(UserId),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: EventId,
+    pub scope: AuditScope,
+    pub at: Time,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Target,
+    #[serde(default)]
+    pub before: Value,
+    #[serde(default)]
+    pub after: Value,
+}
+
+/// A rendered email, ready for any transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub template: String,
+}
+
+/// A domain event for EventBridge (R33): source `roster`, the id doubles as
+/// the consumers' de-duplication key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    pub id: EventId,
+    pub detail_type: String,
+    pub at: Time,
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum OutboxPayload {
+    Mail(Mail),
+    Event(DomainEvent),
+}
+
+/// Written in the transaction of the change, delivered after commit, retried
+/// by the sweep until delivered (R33).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: EventId,
+    pub created_at: Time,
+    pub payload: OutboxPayload,
+    #[serde(default)]
+    pub attempts: u32,
+}

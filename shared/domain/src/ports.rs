@@ -1,0 +1,197 @@
+//! The ports the use cases need. Adapters (DynamoDB, SES v2, EventBridge, and
+//! the local directory stand-ins) implement them; the domain sees no AWS type.
+
+use crate::clock::Clock;
+use crate::error::{DomainError, PortError};
+use crate::ids::{EventId, LocationId, PracticeId, UserId};
+use crate::model::*;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Everything Roster stores, one variant per kind of item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    User(User),
+    EmailClaim(EmailClaim),
+    Session(Session),
+    Token(EmailToken),
+    Practice(Practice),
+    Location(Location),
+    Membership(Membership),
+    Audit(AuditEvent),
+    Outbox(OutboxItem),
+}
+
+/// The identity of a stored item, for deletes and conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    User(UserId),
+    EmailClaim(String),
+    Session { user_id: UserId, token_hash: String },
+    Token(String),
+    Practice(PracticeId),
+    Location(PracticeId, LocationId),
+    Membership(PracticeId, UserId),
+    Outbox(EventId),
+}
+
+/// Signed changes to a practice's counters. The adapter applies them as one
+/// atomic update whose condition keeps the floors: at least one director (R15)
+/// and one active location, never a negative seat count (R20).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterDelta {
+    pub practitioner_seats: i64,
+    pub staff_seats: i64,
+    pub directors: i64,
+    pub active_locations: i64,
+}
+
+/// One write of a transaction. Each variant carries its own condition, so an
+/// invariant is checked by the store inside the transaction that changes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Fails if an item with the same key exists.
+    Create(Record),
+    /// Unconditional.
+    Put(Record),
+    /// Fails unless the stored item exists with `version == expected` (R18).
+    Replace { record: Record, expected_version: u64 },
+    /// Unconditional.
+    Delete(Key),
+    /// Fails if the item is absent (single-use tokens).
+    DeleteExisting(Key),
+    /// Fails if the practice is missing or a floor would be broken.
+    AdjustCounters { practice_id: PracticeId, delta: CounterDelta },
+}
+
+/// One transaction: writes with the domain error to raise when the write's
+/// condition fails.
+#[derive(Debug, Default)]
+pub struct Tx {
+    pub writes: Vec<(Write, Option<DomainError>)>,
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn push(&mut self, w: Write) -> &mut Self {
+        self.writes.push((w, None));
+        self
+    }
+    pub fn guarded(&mut self, w: Write, on_conflict: DomainError) -> &mut Self {
+        self.writes.push((w, Some(on_conflict)));
+        self
+    }
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+    /// The outbox items this transaction writes, for delivery after commit.
+    pub fn outbox(&self) -> Vec<OutboxItem> {
+        self.writes
+            .iter()
+            .filter_map(|(w, _)| match w {
+                Write::Create(Record::Outbox(o)) | Write::Put(Record::Outbox(o)) => Some(o.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What authenticating a request needs, read in one round trip.
+#[derive(Debug, Clone, Default)]
+pub struct AuthBundle {
+    pub session: Option<Session>,
+    pub user: Option<User>,
+    pub practice: Option<Practice>,
+    pub membership: Option<Membership>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque continuation for the next page, if any.
+    pub next: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// All or nothing. A failed condition returns `PortError::Conflict` with
+    /// the error attached to that write.
+    async fn transact(&self, tx: Tx) -> Result<(), PortError>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, PortError>;
+    async fn email_claim(&self, email_norm: &str) -> Result<Option<EmailClaim>, PortError>;
+    async fn token(&self, token_hash: &str) -> Result<Option<EmailToken>, PortError>;
+    /// Session, user and (when a practice is named) practice and membership.
+    async fn auth_bundle(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        practice: Option<PracticeId>,
+    ) -> Result<AuthBundle, PortError>;
+
+    async fn practice(&self, id: PracticeId) -> Result<Option<Practice>, PortError>;
+    async fn practices(&self, ids: &[PracticeId]) -> Result<Vec<Practice>, PortError>;
+    async fn location(&self, practice: PracticeId, id: LocationId) -> Result<Option<Location>, PortError>;
+    async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError>;
+    async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError>;
+    async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError>;
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError>;
+    /// Members of a practice in user-id order, `limit` at a time.
+    async fn members(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Membership>, PortError>;
+    /// A scope's audit events, newest first.
+    async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>) -> Result<Page<AuditEvent>, PortError>;
+    /// Undelivered outbox items, oldest first.
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), PortError>;
+}
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Fails as a whole if any entry was not accepted (a PutEvents partial
+    /// failure is a failure, R33).
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PortError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Base of every link in mail, without a trailing slash.
+    pub app_base_url: String,
+    /// Lower-cased emails of the vendor's support agents (R30).
+    pub support_agents: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { app_base_url: "http://localhost:5173".into(), support_agents: Vec::new() }
+    }
+}
+
+/// The wiring every use case receives.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+}
+
+impl App {
+    pub fn now(&self) -> Time {
+        self.clock.now()
+    }
+}
