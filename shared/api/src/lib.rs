@@ -1,1 +1,24 @@
+//! Roster's HTTP layer, shared by every function: one route table, request
+//! parsing, authentication and the gates of API.md, dispatch to the domain,
+//! and problem+json errors. The same `handle` runs under API Gateway,
+//! `cargo lambda watch` and the integration tests.
 
+pub mod http;
+pub mod problem;
+pub mod routes;
+
+pub use http::{handle, serve, MAX_BODY};
+pub use routes::{Function, Op, ROUTES};
+
+/// JSON logs for CloudWatch, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,64 @@
+//! Wiring from the environment. Production uses SES v2 and EventBridge; local
+//! runs write mail and events as files (`MAIL_TRANSPORT=dir`,
+//! `EVENTS_TRANSPORT=dir`). AWS endpoints follow the SDK's own settings
+//! (`AWS_ENDPOINT_URL_DYNAMODB` points at DynamoDB Local).
+
+use crate::dynamo::DynamoStore;
+use crate::eventbridge::EventBridgePublisher;
+use crate::local_dir::{DirEvents, DirMailer};
+use crate::ses::SesMailer;
+use roster_domain::clock::{Clock, SystemClock};
+use roster_domain::ports::{App, Config, EventPublisher, Mailer};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("setting {0} is required")]
+    Missing(&'static str),
+    #[error("setting {0} has an unknown value: {1}")]
+    Invalid(&'static str, String),
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// `APP_BASE_URL` and `SUPPORT_AGENTS` (comma-separated emails).
+pub fn config_from_env() -> Config {
+    let mut c = Config::default();
+    if let Some(url) = var("APP_BASE_URL") {
+        c.app_base_url = url.trim_end_matches('/').to_string();
+    }
+    c.support_agents = var("SUPPORT_AGENTS")
+        .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    c
+}
+
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+pub async fn app_from_env() -> Result<App, BootError> {
+    let sdk = sdk_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
+    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+    let mailer: Arc<dyn Mailer> = match var("MAIL_TRANSPORT").as_deref().unwrap_or("ses") {
+        "dir" => Arc::new(DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock.clone())),
+        "ses" => Arc::new(SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            var("MAIL_FROM").ok_or(BootError::Missing("MAIL_FROM"))?,
+        )),
+        other => return Err(BootError::Invalid("MAIL_TRANSPORT", other.into())),
+    };
+    let events: Arc<dyn EventPublisher> = match var("EVENTS_TRANSPORT").as_deref().unwrap_or("eventbridge") {
+        "dir" => Arc::new(DirEvents::new(var("EVENTS_DIR").unwrap_or_else(|| ".local/events".into()))),
+        "eventbridge" => Arc::new(EventBridgePublisher::new(
+            aws_sdk_eventbridge::Client::new(&sdk),
+            var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
+        )),
+        other => return Err(BootError::Invalid("EVENTS_TRANSPORT", other.into())),
+    };
+    Ok(App { store, mailer, events, clock, config: config_from_env() })
+}

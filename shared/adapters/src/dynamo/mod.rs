@@ -1,0 +1,509 @@
+//! The DynamoDB store: one table, every change one `TransactWriteItems` whose
+//! conditions hold the invariants, reads by GetItem, BatchGetItem and Query
+//! only (never Scan).
+
+pub mod keys;
+pub mod table;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+use keys::*;
+use roster_domain::error::{DomainError, PortError};
+use roster_domain::ids::{PracticeId, UserId};
+use roster_domain::model::*;
+use roster_domain::ports::{AuthBundle, CounterDelta, Key, Page, Record, Store, Tx, Write};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB allows 100 actions per transaction.
+const MAX_TX: usize = 100;
+/// BatchGetItem takes 100 keys per call.
+const MAX_BATCH_GET: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn backend(context: &str, e: impl std::error::Error) -> PortError {
+    PortError::Backend(format!("{context}: {}", DisplayErrorContext(e)))
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key_item(pk: String, sk: String) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Item, PortError> {
+    serde_dynamo::to_item(value).map_err(|e| PortError::Backend(format!("encoding item: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
+    serde_dynamo::from_item(item).map_err(|e| PortError::Backend(format!("decoding item: {e}")))
+}
+
+/// The record's own fields plus its placement attributes.
+fn to_item(record: &Record) -> Result<Item, PortError> {
+    let mut item = match record {
+        Record::User(v) => encode(v)?,
+        Record::EmailClaim(v) => encode(v)?,
+        Record::Session(v) => encode(v)?,
+        Record::Token(v) => encode(v)?,
+        Record::Practice(v) => encode(v)?,
+        Record::Location(v) => encode(v)?,
+        Record::Membership(v) => encode(v)?,
+        Record::Audit(v) => encode(v)?,
+        Record::Outbox(v) => encode(v)?,
+    };
+    let p = placement(record);
+    item.insert(PK.into(), s(p.pk));
+    item.insert(SK.into(), s(p.sk));
+    item.insert(TYPE.into(), s(p.kind));
+    if let Some((pk, sk)) = p.gsi1 {
+        item.insert(GSI1PK.into(), s(pk));
+        item.insert(GSI1SK.into(), s(sk));
+    }
+    if let Some(ttl) = p.ttl {
+        item.insert(TTL.into(), n(ttl));
+    }
+    Ok(item)
+}
+
+fn version_of(record: &Record) -> Option<u64> {
+    match record {
+        Record::User(u) => Some(u.version),
+        Record::Practice(p) => Some(p.version),
+        Record::Location(l) => Some(l.version),
+        Record::Membership(m) => Some(m.version),
+        _ => None,
+    }
+}
+
+/// Opaque cursors are the sort key of the last item returned, base64url'd so
+/// clients treat them as opaque; a decoded cursor must name an item of the
+/// list it is used on.
+fn encode_cursor(sk: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sk.as_bytes())
+}
+
+fn decode_cursor(cursor: &str, prefix: &str) -> Result<String, PortError> {
+    let bad = || PortError::Conflict(DomainError::field("cursor", "is not a cursor this list gave out"));
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let sk = String::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = sk.strip_prefix(prefix).ok_or_else(bad)?;
+    rest.parse::<uuid::Uuid>().map_err(|_| bad())?;
+    Ok(sk)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn action(&self, write: &Write) -> Result<TransactWriteItem, PortError> {
+        let t = &self.table;
+        let build = |e: aws_sdk_dynamodb::error::BuildError| PortError::Backend(e.to_string());
+        Ok(match write {
+            Write::Create(r) => TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(t)
+                        .set_item(Some(to_item(r)?))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .build()
+                        .map_err(build)?,
+                )
+                .build(),
+            Write::Put(r) => TransactWriteItem::builder()
+                .put(Put::builder().table_name(t).set_item(Some(to_item(r)?)).build().map_err(build)?)
+                .build(),
+            Write::Replace { record, expected_version } => {
+                // An update of every field but the keys and the counters, so a
+                // concurrent AdjustCounters is never overwritten.
+                let mut item = to_item(record)?;
+                let pk = item.remove(PK);
+                let sk = item.remove(SK);
+                let (Some(pk), Some(sk)) = (pk, sk) else {
+                    return Err(PortError::Backend("record without keys".into()));
+                };
+                for c in counter_attributes(record) {
+                    item.remove(*c);
+                }
+                if version_of(record).is_none() {
+                    return Err(PortError::Backend("Replace of an unversioned record".into()));
+                }
+                let mut names = HashMap::new();
+                let mut values = HashMap::new();
+                let mut sets = Vec::new();
+                for (i, (name, value)) in item.into_iter().enumerate() {
+                    names.insert(format!("#a{i}"), name);
+                    values.insert(format!(":a{i}"), value);
+                    sets.push(format!("#a{i} = :a{i}"));
+                }
+                names.insert("#version".into(), "version".into());
+                values.insert(":expected".into(), n(*expected_version as i64));
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(t)
+                            .key(PK, pk)
+                            .key(SK, sk)
+                            .update_expression(format!("SET {}", sets.join(", ")))
+                            .condition_expression("attribute_exists(PK) AND #version = :expected")
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values(Some(values))
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .build()
+            }
+            Write::Delete(k) | Write::DeleteExisting(k) => {
+                let (pk, sk) = primary(k);
+                let mut d = Delete::builder().table_name(t).set_key(Some(key_item(pk, sk)));
+                if matches!(write, Write::DeleteExisting(_)) {
+                    d = d.condition_expression("attribute_exists(PK)");
+                }
+                TransactWriteItem::builder().delete(d.build().map_err(build)?).build()
+            }
+            Write::AdjustCounters { practice_id, delta } => self.counters(*practice_id, delta)?,
+        })
+    }
+
+    /// `SET c = c + :d` per counter, under a condition that keeps each floor:
+    /// directors and active locations at least 1, seats at least 0.
+    fn counters(&self, practice: PracticeId, delta: &CounterDelta) -> Result<TransactWriteItem, PortError> {
+        let (pk, sk) = primary(&Key::Practice(practice));
+        let fields: [(&str, &str, i64, i64); 4] = [
+            ("#seats.#practitioner", "practitioner", delta.practitioner_seats, 0),
+            ("#seats.#staff", "staff", delta.staff_seats, 0),
+            ("#directors", "directors", delta.directors, 1),
+            ("#active_locations", "active_locations", delta.active_locations, 1),
+        ];
+        let mut names: HashMap<String, String> = HashMap::new();
+        let mut values = HashMap::new();
+        let mut sets = Vec::new();
+        let mut conditions = vec!["attribute_exists(PK)".to_string()];
+        for (i, (path, leaf, d, floor)) in fields.iter().enumerate() {
+            if *d == 0 {
+                continue;
+            }
+            if path.starts_with("#seats") {
+                names.insert("#seats".into(), "seats".into());
+            }
+            names.insert(format!("#{leaf}"), leaf.to_string());
+            values.insert(format!(":d{i}"), n(*d));
+            sets.push(format!("{path} = {path} + :d{i}"));
+            if *d < 0 {
+                values.insert(format!(":min{i}"), n(floor - d));
+                conditions.push(format!("{path} >= :min{i}"));
+            }
+        }
+        if sets.is_empty() {
+            return Err(PortError::Backend("AdjustCounters with no change".into()));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(pk, sk)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| PortError::Backend(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, key: Key) -> Result<Option<T>, PortError> {
+        let (pk, sk) = primary(&key);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend("GetItem", e))?;
+        out.item.map(decode).transpose()
+    }
+
+    /// BatchGetItem over any number of keys, retrying unprocessed keys.
+    async fn batch_get(&self, keys: Vec<Key>) -> Result<Vec<Item>, PortError> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut seen = std::collections::HashSet::new();
+        let all: Vec<Item> = keys
+            .iter()
+            .map(primary)
+            .filter(|k| seen.insert(k.clone()))
+            .map(|(pk, sk)| key_item(pk, sk))
+            .collect();
+        for chunk in all.chunks(MAX_BATCH_GET) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| PortError::Backend(e.to_string()))?,
+            );
+            let mut rounds = 0;
+            while let Some(request) = pending.take() {
+                rounds += 1;
+                if rounds > 8 {
+                    return Err(PortError::Backend("BatchGetItem kept leaving keys unprocessed".into()));
+                }
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchGetItem", e))?;
+                if let Some(mut r) = out.responses {
+                    found.extend(r.remove(&self.table).unwrap_or_default());
+                }
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+                if pending.is_some() {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * rounds)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// One page of a key-condition query on the table or GSI1.
+    async fn query_page(
+        &self,
+        index: Option<&str>,
+        pk_attr: &str,
+        pk: String,
+        sk_attr: &str,
+        sk_prefix: &str,
+        forward: bool,
+        limit: Option<usize>,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), PortError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_names("#sk", sk_attr)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(sk_prefix))
+            .scan_index_forward(forward)
+            .set_limit(limit.map(|l| l.clamp(1, 1000) as i32))
+            .set_exclusive_start_key(start)
+            .set_consistent_read(index.is_none().then_some(true))
+            .send()
+            .await
+            .map_err(|e| backend("Query", e))?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    async fn query_all<T: DeserializeOwned>(
+        &self,
+        index: Option<&str>,
+        pk_attr: &str,
+        pk: String,
+        sk_attr: &str,
+        prefix: &str,
+    ) -> Result<Vec<T>, PortError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, next) = self.query_page(index, pk_attr, pk.clone(), sk_attr, prefix, true, None, start).await?;
+            for it in items {
+                all.push(decode(it)?);
+            }
+            match next {
+                Some(k) => start = Some(k),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// A cursor-paginated query on the base table, newest or oldest first.
+    async fn paged<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        prefix: &str,
+        forward: bool,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, PortError> {
+        let start = match cursor {
+            Some(c) => Some(key_item(pk.clone(), decode_cursor(c, prefix)?)),
+            None => None,
+        };
+        let (items, last) = self.query_page(None, PK, pk, SK, prefix, forward, Some(limit), start).await?;
+        let next = last.and_then(|k| match k.get(SK) {
+            Some(AttributeValue::S(sk)) => Some(encode_cursor(sk)),
+            _ => None,
+        });
+        let items = items.into_iter().map(decode).collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next })
+    }
+}
+
+fn cancellation_index(e: &TransactWriteItemsError) -> Option<Result<usize, ()>> {
+    let TransactWriteItemsError::TransactionCanceledException(c) = e else { return None };
+    let reasons = c.cancellation_reasons();
+    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+        return Some(Ok(i));
+    }
+    Some(Err(()))
+}
+
+fn default_conflict(w: &Write) -> DomainError {
+    match w {
+        Write::Replace { .. } => DomainError::PreconditionFailed,
+        Write::DeleteExisting(_) => DomainError::NotFound,
+        Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
+        _ => DomainError::Conflict("already_exists"),
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn transact(&self, tx: Tx) -> Result<(), PortError> {
+        if tx.is_empty() {
+            return Ok(());
+        }
+        if tx.len() > MAX_TX {
+            return Err(PortError::Backend(format!("transaction of {} writes exceeds {MAX_TX}", tx.len())));
+        }
+        let actions = tx.writes.iter().map(|(w, _)| self.action(w)).collect::<Result<Vec<_>, _>>()?;
+        let sent = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
+        let Err(err) = sent else { return Ok(()) };
+        let service = err.as_service_error();
+        match service.and_then(cancellation_index) {
+            Some(Ok(i)) => {
+                let mut writes = tx.writes;
+                let (w, on_conflict) = writes.swap_remove(i);
+                Err(PortError::Conflict(on_conflict.unwrap_or_else(|| default_conflict(&w))))
+            }
+            // Cancelled for another reason (a concurrent transaction on the
+            // same items): nothing was written.
+            Some(Err(())) => Err(PortError::Contention),
+            None => Err(backend("TransactWriteItems", err)),
+        }
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, PortError> {
+        self.get(Key::User(id)).await
+    }
+
+    async fn email_claim(&self, email_norm: &str) -> Result<Option<EmailClaim>, PortError> {
+        self.get(Key::EmailClaim(email_norm.to_string())).await
+    }
+
+    async fn token(&self, token_hash: &str) -> Result<Option<EmailToken>, PortError> {
+        self.get(Key::Token(token_hash.to_string())).await
+    }
+
+    async fn auth_bundle(&self, user_id: UserId, token_hash: &str, practice: Option<PracticeId>) -> Result<AuthBundle, PortError> {
+        let mut keys = vec![Key::Session { user_id, token_hash: token_hash.to_string() }, Key::User(user_id)];
+        if let Some(p) = practice {
+            keys.push(Key::Practice(p));
+            keys.push(Key::Membership(p, user_id));
+        }
+        let mut bundle = AuthBundle::default();
+        for item in self.batch_get(keys).await? {
+            let kind = match item.get(TYPE) {
+                Some(AttributeValue::S(k)) => k.clone(),
+                _ => continue,
+            };
+            match kind.as_str() {
+                "session" => bundle.session = Some(decode(item)?),
+                "user" => bundle.user = Some(decode(item)?),
+                "practice" => bundle.practice = Some(decode(item)?),
+                "membership" => bundle.membership = Some(decode(item)?),
+                _ => {}
+            }
+        }
+        Ok(bundle)
+    }
+
+    async fn practice(&self, id: PracticeId) -> Result<Option<Practice>, PortError> {
+        self.get(Key::Practice(id)).await
+    }
+
+    async fn practices(&self, ids: &[PracticeId]) -> Result<Vec<Practice>, PortError> {
+        self.batch_get(ids.iter().map(|p| Key::Practice(*p)).collect()).await?.into_iter().map(decode).collect()
+    }
+
+    async fn location(&self, practice: PracticeId, id: roster_domain::ids::LocationId) -> Result<Option<Location>, PortError> {
+        self.get(Key::Location(practice, id)).await
+    }
+
+    async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError> {
+        self.query_all(None, PK, practice_pk(practice), SK, LOCATION_PREFIX).await
+    }
+
+    async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError> {
+        self.get(Key::Membership(practice, user)).await
+    }
+
+    async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
+        self.query_all(Some(GSI1), GSI1PK, user_pk(user), GSI1SK, MEMBER_PREFIX).await
+    }
+
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
+        self.batch_get(ids.iter().map(|u| Key::User(*u)).collect()).await?.into_iter().map(decode).collect()
+    }
+
+    async fn members(&self, practice: PracticeId, limit: usize, cursor: Option<&str>) -> Result<Page<Membership>, PortError> {
+        self.paged(practice_pk(practice), MEMBER_PREFIX, true, limit, cursor).await
+    }
+
+    async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>) -> Result<Page<AuditEvent>, PortError> {
+        self.paged(audit_pk(scope), EVENT_PREFIX, false, limit, cursor).await
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
+        let (items, _) =
+            self.query_page(Some(GSI1), GSI1PK, OUTBOX_INDEX_PK.into(), GSI1SK, "", true, Some(limit), None).await?;
+        items.into_iter().map(decode).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let sk = "MEMBER#0190c3c8-6b1d-7c4e-9a0f-123456789abc";
+        let c = encode_cursor(sk);
+        assert_eq!(decode_cursor(&c, MEMBER_PREFIX).ok().as_deref(), Some(sk));
+        assert!(decode_cursor(&c, EVENT_PREFIX).is_err());
+        assert!(decode_cursor("!!!", MEMBER_PREFIX).is_err());
+        assert!(decode_cursor(&encode_cursor("MEMBER#not-a-uuid"), MEMBER_PREFIX).is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! From a request to a response: route, size limit, session, gates, body,
+//! domain call, rendering. Handlers stay thin: parse, authorize, call, render.
+
+use crate::problem::{problem_response, HttpError};
+use crate::routes::{match_route, path_exists, Function, Op, Params, Route};
+use lambda_http::http::{HeaderMap, StatusCode};
+use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use roster_domain::ids::{LocationId, PracticeId, UserId};
+use roster_domain::ports::App;
+use roster_domain::service::directory::{self, MemberFilter, MemberQuery};
+use roster_domain::service::{auth, permissions_of, Caller, MemberCtx};
+use roster_domain::DomainError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// API.md: bodies over 64 KiB get 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Run one function on the Lambda runtime.
+pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Error> {
+    let app = Arc::new(app);
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(handle(&app, function, req).await) }
+    }))
+    .await
+}
+
+/// Answer one request for `function`. Never fails: every error is rendered.
+pub async fn handle(app: &App, function: Function, req: Request) -> Response<Body> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let result = route_and_run(app, function, req).await;
+    let response = result.unwrap_or_else(|e| problem_response(&e));
+    tracing::info!(function = function.name(), %method, %path, status = response.status().as_u16(), "request");
+    response
+}
+
+async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Response<Body>, HttpError> {
+    let path = req.uri().path().to_string();
+    let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function) else {
+        return Err(if path_exists(&path) { HttpError::MethodNotAllowed } else { HttpError::NoRoute });
+    };
+    let body = body_bytes(req.body());
+    if body.len() > MAX_BODY {
+        return Err(HttpError::TooLarge(MAX_BODY));
+    }
+    let call = Call { route, params, headers: req.headers().clone(), query: query(&req), body };
+    Ok(dispatch(app, call).await?)
+}
+
+fn body_bytes(b: &Body) -> Vec<u8> {
+    match b {
+        Body::Empty => Vec::new(),
+        Body::Text(t) => t.as_bytes().to_vec(),
+        Body::Binary(b) => b.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The query string, from the URI (API Gateway, cargo lambda and the tests
+/// all put it there) or, failing that, from the gateway's parsed parameters.
+fn query(req: &Request) -> HashMap<String, String> {
+    match req.uri().query() {
+        Some(q) if !q.is_empty() => form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+        _ => req
+            .query_string_parameters_ref()
+            .map(|m| m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            .unwrap_or_default(),
+    }
+}
+
+struct Call {
+    route: &'static Route,
+    params: Params,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Call {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// An id in the path that does not parse names nothing: 404, as R2 wants
+    /// for anything the caller cannot see.
+    fn id<T: std::str::FromStr>(&self, name: &str) -> Result<T, DomainError> {
+        self.param(name).and_then(|v| v.parse().ok()).ok_or(DomainError::NotFound)
+    }
+
+    fn bearer(&self) -> Option<&str> {
+        let v = self.headers.get("authorization")?.to_str().ok()?;
+        let (scheme, token) = v.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    }
+
+    /// JSON body into `T`. Not JSON, a wrong type or an unknown field: 400.
+    fn json<T: DeserializeOwned>(&self) -> Result<T, DomainError> {
+        if let Some(ct) = self.headers.get("content-type").and_then(|v| v.to_str().ok()) {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if mime != "application/json" && !mime.ends_with("+json") {
+                return Err(DomainError::Malformed("Content-Type must be application/json".into()));
+            }
+        }
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(DomainError::Malformed("a JSON object body is required".into()));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| DomainError::Malformed(e.to_string()))
+    }
+
+    /// `If-Match: "7"` (or `W/"7"`, or `7`). One that names no version can
+    /// match none: 412.
+    fn if_match(&self) -> Result<Option<u64>, DomainError> {
+        let Some(v) = self.headers.get("if-match") else { return Ok(None) };
+        let s = v.to_str().map_err(|_| DomainError::PreconditionFailed)?.trim();
+        let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
+        s.parse().map(Some).map_err(|_| DomainError::PreconditionFailed)
+    }
+
+    fn limit(&self) -> Result<usize, DomainError> {
+        match self.query.get("limit") {
+            None => Ok(50),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| DomainError::field("limit", "must be a whole number from 1 to 100")),
+        }
+    }
+}
+
+fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, DomainError> {
+    let text = serde_json::to_string(value).map_err(|e| DomainError::Internal(e.to_string()))?;
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(text))
+        .map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// A versioned resource also answers with its version as an `ETag` (R18).
+fn versioned<T: Serialize>(status: StatusCode, value: &T, version: u64) -> Result<Response<Body>, DomainError> {
+    let mut r = json_response(status, value)?;
+    if let Ok(v) = format!("\"{version}\"").parse() {
+        r.headers_mut().insert("etag", v);
+    }
+    Ok(r)
+}
+
+fn no_content() -> Result<Response<Body>, DomainError> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+/// What a session that must first change its temporary password may still
+/// do (R13).
+fn allowed_before_password_change(op: Op) -> bool {
+    matches!(op, Op::GetMe | Op::ChangePassword | Op::Logout)
+}
+
+async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> {
+    let op = call.route.op;
+    if !call.route.auth {
+        return public(app, &call).await;
+    }
+    let token = call.bearer().ok_or(DomainError::Unauthenticated)?;
+    // A practice named in the path is loaded with the session in one read.
+    // An id that does not parse loads nothing and so ends in the 404 below,
+    // after the session check (401 comes first for anonymous callers).
+    let in_a_practice = call.param("pid").is_some();
+    let pid: Option<PracticeId> = call.param("pid").and_then(|v| v.parse().ok());
+    let (caller, scoped) = auth::authenticate(app, token, pid).await?;
+    if caller.user.must_change_password && !allowed_before_password_change(op) {
+        return Err(DomainError::PasswordChangeRequired);
+    }
+    if !in_a_practice {
+        return personal(app, &call, caller).await;
+    }
+    // R2: not an active member, or no such practice: the same 404.
+    let (practice, membership) = scoped.ok_or(DomainError::NotFound)?;
+    let permissions = permissions_of(&membership);
+    let ctx = MemberCtx { caller, practice, membership, permissions };
+    in_practice(app, &call, &ctx).await
+}
+
+async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
+    match call.route.op {
+        Op::Signup => {
+            let out = auth::signup(app, call.json()?).await?;
+            json_response(StatusCode::CREATED, &serde_json::json!({"user": out.user, "session": out.session}))
+        }
+        Op::Login => {
+            let session = auth::login(app, call.json()?).await?;
+            json_response(StatusCode::OK, &serde_json::json!({ "session": session }))
+        }
+        Op::VerifyEmail => {
+            auth::verify_email(app, call.json()?).await?;
+            no_content()
+        }
+        _ => Err(DomainError::Internal(format!("{:?} is not a public route", call.route.op))),
+    }
+}
+
+async fn personal(app: &App, call: &Call, caller: Caller) -> Result<Response<Body>, DomainError> {
+    match call.route.op {
+        Op::Logout => {
+            auth::logout(app, &caller).await?;
+            no_content()
+        }
+        Op::GetMe => json_response(StatusCode::OK, &auth::me(app, &caller).await?),
+        Op::PatchMe => {
+            let user = auth::patch_me(app, &caller, call.json()?).await?;
+            json_response(StatusCode::OK, &user)
+        }
+        Op::ChangePassword => {
+            auth::change_password(app, &caller, call.json()?).await?;
+            no_content()
+        }
+        Op::CreatePractice => {
+            let p = directory::create_practice(app, &caller, call.json()?).await?;
+            let version = p.version;
+            versioned(StatusCode::CREATED, &p, version)
+        }
+        Op::ListPermissions => json_response(StatusCode::OK, &directory::permission_catalogue()),
+        op => Err(DomainError::Internal(format!("{op:?} needs a practice"))),
+    }
+}
+
+async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response<Body>, DomainError> {
+    match call.route.op {
+        Op::GetPractice => {
+            let p = directory::get_practice(ctx);
+            versioned(StatusCode::OK, &p, p.version)
+        }
+        Op::PatchPractice => {
+            let p = directory::patch_practice(app, ctx, call.json()?, call.if_match()?).await?;
+            versioned(StatusCode::OK, &p, p.version)
+        }
+        Op::ListLocations => json_response(StatusCode::OK, &directory::list_locations(app, ctx).await?),
+        Op::CreateLocation => {
+            let l = directory::create_location(app, ctx, call.json()?).await?;
+            versioned(StatusCode::CREATED, &l, l.version)
+        }
+        Op::PatchLocation => {
+            let lid: LocationId = call.id("lid")?;
+            let l = directory::patch_location(app, ctx, lid, call.json()?, call.if_match()?).await?;
+            versioned(StatusCode::OK, &l, l.version)
+        }
+        Op::ListRoles => json_response(StatusCode::OK, &directory::list_roles(ctx)),
+        Op::ListMembers => {
+            let query = MemberQuery {
+                filter: MemberFilter::parse(call.query.get("status").map(String::as_str))?,
+                q: call.query.get("q").cloned(),
+                limit: call.limit()?,
+                cursor: call.query.get("cursor").cloned(),
+            };
+            json_response(StatusCode::OK, &directory::list_members(app, ctx, query).await?)
+        }
+        Op::GetMember => {
+            let uid: UserId = call.id("uid")?;
+            let m = directory::get_member(app, ctx, uid).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        op => Err(DomainError::Internal(format!("{op:?} is not a practice route"))),
+    }
+}
