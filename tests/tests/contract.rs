@@ -18,8 +18,23 @@ const HTTP_METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "hea
 
 /// The intrinsic-function short tags CloudFormation knows.
 const CFN_TAGS: [&str; 17] = [
-    "Ref", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap",
-    "ImportValue", "GetAZs", "Base64", "Cidr", "Condition",
+    "Ref",
+    "Sub",
+    "GetAtt",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "ImportValue",
+    "GetAZs",
+    "Base64",
+    "Cidr",
+    "Condition",
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -116,10 +131,7 @@ fn snake_case(camel: &str) -> String {
 }
 
 fn path_params(path: &str) -> BTreeSet<String> {
-    path.split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(str::to_string)
-        .collect()
+    path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).map(str::to_string).collect()
 }
 
 // ------------------------------------------------------------- packages
@@ -168,7 +180,10 @@ fn template_functions(template: &Value) -> Vec<TemplateFunction> {
         let metadata = get(res, "Metadata");
         let mut f = TemplateFunction {
             logical_id: id.clone(),
-            binary: metadata.and_then(|m| get(m, "BuildProperties")).and_then(|b| get_str(b, "Binary")).map(String::from),
+            binary: metadata
+                .and_then(|m| get(m, "BuildProperties"))
+                .and_then(|b| get_str(b, "Binary"))
+                .map(String::from),
             build_method: metadata.and_then(|m| get_str(m, "BuildMethod")).map(String::from),
             routes: BTreeSet::new(),
             schedules: 0,
@@ -273,7 +288,8 @@ fn routes_table_is_consistent() {
         if !seen.insert((r.method, r.path)) {
             problems.push(format!("duplicate route {} {}", r.method, r.path));
         }
-        if !HTTP_METHODS.contains(&r.method.to_ascii_lowercase().as_str()) || r.method != r.method.to_ascii_uppercase() {
+        if !HTTP_METHODS.contains(&r.method.to_ascii_lowercase().as_str()) || r.method != r.method.to_ascii_uppercase()
+        {
             problems.push(format!("method {:?} of {} is not an upper-case HTTP method", r.method, r.path));
         }
         if !r.path.starts_with('/') || r.path.ends_with('/') || r.path.contains("//") {
@@ -355,7 +371,8 @@ fn sam_template_events_match_routes() {
     for f in template_functions(&template) {
         problems.extend(f.problems);
         if f.build_method.as_deref() != Some("rust-cargolambda") {
-            problems.push(format!("{}: Metadata.BuildMethod is {:?}, not rust-cargolambda", f.logical_id, f.build_method));
+            problems
+                .push(format!("{}: Metadata.BuildMethod is {:?}, not rust-cargolambda", f.logical_id, f.build_method));
         }
         let Some(binary) = f.binary else {
             problems.push(format!("{}: no Metadata.BuildProperties.Binary", f.logical_id));
@@ -365,7 +382,8 @@ fn sam_template_events_match_routes() {
             problems.push(format!("{}: binary {binary:?} is built by two template functions", f.logical_id));
         }
         match packages.get(&binary) {
-            None => problems.push(format!("{}: Binary {binary:?} names no package directory functions/{binary}", f.logical_id)),
+            None => problems
+                .push(format!("{}: Binary {binary:?} names no package directory functions/{binary}", f.logical_id)),
             Some(name) if *name != binary => {
                 problems.push(format!("{}: functions/{binary} is package {name:?}, not {binary:?}", f.logical_id))
             }
@@ -463,7 +481,9 @@ fn openapi_matches_routes() {
                     .and_then(|j| get(j, "schema"));
                 match schema.map(|s| resolve(&doc, s)) {
                     Some(Ok(s)) if get(s, "additionalProperties").and_then(Value::as_bool) == Some(false) => {}
-                    Some(Ok(_)) => problems.push(format!("{at}: request body schema lacks additionalProperties: false")),
+                    Some(Ok(_)) => {
+                        problems.push(format!("{at}: request body schema lacks additionalProperties: false"))
+                    }
                     Some(Err(e)) => problems.push(format!("{at}: {e}")),
                     None => problems.push(format!("{at}: requestBody without an application/json schema")),
                 }
@@ -488,10 +508,12 @@ fn every_function_package_is_deployed_and_triggered() {
     let mut problems = Vec::new();
     for (dir, name) in &packages {
         if dir != name {
-            problems.push(format!("functions/{dir} holds package {name:?}; the directory and package names must match"));
+            problems
+                .push(format!("functions/{dir} holds package {name:?}; the directory and package names must match"));
         }
         let Some(f) = functions.get(name) else {
-            problems.push(format!("package {name:?} (functions/{dir}) has no AWS::Serverless::Function in the template"));
+            problems
+                .push(format!("package {name:?} (functions/{dir}) has no AWS::Serverless::Function in the template"));
             continue;
         };
         if !routed.contains(name.as_str()) {

@@ -63,9 +63,8 @@ async fn events_client() -> aws_sdk_eventbridge::Client {
 /// moto API needs no signing, and this avoids adding an HTTP client crate.
 fn moto_get_json(path: &str) -> Value {
     let base = moto_url();
-    let authority = base
-        .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("ROSTER_TEST_MOTO must be an http:// URL, got {base}"));
+    let authority =
+        base.strip_prefix("http://").unwrap_or_else(|| panic!("ROSTER_TEST_MOTO must be an http:// URL, got {base}"));
     let authority = authority.split('/').next().unwrap();
     let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("cannot reach moto at {base}: {e}"));
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
@@ -387,7 +386,7 @@ async fn dir_events_writes_each_event_as_one_json_file() {
     let events = DirEvents::new(&dir);
     events.publish(&[a.clone(), b.clone()]).await.unwrap();
     // Redelivery (at-least-once) replaces the files instead of duplicating them.
-    events.publish(&[a.clone()]).await.unwrap();
+    events.publish(std::slice::from_ref(&a)).await.unwrap();
     events.publish(&[]).await.unwrap();
 
     let files = json_files(&dir);

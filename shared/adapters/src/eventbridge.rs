@@ -73,19 +73,13 @@ impl EventPublisher for EventBridgePublisher {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PortError> {
         for chunk in events.chunks(MAX_ENTRIES_PER_CALL) {
             let entries = chunk.iter().map(|e| self.entry(e)).collect::<Result<Vec<_>, _>>()?;
-            let out = self
-                .client
-                .put_events()
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| {
-                    PortError::Backend(format!(
-                        "EventBridge PutEvents to bus `{}` failed: {}",
-                        self.bus_name,
-                        DisplayErrorContext(&e)
-                    ))
-                })?;
+            let out = self.client.put_events().set_entries(Some(entries)).send().await.map_err(|e| {
+                PortError::Backend(format!(
+                    "EventBridge PutEvents to bus `{}` failed: {}",
+                    self.bus_name,
+                    DisplayErrorContext(&e)
+                ))
+            })?;
 
             // A partial failure comes back with HTTP 200; only the count and
             // the per-entry error codes tell (R33: it is a failure).

@@ -110,12 +110,8 @@ impl EventPublisher for DirEvents {
                 "at": rfc3339(event.at),
                 "detail": event.detail,
             });
-            let name = format!(
-                "{}-{}-{}.json",
-                millis_prefix(event.at),
-                event.id,
-                file_safe(&event.detail_type, "event")
-            );
+            let name =
+                format!("{}-{}-{}.json", millis_prefix(event.at), event.id, file_safe(&event.detail_type, "event"));
             write_atomically(&self.dir, &name, &to_json(&file)?).await?;
         }
         Ok(())
@@ -136,11 +132,8 @@ fn millis_prefix(t: DateTime<Utc>) -> String {
 /// Template and detail-type names come from code, but a stray `/` or `..`
 /// must never turn a file name into a path.
 fn file_safe(s: &str, fallback: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .take(64)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
-        .collect();
+    let cleaned: String =
+        s.chars().take(64).map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
     if cleaned.is_empty() {
         fallback.to_string()
     } else {

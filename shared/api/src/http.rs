@@ -41,7 +41,8 @@ pub async fn handle(app: &App, function: Function, req: Request) -> Response<Bod
 
 async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Response<Body>, HttpError> {
     let path = req.uri().path().to_string();
-    let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function) else {
+    let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function)
+    else {
         return Err(if path_exists(&path) { HttpError::MethodNotAllowed } else { HttpError::NoRoute });
     };
     let body = body_bytes(req.body());
@@ -152,7 +153,10 @@ fn versioned<T: Serialize>(status: StatusCode, value: &T, version: u64) -> Resul
 }
 
 fn no_content() -> Result<Response<Body>, DomainError> {
-    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|e| DomainError::Internal(e.to_string()))
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .map_err(|e| DomainError::Internal(e.to_string()))
 }
 
 /// What a session that must first change its temporary password may still

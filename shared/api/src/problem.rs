@@ -54,7 +54,9 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             D::InvitationExpired => (StatusCode::GONE, "invitation_expired", "Invitation expired"),
             D::InvitationRevoked => (StatusCode::GONE, "invitation_revoked", "Invitation revoked"),
             D::InvitationNotPending => (StatusCode::CONFLICT, "invitation_not_pending", "Invitation not pending"),
-            D::InvitationEmailMismatch => (StatusCode::FORBIDDEN, "invitation_email_mismatch", "Invitation email mismatch"),
+            D::InvitationEmailMismatch => {
+                (StatusCode::FORBIDDEN, "invitation_email_mismatch", "Invitation email mismatch")
+            }
             D::LastDirector => (StatusCode::CONFLICT, "last_director", "Last director"),
             D::RoleInUse => (StatusCode::CONFLICT, "role_in_use", "Role in use"),
             D::RoleRequired => (StatusCode::UNPROCESSABLE_ENTITY, "role_required", "Role required"),
@@ -94,7 +96,8 @@ pub fn problem_response(e: &HttpError) -> Response<Body> {
         detail,
         errors,
     };
-    let json = serde_json::to_string(&body).unwrap_or_else(|_| format!("{{\"status\":{},\"code\":\"{code}\"}}", status.as_u16()));
+    let json = serde_json::to_string(&body)
+        .unwrap_or_else(|_| format!("{{\"status\":{},\"code\":\"{code}\"}}", status.as_u16()));
     let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
     if status == StatusCode::UNAUTHORIZED {
         builder = builder.header("www-authenticate", "Bearer");

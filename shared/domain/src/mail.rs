@@ -44,7 +44,13 @@ pub fn render(name: &str, to: &str, ctx: impl Serialize) -> Result<Mail, DomainE
             .and_then(|t| t.render(&full))
             .map_err(|e| DomainError::Internal(format!("rendering {name}.{suffix}: {e}")))
     };
-    Ok(Mail { to: to.to_string(), subject: subject.to_string(), html: render("html")?, text: render("txt")?, template: name.to_string() })
+    Ok(Mail {
+        to: to.to_string(),
+        subject: subject.to_string(),
+        html: render("html")?,
+        text: render("txt")?,
+        template: name.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -84,7 +84,11 @@ pub fn built_in_roles() -> Vec<BuiltInRole> {
         s.into_iter().collect()
     };
     vec![
-        BuiltInRole { id: DIRECTOR, name: "Director", permissions: set(vec![CATALOGUE.iter().map(|d| d.key).collect()]) },
+        BuiltInRole {
+            id: DIRECTOR,
+            name: "Director",
+            permissions: set(vec![CATALOGUE.iter().map(|d| d.key).collect()]),
+        },
         BuiltInRole {
             id: "supervisor",
             name: "Supervisor",

@@ -149,7 +149,8 @@ pub trait Store: Send + Sync {
         cursor: Option<&str>,
     ) -> Result<Page<Membership>, PortError>;
     /// A scope's audit events, newest first.
-    async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>) -> Result<Page<AuditEvent>, PortError>;
+    async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>)
+        -> Result<Page<AuditEvent>, PortError>;
     /// Undelivered outbox items, oldest first.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
 }

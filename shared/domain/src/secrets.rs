@@ -30,7 +30,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// for an unknown email takes as long as one with a wrong password (R24).
 pub fn burn_password_check(password: &str) {
     // A fixed, valid Argon2id hash of a random string nobody knows.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$x9rbCnLr5oI2KqJwS2Rd7Y8b1pN1hQlA1Yb9pUPJf1E";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$x9rbCnLr5oI2KqJwS2Rd7Y8b1pN1hQlA1Yb9pUPJf1E";
     let _ = verify_password(password, DUMMY);
 }
 

@@ -81,7 +81,9 @@ pub fn placement(record: &Record) -> Placement {
             ttl: Some(s.expires_at.timestamp()),
             ..simple(Key::Session { user_id: s.user_id, token_hash: s.token_hash.clone() }, "session")
         },
-        Record::Token(t) => Placement { ttl: Some(t.expires_at.timestamp()), ..simple(Key::Token(t.token_hash.clone()), "token") },
+        Record::Token(t) => {
+            Placement { ttl: Some(t.expires_at.timestamp()), ..simple(Key::Token(t.token_hash.clone()), "token") }
+        }
         Record::Practice(p) => simple(Key::Practice(p.id), "practice"),
         Record::Location(l) => simple(Key::Location(l.practice_id, l.id), "location"),
         Record::Membership(m) => Placement {
@@ -89,7 +91,9 @@ pub fn placement(record: &Record) -> Placement {
             gsi1: Some((user_pk(m.user_id), format!("{MEMBER_PREFIX}{}", m.practice_id))),
             ..simple(Key::Membership(m.practice_id, m.user_id), "membership")
         },
-        Record::Audit(a) => Placement { pk: audit_pk(a.scope), sk: event_sk(a.id), gsi1: None, ttl: None, kind: "audit" },
+        Record::Audit(a) => {
+            Placement { pk: audit_pk(a.scope), sk: event_sk(a.id), gsi1: None, ttl: None, kind: "audit" }
+        }
         Record::Outbox(o) => Placement {
             // GSI1: the sparse index of undelivered items; a delivered item is
             // deleted, so the index holds only what the sweep must retry.

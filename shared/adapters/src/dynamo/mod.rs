@@ -6,12 +6,12 @@ pub mod keys;
 pub mod table;
 
 use async_trait::async_trait;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use keys::*;
 use roster_domain::error::{DomainError, PortError};
 use roster_domain::ids::{PracticeId, UserId};
@@ -255,12 +255,8 @@ impl DynamoStore {
     async fn batch_get(&self, keys: Vec<Key>) -> Result<Vec<Item>, PortError> {
         let mut found = Vec::with_capacity(keys.len());
         let mut seen = std::collections::HashSet::new();
-        let all: Vec<Item> = keys
-            .iter()
-            .map(primary)
-            .filter(|k| seen.insert(k.clone()))
-            .map(|(pk, sk)| key_item(pk, sk))
-            .collect();
+        let all: Vec<Item> =
+            keys.iter().map(primary).filter(|k| seen.insert(k.clone())).map(|(pk, sk)| key_item(pk, sk)).collect();
         for chunk in all.chunks(MAX_BATCH_GET) {
             let mut pending = Some(
                 KeysAndAttributes::builder()
@@ -427,7 +423,12 @@ impl Store for DynamoStore {
         self.get(Key::Token(token_hash.to_string())).await
     }
 
-    async fn auth_bundle(&self, user_id: UserId, token_hash: &str, practice: Option<PracticeId>) -> Result<AuthBundle, PortError> {
+    async fn auth_bundle(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        practice: Option<PracticeId>,
+    ) -> Result<AuthBundle, PortError> {
         let mut keys = vec![Key::Session { user_id, token_hash: token_hash.to_string() }, Key::User(user_id)];
         if let Some(p) = practice {
             keys.push(Key::Practice(p));
@@ -458,7 +459,11 @@ impl Store for DynamoStore {
         self.batch_get(ids.iter().map(|p| Key::Practice(*p)).collect()).await?.into_iter().map(decode).collect()
     }
 
-    async fn location(&self, practice: PracticeId, id: roster_domain::ids::LocationId) -> Result<Option<Location>, PortError> {
+    async fn location(
+        &self,
+        practice: PracticeId,
+        id: roster_domain::ids::LocationId,
+    ) -> Result<Option<Location>, PortError> {
         self.get(Key::Location(practice, id)).await
     }
 
@@ -478,11 +483,21 @@ impl Store for DynamoStore {
         self.batch_get(ids.iter().map(|u| Key::User(*u)).collect()).await?.into_iter().map(decode).collect()
     }
 
-    async fn members(&self, practice: PracticeId, limit: usize, cursor: Option<&str>) -> Result<Page<Membership>, PortError> {
+    async fn members(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Membership>, PortError> {
         self.paged(practice_pk(practice), MEMBER_PREFIX, true, limit, cursor).await
     }
 
-    async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>) -> Result<Page<AuditEvent>, PortError> {
+    async fn audit(
+        &self,
+        scope: AuditScope,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEvent>, PortError> {
         self.paged(audit_pk(scope), EVENT_PREFIX, false, limit, cursor).await
     }
 

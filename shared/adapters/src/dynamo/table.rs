@@ -121,13 +121,17 @@ pub async fn ensure_table(client: &Client, name: &str, def: &TableDef) -> Result
                 .index_name(&g.index_name)
                 .set_key_schema(Some(key_schema(&g.key_schema)?))
                 .projection(
-                    Projection::builder().projection_type(ProjectionType::from(g.projection.projection_type.as_str())).build(),
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
+                        .build(),
                 )
                 .build()
                 .map_err(|e| TableError::Template(e.to_string()))?,
         );
     }
-    req.send().await.map_err(|e| dynamo(format!("create {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e))))?;
+    req.send()
+        .await
+        .map_err(|e| dynamo(format!("create {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e))))?;
     if def.time_to_live_specification.enabled {
         client
             .update_time_to_live()

@@ -1,6 +1,6 @@
 //! Sign-up, sign-in, sessions and the user's own profile (R3, R4, R24, R29).
 
-use super::views::{MeView, MyMembershipView, MemberView, SessionView, UserView};
+use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
 use super::{audit_event, commit, outbox_event, outbox_mail, Caller};
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -292,10 +292,9 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
     let mut views: Vec<MyMembershipView> = memberships
         .iter()
         .filter_map(|m| {
-            names.get(&m.practice_id).map(|name| MyMembershipView {
-                member: MemberView::new(m, &caller.user),
-                practice_name: name.clone(),
-            })
+            names
+                .get(&m.practice_id)
+                .map(|name| MyMembershipView { member: MemberView::new(m, &caller.user), practice_name: name.clone() })
         })
         .collect();
     views.sort_by(|a, b| a.practice_name.to_lowercase().cmp(&b.practice_name.to_lowercase()));
@@ -318,7 +317,9 @@ pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result
     }
     e.finish()?;
     let before = &caller.user;
-    if (&updated.title, &updated.first_name, &updated.last_name) == (&before.title, &before.first_name, &before.last_name) {
+    if (&updated.title, &updated.first_name, &updated.last_name)
+        == (&before.title, &before.first_name, &before.last_name)
+    {
         return Ok(UserView::from(before));
     }
     let now = app.now();

@@ -100,13 +100,25 @@ fn location_fields(e: &mut Errors, prefix: &str, input: &LocationInput) -> (Stri
     (name, address, time_zone)
 }
 
-fn practice_audit(ctx_practice: PracticeId, now: Time, actor: Actor, action: &str, target: Target, before: serde_json::Value, after: serde_json::Value) -> Record {
+fn practice_audit(
+    ctx_practice: PracticeId,
+    now: Time,
+    actor: Actor,
+    action: &str,
+    target: Target,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Record {
     audit_event(AuditScope::Practice(ctx_practice), now, actor, action, target, before, after)
 }
 
 /// `POST /practices`: the practice, its first location and the caller's
 /// director membership in one transaction; the caller takes a staff seat.
-pub async fn create_practice(app: &App, caller: &Caller, input: CreatePracticeInput) -> Result<PracticeView, DomainError> {
+pub async fn create_practice(
+    app: &App,
+    caller: &Caller,
+    input: CreatePracticeInput,
+) -> Result<PracticeView, DomainError> {
     let mut e = Errors::new();
     let name = e.required_text("name", input.name.as_deref(), PRACTICE_NAME_MAX);
     let loc = match &input.location {
@@ -163,11 +175,43 @@ pub async fn create_practice(app: &App, caller: &Caller, input: CreatePracticeIn
     tx.push(Write::Create(Record::Practice(practice.clone())))
         .push(Write::Create(Record::Location(location.clone())))
         .push(Write::Create(Record::Membership(membership.clone())))
-        .push(Write::Create(practice_audit(pid, now, actor.clone(), "practice.created", Target::new("practice", pid), json!(null), json!({"name": practice.name}))))
-        .push(Write::Create(practice_audit(pid, now, actor.clone(), "location.created", Target::new("location", location.id), json!(null), to_value(&LocationView::from(&location)))))
-        .push(Write::Create(practice_audit(pid, now, actor, "member.joined", Target::new("user", caller.user.id), json!(null), json!({"role_id": membership.role_id, "kind": membership.kind}))))
-        .push(Write::Create(outbox_event(now, "PracticeCreated", json!({"practice_id": pid, "name": practice.name, "created_by": caller.user.id}))))
-        .push(Write::Create(outbox_event(now, "SeatAdded", json!({"practice_id": pid, "user_id": caller.user.id, "kind": "staff", "seats": practice.seats}))));
+        .push(Write::Create(practice_audit(
+            pid,
+            now,
+            actor.clone(),
+            "practice.created",
+            Target::new("practice", pid),
+            json!(null),
+            json!({"name": practice.name}),
+        )))
+        .push(Write::Create(practice_audit(
+            pid,
+            now,
+            actor.clone(),
+            "location.created",
+            Target::new("location", location.id),
+            json!(null),
+            to_value(&LocationView::from(&location)),
+        )))
+        .push(Write::Create(practice_audit(
+            pid,
+            now,
+            actor,
+            "member.joined",
+            Target::new("user", caller.user.id),
+            json!(null),
+            json!({"role_id": membership.role_id, "kind": membership.kind}),
+        )))
+        .push(Write::Create(outbox_event(
+            now,
+            "PracticeCreated",
+            json!({"practice_id": pid, "name": practice.name, "created_by": caller.user.id}),
+        )))
+        .push(Write::Create(outbox_event(
+            now,
+            "SeatAdded",
+            json!({"practice_id": pid, "user_id": caller.user.id, "kind": "staff", "seats": practice.seats}),
+        )));
     commit(app, tx).await?;
     Ok(PracticeView::from(&practice))
 }
@@ -178,7 +222,12 @@ pub fn get_practice(ctx: &MemberCtx) -> PracticeView {
 }
 
 /// `PATCH /practices/{pid}` (practice.settings), optimistic on `version` (R18).
-pub async fn patch_practice(app: &App, ctx: &MemberCtx, input: PatchPracticeInput, if_match: Option<u64>) -> Result<PracticeView, DomainError> {
+pub async fn patch_practice(
+    app: &App,
+    ctx: &MemberCtx,
+    input: PatchPracticeInput,
+    if_match: Option<u64>,
+) -> Result<PracticeView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
     let mut e = Errors::new();
     let name = input.name.as_deref().map(|n| e.required_text("name", Some(n), PRACTICE_NAME_MAX));
@@ -196,9 +245,24 @@ pub async fn patch_practice(app: &App, ctx: &MemberCtx, input: PatchPracticeInpu
     updated.name = name;
     updated.version += 1;
     let mut tx = Tx::new();
-    tx.guarded(Write::Replace { record: Record::Practice(updated.clone()), expected_version: expected }, DomainError::PreconditionFailed)
-        .push(Write::Create(practice_audit(before.id, now, ctx.actor(), "practice.updated", Target::new("practice", before.id), json!({"name": before.name}), json!({"name": updated.name}))))
-        .push(Write::Create(outbox_event(now, "PracticeUpdated", json!({"practice_id": before.id, "name": updated.name}))));
+    tx.guarded(
+        Write::Replace { record: Record::Practice(updated.clone()), expected_version: expected },
+        DomainError::PreconditionFailed,
+    )
+    .push(Write::Create(practice_audit(
+        before.id,
+        now,
+        ctx.actor(),
+        "practice.updated",
+        Target::new("practice", before.id),
+        json!({"name": before.name}),
+        json!({"name": updated.name}),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "PracticeUpdated",
+        json!({"practice_id": before.id, "name": updated.name}),
+    )));
     commit(app, tx).await?;
     Ok(PracticeView::from(&updated))
 }
@@ -209,7 +273,8 @@ pub fn permission_catalogue() -> &'static [PermissionDef] {
 
 /// `GET /practices/{pid}/locations`: any active member, by name.
 pub async fn list_locations(app: &App, ctx: &MemberCtx) -> Result<ListView<LocationView>, DomainError> {
-    let mut items: Vec<LocationView> = app.store.locations(ctx.practice.id).await?.iter().map(LocationView::from).collect();
+    let mut items: Vec<LocationView> =
+        app.store.locations(ctx.practice.id).await?.iter().map(LocationView::from).collect();
     items.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
     Ok(ListView { items, next_cursor: None })
 }
@@ -222,13 +287,40 @@ pub async fn create_location(app: &App, ctx: &MemberCtx, input: LocationInput) -
     e.finish()?;
     let now = app.now();
     let pid = ctx.practice.id;
-    let location = Location { id: LocationId::new(), practice_id: pid, name, address, time_zone, active: true, created_at: now, version: 1 };
+    let location = Location {
+        id: LocationId::new(),
+        practice_id: pid,
+        name,
+        address,
+        time_zone,
+        active: true,
+        created_at: now,
+        version: 1,
+    };
     let view = LocationView::from(&location);
     let mut tx = Tx::new();
     tx.push(Write::Create(Record::Location(location.clone())))
-        .guarded(Write::AdjustCounters { practice_id: pid, delta: CounterDelta { active_locations: 1, ..Default::default() } }, DomainError::NotFound)
-        .push(Write::Create(practice_audit(pid, now, ctx.actor(), "location.created", Target::new("location", location.id), json!(null), to_value(&view))))
-        .push(Write::Create(outbox_event(now, "LocationCreated", json!({"practice_id": pid, "location_id": location.id}))));
+        .guarded(
+            Write::AdjustCounters {
+                practice_id: pid,
+                delta: CounterDelta { active_locations: 1, ..Default::default() },
+            },
+            DomainError::NotFound,
+        )
+        .push(Write::Create(practice_audit(
+            pid,
+            now,
+            ctx.actor(),
+            "location.created",
+            Target::new("location", location.id),
+            json!(null),
+            to_value(&view),
+        )))
+        .push(Write::Create(outbox_event(
+            now,
+            "LocationCreated",
+            json!({"practice_id": pid, "location_id": location.id}),
+        )));
     commit(app, tx).await?;
     Ok(view)
 }
@@ -276,7 +368,10 @@ pub async fn patch_location(
     updated.version += 1;
     let now = app.now();
     let mut tx = Tx::new();
-    tx.guarded(Write::Replace { record: Record::Location(updated.clone()), expected_version: expected }, DomainError::PreconditionFailed);
+    tx.guarded(
+        Write::Replace { record: Record::Location(updated.clone()), expected_version: expected },
+        DomainError::PreconditionFailed,
+    );
     let delta = match (before.active, updated.active) {
         (true, false) => -1,
         (false, true) => 1,
@@ -284,13 +379,28 @@ pub async fn patch_location(
     };
     if delta != 0 {
         tx.guarded(
-            Write::AdjustCounters { practice_id: pid, delta: CounterDelta { active_locations: delta, ..Default::default() } },
+            Write::AdjustCounters {
+                practice_id: pid,
+                delta: CounterDelta { active_locations: delta, ..Default::default() },
+            },
             DomainError::Conflict("last_active_location"),
         );
     }
     let (b, a) = (LocationView::from(&before), LocationView::from(&updated));
-    tx.push(Write::Create(practice_audit(pid, now, ctx.actor(), "location.updated", Target::new("location", id), to_value(&b), to_value(&a))))
-        .push(Write::Create(outbox_event(now, "LocationUpdated", json!({"practice_id": pid, "location_id": id, "active": updated.active}))));
+    tx.push(Write::Create(practice_audit(
+        pid,
+        now,
+        ctx.actor(),
+        "location.updated",
+        Target::new("location", id),
+        to_value(&b),
+        to_value(&a),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "LocationUpdated",
+        json!({"practice_id": pid, "location_id": id, "active": updated.active}),
+    )));
     commit(app, tx).await?;
     Ok(a)
 }
@@ -331,9 +441,9 @@ pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Res
         let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
         for m in &page.items {
             let Some(u) = users.get(&m.user_id) else { continue };
-            let matches = needle.as_deref().is_none_or(|n| {
-                u.email_norm.contains(n) || u.display_name().to_lowercase().contains(n)
-            });
+            let matches = needle
+                .as_deref()
+                .is_none_or(|n| u.email_norm.contains(n) || u.display_name().to_lowercase().contains(n));
             if matches && query.filter.keeps(m, u) {
                 items.push(MemberView::new(m, u));
             }

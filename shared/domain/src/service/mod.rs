@@ -10,7 +10,7 @@ pub mod views;
 use crate::error::DomainError;
 use crate::ids::EventId;
 use crate::model::*;
-use crate::permissions::{effective_permissions, built_in_role, Grants};
+use crate::permissions::{built_in_role, effective_permissions, Grants};
 use crate::ports::{App, Record, Tx};
 use serde_json::Value;
 
@@ -71,7 +71,16 @@ pub fn audit_event(
     before: Value,
     after: Value,
 ) -> Record {
-    Record::Audit(AuditEvent { id: EventId::new(), scope, at, actor, action: action.to_string(), target, before, after })
+    Record::Audit(AuditEvent {
+        id: EventId::new(),
+        scope,
+        at,
+        actor,
+        action: action.to_string(),
+        target,
+        before,
+        after,
+    })
 }
 
 pub fn outbox_mail(at: Time, mail: Mail) -> Record {
