@@ -302,16 +302,23 @@ impl DynamoStore {
         limit: Option<usize>,
         start: Option<Item>,
     ) -> Result<(Vec<Item>, Option<Item>), PortError> {
-        let out = self
+        // An empty prefix means the whole partition: DynamoDB refuses an empty
+        // string in a key condition.
+        let mut q = self
             .client
             .query()
             .table_name(&self.table)
             .set_index_name(index.map(str::to_string))
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", pk_attr)
-            .expression_attribute_names("#sk", sk_attr)
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(sk_prefix))
+            .expression_attribute_values(":pk", s(pk));
+        q = if sk_prefix.is_empty() {
+            q.key_condition_expression("#pk = :pk")
+        } else {
+            q.key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":prefix", s(sk_prefix))
+        };
+        let out = q
             .scan_index_forward(forward)
             .set_limit(limit.map(|l| l.clamp(1, 1000) as i32))
             .set_exclusive_start_key(start)
