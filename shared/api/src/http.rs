@@ -43,7 +43,7 @@ async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Re
     let path = req.uri().path().to_string();
     let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function)
     else {
-        return Err(if path_exists(&path) { HttpError::MethodNotAllowed } else { HttpError::NoRoute });
+        return Err(if path_exists(function, &path) { HttpError::MethodNotAllowed } else { HttpError::NoRoute });
     };
     let body = body_bytes(req.body());
     if body.len() > MAX_BODY {

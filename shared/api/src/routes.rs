@@ -124,9 +124,11 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Params)>
     })
 }
 
-/// Whether any route has this path under another method (405 rather than 404).
-pub fn path_exists(path: &str) -> bool {
-    ["GET", "POST", "PATCH", "PUT", "DELETE"].iter().any(|m| match_route(m, path).is_some())
+/// Whether `function` serves this path under some other method (405, not 404).
+pub fn path_exists(function: Function, path: &str) -> bool {
+    ["GET", "POST", "PATCH", "PUT", "DELETE"]
+        .iter()
+        .any(|m| match_route(m, path).is_some_and(|(r, _)| r.function == function))
 }
 
 #[cfg(test)]
@@ -141,7 +143,8 @@ mod tests {
         assert_eq!(match_route("get", "/me/").map(|x| x.0.op), Some(Op::GetMe));
         assert!(match_route("DELETE", "/me").is_none());
         assert!(match_route("GET", "/practices/a/b/c/d").is_none());
-        assert!(path_exists("/me"));
+        assert!(path_exists(Function::Auth, "/me"));
+        assert!(!path_exists(Function::Directory, "/me"));
     }
 
     #[test]
