@@ -290,57 +290,46 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// One page of a key-condition query on the table or GSI1.
+    /// One page of a key-condition query.
     async fn query_page(
         &self,
-        index: Option<&str>,
-        pk_attr: &str,
-        pk: String,
-        sk_attr: &str,
-        sk_prefix: &str,
-        forward: bool,
+        q: &QuerySpec<'_>,
         limit: Option<usize>,
         start: Option<Item>,
     ) -> Result<(Vec<Item>, Option<Item>), PortError> {
         // An empty prefix means the whole partition: DynamoDB refuses an empty
         // string in a key condition.
-        let mut q = self
+        let mut req = self
             .client
             .query()
             .table_name(&self.table)
-            .set_index_name(index.map(str::to_string))
-            .expression_attribute_names("#pk", pk_attr)
-            .expression_attribute_values(":pk", s(pk));
-        q = if sk_prefix.is_empty() {
-            q.key_condition_expression("#pk = :pk")
+            .set_index_name(q.index.map(str::to_string))
+            .expression_attribute_names("#pk", q.pk_attr)
+            .expression_attribute_values(":pk", s(q.pk.clone()));
+        req = if q.sk_prefix.is_empty() {
+            req.key_condition_expression("#pk = :pk")
         } else {
-            q.key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", sk_attr)
-                .expression_attribute_values(":prefix", s(sk_prefix))
+            req.key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", q.sk_attr)
+                .expression_attribute_values(":prefix", s(q.sk_prefix))
         };
-        let out = q
-            .scan_index_forward(forward)
+        let out = req
+            .scan_index_forward(q.forward)
             .set_limit(limit.map(|l| l.clamp(1, 1000) as i32))
             .set_exclusive_start_key(start)
-            .set_consistent_read(index.is_none().then_some(true))
+            // GSIs cannot be read consistently; the base table always is.
+            .set_consistent_read(q.index.is_none().then_some(true))
             .send()
             .await
             .map_err(|e| backend("Query", e))?;
         Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
     }
 
-    async fn query_all<T: DeserializeOwned>(
-        &self,
-        index: Option<&str>,
-        pk_attr: &str,
-        pk: String,
-        sk_attr: &str,
-        prefix: &str,
-    ) -> Result<Vec<T>, PortError> {
+    async fn query_all<T: DeserializeOwned>(&self, q: &QuerySpec<'_>) -> Result<Vec<T>, PortError> {
         let mut all = Vec::new();
         let mut start = None;
         loop {
-            let (items, next) = self.query_page(index, pk_attr, pk.clone(), sk_attr, prefix, true, None, start).await?;
+            let (items, next) = self.query_page(q, None, start).await?;
             for it in items {
                 all.push(decode(it)?);
             }
@@ -364,13 +353,33 @@ impl DynamoStore {
             Some(c) => Some(key_item(pk.clone(), decode_cursor(c, prefix)?)),
             None => None,
         };
-        let (items, last) = self.query_page(None, PK, pk, SK, prefix, forward, Some(limit), start).await?;
+        let q = QuerySpec::table(pk, prefix, forward);
+        let (items, last) = self.query_page(&q, Some(limit), start).await?;
         let next = last.and_then(|k| match k.get(SK) {
             Some(AttributeValue::S(sk)) => Some(encode_cursor(sk)),
             _ => None,
         });
         let items = items.into_iter().map(decode).collect::<Result<Vec<T>, _>>()?;
         Ok(Page { items, next })
+    }
+}
+
+/// A key-condition query: a partition, and a sort-key prefix within it.
+struct QuerySpec<'a> {
+    index: Option<&'static str>,
+    pk_attr: &'static str,
+    pk: String,
+    sk_attr: &'static str,
+    sk_prefix: &'a str,
+    forward: bool,
+}
+
+impl<'a> QuerySpec<'a> {
+    fn table(pk: String, sk_prefix: &'a str, forward: bool) -> Self {
+        Self { index: None, pk_attr: PK, pk, sk_attr: SK, sk_prefix, forward }
+    }
+    fn gsi1(pk: String, sk_prefix: &'a str) -> Self {
+        Self { index: Some(GSI1), pk_attr: GSI1PK, pk, sk_attr: GSI1SK, sk_prefix, forward: true }
     }
 }
 
@@ -475,7 +484,7 @@ impl Store for DynamoStore {
     }
 
     async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError> {
-        self.query_all(None, PK, practice_pk(practice), SK, LOCATION_PREFIX).await
+        self.query_all(&QuerySpec::table(practice_pk(practice), LOCATION_PREFIX, true)).await
     }
 
     async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError> {
@@ -483,7 +492,7 @@ impl Store for DynamoStore {
     }
 
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
-        self.query_all(Some(GSI1), GSI1PK, user_pk(user), GSI1SK, MEMBER_PREFIX).await
+        self.query_all(&QuerySpec::gsi1(user_pk(user), MEMBER_PREFIX)).await
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
@@ -509,8 +518,7 @@ impl Store for DynamoStore {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        let (items, _) =
-            self.query_page(Some(GSI1), GSI1PK, OUTBOX_INDEX_PK.into(), GSI1SK, "", true, Some(limit), None).await?;
+        let (items, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
         items.into_iter().map(decode).collect()
     }
 }

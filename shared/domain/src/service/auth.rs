@@ -297,7 +297,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
                 .map(|name| MyMembershipView { member: MemberView::new(m, &caller.user), practice_name: name.clone() })
         })
         .collect();
-    views.sort_by(|a, b| a.practice_name.to_lowercase().cmp(&b.practice_name.to_lowercase()));
+    views.sort_by_key(|v| v.practice_name.to_lowercase());
     // Invitations arrive with the invitations issue; until then nobody has any.
     Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: 0 })
 }
