@@ -1,0 +1,31 @@
+# Roster: `make dev` serves the back end locally, `make test` runs all tests.
+# Both install what they need into .tools/ first (scripts/tools.sh).
+
+SHELL := bash
+ARGS ?=
+
+.PHONY: dev test tools fmt lint clean-local
+
+## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
+dev:
+	@bash scripts/dev.sh
+
+## Run cfn-lint and every test (nextest), against DynamoDB Local and moto. Extra nextest args: make test ARGS='-p roster-domain'
+test:
+	@bash scripts/test.sh $(ARGS)
+
+## Install the tools into .tools/ (also done by dev and test)
+tools:
+	@bash scripts/tools.sh
+
+fmt:
+	cargo fmt --all
+
+## Clippy (warnings are errors) and cfn-lint on the SAM template
+lint: tools
+	cargo clippy --workspace --all-targets -- -D warnings
+	.tools/venv/bin/cfn-lint infra/template.yaml
+
+## Delete local data: DynamoDB Local's files, mail and events written by make dev, logs
+clean-local:
+	rm -rf .local

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `make test`: installs the tools if needed, starts DynamoDB Local (in memory)
+# and moto's server on free loopback ports, lints the SAM template, and runs
+# the whole workspace's tests with cargo-nextest. Both servers are stopped on
+# any exit. Extra arguments go to `cargo nextest run`, e.g.
+#   scripts/test.sh -p roster-domain
+#   scripts/test.sh -E 'test(signup)'
+# Server logs: .local/test-logs/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+LOG_TAG="test"
+# shellcheck source=scripts/dynamodb-local.sh
+source "$ROOT/scripts/dynamodb-local.sh"
+
+started_at=$SECONDS
+
+bash "$ROOT/scripts/tools.sh"
+use_tools_path
+
+LOGS="$ROOT/.local/test-logs"
+mkdir -p "$LOGS"
+
+DDB_PID=""
+MOTO_PID=""
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM HUP
+    # A closed terminal or a dead `| tee` must not stop the clean-up half-way.
+    trap '' PIPE
+    set +e
+    stop_group "$MOTO_PID"
+    stop_group "$DDB_PID"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+read -r DDB_PORT MOTO_PORT < <(free_ports 2)
+
+# Start both, then wait for both: their start-ups overlap.
+ddb_command memory "$DDB_PORT"
+DDB_PID="$(spawn_group "$LOGS/dynamodb.pid" "$LOGS/dynamodb.log" "${DDB_CMD[@]}")"
+MOTO_PID="$(spawn_group "$LOGS/moto.pid" "$LOGS/moto.log" moto_server -H 127.0.0.1 -p "$MOTO_PORT")"
+wait_http "DynamoDB Local" 127.0.0.1 "$DDB_PORT" "$DDB_PID" "$LOGS/dynamodb.log" "${DDB_START_TIMEOUT:-90}"
+wait_http "moto_server" 127.0.0.1 "$MOTO_PORT" "$MOTO_PID" "$LOGS/moto.log" "${MOTO_START_TIMEOUT:-90}"
+log "DynamoDB Local on 127.0.0.1:$DDB_PORT, moto on 127.0.0.1:$MOTO_PORT (logs in .local/test-logs/)"
+
+export ROSTER_TEST_DYNAMODB="http://127.0.0.1:$DDB_PORT"
+export ROSTER_TEST_MOTO="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=test
+export AWS_SECRET_ACCESS_KEY=test
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+# Keep a developer's ~/.aws profile and any real endpoint out of the tests.
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB \
+    AWS_ENDPOINT_URL_SESV2 AWS_ENDPOINT_URL_EVENTBRIDGE
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+lint_status=0
+if [[ -f infra/template.yaml ]]; then
+    log "cfn-lint infra/template.yaml"
+    # Errors fail the run; warnings are shown (`make lint` is stricter).
+    cfn-lint --non-zero-exit-code error infra/template.yaml || lint_status=$?
+    if [[ $lint_status != 0 ]]; then log "cfn-lint found errors (exit $lint_status); running the tests anyway"; fi
+else
+    log "infra/template.yaml does not exist yet; skipping cfn-lint"
+fi
+
+test_status=0
+cargo nextest run --workspace --no-fail-fast "$@" || test_status=$?
+
+elapsed=$((SECONDS - started_at))
+log "elapsed: $((elapsed / 60))m$((elapsed % 60))s; nextest exit $test_status; cfn-lint exit $lint_status"
+if [[ $test_status != 0 ]]; then exit "$test_status"; fi
+exit "$lint_status"
