@@ -383,13 +383,26 @@ impl<'a> QuerySpec<'a> {
     }
 }
 
-fn cancellation_index(e: &TransactWriteItemsError) -> Option<Result<usize, ()>> {
+/// Why a transaction was cancelled, from its per-action reasons.
+enum Cancelled {
+    /// This action's condition failed.
+    Condition(usize),
+    /// Another transaction held an item; nothing was written.
+    Contention,
+    Other(String),
+}
+
+fn cancelled(e: &TransactWriteItemsError) -> Option<Cancelled> {
     let TransactWriteItemsError::TransactionCanceledException(c) = e else { return None };
     let reasons = c.cancellation_reasons();
     if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
-        return Some(Ok(i));
+        return Some(Cancelled::Condition(i));
     }
-    Some(Err(()))
+    if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+        return Some(Cancelled::Contention);
+    }
+    let codes: Vec<_> = reasons.iter().filter_map(|r| r.code()).filter(|c| *c != "None").collect();
+    Some(Cancelled::Other(codes.join(", ")))
 }
 
 fn default_conflict(w: &Write) -> DomainError {
@@ -411,19 +424,31 @@ impl Store for DynamoStore {
             return Err(PortError::Backend(format!("transaction of {} writes exceeds {MAX_TX}", tx.len())));
         }
         let actions = tx.writes.iter().map(|(w, _)| self.action(w)).collect::<Result<Vec<_>, _>>()?;
-        let sent = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
-        let Err(err) = sent else { return Ok(()) };
-        let service = err.as_service_error();
-        match service.and_then(cancellation_index) {
-            Some(Ok(i)) => {
-                let mut writes = tx.writes;
-                let (w, on_conflict) = writes.swap_remove(i);
-                Err(PortError::Conflict(on_conflict.unwrap_or_else(|| default_conflict(&w))))
+        // A cancellation for contention alone wrote nothing, so the same
+        // transaction is tried again; its conditions then decide the outcome.
+        // (DynamoDB Local never reports contention, so this path is only
+        // exercised against the service.)
+        let mut attempt = 0u64;
+        loop {
+            attempt += 1;
+            let sent = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
+            let Err(err) = sent else { return Ok(()) };
+            let service = err.as_service_error();
+            match service.and_then(cancelled) {
+                Some(Cancelled::Condition(i)) => {
+                    let mut writes = tx.writes;
+                    let (w, on_conflict) = writes.swap_remove(i);
+                    return Err(PortError::Conflict(on_conflict.unwrap_or_else(|| default_conflict(&w))));
+                }
+                Some(Cancelled::Contention) if attempt < 4 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(15 * attempt * attempt)).await;
+                }
+                Some(Cancelled::Contention) => return Err(PortError::Contention),
+                Some(Cancelled::Other(codes)) => {
+                    return Err(PortError::Backend(format!("TransactWriteItems cancelled: {codes}")))
+                }
+                None => return Err(backend("TransactWriteItems", err)),
             }
-            // Cancelled for another reason (a concurrent transaction on the
-            // same items): nothing was written.
-            Some(Err(())) => Err(PortError::Contention),
-            None => Err(backend("TransactWriteItems", err)),
         }
     }
 
