@@ -131,6 +131,43 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "MemberList", &members.body);
     check(&doc, "Member", &members.body["items"][0]);
 
+    // Invitations.
+    let loc = s(&locations.body["items"][0]["id"]);
+    let inv = h
+        .call(roster_api::Function::Invite, "POST", &format!("/practices/{pid}/invitations"), Some(&token),
+            Some(json!({"email": "new@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})))
+        .await;
+    check(&doc, "Invitation", &inv.body);
+    check(&doc, "InvitedBy", &inv.body["invited_by"]);
+    check(
+        &doc,
+        "InvitationList",
+        &h.dir("GET", &format!("/practices/{pid}/invitations"), Some(&token), None).await.body,
+    );
+    let link = h.last_invite_token();
+    let preview = h.call(roster_api::Function::Accept, "GET", &format!("/invitations/{link}"), None, None).await;
+    check(&doc, "InvitationPreview", &preview.body);
+    let (_, other) = h.signup("other@clinic.example").await;
+    h.call(roster_api::Function::Invite, "POST", &format!("/practices/{pid}/invitations"), Some(&token),
+        Some(json!({"email": "other@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})))
+        .await;
+    let mine = h.call(roster_api::Function::Accept, "GET", "/me/invitations", Some(&other), None).await;
+    check(&doc, "MyInvitationList", &mine.body);
+    check(&doc, "MyInvitation", &mine.body["items"][0]);
+    let reg = h
+        .call(
+            roster_api::Function::Accept,
+            "POST",
+            &format!("/invitations/{link}/register"),
+            None,
+            Some(
+                json!({"first_name": "N", "last_name": "P", "password": "a long enough secret", "accept_terms": true}),
+            ),
+        )
+        .await;
+    check(&doc, "RegisterResponse", &reg.body);
+    check(&doc, "Member", &reg.body["member"]);
+
     // Problems, with and without field errors.
     let bad = h.auth("POST", "/auth/signup", None, Some(json!({}))).await;
     check(&doc, "Problem", &bad.body);

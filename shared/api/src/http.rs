@@ -8,6 +8,7 @@ use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use roster_domain::ids::{LocationId, PracticeId, UserId};
 use roster_domain::ports::App;
 use roster_domain::service::directory::{self, MemberFilter, MemberQuery};
+use roster_domain::service::invitations::{self, Invited};
 use roster_domain::service::{auth, permissions_of, Caller, MemberCtx};
 use roster_domain::DomainError;
 use serde::de::DeserializeOwned;
@@ -91,6 +92,11 @@ impl Call {
     /// for anything the caller cannot see.
     fn id<T: std::str::FromStr>(&self, name: &str) -> Result<T, DomainError> {
         self.param(name).and_then(|v| v.parse().ok()).ok_or(DomainError::NotFound)
+    }
+
+    /// A link's token from the path; the domain decides what it names.
+    fn token(&self) -> Result<&str, DomainError> {
+        self.param("token").ok_or(DomainError::NotFound)
     }
 
     fn bearer(&self) -> Option<&str> {
@@ -204,6 +210,14 @@ async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
             auth::verify_email(app, call.json()?).await?;
             no_content()
         }
+        Op::PreviewInvitation => json_response(StatusCode::OK, &invitations::preview(app, call.token()?).await?),
+        Op::RegisterByToken => {
+            let out = invitations::register(app, call.token()?, call.json()?).await?;
+            json_response(
+                StatusCode::CREATED,
+                &serde_json::json!({"user": out.user, "member": out.member, "session": out.session}),
+            )
+        }
         _ => Err(DomainError::Internal(format!("{:?} is not a public route", call.route.op))),
     }
 }
@@ -229,6 +243,19 @@ async fn personal(app: &App, call: &Call, caller: Caller) -> Result<Response<Bod
             versioned(StatusCode::CREATED, &p, version)
         }
         Op::ListPermissions => json_response(StatusCode::OK, &directory::permission_catalogue()),
+        Op::AcceptByToken => {
+            let m = invitations::accept_by_token(app, &caller, call.token()?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::MyInvitations => json_response(StatusCode::OK, &invitations::my_invitations(app, &caller).await?),
+        Op::AcceptMine => {
+            let m = invitations::accept_mine(app, &caller, call.id("invitation_id")?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::DeclineMine => {
+            invitations::decline_mine(app, &caller, call.id("invitation_id")?).await?;
+            no_content()
+        }
         op => Err(DomainError::Internal(format!("{op:?} needs a practice"))),
     }
 }
@@ -267,6 +294,26 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
             let uid: UserId = call.id("uid")?;
             let m = directory::get_member(app, ctx, uid).await?;
             versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::ListInvitations => {
+            let list = invitations::list(
+                app,
+                ctx,
+                call.query.get("status").map(String::as_str),
+                call.limit()?,
+                call.query.get("cursor").cloned(),
+            )
+            .await?;
+            json_response(StatusCode::OK, &list)
+        }
+        Op::Invite => match invitations::invite(app, ctx, call.json()?).await? {
+            Invited::Invitation(i) => json_response(StatusCode::CREATED, &i),
+            Invited::Member(m) => versioned(StatusCode::CREATED, &m, m.version),
+        },
+        Op::ResendInvitation => json_response(StatusCode::OK, &invitations::resend(app, ctx, call.id("iid")?).await?),
+        Op::RevokeInvitation => {
+            invitations::revoke(app, ctx, call.id("iid")?).await?;
+            no_content()
         }
         op => Err(DomainError::Internal(format!("{op:?} is not a practice route"))),
     }

@@ -6,6 +6,7 @@
 pub mod http;
 pub mod problem;
 pub mod routes;
+pub mod sweep;
 
 pub use http::{handle, serve, MAX_BODY};
 pub use routes::{Function, Op, ROUTES};

@@ -61,6 +61,16 @@ pub enum Op {
     ListRoles,
     ListMembers,
     GetMember,
+    ListInvitations,
+    Invite,
+    ResendInvitation,
+    RevokeInvitation,
+    PreviewInvitation,
+    AcceptByToken,
+    RegisterByToken,
+    MyInvitations,
+    AcceptMine,
+    DeclineMine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +108,16 @@ pub static ROUTES: &[Route] = &[
     r("GET", "/practices/{pid}/roles", Directory, Op::ListRoles, true),
     r("GET", "/practices/{pid}/members", Directory, Op::ListMembers, true),
     r("GET", "/practices/{pid}/members/{uid}", Directory, Op::GetMember, true),
+    r("GET", "/practices/{pid}/invitations", Directory, Op::ListInvitations, true),
+    r("POST", "/practices/{pid}/invitations", Invite, Op::Invite, true),
+    r("POST", "/practices/{pid}/invitations/{iid}/resend", Invite, Op::ResendInvitation, true),
+    r("DELETE", "/practices/{pid}/invitations/{iid}", Revoke, Op::RevokeInvitation, true),
+    r("GET", "/invitations/{token}", Accept, Op::PreviewInvitation, false),
+    r("POST", "/invitations/{token}/accept", Accept, Op::AcceptByToken, true),
+    r("POST", "/invitations/{token}/register", Accept, Op::RegisterByToken, false),
+    r("GET", "/me/invitations", Accept, Op::MyInvitations, true),
+    r("POST", "/me/invitations/{invitation_id}/accept", Accept, Op::AcceptMine, true),
+    r("POST", "/me/invitations/{invitation_id}/decline", Accept, Op::DeclineMine, true),
 ];
 
 /// Path parameters, in order of appearance.

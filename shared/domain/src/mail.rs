@@ -8,12 +8,33 @@ use serde::Serialize;
 use std::sync::OnceLock;
 
 /// Each template: (name, subject, html source, text source).
-const TEMPLATES: &[(&str, &str, &str, &str)] = &[(
-    "verify_email",
-    "Confirm your email address",
-    include_str!("../templates/verify_email.html"),
-    include_str!("../templates/verify_email.txt"),
-)];
+const TEMPLATES: &[(&str, &str, &str, &str)] = &[
+    (
+        "verify_email",
+        "Confirm your email address",
+        include_str!("../templates/verify_email.html"),
+        include_str!("../templates/verify_email.txt"),
+    ),
+    (
+        "invitation_new_user",
+        "You are invited to join a practice on Roster",
+        include_str!("../templates/invitation_new_user.html"),
+        include_str!("../templates/invitation_new_user.txt"),
+    ),
+    (
+        "invitation_existing_user",
+        "You are invited to join another practice on Roster",
+        include_str!("../templates/invitation_existing_user.html"),
+        include_str!("../templates/invitation_existing_user.txt"),
+    ),
+    (
+        // The password itself is never mailed: the administrator hands it over.
+        "welcome_temporary_password",
+        "Your Roster account is ready",
+        include_str!("../templates/welcome_temporary_password.html"),
+        include_str!("../templates/welcome_temporary_password.txt"),
+    ),
+];
 
 fn env() -> &'static Result<Environment<'static>, String> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
@@ -73,6 +94,19 @@ mod tests {
         assert!(m.text.contains("Ana <b>"));
         assert!(m.html.contains("Ana &lt;b&gt;"), "{}", m.html);
         assert!(m.html.contains("<title>Confirm your email address</title>"));
+    }
+
+    #[test]
+    fn every_template_renders_both_parts() {
+        let ctx = json!({"first_name": "Ana", "email": "a@b.co", "link": "https://app/x/t", "valid_hours": 1,
+            "inviter": "Dr Who", "practice_name": "Harbour & Co", "expires_at": "2026-12-01 10:00 UTC"});
+        for (name, subject, _, _) in TEMPLATES {
+            let m = render(name, "a@b.co", &ctx).expect(name);
+            assert_eq!(&m.subject, subject);
+            assert!(m.text.contains("https://app/x/t"), "{name}");
+            assert!(m.html.contains("https://app/x/t"), "{name}");
+            assert!(!m.text.contains("{{"), "{name}");
+        }
     }
 
     #[test]

@@ -3,12 +3,15 @@
 
 use crate::clock::Clock;
 use crate::error::{DomainError, PortError};
-use crate::ids::{EventId, LocationId, PracticeId, UserId};
+use crate::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
 use crate::model::*;
 use async_trait::async_trait;
 use std::sync::Arc;
 
 /// Everything Roster stores, one variant per kind of item.
+// Records live only in a transaction of at most 100 writes; boxing the large
+// variants would cost clarity and save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     User(User),
@@ -20,6 +23,9 @@ pub enum Record {
     Membership(Membership),
     Audit(AuditEvent),
     Outbox(OutboxItem),
+    Invitation(Invitation),
+    Slot(EmailSlot),
+    InvitationToken(InvitationToken),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -33,6 +39,9 @@ pub enum Key {
     Location(PracticeId, LocationId),
     Membership(PracticeId, UserId),
     Outbox(EventId),
+    Invitation(PracticeId, InvitationId),
+    Slot(PracticeId, String),
+    InvitationToken(String),
 }
 
 /// Signed changes to a practice's counters. The adapter applies them as one
@@ -62,6 +71,11 @@ pub enum Write {
     DeleteExisting(Key),
     /// Fails if the practice is missing or a floor would be broken.
     AdjustCounters { practice_id: PracticeId, delta: CounterDelta },
+    /// Takes the (practice, email) slot. Fails unless the slot is free, held
+    /// by an invitation that expired by `now`, or held by `holder`.
+    PutSlot { slot: EmailSlot, holder: Option<InvitationId>, now: Time },
+    /// Frees the slot. Fails unless `invitation` holds it.
+    ReleaseSlot { practice_id: PracticeId, email_norm: String, invitation: InvitationId },
 }
 
 /// One transaction: writes with the domain error to raise when the write's
@@ -153,6 +167,23 @@ pub trait Store: Send + Sync {
         -> Result<Page<AuditEvent>, PortError>;
     /// Undelivered outbox items, oldest first.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
+
+    async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError>;
+    async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
+    /// The invitation a link's token names, if the token is still on file.
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
+    /// A practice's invitations in id (creation) order.
+    async fn invitations(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Invitation>, PortError>;
+    /// Pending invitations to an email, across practices (R11).
+    async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError>;
+    /// Pending invitations whose expiry is at or before `now`, through the
+    /// sparse expiry index (R34), oldest first.
+    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError>;
 }
 
 #[async_trait]

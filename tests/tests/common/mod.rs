@@ -141,6 +141,21 @@ impl Harness {
         (s(&r.body["user"]["id"]), s(&r.body["session"]["token"]))
     }
 
+    /// A fresh session for a user signed up by `signup` (sessions last 12
+    /// hours, and tests move the clock by days).
+    pub async fn login(&self, email: &str) -> String {
+        let r = self
+            .auth(
+                "POST",
+                "/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": "correct horse battery"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        s(&r.body["session"]["token"])
+    }
+
     /// Create a practice as `token`; returns the practice id.
     pub async fn practice(&self, token: &str, name: &str) -> String {
         let r = self
@@ -237,8 +252,62 @@ impl Harness {
             deactivated_at: None,
             version: 1,
         };
+        let user = self.app.store.user(m.user_id).await.expect("read user").expect("user exists");
         let mut tx = Tx::new();
-        tx.push(Write::Create(Record::Membership(m)));
+        tx.push(Write::PutSlot { slot: EmailSlot::member(pid, &user.email_norm, user.id), holder: None, now })
+            .push(Write::Create(Record::Membership(m)));
         self.app.store.transact(tx).await.expect("add member");
+    }
+}
+
+impl Harness {
+    pub async fn invite_fn(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call(Function::Invite, method, path, token, body).await
+    }
+
+    pub async fn accept_fn(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call(Function::Accept, method, path, token, body).await
+    }
+
+    pub async fn revoke_fn(&self, path: &str, token: &str) -> Reply {
+        self.call(Function::Revoke, "DELETE", path, Some(token), None).await
+    }
+
+    /// The practice's first location id.
+    pub async fn first_location(&self, token: &str, pid: &str) -> String {
+        s(&self.dir("GET", &format!("/practices/{pid}/locations"), Some(token), None).await.body["items"][0]["id"])
+    }
+
+    /// Invite `email` as front desk staff at the first location; returns the reply.
+    pub async fn invite(&self, token: &str, pid: &str, email: &str) -> Reply {
+        let loc = self.first_location(token, pid).await;
+        self.invite_fn(
+            "POST",
+            &format!("/practices/{pid}/invitations"),
+            Some(token),
+            Some(serde_json::json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})),
+        )
+        .await
+    }
+
+    /// The token of the newest mail's /invite/ link.
+    pub fn last_invite_token(&self) -> String {
+        let mails = self.mails();
+        let text =
+            mails.iter().rev().map(|m| s(&m["text"])).find(|t| t.contains("/invite/")).expect("an invitation mail");
+        let start = text.find("/invite/").map(|i| i + "/invite/".len()).unwrap_or(0);
+        text[start..].split_whitespace().next().unwrap_or_default().to_string()
+    }
+
+    /// Run the sweep as EventBridge would, dated `now`.
+    pub async fn sweep_at(&self, now: DateTime<Utc>) -> roster_domain::service::sweep::Summary {
+        let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+            serde_json::from_value(serde_json::json!({
+                "version": "0", "id": uuid::Uuid::new_v4().to_string(), "detail-type": "Scheduled Event",
+                "source": "aws.events", "account": "123456789012", "time": now.to_rfc3339(), "region": "us-east-1",
+                "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
+            }))
+            .expect("scheduled event");
+        roster_api::sweep::handle(&self.app, event).await.expect("sweep")
     }
 }

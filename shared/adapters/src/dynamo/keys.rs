@@ -1,8 +1,8 @@
 //! The single-table key design. docs/design.md lists every access pattern and
 //! the key it uses; this file is the only place keys are spelled.
 
-use roster_domain::ids::{EventId, LocationId, PracticeId, UserId};
-use roster_domain::model::AuditScope;
+use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::{AuditScope, InvitationStatus};
 use roster_domain::ports::{Key, Record};
 
 pub const PK: &str = "PK";
@@ -10,6 +10,9 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 pub const TTL: &str = "ttl";
 /// Which record an item holds, for people reading the table.
 pub const TYPE: &str = "type";
@@ -19,6 +22,18 @@ pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const LOCATION_PREFIX: &str = "LOCATION#";
 pub const EVENT_PREFIX: &str = "EVENT#";
 pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
+pub const INVITE_PREFIX: &str = "INVITE#";
+pub const DUE_INVITATIONS: &str = "DUE#INVITATION";
+
+/// Index-only attributes, present on an item only while it belongs in that
+/// index; a `Replace` removes those its new placement lacks.
+pub const PLACEMENT_ATTRIBUTES: [&str; 5] = [GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL];
+
+/// Sort keys that order by time must sort as strings: fixed-width epoch
+/// milliseconds (RFC 3339 from chrono varies in its fraction digits).
+pub fn time_key(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{:015}", t.timestamp_millis())
+}
 
 pub fn user_pk(id: UserId) -> String {
     format!("USER#{id}")
@@ -41,6 +56,12 @@ pub fn audit_pk(scope: AuditScope) -> String {
         AuditScope::User(u) => format!("AUDIT#USER#{u}"),
     }
 }
+pub fn invitation_sk(id: InvitationId) -> String {
+    format!("{INVITE_PREFIX}{id}")
+}
+pub fn invitee_pk(email_norm: &str) -> String {
+    format!("INVITEE#{email_norm}")
+}
 pub fn event_sk(id: EventId) -> String {
     format!("{EVENT_PREFIX}{id}")
 }
@@ -56,6 +77,9 @@ pub fn primary(key: &Key) -> (String, String) {
         Key::Location(p, l) => (practice_pk(*p), location_sk(*l)),
         Key::Membership(p, u) => (practice_pk(*p), member_sk(*u)),
         Key::Outbox(id) => (format!("OUTBOX#{id}"), "OUTBOX".into()),
+        Key::Invitation(p, i) => (practice_pk(*p), invitation_sk(*i)),
+        Key::Slot(p, email) => (practice_pk(*p), format!("SLOT#{email}")),
+        Key::InvitationToken(hash) => (format!("INVTOKEN#{hash}"), "INVTOKEN".into()),
     }
 }
 
@@ -65,6 +89,7 @@ pub struct Placement {
     pub pk: String,
     pub sk: String,
     pub gsi1: Option<(String, String)>,
+    pub gsi2: Option<(String, String)>,
     pub ttl: Option<i64>,
     pub kind: &'static str,
 }
@@ -72,7 +97,7 @@ pub struct Placement {
 pub fn placement(record: &Record) -> Placement {
     let simple = |key: Key, kind| {
         let (pk, sk) = primary(&key);
-        Placement { pk, sk, gsi1: None, ttl: None, kind }
+        Placement { pk, sk, gsi1: None, gsi2: None, ttl: None, kind }
     };
     match record {
         Record::User(u) => simple(Key::User(u.id), "user"),
@@ -92,13 +117,33 @@ pub fn placement(record: &Record) -> Placement {
             ..simple(Key::Membership(m.practice_id, m.user_id), "membership")
         },
         Record::Audit(a) => {
-            Placement { pk: audit_pk(a.scope), sk: event_sk(a.id), gsi1: None, ttl: None, kind: "audit" }
+            Placement { pk: audit_pk(a.scope), sk: event_sk(a.id), gsi1: None, gsi2: None, ttl: None, kind: "audit" }
         }
         Record::Outbox(o) => Placement {
             // GSI1: the sparse index of undelivered items; a delivered item is
             // deleted, so the index holds only what the sweep must retry.
-            gsi1: Some((OUTBOX_INDEX_PK.into(), format!("{}#{}", o.created_at.to_rfc3339(), o.id))),
+            gsi1: Some((OUTBOX_INDEX_PK.into(), format!("{}#{}", time_key(o.created_at), o.id))),
             ..simple(Key::Outbox(o.id), "outbox")
+        },
+        Record::Invitation(i) => {
+            let base = simple(Key::Invitation(i.practice_id, i.id), "invitation");
+            if i.status == InvitationStatus::Pending {
+                // Pending only: the invitee's list (GSI1, R11), the sweep's due
+                // list (GSI2, R34), and listable for 30 days past expiry (R35).
+                Placement {
+                    gsi1: Some((invitee_pk(&i.email_norm), invitation_sk(i.id))),
+                    gsi2: Some((DUE_INVITATIONS.into(), format!("{}#{}", time_key(i.expires_at), i.id))),
+                    ttl: Some((i.expires_at + chrono::Duration::days(30)).timestamp()),
+                    ..base
+                }
+            } else {
+                base
+            }
+        }
+        Record::Slot(slot) => simple(Key::Slot(slot.practice_id, slot.email_norm.clone()), "slot"),
+        Record::InvitationToken(t) => Placement {
+            ttl: Some(t.keep_until.timestamp()),
+            ..simple(Key::InvitationToken(t.token_hash.clone()), "invitation_token")
         },
     }
 }

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use keys::*;
 use roster_domain::error::{DomainError, PortError};
-use roster_domain::ids::{PracticeId, UserId};
+use roster_domain::ids::{InvitationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{AuthBundle, CounterDelta, Key, Page, Record, Store, Tx, Write};
 use serde::de::DeserializeOwned;
@@ -70,6 +70,9 @@ fn to_item(record: &Record) -> Result<Item, PortError> {
         Record::Membership(v) => encode(v)?,
         Record::Audit(v) => encode(v)?,
         Record::Outbox(v) => encode(v)?,
+        Record::Invitation(v) => encode(v)?,
+        Record::Slot(v) => encode(v)?,
+        Record::InvitationToken(v) => encode(v)?,
     };
     let p = placement(record);
     item.insert(PK.into(), s(p.pk));
@@ -78,6 +81,10 @@ fn to_item(record: &Record) -> Result<Item, PortError> {
     if let Some((pk, sk)) = p.gsi1 {
         item.insert(GSI1PK.into(), s(pk));
         item.insert(GSI1SK.into(), s(sk));
+    }
+    if let Some((pk, sk)) = p.gsi2 {
+        item.insert(GSI2PK.into(), s(pk));
+        item.insert(GSI2SK.into(), s(sk));
     }
     if let Some(ttl) = p.ttl {
         item.insert(TTL.into(), n(ttl));
@@ -91,6 +98,7 @@ fn version_of(record: &Record) -> Option<u64> {
         Record::Practice(p) => Some(p.version),
         Record::Location(l) => Some(l.version),
         Record::Membership(m) => Some(m.version),
+        Record::Invitation(i) => Some(i.version),
         _ => None,
     }
 }
@@ -164,6 +172,17 @@ impl DynamoStore {
                     values.insert(format!(":a{i}"), value);
                     sets.push(format!("#a{i} = :a{i}"));
                 }
+                let mut removes = Vec::new();
+                for (i, attr) in PLACEMENT_ATTRIBUTES.iter().enumerate() {
+                    if !names.values().any(|v| v == attr) {
+                        names.insert(format!("#r{i}"), attr.to_string());
+                        removes.push(format!("#r{i}"));
+                    }
+                }
+                let mut expression = format!("SET {}", sets.join(", "));
+                if !removes.is_empty() {
+                    expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+                }
                 names.insert("#version".into(), "version".into());
                 values.insert(":expected".into(), n(*expected_version as i64));
                 TransactWriteItem::builder()
@@ -172,7 +191,7 @@ impl DynamoStore {
                             .table_name(t)
                             .key(PK, pk)
                             .key(SK, sk)
-                            .update_expression(format!("SET {}", sets.join(", ")))
+                            .update_expression(expression)
                             .condition_expression("attribute_exists(PK) AND #version = :expected")
                             .set_expression_attribute_names(Some(names))
                             .set_expression_attribute_values(Some(values))
@@ -190,6 +209,33 @@ impl DynamoStore {
                 TransactWriteItem::builder().delete(d.build().map_err(build)?).build()
             }
             Write::AdjustCounters { practice_id, delta } => self.counters(*practice_id, delta)?,
+            Write::PutSlot { slot, holder, now } => {
+                let mut condition = "attribute_not_exists(PK) OR #expires_ms <= :now".to_string();
+                let mut put = Put::builder()
+                    .table_name(t)
+                    .set_item(Some(to_item(&Record::Slot(slot.clone()))?))
+                    .expression_attribute_names("#expires_ms", "expires_ms")
+                    .expression_attribute_values(":now", n(now.timestamp_millis()));
+                if let Some(h) = holder {
+                    condition.push_str(" OR #invitation_id = :holder");
+                    put = put
+                        .expression_attribute_names("#invitation_id", "invitation_id")
+                        .expression_attribute_values(":holder", s(h.to_string()));
+                }
+                TransactWriteItem::builder().put(put.condition_expression(condition).build().map_err(build)?).build()
+            }
+            Write::ReleaseSlot { practice_id, email_norm, invitation } => {
+                let (pk, sk) = primary(&Key::Slot(*practice_id, email_norm.clone()));
+                let d = Delete::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression("#invitation_id = :holder")
+                    .expression_attribute_names("#invitation_id", "invitation_id")
+                    .expression_attribute_values(":holder", s(invitation.to_string()))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().delete(d).build()
+            }
         })
     }
 
@@ -407,6 +453,8 @@ fn cancelled(e: &TransactWriteItemsError) -> Option<Cancelled> {
 
 fn default_conflict(w: &Write) -> DomainError {
     match w {
+        Write::PutSlot { .. } => DomainError::InvitationPending,
+        Write::ReleaseSlot { .. } => DomainError::InvitationNotPending,
         Write::Replace { .. } => DomainError::PreconditionFailed,
         Write::DeleteExisting(_) => DomainError::NotFound,
         Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
@@ -545,6 +593,57 @@ impl Store for DynamoStore {
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
         let (items, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
         items.into_iter().map(decode).collect()
+    }
+
+    async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
+        self.get(Key::Slot(practice, email_norm.to_string())).await
+    }
+
+    async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError> {
+        self.get(Key::Invitation(practice, id)).await
+    }
+
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
+        let Some(t) = self.get::<InvitationToken>(Key::InvitationToken(token_hash.to_string())).await? else {
+            return Ok(None);
+        };
+        let invitation: Option<Invitation> = self.get(Key::Invitation(t.practice_id, t.invitation_id)).await?;
+        // A resend replaces the token; the old one names nothing any more.
+        Ok(invitation.filter(|i| i.token_hash == token_hash))
+    }
+
+    async fn invitations(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Invitation>, PortError> {
+        self.paged(practice_pk(practice), INVITE_PREFIX, true, limit, cursor).await
+    }
+
+    async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError> {
+        self.query_all(&QuerySpec::gsi1(invitee_pk(email_norm), INVITE_PREFIX)).await
+    }
+
+    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
+        // Everything in this sparse index is pending; the sort key starts with
+        // the expiry, so "due by now" is a key range, never a scan.
+        let upper = format!("{}#~", time_key(now));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("#pk = :pk AND #sk <= :upper")
+            .expression_attribute_names("#pk", GSI2PK)
+            .expression_attribute_names("#sk", GSI2SK)
+            .expression_attribute_values(":pk", s(DUE_INVITATIONS))
+            .expression_attribute_values(":upper", s(upper))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(|e| backend("Query", e))?;
+        out.items.unwrap_or_default().into_iter().map(decode).collect()
     }
 }
 

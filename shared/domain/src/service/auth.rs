@@ -77,7 +77,7 @@ pub struct SignedUp {
     pub session: SessionView,
 }
 
-fn new_session(user: &User, now: Time) -> (Session, SessionView) {
+pub(crate) fn new_session(user: &User, now: Time) -> (Session, SessionView) {
     let token = secrets::new_session_token(user.id);
     let expires_at = now + Duration::hours(SESSION_HOURS);
     let session = Session {
@@ -298,8 +298,15 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         })
         .collect();
     views.sort_by_key(|v| v.practice_name.to_lowercase());
-    // Invitations arrive with the invitations issue; until then nobody has any.
-    Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: 0 })
+    let now = app.now();
+    let pending = app
+        .store
+        .pending_invitations_for(&caller.user.email_norm)
+        .await?
+        .iter()
+        .filter(|i| i.status_at(now) == InvitationStatus::Pending)
+        .count();
+    Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: pending })
 }
 
 /// `PATCH /me`: the user's own title and names.

@@ -175,6 +175,11 @@ pub async fn create_practice(
     tx.push(Write::Create(Record::Practice(practice.clone())))
         .push(Write::Create(Record::Location(location.clone())))
         .push(Write::Create(Record::Membership(membership.clone())))
+        .push(Write::PutSlot {
+            slot: EmailSlot::member(pid, &caller.user.email_norm, caller.user.id),
+            holder: None,
+            now,
+        })
         .push(Write::Create(practice_audit(
             pid,
             now,

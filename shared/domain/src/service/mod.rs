@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod directory;
+pub mod invitations;
 pub mod outbox;
+pub mod sweep;
 pub mod views;
 
 use crate::error::DomainError;

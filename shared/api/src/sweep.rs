@@ -1,0 +1,45 @@
+//! The sweep's entry: an EventBridge scheduled event in, a summary out. "Now"
+//! is the event's `time` (R34), so a replayed or hand-dated event sweeps as
+//! of its own date.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use roster_domain::ports::App;
+use roster_domain::service::sweep::{self, Summary};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// Without the event's time there is no "now" to sweep by; guessing one
+    /// from the wall clock would hide a misconfigured schedule.
+    #[error("the scheduled event has no time")]
+    NoTime,
+    #[error("sweep failed: {0}")]
+    Domain(#[from] roster_domain::DomainError),
+}
+
+impl From<SweepError> for Diagnostic {
+    fn from(e: SweepError) -> Self {
+        let kind = match e {
+            SweepError::NoTime => "NoTime",
+            SweepError::Domain(_) => "SweepFailed",
+        };
+        Diagnostic { error_type: kind.into(), error_message: e.to_string() }
+    }
+}
+
+pub async fn handle(app: &App, event: EventBridgeEvent<serde_json::Value>) -> Result<Summary, SweepError> {
+    let now = event.time.ok_or(SweepError::NoTime)?;
+    let summary = sweep::run(app, now).await?;
+    tracing::info!(%now, ?summary, "sweep");
+    Ok(summary)
+}
+
+pub async fn serve(app: App) -> Result<(), lambda_runtime::Error> {
+    let app = Arc::new(app);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
+        let app = app.clone();
+        async move { handle(&app, event.payload).await }
+    }))
+    .await
+}

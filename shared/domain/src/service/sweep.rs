@@ -1,0 +1,100 @@
+//! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
+//! with "now" taken from the scheduled event. It expires due invitations and
+//! redelivers the outbox (R33). Running it twice changes nothing more.
+
+use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
+use super::{audit_event, commit, outbox, outbox_event};
+use crate::error::DomainError;
+use crate::model::*;
+use crate::ports::{App, Record, Tx, Write};
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::json;
+
+/// Items per index page; the sweep keeps paging until nothing is due.
+const BATCH: usize = 100;
+/// Outbox items younger than this may still be in their first delivery, by
+/// the request that wrote them.
+const OUTBOX_GRACE_SECONDS: i64 = 60;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub invitations_expired: usize,
+    pub support_grants_expired: usize,
+    pub outbox_delivered: usize,
+    pub outbox_failed: usize,
+}
+
+const STALE: DomainError = DomainError::Conflict("stale");
+const SLOT_TAKEN: DomainError = DomainError::Conflict("slot_taken");
+
+fn expire_tx(inv: &Invitation, now: Time, release_slot: bool) -> Tx {
+    let mut expired = inv.clone();
+    expired.status = InvitationStatus::Expired;
+    expired.version += 1;
+    let mut tx = Tx::new();
+    tx.guarded(Write::Replace { record: Record::Invitation(expired), expected_version: inv.version }, STALE);
+    if release_slot {
+        tx.guarded(
+            Write::ReleaseSlot { practice_id: inv.practice_id, email_norm: inv.email_norm.clone(), invitation: inv.id },
+            SLOT_TAKEN,
+        );
+    }
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(inv.practice_id),
+        now,
+        Actor::system(),
+        "invitation.expired",
+        Target::new("invitation", inv.id),
+        json!({"status": "pending", "expires_at": inv.expires_at}),
+        json!({"status": "expired", "listed_until": inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS)}),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "InvitationExpired",
+        json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "email": inv.email}),
+    )));
+    tx
+}
+
+/// Expire one invitation. A stale read (someone accepted, revoked or resent
+/// it meanwhile) is no error: it is simply no longer due. If its slot went to
+/// a newer invitation after it expired, it is expired without touching that.
+async fn expire(app: &App, inv: &Invitation, now: Time) -> Result<bool, DomainError> {
+    match commit(app, expire_tx(inv, now, true)).await {
+        Ok(()) => Ok(true),
+        Err(DomainError::Conflict("stale")) => Ok(false),
+        Err(DomainError::Conflict("slot_taken")) => match commit(app, expire_tx(inv, now, false)).await {
+            Ok(()) => Ok(true),
+            Err(DomainError::Conflict("stale")) => Ok(false),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
+    let mut summary = Summary::default();
+    // Each pass takes what is due; expired items leave the sparse index, so
+    // the loop ends when a pass expires nothing.
+    loop {
+        let due = app.store.due_invitations(now, BATCH).await?;
+        let mut progressed = false;
+        for inv in due.iter().filter(|i| i.status == InvitationStatus::Pending && i.expires_at <= now) {
+            if expire(app, inv, now).await? {
+                summary.invitations_expired += 1;
+                progressed = true;
+            }
+        }
+        if !progressed || due.len() < BATCH {
+            break;
+        }
+    }
+    let cutoff = now - Duration::seconds(OUTBOX_GRACE_SECONDS);
+    let pending: Vec<_> =
+        app.store.pending_outbox(1000).await?.into_iter().filter(|o| o.created_at <= cutoff).collect();
+    let delivered = outbox::deliver(app, pending).await;
+    summary.outbox_delivered = delivered.delivered;
+    summary.outbox_failed = delivered.failed;
+    Ok(summary)
+}
