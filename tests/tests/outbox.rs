@@ -36,3 +36,32 @@ async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
     // The event of the same change was delivered and left the outbox.
     assert!(h.events().iter().any(|e| e["detail_type"] == "UserSignedUp"));
 }
+
+// R33, R34: the sweep redelivers what failed, and a delivered item leaves the
+// outbox so the next sweep sends nothing twice.
+#[tokio::test]
+async fn the_sweep_redelivers_failed_items() {
+    let mut h = Harness::new().await;
+    std::fs::create_dir_all(&h.dir).expect("dir");
+    let blocker = h.dir.join("not-a-dir");
+    std::fs::write(&blocker, b"x").expect("file");
+    let working = h.app.mailer.clone();
+    h.app.mailer = Arc::new(DirMailer::new(blocker, h.clock.clone()));
+    h.signup("later@clinic.example").await;
+    assert!(h.mails().is_empty());
+
+    h.app.mailer = working;
+    let now = h.app.now();
+    // Items younger than a minute may still be in their first delivery.
+    let early = h.sweep_at(now).await;
+    assert_eq!((early.outbox_delivered, early.outbox_failed), (0, 0));
+    let swept = h.sweep_at(now + chrono::Duration::minutes(2)).await;
+    assert_eq!((swept.outbox_delivered, swept.outbox_failed), (1, 0), "{swept:?}");
+    let mails = h.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["template"], "verify_email");
+    assert!(h.app.store.pending_outbox(10).await.expect("outbox").is_empty());
+    let again = h.sweep_at(now + chrono::Duration::minutes(20)).await;
+    assert_eq!(again.outbox_delivered, 0);
+    assert_eq!(h.mails().len(), 1);
+}
