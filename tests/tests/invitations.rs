@@ -93,6 +93,7 @@ async fn existing_user_accepts_from_their_list() {
     let h = Harness::new().await;
     let (_, d, pid) = director(&h).await;
     let (_, locum) = h.signup("locum@clinic.example").await;
+    h.verify("locum@clinic.example").await;
     h.practice(&locum, "Locum Home").await;
     assert_eq!(h.invite(&d, &pid, "LOCUM@clinic.example").await.status, 201);
     assert_eq!(h.mails().last().map(|m| s(&m["template"])), Some("invitation_existing_user".into()));
@@ -534,12 +535,71 @@ async fn decline_from_my_list() {
     let (_, d, pid) = director(&h).await;
     let iid = s(&h.invite(&d, &pid, "no@clinic.example").await.body["id"]);
     let (_, invitee) = h.signup("no@clinic.example").await;
+    h.verify("no@clinic.example").await;
     let r = h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&invitee), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=declined"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
     assert!(h.events().iter().any(|e| e["detail_type"] == "InvitationDeclined"));
     let (_, stranger) = h.signup("stranger@clinic.example").await;
+    h.verify("stranger@clinic.example").await;
     assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&stranger), None).await.status, 404);
     assert_eq!(h.invite(&d, &pid, "no@clinic.example").await.status, 201);
+}
+
+// R10, R11: signing up with someone else's address is not enough to see or
+// take their invitation: the own-list path needs a verified address, and the
+// link (which proves the mailbox) verifies it.
+#[tokio::test]
+async fn an_unverified_account_cannot_take_an_invitation_from_its_list() {
+    let h = Harness::new().await;
+    let (_, d, pid) = director(&h).await;
+    let iid = s(&h.invite(&d, &pid, "newhire@clinic.example").await.body["id"]);
+    let link = h.last_invite_token();
+    let (_, squatter) = h.signup("newhire@clinic.example").await;
+    assert_eq!(h.auth("GET", "/me", Some(&squatter), None).await.body["pending_invitations"], 0);
+    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&squatter), None).await.body["items"], json!([]));
+    assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/accept"), Some(&squatter), None).await.status, 404);
+    assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&squatter), None).await.status, 404);
+    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&squatter), None).await.status, 404);
+    // Whoever holds the mailed link owns the mailbox: accepting verifies it.
+    let ok = h.accept_fn("POST", &format!("/invitations/{link}/accept"), Some(&squatter), None).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(h.auth("GET", "/me", Some(&squatter), None).await.body["user"]["email_verified"], true);
+}
+
+// R15, R20: a director who joins by invitation is counted as a director.
+#[tokio::test]
+async fn invited_directors_are_counted() {
+    let h = Harness::new().await;
+    let (_, d, pid) = director(&h).await;
+    let loc = h.first_location(&d, &pid).await;
+    let r = h
+        .invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(&d),
+            Some(json!({"email": "second@clinic.example", "kind": "staff", "role_id": "director", "primary_location_id": loc})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let link = h.last_invite_token();
+    let reg = h
+        .accept_fn(
+            "POST",
+            &format!("/invitations/{link}/register"),
+            None,
+            Some(
+                json!({"first_name": "S", "last_name": "D", "password": "a long enough secret", "accept_terms": true}),
+            ),
+        )
+        .await;
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    let temp = h
+        .invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(&d),
+            Some(json!({"email": "third@clinic.example", "kind": "practitioner", "role_id": "director", "primary_location_id": loc,
+                "first_name": "T", "last_name": "D", "temporary_password": "Temporary-Pass-1", "mfa_required": true})))
+        .await;
+    assert_eq!(temp.status, 201, "{}", temp.body);
+    // R5: the temporary-password path keeps what the invitation asked for.
+    assert_eq!(temp.body["mfa_required"], true);
+    let practice = h.app.store.practice(pid.parse().expect("pid")).await.expect("read").expect("practice");
+    assert_eq!(practice.directors, 3);
+    assert_eq!((practice.seats.staff, practice.seats.practitioner), (2, 1));
 }

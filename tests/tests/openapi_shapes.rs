@@ -148,6 +148,7 @@ async fn answers_match_the_documented_schemas() {
     let preview = h.call(roster_api::Function::Accept, "GET", &format!("/invitations/{link}"), None, None).await;
     check(&doc, "InvitationPreview", &preview.body);
     let (_, other) = h.signup("other@clinic.example").await;
+    h.verify("other@clinic.example").await;
     h.call(roster_api::Function::Invite, "POST", &format!("/practices/{pid}/invitations"), Some(&token),
         Some(json!({"email": "other@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})))
         .await;

@@ -156,6 +156,21 @@ impl Harness {
         s(&r.body["session"]["token"])
     }
 
+    /// Confirm `email` from its verification mail.
+    pub async fn verify(&self, email: &str) {
+        let mail = self
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m["template"] == "verify_email" && s(&m["to"]) == email)
+            .expect("verification mail");
+        let text = s(&mail["text"]);
+        let start = text.find("/verify-email/").map(|i| i + "/verify-email/".len()).unwrap_or(0);
+        let token = text[start..].split_whitespace().next().unwrap_or_default().to_string();
+        let r = self.auth("POST", "/auth/verify-email", None, Some(serde_json::json!({"token": token}))).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+
     /// Create a practice as `token`; returns the practice id.
     pub async fn practice(&self, token: &str, name: &str) -> String {
         let r = self

@@ -479,7 +479,15 @@ impl Store for DynamoStore {
         let mut attempt = 0u64;
         loop {
             attempt += 1;
-            let sent = self.client.transact_write_items().set_transact_items(Some(actions.clone())).send().await;
+            // The SDK retries a send whose answer was lost with the same token,
+            // so DynamoDB does not apply (or refuse) the same change twice.
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .client_request_token(uuid::Uuid::new_v4().to_string())
+                .send()
+                .await;
             let Err(err) = sent else { return Ok(()) };
             let service = err.as_service_error();
             match service.and_then(cancelled) {

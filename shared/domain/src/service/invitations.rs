@@ -274,11 +274,17 @@ pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Locati
     })
 }
 
-fn seat(kind: Kind, n: i64) -> CounterDelta {
-    match kind {
+/// The counter change of one member joining (`n = 1`) or leaving (`-1`):
+/// their seat (R20) and, for a director, the director count (R15).
+pub fn joining(kind: Kind, role_id: &str, n: i64) -> CounterDelta {
+    let mut d = match kind {
         Kind::Practitioner => CounterDelta { practitioner_seats: n, ..Default::default() },
         Kind::Staff => CounterDelta { staff_seats: n, ..Default::default() },
+    };
+    if role_id == permissions::DIRECTOR {
+        d.directors = n;
     }
+    d
 }
 
 fn inviter_name(u: &User) -> String {
@@ -412,8 +418,20 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let invited_by = InvitedBy { user_id: ctx.caller.user.id, name: inviter_name(&ctx.caller.user) };
     match temporary {
         Some(password) => {
+            let mfa_required = input.mfa_required.unwrap_or(false);
             create_with_temporary_password(
-                app, ctx, access, email, email_norm, title, first_name, last_name, password, invited_by, now,
+                app,
+                ctx,
+                access,
+                mfa_required,
+                email,
+                email_norm,
+                title,
+                first_name,
+                last_name,
+                password,
+                invited_by,
+                now,
             )
             .await
         }
@@ -485,6 +503,7 @@ async fn create_with_temporary_password(
     app: &App,
     ctx: &MemberCtx,
     access: Access,
+    mfa_required: bool,
     email: String,
     email_norm: String,
     title: Option<String>,
@@ -523,7 +542,7 @@ async fn create_with_temporary_password(
         show_on_calendar: access.show_on_calendar,
         primary_location_id: access.primary_location_id,
         location_access: access.location_access,
-        mfa_required: false,
+        mfa_required,
         status: MemberStatus::Active,
         practitioner: access.practitioner,
         joined_at: now,
@@ -549,7 +568,10 @@ async fn create_with_temporary_password(
         DomainError::InvitationPending,
     )
     .guarded(Write::Create(Record::Membership(membership.clone())), DomainError::AlreadyMember)
-    .guarded(Write::AdjustCounters { practice_id: pid, delta: seat(membership.kind, 1) }, DomainError::NotFound)
+    .guarded(
+        Write::AdjustCounters { practice_id: pid, delta: joining(membership.kind, &membership.role_id, 1) },
+        DomainError::NotFound,
+    )
     .push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,
@@ -779,7 +801,10 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
         DomainError::InvitationNotPending,
     )
     .guarded(Write::Create(Record::Membership(membership.clone())), DomainError::AlreadyMember)
-    .guarded(Write::AdjustCounters { practice_id: inv.practice_id, delta: seat(inv.kind, 1) }, DomainError::NotFound)
+    .guarded(
+        Write::AdjustCounters { practice_id: inv.practice_id, delta: joining(inv.kind, &inv.role_id, 1) },
+        DomainError::NotFound,
+    )
     .push(Write::Create(practice_audit(
         &accepted,
         now,
@@ -810,7 +835,16 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
     membership
 }
 
-async fn accept(app: &App, caller: &Caller, inv: Invitation) -> Result<MemberView, DomainError> {
+/// How the invitee proved they own the invited address.
+enum Proof {
+    /// They followed the mailed link: that proves the mailbox, so an
+    /// unverified address becomes verified in the same transaction.
+    Link,
+    /// From their own list: only a verified address may act (see `verified`).
+    VerifiedAccount,
+}
+
+async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Result<MemberView, DomainError> {
     let now = app.now();
     ensure_open(&inv, now)?;
     // R10: bound to the invited email; a mismatch leaves it pending.
@@ -818,30 +852,60 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation) -> Result<MemberVie
         return Err(DomainError::InvitationEmailMismatch);
     }
     let mut tx = Tx::new();
-    let membership = accept_writes(&mut tx, &inv, &caller.user, now);
+    let mut user = caller.user.clone();
+    if matches!(proof, Proof::Link) && !user.email_verified {
+        user.email_verified = true;
+        user.updated_at = now;
+        user.version += 1;
+        // Concurrent accepts of the same link race here too; the losers lost
+        // the invitation, which is what they are told.
+        tx.guarded(
+            Write::Replace { record: Record::User(user.clone()), expected_version: caller.user.version },
+            DomainError::InvitationNotPending,
+        );
+    }
+    let membership = accept_writes(&mut tx, &inv, &user, now);
     commit(app, tx).await?;
-    Ok(MemberView::new(&membership, &caller.user))
+    Ok(MemberView::new(&membership, &user))
+}
+
+/// Anyone can sign up with any address, so an account's own invitation list
+/// (R11) is only shown once the address is verified: otherwise signing up as
+/// a new hire's email would be enough to join their practice.
+fn verified(caller: &Caller) -> bool {
+    caller.user.email_verified
 }
 
 /// `POST /invitations/{token}/accept`
 pub async fn accept_by_token(app: &App, caller: &Caller, token: &str) -> Result<MemberView, DomainError> {
     let inv = by_token(app, token).await?;
-    accept(app, caller, inv).await
+    accept(app, caller, inv, Proof::Link).await
 }
 
+/// One of the caller's own invitations. The index (eventually consistent)
+/// says which practice it is in; the decision is made on a consistent read.
 async fn mine(app: &App, caller: &Caller, id: InvitationId) -> Result<Invitation, DomainError> {
-    app.store
+    if !verified(caller) {
+        return Err(DomainError::NotFound);
+    }
+    let listed = app
+        .store
         .pending_invitations_for(&caller.user.email_norm)
         .await?
         .into_iter()
         .find(|i| i.id == id)
+        .ok_or(DomainError::NotFound)?;
+    app.store
+        .invitation(listed.practice_id, id)
+        .await?
+        .filter(|i| i.email_norm == caller.user.email_norm)
         .ok_or(DomainError::NotFound)
 }
 
 /// `POST /me/invitations/{id}/accept` (R11)
 pub async fn accept_mine(app: &App, caller: &Caller, id: InvitationId) -> Result<MemberView, DomainError> {
     let inv = mine(app, caller, id).await?;
-    accept(app, caller, inv).await
+    accept(app, caller, inv, Proof::VerifiedAccount).await
 }
 
 /// `POST /me/invitations/{id}/decline` (R11): stays visible to the practice
@@ -877,6 +941,9 @@ pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Resul
 
 /// `GET /me/invitations`: pending and unexpired, with the practice's name.
 pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInvitationView>, DomainError> {
+    if !verified(caller) {
+        return Ok(ListView { items: Vec::new(), next_cursor: None });
+    }
     let now = app.now();
     let open: Vec<Invitation> = app
         .store
