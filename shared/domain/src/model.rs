@@ -39,6 +39,35 @@ pub struct User {
 }
 
 impl User {
+    /// A new account: unverified, unlocked, no second factor, first version.
+    pub fn new(
+        email: String,
+        email_norm: String,
+        first_name: String,
+        last_name: String,
+        password_hash: String,
+        now: Time,
+    ) -> Self {
+        Self {
+            id: UserId::new(),
+            email,
+            email_norm,
+            title: None,
+            first_name,
+            last_name,
+            password_hash,
+            email_verified: false,
+            locked: false,
+            failed_logins: 0,
+            must_change_password: false,
+            mfa_enabled: false,
+            session_epoch: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name).trim().to_string()
     }

@@ -3,7 +3,6 @@
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
 use super::{audit_event, commit, outbox_event, outbox_mail, Caller};
 use crate::error::DomainError;
-use crate::ids::UserId;
 use crate::mail;
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -125,22 +124,8 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
 
     let now = app.now();
     let user = User {
-        id: UserId::new(),
-        email,
-        email_norm: email_norm.clone(),
         title,
-        first_name,
-        last_name,
-        password_hash: secrets::hash_password(&password)?,
-        email_verified: false,
-        locked: false,
-        failed_logins: 0,
-        must_change_password: false,
-        mfa_enabled: false,
-        session_epoch: 0,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..User::new(email, email_norm.clone(), first_name, last_name, secrets::hash_password(&password)?, now)
     };
     let (session, session_view) = new_session(&user, now);
     let (token, mail) = verification(app, &user, now)?;

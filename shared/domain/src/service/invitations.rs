@@ -4,7 +4,7 @@
 use super::views::{ListView, MemberView, SessionView, UserView};
 use super::{audit_event, commit, outbox_event, outbox_mail, to_value, Caller, MemberCtx};
 use crate::error::DomainError;
-use crate::ids::{InvitationId, LocationId, UserId};
+use crate::ids::{InvitationId, LocationId};
 use crate::mail;
 use crate::model::*;
 use crate::permissions::{self, USERS_MANAGE, USERS_VIEW};
@@ -515,22 +515,16 @@ async fn create_with_temporary_password(
 ) -> Result<Invited, DomainError> {
     let pid = ctx.practice.id;
     let user = User {
-        id: UserId::new(),
-        email,
-        email_norm: email_norm.clone(),
         title,
-        first_name: first_name.unwrap_or_default(),
-        last_name: last_name.unwrap_or_default(),
-        password_hash: secrets::hash_password(&password)?,
-        email_verified: false,
-        locked: false,
-        failed_logins: 0,
         must_change_password: true,
-        mfa_enabled: false,
-        session_epoch: 0,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..User::new(
+            email,
+            email_norm.clone(),
+            first_name.unwrap_or_default(),
+            last_name.unwrap_or_default(),
+            secrets::hash_password(&password)?,
+            now,
+        )
     };
     let membership = Membership {
         practice_id: pid,
@@ -656,18 +650,16 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     Ok(view)
 }
 
-/// `DELETE /practices/{pid}/invitations/{iid}` (R9): only a pending one; its
-/// link answers 410 from now on.
-pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), DomainError> {
-    ctx.require(USERS_MANAGE)?;
-    let before = practice_invitation(app, ctx, id).await?;
-    let now = app.now();
-    if before.status_at(now) != InvitationStatus::Pending {
-        return Err(DomainError::InvitationNotPending);
-    }
+/// Close a pending invitation (revoked or declined): its version guards the
+/// change and its slot is freed for a new invitation (R6, R9, R11).
+fn close(before: &Invitation, now: Time, status: InvitationStatus, actor: Actor, action: &str, event: &str) -> Tx {
     let mut inv = before.clone();
-    inv.status = InvitationStatus::Revoked;
-    inv.revoked_at = Some(now);
+    inv.status = status;
+    match status {
+        InvitationStatus::Revoked => inv.revoked_at = Some(now),
+        InvitationStatus::Declined => inv.declined_at = Some(now),
+        _ => {}
+    }
     inv.version += 1;
     let mut tx = Tx::new();
     tx.guarded(
@@ -681,12 +673,25 @@ pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), 
     .push(Write::Create(practice_audit(
         &inv,
         now,
-        ctx.actor(),
-        "invitation.revoked",
+        actor,
+        action,
         json!({"status": "pending"}),
-        json!({"status": "revoked"}),
+        json!({"status": inv.status}),
     )))
-    .push(Write::Create(outbox_event(now, "InvitationRevoked", event_detail(&inv))));
+    .push(Write::Create(outbox_event(now, event, event_detail(&inv))));
+    tx
+}
+
+/// `DELETE /practices/{pid}/invitations/{iid}` (R9): only a pending one; its
+/// link answers 410 from now on.
+pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), DomainError> {
+    ctx.require(USERS_MANAGE)?;
+    let before = practice_invitation(app, ctx, id).await?;
+    let now = app.now();
+    if before.status_at(now) != InvitationStatus::Pending {
+        return Err(DomainError::InvitationNotPending);
+    }
+    let tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
     commit(app, tx).await
 }
 
@@ -914,28 +919,14 @@ pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Resul
     let before = mine(app, caller, id).await?;
     let now = app.now();
     ensure_open(&before, now)?;
-    let mut inv = before.clone();
-    inv.status = InvitationStatus::Declined;
-    inv.declined_at = Some(now);
-    inv.version += 1;
-    let mut tx = Tx::new();
-    tx.guarded(
-        Write::Replace { record: Record::Invitation(inv.clone()), expected_version: before.version },
-        DomainError::InvitationNotPending,
-    )
-    .guarded(
-        Write::ReleaseSlot { practice_id: inv.practice_id, email_norm: inv.email_norm.clone(), invitation: inv.id },
-        DomainError::InvitationNotPending,
-    )
-    .push(Write::Create(practice_audit(
-        &inv,
+    let tx = close(
+        &before,
         now,
+        InvitationStatus::Declined,
         Actor::user(&caller.user),
         "invitation.declined",
-        json!({"status": "pending"}),
-        json!({"status": "declined"}),
-    )))
-    .push(Write::Create(outbox_event(now, "InvitationDeclined", event_detail(&inv))));
+        "InvitationDeclined",
+    );
     commit(app, tx).await
 }
 
@@ -981,23 +972,18 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     let now = app.now();
     ensure_open(&inv, now)?;
     e.finish()?;
+    // The link proved the mailbox (R10).
     let user = User {
-        id: UserId::new(),
-        email: inv.email.clone(),
-        email_norm: inv.email_norm.clone(),
         title,
-        first_name,
-        last_name,
-        password_hash: secrets::hash_password(&password)?,
         email_verified: true,
-        locked: false,
-        failed_logins: 0,
-        must_change_password: false,
-        mfa_enabled: false,
-        session_epoch: 0,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..User::new(
+            inv.email.clone(),
+            inv.email_norm.clone(),
+            first_name,
+            last_name,
+            secrets::hash_password(&password)?,
+            now,
+        )
     };
     let (session, session_view) = super::auth::new_session(&user, now);
     let mut tx = Tx::new();
