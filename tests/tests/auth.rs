@@ -3,17 +3,11 @@
 mod common;
 
 use chrono::Duration;
-use common::{s, Harness};
+use common::{link_token, s, Harness};
 use serde_json::json;
 
 fn signup_body(email: &str) -> serde_json::Value {
     json!({"email": email, "password": "correct horse battery", "first_name": "Ana", "last_name": "Silva", "title": "Dr"})
-}
-
-fn token_from_link(mail: &serde_json::Value, prefix: &str) -> String {
-    let text = s(&mail["text"]);
-    let start = text.find(prefix).map(|i| i + prefix.len()).expect("link in mail");
-    text[start..].split_whitespace().next().unwrap_or_default().to_string()
 }
 
 // R3, R24, R29: sign-up creates the user, a session that works, a hashed
@@ -161,12 +155,12 @@ async fn forged_tokens_are_401() {
 async fn verify_email_from_the_mailed_link() {
     let h = Harness::new().await;
     let (_, token) = h.signup("verify@clinic.example").await;
-    let link_token = token_from_link(&h.mails()[0], "/verify-email/");
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link_token}))).await;
+    let token = link_token(&h.mails()[0], "/verify-email/");
+    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let me = h.auth("GET", "/me", Some(&token), None).await;
     assert_eq!(me.body["user"]["email_verified"], true);
-    let again = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link_token}))).await;
+    let again = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
     assert_eq!(again.status, 410);
     let unknown = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": "nope"}))).await;
     assert_eq!(unknown.status, 410);
@@ -177,9 +171,9 @@ async fn verify_email_from_the_mailed_link() {
 async fn verify_email_link_expires() {
     let h = Harness::new().await;
     h.signup("late@clinic.example").await;
-    let link_token = token_from_link(&h.mails()[0], "/verify-email/");
+    let token = link_token(&h.mails()[0], "/verify-email/");
     h.clock.advance(Duration::hours(49));
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link_token}))).await;
+    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
     assert_eq!(r.status, 410);
 }
 

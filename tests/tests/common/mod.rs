@@ -164,9 +164,7 @@ impl Harness {
             .rev()
             .find(|m| m["template"] == "verify_email" && s(&m["to"]) == email)
             .expect("verification mail");
-        let text = s(&mail["text"]);
-        let start = text.find("/verify-email/").map(|i| i + "/verify-email/".len()).unwrap_or(0);
-        let token = text[start..].split_whitespace().next().unwrap_or_default().to_string();
+        let token = link_token(&mail, "/verify-email/");
         let r = self.auth("POST", "/auth/verify-email", None, Some(serde_json::json!({"token": token}))).await;
         assert_eq!(r.status, 204, "{}", r.body);
     }
@@ -234,6 +232,13 @@ impl Drop for Harness {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The token at the end of a mail's `{APP_BASE_URL}{prefix}{token}` link.
+pub fn link_token(mail: &Value, prefix: &str) -> String {
+    let text = s(&mail["text"]);
+    let start = text.find(prefix).map(|i| i + prefix.len()).expect("link in mail");
+    text[start..].split_whitespace().next().unwrap_or_default().to_string()
 }
 
 pub fn s(v: &Value) -> String {
@@ -307,11 +312,9 @@ impl Harness {
 
     /// The token of the newest mail's /invite/ link.
     pub fn last_invite_token(&self) -> String {
-        let mails = self.mails();
-        let text =
-            mails.iter().rev().map(|m| s(&m["text"])).find(|t| t.contains("/invite/")).expect("an invitation mail");
-        let start = text.find("/invite/").map(|i| i + "/invite/".len()).unwrap_or(0);
-        text[start..].split_whitespace().next().unwrap_or_default().to_string()
+        let mail =
+            self.mails().into_iter().rev().find(|m| s(&m["text"]).contains("/invite/")).expect("an invitation mail");
+        link_token(&mail, "/invite/")
     }
 
     /// Run the sweep as EventBridge would, dated `now`.

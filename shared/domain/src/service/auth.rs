@@ -283,18 +283,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         })
         .collect();
     views.sort_by_key(|v| v.practice_name.to_lowercase());
-    let now = app.now();
-    // Only a verified address sees its invitations (see invitations::verified).
-    let pending = if !caller.user.email_verified {
-        0
-    } else {
-        app.store
-            .pending_invitations_for(&caller.user.email_norm)
-            .await?
-            .iter()
-            .filter(|i| i.status_at(now) == InvitationStatus::Pending)
-            .count()
-    };
+    let pending = super::invitations::open_to(app, caller).await?.len();
     Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: pending })
 }
 

@@ -874,11 +874,23 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Re
     Ok(MemberView::new(&membership, &user))
 }
 
-/// Anyone can sign up with any address, so an account's own invitation list
-/// (R11) is only shown once the address is verified: otherwise signing up as
-/// a new hire's email would be enough to join their practice.
-fn verified(caller: &Caller) -> bool {
-    caller.user.email_verified
+/// The invitations open to the caller from their own list (R11): pending
+/// and unexpired, to their address. Anyone can sign up with any address, so
+/// the list is empty until the address is verified: otherwise signing up as
+/// a new hire's email would be enough to join their practice. `/me`'s count,
+/// the list, and accept/decline by id all go through here.
+pub async fn open_to(app: &App, caller: &Caller) -> Result<Vec<Invitation>, DomainError> {
+    if !caller.user.email_verified {
+        return Ok(Vec::new());
+    }
+    let now = app.now();
+    Ok(app
+        .store
+        .pending_invitations_for(&caller.user.email_norm)
+        .await?
+        .into_iter()
+        .filter(|i| i.status_at(now) == InvitationStatus::Pending)
+        .collect())
 }
 
 /// `POST /invitations/{token}/accept`
@@ -890,16 +902,7 @@ pub async fn accept_by_token(app: &App, caller: &Caller, token: &str) -> Result<
 /// One of the caller's own invitations. The index (eventually consistent)
 /// says which practice it is in; the decision is made on a consistent read.
 async fn mine(app: &App, caller: &Caller, id: InvitationId) -> Result<Invitation, DomainError> {
-    if !verified(caller) {
-        return Err(DomainError::NotFound);
-    }
-    let listed = app
-        .store
-        .pending_invitations_for(&caller.user.email_norm)
-        .await?
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or(DomainError::NotFound)?;
+    let listed = open_to(app, caller).await?.into_iter().find(|i| i.id == id).ok_or(DomainError::NotFound)?;
     app.store
         .invitation(listed.practice_id, id)
         .await?
@@ -932,17 +935,8 @@ pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Resul
 
 /// `GET /me/invitations`: pending and unexpired, with the practice's name.
 pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInvitationView>, DomainError> {
-    if !verified(caller) {
-        return Ok(ListView { items: Vec::new(), next_cursor: None });
-    }
     let now = app.now();
-    let open: Vec<Invitation> = app
-        .store
-        .pending_invitations_for(&caller.user.email_norm)
-        .await?
-        .into_iter()
-        .filter(|i| i.status_at(now) == InvitationStatus::Pending)
-        .collect();
+    let open = open_to(app, caller).await?;
     let ids: Vec<_> = open.iter().map(|i| i.practice_id).collect();
     let names: HashMap<_, _> = app.store.practices(&ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
     let items = open
