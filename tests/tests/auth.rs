@@ -155,12 +155,12 @@ async fn forged_tokens_are_401() {
 async fn verify_email_from_the_mailed_link() {
     let h = Harness::new().await;
     let (_, token) = h.signup("verify@clinic.example").await;
-    let token = link_token(&h.mails()[0], "/verify-email/");
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
+    let link = link_token(&h.mails()[0], "/verify-email/");
+    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let me = h.auth("GET", "/me", Some(&token), None).await;
     assert_eq!(me.body["user"]["email_verified"], true);
-    let again = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
+    let again = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(again.status, 410);
     let unknown = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": "nope"}))).await;
     assert_eq!(unknown.status, 410);
@@ -171,9 +171,9 @@ async fn verify_email_from_the_mailed_link() {
 async fn verify_email_link_expires() {
     let h = Harness::new().await;
     h.signup("late@clinic.example").await;
-    let token = link_token(&h.mails()[0], "/verify-email/");
+    let link = link_token(&h.mails()[0], "/verify-email/");
     h.clock.advance(Duration::hours(49));
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await;
+    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(r.status, 410);
 }
 
