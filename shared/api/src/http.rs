@@ -1,7 +1,7 @@
 //! From a request to a response: route, size limit, session, gates, body,
 //! domain call, rendering. Handlers stay thin: parse, authorize, call, render.
 
-use crate::problem::{problem_response, HttpError};
+use crate::problem::{problem_response, problem_value, HttpError};
 use crate::routes::{match_route, path_exists, Function, Op, Params, Route};
 use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
@@ -9,7 +9,8 @@ use roster_domain::ids::{LocationId, PracticeId, UserId};
 use roster_domain::ports::App;
 use roster_domain::service::directory::{self, MemberFilter, MemberQuery};
 use roster_domain::service::invitations::{self, Invited};
-use roster_domain::service::{auth, permissions_of, Caller, MemberCtx};
+use roster_domain::service::members::{self, ReactivateInput};
+use roster_domain::service::{auth, member_ctx, roles, Caller, MemberCtx};
 use roster_domain::DomainError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -119,6 +120,14 @@ impl Call {
         serde_json::from_slice(&self.body).map_err(|e| DomainError::Malformed(e.to_string()))
     }
 
+    /// A body that may be left out entirely; when present, as `json`.
+    fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, DomainError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        self.json()
+    }
+
     /// `If-Match: "7"` (or `W/"7"`, or `7`). One that names no version can
     /// match none: 412.
     fn if_match(&self) -> Result<Option<u64>, DomainError> {
@@ -191,8 +200,7 @@ async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> 
     }
     // R2: not an active member, or no such practice: the same 404.
     let (practice, membership) = scoped.ok_or(DomainError::NotFound)?;
-    let permissions = permissions_of(&membership);
-    let ctx = MemberCtx { caller, practice, membership, permissions };
+    let ctx = member_ctx(app, caller, practice, membership).await?;
     in_practice(app, &call, &ctx).await
 }
 
@@ -280,7 +288,55 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
             let l = directory::patch_location(app, ctx, lid, call.json()?, call.if_match()?).await?;
             versioned(StatusCode::OK, &l, l.version)
         }
-        Op::ListRoles => json_response(StatusCode::OK, &directory::list_roles(ctx)),
+        Op::ListRoles => json_response(StatusCode::OK, &roles::list_roles(app, ctx).await?),
+        Op::CreateRole => {
+            let r = roles::create_role(app, ctx, call.json()?).await?;
+            versioned(StatusCode::CREATED, &r, r.version.unwrap_or(1))
+        }
+        Op::UpdateRole => {
+            let rid = call.param("rid").ok_or(DomainError::NotFound)?;
+            let r = roles::update_role(app, ctx, rid, call.json()?, call.if_match()?).await?;
+            versioned(StatusCode::OK, &r, r.version.unwrap_or(1))
+        }
+        Op::DeleteRole => {
+            roles::delete_role(app, ctx, call.param("rid").ok_or(DomainError::NotFound)?).await?;
+            no_content()
+        }
+        Op::Leave => {
+            members::leave(app, ctx).await?;
+            no_content()
+        }
+        Op::UpdateAccess => {
+            let m = members::update_access(app, ctx, call.id("uid")?, call.json()?, call.if_match()?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::UpdateDetails => {
+            let m = members::update_details(app, ctx, call.id("uid")?, call.json()?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::Deactivate => {
+            let m = members::deactivate(app, ctx, call.id("uid")?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::Reactivate => {
+            let input: ReactivateInput = call.json_or_default()?;
+            let m = members::reactivate(app, ctx, call.id("uid")?, input).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::BulkReactivate => {
+            let results = members::bulk_reactivate(app, ctx, call.json()?).await?;
+            let results: Vec<serde_json::Value> = results
+                .into_iter()
+                .map(|(user_id, outcome)| match outcome {
+                    Ok(m) => serde_json::json!({"user_id": user_id, "status": 200, "member": m}),
+                    Err(e) => {
+                        let (status, problem) = problem_value(&HttpError::Domain(e));
+                        serde_json::json!({"user_id": user_id, "status": status, "error": problem})
+                    }
+                })
+                .collect();
+            json_response(StatusCode::OK, &serde_json::json!({ "results": results }))
+        }
         Op::ListMembers => {
             let query = MemberQuery {
                 filter: MemberFilter::parse(call.query.get("status").map(String::as_str))?,

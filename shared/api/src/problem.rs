@@ -77,7 +77,7 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
     }
 }
 
-pub fn problem_response(e: &HttpError) -> Response<Body> {
+fn problem(e: &HttpError) -> (StatusCode, Problem<'_>) {
     let (status, code, title) = classify(e);
     let (detail, errors) = match e {
         HttpError::Domain(DomainError::Validation(list)) => (e.to_string(), list.clone()),
@@ -96,6 +96,19 @@ pub fn problem_response(e: &HttpError) -> Response<Body> {
         detail,
         errors,
     };
+    (status, body)
+}
+
+/// A problem as a JSON value with its status, for answers that carry one
+/// per item (bulk reactivation, R21).
+pub fn problem_value(e: &HttpError) -> (u16, serde_json::Value) {
+    let (status, body) = problem(e);
+    (status.as_u16(), serde_json::to_value(&body).unwrap_or(serde_json::Value::Null))
+}
+
+pub fn problem_response(e: &HttpError) -> Response<Body> {
+    let (status, body) = problem(e);
+    let code = body.code;
     let json = serde_json::to_string(&body)
         .unwrap_or_else(|_| format!("{{\"status\":{},\"code\":\"{code}\"}}", status.as_u16()));
     let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");

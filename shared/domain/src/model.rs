@@ -239,6 +239,47 @@ pub struct Membership {
     #[serde(default)]
     pub deactivated_at: Option<Time>,
     pub version: u64,
+    /// Lower-cased names and email of the member's user, for the members
+    /// search (R22) to filter in the store. Only `Write::SetMemberSearch`
+    /// changes it after creation, so an access change never overwrites it.
+    #[serde(default)]
+    pub search: String,
+}
+
+impl Membership {
+    pub fn search_text(u: &User) -> String {
+        format!("{} {}\n{}", u.first_name, u.last_name, u.email_norm).to_lowercase()
+    }
+}
+
+/// A practice's own role (built-in roles live in code and are read-only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: String,
+    pub practice_id: PracticeId,
+    pub name: String,
+    pub permissions: Vec<String>,
+    /// Active memberships plus pending invitations holding the role (R23).
+    /// Changed only by `Write::AdjustRoleHolders`; deleting the role is
+    /// conditioned on it being zero.
+    #[serde(default)]
+    pub holders: i64,
+    pub created_at: Time,
+    pub updated_at: Time,
+    pub version: u64,
+}
+
+/// Claims a role name within a practice (R23: names are unique), created
+/// and deleted in the same transaction as the role's name changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleName {
+    pub practice_id: PracticeId,
+    pub name_norm: String,
+    pub role_id: String,
+}
+
+pub fn role_name_norm(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

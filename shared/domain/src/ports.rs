@@ -26,6 +26,8 @@ pub enum Record {
     Invitation(Invitation),
     Slot(EmailSlot),
     InvitationToken(InvitationToken),
+    Role(Role),
+    RoleName(RoleName),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -42,6 +44,8 @@ pub enum Key {
     Invitation(PracticeId, InvitationId),
     Slot(PracticeId, String),
     InvitationToken(String),
+    Role(PracticeId, String),
+    RoleName(PracticeId, String),
 }
 
 /// Signed changes to a practice's counters. The adapter applies them as one
@@ -76,6 +80,16 @@ pub enum Write {
     PutSlot { slot: EmailSlot, holder: Option<InvitationId>, now: Time },
     /// Frees the slot. Fails unless `invitation` holds it.
     ReleaseSlot { practice_id: PracticeId, email_norm: String, invitation: InvitationId },
+    /// Changes a custom role's holder count (R23). Fails if the role is gone,
+    /// so nothing can take a role that a concurrent delete removed.
+    AdjustRoleHolders { practice_id: PracticeId, role_id: String, delta: i64 },
+    /// Deletes a custom role. Fails unless it exists with no holders (R23).
+    DeleteRole { practice_id: PracticeId, role_id: String },
+    /// Sets a membership's search text. Fails if the membership is gone.
+    SetMemberSearch { practice_id: PracticeId, user_id: UserId, search: String },
+    /// Fails unless the membership exists, active, at `version`: the acting
+    /// member still holds the access they were authorized with.
+    CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
 }
 
 /// One transaction: writes with the domain error to raise when the write's
@@ -124,6 +138,14 @@ pub struct AuthBundle {
     pub membership: Option<Membership>,
 }
 
+/// What the store filters members by (R22).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub status: Option<MemberStatus>,
+    /// Lower-cased part of a name or email, matched against `search`.
+    pub contains: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -155,13 +177,20 @@ pub trait Store: Send + Sync {
     async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError>;
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError>;
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError>;
-    /// Members of a practice in user-id order, `limit` at a time.
+    /// Members of a practice in user-id order, up to `limit` of those that
+    /// pass `filter`. The cursor resumes right after the last one returned.
     async fn members(
         &self,
         practice: PracticeId,
+        filter: &MemberFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Membership>, PortError>;
+    /// A practice's custom roles.
+    async fn roles(&self, practice: PracticeId) -> Result<Vec<Role>, PortError>;
+    async fn role(&self, practice: PracticeId, id: &str) -> Result<Option<Role>, PortError>;
+    /// Custom roles by (practice, id); absent ones are left out.
+    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError>;
     /// A scope's audit events, newest first.
     async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>)
         -> Result<Page<AuditEvent>, PortError>;

@@ -247,8 +247,8 @@ pub fn s(v: &Value) -> String {
 
 impl Harness {
     /// Put `user` into practice `pid` with `role_id` directly through the
-    /// store: the invitation flow that does this for real comes later, and
-    /// these tests need members of other roles now.
+    /// store, keeping the practice's counters as the real flows do; quicker
+    /// than an invitation for tests that need members of many roles.
     pub async fn add_member(&self, pid: &str, user: &str, role_id: &str, status: roster_domain::model::MemberStatus) {
         use roster_domain::model::*;
         use roster_domain::ports::{Record, Tx, Write};
@@ -271,9 +271,16 @@ impl Harness {
             joined_at: now,
             deactivated_at: None,
             version: 1,
+            search: String::new(),
         };
         let user = self.app.store.user(m.user_id).await.expect("read user").expect("user exists");
+        let m = Membership { search: Membership::search_text(&user), ..m };
         let mut tx = Tx::new();
+        if m.status == MemberStatus::Active {
+            let delta = roster_domain::service::invitations::joining(m.kind, &m.role_id, 1);
+            tx.push(Write::AdjustCounters { practice_id: pid, delta });
+            roster_domain::service::roles::hold_role(&mut tx, pid, &m.role_id, 1, roster_domain::DomainError::NotFound);
+        }
         tx.push(Write::PutSlot { slot: EmailSlot::member(pid, &user.email_norm, user.id), holder: None, now })
             .push(Write::Create(Record::Membership(m)));
         self.app.store.transact(tx).await.expect("add member");
@@ -287,6 +294,14 @@ impl Harness {
 
     pub async fn accept_fn(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         self.call(Function::Accept, method, path, token, body).await
+    }
+
+    pub async fn update_fn(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call(Function::UpdateAccess, method, path, token, body).await
+    }
+
+    pub async fn deactivate_fn(&self, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        self.call(Function::Deactivate, "POST", path, token, body).await
     }
 
     pub async fn revoke_fn(&self, path: &str, token: &str) -> Reply {

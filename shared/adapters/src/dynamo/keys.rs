@@ -24,6 +24,7 @@ pub const EVENT_PREFIX: &str = "EVENT#";
 pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
 pub const INVITE_PREFIX: &str = "INVITE#";
 pub const DUE_INVITATIONS: &str = "DUE#INVITATION";
+pub const ROLE_PREFIX: &str = "ROLE#";
 
 /// Index-only attributes, present on an item only while it belongs in that
 /// index; a `Replace` removes those its new placement lacks.
@@ -80,6 +81,8 @@ pub fn primary(key: &Key) -> (String, String) {
         Key::Invitation(p, i) => (practice_pk(*p), invitation_sk(*i)),
         Key::Slot(p, email) => (practice_pk(*p), format!("SLOT#{email}")),
         Key::InvitationToken(hash) => (format!("INVTOKEN#{hash}"), "INVTOKEN".into()),
+        Key::Role(p, r) => (practice_pk(*p), format!("{ROLE_PREFIX}{r}")),
+        Key::RoleName(p, n) => (practice_pk(*p), format!("ROLENAME#{n}")),
     }
 }
 
@@ -145,14 +148,20 @@ pub fn placement(record: &Record) -> Placement {
             ttl: Some(t.keep_until.timestamp()),
             ..simple(Key::InvitationToken(t.token_hash.clone()), "invitation_token")
         },
+        Record::Role(r) => simple(Key::Role(r.practice_id, r.id.clone()), "role"),
+        Record::RoleName(n) => simple(Key::RoleName(n.practice_id, n.name_norm.clone()), "role_name"),
     }
 }
 
-/// Attributes that only `AdjustCounters` may change; a `Replace` of the
-/// record leaves them alone so that no concurrent count is overwritten.
+/// Attributes that only their own writes change (`AdjustCounters`,
+/// `AdjustRoleHolders`, `SetMemberSearch`); a `Replace` of the record leaves
+/// them alone so that no concurrent change to them is overwritten.
 pub fn counter_attributes(record: &Record) -> &'static [&'static str] {
     match record {
         Record::Practice(_) => &["seats", "directors", "active_locations"],
+        Record::Role(_) => &["holders"],
+        // Kept in step with the user's names by `SetMemberSearch` alone.
+        Record::Membership(_) => &["search"],
         _ => &[],
     }
 }

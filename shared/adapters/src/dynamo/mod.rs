@@ -8,7 +8,9 @@ pub mod table;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +18,7 @@ use keys::*;
 use roster_domain::error::{DomainError, PortError};
 use roster_domain::ids::{InvitationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, CounterDelta, Key, Page, Record, Store, Tx, Write};
+use roster_domain::ports::{AuthBundle, CounterDelta, Key, MemberFilter, Page, Record, Store, Tx, Write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -73,6 +75,8 @@ fn to_item(record: &Record) -> Result<Item, PortError> {
         Record::Invitation(v) => encode(v)?,
         Record::Slot(v) => encode(v)?,
         Record::InvitationToken(v) => encode(v)?,
+        Record::Role(v) => encode(v)?,
+        Record::RoleName(v) => encode(v)?,
     };
     let p = placement(record);
     item.insert(PK.into(), s(p.pk));
@@ -99,6 +103,7 @@ fn version_of(record: &Record) -> Option<u64> {
         Record::Location(l) => Some(l.version),
         Record::Membership(m) => Some(m.version),
         Record::Invitation(i) => Some(i.version),
+        Record::Role(r) => Some(r.version),
         _ => None,
     }
 }
@@ -117,6 +122,37 @@ fn decode_cursor(cursor: &str, prefix: &str) -> Result<String, PortError> {
     let rest = sk.strip_prefix(prefix).ok_or_else(bad)?;
     rest.parse::<uuid::Uuid>().map_err(|_| bad())?;
     Ok(sk)
+}
+
+fn sk_of(item: &Item) -> Option<String> {
+    match item.get(SK) {
+        Some(AttributeValue::S(sk)) => Some(sk.clone()),
+        _ => None,
+    }
+}
+
+/// A conditional update built from its parts.
+fn update(
+    table: &str,
+    key: &Key,
+    expression: &str,
+    condition: &str,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, PortError> {
+    let (pk, sk) = primary(key);
+    let mut u = Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(pk, sk)))
+        .update_expression(expression)
+        .condition_expression(condition);
+    for (k, v) in names {
+        u = u.expression_attribute_names(*k, *v);
+    }
+    for (k, v) in values {
+        u = u.expression_attribute_values(k, v);
+    }
+    Ok(TransactWriteItem::builder().update(u.build().map_err(|e| PortError::Backend(e.to_string()))?).build())
 }
 
 impl DynamoStore {
@@ -235,6 +271,58 @@ impl DynamoStore {
                     .build()
                     .map_err(build)?;
                 TransactWriteItem::builder().delete(d).build()
+            }
+            Write::AdjustRoleHolders { practice_id, role_id, delta } => {
+                let mut condition = "attribute_exists(PK)".to_string();
+                let mut values = vec![(":d", n(*delta)), (":zero", n(0))];
+                if *delta < 0 {
+                    condition.push_str(" AND #holders >= :min");
+                    values.push((":min", n(-delta)));
+                }
+                update(
+                    t,
+                    &Key::Role(*practice_id, role_id.clone()),
+                    "SET #holders = if_not_exists(#holders, :zero) + :d",
+                    &condition,
+                    &[("#holders", "holders")],
+                    values,
+                )?
+            }
+            Write::DeleteRole { practice_id, role_id } => {
+                let (pk, sk) = primary(&Key::Role(*practice_id, role_id.clone()));
+                let d = Delete::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression(
+                        "attribute_exists(PK) AND (attribute_not_exists(#holders) OR #holders <= :zero)",
+                    )
+                    .expression_attribute_names("#holders", "holders")
+                    .expression_attribute_values(":zero", n(0))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().delete(d).build()
+            }
+            Write::SetMemberSearch { practice_id, user_id, search } => update(
+                t,
+                &Key::Membership(*practice_id, *user_id),
+                "SET #search = :search",
+                "attribute_exists(PK)",
+                &[("#search", "search")],
+                vec![(":search", s(search.clone()))],
+            )?,
+            Write::CheckMember { practice_id, user_id, version } => {
+                let (pk, sk) = primary(&Key::Membership(*practice_id, *user_id));
+                let c = ConditionCheck::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression("#version = :v AND #status = :active")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":v", n(*version as i64))
+                    .expression_attribute_values(":active", s("active"))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().condition_check(c).build()
             }
         })
     }
@@ -458,6 +546,10 @@ fn default_conflict(w: &Write) -> DomainError {
         Write::Replace { .. } => DomainError::PreconditionFailed,
         Write::DeleteExisting(_) => DomainError::NotFound,
         Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
+        Write::AdjustRoleHolders { .. } => DomainError::RoleRequired,
+        Write::DeleteRole { .. } => DomainError::RoleInUse,
+        Write::SetMemberSearch { .. } => DomainError::NotFound,
+        Write::CheckMember { .. } => DomainError::Forbidden,
         _ => DomainError::Conflict("already_exists"),
     }
 }
@@ -583,10 +675,86 @@ impl Store for DynamoStore {
     async fn members(
         &self,
         practice: PracticeId,
+        filter: &MemberFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Membership>, PortError> {
-        self.paged(practice_pk(practice), MEMBER_PREFIX, true, limit, cursor).await
+        let pk = practice_pk(practice);
+        let mut start = match cursor {
+            Some(c) => Some(key_item(pk.clone(), decode_cursor(c, MEMBER_PREFIX)?)),
+            None => None,
+        };
+        // The filter runs in DynamoDB, page after page, until `limit` members
+        // match. When a page yields more than needed the cursor is the last
+        // member returned, not the page's end, so nothing is skipped.
+        let mut found: Vec<Item> = Vec::new();
+        loop {
+            let mut req = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take());
+            let mut conditions = Vec::new();
+            if let Some(status) = filter.status {
+                let word = match status {
+                    MemberStatus::Active => "active",
+                    MemberStatus::Deactivated => "deactivated",
+                };
+                conditions.push("#status = :status");
+                req =
+                    req.expression_attribute_names("#status", "status").expression_attribute_values(":status", s(word));
+            }
+            if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
+                conditions.push("contains(#search, :needle)");
+                req = req
+                    .expression_attribute_names("#search", "search")
+                    .expression_attribute_values(":needle", s(needle));
+            }
+            if !conditions.is_empty() {
+                req = req.filter_expression(conditions.join(" AND "));
+            }
+            // Without a filter a page of `limit` is exact; with one, read
+            // larger pages so a sparse match costs few round trips.
+            let page = if conditions.is_empty() { limit } else { 1000 };
+            let out = req.limit(page.clamp(1, 1000) as i32).send().await.map_err(|e| backend("Query", e))?;
+            found.extend(out.items.unwrap_or_default());
+            if found.len() >= limit {
+                found.truncate(limit);
+                let more = out.last_evaluated_key.is_some() || found.len() == limit;
+                let next = if more { found.last().and_then(sk_of).map(|sk| encode_cursor(&sk)) } else { None };
+                let items = found.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+                return Ok(Page { items, next });
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => {
+                    let items = found.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+                    return Ok(Page { items, next: None });
+                }
+            }
+        }
+    }
+
+    async fn roles(&self, practice: PracticeId) -> Result<Vec<Role>, PortError> {
+        self.query_all(&QuerySpec::table(practice_pk(practice), ROLE_PREFIX, true)).await
+    }
+
+    async fn role(&self, practice: PracticeId, id: &str) -> Result<Option<Role>, PortError> {
+        self.get(Key::Role(practice, id.to_string())).await
+    }
+
+    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError> {
+        self.batch_get(ids.iter().map(|(p, r)| Key::Role(*p, r.clone())).collect())
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 
     async fn audit(

@@ -18,8 +18,8 @@ pub const SESSION_HOURS: i64 = 12;
 /// Not fixed by the spec; two days leaves room for a weekend.
 pub const VERIFY_EMAIL_HOURS: i64 = 48;
 
-const NAME_MAX: usize = 100;
-const TITLE_MAX: usize = 50;
+pub(crate) const NAME_MAX: usize = 100;
+pub(crate) const TITLE_MAX: usize = 50;
 
 /// Fields are optional here so that a missing one is a named 422, not a 400.
 #[derive(Debug, Default, Deserialize)]
@@ -273,13 +273,23 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         .filter(|m| m.status == MemberStatus::Active)
         .collect();
     let ids: Vec<_> = memberships.iter().map(|m| m.practice_id).collect();
-    let names: HashMap<_, _> = app.store.practices(&ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    let role_ids: Vec<_> = memberships
+        .iter()
+        .filter(|m| super::is_custom_role(&m.role_id))
+        .map(|m| (m.practice_id, m.role_id.clone()))
+        .collect();
+    let (practices, roles) =
+        futures::try_join!(async { app.store.practices(&ids).await.map_err(DomainError::from) }, async {
+            app.store.roles_by_id(&role_ids).await.map_err(DomainError::from)
+        },)?;
+    let names: HashMap<_, _> = practices.into_iter().map(|p| (p.id, p.name)).collect();
     let mut views: Vec<MyMembershipView> = memberships
         .iter()
         .filter_map(|m| {
-            names
-                .get(&m.practice_id)
-                .map(|name| MyMembershipView { member: MemberView::new(m, &caller.user), practice_name: name.clone() })
+            names.get(&m.practice_id).map(|name| {
+                let custom: Vec<Role> = roles.iter().filter(|r| r.practice_id == m.practice_id).cloned().collect();
+                MyMembershipView { member: MemberView::new(m, &caller.user, &custom), practice_name: name.clone() }
+            })
         })
         .collect();
     views.sort_by_key(|v| v.practice_name.to_lowercase());
@@ -310,7 +320,10 @@ pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result
     let now = app.now();
     updated.updated_at = now;
     updated.version += 1;
+    // The members search (R22) reads the names from each membership.
+    let memberships = app.store.memberships_of_user(before.id).await?;
     let mut tx = Tx::new();
+    super::members::search_writes(&mut tx, &memberships, &updated);
     tx.push(Write::Replace { record: Record::User(updated.clone()), expected_version: before.version }).push(
         Write::Create(audit_event(
             AuditScope::User(before.id),

@@ -1,12 +1,12 @@
 //! Practices, locations, roles and member reads (R1, R2, R20, R22).
 
-use super::views::{ListView, LocationView, MemberView, PracticeView, RoleView};
+use super::views::{ListView, LocationView, MemberView, PracticeView};
 use super::{audit_event, commit, outbox_event, to_value, Caller, MemberCtx};
 use crate::error::DomainError;
 use crate::ids::{LocationId, PracticeId, UserId};
 use crate::model::*;
 use crate::permissions::{self, PermissionDef, PRACTICE_SETTINGS, USERS_VIEW};
-use crate::ports::{App, CounterDelta, Record, Tx, Write};
+use crate::ports::{App, CounterDelta, MemberFilter as StoreFilter, Record, Tx, Write};
 use crate::validate::Errors;
 use serde::Deserialize;
 use serde_json::json;
@@ -65,15 +65,6 @@ impl MemberFilter {
             "locked" => Ok(Self::Locked),
             "all" => Ok(Self::All),
             _ => Err(DomainError::field("status", "must be one of active, deactivated, locked, all")),
-        }
-    }
-
-    fn keeps(self, m: &Membership, u: &User) -> bool {
-        match self {
-            Self::Active => m.status == MemberStatus::Active,
-            Self::Deactivated => m.status == MemberStatus::Deactivated,
-            Self::Locked => u.locked,
-            Self::All => true,
         }
     }
 }
@@ -168,6 +159,7 @@ pub async fn create_practice(
         joined_at: now,
         deactivated_at: None,
         version: 1,
+        search: Membership::search_text(&caller.user),
     };
     let actor = Actor::user(&caller.user);
     let pid = practice.id;
@@ -410,20 +402,6 @@ pub async fn patch_location(
     Ok(a)
 }
 
-/// `GET /practices/{pid}/roles`: the built-ins (custom roles come with issue 4).
-pub fn list_roles(_ctx: &MemberCtx) -> ListView<RoleView> {
-    let items = permissions::built_in_roles()
-        .into_iter()
-        .map(|r| RoleView {
-            id: r.id.to_string(),
-            name: r.name.to_string(),
-            built_in: true,
-            permissions: r.permissions.iter().map(|k| k.to_string()).collect(),
-        })
-        .collect();
-    ListView { items, next_cursor: None }
-}
-
 pub struct MemberQuery {
     pub filter: MemberFilter,
     pub q: Option<String>,
@@ -431,26 +409,32 @@ pub struct MemberQuery {
     pub cursor: Option<String>,
 }
 
-/// `GET /practices/{pid}/members` (users.view), in user-id order. Filtering
-/// happens page by page, and the cursor is the store's position after the
-/// last membership examined, so no member is skipped or repeated.
+/// `GET /practices/{pid}/members` (users.view, R22), in user-id order. The
+/// status and the search text are filtered by the store; "locked" is the
+/// user's state, so that filter reads users page by page. Either way the
+/// cursor is the position after the last membership examined: no member is
+/// skipped or repeated.
 pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Result<ListView<MemberView>, DomainError> {
     ctx.require(USERS_VIEW)?;
-    let needle = query.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let contains = query.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let status = match query.filter {
+        MemberFilter::Active => Some(MemberStatus::Active),
+        MemberFilter::Deactivated => Some(MemberStatus::Deactivated),
+        MemberFilter::Locked | MemberFilter::All => None,
+    };
+    let store_filter = StoreFilter { status, contains };
+    let roles = app.store.roles(ctx.practice.id).await?;
     let mut items = Vec::new();
     let mut cursor = query.cursor.clone();
     loop {
         let want = query.limit - items.len();
-        let page = app.store.members(ctx.practice.id, want, cursor.as_deref()).await?;
+        let page = app.store.members(ctx.practice.id, &store_filter, want, cursor.as_deref()).await?;
         let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
         let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
         for m in &page.items {
             let Some(u) = users.get(&m.user_id) else { continue };
-            let matches = needle
-                .as_deref()
-                .is_none_or(|n| u.email_norm.contains(n) || u.display_name().to_lowercase().contains(n));
-            if matches && query.filter.keeps(m, u) {
-                items.push(MemberView::new(m, u));
+            if query.filter != MemberFilter::Locked || u.locked {
+                items.push(MemberView::new(m, u, &roles));
             }
         }
         cursor = page.next;
@@ -463,13 +447,16 @@ pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Res
 
 /// `GET /practices/{pid}/members/{uid}`: oneself, or anyone with users.view.
 pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
-    if uid == ctx.caller.user.id {
-        return Ok(MemberView::new(&ctx.membership, &ctx.caller.user));
-    }
-    ctx.require(USERS_VIEW)?;
-    let m = app.store.membership(ctx.practice.id, uid).await?.ok_or(DomainError::NotFound)?;
-    let u = app.store.user(uid).await?.ok_or(DomainError::NotFound)?;
-    Ok(MemberView::new(&m, &u))
+    let (m, u) = if uid == ctx.caller.user.id {
+        (ctx.membership.clone(), ctx.caller.user.clone())
+    } else {
+        ctx.require(USERS_VIEW)?;
+        let m = app.store.membership(ctx.practice.id, uid).await?.ok_or(DomainError::NotFound)?;
+        let u = app.store.user(uid).await?.ok_or(DomainError::NotFound)?;
+        (m, u)
+    };
+    let custom = super::custom_role_of(app, ctx.practice.id, &m.role_id).await?;
+    Ok(MemberView::new(&m, &u, &custom))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Invitations end to end (R5..R13, R20, R32..R35): invite, resend, revoke,
 //! list, preview, accept (by link or from one's own list), register, decline.
 
+use super::roles::hold_role;
 use super::views::{ListView, MemberView, SessionView, UserView};
 use super::{audit_event, commit, outbox_event, outbox_mail, to_value, Caller, MemberCtx};
 use crate::error::DomainError;
@@ -171,7 +172,8 @@ fn sorted_unique(keys: &[String]) -> Vec<String> {
 }
 
 /// Check and complete an access description. `locations` are the practice's.
-pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Location]) -> Option<Access> {
+/// `roles` are the practice's custom roles.
+pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Location], roles: &[Role]) -> Option<Access> {
     let kind = match input.kind {
         Some("practitioner") => Some(Kind::Practitioner),
         Some("staff") => Some(Kind::Staff),
@@ -189,9 +191,7 @@ pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Locati
             e.add("role_id", "is required");
             None
         }
-        // Custom roles arrive with the access-control issue; until then the
-        // built-ins are the roles of every practice.
-        Some(r) if permissions::built_in_role(r).is_none() => {
+        Some(r) if super::role_permissions(r, roles).is_none() => {
             e.add("role_id", "is not a role of this practice");
             None
         }
@@ -272,6 +272,39 @@ pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Locati
         overrides,
         practitioner: input.practitioner.cloned(),
     })
+}
+
+fn role_gone() -> DomainError {
+    DomainError::field("role_id", "is not a role of this practice")
+}
+
+impl Access {
+    /// The active membership this access describes, for computing what it grants.
+    pub fn as_membership(
+        &self,
+        practice_id: crate::ids::PracticeId,
+        user_id: crate::ids::UserId,
+        now: Time,
+    ) -> Membership {
+        Membership {
+            practice_id,
+            user_id,
+            kind: self.kind,
+            role_id: self.role_id.clone(),
+            overrides: self.overrides.clone(),
+            access_billing: self.access_billing,
+            show_on_calendar: self.show_on_calendar,
+            primary_location_id: self.primary_location_id,
+            location_access: self.location_access.clone(),
+            mfa_required: false,
+            status: MemberStatus::Active,
+            practitioner: self.practitioner.clone(),
+            joined_at: now,
+            deactivated_at: None,
+            version: 1,
+            search: String::new(),
+        }
+    }
 }
 
 /// The counter change of one member joining (`n = 1`) or leaving (`-1`):
@@ -373,8 +406,9 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let first_name = e.optional_text("first_name", input.first_name.as_deref(), 100);
     let last_name = e.optional_text("last_name", input.last_name.as_deref(), 100);
     let title = e.optional_text("title", input.title.as_deref(), 50);
-    let (locations, slot, claim) = futures::try_join!(
+    let (locations, roles, slot, claim) = futures::try_join!(
         async { app.store.locations(pid).await.map_err(DomainError::from) },
+        async { app.store.roles(pid).await.map_err(DomainError::from) },
         async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
         async { app.store.email_claim(&email_norm).await.map_err(DomainError::from) },
     )?;
@@ -391,6 +425,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             practitioner: input.practitioner.as_ref(),
         },
         &locations,
+        &roles,
     );
     let temporary = match &input.temporary_password {
         Some(_) if claim.is_some() => {
@@ -411,6 +446,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     };
     e.finish()?;
     let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
+    let granted = super::permissions_of(&access.as_membership(pid, ctx.caller.user.id, app.now()), &roles);
+    ctx.ensure_may_grant(&access.role_id, &[], &granted)?;
     let now = app.now();
     if let Some(conflict) = slot_conflict(app, ctx, slot.as_ref(), now).await? {
         return Err(conflict);
@@ -423,6 +460,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 app,
                 ctx,
                 access,
+                &roles,
                 mfa_required,
                 email,
                 email_norm,
@@ -488,8 +526,9 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 to_value(&view),
             )))
             .push(Write::Create(outbox_mail(now, mail)))
-            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
-            .push(Write::Create(Record::Invitation(inv)));
+            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))));
+            hold_role(&mut tx, pid, &inv.role_id, 1, role_gone());
+            tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
             Ok(Invited::Invitation(Box::new(view)))
         }
@@ -503,6 +542,7 @@ async fn create_with_temporary_password(
     app: &App,
     ctx: &MemberCtx,
     access: Access,
+    roles: &[Role],
     mfa_required: bool,
     email: String,
     email_norm: String,
@@ -542,8 +582,9 @@ async fn create_with_temporary_password(
         joined_at: now,
         deactivated_at: None,
         version: 1,
+        search: Membership::search_text(&user),
     };
-    let view = MemberView::new(&membership, &user);
+    let view = MemberView::new(&membership, &user, roles);
     let mail = mail::render(
         "welcome_temporary_password",
         &user.email,
@@ -565,8 +606,9 @@ async fn create_with_temporary_password(
     .guarded(
         Write::AdjustCounters { practice_id: pid, delta: joining(membership.kind, &membership.role_id, 1) },
         DomainError::NotFound,
-    )
-    .push(Write::Create(audit_event(
+    );
+    hold_role(&mut tx, pid, &membership.role_id, 1, role_gone());
+    tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,
         ctx.actor(),
@@ -646,6 +688,10 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     )))
     .push(Write::Create(outbox_mail(now, mail)))
     .push(Write::Create(outbox_event(now, "InvitationResent", event_detail(&inv))));
+    // The sweep released the role of an invitation it marked expired.
+    if before.status == InvitationStatus::Expired {
+        hold_role(&mut tx, inv.practice_id, &inv.role_id, 1, DomainError::RoleRequired);
+    }
     commit(app, tx).await?;
     Ok(view)
 }
@@ -679,6 +725,8 @@ fn close(before: &Invitation, now: Time, status: InvitationStatus, actor: Actor,
         json!({"status": inv.status}),
     )))
     .push(Write::Create(outbox_event(now, event, event_detail(&inv))));
+    // A closed invitation no longer holds its role (R23).
+    hold_role(&mut tx, inv.practice_id, &inv.role_id, -1, DomainError::Conflict("role_count"));
     tx
 }
 
@@ -787,6 +835,7 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
         joined_at: now,
         deactivated_at: None,
         version: 1,
+        search: Membership::search_text(user),
     };
     let mut accepted = inv.clone();
     accepted.status = InvitationStatus::Accepted;
@@ -870,8 +919,9 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Re
         );
     }
     let membership = accept_writes(&mut tx, &inv, &user, now);
+    let custom = super::custom_role_of(app, inv.practice_id, &inv.role_id).await?;
     commit(app, tx).await?;
-    Ok(MemberView::new(&membership, &user))
+    Ok(MemberView::new(&membership, &user, &custom))
 }
 
 /// The invitations open to the caller from their own list (R11): pending
@@ -998,5 +1048,10 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     )));
     let membership = accept_writes(&mut tx, &inv, &user, now);
     commit(app, tx).await?;
-    Ok(Registered { user: UserView::from(&user), member: MemberView::new(&membership, &user), session: session_view })
+    let custom = super::custom_role_of(app, inv.practice_id, &inv.role_id).await?;
+    Ok(Registered {
+        user: UserView::from(&user),
+        member: MemberView::new(&membership, &user, &custom),
+        session: session_view,
+    })
 }

@@ -5,12 +5,14 @@
 pub mod auth;
 pub mod directory;
 pub mod invitations;
+pub mod members;
 pub mod outbox;
+pub mod roles;
 pub mod sweep;
 pub mod views;
 
 use crate::error::DomainError;
-use crate::ids::EventId;
+use crate::ids::{EventId, PracticeId};
 use crate::model::*;
 use crate::permissions::{built_in_role, effective_permissions, Grants};
 use crate::ports::{App, Record, Tx};
@@ -33,6 +35,37 @@ pub struct MemberCtx {
     pub permissions: Vec<String>,
 }
 
+/// Whether a role id names a practice's own role rather than a built-in.
+pub fn is_custom_role(role_id: &str) -> bool {
+    built_in_role(role_id).is_none()
+}
+
+/// The caller's context in a practice: their permissions come from their
+/// role as stored now, so a change of role or overrides applies to the very
+/// next request (R1). A custom role costs one more read.
+pub async fn member_ctx(
+    app: &App,
+    caller: Caller,
+    practice: Practice,
+    membership: Membership,
+) -> Result<MemberCtx, DomainError> {
+    let custom = match is_custom_role(&membership.role_id) {
+        true => app.store.role(practice.id, &membership.role_id).await?.into_iter().collect(),
+        false => Vec::new(),
+    };
+    let permissions = permissions_of(&membership, &custom);
+    Ok(MemberCtx { caller, practice, membership, permissions })
+}
+
+/// The custom role a membership or invitation names, if it is one and
+/// still exists, for computing its permissions.
+pub async fn custom_role_of(app: &App, practice: PracticeId, role_id: &str) -> Result<Vec<Role>, DomainError> {
+    if !is_custom_role(role_id) {
+        return Ok(Vec::new());
+    }
+    Ok(app.store.role(practice, role_id).await?.into_iter().collect())
+}
+
 impl MemberCtx {
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
@@ -47,13 +80,53 @@ impl MemberCtx {
     pub fn actor(&self) -> Actor {
         Actor::user(&self.caller.user)
     }
+    pub fn is_director(&self) -> bool {
+        self.membership.role_id == crate::permissions::DIRECTOR
+    }
+    /// Nobody hands out more than they hold: a change may add to a member
+    /// only permissions the acting member has, and only a director makes or
+    /// changes a director. (DOMAIN.md is silent; without this, `users.manage`
+    /// alone could invite a second account of one's own with every key.)
+    pub fn ensure_may_grant(&self, role_after: &str, before: &[String], after: &[String]) -> Result<(), DomainError> {
+        if self.is_director() {
+            return Ok(());
+        }
+        if role_after == crate::permissions::DIRECTOR {
+            return Err(DomainError::Forbidden);
+        }
+        let added = after.iter().filter(|k| !before.contains(k));
+        for key in added {
+            if !self.can(key) {
+                return Err(DomainError::Forbidden);
+            }
+        }
+        Ok(())
+    }
+    /// The condition that the acting member still holds the access this
+    /// request was authorized with, for the transaction that acts on it.
+    pub fn still_authorized(&self) -> crate::ports::Write {
+        crate::ports::Write::CheckMember {
+            practice_id: self.practice.id,
+            user_id: self.caller.user.id,
+            version: self.membership.version,
+        }
+    }
 }
 
-/// R1 for a stored membership. Custom roles arrive with issue 4; an unknown
-/// role id grants nothing rather than failing the request.
-pub fn permissions_of(m: &Membership) -> Vec<String> {
-    let role: Vec<String> =
-        built_in_role(&m.role_id).map(|r| r.permissions.iter().map(|k| k.to_string()).collect()).unwrap_or_default();
+/// A role's permissions: a built-in's, or the practice's custom role's from
+/// `custom`. `None` when no such role exists (any more).
+pub fn role_permissions(role_id: &str, custom: &[Role]) -> Option<Vec<String>> {
+    match built_in_role(role_id) {
+        Some(r) => Some(r.permissions.iter().map(|k| k.to_string()).collect()),
+        None => custom.iter().find(|r| r.id == role_id).map(|r| r.permissions.clone()),
+    }
+}
+
+/// R1 for a stored membership, the one place every check and every view
+/// gets permissions from. `custom` holds the practice's custom roles (at
+/// least the member's own); a role that no longer exists grants nothing.
+pub fn permissions_of(m: &Membership, custom: &[Role]) -> Vec<String> {
+    let role = role_permissions(&m.role_id, custom).unwrap_or_default();
     effective_permissions(&Grants {
         role_id: &m.role_id,
         role_permissions: &role,

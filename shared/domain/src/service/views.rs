@@ -65,7 +65,8 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    pub fn new(m: &Membership, u: &User) -> Self {
+    /// `custom` are custom roles of the practice (at least the member's).
+    pub fn new(m: &Membership, u: &User, custom: &[Role]) -> Self {
         Self {
             user_id: m.user_id,
             practice_id: m.practice_id,
@@ -75,7 +76,7 @@ impl MemberView {
             last_name: u.last_name.clone(),
             kind: m.kind,
             role_id: m.role_id.clone(),
-            permissions: super::permissions_of(m),
+            permissions: super::permissions_of(m, custom),
             overrides: m.overrides.clone(),
             access_billing: m.access_billing,
             show_on_calendar: m.show_on_calendar,
@@ -151,6 +152,20 @@ pub struct RoleView {
     pub name: String,
     pub built_in: bool,
     pub permissions: Vec<String>,
+    /// `None` for the read-only built-ins.
+    pub version: Option<u64>,
+}
+
+impl From<&Role> for RoleView {
+    fn from(r: &Role) -> Self {
+        Self {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            built_in: false,
+            permissions: r.permissions.clone(),
+            version: Some(r.version),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,8 @@
+//! Lambda entry point of the `deactivate` function; everything else is shared.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    roster_api::init_tracing();
+    let app = roster_adapters::bootstrap::app_from_env().await?;
+    roster_api::serve(roster_api::Function::Deactivate, app).await
+}
