@@ -105,18 +105,7 @@ impl Harness {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut b = HttpRequest::builder().method(method).uri(format!("https://api.roster.test{path}"));
-        if let Some(t) = token {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::Empty,
-        };
-        self.raw(function, b.body(body).expect("request")).await
+        self.raw(function, request(method, path, token, body)).await
     }
 
     pub async fn auth(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
@@ -232,6 +221,22 @@ impl Drop for Harness {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A request as API Gateway and cargo lambda hand it to a function.
+pub fn request(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Request {
+    let mut b = HttpRequest::builder().method(method).uri(format!("https://api.roster.test{path}"));
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(v) => {
+            b = b.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::Empty,
+    };
+    b.body(body).expect("request")
 }
 
 /// The token at the end of a mail's `{APP_BASE_URL}{prefix}{token}` link.

@@ -32,7 +32,7 @@ fn built_in_view(r: &permissions::BuiltInRole) -> RoleView {
 /// `GET /practices/{pid}/roles`: the built-ins, then the practice's own by name.
 pub async fn list_roles(app: &App, ctx: &MemberCtx) -> Result<ListView<RoleView>, DomainError> {
     let mut custom = app.store.roles(ctx.practice.id).await?;
-    custom.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    custom.sort_by_key(|r| r.name.to_lowercase());
     let items =
         permissions::built_in_roles().iter().map(built_in_view).chain(custom.iter().map(RoleView::from)).collect();
     Ok(ListView { items, next_cursor: None })
