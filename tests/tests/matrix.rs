@@ -1,0 +1,323 @@
+//! The authorization matrix (R1, R2, R14, R15): every route of the API, as
+//! each kind of caller, with the exact status expected. A route without a
+//! row fails the test, so no route is ever added unchecked.
+
+mod common;
+
+use common::{s, Harness};
+use roster_api::routes::{Route, ROUTES};
+use roster_api::Op;
+use roster_domain::model::MemberStatus;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Director,
+    /// A custom role with users.manage (and users.view, calendar.view).
+    Manager,
+    Clinician,
+    FrontDesk,
+    /// billing_manager with `access_billing: false`.
+    BillingOff,
+    Deactivated,
+    /// An active member of another practice only.
+    Outsider,
+    Anonymous,
+}
+
+const WHO: [Who; 8] = [
+    Who::Director,
+    Who::Manager,
+    Who::Clinician,
+    Who::FrontDesk,
+    Who::BillingOff,
+    Who::Deactivated,
+    Who::Outsider,
+    Who::Anonymous,
+];
+
+/// Expected status per caller, in the order of `WHO`:
+/// director, manager, clinician, front desk, billing off, deactivated, outsider, anonymous.
+#[rustfmt::skip]
+const MATRIX: &[(Op, [u16; 8])] = &[
+    // auth (personal or public)
+    (Op::Signup,            [201, 201, 201, 201, 201, 201, 201, 201]),
+    (Op::Login,             [200, 200, 200, 200, 200, 200, 200, 200]),
+    (Op::Logout,            [204, 204, 204, 204, 204, 204, 204, 401]),
+    (Op::VerifyEmail,       [410, 410, 410, 410, 410, 410, 410, 410]),
+    (Op::GetMe,             [200, 200, 200, 200, 200, 200, 200, 401]),
+    (Op::PatchMe,           [200, 200, 200, 200, 200, 200, 200, 401]),
+    (Op::ChangePassword,    [422, 422, 422, 422, 422, 422, 422, 401]),
+    (Op::CreatePractice,    [201, 201, 201, 201, 201, 201, 201, 401]),
+    (Op::ListPermissions,   [200, 200, 200, 200, 200, 200, 200, 401]),
+    // invited side
+    (Op::PreviewInvitation, [200, 200, 200, 200, 200, 200, 200, 200]),
+    (Op::AcceptByToken,     [403, 403, 403, 403, 403, 403, 403, 401]),
+    (Op::RegisterByToken,   [409, 409, 409, 409, 409, 409, 409, 409]),
+    (Op::MyInvitations,     [200, 200, 200, 200, 200, 200, 200, 401]),
+    (Op::AcceptMine,        [404, 404, 404, 404, 404, 404, 404, 401]),
+    (Op::DeclineMine,       [404, 404, 404, 404, 404, 404, 404, 401]),
+    // inside the practice: R2 gives the deactivated and the outsider 404
+    (Op::GetPractice,       [200, 200, 200, 200, 200, 404, 404, 401]),
+    (Op::PatchPractice,     [200, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::ListLocations,     [200, 200, 200, 200, 200, 404, 404, 401]),
+    (Op::CreateLocation,    [201, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::PatchLocation,     [200, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::ListRoles,         [200, 200, 200, 200, 200, 404, 404, 401]),
+    (Op::CreateRole,        [201, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::UpdateRole,        [200, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::DeleteRole,        [204, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::ListMembers,       [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::GetMember,         [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::ListInvitations,   [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::Invite,            [201, 201, 403, 403, 403, 404, 404, 401]),
+    (Op::ResendInvitation,  [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::RevokeInvitation,  [204, 204, 403, 403, 403, 404, 404, 401]),
+    // R15: the only director cannot leave; everyone else may
+    (Op::Leave,             [409, 204, 204, 204, 204, 404, 404, 401]),
+    (Op::UpdateAccess,      [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::UpdateDetails,     [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::Deactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::Reactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::BulkReactivate,    [200, 200, 403, 403, 403, 404, 404, 401]),
+];
+
+struct Fixture {
+    h: Harness,
+    pid: String,
+    lid: String,
+    /// The manager's custom role.
+    manager_role: String,
+    /// A staff member (front desk) every member route acts on.
+    target: String,
+    director: String,
+    users: Vec<(Who, String, String)>,
+    /// An invitation to an address with no account: preview and accept.
+    open_token: String,
+    /// An invitation to an address that has an account: register says 409.
+    taken_token: String,
+    n: AtomicUsize,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let h = Harness::new().await;
+        let (_, director) = h.signup("director@clinic.example").await;
+        let pid = h.practice(&director, "Harbour Clinic").await;
+        let lid = h.first_location(&director, &pid).await;
+        let role = h
+            .dir(
+                "POST",
+                &format!("/practices/{pid}/roles"),
+                Some(&director),
+                Some(json!({"name": "Manager", "permissions": ["users.manage", "users.view", "calendar.view"]})),
+            )
+            .await;
+        let manager_role = s(&role.body["id"]);
+        let mut users = Vec::new();
+        for (who, email, role_id, status) in [
+            (Who::Manager, "manager@clinic.example", manager_role.as_str(), MemberStatus::Active),
+            (Who::Clinician, "clinician@clinic.example", "clinician", MemberStatus::Active),
+            (Who::FrontDesk, "desk@clinic.example", "front_desk", MemberStatus::Active),
+            (Who::BillingOff, "billing@clinic.example", "billing_manager", MemberStatus::Active),
+            (Who::Deactivated, "gone@clinic.example", "front_desk", MemberStatus::Deactivated),
+        ] {
+            let (uid, token) = h.signup(email).await;
+            h.add_member(&pid, &uid, role_id, status).await;
+            users.push((who, email.to_string(), token));
+            if who == Who::BillingOff {
+                let r = h
+                    .update_fn(
+                        "PATCH",
+                        &format!("/practices/{pid}/members/{uid}"),
+                        Some(&director),
+                        Some(json!({"access_billing": false})),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.body);
+            }
+        }
+        let (_, outsider) = h.signup("outsider@elsewhere.example").await;
+        h.practice(&outsider, "Elsewhere").await;
+        users.push((Who::Outsider, "outsider@elsewhere.example".into(), outsider));
+        users.push((Who::Director, "director@clinic.example".into(), director.clone()));
+        let (target, _) = h.signup("target@clinic.example").await;
+        h.add_member(&pid, &target, "front_desk", MemberStatus::Active).await;
+        assert_eq!(h.invite(&director, &pid, "nobody-yet@mail.example").await.status, 201);
+        let open_token = h.last_invite_token();
+        assert_eq!(h.invite(&director, &pid, "outsider@elsewhere.example").await.status, 201);
+        let taken_token = h.last_invite_token();
+        Self { h, pid, lid, manager_role, target, director, users, open_token, taken_token, n: AtomicUsize::new(0) }
+    }
+
+    fn token(&self, who: Who) -> Option<String> {
+        self.users.iter().find(|(w, _, _)| *w == who).map(|(_, _, t)| t.clone())
+    }
+
+    fn email(&self, who: Who) -> String {
+        self.users.iter().find(|(w, _, _)| *w == who).map(|(_, e, _)| e.clone()).unwrap_or_default()
+    }
+
+    fn unique(&self, what: &str) -> String {
+        format!("{what}-{}", self.n.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn as_director(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let route = roster_api::routes::match_route(method, path).map(|(r, _)| r.function).expect("route");
+        let r = self.h.call(route, method, path, Some(&self.director), body).await;
+        assert!(r.status < 300, "setup {method} {path}: {} {}", r.status, r.body);
+        r.body
+    }
+
+    /// A fresh pending invitation's id.
+    async fn invitation(&self) -> String {
+        let email = format!("{}@mail.example", self.unique("invitee"));
+        let r = self.h.invite(&self.director, &self.pid, &email).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        s(&r.body["id"])
+    }
+
+    async fn set_target(&self, active: bool) {
+        let (pid, uid) = (&self.pid, &self.target);
+        let action = if active { "reactivate" } else { "deactivate" };
+        self.as_director("POST", &format!("/practices/{pid}/members/{uid}/{action}"), None).await;
+    }
+
+    /// The path (parameters filled in), body and session for one cell,
+    /// after bringing the state to what the cell needs.
+    async fn cell(&self, route: &Route, who: Who) -> (String, Option<Value>, Option<String>) {
+        let pid = self.pid.clone();
+        let mut token = self.token(who);
+        let mut params: Vec<(&str, String)> =
+            vec![("pid", pid.clone()), ("lid", self.lid.clone()), ("uid", self.target.clone())];
+        let body = match route.op {
+            Op::Signup => Some(json!({"email": format!("{}@mail.example", self.unique("signup")),
+                "password": "correct horse battery", "first_name": "A", "last_name": "B"})),
+            Op::Login => Some(json!({"email": self.email(if who == Who::Anonymous { Who::Director } else { who }),
+                "password": "correct horse battery"})),
+            Op::Logout => {
+                // Its own session, so the caller's main one lives on.
+                if who != Who::Anonymous {
+                    token = Some(self.h.login(&self.email(who)).await);
+                }
+                None
+            }
+            Op::VerifyEmail => Some(json!({"token": "not-a-token"})),
+            Op::PatchMe => Some(json!({"title": "Dr"})),
+            Op::ChangePassword => {
+                Some(json!({"current_password": "wrong password!", "new_password": "another long one"}))
+            }
+            Op::CreatePractice => Some(json!({"name": "Side practice", "location": {"name": "Room"}})),
+            Op::PreviewInvitation | Op::AcceptByToken => {
+                params.push(("token", self.open_token.clone()));
+                None
+            }
+            Op::RegisterByToken => {
+                params.push(("token", self.taken_token.clone()));
+                Some(
+                    json!({"first_name": "A", "last_name": "B", "password": "correct horse battery", "accept_terms": true}),
+                )
+            }
+            Op::AcceptMine | Op::DeclineMine => {
+                params.push(("invitation_id", uuid::Uuid::now_v7().to_string()));
+                None
+            }
+            Op::PatchPractice => Some(json!({"name": "Harbour Clinic"})),
+            Op::CreateLocation => Some(json!({"name": self.unique("Room")})),
+            Op::PatchLocation => Some(json!({"name": "Main St"})),
+            Op::CreateRole => Some(json!({"name": self.unique("Role"), "permissions": []})),
+            Op::UpdateRole => {
+                params.push(("rid", self.manager_role.clone()));
+                Some(json!({"permissions": ["users.manage", "users.view", "calendar.view"]}))
+            }
+            Op::DeleteRole => {
+                let role = self
+                    .as_director(
+                        "POST",
+                        &format!("/practices/{pid}/roles"),
+                        Some(json!({"name": self.unique("Doomed"), "permissions": []})),
+                    )
+                    .await;
+                params.push(("rid", s(&role["id"])));
+                None
+            }
+            Op::Invite => Some(json!({"email": format!("{}@mail.example", self.unique("new")), "kind": "staff",
+                "role_id": self.manager_role, "primary_location_id": self.lid})),
+            Op::ResendInvitation | Op::RevokeInvitation => {
+                params.push(("iid", self.invitation().await));
+                None
+            }
+            Op::UpdateAccess => Some(json!({"access_billing": false})),
+            Op::UpdateDetails => Some(json!({"title": "Dr"})),
+            Op::Deactivate => {
+                self.set_target(true).await;
+                None
+            }
+            Op::Reactivate => {
+                self.set_target(false).await;
+                None
+            }
+            Op::BulkReactivate => {
+                self.set_target(false).await;
+                Some(json!({"user_ids": [self.target]}))
+            }
+            Op::GetMe
+            | Op::ListPermissions
+            | Op::MyInvitations
+            | Op::GetPractice
+            | Op::ListLocations
+            | Op::ListRoles
+            | Op::ListMembers
+            | Op::GetMember
+            | Op::ListInvitations
+            | Op::Leave => None,
+        };
+        let mut path = route.path.to_string();
+        for (name, value) in params {
+            path = path.replace(&format!("{{{name}}}"), &value);
+        }
+        (path, body, token)
+    }
+
+    /// Undo what a cell changed that later cells rely on.
+    async fn after(&self, route: &Route, who: Who, status: u16) {
+        if route.op == Op::Leave && status == 204 {
+            let uid = self.h.auth("GET", "/me", self.token(who).as_deref(), None).await.body["user"]["id"].clone();
+            let pid = &self.pid;
+            self.as_director("POST", &format!("/practices/{pid}/members/{}/reactivate", s(&uid)), None).await;
+        }
+    }
+}
+
+// R1, R2, R14, R15 (and R6, R10, R13 for the routes of earlier issues).
+#[tokio::test]
+async fn every_route_as_every_caller() {
+    let missing: Vec<String> = ROUTES
+        .iter()
+        .filter(|r| !MATRIX.iter().any(|(op, _)| *op == r.op))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
+    let stray: Vec<String> =
+        MATRIX.iter().filter(|(op, _)| !ROUTES.iter().any(|r| r.op == *op)).map(|(op, _)| format!("{op:?}")).collect();
+    assert!(stray.is_empty(), "matrix rows for no route: {stray:?}");
+
+    let fx = Fixture::new().await;
+    let mut wrong = Vec::new();
+    for route in ROUTES {
+        let Some((_, expected)) = MATRIX.iter().find(|(op, _)| *op == route.op) else { continue };
+        for (who, want) in WHO.iter().zip(expected) {
+            let (path, body, token) = fx.cell(route, *who).await;
+            let r = fx.h.call(route.function, route.method, &path, token.as_deref(), body).await;
+            if r.status != *want {
+                wrong.push(format!(
+                    "{} {} as {who:?}: want {want}, got {} {}",
+                    route.method, route.path, r.status, r.body
+                ));
+            }
+            fx.after(route, *who, r.status).await;
+        }
+    }
+    assert!(wrong.is_empty(), "{} cells differ:\n{}", wrong.len(), wrong.join("\n"));
+}
