@@ -169,6 +169,44 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "RegisterResponse", &reg.body);
     check(&doc, "Member", &reg.body["member"]);
 
+    // Custom roles, access changes, deactivation and reactivation.
+    let role = h
+        .dir(
+            "POST",
+            &format!("/practices/{pid}/roles"),
+            Some(&token),
+            Some(json!({"name": "Ops", "permissions": ["inbox"]})),
+        )
+        .await;
+    check(&doc, "Role", &role.body);
+    let uid = s(&reg.body["member"]["user_id"]);
+    let member = format!("/practices/{pid}/members/{uid}");
+    let changed = h
+        .call(
+            roster_api::Function::UpdateAccess,
+            "PATCH",
+            &member,
+            Some(&token),
+            Some(json!({"role_id": role.body["id"]})),
+        )
+        .await;
+    check(&doc, "Member", &changed.body);
+    let off =
+        h.call(roster_api::Function::Deactivate, "POST", &format!("{member}/deactivate"), Some(&token), None).await;
+    check(&doc, "Member", &off.body);
+    let bulk = h
+        .call(
+            roster_api::Function::Deactivate,
+            "POST",
+            &format!("/practices/{pid}/members/reactivate"),
+            Some(&token),
+            Some(json!({"user_ids": [uid, "nobody"]})),
+        )
+        .await;
+    check(&doc, "BulkReactivateResult", &bulk.body);
+    check(&doc, "Member", &bulk.body["results"][0]["member"]);
+    check(&doc, "Problem", &bulk.body["results"][1]["error"]);
+
     // Problems, with and without field errors.
     let bad = h.auth("POST", "/auth/signup", None, Some(json!({}))).await;
     check(&doc, "Problem", &bad.body);
