@@ -498,19 +498,16 @@ pub async fn bulk_reactivate(
     }
     let roles = app.store.roles(ctx.practice.id).await?;
     let accept = input.accept_license_terms.unwrap_or(false);
-    let roles = &roles;
-    use futures::StreamExt;
-    // A few at a time: each touches the practice's counters, and DynamoDB
-    // serialises transactions on one item.
-    let results = futures::stream::iter(unique.into_iter().map(|raw| async move {
+    // One after another: each touches the practice's counters, and
+    // DynamoDB refuses overlapping transactions on one item; parallel
+    // reactivations would mostly buy retries.
+    let mut results = Vec::with_capacity(unique.len());
+    for raw in unique {
         let outcome = match raw.parse::<UserId>() {
-            Ok(uid) => reactivate_one(app, ctx, uid, None, accept, roles).await,
+            Ok(uid) => reactivate_one(app, ctx, uid, None, accept, &roles).await,
             Err(_) => Err(DomainError::NotFound),
         };
-        (raw, outcome)
-    }))
-    .buffered(4)
-    .collect::<Vec<_>>()
-    .await;
+        results.push((raw, outcome));
+    }
     Ok(results)
 }
