@@ -500,3 +500,53 @@ async fn details_change_and_search_follows() {
     assert_eq!(items(&found.body).len(), 1);
     assert!(audit_actions(&h, &pid).await.contains(&"member.details_changed".to_string()));
 }
+
+// R32: the audit log lists every change newest first, with actor, target,
+// before and after, page by page without gaps or repeats; audit.view only.
+#[tokio::test]
+async fn the_audit_log_is_newest_first_and_paged() {
+    let h = Harness::new().await;
+    let (duid, d, pid) = director(&h).await;
+    let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
+    assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await.status, 200);
+    assert_eq!(
+        h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status,
+        200
+    );
+    let all = audit_actions(&h, &pid).await.len();
+    assert!(all >= 7, "{all}");
+
+    let mut seen: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = h.dir("GET", &format!("/practices/{pid}/audit?limit=3{q}"), Some(&d), None).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(items(&page.body).len() <= 3);
+        seen.extend(items(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let ids: Vec<String> = seen.iter().map(|e| s(&e["id"])).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!((ids.len(), unique.len()), (all, all));
+    let mut sorted = ids.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids, sorted, "newest first");
+    assert_eq!(s(&seen[0]["action"]), "member.deactivated");
+    let change = seen.iter().find(|e| e["action"] == "member.access_changed").cloned().unwrap_or_default();
+    assert_eq!(
+        (change["before"]["access_billing"].clone(), change["after"]["access_billing"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!((s(&change["actor"]["user_id"]), change["actor"]["support"].clone()), (duid, json!(false)));
+    assert_eq!((s(&change["target"]["type"]), s(&change["target"]["id"])), ("user".into(), uid));
+    assert_eq!(seen.last().map(|e| s(&e["action"])).as_deref(), Some("practice.created"));
+
+    let (_, desk) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
+    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&desk), None).await.status, 403);
+    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&member), None).await.status, 404);
+}

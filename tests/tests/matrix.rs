@@ -81,6 +81,7 @@ const MATRIX: &[(Op, [u16; 8])] = &[
     (Op::Deactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
     (Op::Reactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
     (Op::BulkReactivate,    [200, 200, 403, 403, 403, 404, 404, 401]),
+    (Op::AuditLog,          [200, 403, 403, 403, 403, 404, 404, 401]),
 ];
 
 struct Fixture {
@@ -271,6 +272,7 @@ impl Fixture {
             | Op::ListMembers
             | Op::GetMember
             | Op::ListInvitations
+            | Op::AuditLog
             | Op::Leave => None,
         };
         let mut path = route.path.to_string();

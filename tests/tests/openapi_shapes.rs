@@ -207,6 +207,10 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Member", &bulk.body["results"][0]["member"]);
     check(&doc, "Problem", &bulk.body["results"][1]["error"]);
 
+    let audit = h.dir("GET", &format!("/practices/{pid}/audit"), Some(&token), None).await;
+    check(&doc, "AuditList", &audit.body);
+    check(&doc, "AuditEvent", &audit.body["items"][0]);
+
     // Problems, with and without field errors.
     let bad = h.auth("POST", "/auth/signup", None, Some(json!({}))).await;
     check(&doc, "Problem", &bad.body);

@@ -302,6 +302,10 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
             roles::delete_role(app, ctx, call.param("rid").ok_or(DomainError::NotFound)?).await?;
             no_content()
         }
+        Op::AuditLog => {
+            let cursor = call.query.get("cursor").map(String::as_str);
+            json_response(StatusCode::OK, &directory::audit_log(app, ctx, call.limit()?, cursor).await?)
+        }
         Op::Leave => {
             members::leave(app, ctx).await?;
             no_content()

@@ -80,6 +80,7 @@ pub enum Op {
     Deactivate,
     Reactivate,
     BulkReactivate,
+    AuditLog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +123,7 @@ pub static ROUTES: &[Route] = &[
     r("GET", "/practices/{pid}/members/{uid}", Directory, Op::GetMember, true),
     r("GET", "/practices/{pid}/invitations", Directory, Op::ListInvitations, true),
     r("POST", "/practices/{pid}/leave", Directory, Op::Leave, true),
+    r("GET", "/practices/{pid}/audit", Directory, Op::AuditLog, true),
     r("PATCH", "/practices/{pid}/members/{uid}", UpdateAccess, Op::UpdateAccess, true),
     r("PATCH", "/practices/{pid}/members/{uid}/details", UpdateAccess, Op::UpdateDetails, true),
     r("POST", "/practices/{pid}/members/{uid}/deactivate", Deactivate, Op::Deactivate, true),

@@ -1,11 +1,11 @@
 //! Practices, locations, roles and member reads (R1, R2, R20, R22).
 
-use super::views::{ListView, LocationView, MemberView, PracticeView};
+use super::views::{AuditView, ListView, LocationView, MemberView, PracticeView};
 use super::{audit_event, commit, outbox_event, to_value, Caller, MemberCtx};
 use crate::error::DomainError;
 use crate::ids::{LocationId, PracticeId, UserId};
 use crate::model::*;
-use crate::permissions::{self, PermissionDef, PRACTICE_SETTINGS, USERS_VIEW};
+use crate::permissions::{self, PermissionDef, AUDIT_VIEW, PRACTICE_SETTINGS, USERS_VIEW};
 use crate::ports::{App, CounterDelta, MemberFilter as StoreFilter, Record, Tx, Write};
 use crate::validate::Errors;
 use serde::Deserialize;
@@ -457,6 +457,19 @@ pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Membe
     };
     let custom = super::custom_role_of(app, ctx.practice.id, &m.role_id).await?;
     Ok(MemberView::new(&m, &u, &custom))
+}
+
+/// `GET /practices/{pid}/audit` (audit.view, R32): newest first; the events
+/// are written in the transactions of their changes.
+pub async fn audit_log(
+    app: &App,
+    ctx: &MemberCtx,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<ListView<AuditView>, DomainError> {
+    ctx.require(AUDIT_VIEW)?;
+    let page = app.store.audit(AuditScope::Practice(ctx.practice.id), limit, cursor).await?;
+    Ok(ListView { items: page.items.iter().map(AuditView::from).collect(), next_cursor: page.next })
 }
 
 #[cfg(test)]

@@ -173,3 +173,29 @@ pub struct ListView<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
+
+/// An audit event as `GET /practices/{pid}/audit` returns it (R32).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditView {
+    pub id: crate::ids::EventId,
+    pub at: Time,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Target,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+impl From<&AuditEvent> for AuditView {
+    fn from(a: &AuditEvent) -> Self {
+        Self {
+            id: a.id,
+            at: a.at,
+            actor: a.actor.clone(),
+            action: a.action.clone(),
+            target: a.target.clone(),
+            before: a.before.clone(),
+            after: a.after.clone(),
+        }
+    }
+}
