@@ -135,6 +135,8 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
     let unknown = uuid::Uuid::now_v7();
     assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);
+    let long = "r".repeat(2000);
+    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{long}"), Some(&d), None).await.status, 404);
 
     // practice.settings only.
     let (_, fd) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
@@ -499,6 +501,33 @@ async fn details_change_and_search_follows() {
     let found = h.dir("GET", &format!("/practices/{pid}/members?q=zebedee"), Some(&d), None).await;
     assert_eq!(items(&found.body).len(), 1);
     assert!(audit_actions(&h, &pid).await.contains(&"member.details_changed".to_string()));
+
+    // R2: someone other practices know too is renamed only by themselves.
+    h.practice(&member, "Own practice").await;
+    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"first_name": "Other"}))).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+// R17: a member whose primary location was deactivated since can still have
+// their access changed; only a new primary must be active.
+#[tokio::test]
+async fn access_changes_survive_a_deactivated_primary_location() {
+    let h = Harness::new().await;
+    let (_, d, pid) = director(&h).await;
+    let annex = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    let annex = s(&annex.body["id"]);
+    let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({"primary_location_id": annex})).await;
+    let off =
+        h.dir("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    let r = patch(&h, &d, &pid, &uid, json!({"role_id": "administrative"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s(&r.body["primary_location_id"]), annex);
+    let other = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
+    let other = s(&other.body["id"]);
+    h.dir("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
+    let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": other})).await;
+    assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "primary_location_id".into()));
 }
 
 // R32: the audit log lists every change newest first, with actor, target,

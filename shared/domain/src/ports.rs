@@ -83,8 +83,10 @@ pub enum Write {
     /// Changes a custom role's holder count (R23). Fails if the role is gone,
     /// so nothing can take a role that a concurrent delete removed.
     AdjustRoleHolders { practice_id: PracticeId, role_id: String, delta: i64 },
-    /// Deletes a custom role. Fails unless it exists with no holders (R23).
-    DeleteRole { practice_id: PracticeId, role_id: String },
+    /// Deletes a custom role. Fails unless it exists at `expected_version`
+    /// with no holders (R23); the version keeps a concurrent rename from
+    /// leaving the name claims behind wrong.
+    DeleteRole { practice_id: PracticeId, role_id: String, expected_version: u64 },
     /// Sets a membership's search text. Fails if the membership is gone.
     SetMemberSearch { practice_id: PracticeId, user_id: UserId, search: String },
     /// Fails unless the membership exists, active, at `version`: the acting

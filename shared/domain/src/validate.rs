@@ -13,10 +13,6 @@ impl Errors {
     pub fn add(&mut self, field: &str, message: &str) {
         self.0.push(FieldError::new(field, message));
     }
-    /// Drop the errors collected so far that `keep` rejects.
-    pub fn retain(&mut self, keep: impl FnMut(&FieldError) -> bool) {
-        self.0.retain(keep);
-    }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -288,16 +288,18 @@ impl DynamoStore {
                     values,
                 )?
             }
-            Write::DeleteRole { practice_id, role_id } => {
+            Write::DeleteRole { practice_id, role_id, expected_version } => {
                 let (pk, sk) = primary(&Key::Role(*practice_id, role_id.clone()));
                 let d = Delete::builder()
                     .table_name(t)
                     .set_key(Some(key_item(pk, sk)))
                     .condition_expression(
-                        "attribute_exists(PK) AND (attribute_not_exists(#holders) OR #holders <= :zero)",
+                        "attribute_exists(PK) AND #version = :v AND (attribute_not_exists(#holders) OR #holders <= :zero)",
                     )
                     .expression_attribute_names("#holders", "holders")
+                    .expression_attribute_names("#version", "version")
                     .expression_attribute_values(":zero", n(0))
+                    .expression_attribute_values(":v", n(*expected_version as i64))
                     .build()
                     .map_err(build)?;
                 TransactWriteItem::builder().delete(d).build()

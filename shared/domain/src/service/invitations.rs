@@ -162,6 +162,9 @@ pub struct AccessInput<'a> {
     pub show_on_calendar: Option<bool>,
     pub overrides: Option<&'a Overrides>,
     pub practitioner: Option<&'a PractitionerProfile>,
+    /// A member's current primary location, accepted even if it has been
+    /// deactivated since: only a new choice must be an active location.
+    pub current_primary: Option<LocationId>,
 }
 
 fn sorted_unique(keys: &[String]) -> Vec<String> {
@@ -207,7 +210,7 @@ pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Locati
             None
         }
         Some(Ok(id)) => match locations.iter().find(|l| l.id == id) {
-            Some(l) if l.active => Some(id),
+            Some(l) if l.active || input.current_primary == Some(id) => Some(id),
             Some(_) => {
                 e.add("primary_location_id", "is not an active location");
                 None
@@ -423,6 +426,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             show_on_calendar: input.show_on_calendar,
             overrides: input.overrides.as_ref(),
             practitioner: input.practitioner.as_ref(),
+            current_primary: None,
         },
         &locations,
         &roles,
@@ -526,7 +530,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 to_value(&view),
             )))
             .push(Write::Create(outbox_mail(now, mail)))
-            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))));
+            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
+            .guarded(ctx.still_authorized(), DomainError::Forbidden);
             hold_role(&mut tx, pid, &inv.role_id, 1, role_gone());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
@@ -608,6 +613,7 @@ async fn create_with_temporary_password(
         DomainError::NotFound,
     );
     hold_role(&mut tx, pid, &membership.role_id, 1, role_gone());
+    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
     tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,
@@ -688,6 +694,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     )))
     .push(Write::Create(outbox_mail(now, mail)))
     .push(Write::Create(outbox_event(now, "InvitationResent", event_detail(&inv))));
+    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
     // The sweep released the role of an invitation it marked expired.
     if before.status == InvitationStatus::Expired {
         hold_role(&mut tx, inv.practice_id, &inv.role_id, 1, DomainError::RoleRequired);
@@ -739,7 +746,8 @@ pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), 
     if before.status_at(now) != InvitationStatus::Pending {
         return Err(DomainError::InvitationNotPending);
     }
-    let tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
+    let mut tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
+    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
     commit(app, tx).await
 }
 

@@ -191,15 +191,11 @@ pub async fn update_access(
             show_on_calendar: Some(show_on_calendar),
             overrides: Some(&overrides),
             practitioner: practitioner.as_ref(),
+            current_primary: Some(before.primary_location_id),
         },
         &locations,
         &roles,
     );
-    // The primary location may have been deactivated since it was chosen;
-    // only a new choice must be an active one.
-    if input.primary_location_id.is_none() {
-        e.retain(|f| f.field != "primary_location_id" || !f.message.contains("active"));
-    }
     e.finish()?;
     let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
     let expected = if_match.unwrap_or(before.version);
@@ -270,8 +266,8 @@ pub fn search_writes(tx: &mut Tx, memberships: &[Membership], user: &User) {
 }
 
 /// `PATCH /practices/{pid}/members/{uid}/details` (users.manage, R14): the
-/// user's title and names. A user is one identity (R3), so the change shows
-/// in every practice they belong to.
+/// user's title and names, for a user who belongs to this practice only. A
+/// user is one identity (R3); the user's version guards the write.
 pub async fn update_details(
     app: &App,
     ctx: &MemberCtx,
@@ -279,11 +275,18 @@ pub async fn update_details(
     input: DetailsInput,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    let (m, user) = target(app, ctx, uid).await?;
+    let ((m, user), memberships) = futures::try_join!(target(app, ctx, uid), async {
+        app.store.memberships_of_user(uid).await.map_err(DomainError::from)
+    })?;
     if m.status == MemberStatus::Deactivated {
         return Err(DomainError::MemberDeactivated);
     }
     ensure_may_touch(ctx, &m)?;
+    // One practice's administrators do not rename a person other practices
+    // know too (R2); that person changes their own name through PATCH /me.
+    if memberships.iter().any(|o| o.practice_id != ctx.practice.id) {
+        return Err(DomainError::Forbidden);
+    }
     let mut e = Errors::new();
     let mut updated = user.clone();
     if let Some(title) = &input.title {
@@ -304,7 +307,6 @@ pub async fn update_details(
     let now = app.now();
     updated.updated_at = now;
     updated.version += 1;
-    let memberships = app.store.memberships_of_user(uid).await?;
     let mut tx = Tx::new();
     tx.guarded(
         Write::Replace { record: Record::User(updated.clone()), expected_version: user.version },

@@ -109,6 +109,7 @@ pub async fn create_role(app: &App, ctx: &MemberCtx, input: RoleInput) -> Result
         })),
         name_taken(),
     )
+    .guarded(ctx.still_authorized(), DomainError::Forbidden)
     .push(Write::Create(role_audit(ctx, now, "role.created", &role.id, json!(null), to_value(&view))))
     .push(Write::Create(outbox_event(
         now,
@@ -124,6 +125,11 @@ pub async fn create_role(app: &App, ctx: &MemberCtx, input: RoleInput) -> Result
 async fn custom_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<Role, DomainError> {
     if !is_custom_role(id) {
         return Err(DomainError::Forbidden);
+    }
+    // Custom role ids are UUIDs; anything else names nothing (and could be
+    // longer than a key may be).
+    if id.parse::<uuid::Uuid>().is_err() {
+        return Err(DomainError::NotFound);
     }
     app.store.role(ctx.practice.id, id).await?.ok_or(DomainError::NotFound)
 }
@@ -164,7 +170,8 @@ pub async fn update_role(
     tx.guarded(
         Write::Replace { record: Record::Role(after.clone()), expected_version: expected },
         DomainError::PreconditionFailed,
-    );
+    )
+    .guarded(ctx.still_authorized(), DomainError::Forbidden);
     let (old_norm, new_norm) = (role_name_norm(&before.name), role_name_norm(&after.name));
     if old_norm != new_norm {
         tx.push(Write::Delete(Key::RoleName(ctx.practice.id, old_norm))).guarded(
@@ -198,10 +205,16 @@ pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), Dom
     }
     let now = app.now();
     let mut tx = Tx::new();
-    tx.guarded(Write::DeleteRole { practice_id: ctx.practice.id, role_id: role.id.clone() }, DomainError::RoleInUse)
-        .push(Write::Delete(Key::RoleName(ctx.practice.id, role_name_norm(&role.name))))
-        .push(Write::Create(role_audit(ctx, now, "role.deleted", id, to_value(&RoleView::from(&role)), json!(null))))
-        .push(Write::Create(outbox_event(now, "RoleDeleted", json!({"practice_id": ctx.practice.id, "role_id": id}))));
+    // Zero holders and an unchanged version: a failure is one or the other,
+    // and a role taken meanwhile is by far the likelier.
+    tx.guarded(
+        Write::DeleteRole { practice_id: ctx.practice.id, role_id: role.id.clone(), expected_version: role.version },
+        DomainError::RoleInUse,
+    )
+    .guarded(ctx.still_authorized(), DomainError::Forbidden)
+    .push(Write::Delete(Key::RoleName(ctx.practice.id, role_name_norm(&role.name))))
+    .push(Write::Create(role_audit(ctx, now, "role.deleted", id, to_value(&RoleView::from(&role)), json!(null))))
+    .push(Write::Create(outbox_event(now, "RoleDeleted", json!({"practice_id": ctx.practice.id, "role_id": id}))));
     commit(app, tx).await
 }
 
