@@ -690,6 +690,9 @@ impl Store for DynamoStore {
         // match. When a page yields more than needed the cursor is the last
         // member returned, not the page's end, so nothing is skipped.
         let mut found: Vec<Item> = Vec::new();
+        // Items read per item matched so far: sizes the next page so a
+        // common filter reads about a page, a rare one grows towards 1000.
+        let (mut scanned, mut matched) = (0usize, 0usize);
         loop {
             let mut req = self
                 .client
@@ -721,11 +724,18 @@ impl Store for DynamoStore {
             if !conditions.is_empty() {
                 req = req.filter_expression(conditions.join(" AND "));
             }
-            // Without a filter a page of `limit` is exact; with one, read
-            // larger pages so a sparse match costs few round trips.
-            let page = if conditions.is_empty() { limit } else { 1000 };
+            let wanted = limit - found.len();
+            let page = match (conditions.is_empty(), (wanted * scanned).checked_div(matched)) {
+                (true, _) => wanted,
+                // Nothing matched yet: read more each time.
+                (false, None) => (wanted * 2 + scanned * 4).max(50),
+                (false, Some(estimate)) => estimate + wanted / 2 + 10,
+            };
             let out = req.limit(page.clamp(1, 1000) as i32).send().await.map_err(|e| backend("Query", e))?;
-            found.extend(out.items.unwrap_or_default());
+            scanned += out.scanned_count.max(0) as usize;
+            let items = out.items.unwrap_or_default();
+            matched += items.len();
+            found.extend(items);
             if found.len() >= limit {
                 found.truncate(limit);
                 let more = out.last_evaluated_key.is_some() || found.len() == limit;

@@ -135,6 +135,23 @@ fn authorized(tx: &mut Tx, ctx: &MemberCtx, uid: UserId) {
     }
 }
 
+/// Run `op` again on a fresh read when a concurrent change made its read
+/// stale, if the caller did not pin a version: without `If-Match` they asked
+/// for the change on whatever is current, and a 412 would tell them nothing.
+async fn on_fresh_reads<T, F, Fut>(retry: bool, mut op: F) -> Result<T, DomainError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DomainError>>,
+{
+    let mut attempts = 0;
+    loop {
+        match op().await {
+            Err(DomainError::PreconditionFailed) if retry && attempts < 3 => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
 /// `PATCH /practices/{pid}/members/{uid}` (users.manage, R14..R18). Fields
 /// left out keep their value; turning a practitioner into staff drops the
 /// practitioner-only fields unless the request sets them (then R16 applies).
@@ -143,6 +160,16 @@ pub async fn update_access(
     ctx: &MemberCtx,
     uid: UserId,
     input: UpdateAccessInput,
+    if_match: Option<u64>,
+) -> Result<MemberView, DomainError> {
+    on_fresh_reads(if_match.is_none(), || update_access_once(app, ctx, uid, &input, if_match)).await
+}
+
+async fn update_access_once(
+    app: &App,
+    ctx: &MemberCtx,
+    uid: UserId,
+    input: &UpdateAccessInput,
     if_match: Option<u64>,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
@@ -367,6 +394,10 @@ fn deactivation(ctx: &MemberCtx, m: &Membership, now: Time, action: &str, reason
 /// request reads the membership's status. Deactivating a deactivated member
 /// changes nothing and answers the member.
 pub async fn deactivate(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
+    on_fresh_reads(true, || deactivate_once(app, ctx, uid)).await
+}
+
+async fn deactivate_once(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
     let (m, user) = target(app, ctx, uid).await?;
     let custom = super::custom_role_of(app, ctx.practice.id, &m.role_id).await?;
@@ -389,6 +420,17 @@ pub async fn leave(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
 /// One reactivation (R19, R20). Reactivating an active member changes
 /// nothing and answers the member, so a retried request is harmless.
 async fn reactivate_one(
+    app: &App,
+    ctx: &MemberCtx,
+    uid: UserId,
+    role_id: Option<&str>,
+    accept_license_terms: bool,
+    roles: &[Role],
+) -> Result<MemberView, DomainError> {
+    on_fresh_reads(true, || reactivate_once(app, ctx, uid, role_id, accept_license_terms, roles)).await
+}
+
+async fn reactivate_once(
     app: &App,
     ctx: &MemberCtx,
     uid: UserId,
