@@ -418,19 +418,9 @@ pub async fn leave(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
 }
 
 /// One reactivation (R19, R20). Reactivating an active member changes
-/// nothing and answers the member, so a retried request is harmless.
+/// nothing and answers the member, so a retried request is harmless (and
+/// both callers retry it on a fresh read).
 async fn reactivate_one(
-    app: &App,
-    ctx: &MemberCtx,
-    uid: UserId,
-    role_id: Option<&str>,
-    accept_license_terms: bool,
-    roles: &[Role],
-) -> Result<MemberView, DomainError> {
-    on_fresh_reads(true, || reactivate_once(app, ctx, uid, role_id, accept_license_terms, roles)).await
-}
-
-async fn reactivate_once(
     app: &App,
     ctx: &MemberCtx,
     uid: UserId,
@@ -518,7 +508,8 @@ pub async fn reactivate(
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
     let roles = app.store.roles(ctx.practice.id).await?;
-    reactivate_one(app, ctx, uid, input.role_id.as_deref(), input.accept_license_terms.unwrap_or(false), &roles).await
+    let (role_id, accept) = (input.role_id.as_deref(), input.accept_license_terms.unwrap_or(false));
+    on_fresh_reads(true, || reactivate_one(app, ctx, uid, role_id, accept, &roles)).await
 }
 
 /// `POST /practices/{pid}/members/reactivate` (users.manage, R21): up to 100
@@ -548,7 +539,7 @@ pub async fn bulk_reactivate(
     let mut results = Vec::with_capacity(unique.len());
     for raw in unique {
         let outcome = match raw.parse::<UserId>() {
-            Ok(uid) => reactivate_one(app, ctx, uid, None, accept, &roles).await,
+            Ok(uid) => on_fresh_reads(true, || reactivate_one(app, ctx, uid, None, accept, &roles)).await,
             Err(_) => Err(DomainError::NotFound),
         };
         results.push((raw, outcome));
