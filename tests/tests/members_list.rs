@@ -66,22 +66,10 @@ async fn write_members(h: &Harness, pid: PracticeId, seeds: &[Seed]) {
             for sd in chunk {
                 let u = &sd.user;
                 let m = Membership {
-                    practice_id: pid,
-                    user_id: u.id,
-                    kind: sd.kind,
-                    role_id: sd.role_id.into(),
-                    overrides: Overrides::default(),
-                    access_billing: true,
-                    show_on_calendar: sd.kind == Kind::Practitioner,
-                    primary_location_id: location,
-                    location_access: LocationAccess::All,
-                    mfa_required: false,
                     status: sd.status,
                     practitioner: (sd.kind == Kind::Practitioner).then(PractitionerProfile::default),
-                    joined_at: now,
                     deactivated_at: (sd.status == MemberStatus::Deactivated).then_some(now),
-                    version: 1,
-                    search: Membership::search_text(u),
+                    ..Membership::new(pid, u, sd.kind, sd.role_id, location, now)
                 };
                 tx.push(Write::Create(Record::User(u.clone()))).push(Write::Create(Record::Membership(m)));
             }

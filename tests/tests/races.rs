@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{link_token, s, Harness, Reply};
+use common::{s, Harness, Reply};
 use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
-use lambda_http::http::Request as HttpRequest;
-use lambda_http::Body;
 use roster_api::Function;
 use roster_domain::model::*;
 use roster_domain::ports::{Record, Tx, Write};
@@ -19,15 +17,11 @@ use std::collections::{BTreeMap, HashMap};
 
 /// `PATCH /practices/{pid}/members/{uid}` with an optional `If-Match`.
 async fn patch_member(h: &Harness, token: &str, pid: &str, uid: &str, if_match: Option<u64>, body: Value) -> Reply {
-    let mut b = HttpRequest::builder()
-        .method("PATCH")
-        .uri(format!("https://api.roster.test/practices/{pid}/members/{uid}"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json");
+    let mut req = common::request("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body));
     if let Some(v) = if_match {
-        b = b.header("if-match", format!("\"{v}\""));
+        req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
     }
-    h.raw(Function::UpdateAccess, b.body(Body::from(body.to_string())).expect("request")).await
+    h.raw(Function::UpdateAccess, req).await
 }
 
 async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
@@ -49,53 +43,6 @@ async fn store_user(h: &Harness, email: &str, first: &str, last: &str) -> User {
         .push(Write::Create(Record::User(u.clone())));
     h.app.store.transact(tx).await.expect("create user");
     u
-}
-
-/// Like `Harness::add_member`, but of either kind; keeps the counters as the
-/// real flows do.
-async fn put_member(h: &Harness, pid: &str, user: &User, kind: Kind, role_id: &str, status: MemberStatus) {
-    let pid: roster_domain::ids::PracticeId = pid.parse().expect("pid");
-    let locations = h.app.store.locations(pid).await.expect("locations");
-    let now = h.app.now();
-    let practitioner = kind == Kind::Practitioner;
-    let m = Membership {
-        practice_id: pid,
-        user_id: user.id,
-        kind,
-        role_id: role_id.into(),
-        overrides: Overrides::default(),
-        access_billing: true,
-        show_on_calendar: practitioner,
-        primary_location_id: locations[0].id,
-        location_access: LocationAccess::All,
-        mfa_required: false,
-        status,
-        practitioner: practitioner.then(PractitionerProfile::default),
-        joined_at: now,
-        deactivated_at: (status == MemberStatus::Deactivated).then_some(now),
-        version: 1,
-        search: Membership::search_text(user),
-    };
-    let mut tx = Tx::new();
-    if status == MemberStatus::Active {
-        let delta = roster_domain::service::invitations::joining(kind, role_id, 1);
-        tx.push(Write::AdjustCounters { practice_id: pid, delta });
-    }
-    tx.push(Write::PutSlot { slot: EmailSlot::member(pid, &user.email_norm, user.id), holder: None, now })
-        .push(Write::Create(Record::Membership(m)));
-    h.app.store.transact(tx).await.expect("add member");
-}
-
-/// The invitation token mailed to `email` (the newest such mail): concurrent
-/// invitations make "the last invitation mail" ambiguous.
-fn invite_token_for(h: &Harness, email: &str) -> String {
-    let mail = h
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| s(&m["to"]) == email && s(&m["text"]).contains("/invite/"))
-        .unwrap_or_else(|| panic!("an invitation mail to {email}"));
-    link_token(&mail, "/invite/")
 }
 
 /// Every membership of the practice straight from the table: user id →
@@ -302,7 +249,7 @@ async fn seat_counts_survive_a_burst() {
     ];
     for (name, kind, role, status) in &setup {
         let u = store_user(&h, &format!("{name}@clinic.example"), "Member", &name.to_uppercase()).await;
-        put_member(&h, &pid, &u, *kind, role, *status).await;
+        h.put_member(&pid, &u, *kind, role, *status).await;
         users.insert(name.to_string(), u);
     }
     let h = &h;
@@ -338,7 +285,7 @@ async fn seat_counts_survive_a_burst() {
             if inv.status != 201 {
                 return (format!("join {email}"), vec![inv.status]);
             }
-            let token = invite_token_for(h, &email);
+            let token = h.invite_token_for(&email);
             let reg = h
                 .accept_fn(
                     "POST",

@@ -247,6 +247,37 @@ pub struct Membership {
 }
 
 impl Membership {
+    /// A new active membership of `user` with the plain defaults: no
+    /// overrides, billing access, access to every location, on the calendar
+    /// if a practitioner, no practitioner profile yet.
+    pub fn new(
+        practice_id: PracticeId,
+        user: &User,
+        kind: Kind,
+        role_id: &str,
+        primary_location_id: LocationId,
+        now: Time,
+    ) -> Self {
+        Self {
+            practice_id,
+            user_id: user.id,
+            kind,
+            role_id: role_id.to_string(),
+            overrides: Overrides::default(),
+            access_billing: true,
+            show_on_calendar: kind == Kind::Practitioner,
+            primary_location_id,
+            location_access: LocationAccess::All,
+            mfa_required: false,
+            status: MemberStatus::Active,
+            practitioner: None,
+            joined_at: now,
+            deactivated_at: None,
+            version: 1,
+            search: Self::search_text(user),
+        }
+    }
+
     pub fn search_text(u: &User) -> String {
         format!("{} {}\n{}", u.first_name, u.last_name, u.email_norm).to_lowercase()
     }

@@ -251,40 +251,40 @@ pub fn s(v: &Value) -> String {
 }
 
 impl Harness {
-    /// Put `user` into practice `pid` with `role_id` directly through the
-    /// store, keeping the practice's counters as the real flows do; quicker
-    /// than an invitation for tests that need members of many roles.
+    /// Put `user` into practice `pid` as staff with `role_id` directly
+    /// through the store; see `put_member`.
     pub async fn add_member(&self, pid: &str, user: &str, role_id: &str, status: roster_domain::model::MemberStatus) {
+        let user = self.app.store.user(user.parse().expect("uid")).await.expect("read user").expect("user exists");
+        self.put_member(pid, &user, roster_domain::model::Kind::Staff, role_id, status).await;
+    }
+
+    /// Put `user` into practice `pid` directly through the store, keeping
+    /// the practice's counters and the role's holders as the real flows do;
+    /// quicker than an invitation for tests that need many members.
+    pub async fn put_member(
+        &self,
+        pid: &str,
+        user: &roster_domain::model::User,
+        kind: roster_domain::model::Kind,
+        role_id: &str,
+        status: roster_domain::model::MemberStatus,
+    ) {
         use roster_domain::model::*;
         use roster_domain::ports::{Record, Tx, Write};
         let pid: roster_domain::ids::PracticeId = pid.parse().expect("pid");
         let locations = self.app.store.locations(pid).await.expect("locations");
         let now = self.app.now();
         let m = Membership {
-            practice_id: pid,
-            user_id: user.parse().expect("uid"),
-            kind: Kind::Staff,
-            role_id: role_id.into(),
-            overrides: Overrides::default(),
-            access_billing: true,
-            show_on_calendar: false,
-            primary_location_id: locations[0].id,
-            location_access: LocationAccess::All,
-            mfa_required: false,
             status,
-            practitioner: None,
-            joined_at: now,
-            deactivated_at: None,
-            version: 1,
-            search: String::new(),
+            practitioner: (kind == Kind::Practitioner).then(PractitionerProfile::default),
+            deactivated_at: (status == MemberStatus::Deactivated).then_some(now),
+            ..Membership::new(pid, user, kind, role_id, locations[0].id, now)
         };
-        let user = self.app.store.user(m.user_id).await.expect("read user").expect("user exists");
-        let m = Membership { search: Membership::search_text(&user), ..m };
         let mut tx = Tx::new();
-        if m.status == MemberStatus::Active {
-            let delta = roster_domain::service::invitations::joining(m.kind, &m.role_id, 1);
+        if status == MemberStatus::Active {
+            let delta = roster_domain::service::invitations::joining(kind, role_id, 1);
             tx.push(Write::AdjustCounters { practice_id: pid, delta });
-            roster_domain::service::roles::hold_role(&mut tx, pid, &m.role_id, 1, roster_domain::DomainError::NotFound);
+            roster_domain::service::roles::take_role(&mut tx, pid, role_id, roster_domain::DomainError::NotFound);
         }
         tx.push(Write::PutSlot { slot: EmailSlot::member(pid, &user.email_norm, user.id), holder: None, now })
             .push(Write::Create(Record::Membership(m)));
@@ -334,6 +334,18 @@ impl Harness {
     pub fn last_invite_token(&self) -> String {
         let mail =
             self.mails().into_iter().rev().find(|m| s(&m["text"]).contains("/invite/")).expect("an invitation mail");
+        link_token(&mail, "/invite/")
+    }
+
+    /// The token of the newest invitation mailed to `email` (concurrent
+    /// invitations make "the last invitation mail" ambiguous).
+    pub fn invite_token_for(&self, email: &str) -> String {
+        let mail = self
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| s(&m["to"]) == email && s(&m["text"]).contains("/invite/"))
+            .unwrap_or_else(|| panic!("an invitation mail to {email}"));
         link_token(&mail, "/invite/")
     }
 

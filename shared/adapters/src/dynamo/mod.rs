@@ -426,13 +426,14 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// One page of a key-condition query.
+    /// One page of a key-condition query: the items (that passed the
+    /// filter), where the next page starts, and how many items were read.
     async fn query_page(
         &self,
         q: &QuerySpec<'_>,
         limit: Option<usize>,
         start: Option<Item>,
-    ) -> Result<(Vec<Item>, Option<Item>), PortError> {
+    ) -> Result<(Vec<Item>, Option<Item>, usize), PortError> {
         // An empty prefix means the whole partition: DynamoDB refuses an empty
         // string in a key condition.
         let mut req = self
@@ -449,6 +450,15 @@ impl DynamoStore {
                 .expression_attribute_names("#sk", q.sk_attr)
                 .expression_attribute_values(":prefix", s(q.sk_prefix))
         };
+        if !q.filters.is_empty() {
+            let expression: Vec<&str> = q.filters.iter().map(|f| f.expression).collect();
+            req = req.filter_expression(expression.join(" AND "));
+            for f in &q.filters {
+                req = req
+                    .expression_attribute_names(f.name.0, f.name.1)
+                    .expression_attribute_values(f.value.0, f.value.1.clone());
+            }
+        }
         let out = req
             .scan_index_forward(q.forward)
             .set_limit(limit.map(|l| l.clamp(1, 1000) as i32))
@@ -458,14 +468,14 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| backend("Query", e))?;
-        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key, out.scanned_count.max(0) as usize))
     }
 
     async fn query_all<T: DeserializeOwned>(&self, q: &QuerySpec<'_>) -> Result<Vec<T>, PortError> {
         let mut all = Vec::new();
         let mut start = None;
         loop {
-            let (items, next) = self.query_page(q, None, start).await?;
+            let (items, next, _) = self.query_page(q, None, start).await?;
             for it in items {
                 all.push(decode(it)?);
             }
@@ -490,7 +500,7 @@ impl DynamoStore {
             None => None,
         };
         let q = QuerySpec::table(pk, prefix, forward);
-        let (items, last) = self.query_page(&q, Some(limit), start).await?;
+        let (items, last, _) = self.query_page(&q, Some(limit), start).await?;
         let next = last.and_then(|k| match k.get(SK) {
             Some(AttributeValue::S(sk)) => Some(encode_cursor(sk)),
             _ => None,
@@ -508,14 +518,23 @@ struct QuerySpec<'a> {
     sk_attr: &'static str,
     sk_prefix: &'a str,
     forward: bool,
+    /// Conditions DynamoDB applies after reading, all of which must hold.
+    filters: Vec<Filter>,
+}
+
+/// One term of a filter expression, with its one name and one value.
+struct Filter {
+    expression: &'static str,
+    name: (&'static str, &'static str),
+    value: (&'static str, AttributeValue),
 }
 
 impl<'a> QuerySpec<'a> {
     fn table(pk: String, sk_prefix: &'a str, forward: bool) -> Self {
-        Self { index: None, pk_attr: PK, pk, sk_attr: SK, sk_prefix, forward }
+        Self { index: None, pk_attr: PK, pk, sk_attr: SK, sk_prefix, forward, filters: Vec::new() }
     }
     fn gsi1(pk: String, sk_prefix: &'a str) -> Self {
-        Self { index: Some(GSI1), pk_attr: GSI1PK, pk, sk_attr: GSI1SK, sk_prefix, forward: true }
+        Self { index: Some(GSI1), pk_attr: GSI1PK, pk, sk_attr: GSI1SK, sk_prefix, forward: true, filters: Vec::new() }
     }
 }
 
@@ -686,6 +705,25 @@ impl Store for DynamoStore {
             Some(c) => Some(key_item(pk.clone(), decode_cursor(c, MEMBER_PREFIX)?)),
             None => None,
         };
+        let mut q = QuerySpec::table(pk, MEMBER_PREFIX, true);
+        if let Some(status) = filter.status {
+            let word = match status {
+                MemberStatus::Active => "active",
+                MemberStatus::Deactivated => "deactivated",
+            };
+            q.filters.push(Filter {
+                expression: "#status = :status",
+                name: ("#status", "status"),
+                value: (":status", s(word)),
+            });
+        }
+        if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
+            q.filters.push(Filter {
+                expression: "contains(#search, :needle)",
+                name: ("#search", "search"),
+                value: (":needle", s(needle)),
+            });
+        }
         // The filter runs in DynamoDB, page after page, until `limit` members
         // match. When a page yields more than needed the cursor is the last
         // member returned, not the page's end, so nothing is skipped.
@@ -694,56 +732,26 @@ impl Store for DynamoStore {
         // common filter reads about a page, a rare one grows towards 1000.
         let (mut scanned, mut matched) = (0usize, 0usize);
         loop {
-            let mut req = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take());
-            let mut conditions = Vec::new();
-            if let Some(status) = filter.status {
-                let word = match status {
-                    MemberStatus::Active => "active",
-                    MemberStatus::Deactivated => "deactivated",
-                };
-                conditions.push("#status = :status");
-                req =
-                    req.expression_attribute_names("#status", "status").expression_attribute_values(":status", s(word));
-            }
-            if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
-                conditions.push("contains(#search, :needle)");
-                req = req
-                    .expression_attribute_names("#search", "search")
-                    .expression_attribute_values(":needle", s(needle));
-            }
-            if !conditions.is_empty() {
-                req = req.filter_expression(conditions.join(" AND "));
-            }
             let wanted = limit - found.len();
-            let page = match (conditions.is_empty(), (wanted * scanned).checked_div(matched)) {
+            let page = match (q.filters.is_empty(), (wanted * scanned).checked_div(matched)) {
                 (true, _) => wanted,
                 // Nothing matched yet: read more each time.
                 (false, None) => (wanted * 2 + scanned * 4).max(50),
                 (false, Some(estimate)) => estimate + wanted / 2 + 10,
             };
-            let out = req.limit(page.clamp(1, 1000) as i32).send().await.map_err(|e| backend("Query", e))?;
-            scanned += out.scanned_count.max(0) as usize;
-            let items = out.items.unwrap_or_default();
+            let (items, last, read) = self.query_page(&q, Some(page), start.take()).await?;
+            scanned += read;
             matched += items.len();
             found.extend(items);
             if found.len() >= limit {
                 found.truncate(limit);
-                let more = out.last_evaluated_key.is_some() || found.len() == limit;
-                let next = if more { found.last().and_then(sk_of).map(|sk| encode_cursor(&sk)) } else { None };
+                // A full page always carries a cursor; when nothing follows,
+                // the next page is simply empty.
+                let next = found.last().and_then(sk_of).map(|sk| encode_cursor(&sk));
                 let items = found.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
                 return Ok(Page { items, next });
             }
-            match out.last_evaluated_key {
+            match last {
                 Some(k) => start = Some(k),
                 None => {
                     let items = found.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
@@ -779,7 +787,7 @@ impl Store for DynamoStore {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        let (items, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
+        let (items, _, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
         items.into_iter().map(decode).collect()
     }
 

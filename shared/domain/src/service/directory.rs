@@ -143,24 +143,7 @@ pub async fn create_practice(
         created_at: now,
         version: 1,
     };
-    let membership = Membership {
-        practice_id: practice.id,
-        user_id: caller.user.id,
-        kind: Kind::Staff,
-        role_id: permissions::DIRECTOR.to_string(),
-        overrides: Overrides::default(),
-        access_billing: true,
-        show_on_calendar: false,
-        primary_location_id: location.id,
-        location_access: LocationAccess::All,
-        mfa_required: false,
-        status: MemberStatus::Active,
-        practitioner: None,
-        joined_at: now,
-        deactivated_at: None,
-        version: 1,
-        search: Membership::search_text(&caller.user),
-    };
+    let membership = Membership::new(practice.id, &caller.user, Kind::Staff, permissions::DIRECTOR, location.id, now);
     let actor = Actor::user(&caller.user);
     let pid = practice.id;
     let mut tx = Tx::new();

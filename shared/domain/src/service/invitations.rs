@@ -1,7 +1,7 @@
 //! Invitations end to end (R5..R13, R20, R32..R35): invite, resend, revoke,
 //! list, preview, accept (by link or from one's own list), register, decline.
 
-use super::roles::hold_role;
+use super::roles::{release_role, take_role, unknown_role};
 use super::views::{ListView, MemberView, SessionView, UserView};
 use super::{audit_event, commit, outbox_event, outbox_mail, to_value, Caller, MemberCtx};
 use crate::error::DomainError;
@@ -277,35 +277,23 @@ pub fn check_access(e: &mut Errors, input: &AccessInput<'_>, locations: &[Locati
     })
 }
 
-fn role_gone() -> DomainError {
-    DomainError::field("role_id", "is not a role of this practice")
-}
-
 impl Access {
-    /// The active membership this access describes, for computing what it grants.
-    pub fn as_membership(
+    /// The active membership of `user` this access describes.
+    pub fn membership(
         &self,
         practice_id: crate::ids::PracticeId,
-        user_id: crate::ids::UserId,
+        user: &User,
+        mfa_required: bool,
         now: Time,
     ) -> Membership {
         Membership {
-            practice_id,
-            user_id,
-            kind: self.kind,
-            role_id: self.role_id.clone(),
             overrides: self.overrides.clone(),
             access_billing: self.access_billing,
             show_on_calendar: self.show_on_calendar,
-            primary_location_id: self.primary_location_id,
             location_access: self.location_access.clone(),
-            mfa_required: false,
-            status: MemberStatus::Active,
+            mfa_required,
             practitioner: self.practitioner.clone(),
-            joined_at: now,
-            deactivated_at: None,
-            version: 1,
-            search: String::new(),
+            ..Membership::new(practice_id, user, self.kind, &self.role_id, self.primary_location_id, now)
         }
     }
 }
@@ -450,7 +438,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     };
     e.finish()?;
     let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
-    let granted = super::permissions_of(&access.as_membership(pid, ctx.caller.user.id, app.now()), &roles);
+    let granted = super::permissions_of(&access.membership(pid, &ctx.caller.user, false, app.now()), &roles);
     ctx.ensure_may_grant(&access.role_id, &[], &granted)?;
     let now = app.now();
     if let Some(conflict) = slot_conflict(app, ctx, slot.as_ref(), now).await? {
@@ -532,7 +520,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             .push(Write::Create(outbox_mail(now, mail)))
             .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
             .guarded(ctx.still_authorized(), DomainError::Forbidden);
-            hold_role(&mut tx, pid, &inv.role_id, 1, role_gone());
+            take_role(&mut tx, pid, &inv.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
             Ok(Invited::Invitation(Box::new(view)))
@@ -571,24 +559,7 @@ async fn create_with_temporary_password(
             now,
         )
     };
-    let membership = Membership {
-        practice_id: pid,
-        user_id: user.id,
-        kind: access.kind,
-        role_id: access.role_id,
-        overrides: access.overrides,
-        access_billing: access.access_billing,
-        show_on_calendar: access.show_on_calendar,
-        primary_location_id: access.primary_location_id,
-        location_access: access.location_access,
-        mfa_required,
-        status: MemberStatus::Active,
-        practitioner: access.practitioner,
-        joined_at: now,
-        deactivated_at: None,
-        version: 1,
-        search: Membership::search_text(&user),
-    };
+    let membership = access.membership(pid, &user, mfa_required, now);
     let view = MemberView::new(&membership, &user, roles);
     let mail = mail::render(
         "welcome_temporary_password",
@@ -612,7 +583,7 @@ async fn create_with_temporary_password(
         Write::AdjustCounters { practice_id: pid, delta: joining(membership.kind, &membership.role_id, 1) },
         DomainError::NotFound,
     );
-    hold_role(&mut tx, pid, &membership.role_id, 1, role_gone());
+    take_role(&mut tx, pid, &membership.role_id, unknown_role());
     tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
     tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
@@ -697,7 +668,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
     // The sweep released the role of an invitation it marked expired.
     if before.status == InvitationStatus::Expired {
-        hold_role(&mut tx, inv.practice_id, &inv.role_id, 1, DomainError::RoleRequired);
+        take_role(&mut tx, inv.practice_id, &inv.role_id, DomainError::RoleRequired);
     }
     commit(app, tx).await?;
     Ok(view)
@@ -733,7 +704,7 @@ fn close(before: &Invitation, now: Time, status: InvitationStatus, actor: Actor,
     )))
     .push(Write::Create(outbox_event(now, event, event_detail(&inv))));
     // A closed invitation no longer holds its role (R23).
-    hold_role(&mut tx, inv.practice_id, &inv.role_id, -1, DomainError::Conflict("role_count"));
+    release_role(&mut tx, inv.practice_id, &inv.role_id);
     tx
 }
 
@@ -828,22 +799,13 @@ pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError>
 /// conditions, so of two racing accepts (or an accept and a revoke) one wins.
 fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membership {
     let membership = Membership {
-        practice_id: inv.practice_id,
-        user_id: user.id,
-        kind: inv.kind,
-        role_id: inv.role_id.clone(),
         overrides: inv.overrides.clone(),
         access_billing: inv.access_billing,
         show_on_calendar: inv.show_on_calendar,
-        primary_location_id: inv.primary_location_id,
         location_access: inv.location_access.clone(),
         mfa_required: inv.mfa_required,
-        status: MemberStatus::Active,
         practitioner: inv.practitioner.clone(),
-        joined_at: now,
-        deactivated_at: None,
-        version: 1,
-        search: Membership::search_text(user),
+        ..Membership::new(inv.practice_id, user, inv.kind, &inv.role_id, inv.primary_location_id, now)
     };
     let mut accepted = inv.clone();
     accepted.status = InvitationStatus::Accepted;

@@ -4,7 +4,7 @@
 //! seat counts (R20) and the role holder counts (R23).
 
 use super::invitations::{check_access, joining, AccessInput};
-use super::roles::hold_role;
+use super::roles::{release_role, take_role, unknown_role};
 use super::views::MemberView;
 use super::{audit_event, commit, outbox_event, permissions_of, MemberCtx};
 use crate::error::DomainError;
@@ -259,8 +259,8 @@ async fn update_access_once(
         tx.guarded(Write::AdjustCounters { practice_id: pid, delta }, DomainError::LastDirector);
     }
     if before.role_id != after.role_id {
-        hold_role(&mut tx, pid, &before.role_id, -1, DomainError::Conflict("role_count"));
-        hold_role(&mut tx, pid, &after.role_id, 1, DomainError::field("role_id", "is not a role of this practice"));
+        release_role(&mut tx, pid, &before.role_id);
+        take_role(&mut tx, pid, &after.role_id, unknown_role());
     }
     authorized(&mut tx, ctx, uid);
     tx.push(Write::Create(member_audit(ctx, now, "member.access_changed", uid, b.clone(), a.clone()))).push(
@@ -370,7 +370,7 @@ fn deactivation(ctx: &MemberCtx, m: &Membership, now: Time, action: &str, reason
         Write::AdjustCounters { practice_id: pid, delta: joining(m.kind, &m.role_id, -1) },
         DomainError::LastDirector,
     );
-    hold_role(&mut tx, pid, &m.role_id, -1, DomainError::Conflict("role_count"));
+    release_role(&mut tx, pid, &m.role_id);
     authorized(&mut tx, ctx, m.user_id);
     tx.push(Write::Create(member_audit(
         ctx,
@@ -437,7 +437,7 @@ async fn reactivate_one(
     match role_id.map(str::trim) {
         Some(r) => {
             if super::role_permissions(r, roles).is_none() {
-                return Err(DomainError::field("role_id", "is not a role of this practice"));
+                return Err(unknown_role());
             }
             after.role_id = r.to_string();
             if r == DIRECTOR {
@@ -474,12 +474,8 @@ async fn reactivate_one(
         DomainError::NotFound,
     );
     // A role deleted since the read above fails the holder count's condition.
-    let gone = if role_id.is_some() {
-        DomainError::field("role_id", "is not a role of this practice")
-    } else {
-        DomainError::RoleRequired
-    };
-    hold_role(&mut tx, pid, &after.role_id, 1, gone);
+    let gone = if role_id.is_some() { unknown_role() } else { DomainError::RoleRequired };
+    take_role(&mut tx, pid, &after.role_id, gone);
     authorized(&mut tx, ctx, uid);
     tx.push(Write::Create(member_audit(
         ctx,

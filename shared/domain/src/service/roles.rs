@@ -200,9 +200,6 @@ pub async fn update_role(
 pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
     let role = custom_role(app, ctx, id).await?;
-    if role.holders > 0 {
-        return Err(DomainError::RoleInUse);
-    }
     let now = app.now();
     let mut tx = Tx::new();
     // Zero holders and an unchanged version: a failure is one or the other,
@@ -218,10 +215,26 @@ pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), Dom
     commit(app, tx).await
 }
 
-/// The write that records one more (or one fewer) holder of a custom role;
-/// nothing for a built-in. Taking a role that is gone fails with `on_gone`.
-pub fn hold_role(tx: &mut Tx, practice: crate::ids::PracticeId, role_id: &str, delta: i64, on_gone: DomainError) {
-    if delta != 0 && is_custom_role(role_id) {
-        tx.guarded(Write::AdjustRoleHolders { practice_id: practice, role_id: role_id.to_string(), delta }, on_gone);
+/// The answer when a named role is not (or no longer) a role of the practice.
+pub fn unknown_role() -> DomainError {
+    DomainError::field("role_id", "is not a role of this practice")
+}
+
+/// Records one more holder of a custom role (nothing for a built-in).
+/// Taking a role that is gone fails with `on_gone`.
+pub fn take_role(tx: &mut Tx, practice: crate::ids::PracticeId, role_id: &str, on_gone: DomainError) {
+    if is_custom_role(role_id) {
+        tx.guarded(Write::AdjustRoleHolders { practice_id: practice, role_id: role_id.to_string(), delta: 1 }, on_gone);
+    }
+}
+
+/// Records one holder fewer. A held role cannot have been deleted, so a
+/// failure here means the count is wrong, not the request.
+pub fn release_role(tx: &mut Tx, practice: crate::ids::PracticeId, role_id: &str) {
+    if is_custom_role(role_id) {
+        tx.guarded(
+            Write::AdjustRoleHolders { practice_id: practice, role_id: role_id.to_string(), delta: -1 },
+            DomainError::Conflict("role_count"),
+        );
     }
 }

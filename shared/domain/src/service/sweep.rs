@@ -55,7 +55,7 @@ fn expire_tx(inv: &Invitation, now: Time, release_slot: bool) -> Tx {
         json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "email": inv.email}),
     )));
     // An expired invitation no longer holds its role (R23).
-    super::roles::hold_role(&mut tx, inv.practice_id, &inv.role_id, -1, DomainError::Conflict("role_count"));
+    super::roles::release_role(&mut tx, inv.practice_id, &inv.role_id);
     tx
 }
 
