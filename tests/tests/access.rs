@@ -370,9 +370,9 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     let (_, d, pid) = director(&h).await;
     let (uid, member) = join(&h, &d, &pid, "locum@clinic.example", json!({"role_id": "administrative"})).await;
     let other = h.practice(&member, "Hill Practice").await;
+    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
     assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false, "mfa_required": true})).await.status, 200);
     let seats = practice(&h, &pid).await.seats;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
 
     let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -400,7 +400,10 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     assert_eq!(r.body["status"], "active");
     assert_eq!(r.body["deactivated_at"], Value::Null);
     assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
+    // Back in the practice, whose restored requirement of a second factor
+    // (R28) now stands between the member and everything else.
+    let back = h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await;
+    assert_eq!((back.status, s(&back.body["code"])), (403, "mfa_required".to_string()));
 
     let types = detail_types(&h);
     for t in ["MemberDeactivated", "SeatRemoved", "MemberReactivated", "SeatAdded"] {

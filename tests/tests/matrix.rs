@@ -1,10 +1,10 @@
-//! The authorization matrix (R1, R2, R14, R15): every route of the API, as
-//! each kind of caller, with the exact status expected. A route without a
-//! row fails the test, so no route is ever added unchecked.
+//! The authorization matrix (R1, R2, R14, R15, R26, R30, R31): every route of
+//! the API, as each kind of caller, with the exact status expected. A route
+//! without a row fails the test, so no route is ever added unchecked.
 
 mod common;
 
-use common::{s, Harness};
+use common::{s, Harness, SUPPORT_AGENT};
 use roster_api::routes::{Route, ROUTES};
 use roster_api::Op;
 use roster_domain::model::MemberStatus;
@@ -24,9 +24,12 @@ enum Who {
     /// An active member of another practice only.
     Outsider,
     Anonymous,
+    /// The support agent (not a member) under an active grant on the
+    /// practice (R30): reads inside it, writes nothing (R31).
+    Support,
 }
 
-const WHO: [Who; 8] = [
+const WHO: [Who; 9] = [
     Who::Director,
     Who::Manager,
     Who::Clinician,
@@ -35,53 +38,71 @@ const WHO: [Who; 8] = [
     Who::Deactivated,
     Who::Outsider,
     Who::Anonymous,
+    Who::Support,
 ];
 
 /// Expected status per caller, in the order of `WHO`:
-/// director, manager, clinician, front desk, billing off, deactivated, outsider, anonymous.
+/// director, manager, clinician, front desk, billing off, deactivated, outsider, anonymous, support.
+/// Every 403 of the support column must be `support_read_only` (R31).
 #[rustfmt::skip]
-const MATRIX: &[(Op, [u16; 8])] = &[
+const MATRIX: &[(Op, [u16; 9])] = &[
     // auth (personal or public)
-    (Op::Signup,            [201, 201, 201, 201, 201, 201, 201, 201]),
-    (Op::Login,             [200, 200, 200, 200, 200, 200, 200, 200]),
-    (Op::Logout,            [204, 204, 204, 204, 204, 204, 204, 401]),
-    (Op::VerifyEmail,       [410, 410, 410, 410, 410, 410, 410, 410]),
-    (Op::GetMe,             [200, 200, 200, 200, 200, 200, 200, 401]),
-    (Op::PatchMe,           [200, 200, 200, 200, 200, 200, 200, 401]),
-    (Op::ChangePassword,    [422, 422, 422, 422, 422, 422, 422, 401]),
-    (Op::CreatePractice,    [201, 201, 201, 201, 201, 201, 201, 401]),
-    (Op::ListPermissions,   [200, 200, 200, 200, 200, 200, 200, 401]),
+    (Op::Signup,               [201, 201, 201, 201, 201, 201, 201, 201, 201]),
+    (Op::Login,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    (Op::Logout,               [204, 204, 204, 204, 204, 204, 204, 401, 204]),
+    (Op::VerifyEmail,          [410, 410, 410, 410, 410, 410, 410, 410, 410]),
+    (Op::GetMe,                [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    (Op::PatchMe,              [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    (Op::ChangePassword,       [422, 422, 422, 422, 422, 422, 422, 401, 422]),
+    (Op::CreatePractice,       [201, 201, 201, 201, 201, 201, 201, 401, 201]),
+    (Op::ListPermissions,      [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    // R24..R28: sign-in by second factor, password reset, TOTP enrollment
+    (Op::LoginMfa,             [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    (Op::RequestPasswordReset, [202, 202, 202, 202, 202, 202, 202, 202, 202]),
+    (Op::ConfirmPasswordReset, [410, 410, 410, 410, 410, 410, 410, 410, 410]),
+    (Op::EnrollTotp,           [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    (Op::ConfirmTotp,          [422, 422, 422, 422, 422, 422, 422, 401, 422]),
+    (Op::DisableTotp,          [204, 204, 204, 204, 204, 204, 204, 401, 204]),
     // invited side
-    (Op::PreviewInvitation, [200, 200, 200, 200, 200, 200, 200, 200]),
-    (Op::AcceptByToken,     [403, 403, 403, 403, 403, 403, 403, 401]),
-    (Op::RegisterByToken,   [409, 409, 409, 409, 409, 409, 409, 409]),
-    (Op::MyInvitations,     [200, 200, 200, 200, 200, 200, 200, 401]),
-    (Op::AcceptMine,        [404, 404, 404, 404, 404, 404, 404, 401]),
-    (Op::DeclineMine,       [404, 404, 404, 404, 404, 404, 404, 401]),
-    // inside the practice: R2 gives the deactivated and the outsider 404
-    (Op::GetPractice,       [200, 200, 200, 200, 200, 404, 404, 401]),
-    (Op::PatchPractice,     [200, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::ListLocations,     [200, 200, 200, 200, 200, 404, 404, 401]),
-    (Op::CreateLocation,    [201, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::PatchLocation,     [200, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::ListRoles,         [200, 200, 200, 200, 200, 404, 404, 401]),
-    (Op::CreateRole,        [201, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::UpdateRole,        [200, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::DeleteRole,        [204, 403, 403, 403, 403, 404, 404, 401]),
-    (Op::ListMembers,       [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::GetMember,         [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::ListInvitations,   [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::Invite,            [201, 201, 403, 403, 403, 404, 404, 401]),
-    (Op::ResendInvitation,  [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::RevokeInvitation,  [204, 204, 403, 403, 403, 404, 404, 401]),
+    (Op::PreviewInvitation,    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    (Op::AcceptByToken,        [403, 403, 403, 403, 403, 403, 403, 401, 403]),
+    (Op::RegisterByToken,      [409, 409, 409, 409, 409, 409, 409, 409, 409]),
+    (Op::MyInvitations,        [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    (Op::AcceptMine,           [404, 404, 404, 404, 404, 404, 404, 401, 404]),
+    (Op::DeclineMine,          [404, 404, 404, 404, 404, 404, 404, 401, 404]),
+    // inside the practice: R2 gives the deactivated and the outsider 404;
+    // R30, R31 let the agent read and nothing else
+    (Op::GetPractice,          [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::PatchPractice,        [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::ListLocations,        [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::CreateLocation,       [201, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::PatchLocation,        [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::ListRoles,            [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::CreateRole,           [201, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::UpdateRole,           [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::DeleteRole,           [204, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::ListMembers,          [200, 200, 403, 403, 403, 404, 404, 401, 200]),
+    (Op::GetMember,            [200, 200, 403, 403, 403, 404, 404, 401, 200]),
+    (Op::ListInvitations,      [200, 200, 403, 403, 403, 404, 404, 401, 200]),
+    (Op::Invite,               [201, 201, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::ResendInvitation,     [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::RevokeInvitation,     [204, 204, 403, 403, 403, 404, 404, 401, 403]),
     // R15: the only director cannot leave; everyone else may
-    (Op::Leave,             [409, 204, 204, 204, 204, 404, 404, 401]),
-    (Op::UpdateAccess,      [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::UpdateDetails,     [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::Deactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::Reactivate,        [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::BulkReactivate,    [200, 200, 403, 403, 403, 404, 404, 401]),
-    (Op::AuditLog,          [200, 403, 403, 403, 403, 404, 404, 401]),
+    (Op::Leave,                [409, 204, 204, 204, 204, 404, 404, 401, 403]),
+    (Op::UpdateAccess,         [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::UpdateDetails,        [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::Deactivate,           [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::Reactivate,           [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::BulkReactivate,       [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::AuditLog,             [200, 403, 403, 403, 403, 404, 404, 401, 200]),
+    // R26: users.manage unlocks and sets a temporary password (the target
+    // belongs to this practice only and is no director)
+    (Op::Unlock,               [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::SetTemporaryPassword, [204, 204, 403, 403, 403, 404, 404, 401, 403]),
+    // R30: support_access.manage (directors only here); the agent may read the grant
+    (Op::GrantSupport,         [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::GetSupport,           [200, 403, 403, 403, 403, 404, 404, 401, 200]),
+    (Op::RevokeSupport,        [204, 403, 403, 403, 403, 404, 404, 401, 403]),
 ];
 
 struct Fixture {
@@ -143,6 +164,12 @@ impl Fixture {
         h.practice(&outsider, "Elsewhere").await;
         users.push((Who::Outsider, "outsider@elsewhere.example".into(), outsider));
         users.push((Who::Director, "director@clinic.example".into(), director.clone()));
+        // R30: the agent is an ordinary signed-up (and verified) user, let in by the grant.
+        let (_, agent) = h.signup(SUPPORT_AGENT).await;
+        h.verify(SUPPORT_AGENT).await;
+        users.push((Who::Support, SUPPORT_AGENT.into(), agent));
+        let grant = h.update_fn("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
+        assert_eq!(grant.status, 200, "{}", grant.body);
         let (target, _) = h.signup("target@clinic.example").await;
         h.add_member(&pid, &target, "front_desk", MemberStatus::Active).await;
         assert_eq!(h.invite(&director, &pid, "nobody-yet@mail.example").await.status, 201);
@@ -263,6 +290,26 @@ impl Fixture {
                 self.set_target(false).await;
                 Some(json!({"user_ids": [self.target]}))
             }
+            Op::LoginMfa => Some(json!({"mfa_token": "not-a-token", "code": "123456"})),
+            Op::RequestPasswordReset => Some(json!({"email": if who == Who::Anonymous {
+                "nobody@nowhere.example".to_string()
+            } else {
+                self.email(who)
+            }})),
+            Op::ConfirmPasswordReset => Some(json!({"token": "not-a-token", "new_password": "another long one"})),
+            // A wrong code: whether or not enrollment was started, 422.
+            Op::ConfirmTotp => Some(json!({"code": "000000"})),
+            // Never confirmed, so not enabled: 204 whatever the code.
+            Op::DisableTotp => Some(json!({"code": "000000"})),
+            Op::Unlock => {
+                // Unlocking an active, unlocked member changes nothing (200).
+                self.set_target(true).await;
+                None
+            }
+            Op::SetTemporaryPassword => {
+                self.set_target(true).await;
+                Some(json!({"temporary_password": "a temporary secret"}))
+            }
             Op::GetMe
             | Op::ListPermissions
             | Op::MyInvitations
@@ -273,7 +320,11 @@ impl Fixture {
             | Op::GetMember
             | Op::ListInvitations
             | Op::AuditLog
-            | Op::Leave => None,
+            | Op::Leave
+            | Op::EnrollTotp
+            | Op::GrantSupport
+            | Op::GetSupport
+            | Op::RevokeSupport => None,
         };
         let mut path = route.path.to_string();
         for (name, value) in params {
@@ -289,10 +340,14 @@ impl Fixture {
             let pid = &self.pid;
             self.as_director("POST", &format!("/practices/{pid}/members/{}/reactivate", s(&uid)), None).await;
         }
+        // The agent's grant must outlive the director's revoke (R30).
+        if route.op == Op::RevokeSupport && status == 204 {
+            self.as_director("PUT", &format!("/practices/{}/support-access", self.pid), None).await;
+        }
     }
 }
 
-// R1, R2, R14, R15 (and R6, R10, R13 for the routes of earlier issues).
+// R1, R2, R14, R15, R26, R30, R31 (and R6, R10, R13, R24..R28 for the other routes).
 #[tokio::test]
 async fn every_route_as_every_caller() {
     let missing: Vec<String> = ROUTES
@@ -316,6 +371,16 @@ async fn every_route_as_every_caller() {
                 wrong.push(format!(
                     "{} {} as {who:?}: want {want}, got {} {}",
                     route.method, route.path, r.status, r.body
+                ));
+            } else if *who == Who::Support
+                && r.status == 403
+                && route.path.starts_with("/practices/{pid}")
+                && r.body["code"] != "support_read_only"
+            {
+                // R31: the agent is refused as read-only, not as a member without permission.
+                wrong.push(format!(
+                    "{} {} as {who:?}: want code support_read_only, got {}",
+                    route.method, route.path, r.body
                 ));
             }
             fx.after(route, *who, r.status).await;

@@ -10,7 +10,8 @@ use roster_domain::ports::App;
 use roster_domain::service::directory::{self, MemberFilter, MemberQuery};
 use roster_domain::service::invitations::{self, Invited};
 use roster_domain::service::members::{self, ReactivateInput};
-use roster_domain::service::{auth, member_ctx, roles, Caller, MemberCtx};
+use roster_domain::service::security::{self, SignIn};
+use roster_domain::service::{auth, member_ctx, roles, support, Caller, MemberCtx};
 use roster_domain::DomainError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,6 +21,11 @@ use std::sync::Arc;
 
 /// API.md: bodies over 64 KiB get 413.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// A password-reset request answers no sooner than this, so an email with
+/// an account (a transaction and a mail) and one without (nothing) take
+/// alike (R27).
+pub const RESET_REQUEST_FLOOR: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// Run one function on the Lambda runtime.
 pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Error> {
@@ -51,7 +57,7 @@ async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Re
     if body.len() > MAX_BODY {
         return Err(HttpError::TooLarge(MAX_BODY));
     }
-    let call = Call { route, params, headers: req.headers().clone(), query: query(&req), body };
+    let call = Call { route, params, path, headers: req.headers().clone(), query: query(&req), body };
     Ok(dispatch(app, call).await?)
 }
 
@@ -79,6 +85,7 @@ fn query(req: &Request) -> HashMap<String, String> {
 struct Call {
     route: &'static Route,
     params: Params,
+    path: String,
     headers: HeaderMap,
     query: HashMap<String, String>,
     body: Vec<u8>,
@@ -180,6 +187,11 @@ fn allowed_before_password_change(op: Op) -> bool {
     matches!(op, Op::GetMe | Op::ChangePassword | Op::Logout)
 }
 
+/// What a session that must first enroll a second factor may still do (R28).
+fn allowed_before_enrollment(op: Op) -> bool {
+    matches!(op, Op::GetMe | Op::EnrollTotp | Op::ConfirmTotp | Op::DisableTotp | Op::Logout)
+}
+
 async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> {
     let op = call.route.op;
     if !call.route.auth {
@@ -191,17 +203,40 @@ async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> 
     // after the session check (401 comes first for anonymous callers).
     let in_a_practice = call.param("pid").is_some();
     let pid: Option<PracticeId> = call.param("pid").and_then(|v| v.parse().ok());
-    let (caller, scoped) = auth::authenticate(app, token, pid).await?;
-    if caller.user.must_change_password && !allowed_before_password_change(op) {
-        return Err(DomainError::PasswordChangeRequired);
+    let found = auth::authenticate(app, token, pid).await?;
+    let caller = found.caller;
+    // The temporary password is changed first (R13), then the second factor
+    // enrolled (R28): each gate holds only what leads out of it.
+    if caller.user.must_change_password {
+        if !allowed_before_password_change(op) {
+            return Err(DomainError::PasswordChangeRequired);
+        }
+    } else if security::must_enroll(&caller, found.membership.as_ref()) && !allowed_before_enrollment(op) {
+        return Err(DomainError::MfaRequired);
     }
     if !in_a_practice {
         return personal(app, &call, caller).await;
     }
-    // R2: not an active member, or no such practice: the same 404.
-    let (practice, membership) = scoped.ok_or(DomainError::NotFound)?;
-    let ctx = member_ctx(app, caller, practice, membership).await?;
-    in_practice(app, &call, &ctx).await
+    // R2: not an active member, or no such practice: the same 404; and so
+    // for a support agent without an active grant (R30).
+    let ctx = match (found.practice, found.membership) {
+        (Some(practice), Some(membership)) => member_ctx(app, caller, practice, membership).await?,
+        (Some(practice), None) => {
+            support::agent_ctx(app, caller, practice, found.support_grant).ok_or(DomainError::NotFound)?
+        }
+        _ => return Err(DomainError::NotFound),
+    };
+    if !ctx.is_support() {
+        return in_practice(app, &call, &ctx).await;
+    }
+    // R31: an agent reads and never writes, and every read is audited
+    // before its answer leaves.
+    if call.route.method != "GET" {
+        return Err(DomainError::SupportReadOnly);
+    }
+    let response = in_practice(app, &call, &ctx).await?;
+    support::record_read(app, &ctx, &format!("{} {}", call.route.method, call.route.path), &call.path).await?;
+    Ok(response)
 }
 
 async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
@@ -210,9 +245,34 @@ async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
             let out = auth::signup(app, call.json()?).await?;
             json_response(StatusCode::CREATED, &serde_json::json!({"user": out.user, "session": out.session}))
         }
-        Op::Login => {
-            let session = auth::login(app, call.json()?).await?;
+        Op::Login => match auth::login(app, call.json()?).await? {
+            SignIn::Session(session) => json_response(StatusCode::OK, &serde_json::json!({ "session": session })),
+            SignIn::SecondFactor(token) => {
+                json_response(StatusCode::OK, &serde_json::json!({"mfa_required": true, "mfa_token": token}))
+            }
+        },
+        Op::LoginMfa => {
+            let session = security::login_mfa(app, call.json()?).await?;
             json_response(StatusCode::OK, &serde_json::json!({ "session": session }))
+        }
+        Op::RequestPasswordReset => {
+            let started = tokio::time::Instant::now();
+            let input = call.json()?;
+            let outcome = security::request_password_reset(app, input).await;
+            tokio::time::sleep_until(started + RESET_REQUEST_FLOOR).await;
+            // The answer is the same whatever happened (R27); a failure to
+            // store or mail is for the logs, not for the caller to learn from.
+            if let Err(e) = outcome {
+                tracing::error!(error = %e, "password reset request failed");
+            }
+            Response::builder()
+                .status(StatusCode::ACCEPTED)
+                .body(Body::Empty)
+                .map_err(|e| DomainError::Internal(e.to_string()))
+        }
+        Op::ConfirmPasswordReset => {
+            security::confirm_password_reset(app, call.json()?).await?;
+            no_content()
         }
         Op::VerifyEmail => {
             auth::verify_email(app, call.json()?).await?;
@@ -243,6 +303,15 @@ async fn personal(app: &App, call: &Call, caller: Caller) -> Result<Response<Bod
         }
         Op::ChangePassword => {
             auth::change_password(app, &caller, call.json()?).await?;
+            no_content()
+        }
+        Op::EnrollTotp => json_response(StatusCode::OK, &security::enroll_totp(app, &caller).await?),
+        Op::ConfirmTotp => {
+            security::confirm_totp(app, &caller, call.json()?).await?;
+            no_content()
+        }
+        Op::DisableTotp => {
+            security::disable_totp(app, &caller, call.json()?).await?;
             no_content()
         }
         Op::CreatePractice => {
@@ -373,6 +442,20 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
         Op::ResendInvitation => json_response(StatusCode::OK, &invitations::resend(app, ctx, call.id("iid")?).await?),
         Op::RevokeInvitation => {
             invitations::revoke(app, ctx, call.id("iid")?).await?;
+            no_content()
+        }
+        Op::Unlock => {
+            let m = security::unlock(app, ctx, call.id("uid")?, call.json_or_default()?).await?;
+            versioned(StatusCode::OK, &m, m.version)
+        }
+        Op::SetTemporaryPassword => {
+            security::set_temporary_password(app, ctx, call.id("uid")?, call.json()?).await?;
+            no_content()
+        }
+        Op::GrantSupport => json_response(StatusCode::OK, &support::grant(app, ctx).await?),
+        Op::GetSupport => json_response(StatusCode::OK, &support::get(app, ctx).await?),
+        Op::RevokeSupport => {
+            support::revoke(app, ctx).await?;
             no_content()
         }
         op => Err(DomainError::Internal(format!("{op:?} is not a practice route"))),

@@ -34,6 +34,24 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         include_str!("../templates/welcome_temporary_password.html"),
         include_str!("../templates/welcome_temporary_password.txt"),
     ),
+    (
+        "password_reset",
+        "Reset your Roster password",
+        include_str!("../templates/password_reset.html"),
+        include_str!("../templates/password_reset.txt"),
+    ),
+    (
+        "account_locked",
+        "Your Roster account is locked",
+        include_str!("../templates/account_locked.html"),
+        include_str!("../templates/account_locked.txt"),
+    ),
+    (
+        "support_access_granted",
+        "Roster support can now read your practice",
+        include_str!("../templates/support_access_granted.html"),
+        include_str!("../templates/support_access_granted.txt"),
+    ),
 ];
 
 fn env() -> &'static Result<Environment<'static>, String> {
@@ -99,14 +117,22 @@ mod tests {
     #[test]
     fn every_template_renders_both_parts() {
         let ctx = json!({"first_name": "Ana", "email": "a@b.co", "link": "https://app/x/t", "valid_hours": 1,
-            "inviter": "Dr Who", "practice_name": "Harbour & Co", "expires_at": "2026-12-01 10:00 UTC"});
+            "inviter": "Dr Who", "practice_name": "Harbour & Co", "expires_at": "2026-12-01 10:00 UTC",
+            "valid_minutes": 60, "attempts": 5, "reset_link": "https://app/x/t", "granted_by": "Dr Who"});
         for (name, subject, _, _) in TEMPLATES {
             let m = render(name, "a@b.co", &ctx).expect(name);
             assert_eq!(&m.subject, subject);
-            assert!(m.text.contains("https://app/x/t"), "{name}");
-            assert!(m.html.contains("https://app/x/t"), "{name}");
-            assert!(!m.text.contains("{{"), "{name}");
+            // Every mail but the support notice carries a link.
+            if *name != "support_access_granted" {
+                assert!(m.text.contains("https://app/x/t"), "{name}");
+                assert!(m.html.contains("https://app/x/t"), "{name}");
+            }
+            assert!(!m.text.contains("{{") && !m.html.contains("{{"), "{name}");
+            assert!(!m.text.trim().is_empty() && m.html.contains("</p>"), "{name}");
         }
+        let support = render("support_access_granted", "a@b.co", &ctx).expect("support mail");
+        assert!(support.text.contains("Harbour & Co") && support.html.contains("Harbour &amp; Co"));
+        assert!(support.text.contains("2026-12-01 10:00 UTC") && support.text.contains("Dr Who"));
     }
 
     #[test]

@@ -21,14 +21,21 @@ pub struct User {
     pub last_name: String,
     pub password_hash: String,
     pub email_verified: bool,
+    /// Set by the fifth failed sign-in in a row (R25). The streak itself is
+    /// counted on an item of its own, so wrong guesses never race a profile
+    /// change for this record's version.
     #[serde(default)]
     pub locked: bool,
-    #[serde(default)]
-    pub failed_logins: u32,
     #[serde(default)]
     pub must_change_password: bool,
     #[serde(default)]
     pub mfa_enabled: bool,
+    /// The confirmed TOTP secret, base32 (R28).
+    #[serde(default)]
+    pub totp_secret: Option<String>,
+    /// A secret handed out by enrollment and not yet confirmed with a code.
+    #[serde(default)]
+    pub totp_pending: Option<String>,
     /// Sessions stamped with an older epoch are dead (R29): bumping it ends
     /// every session of the user in the same write that changes the password.
     #[serde(default)]
@@ -58,9 +65,10 @@ impl User {
             password_hash,
             email_verified: false,
             locked: false,
-            failed_logins: 0,
             must_change_password: false,
             mfa_enabled: false,
+            totp_secret: None,
+            totp_pending: None,
             session_epoch: 0,
             created_at: now,
             updated_at: now,
@@ -89,6 +97,10 @@ pub struct Session {
     pub epoch: u64,
     pub created_at: Time,
     pub expires_at: Time,
+    /// Issued to a user who must enroll a second factor first (R28): until
+    /// the user has one, the session may do nothing but enroll.
+    #[serde(default)]
+    pub enroll_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +118,39 @@ pub struct EmailToken {
     pub user_id: UserId,
     pub created_at: Time,
     pub expires_at: Time,
+    /// The user's session epoch when issued: a password reset token dies
+    /// with any later password change or reset (R27).
+    #[serde(default)]
+    pub epoch: Option<u64>,
+}
+
+/// The second step of a sign-in with TOTP (R28): single use, five minutes,
+/// and a handful of wrong codes. The store counts the wrong codes on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MfaChallenge {
+    /// SHA-256 of the `mfa_token`, hex.
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: Time,
+    pub expires_at: Time,
+}
+
+/// A director's consent for the vendor's support agents to read the
+/// practice (R30). One per practice; granting again replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportGrant {
+    pub practice_id: PracticeId,
+    pub granted_by: InvitedBy,
+    pub granted_at: Time,
+    pub expires_at: Time,
+    pub version: u64,
+}
+
+impl SupportGrant {
+    /// Dead past its expiry whatever the sweep has done (R30, R35).
+    pub fn active_at(&self, now: Time) -> bool {
+        self.expires_at > now
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,10 +285,18 @@ pub struct Membership {
     pub deactivated_at: Option<Time>,
     pub version: u64,
     /// Lower-cased names and email of the member's user, for the members
-    /// search (R22) to filter in the store. Only `Write::SetMemberSearch`
+    /// search (R22) to filter in the store. Only `Write::MirrorUser`
     /// changes it after creation, so an access change never overwrites it.
     #[serde(default)]
     pub search: String,
+    /// The user's lock (R25), mirrored like `search` so that the members
+    /// list filters on it in the store (R22).
+    #[serde(default)]
+    pub locked: bool,
+    /// The user's email (it never changes), so that mail to a practice's
+    /// directors needs no read of their users.
+    #[serde(default)]
+    pub email: String,
 }
 
 impl Membership {
@@ -275,6 +328,8 @@ impl Membership {
             deactivated_at: None,
             version: 1,
             search: Self::search_text(user),
+            locked: user.locked,
+            email: user.email.clone(),
         }
     }
 

@@ -28,6 +28,8 @@ pub enum Record {
     InvitationToken(InvitationToken),
     Role(Role),
     RoleName(RoleName),
+    Challenge(MfaChallenge),
+    SupportGrant(SupportGrant),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -35,7 +37,10 @@ pub enum Record {
 pub enum Key {
     User(UserId),
     EmailClaim(String),
-    Session { user_id: UserId, token_hash: String },
+    Session {
+        user_id: UserId,
+        token_hash: String,
+    },
     Token(String),
     Practice(PracticeId),
     Location(PracticeId, LocationId),
@@ -46,6 +51,11 @@ pub enum Key {
     InvitationToken(String),
     Role(PracticeId, String),
     RoleName(PracticeId, String),
+    Challenge(String),
+    SupportGrant(PracticeId),
+    /// A user's streak of failed sign-ins (R25), counted by
+    /// `Store::count_failure`.
+    LoginFailures(UserId),
 }
 
 /// Signed changes to a practice's counters. The adapter applies them as one
@@ -87,8 +97,19 @@ pub enum Write {
     /// with no holders (R23); the version keeps a concurrent rename from
     /// leaving the name claims behind wrong.
     DeleteRole { practice_id: PracticeId, role_id: String, expected_version: u64 },
-    /// Sets a membership's search text. Fails if the membership is gone.
-    SetMemberSearch { practice_id: PracticeId, user_id: UserId, search: String },
+    /// Copies what the members list filters on from the user to one of their
+    /// memberships: the search text (R22) and the lock (R25). Fails if the
+    /// membership is gone.
+    MirrorUser { practice_id: PracticeId, user_id: UserId, search: String, locked: bool },
+    /// Locks the user (R25) and moves their version on. Fails if already
+    /// locked, so of racing fifth failures exactly one locks.
+    LockUser { user_id: UserId },
+    /// Fails unless the item at `key` has counted at least `at_least`
+    /// failures: a streak broken by a success meanwhile locks nothing.
+    CheckFailures { key: Key, at_least: u32 },
+    /// Deletes a versioned item. Fails unless it exists at `expected_version`,
+    /// so a sweep never ends a grant renewed since it was read.
+    DeleteVersioned { key: Key, expected_version: u64 },
     /// Fails unless the membership exists, active, at `version`: the acting
     /// member still holds the access they were authorized with.
     CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
@@ -138,6 +159,7 @@ pub struct AuthBundle {
     pub user: Option<User>,
     pub practice: Option<Practice>,
     pub membership: Option<Membership>,
+    pub support_grant: Option<SupportGrant>,
 }
 
 /// What the store filters members by (R22).
@@ -146,6 +168,8 @@ pub struct MemberFilter {
     pub status: Option<MemberStatus>,
     /// Lower-cased part of a name or email, matched against `search`.
     pub contains: Option<String>,
+    /// Only members whose user is locked (R22, R25).
+    pub locked_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +239,20 @@ pub trait Store: Send + Sync {
     /// Pending invitations whose expiry is at or before `now`, through the
     /// sparse expiry index (R34), oldest first.
     async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError>;
+
+    /// One more failure on the counter at `key`, in one atomic update that
+    /// can't race (R25, R28): `true` when counted and still below `limit`,
+    /// `false` when this one would reach `limit` (nothing written; the
+    /// caller acts on the limit in a transaction). The counter item is made
+    /// on first use unless `must_exist`.
+    async fn count_failure(&self, key: Key, limit: u32, must_exist: bool) -> Result<bool, PortError>;
+    async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError>;
+    async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
+    /// Grants whose expiry is at or before `now`, through the sparse expiry
+    /// index (R34), oldest first.
+    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;
+    /// A practice's active directors, through their sparse index.
+    async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError>;
 }
 
 #[async_trait]

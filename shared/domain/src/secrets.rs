@@ -63,9 +63,74 @@ pub fn parse_session_token(token: &str) -> Option<(UserId, String)> {
     Some((user, sha256_hex(token)))
 }
 
+/// TOTP as R28 fixes it: RFC 6238 with SHA-1, 6 digits, 30-second steps,
+/// one step of drift either way.
+fn totp(secret_base32: &str) -> Option<totp_rs::TOTP> {
+    let bytes = totp_rs::Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
+}
+
+/// A new TOTP secret: 160 random bits (RFC 4226's recommendation), base32.
+pub fn new_totp_secret() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(s) => s,
+        totp_rs::Secret::Raw(_) => String::new(),
+    }
+}
+
+/// Whether `code` is the secret's code at `now`, give or take one step.
+pub fn totp_matches(secret_base32: &str, code: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Ok(time) = u64::try_from(now.timestamp()) else { return false };
+    totp(secret_base32).is_some_and(|t| t.check(code, time))
+}
+
+/// The `otpauth://` URI authenticator apps read (as a QR code, usually).
+pub fn totp_uri(secret_base32: &str, account: &str) -> String {
+    // Everything but unreserved characters is escaped, so an email's `+`
+    // or `%` cannot change the URI's meaning.
+    let label: String = format!("Roster:{account}")
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("otpauth://totp/{label}?secret={secret_base32}&issuer=Roster&algorithm=SHA1&digits=6&period=30")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // R28: RFC 6238's SHA-1 test vector (secret "12345678901234567890"),
+    // truncated to 6 digits, with one step of drift and no more.
+    #[test]
+    fn totp_follows_rfc_6238_with_one_step_of_drift() {
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
+        assert!(totp_matches(secret, "287082", at(59)));
+        assert!(totp_matches(secret, "287082", at(59 + 30)));
+        assert!(!totp_matches(secret, "287082", at(59 + 60)));
+        assert!(totp_matches(secret, "005924", at(1_234_567_890)));
+        assert!(!totp_matches(secret, "005925", at(1_234_567_890)));
+        assert!(!totp_matches(secret, "", at(59)));
+        assert!(!totp_matches(secret, "28708a", at(59)));
+        assert!(!totp_matches("not base32!", "287082", at(59)));
+        let fresh = new_totp_secret();
+        assert_eq!(fresh.len(), 32);
+        assert_ne!(fresh, new_totp_secret());
+        let uri = totp_uri(&fresh, "ana+x@clinic.example");
+        assert!(uri.starts_with("otpauth://totp/Roster:ana%2Bx@clinic.example?secret="), "{uri}");
+        assert!(uri.contains(&fresh));
+    }
 
     // R24
     #[test]

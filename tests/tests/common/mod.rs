@@ -51,6 +51,9 @@ pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
+/// The vendor's support agent every harness is configured with (R30).
+pub const SUPPORT_AGENT: &str = "agent@support.test";
+
 pub struct Harness {
     pub app: App,
     pub clock: Arc<TestClock>,
@@ -78,7 +81,10 @@ impl Harness {
             mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone())),
             events: Arc::new(DirEvents::new(dir.join("events"))),
             clock: clock.clone(),
-            config: Config { app_base_url: "https://app.roster.test".into(), support_agents: vec![] },
+            config: Config {
+                app_base_url: "https://app.roster.test".into(),
+                support_agents: vec![SUPPORT_AGENT.into()],
+            },
         };
         Self { app, clock, dir, table, client }
     }

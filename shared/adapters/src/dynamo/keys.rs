@@ -2,7 +2,7 @@
 //! the key it uses; this file is the only place keys are spelled.
 
 use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
-use roster_domain::model::{AuditScope, InvitationStatus};
+use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus};
 use roster_domain::ports::{Key, Record};
 
 pub const PK: &str = "PK";
@@ -24,6 +24,9 @@ pub const EVENT_PREFIX: &str = "EVENT#";
 pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
 pub const INVITE_PREFIX: &str = "INVITE#";
 pub const DUE_INVITATIONS: &str = "DUE#INVITATION";
+pub const DUE_SUPPORT_GRANTS: &str = "DUE#SUPPORT";
+/// The attribute `Store::count_failure` counts in.
+pub const FAILURES: &str = "failures";
 pub const ROLE_PREFIX: &str = "ROLE#";
 
 /// Index-only attributes, present on an item only while it belongs in that
@@ -66,6 +69,10 @@ pub fn invitee_pk(email_norm: &str) -> String {
 pub fn event_sk(id: EventId) -> String {
     format!("{EVENT_PREFIX}{id}")
 }
+/// GSI2 partition of a practice's active directors (support-access mail).
+pub fn directors_pk(id: PracticeId) -> String {
+    format!("DIRECTORS#{id}")
+}
 
 /// (PK, SK) of a key.
 pub fn primary(key: &Key) -> (String, String) {
@@ -83,6 +90,9 @@ pub fn primary(key: &Key) -> (String, String) {
         Key::InvitationToken(hash) => (format!("INVTOKEN#{hash}"), "INVTOKEN".into()),
         Key::Role(p, r) => (practice_pk(*p), format!("{ROLE_PREFIX}{r}")),
         Key::RoleName(p, n) => (practice_pk(*p), format!("ROLENAME#{n}")),
+        Key::Challenge(hash) => (format!("MFA#{hash}"), "MFA".into()),
+        Key::SupportGrant(p) => (practice_pk(*p), "SUPPORT".into()),
+        Key::LoginFailures(u) => (user_pk(*u), "LOGINFAIL".into()),
     }
 }
 
@@ -117,6 +127,10 @@ pub fn placement(record: &Record) -> Placement {
         Record::Membership(m) => Placement {
             // GSI1: a user's memberships across practices (GET /me, R3).
             gsi1: Some((user_pk(m.user_id), format!("{MEMBER_PREFIX}{}", m.practice_id))),
+            // GSI2: the practice's active directors, whom support-access
+            // mail goes to (R30); a Replace moves a member in or out.
+            gsi2: (m.status == MemberStatus::Active && m.role_id == roster_domain::permissions::DIRECTOR)
+                .then(|| (directors_pk(m.practice_id), member_sk(m.user_id))),
             ..simple(Key::Membership(m.practice_id, m.user_id), "membership")
         },
         Record::Audit(a) => {
@@ -150,18 +164,30 @@ pub fn placement(record: &Record) -> Placement {
         },
         Record::Role(r) => simple(Key::Role(r.practice_id, r.id.clone()), "role"),
         Record::RoleName(n) => simple(Key::RoleName(n.practice_id, n.name_norm.clone()), "role_name"),
+        Record::Challenge(c) => Placement {
+            ttl: Some(c.expires_at.timestamp()),
+            ..simple(Key::Challenge(c.token_hash.clone()), "mfa_challenge")
+        },
+        Record::SupportGrant(g) => Placement {
+            // GSI2: the sweep's due list (R34). The TTL leaves the sweep a
+            // month to end the grant with its event before the item goes;
+            // reads check the expiry themselves (R30, R35).
+            gsi2: Some((DUE_SUPPORT_GRANTS.into(), format!("{}#{}", time_key(g.expires_at), g.practice_id))),
+            ttl: Some((g.expires_at + chrono::Duration::days(30)).timestamp()),
+            ..simple(Key::SupportGrant(g.practice_id), "support_grant")
+        },
     }
 }
 
 /// Attributes that only their own writes change (`AdjustCounters`,
-/// `AdjustRoleHolders`, `SetMemberSearch`); a `Replace` of the record leaves
+/// `AdjustRoleHolders`, `MirrorUser`); a `Replace` of the record leaves
 /// them alone so that no concurrent change to them is overwritten.
 pub fn counter_attributes(record: &Record) -> &'static [&'static str] {
     match record {
         Record::Practice(_) => &["seats", "directors", "active_locations"],
         Record::Role(_) => &["holders"],
-        // Kept in step with the user's names by `SetMemberSearch` alone.
-        Record::Membership(_) => &["search"],
+        // Kept in step with the user by `MirrorUser` alone.
+        Record::Membership(_) => &["search", "locked"],
         _ => &[],
     }
 }

@@ -77,6 +77,8 @@ fn to_item(record: &Record) -> Result<Item, PortError> {
         Record::InvitationToken(v) => encode(v)?,
         Record::Role(v) => encode(v)?,
         Record::RoleName(v) => encode(v)?,
+        Record::Challenge(v) => encode(v)?,
+        Record::SupportGrant(v) => encode(v)?,
     };
     let p = placement(record);
     item.insert(PK.into(), s(p.pk));
@@ -104,6 +106,7 @@ fn version_of(record: &Record) -> Option<u64> {
         Record::Membership(m) => Some(m.version),
         Record::Invitation(i) => Some(i.version),
         Record::Role(r) => Some(r.version),
+        Record::SupportGrant(g) => Some(g.version),
         _ => None,
     }
 }
@@ -304,14 +307,46 @@ impl DynamoStore {
                     .map_err(build)?;
                 TransactWriteItem::builder().delete(d).build()
             }
-            Write::SetMemberSearch { practice_id, user_id, search } => update(
+            Write::MirrorUser { practice_id, user_id, search, locked } => update(
                 t,
                 &Key::Membership(*practice_id, *user_id),
-                "SET #search = :search",
+                "SET #search = :search, #locked = :locked",
                 "attribute_exists(PK)",
-                &[("#search", "search")],
-                vec![(":search", s(search.clone()))],
+                &[("#search", "search"), ("#locked", "locked")],
+                vec![(":search", s(search.clone())), (":locked", AttributeValue::Bool(*locked))],
             )?,
+            Write::LockUser { user_id } => update(
+                t,
+                &Key::User(*user_id),
+                "SET #locked = :true, #version = #version + :one",
+                "attribute_exists(PK) AND #locked <> :true",
+                &[("#locked", "locked"), ("#version", "version")],
+                vec![(":true", AttributeValue::Bool(true)), (":one", n(1))],
+            )?,
+            Write::CheckFailures { key, at_least } => {
+                let (pk, sk) = primary(key);
+                let c = ConditionCheck::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression("#failures >= :n")
+                    .expression_attribute_names("#failures", FAILURES)
+                    .expression_attribute_values(":n", n(i64::from(*at_least)))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().condition_check(c).build()
+            }
+            Write::DeleteVersioned { key, expected_version } => {
+                let (pk, sk) = primary(key);
+                let d = Delete::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression("attribute_exists(PK) AND #version = :v")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":v", n(*expected_version as i64))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().delete(d).build()
+            }
             Write::CheckMember { practice_id, user_id, version } => {
                 let (pk, sk) = primary(&Key::Membership(*practice_id, *user_id));
                 let c = ConditionCheck::builder()
@@ -569,7 +604,10 @@ fn default_conflict(w: &Write) -> DomainError {
         Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
         Write::AdjustRoleHolders { .. } => DomainError::RoleRequired,
         Write::DeleteRole { .. } => DomainError::RoleInUse,
-        Write::SetMemberSearch { .. } => DomainError::NotFound,
+        Write::MirrorUser { .. } => DomainError::NotFound,
+        Write::LockUser { .. } => DomainError::AccountLocked,
+        Write::CheckFailures { .. } => DomainError::InvalidCredentials,
+        Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
         Write::CheckMember { .. } => DomainError::Forbidden,
         _ => DomainError::Conflict("already_exists"),
     }
@@ -643,6 +681,9 @@ impl Store for DynamoStore {
         if let Some(p) = practice {
             keys.push(Key::Practice(p));
             keys.push(Key::Membership(p, user_id));
+            // For a support agent (R30); a GetItem in the same batch costs
+            // no round trip.
+            keys.push(Key::SupportGrant(p));
         }
         let mut bundle = AuthBundle::default();
         for item in self.batch_get(keys).await? {
@@ -655,6 +696,7 @@ impl Store for DynamoStore {
                 "user" => bundle.user = Some(decode(item)?),
                 "practice" => bundle.practice = Some(decode(item)?),
                 "membership" => bundle.membership = Some(decode(item)?),
+                "support_grant" => bundle.support_grant = Some(decode(item)?),
                 _ => {}
             }
         }
@@ -715,6 +757,13 @@ impl Store for DynamoStore {
                 expression: "#status = :status",
                 name: ("#status", "status"),
                 value: (":status", s(word)),
+            });
+        }
+        if filter.locked_only {
+            q.filters.push(Filter {
+                expression: "#locked = :locked",
+                name: ("#locked", "locked"),
+                value: (":locked", AttributeValue::Bool(true)),
             });
         }
         if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
@@ -822,8 +871,61 @@ impl Store for DynamoStore {
     }
 
     async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
-        // Everything in this sparse index is pending; the sort key starts with
-        // the expiry, so "due by now" is a key range, never a scan.
+        self.due(DUE_INVITATIONS, now, limit).await
+    }
+
+    async fn count_failure(&self, key: Key, limit: u32, must_exist: bool) -> Result<bool, PortError> {
+        let (pk, sk) = primary(&key);
+        let mut condition = "(attribute_not_exists(#failures) OR #failures < :below)".to_string();
+        if must_exist {
+            condition.push_str(" AND attribute_exists(PK)");
+        }
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(pk, sk)))
+            .update_expression("ADD #failures :one")
+            .condition_expression(condition)
+            .expression_attribute_names("#failures", FAILURES)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":below", n(i64::from(limit.saturating_sub(1))))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
+    }
+
+    async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError> {
+        self.get(Key::Challenge(token_hash.to_string())).await
+    }
+
+    async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
+        self.get(Key::SupportGrant(practice)).await
+    }
+
+    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
+        self.due(DUE_SUPPORT_GRANTS, now, limit).await
+    }
+
+    async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
+        let q = QuerySpec {
+            index: Some(GSI2),
+            pk_attr: GSI2PK,
+            sk_attr: GSI2SK,
+            ..QuerySpec::gsi1(directors_pk(practice), "")
+        };
+        self.query_all(&q).await
+    }
+}
+
+impl DynamoStore {
+    /// Items of a sparse due list whose sort key starts with an expiry at
+    /// or before `now`: a key range, never a scan (R34).
+    async fn due<T: DeserializeOwned>(&self, list: &str, now: Time, limit: usize) -> Result<Vec<T>, PortError> {
         let upper = format!("{}#~", time_key(now));
         let out = self
             .client
@@ -833,7 +935,7 @@ impl Store for DynamoStore {
             .key_condition_expression("#pk = :pk AND #sk <= :upper")
             .expression_attribute_names("#pk", GSI2PK)
             .expression_attribute_names("#sk", GSI2SK)
-            .expression_attribute_values(":pk", s(DUE_INVITATIONS))
+            .expression_attribute_values(":pk", s(list))
             .expression_attribute_values(":upper", s(upper))
             .limit(limit.clamp(1, 1000) as i32)
             .send()

@@ -85,6 +85,7 @@ pub(crate) fn new_session(user: &User, now: Time) -> (Session, SessionView) {
         epoch: user.session_epoch,
         created_at: now,
         expires_at,
+        enroll_only: false,
     };
     (session, SessionView { token, expires_at })
 }
@@ -97,6 +98,7 @@ fn verification(app: &App, user: &User, now: Time) -> Result<(EmailToken, Mail),
         user_id: user.id,
         created_at: now,
         expires_at: now + Duration::hours(VERIFY_EMAIL_HOURS),
+        epoch: None,
     };
     let mail = mail::render(
         "verify_email",
@@ -158,8 +160,10 @@ async fn user_by_email(app: &App, email_norm: &str) -> Result<Option<User>, Doma
 }
 
 /// `POST /auth/login`. An unknown email and a wrong password answer alike and
-/// take alike (R24): both pay for one Argon2 verification.
-pub async fn login(app: &App, input: LoginInput) -> Result<SessionView, DomainError> {
+/// take alike (R24): both pay for one Argon2 verification. A locked user is
+/// told so whatever the password (R25), once it has been checked, so the
+/// answer takes as long.
+pub async fn login(app: &App, input: LoginInput) -> Result<super::security::SignIn, DomainError> {
     let mut e = Errors::new();
     if input.email.as_deref().map(str::trim).unwrap_or("").is_empty() {
         e.add("email", "is required");
@@ -182,22 +186,18 @@ pub async fn login(app: &App, input: LoginInput) -> Result<SessionView, DomainEr
         return Err(DomainError::AccountLocked);
     }
     if !ok {
-        return Err(DomainError::InvalidCredentials);
+        return Err(super::security::failed_sign_in(app, &user).await);
     }
-    let now = app.now();
-    let (session, view) = new_session(&user, now);
-    let mut tx = Tx::new();
-    tx.push(Write::Put(Record::Session(session))).push(Write::Create(audit_event(
-        AuditScope::User(user.id),
-        now,
-        Actor::user(&user),
-        "session.created",
-        Target::new("user", user.id),
-        json!(null),
-        json!({"expires_at": view.expires_at}),
-    )));
-    commit(app, tx).await?;
-    Ok(view)
+    super::security::password_accepted(app, &user).await
+}
+
+/// A signed-in caller, and what the request's practice holds for them: the
+/// practice, their membership if active, and its support grant (R30).
+pub struct Authenticated {
+    pub caller: Caller,
+    pub practice: Option<Practice>,
+    pub membership: Option<Membership>,
+    pub support_grant: Option<SupportGrant>,
 }
 
 /// Resolve a bearer token to a live session (R29): the session must exist,
@@ -207,7 +207,7 @@ pub async fn authenticate(
     app: &App,
     token: &str,
     practice: Option<crate::ids::PracticeId>,
-) -> Result<(Caller, Option<(Practice, Membership)>), DomainError> {
+) -> Result<Authenticated, DomainError> {
     let (user_id, hash) = secrets::parse_session_token(token).ok_or(DomainError::Unauthenticated)?;
     let bundle = app.store.auth_bundle(user_id, &hash, practice).await?;
     let (Some(session), Some(user)) = (bundle.session, bundle.user) else {
@@ -216,12 +216,13 @@ pub async fn authenticate(
     if session.expires_at <= app.now() || session.epoch != user.session_epoch || session.user_id != user.id {
         return Err(DomainError::Unauthenticated);
     }
-    let caller = Caller { user, session };
-    let scoped = match (bundle.practice, bundle.membership) {
-        (Some(p), Some(m)) if m.status == MemberStatus::Active => Some((p, m)),
-        _ => None,
-    };
-    Ok((caller, scoped))
+    Ok(Authenticated {
+        caller: Caller { user, session },
+        practice: bundle.practice,
+        // R19: a deactivated membership gives nothing, from the next request on.
+        membership: bundle.membership.filter(|m| m.status == MemberStatus::Active),
+        support_grant: bundle.support_grant,
+    })
 }
 
 /// `POST /auth/logout`: the session item goes at once.
@@ -323,7 +324,7 @@ pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result
     // The members search (R22) reads the names from each membership.
     let memberships = app.store.memberships_of_user(before.id).await?;
     let mut tx = Tx::new();
-    super::members::search_writes(&mut tx, &memberships, &updated);
+    super::members::mirror_writes(&mut tx, &memberships, &updated);
     tx.push(Write::Replace { record: Record::User(updated.clone()), expected_version: before.version }).push(
         Write::Create(audit_event(
             AuditScope::User(before.id),

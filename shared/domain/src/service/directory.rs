@@ -393,10 +393,9 @@ pub struct MemberQuery {
 }
 
 /// `GET /practices/{pid}/members` (users.view, R22), in user-id order. The
-/// status and the search text are filtered by the store; "locked" is the
-/// user's state, so that filter reads users page by page. Either way the
-/// cursor is the position after the last membership examined: no member is
-/// skipped or repeated.
+/// store filters on the status, the search text and the lock (both kept on
+/// each membership), and its cursor is the last member returned: no member
+/// is skipped or repeated.
 pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Result<ListView<MemberView>, DomainError> {
     ctx.require(USERS_VIEW)?;
     let contains = query.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
@@ -405,33 +404,25 @@ pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Res
         MemberFilter::Deactivated => Some(MemberStatus::Deactivated),
         MemberFilter::Locked | MemberFilter::All => None,
     };
-    let store_filter = StoreFilter { status, contains };
-    let roles = app.store.roles(ctx.practice.id).await?;
-    let mut items = Vec::new();
-    let mut cursor = query.cursor.clone();
-    loop {
-        let want = query.limit - items.len();
-        let page = app.store.members(ctx.practice.id, &store_filter, want, cursor.as_deref()).await?;
-        let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
-        let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
-        for m in &page.items {
-            let Some(u) = users.get(&m.user_id) else { continue };
-            if query.filter != MemberFilter::Locked || u.locked {
-                items.push(MemberView::new(m, u, &roles));
-            }
-        }
-        cursor = page.next;
-        if items.len() >= query.limit || cursor.is_none() {
-            break;
-        }
-    }
-    Ok(ListView { items, next_cursor: cursor })
+    let store_filter = StoreFilter { status, contains, locked_only: query.filter == MemberFilter::Locked };
+    let (roles, page) =
+        futures::try_join!(async { app.store.roles(ctx.practice.id).await.map_err(DomainError::from) }, async {
+            app.store
+                .members(ctx.practice.id, &store_filter, query.limit, query.cursor.as_deref())
+                .await
+                .map_err(DomainError::from)
+        },)?;
+    let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
+    let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
+    let items =
+        page.items.iter().filter_map(|m| users.get(&m.user_id).map(|u| MemberView::new(m, u, &roles))).collect();
+    Ok(ListView { items, next_cursor: page.next })
 }
 
 /// `GET /practices/{pid}/members/{uid}`: oneself, or anyone with users.view.
 pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
-    let (m, u) = if uid == ctx.caller.user.id {
-        (ctx.membership.clone(), ctx.caller.user.clone())
+    let (m, u) = if let Some(own) = ctx.membership.as_ref().filter(|m| m.user_id == uid) {
+        (own.clone(), ctx.caller.user.clone())
     } else {
         ctx.require(USERS_VIEW)?;
         let m = app.store.membership(ctx.practice.id, uid).await?.ok_or(DomainError::NotFound)?;

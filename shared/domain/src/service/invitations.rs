@@ -519,7 +519,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             )))
             .push(Write::Create(outbox_mail(now, mail)))
             .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
-            .guarded(ctx.still_authorized(), DomainError::Forbidden);
+            .guarded(ctx.still_authorized()?, DomainError::Forbidden);
             take_role(&mut tx, pid, &inv.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
@@ -584,7 +584,7 @@ async fn create_with_temporary_password(
         DomainError::NotFound,
     );
     take_role(&mut tx, pid, &membership.role_id, unknown_role());
-    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,
@@ -665,7 +665,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     )))
     .push(Write::Create(outbox_mail(now, mail)))
     .push(Write::Create(outbox_event(now, "InvitationResent", event_detail(&inv))));
-    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     // The sweep released the role of an invitation it marked expired.
     if before.status == InvitationStatus::Expired {
         take_role(&mut tx, inv.practice_id, &inv.role_id, DomainError::RoleRequired);
@@ -718,7 +718,7 @@ pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), 
         return Err(DomainError::InvitationNotPending);
     }
     let mut tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
-    tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     commit(app, tx).await
 }
 
@@ -999,7 +999,10 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
             now,
         )
     };
-    let (session, session_view) = super::auth::new_session(&user, now);
+    let (mut session, session_view) = super::auth::new_session(&user, now);
+    // R28: joining a practice that requires a second factor, the new
+    // account may do nothing but enroll one first.
+    session.enroll_only = inv.mfa_required;
     let mut tx = Tx::new();
     tx.guarded(
         Write::Create(Record::EmailClaim(EmailClaim { email_norm: user.email_norm.clone(), user_id: user.id })),

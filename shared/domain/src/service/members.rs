@@ -129,10 +129,11 @@ fn ensure_may_touch(ctx: &MemberCtx, m: &Membership) -> Result<(), DomainError> 
 
 /// The acting member must still hold their access when the change commits;
 /// acting on oneself is already conditioned on that same item's version.
-fn authorized(tx: &mut Tx, ctx: &MemberCtx, uid: UserId) {
+fn authorized(tx: &mut Tx, ctx: &MemberCtx, uid: UserId) -> Result<(), DomainError> {
     if uid != ctx.caller.user.id {
-        tx.guarded(ctx.still_authorized(), DomainError::Forbidden);
+        tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     }
+    Ok(())
 }
 
 /// Run `op` again on a fresh read when a concurrent change made its read
@@ -262,7 +263,7 @@ async fn update_access_once(
         release_role(&mut tx, pid, &before.role_id);
         take_role(&mut tx, pid, &after.role_id, unknown_role());
     }
-    authorized(&mut tx, ctx, uid);
+    authorized(&mut tx, ctx, uid)?;
     tx.push(Write::Create(member_audit(ctx, now, "member.access_changed", uid, b.clone(), a.clone()))).push(
         Write::Create(outbox_event(
             now,
@@ -283,12 +284,18 @@ async fn update_access_once(
     Ok(MemberView::new(&after, &user, &roles))
 }
 
-/// The writes that keep every membership's search text in step with the
-/// user's names (R22), in the transaction that changes them.
-pub fn search_writes(tx: &mut Tx, memberships: &[Membership], user: &User) {
+/// The writes that keep every membership's copy of the user (names for the
+/// search, the lock) in step with it (R22, R25), in the transaction that
+/// changes the user.
+pub fn mirror_writes(tx: &mut Tx, memberships: &[Membership], user: &User) {
     let search = Membership::search_text(user);
     for m in memberships {
-        tx.push(Write::SetMemberSearch { practice_id: m.practice_id, user_id: m.user_id, search: search.clone() });
+        tx.push(Write::MirrorUser {
+            practice_id: m.practice_id,
+            user_id: m.user_id,
+            search: search.clone(),
+            locked: user.locked,
+        });
     }
 }
 
@@ -339,8 +346,8 @@ pub async fn update_details(
         Write::Replace { record: Record::User(updated.clone()), expected_version: user.version },
         DomainError::PreconditionFailed,
     );
-    search_writes(&mut tx, &memberships, &updated);
-    authorized(&mut tx, ctx, uid);
+    mirror_writes(&mut tx, &memberships, &updated);
+    authorized(&mut tx, ctx, uid)?;
     tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, names(&user), names(&updated)))).push(
         Write::Create(outbox_event(
             now,
@@ -355,7 +362,13 @@ pub async fn update_details(
 /// The writes of a deactivation (R19, R20, R15): status and time, the seat
 /// and director count, the role's holder count, audit and events. The
 /// membership keeps every other field as the snapshot reactivation restores.
-fn deactivation(ctx: &MemberCtx, m: &Membership, now: Time, action: &str, reason: &str) -> (Tx, Membership) {
+fn deactivation(
+    ctx: &MemberCtx,
+    m: &Membership,
+    now: Time,
+    action: &str,
+    reason: &str,
+) -> Result<(Tx, Membership), DomainError> {
     let mut after = m.clone();
     after.status = MemberStatus::Deactivated;
     after.deactivated_at = Some(now);
@@ -371,7 +384,7 @@ fn deactivation(ctx: &MemberCtx, m: &Membership, now: Time, action: &str, reason
         DomainError::LastDirector,
     );
     release_role(&mut tx, pid, &m.role_id);
-    authorized(&mut tx, ctx, m.user_id);
+    authorized(&mut tx, ctx, m.user_id)?;
     tx.push(Write::Create(member_audit(
         ctx,
         now,
@@ -386,7 +399,7 @@ fn deactivation(ctx: &MemberCtx, m: &Membership, now: Time, action: &str, reason
         json!({"practice_id": pid, "user_id": m.user_id, "kind": m.kind, "role_id": m.role_id, "reason": reason}),
     )))
     .push(Write::Create(seat_event(now, "SeatRemoved", pid, m.user_id, m.kind)));
-    (tx, after)
+    Ok((tx, after))
 }
 
 /// `POST /practices/{pid}/members/{uid}/deactivate` (users.manage). The
@@ -405,7 +418,7 @@ async fn deactivate_once(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Memb
         return Ok(MemberView::new(&m, &user, &custom));
     }
     ensure_may_touch(ctx, &m)?;
-    let (tx, after) = deactivation(ctx, &m, app.now(), "member.deactivated", "deactivated");
+    let (tx, after) = deactivation(ctx, &m, app.now(), "member.deactivated", "deactivated")?;
     commit(app, tx).await?;
     Ok(MemberView::new(&after, &user, &custom))
 }
@@ -413,7 +426,7 @@ async fn deactivate_once(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Memb
 /// `POST /practices/{pid}/leave`: the caller deactivates their own
 /// membership; the last director cannot leave (R15).
 pub async fn leave(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
-    let (tx, _) = deactivation(ctx, &ctx.membership, app.now(), "member.left", "left");
+    let (tx, _) = deactivation(ctx, ctx.member()?, app.now(), "member.left", "left")?;
     commit(app, tx).await
 }
 
@@ -476,7 +489,7 @@ async fn reactivate_one(
     // A role deleted since the read above fails the holder count's condition.
     let gone = if role_id.is_some() { unknown_role() } else { DomainError::RoleRequired };
     take_role(&mut tx, pid, &after.role_id, gone);
-    authorized(&mut tx, ctx, uid);
+    authorized(&mut tx, ctx, uid)?;
     tx.push(Write::Create(member_audit(
         ctx,
         now,

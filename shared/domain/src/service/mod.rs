@@ -8,6 +8,8 @@ pub mod invitations;
 pub mod members;
 pub mod outbox;
 pub mod roles;
+pub mod security;
+pub mod support;
 pub mod sweep;
 pub mod views;
 
@@ -25,13 +27,16 @@ pub struct Caller {
     pub session: Session,
 }
 
-/// A caller acting inside one practice they are an active member of.
+/// A caller acting inside one practice: an active member of it, or a
+/// support agent while the practice's grant is active (R30).
 #[derive(Debug, Clone)]
 pub struct MemberCtx {
     pub caller: Caller,
     pub practice: Practice,
-    pub membership: Membership,
-    /// Effective permissions (R1), computed once per request.
+    /// `None` for a support agent, who is no member.
+    pub membership: Option<Membership>,
+    /// Effective permissions (R1), computed once per request; a support
+    /// agent's are the read-only few of `support::AGENT_PERMISSIONS`.
     pub permissions: Vec<String>,
 }
 
@@ -54,7 +59,7 @@ pub async fn member_ctx(
         false => Vec::new(),
     };
     let permissions = permissions_of(&membership, &custom);
-    Ok(MemberCtx { caller, practice, membership, permissions })
+    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions })
 }
 
 /// The custom role a membership or invitation names, if it is one and
@@ -70,18 +75,27 @@ impl MemberCtx {
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
     }
+    /// A support agent lacking a permission is refused as read-only (R31),
+    /// anyone else as forbidden.
     pub fn require(&self, permission: &str) -> Result<(), DomainError> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(DomainError::Forbidden)
+        match (self.can(permission), self.is_support()) {
+            (true, _) => Ok(()),
+            (false, true) => Err(DomainError::SupportReadOnly),
+            (false, false) => Err(DomainError::Forbidden),
         }
     }
+    pub fn is_support(&self) -> bool {
+        self.membership.is_none()
+    }
+    /// The caller's own membership: every change is made by a member.
+    pub fn member(&self) -> Result<&Membership, DomainError> {
+        self.membership.as_ref().ok_or(DomainError::SupportReadOnly)
+    }
     pub fn actor(&self) -> Actor {
-        Actor::user(&self.caller.user)
+        Actor { support: self.is_support(), ..Actor::user(&self.caller.user) }
     }
     pub fn is_director(&self) -> bool {
-        self.membership.role_id == crate::permissions::DIRECTOR
+        self.membership.as_ref().is_some_and(|m| m.role_id == crate::permissions::DIRECTOR)
     }
     /// Nobody hands out more than they hold: a change may add to a member
     /// only permissions the acting member has, and only a director makes or
@@ -104,12 +118,12 @@ impl MemberCtx {
     }
     /// The condition that the acting member still holds the access this
     /// request was authorized with, for the transaction that acts on it.
-    pub fn still_authorized(&self) -> crate::ports::Write {
-        crate::ports::Write::CheckMember {
+    pub fn still_authorized(&self) -> Result<crate::ports::Write, DomainError> {
+        Ok(crate::ports::Write::CheckMember {
             practice_id: self.practice.id,
             user_id: self.caller.user.id,
-            version: self.membership.version,
-        }
+            version: self.member()?.version,
+        })
     }
 }
 

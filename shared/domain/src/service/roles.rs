@@ -109,7 +109,7 @@ pub async fn create_role(app: &App, ctx: &MemberCtx, input: RoleInput) -> Result
         })),
         name_taken(),
     )
-    .guarded(ctx.still_authorized(), DomainError::Forbidden)
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden)
     .push(Write::Create(role_audit(ctx, now, "role.created", &role.id, json!(null), to_value(&view))))
     .push(Write::Create(outbox_event(
         now,
@@ -171,7 +171,7 @@ pub async fn update_role(
         Write::Replace { record: Record::Role(after.clone()), expected_version: expected },
         DomainError::PreconditionFailed,
     )
-    .guarded(ctx.still_authorized(), DomainError::Forbidden);
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden);
     let (old_norm, new_norm) = (role_name_norm(&before.name), role_name_norm(&after.name));
     if old_norm != new_norm {
         tx.push(Write::Delete(Key::RoleName(ctx.practice.id, old_norm))).guarded(
@@ -208,7 +208,7 @@ pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), Dom
         Write::DeleteRole { practice_id: ctx.practice.id, role_id: role.id.clone(), expected_version: role.version },
         DomainError::RoleInUse,
     )
-    .guarded(ctx.still_authorized(), DomainError::Forbidden)
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden)
     .push(Write::Delete(Key::RoleName(ctx.practice.id, role_name_norm(&role.name))))
     .push(Write::Create(role_audit(ctx, now, "role.deleted", id, to_value(&RoleView::from(&role)), json!(null))))
     .push(Write::Create(outbox_event(now, "RoleDeleted", json!({"practice_id": ctx.practice.id, "role_id": id}))));

@@ -1,6 +1,7 @@
 //! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
-//! with "now" taken from the scheduled event. It expires due invitations and
-//! redelivers the outbox (R33). Running it twice changes nothing more.
+//! with "now" taken from the scheduled event. It expires due invitations,
+//! ends due support grants (R30) and redelivers the outbox (R33). Running it
+//! twice changes nothing more.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::{audit_event, commit, outbox, outbox_event};
@@ -92,6 +93,25 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(invitation = %inv.id, error = %e, "could not expire; left for the next sweep"),
+            }
+        }
+        if !progressed || due.len() < BATCH {
+            break;
+        }
+    }
+    loop {
+        let due = app.store.due_support_grants(now, BATCH).await?;
+        let mut progressed = false;
+        for grant in due.iter().filter(|g| !g.active_at(now)) {
+            match super::support::expire(app, grant, now).await {
+                Ok(true) => {
+                    summary.support_grants_expired += 1;
+                    progressed = true;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(practice = %grant.practice_id, error = %e, "could not end support grant; left for the next sweep")
+                }
             }
         }
         if !progressed || due.len() < BATCH {
