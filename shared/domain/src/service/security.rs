@@ -257,26 +257,7 @@ pub async fn confirm_totp(app: &App, caller: &Caller, input: CodeInput) -> Resul
     if !secrets::totp_matches(&secret, &code, now) {
         return Err(DomainError::field("code", "is not the current code"));
     }
-    let before = &caller.user;
-    let mut user = before.clone();
-    user.totp_secret = Some(secret);
-    user.totp_pending = None;
-    user.mfa_enabled = true;
-    user.updated_at = now;
-    user.version += 1;
-    let mut tx = Tx::new();
-    tx.push(Write::Replace { record: Record::User(user), expected_version: before.version }).push(Write::Create(
-        audit_event(
-            AuditScope::User(before.id),
-            now,
-            Actor::user(before),
-            "user.mfa_enabled",
-            Target::new("user", before.id),
-            json!({"mfa_enabled": before.mfa_enabled}),
-            json!({"mfa_enabled": true}),
-        ),
-    ));
-    commit(app, tx).await
+    set_second_factor(app, caller, Some(secret), now).await
 }
 
 /// `DELETE /me/mfa/totp`: with a current code, and not while a practice of
@@ -293,10 +274,17 @@ pub async fn disable_totp(app: &App, caller: &Caller, input: CodeInput) -> Resul
     if required_somewhere(app, before.id).await? {
         return Err(DomainError::Conflict("mfa_required"));
     }
+    set_second_factor(app, caller, None, now).await
+}
+
+/// Turns the second factor on with `secret`, or off with `None`, audited.
+async fn set_second_factor(app: &App, caller: &Caller, secret: Option<String>, now: Time) -> Result<(), DomainError> {
+    let before = &caller.user;
+    let enabled = secret.is_some();
     let mut user = before.clone();
-    user.totp_secret = None;
+    user.totp_secret = secret;
     user.totp_pending = None;
-    user.mfa_enabled = false;
+    user.mfa_enabled = enabled;
     user.updated_at = now;
     user.version += 1;
     let mut tx = Tx::new();
@@ -305,10 +293,10 @@ pub async fn disable_totp(app: &App, caller: &Caller, input: CodeInput) -> Resul
             AuditScope::User(before.id),
             now,
             Actor::user(before),
-            "user.mfa_disabled",
+            if enabled { "user.mfa_enabled" } else { "user.mfa_disabled" },
             Target::new("user", before.id),
-            json!({"mfa_enabled": true}),
-            json!({"mfa_enabled": false}),
+            json!({"mfa_enabled": before.mfa_enabled}),
+            json!({"mfa_enabled": enabled}),
         ),
     ));
     commit(app, tx).await
@@ -560,4 +548,59 @@ async fn admin_reset(
         }
     }
     Err(DomainError::PreconditionFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::PracticeId;
+
+    fn caller(mfa_enabled: bool, enroll_only: bool) -> Caller {
+        let now = chrono::Utc::now();
+        let user = User {
+            mfa_enabled,
+            ..User::new("a@b.co".into(), "a@b.co".into(), "A".into(), "B".into(), String::new(), now)
+        };
+        let (mut session, _) = new_session(&user, now);
+        session.enroll_only = enroll_only;
+        Caller { user, session }
+    }
+
+    fn membership(user: &User, mfa_required: bool) -> Membership {
+        let now = chrono::Utc::now();
+        let lid = crate::ids::LocationId::new();
+        Membership { mfa_required, ..Membership::new(PracticeId::new(), user, Kind::Staff, "front_desk", lid, now) }
+    }
+
+    // R28: a session may only enroll while its user has no second factor and
+    // either the session was issued for enrollment or the practice requires one.
+    #[test]
+    fn who_must_enroll_first() {
+        let plain = caller(false, false);
+        assert!(!must_enroll(&plain, None));
+        assert!(!must_enroll(&plain, Some(&membership(&plain.user, false))));
+        assert!(must_enroll(&plain, Some(&membership(&plain.user, true))));
+        let issued = caller(false, true);
+        assert!(must_enroll(&issued, None));
+        assert!(must_enroll(&issued, Some(&membership(&issued.user, false))));
+        let enrolled = caller(true, true);
+        assert!(!must_enroll(&enrolled, None));
+        assert!(!must_enroll(&enrolled, Some(&membership(&enrolled.user, true))));
+    }
+
+    // R30, R35: a grant is dead at its expiry, whatever the sweep did.
+    #[test]
+    fn a_grant_is_active_until_its_expiry_only() {
+        let now = chrono::Utc::now();
+        let grant = SupportGrant {
+            practice_id: PracticeId::new(),
+            granted_by: InvitedBy { user_id: UserId::new(), name: "A B".into() },
+            granted_at: now,
+            expires_at: now + Duration::days(super::super::support::GRANT_DAYS),
+            version: 1,
+        };
+        assert!(grant.active_at(now));
+        assert!(grant.active_at(now + Duration::days(7) - Duration::seconds(1)));
+        assert!(!grant.active_at(now + Duration::days(7)));
+    }
 }
