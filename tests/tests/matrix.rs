@@ -98,7 +98,8 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     // R26: users.manage unlocks and sets a temporary password (the target
     // belongs to this practice only and is no director)
     (Op::Unlock,               [200, 200, 403, 403, 403, 404, 404, 401, 403]),
-    (Op::SetTemporaryPassword, [204, 204, 403, 403, 403, 404, 404, 401, 403]),
+    // a temporary password hands over the account: not one holding keys the setter lacks
+    (Op::SetTemporaryPassword, [204, 403, 403, 403, 403, 404, 404, 401, 403]),
     // R30: support_access.manage (directors only here); the agent may read the grant
     (Op::GrantSupport,         [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::GetSupport,           [200, 403, 403, 403, 403, 404, 404, 401, 200]),

@@ -541,6 +541,55 @@ async fn temporary_passwords_refused_for_shared_users_and_for_directors() {
         .all(|e| s(&e["target"]["id"]) != shared));
 }
 
+// R26, R31: a temporary password hands its setter the account, so it is
+// refused for an account with anything beyond this practice or beyond the
+// setter: a deactivated membership elsewhere, a pending invitation, a
+// permission the setter lacks, or a support agent's address (even when the
+// account would be new, R13).
+#[tokio::test]
+async fn temporary_passwords_refused_for_accounts_worth_more_than_the_setter() {
+    let h = Harness::new().await;
+    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
+    let (_, db, b) = director(&h, "other@clinic.example", "Hill Practice").await;
+    let rid = manager_role(&h, &d, &a).await;
+    let (_, manager) = member(&h, &a, "manager@clinic.example", &rid).await;
+    let (former, _) = member(&h, &a, "former@clinic.example", "front_desk").await;
+    h.add_member(&b, &former, "front_desk", MemberStatus::Deactivated).await;
+    let (invited, _) = member(&h, &a, "invited@clinic.example", "front_desk").await;
+    assert_eq!(h.invite(&db, &b, "invited@clinic.example").await.status, 201);
+    let (peer, _) = member(&h, &a, "peer@clinic.example", &rid).await;
+    let (desk, _) = member(&h, &a, "desk@clinic.example", "front_desk").await;
+
+    for (who, uid) in [("deactivated elsewhere", &former), ("invited elsewhere", &invited)] {
+        let r = temporary_password(&h, &d, &a, uid, TEMP).await;
+        assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{who}: {}", r.body);
+    }
+    // The manager lacks the front desk's patients, inbox, billing.payments...
+    let r = temporary_password(&h, &manager, &a, &desk, TEMP).await;
+    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(login_with(&h, "desk@clinic.example", PASSWORD).await.status, 200, "password kept");
+    // ...but holds all a fellow manager holds; and the director may do both.
+    let r = temporary_password(&h, &manager, &a, &peer, TEMP).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = temporary_password(&h, &d, &a, &desk, TEMP).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    let lid = h.first_location(&d, &b).await;
+    let r = h
+        .invite_fn(
+            "POST",
+            &format!("/practices/{b}/invitations"),
+            Some(&db),
+            Some(json!({"email": "Agent@Support.test", "kind": "staff", "role_id": "front_desk",
+                "primary_location_id": lid, "first_name": "Sam", "last_name": "Agent", "temporary_password": TEMP})),
+        )
+        .await;
+    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "R13 for an agent's address: {}", r.body);
+    let (agent, _) = member(&h, &a, SUPPORT_AGENT, "front_desk").await;
+    let r = temporary_password(&h, &d, &a, &agent, TEMP).await;
+    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "agent: {}", r.body);
+}
+
 // ---- Password reset (R27) ----------------------------------------------------
 
 // R27: 202 whatever the email; only a known email gets a mail, with the link.
@@ -717,6 +766,43 @@ async fn totp_enrollment_and_two_step_sign_in() {
 
     let unknown = login_mfa(&h, "not-a-token", &fresh_code(&h, &second)).await;
     assert_eq!((unknown.status, code(&unknown)), (401, "invalid_credentials".into()));
+}
+
+// R28, RFC 6238 5.2: a code signs in once; the same code on a new token in
+// the same step is a failed attempt, and the next step's code works.
+#[tokio::test]
+async fn a_totp_code_signs_in_once() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("once@clinic.example").await;
+    let secret = enable_totp(&h, &token).await;
+    let used = fresh_code(&h, &secret);
+    let first = mfa_token(&h, "once@clinic.example", PASSWORD).await;
+    assert_eq!(login_mfa(&h, &first, &used).await.status, 200);
+    let second = mfa_token(&h, "once@clinic.example", PASSWORD).await;
+    let replay = login_mfa(&h, &second, &used).await;
+    assert_eq!((replay.status, code(&replay)), (401, "invalid_credentials".into()), "{}", replay.body);
+    let r = login_mfa(&h, &second, &fresh_code(&h, &secret)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+// R28, R25: a token's tries are counted before they are judged, so ten codes
+// at once on one token are judged five at most: the fifth failure in a row
+// locks, the other five are refused as the dead token they meet.
+#[tokio::test]
+async fn ten_concurrent_codes_on_one_token_judge_five() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("burst@clinic.example").await;
+    let secret = enable_totp(&h, &token).await;
+    let right = fresh_code(&h, &secret);
+    let mfa = mfa_token(&h, "burst@clinic.example", PASSWORD).await;
+    let wrong = not(&right);
+    let replies = futures::future::join_all((0..10).map(|_| login_mfa(&h, &mfa, &wrong))).await;
+    let got: Vec<(u16, String)> = replies.iter().map(|r| (r.status, code(r))).collect();
+    let locked = got.iter().filter(|(s, c)| *s == 423 && c == "account_locked").count();
+    let refused = got.iter().filter(|(s, c)| *s == 401 && c == "invalid_credentials").count();
+    assert_eq!((locked, refused), (1, 9), "{got:?}");
+    assert_eq!(login_mfa(&h, &mfa, &right).await.status, 401, "the token is dead");
+    assert_eq!(login_with(&h, "burst@clinic.example", PASSWORD).await.status, 423, "and the user locked");
 }
 
 // R28, R35: an mfa_token lives five minutes.

@@ -105,8 +105,12 @@ pub enum Write {
     /// locked, so of racing fifth failures exactly one locks.
     LockUser { user_id: UserId },
     /// Fails unless the item at `key` has counted at least `at_least`
-    /// failures: a streak broken by a success meanwhile locks nothing.
+    /// attempts: a streak broken by a success meanwhile locks nothing.
     CheckFailures { key: Key, at_least: u32 },
+    /// Fails if the user is locked, so no sign-in completes once a lock has
+    /// committed (R25). With a TOTP step, also records it as used and fails
+    /// unless it is later than the last one used: a code works once (R28).
+    ConfirmSignIn { user_id: UserId, totp_step: Option<u64> },
     /// Deletes a versioned item. Fails unless it exists at `expected_version`,
     /// so a sweep never ends a grant renewed since it was read.
     DeleteVersioned { key: Key, expected_version: u64 },
@@ -240,12 +244,15 @@ pub trait Store: Send + Sync {
     /// sparse expiry index (R34), oldest first.
     async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError>;
 
-    /// One more failure on the counter at `key`, in one atomic update that
-    /// can't race (R25, R28): `true` when counted and still below `limit`,
-    /// `false` when this one would reach `limit` (nothing written; the
-    /// caller acts on the limit in a transaction). The counter item is made
-    /// on first use unless `must_exist`.
-    async fn count_failure(&self, key: Key, limit: u32, must_exist: bool) -> Result<bool, PortError>;
+    /// One more attempt on the counter at `key`, counted before the attempt
+    /// is judged, in one atomic update (R25, R28): the new count, so of any
+    /// number of concurrent attempts each learns its own place in the
+    /// streak. The counter item is made on first use unless `must_exist`,
+    /// in which case a missing item is `None`.
+    async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError>;
+    /// Takes one counted attempt back (never below zero): a right password
+    /// that still needs its second factor is no failure yet.
+    async fn forget_attempt(&self, key: Key) -> Result<(), PortError>;
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// Grants whose expiry is at or before `now`, through the sparse expiry

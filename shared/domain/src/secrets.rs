@@ -67,8 +67,12 @@ pub fn parse_session_token(token: &str) -> Option<(UserId, String)> {
 /// one step of drift either way.
 fn totp(secret_base32: &str) -> Option<totp_rs::TOTP> {
     let bytes = totp_rs::Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
-    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).ok()
+    // No skew here: `totp_step` tries the neighbouring steps itself, to know
+    // which one the code belongs to.
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 0, TOTP_STEP_SECONDS, bytes).ok()
 }
+
+const TOTP_STEP_SECONDS: u64 = 30;
 
 /// A new TOTP secret: 160 random bits (RFC 4226's recommendation), base32.
 pub fn new_totp_secret() -> String {
@@ -80,14 +84,21 @@ pub fn new_totp_secret() -> String {
     }
 }
 
-/// Whether `code` is the secret's code at `now`, give or take one step.
-pub fn totp_matches(secret_base32: &str, code: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+/// The time step whose code `code` is, if it is the secret's code at `now`
+/// give or take one step; the caller records it so a code works once.
+pub fn totp_step(secret_base32: &str, code: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let Ok(time) = u64::try_from(now.timestamp()) else { return false };
-    totp(secret_base32).is_some_and(|t| t.check(code, time))
+    let step = u64::try_from(now.timestamp()).ok()? / TOTP_STEP_SECONDS;
+    let totp = totp(secret_base32)?;
+    // `check` compares in constant time.
+    [step.saturating_sub(1), step, step + 1].into_iter().find(|s| totp.check(code, s * TOTP_STEP_SECONDS))
+}
+
+pub fn totp_matches(secret_base32: &str, code: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    totp_step(secret_base32, code, now).is_some()
 }
 
 /// The `otpauth://` URI authenticator apps read (as a QR code, usually).
@@ -117,7 +128,7 @@ mod tests {
         let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
         let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
         assert!(totp_matches(secret, "287082", at(59)));
-        assert!(totp_matches(secret, "287082", at(59 + 30)));
+        assert_eq!(totp_step(secret, "287082", at(59 + 30)), Some(1));
         assert!(!totp_matches(secret, "287082", at(59 + 60)));
         assert!(totp_matches(secret, "005924", at(1_234_567_890)));
         assert!(!totp_matches(secret, "005925", at(1_234_567_890)));

@@ -335,6 +335,28 @@ impl DynamoStore {
                     .map_err(build)?;
                 TransactWriteItem::builder().condition_check(c).build()
             }
+            Write::ConfirmSignIn { user_id, totp_step: None } => {
+                let (pk, sk) = primary(&Key::User(*user_id));
+                let c = ConditionCheck::builder()
+                    .table_name(t)
+                    .set_key(Some(key_item(pk, sk)))
+                    .condition_expression("#locked <> :true")
+                    .expression_attribute_names("#locked", "locked")
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .build()
+                    .map_err(build)?;
+                TransactWriteItem::builder().condition_check(c).build()
+            }
+            // An attribute no record field names, so no Replace of the user
+            // ever writes it back.
+            Write::ConfirmSignIn { user_id, totp_step: Some(step) } => update(
+                t,
+                &Key::User(*user_id),
+                "SET #step = :step",
+                "#locked <> :true AND (attribute_not_exists(#step) OR #step < :step)",
+                &[("#locked", "locked"), ("#step", "totp_last_step")],
+                vec![(":true", AttributeValue::Bool(true)), (":step", n(*step as i64))],
+            )?,
             Write::DeleteVersioned { key, expected_version } => {
                 let (pk, sk) = primary(key);
                 let d = Delete::builder()
@@ -607,6 +629,7 @@ fn default_conflict(w: &Write) -> DomainError {
         Write::MirrorUser { .. } => DomainError::NotFound,
         Write::LockUser { .. } => DomainError::AccountLocked,
         Write::CheckFailures { .. } => DomainError::InvalidCredentials,
+        Write::ConfirmSignIn { .. } => DomainError::AccountLocked,
         Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
         Write::CheckMember { .. } => DomainError::Forbidden,
         _ => DomainError::Conflict("already_exists"),
@@ -874,27 +897,51 @@ impl Store for DynamoStore {
         self.due(DUE_INVITATIONS, now, limit).await
     }
 
-    async fn count_failure(&self, key: Key, limit: u32, must_exist: bool) -> Result<bool, PortError> {
+    async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
         let (pk, sk) = primary(&key);
-        let mut condition = "(attribute_not_exists(#failures) OR #failures < :below)".to_string();
-        if must_exist {
-            condition.push_str(" AND attribute_exists(PK)");
-        }
-        let sent = self
+        let mut req = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_item(pk, sk)))
             .update_expression("ADD #failures :one")
-            .condition_expression(condition)
             .expression_attribute_names("#failures", FAILURES)
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":below", n(i64::from(limit.saturating_sub(1))))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew);
+        if must_exist {
+            req = req.condition_expression("attribute_exists(PK)");
+        }
+        match req.send().await {
+            Ok(out) => {
+                let count = match out.attributes.as_ref().and_then(|a| a.get(FAILURES)) {
+                    Some(AttributeValue::N(v)) => v.parse::<u32>().unwrap_or(u32::MAX),
+                    _ => u32::MAX,
+                };
+                Ok(Some(count))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
+    }
+
+    async fn forget_attempt(&self, key: Key) -> Result<(), PortError> {
+        let (pk, sk) = primary(&key);
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(pk, sk)))
+            .update_expression("ADD #failures :minus")
+            .condition_expression("#failures > :zero")
+            .expression_attribute_names("#failures", FAILURES)
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Ok(_) => Ok(()),
+            // Nothing to take back: a success reset the streak meanwhile.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
             Err(e) => Err(backend("UpdateItem", e)),
         }
     }

@@ -181,14 +181,11 @@ pub async fn login(app: &App, input: LoginInput) -> Result<super::security::Sign
         secrets::burn_password_check(&password);
         return Err(DomainError::InvalidCredentials);
     };
-    let ok = secrets::verify_password(&password, &user.password_hash);
+    let right = secrets::verify_password(&password, &user.password_hash);
     if user.locked {
         return Err(DomainError::AccountLocked);
     }
-    if !ok {
-        return Err(super::security::failed_sign_in(app, &user).await);
-    }
-    super::security::password_accepted(app, &user).await
+    super::security::password_checked(app, &user, right).await
 }
 
 /// A signed-in caller, and what the request's practice holds for them: the

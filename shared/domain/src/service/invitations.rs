@@ -424,6 +424,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             e.add("temporary_password", "must be absent: an account exists for this email");
             None
         }
+        // Whoever set it would hold a support agent's account (R31).
+        Some(_) if super::support::is_agent_address(app, &email_norm) => return Err(DomainError::Forbidden),
         Some(p) => {
             let pw = e.password("temporary_password", Some(p));
             if first_name.is_none() {

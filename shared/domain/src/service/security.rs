@@ -88,14 +88,22 @@ async fn required_somewhere(app: &App, user: UserId) -> Result<bool, DomainError
     Ok(memberships.iter().any(|m| m.status == MemberStatus::Active && m.mfa_required))
 }
 
-/// A new session after a full sign-in: it ends the failure streak (R25).
-async fn start_session(app: &App, user: &User, enroll_only: bool) -> Result<(Tx, SessionView), DomainError> {
+/// A new session after a full sign-in: it ends the streak of attempts
+/// (R25), and commits only if no lock committed first.
+async fn start_session(
+    app: &App,
+    user: &User,
+    enroll_only: bool,
+    totp_step: Option<u64>,
+) -> Result<(Tx, SessionView), DomainError> {
     let now = app.now();
     let (mut session, view) = new_session(user, now);
     session.enroll_only = enroll_only;
     let mut tx = Tx::new();
-    tx.push(Write::Put(Record::Session(session))).push(Write::Delete(Key::LoginFailures(user.id))).push(Write::Create(
-        audit_event(
+    tx.guarded(Write::ConfirmSignIn { user_id: user.id, totp_step }, DomainError::AccountLocked)
+        .push(Write::Put(Record::Session(session)))
+        .push(Write::Delete(Key::LoginFailures(user.id)))
+        .push(Write::Create(audit_event(
             AuditScope::User(user.id),
             now,
             Actor::user(user),
@@ -103,16 +111,27 @@ async fn start_session(app: &App, user: &User, enroll_only: bool) -> Result<(Tx,
             Target::new("user", user.id),
             json!(null),
             json!({"expires_at": view.expires_at, "enroll_only": enroll_only}),
-        ),
-    ));
+        )));
     Ok((tx, view))
 }
 
-/// The password was right and the user is not locked: a session, or the
-/// second step for a user with TOTP.
-pub async fn password_accepted(app: &App, user: &User) -> Result<SignIn, DomainError> {
+/// After the password was checked (`right` or not) for a user who was not
+/// locked when read. Every attempt is counted before it is judged, so
+/// however many run at once only the first five of a streak can succeed:
+/// the fifth wrong one locks, and a right one past the fifth is refused
+/// (R25).
+pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<SignIn, DomainError> {
+    let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
+    if !right {
+        return Err(judge_failure(app, user, place).await);
+    }
+    if place > LOCK_AFTER {
+        return Err(DomainError::AccountLocked);
+    }
     let now = app.now();
     if user.mfa_enabled {
+        // The sign-in is not over: its code is counted when it comes.
+        app.store.forget_attempt(Key::LoginFailures(user.id)).await?;
         let token = secrets::random_secret();
         let challenge = MfaChallenge {
             token_hash: secrets::sha256_hex(&token),
@@ -126,25 +145,27 @@ pub async fn password_accepted(app: &App, user: &User) -> Result<SignIn, DomainE
         return Ok(SignIn::SecondFactor(token));
     }
     let enroll_only = required_somewhere(app, user.id).await?;
-    let (tx, view) = start_session(app, user, enroll_only).await?;
+    let (tx, view) = start_session(app, user, enroll_only, None).await?;
     commit(app, tx).await?;
     Ok(SignIn::Session(view))
 }
 
-/// One more failed sign-in (a wrong password or a wrong second-factor
-/// code), and the error to answer. The count is one atomic update, so
-/// concurrent wrong guesses can't slip past five: the one that would reach
-/// five locks instead, and of racing ones exactly one lock commits (R25).
-pub async fn failed_sign_in(app: &App, user: &User) -> DomainError {
-    match app.store.count_failure(Key::LoginFailures(user.id), LOCK_AFTER, false).await {
-        Ok(true) => DomainError::InvalidCredentials,
-        Ok(false) => match lock(app, user).await {
-            Ok(()) => DomainError::AccountLocked,
-            Err(e) => e,
-        },
-        Err(e) => e.into(),
+/// The error for the failure counted at `place` in the streak: the fifth
+/// and later lock, and of racing locks exactly one commits.
+async fn judge_failure(app: &App, user: &User, place: u32) -> DomainError {
+    if place < LOCK_AFTER {
+        return DomainError::InvalidCredentials;
+    }
+    match lock(app, user).await {
+        Ok(()) => DomainError::AccountLocked,
+        Err(e) => e,
     }
 }
+
+/// What one transaction may carry besides the lock itself and its mail,
+/// event and the user's own audit: the copies and audits of this many
+/// memberships (two writes each, within DynamoDB's 100).
+const LOCK_MEMBERSHIPS_PER_TX: usize = 45;
 
 async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     let now = app.now();
@@ -160,17 +181,8 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
             "reset_link": format!("{}/reset-password", app.config.app_base_url),
         }),
     )?;
-    let mut tx = Tx::new();
-    // Already locked: a racing failure won. The streak broken by a success
-    // meanwhile: this failure is only a failure.
-    tx.guarded(Write::LockUser { user_id: user.id }, DomainError::AccountLocked).guarded(
-        Write::CheckFailures { key: Key::LoginFailures(user.id), at_least: LOCK_AFTER - 1 },
-        DomainError::InvalidCredentials,
-    );
-    super::members::mirror_writes(&mut tx, &memberships, &locked);
-    let scopes = practice_scopes(&memberships).chain(std::iter::once(AuditScope::User(user.id)));
-    for scope in scopes {
-        tx.push(Write::Create(audit_event(
+    let audit = |scope| {
+        Write::Create(audit_event(
             scope,
             now,
             Actor::system(),
@@ -178,14 +190,39 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
             Target::new("user", user.id),
             json!({"locked": false}),
             json!({"locked": true, "failed_sign_ins": LOCK_AFTER}),
-        )));
+        ))
+    };
+    let mut chunks = memberships.chunks(LOCK_MEMBERSHIPS_PER_TX);
+    let first = chunks.next().unwrap_or_default();
+    let mut tx = Tx::new();
+    // Already locked: a racing failure won. The streak broken by a success
+    // meanwhile: this failure is only a failure.
+    tx.guarded(Write::LockUser { user_id: user.id }, DomainError::AccountLocked)
+        .guarded(
+            Write::CheckFailures { key: Key::LoginFailures(user.id), at_least: LOCK_AFTER },
+            DomainError::InvalidCredentials,
+        )
+        .push(audit(AuditScope::User(user.id)))
+        .push(Write::Create(outbox_mail(now, mail)))
+        .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
+    super::members::mirror_writes(&mut tx, first, &locked);
+    practice_scopes(first).for_each(|scope| {
+        tx.push(audit(scope));
+    });
+    commit(app, tx).await?;
+    // A user in more practices than one transaction holds: the lock stands
+    // already; the rest of the copies and audits follow.
+    for chunk in chunks {
+        let mut tx = Tx::new();
+        super::members::mirror_writes(&mut tx, chunk, &locked);
+        practice_scopes(chunk).for_each(|scope| {
+            tx.push(audit(scope));
+        });
+        if let Err(e) = commit(app, tx).await {
+            tracing::error!(user = %user.id, error = %e, "lock copied to only some memberships");
+        }
     }
-    tx.push(Write::Create(outbox_mail(now, mail))).push(Write::Create(outbox_event(
-        now,
-        "UserLocked",
-        json!({"user_id": user.id}),
-    )));
-    commit(app, tx).await
+    Ok(())
 }
 
 /// The audit scopes of the practices a user is an active member of.
@@ -193,8 +230,10 @@ fn practice_scopes(memberships: &[Membership]) -> impl Iterator<Item = AuditScop
     memberships.iter().filter(|m| m.status == MemberStatus::Active).map(|m| AuditScope::Practice(m.practice_id))
 }
 
-/// `POST /auth/login/mfa`: the second step. A wrong code counts towards
-/// the lock like a wrong password, and towards the token's own limit.
+/// `POST /auth/login/mfa`: the second step. Each code tried is counted,
+/// before it is judged, on the token (five tries each) and in the streak of
+/// sign-in attempts, so a wrong code counts towards the lock like a wrong
+/// password however many run at once; a right code works once.
 pub async fn login_mfa(app: &App, input: MfaLoginInput) -> Result<SessionView, DomainError> {
     let mut e = Errors::new();
     let token = input.mfa_token.unwrap_or_default();
@@ -210,24 +249,38 @@ pub async fn login_mfa(app: &App, input: MfaLoginInput) -> Result<SessionView, D
     let hash = secrets::sha256_hex(token.trim());
     let challenge = app.store.challenge(&hash).await?.filter(|c| c.expires_at > now);
     let Some(challenge) = challenge else { return Err(DomainError::InvalidCredentials) };
+    let tries = app.store.count_attempt(Key::Challenge(hash.clone()), true).await?;
+    if tries.is_none_or(|n| n > MFA_ATTEMPTS) {
+        let mut tx = Tx::new();
+        tx.push(Write::Delete(Key::Challenge(hash)));
+        commit(app, tx).await?;
+        return Err(DomainError::InvalidCredentials);
+    }
     let user = app.store.user(challenge.user_id).await?.ok_or(DomainError::InvalidCredentials)?;
     if user.locked {
         return Err(DomainError::AccountLocked);
     }
+    let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
     let secret = user.totp_secret.as_deref().filter(|_| user.mfa_enabled);
-    if !secret.is_some_and(|s| secrets::totp_matches(s, &code, now)) {
-        if !app.store.count_failure(Key::Challenge(hash.clone()), MFA_ATTEMPTS, true).await? {
-            let mut tx = Tx::new();
-            tx.push(Write::Delete(Key::Challenge(hash)));
-            commit(app, tx).await?;
-        }
-        return Err(failed_sign_in(app, &user).await);
+    let Some(step) = secret.and_then(|s| secrets::totp_step(s, &code, now)) else {
+        return Err(judge_failure(app, &user, place).await);
+    };
+    if place > LOCK_AFTER {
+        return Err(DomainError::AccountLocked);
     }
-    let (mut tx, view) = start_session(app, &user, false).await?;
+    let (mut tx, view) = start_session(app, &user, false, Some(step)).await?;
     // Single use: of two racing uses of one token, one session.
     tx.guarded(Write::DeleteExisting(Key::Challenge(hash)), DomainError::InvalidCredentials);
-    commit(app, tx).await?;
-    Ok(view)
+    match commit(app, tx).await {
+        // The lock committed first, or the code was used already: the same
+        // code twice is a failed attempt (RFC 6238, 5.2).
+        Err(DomainError::AccountLocked) => Err(if app.store.user(user.id).await?.is_some_and(|u| u.locked) {
+            DomainError::AccountLocked
+        } else {
+            judge_failure(app, &user, place).await
+        }),
+        other => other.map(|()| view),
+    }
 }
 
 /// `POST /me/mfa/totp`: a fresh secret, pending until confirmed with a code.
@@ -463,6 +516,32 @@ pub async fn set_temporary_password(
     admin_reset(app, ctx, uid, false, input.temporary_password).await.map(|_| ())
 }
 
+/// A temporary password hands its setter the account, so it is only for an
+/// account that holds nothing beyond this practice and nothing the setter
+/// lacks (DOMAIN.md is silent; see the issue note): no membership of another
+/// practice, active or not, no pending invitation, not a support agent's
+/// address, and no permission the setter does not hold (so a director's only
+/// for a director). Otherwise 403; the user can reset by email (R27).
+async fn may_hand_over(
+    app: &App,
+    ctx: &MemberCtx,
+    member: &Membership,
+    user: &User,
+    memberships: &[Membership],
+    custom: &[Role],
+) -> Result<(), DomainError> {
+    let elsewhere = memberships.iter().any(|m| m.practice_id != member.practice_id);
+    let held = super::permissions_of(member, custom);
+    let beyond_setter = !ctx.is_director() && (member.role_id == DIRECTOR || held.iter().any(|k| !ctx.can(k)));
+    if elsewhere || beyond_setter || super::support::is_agent_address(app, &user.email_norm) {
+        return Err(DomainError::Forbidden);
+    }
+    if !app.store.pending_invitations_for(&user.email_norm).await?.is_empty() {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(())
+}
+
 async fn admin_reset(
     app: &App,
     ctx: &MemberCtx,
@@ -493,13 +572,7 @@ async fn admin_reset(
             return Err(DomainError::MemberDeactivated);
         }
         if password_hash.is_some() {
-            // A temporary password hands its setter the account. That is for
-            // the one practice the user belongs to, and a director's account
-            // for a director (DOMAIN.md is silent; see the issue note).
-            let elsewhere = memberships.iter().any(|m| m.practice_id != pid && m.status == MemberStatus::Active);
-            if elsewhere || (member.role_id == DIRECTOR && !ctx.is_director()) {
-                return Err(DomainError::Forbidden);
-            }
+            may_hand_over(app, ctx, &member, &user, &memberships, &custom).await?;
         }
         let now = app.now();
         let mut updated = user.clone();

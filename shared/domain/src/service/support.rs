@@ -46,7 +46,13 @@ impl SupportView {
 /// and proven: without the check, whoever signed up first with an agent's
 /// address would be the agent.
 fn is_agent(app: &App, user: &User) -> bool {
-    user.email_verified && app.config.support_agents.contains(&user.email_norm)
+    user.email_verified && is_agent_address(app, &user.email_norm)
+}
+
+/// Whether a (normalised) email is one of `SUPPORT_AGENTS`: no practice may
+/// set such an account's password (R31).
+pub fn is_agent_address(app: &App, email_norm: &str) -> bool {
+    app.config.support_agents.iter().any(|a| a == email_norm)
 }
 
 /// The context of a support agent in a practice whose grant is active now,
@@ -103,7 +109,9 @@ pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainErro
         granted_by: InvitedBy { user_id: ctx.caller.user.id, name: ctx.caller.user.display_name() },
         granted_at: now,
         expires_at: now + Duration::days(GRANT_DAYS),
-        version: before.as_ref().map_or(1, |g| g.version + 1),
+        // Never reused, even after a revoke deleted the item: the sweep's
+        // delete is conditioned on the version it read (R34).
+        version: u64::try_from(now.timestamp_millis()).unwrap_or(0).max(before.as_ref().map_or(0, |g| g.version) + 1),
     };
     let view = SupportView::of(Some(&grant), now);
     let mut tx = Tx::new();
