@@ -11,7 +11,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{link_token, s, Harness, Reply, SUPPORT_AGENT};
+use common::{link_token, s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::clock::Clock;
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
@@ -105,27 +105,6 @@ async fn me(h: &Harness, token: &str) -> Value {
     let r = h.auth("GET", "/me", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["user"].clone()
-}
-
-/// The whole audit log of a practice through the API, newest first.
-async fn audit(h: &Harness, token: &str, pid: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let q = cursor.as_ref().map(|c| format!("?cursor={c}")).unwrap_or_default();
-        let page = h.dir("GET", &format!("/practices/{pid}/audit{q}"), Some(token), None).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        out.extend(items(&page.body));
-        match page.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
-    out
-}
-
-fn with_action(entries: &[Value], action: &str) -> Vec<Value> {
-    entries.iter().filter(|e| e["action"] == action).cloned().collect()
 }
 
 fn mails(h: &Harness, to: &str, template: &str) -> Vec<Value> {
@@ -297,11 +276,11 @@ async fn a_lock_mails_emits_and_audits_in_each_active_practice() {
     assert_eq!(s(&locks[0]["detail"]["user_id"]), uid);
 
     for (token, pid) in [(&d1, &a), (&d2, &b)] {
-        let entries = with_action(&audit(&h, token, pid).await, "user.locked");
+        let entries = with_action(&h.audit_log(token, pid).await, "user.locked");
         assert_eq!(entries.len(), 1, "practice {pid}: {entries:?}");
         assert_eq!(s(&entries[0]["target"]["id"]), uid);
     }
-    assert!(with_action(&audit(&h, &d3, &c).await, "user.locked").is_empty(), "not where deactivated");
+    assert!(with_action(&h.audit_log(&d3, &c).await, "user.locked").is_empty(), "not where deactivated");
 
     // Member views show it, in every practice of the user.
     assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], true);
@@ -353,10 +332,10 @@ async fn a_manager_of_another_practice_of_the_user_unlocks_them() {
         (s(&unlocked[0]["detail"]["user_id"]), s(&unlocked[0]["detail"]["practice_id"])),
         (uid.clone(), b.clone())
     );
-    let entries = with_action(&audit(&h, &d2, &b).await, "user.unlocked");
+    let entries = with_action(&h.audit_log(&d2, &b).await, "user.unlocked");
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(s(&entries[0]["target"]["id"]), uid);
-    assert!(with_action(&audit(&h, &d1, &a).await, "user.unlocked").is_empty(), "audited where it was done");
+    assert!(with_action(&h.audit_log(&d1, &a).await, "user.unlocked").is_empty(), "audited where it was done");
 
     let again = unlock(&h, &manager, &b, &uid, None).await;
     assert_eq!((again.status, again.body["locked"].clone()), (200, json!(false)), "{}", again.body);
@@ -408,7 +387,7 @@ async fn who_may_not_unlock() {
     }
     assert_eq!(login_with(&h, "locked@clinic.example", TEMP).await.status, 423, "no temporary password was set");
     assert!(events(&h, "UserUnlocked").is_empty());
-    assert!(with_action(&audit(&h, &d, &a).await, "user.unlocked").is_empty());
+    assert!(with_action(&h.audit_log(&d, &a).await, "user.unlocked").is_empty());
     assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], true);
 
     // The director can.
@@ -455,7 +434,7 @@ async fn unlock_with_a_temporary_password_then_the_change_is_required() {
     assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
     assert_eq!(me(&h, &t).await["must_change_password"], false);
     assert_eq!(login_with(&h, "u@clinic.example", NEW).await.status, 200);
-    assert_eq!(with_action(&audit(&h, &d, &a).await, "user.unlocked").len(), 1);
+    assert_eq!(with_action(&h.audit_log(&d, &a).await, "user.unlocked").len(), 1);
 }
 
 // R26, R29: setting a temporary password ends every session of the user;
@@ -493,7 +472,7 @@ async fn a_temporary_password_ends_every_session() {
     let r = h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await;
     assert_eq!((r.status, code(&r)), (403, "password_change_required".into()));
 
-    let entries = with_action(&audit(&h, &d, &a).await, "user.temporary_password_set");
+    let entries = with_action(&h.audit_log(&d, &a).await, "user.temporary_password_set");
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(s(&entries[0]["target"]["id"]), uid);
 }
@@ -536,7 +515,7 @@ async fn temporary_passwords_refused_for_shared_users_and_for_directors() {
     let r = unlock(&h, &d, &a, &d2, Some(json!({"temporary_password": TEMP}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(login_with(&h, "d2@clinic.example", TEMP).await.status, 200);
-    assert!(with_action(&audit(&h, &d, &a).await, "user.temporary_password_set")
+    assert!(with_action(&h.audit_log(&d, &a).await, "user.temporary_password_set")
         .iter()
         .all(|e| s(&e["target"]["id"]) != shared));
 }
@@ -705,7 +684,7 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
     let unlocked = events(&h, "UserUnlocked");
     assert_eq!(unlocked.len(), 1, "{unlocked:?}");
     assert_eq!(s(&unlocked[0]["detail"]["user_id"]), uid);
-    assert!(with_action(&audit(&h, &d, &a).await, "user.password_reset").is_empty(), "user scope only");
+    assert!(with_action(&h.audit_log(&d, &a).await, "user.password_reset").is_empty(), "user scope only");
 }
 
 // ---- Two-factor (R28) ----------------------------------------------------------

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{s, Harness, Reply, SUPPORT_AGENT};
+use common::{s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 
@@ -52,27 +52,6 @@ async fn member(h: &Harness, pid: &str, email: &str, role: &str, status: MemberS
     let (uid, token) = h.signup(email).await;
     h.add_member(pid, &uid, role, status).await;
     (uid, token)
-}
-
-/// The whole audit log of `pid` as read by `token` (a director), newest first.
-async fn audit(h: &Harness, token: &str, pid: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let page = h.dir("GET", &format!("/practices/{pid}/audit?limit=100{q}"), Some(token), None).await;
-        assert_eq!(page.status, 200, "audit log: {}", page.body);
-        all.extend(items(&page.body));
-        match page.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
-    all
-}
-
-fn with_action(log: &[Value], action: &str) -> Vec<Value> {
-    log.iter().filter(|e| e["action"] == action).cloned().collect()
 }
 
 fn events_of(h: &Harness, detail_type: &str) -> Vec<Value> {
@@ -127,7 +106,7 @@ async fn agent_sees_nothing_before_a_grant() {
     let state = support_state(&h, &d, &pid).await;
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.body, json!({"active": false, "granted_by": null, "granted_at": null, "expires_at": null}));
-    assert!(with_action(&audit(&h, &d, &pid).await, "support.read").is_empty());
+    assert!(with_action(&h.audit_log(&d, &pid).await, "support.read").is_empty());
 }
 
 // R30, R32, R33: a director grants support access for exactly 7 days; every
@@ -178,7 +157,7 @@ async fn a_director_grants_support_access_for_seven_days() {
     assert_eq!(time(&events[0]["detail"]["expires_at"]), expires_at);
     assert_eq!(events[0]["source"], "roster");
 
-    let log = audit(&h, &d, &pid).await;
+    let log = h.audit_log(&d, &pid).await;
     assert_eq!(log[0]["action"], "support_access.granted", "newest first: {:?}", log[0]);
     assert_eq!(s(&log[0]["actor"]["user_id"]), duid);
     assert_eq!(log[0]["actor"]["support"], false);
@@ -220,7 +199,7 @@ async fn only_support_access_manage_grants() {
     assert_eq!(support_state(&h, &d, &pid).await.body["active"], false);
     assert!(h.mails().iter().all(|m| m["template"] != "support_access_granted"));
     assert!(events_of(&h, "SupportAccessGranted").is_empty());
-    assert!(with_action(&audit(&h, &d, &pid).await, "support_access.granted").is_empty());
+    assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.granted").is_empty());
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
 
     // Granted the permission by override, the front desk member may grant.
@@ -251,7 +230,7 @@ async fn agent_reads_everything_during_a_grant_and_each_read_is_audited() {
     assert_eq!(h.invite(&d, &pid, "invitee@mail.example").await.status, 201);
     let granted = grant(&h, &d, &pid).await;
     assert_eq!(granted.status, 200, "{}", granted.body);
-    let reads_before = with_action(&audit(&h, &d, &pid).await, "support.read").len();
+    let reads_before = with_action(&h.audit_log(&d, &pid).await, "support.read").len();
     assert_eq!(reads_before, 0, "the director's reads are not support reads");
 
     let paths = read_paths(&pid, &uid);
@@ -277,7 +256,7 @@ async fn agent_reads_everything_during_a_grant_and_each_read_is_audited() {
     for path in &paths {
         assert_eq!(read(&h, &d, path).await.status, 200, "GET {path} as director");
     }
-    let log = audit(&h, &d, &pid).await;
+    let log = h.audit_log(&d, &pid).await;
     let reads = with_action(&log, "support.read");
     assert_eq!(reads.len(), paths.len(), "one support.read per agent read: {reads:?}");
     for e in &reads {
@@ -317,7 +296,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     assert_eq!(granted.status, 200, "{}", granted.body);
 
     let before = snapshot(&h, &d, &pid, &[uid.as_str(), gone.as_str(), duid.as_str()]).await;
-    let audit_before = audit(&h, &d, &pid).await.len();
+    let audit_before = h.audit_log(&d, &pid).await.len();
     let (mails_before, events_before) = (h.mails().len(), h.events().len());
 
     let p = format!("/practices/{pid}");
@@ -376,7 +355,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     // invitations and grant; no mail, no event, no audit entry but reads.
     assert_eq!(h.mails().len(), mails_before, "{:?}", h.mails());
     assert_eq!(h.events().len(), events_before, "{:?}", h.events());
-    let log = audit(&h, &d, &pid).await;
+    let log = h.audit_log(&d, &pid).await;
     let new: Vec<&Value> = log.iter().take(log.len().saturating_sub(audit_before)).collect();
     assert!(new.iter().all(|e| e["action"] == "support.read"), "only reads were audited: {new:?}");
     let after = snapshot(&h, &d, &pid, &[uid.as_str(), gone.as_str(), duid.as_str()]).await;
@@ -439,7 +418,7 @@ async fn a_grant_opens_the_practice_to_agents_only() {
         let r = read(&h, &agent, &path).await;
         assert_eq!(code(&r), (404, "not_found".into()), "agent GET {path} of another practice: {}", r.body);
     }
-    assert!(with_action(&audit(&h, &outsider, &other).await, "support.read").is_empty());
+    assert!(with_action(&h.audit_log(&outsider, &other).await, "support.read").is_empty());
 }
 
 // R30, R2: the agent's address alone is not enough: until the account proves
@@ -526,7 +505,7 @@ async fn revoking_ends_access_at_once() {
     let events = events_of(&h, "SupportAccessRevoked");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(s(&events[0]["detail"]["practice_id"]), pid);
-    let log = audit(&h, &d, &pid).await;
+    let log = h.audit_log(&d, &pid).await;
     let revoked = with_action(&log, "support_access.revoked");
     assert_eq!(revoked.len(), 1, "{log:?}");
     assert_eq!(s(&revoked[0]["actor"]["user_id"]), duid);
@@ -566,7 +545,7 @@ async fn an_expired_grant_is_dead_before_the_sweep() {
     assert_eq!(state.body["active"], false, "{}", state.body);
     // Not swept: no expiry event or audit yet.
     assert!(events_of(&h, "SupportAccessExpired").is_empty());
-    assert!(with_action(&audit(&h, &d, &pid).await, "support_access.expired").is_empty());
+    assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.expired").is_empty());
 }
 
 // R34, R30, R33: the sweep ends grants past expiry (not revoked ones, not
@@ -603,11 +582,11 @@ async fn the_sweep_expires_grants_once() {
     assert_eq!(events_of(&h, "SupportAccessExpired").len(), 1);
 
     let d = h.login(DIRECTOR).await;
-    let log = audit(&h, &d, &pid).await;
+    let log = h.audit_log(&d, &pid).await;
     assert_eq!(with_action(&log, "support_access.expired").len(), 1, "{log:?}");
     let d_b = h.login("director.b@clinic.example").await;
-    assert!(with_action(&audit(&h, &d_b, &revoked).await, "support_access.expired").is_empty());
-    assert!(with_action(&audit(&h, &d_c, &later).await, "support_access.expired").is_empty());
+    assert!(with_action(&h.audit_log(&d_b, &revoked).await, "support_access.expired").is_empty());
+    assert!(with_action(&h.audit_log(&d_c, &later).await, "support_access.expired").is_empty());
 
     // The swept grant reads as inactive; the later one still works.
     assert_eq!(support_state(&h, &d, &pid).await.body["active"], false);

@@ -367,3 +367,27 @@ impl Harness {
         roster_api::sweep::handle(&self.app, event).await.expect("sweep")
     }
 }
+
+impl Harness {
+    /// A practice's whole audit log through the API, newest first.
+    pub async fn audit_log(&self, token: &str, pid: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+            let page = self.dir("GET", &format!("/practices/{pid}/audit?limit=100{q}"), Some(token), None).await;
+            assert_eq!(page.status, 200, "audit log: {}", page.body);
+            all.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        all
+    }
+}
+
+/// The audit entries of one action.
+pub fn with_action(log: &[Value], action: &str) -> Vec<Value> {
+    log.iter().filter(|e| e["action"] == action).cloned().collect()
+}
