@@ -65,11 +65,14 @@ async fn write_members(h: &Harness, pid: PracticeId, seeds: &[Seed]) {
             let mut tx = Tx::new();
             for sd in chunk {
                 let u = &sd.user;
+                let access = Access {
+                    practitioner: (sd.kind == Kind::Practitioner).then(PractitionerProfile::default),
+                    ..Access::new(sd.kind, sd.role_id, location)
+                };
                 let m = Membership {
                     status: sd.status,
-                    practitioner: (sd.kind == Kind::Practitioner).then(PractitionerProfile::default),
                     deactivated_at: (sd.status == MemberStatus::Deactivated).then_some(now),
-                    ..Membership::new(pid, u, sd.kind, sd.role_id, location, now)
+                    ..Membership::new(pid, u, access, now)
                 };
                 tx.push(Write::Create(Record::User(u.clone()))).push(Write::Create(Record::Membership(m)));
             }

@@ -7,11 +7,14 @@ use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use roster_domain::ids::{LocationId, PracticeId, UserId};
 use roster_domain::ports::App;
-use roster_domain::service::directory::{self, MemberFilter, MemberQuery};
-use roster_domain::service::invitations::{self, Invited};
-use roster_domain::service::members::{self, ReactivateInput};
-use roster_domain::service::security::{self, SignIn};
-use roster_domain::service::{auth, member_ctx, roles, support, Caller, MemberCtx};
+use roster_domain::service::context::{member_ctx, Caller, MemberCtx};
+use roster_domain::service::invitations::invite::{self as invitations, Invited};
+use roster_domain::service::invitations::respond;
+use roster_domain::service::members::read::{self as member_reads, MemberListStatus, MemberQuery};
+use roster_domain::service::members::status::ReactivateInput;
+use roster_domain::service::members::{change, status};
+use roster_domain::service::sign_in::{self, SignIn};
+use roster_domain::service::{account, audit, practices, recovery, roles, second_factor, session, support};
 use roster_domain::DomainError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -203,7 +206,7 @@ async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> 
     // after the session check (401 comes first for anonymous callers).
     let in_a_practice = call.param("pid").is_some();
     let pid: Option<PracticeId> = call.param("pid").and_then(|v| v.parse().ok());
-    let found = auth::authenticate(app, token, pid).await?;
+    let found = session::authenticate(app, token, pid).await?;
     let caller = found.caller;
     // The temporary password is changed first (R13), then the second factor
     // enrolled (R28): each gate holds only what leads out of it.
@@ -211,7 +214,7 @@ async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> 
         if !allowed_before_password_change(op) {
             return Err(DomainError::PasswordChangeRequired);
         }
-    } else if security::must_enroll(&caller, found.membership.as_ref()) && !allowed_before_enrollment(op) {
+    } else if second_factor::must_enroll(&caller, found.membership.as_ref()) && !allowed_before_enrollment(op) {
         return Err(DomainError::MfaRequired);
     }
     if !in_a_practice {
@@ -242,23 +245,23 @@ async fn dispatch(app: &App, call: Call) -> Result<Response<Body>, DomainError> 
 async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
     match call.route.op {
         Op::Signup => {
-            let out = auth::signup(app, call.json()?).await?;
+            let out = account::signup(app, call.json()?).await?;
             json_response(StatusCode::CREATED, &serde_json::json!({"user": out.user, "session": out.session}))
         }
-        Op::Login => match auth::login(app, call.json()?).await? {
+        Op::Login => match sign_in::login(app, call.json()?).await? {
             SignIn::Session(session) => json_response(StatusCode::OK, &serde_json::json!({ "session": session })),
             SignIn::SecondFactor(token) => {
                 json_response(StatusCode::OK, &serde_json::json!({"mfa_required": true, "mfa_token": token}))
             }
         },
         Op::LoginMfa => {
-            let session = security::login_mfa(app, call.json()?).await?;
+            let session = sign_in::login_mfa(app, call.json()?).await?;
             json_response(StatusCode::OK, &serde_json::json!({ "session": session }))
         }
         Op::RequestPasswordReset => {
             let started = tokio::time::Instant::now();
             let input = call.json()?;
-            let outcome = security::request_password_reset(app, input).await;
+            let outcome = recovery::request_password_reset(app, input).await;
             tokio::time::sleep_until(started + RESET_REQUEST_FLOOR).await;
             // The answer is the same whatever happened (R27); a failure to
             // store or mail is for the logs, not for the caller to learn from.
@@ -271,16 +274,16 @@ async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
                 .map_err(|e| DomainError::Internal(e.to_string()))
         }
         Op::ConfirmPasswordReset => {
-            security::confirm_password_reset(app, call.json()?).await?;
+            recovery::confirm_password_reset(app, call.json()?).await?;
             no_content()
         }
         Op::VerifyEmail => {
-            auth::verify_email(app, call.json()?).await?;
+            account::verify_email(app, call.json()?).await?;
             no_content()
         }
-        Op::PreviewInvitation => json_response(StatusCode::OK, &invitations::preview(app, call.token()?).await?),
+        Op::PreviewInvitation => json_response(StatusCode::OK, &respond::preview(app, call.token()?).await?),
         Op::RegisterByToken => {
-            let out = invitations::register(app, call.token()?, call.json()?).await?;
+            let out = respond::register(app, call.token()?, call.json()?).await?;
             json_response(
                 StatusCode::CREATED,
                 &serde_json::json!({"user": out.user, "member": out.member, "session": out.session}),
@@ -293,44 +296,44 @@ async fn public(app: &App, call: &Call) -> Result<Response<Body>, DomainError> {
 async fn personal(app: &App, call: &Call, caller: Caller) -> Result<Response<Body>, DomainError> {
     match call.route.op {
         Op::Logout => {
-            auth::logout(app, &caller).await?;
+            session::logout(app, &caller).await?;
             no_content()
         }
-        Op::GetMe => json_response(StatusCode::OK, &auth::me(app, &caller).await?),
+        Op::GetMe => json_response(StatusCode::OK, &account::me(app, &caller).await?),
         Op::PatchMe => {
-            let user = auth::patch_me(app, &caller, call.json()?).await?;
+            let user = account::patch_me(app, &caller, call.json()?).await?;
             json_response(StatusCode::OK, &user)
         }
         Op::ChangePassword => {
-            auth::change_password(app, &caller, call.json()?).await?;
+            account::change_password(app, &caller, call.json()?).await?;
             no_content()
         }
-        Op::EnrollTotp => json_response(StatusCode::OK, &security::enroll_totp(app, &caller).await?),
+        Op::EnrollTotp => json_response(StatusCode::OK, &second_factor::enroll_totp(app, &caller).await?),
         Op::ConfirmTotp => {
-            security::confirm_totp(app, &caller, call.json()?).await?;
+            second_factor::confirm_totp(app, &caller, call.json()?).await?;
             no_content()
         }
         Op::DisableTotp => {
-            security::disable_totp(app, &caller, call.json()?).await?;
+            second_factor::disable_totp(app, &caller, call.json()?).await?;
             no_content()
         }
         Op::CreatePractice => {
-            let p = directory::create_practice(app, &caller, call.json()?).await?;
+            let p = practices::create_practice(app, &caller, call.json()?).await?;
             let version = p.version;
             versioned(StatusCode::CREATED, &p, version)
         }
-        Op::ListPermissions => json_response(StatusCode::OK, &directory::permission_catalogue()),
+        Op::ListPermissions => json_response(StatusCode::OK, &practices::permission_catalogue()),
         Op::AcceptByToken => {
-            let m = invitations::accept_by_token(app, &caller, call.token()?).await?;
+            let m = respond::accept_by_token(app, &caller, call.token()?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
-        Op::MyInvitations => json_response(StatusCode::OK, &invitations::my_invitations(app, &caller).await?),
+        Op::MyInvitations => json_response(StatusCode::OK, &respond::my_invitations(app, &caller).await?),
         Op::AcceptMine => {
-            let m = invitations::accept_mine(app, &caller, call.id("invitation_id")?).await?;
+            let m = respond::accept_mine(app, &caller, call.id("invitation_id")?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::DeclineMine => {
-            invitations::decline_mine(app, &caller, call.id("invitation_id")?).await?;
+            respond::decline_mine(app, &caller, call.id("invitation_id")?).await?;
             no_content()
         }
         op => Err(DomainError::Internal(format!("{op:?} needs a practice"))),
@@ -340,21 +343,21 @@ async fn personal(app: &App, call: &Call, caller: Caller) -> Result<Response<Bod
 async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response<Body>, DomainError> {
     match call.route.op {
         Op::GetPractice => {
-            let p = directory::get_practice(ctx);
+            let p = practices::get_practice(ctx);
             versioned(StatusCode::OK, &p, p.version)
         }
         Op::PatchPractice => {
-            let p = directory::patch_practice(app, ctx, call.json()?, call.if_match()?).await?;
+            let p = practices::patch_practice(app, ctx, call.json()?, call.if_match()?).await?;
             versioned(StatusCode::OK, &p, p.version)
         }
-        Op::ListLocations => json_response(StatusCode::OK, &directory::list_locations(app, ctx).await?),
+        Op::ListLocations => json_response(StatusCode::OK, &practices::list_locations(app, ctx).await?),
         Op::CreateLocation => {
-            let l = directory::create_location(app, ctx, call.json()?).await?;
+            let l = practices::create_location(app, ctx, call.json()?).await?;
             versioned(StatusCode::CREATED, &l, l.version)
         }
         Op::PatchLocation => {
             let lid: LocationId = call.id("lid")?;
-            let l = directory::patch_location(app, ctx, lid, call.json()?, call.if_match()?).await?;
+            let l = practices::patch_location(app, ctx, lid, call.json()?, call.if_match()?).await?;
             versioned(StatusCode::OK, &l, l.version)
         }
         Op::ListRoles => json_response(StatusCode::OK, &roles::list_roles(app, ctx).await?),
@@ -373,31 +376,31 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
         }
         Op::AuditLog => {
             let cursor = call.query.get("cursor").map(String::as_str);
-            json_response(StatusCode::OK, &directory::audit_log(app, ctx, call.limit()?, cursor).await?)
+            json_response(StatusCode::OK, &audit::audit_log(app, ctx, call.limit()?, cursor).await?)
         }
         Op::Leave => {
-            members::leave(app, ctx).await?;
+            status::leave(app, ctx).await?;
             no_content()
         }
         Op::UpdateAccess => {
-            let m = members::update_access(app, ctx, call.id("uid")?, call.json()?, call.if_match()?).await?;
+            let m = change::update_access(app, ctx, call.id("uid")?, call.json()?, call.if_match()?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::UpdateDetails => {
-            let m = members::update_details(app, ctx, call.id("uid")?, call.json()?).await?;
+            let m = change::update_details(app, ctx, call.id("uid")?, call.json()?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::Deactivate => {
-            let m = members::deactivate(app, ctx, call.id("uid")?).await?;
+            let m = status::deactivate(app, ctx, call.id("uid")?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::Reactivate => {
             let input: ReactivateInput = call.json_or_default()?;
-            let m = members::reactivate(app, ctx, call.id("uid")?, input).await?;
+            let m = status::reactivate(app, ctx, call.id("uid")?, input).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::BulkReactivate => {
-            let results = members::bulk_reactivate(app, ctx, call.json()?).await?;
+            let results = status::bulk_reactivate(app, ctx, call.json()?).await?;
             let results: Vec<serde_json::Value> = results
                 .into_iter()
                 .map(|(user_id, outcome)| match outcome {
@@ -412,16 +415,16 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
         }
         Op::ListMembers => {
             let query = MemberQuery {
-                filter: MemberFilter::parse(call.query.get("status").map(String::as_str))?,
+                status: MemberListStatus::parse(call.query.get("status").map(String::as_str))?,
                 q: call.query.get("q").cloned(),
                 limit: call.limit()?,
                 cursor: call.query.get("cursor").cloned(),
             };
-            json_response(StatusCode::OK, &directory::list_members(app, ctx, query).await?)
+            json_response(StatusCode::OK, &member_reads::list_members(app, ctx, query).await?)
         }
         Op::GetMember => {
             let uid: UserId = call.id("uid")?;
-            let m = directory::get_member(app, ctx, uid).await?;
+            let m = member_reads::get_member(app, ctx, uid).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::ListInvitations => {
@@ -445,11 +448,11 @@ async fn in_practice(app: &App, call: &Call, ctx: &MemberCtx) -> Result<Response
             no_content()
         }
         Op::Unlock => {
-            let m = security::unlock(app, ctx, call.id("uid")?, call.json_or_default()?).await?;
+            let m = recovery::unlock(app, ctx, call.id("uid")?, call.json_or_default()?).await?;
             versioned(StatusCode::OK, &m, m.version)
         }
         Op::SetTemporaryPassword => {
-            security::set_temporary_password(app, ctx, call.id("uid")?, call.json()?).await?;
+            recovery::set_temporary_password(app, ctx, call.id("uid")?, call.json()?).await?;
             no_content()
         }
         Op::GrantSupport => json_response(StatusCode::OK, &support::grant(app, ctx).await?),

@@ -2,6 +2,7 @@
 //! the rules that govern them (R1..R35 in the team spec), and the ports through
 //! which the use cases reach storage, mail and events. Nothing here knows AWS.
 
+pub mod access;
 pub mod clock;
 pub mod error;
 pub mod ids;

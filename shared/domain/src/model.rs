@@ -1,6 +1,7 @@
 //! The records Roster keeps. Storage keys and the `ttl` attribute are the
 //! adapter's business; these types carry only what the domain reasons about.
 
+pub use crate::access::Access;
 use crate::ids::{EventId, LocationId, PracticeId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -267,19 +268,9 @@ pub struct PractitionerProfile {
 pub struct Membership {
     pub practice_id: PracticeId,
     pub user_id: UserId,
-    pub kind: Kind,
-    pub role_id: String,
-    #[serde(default)]
-    pub overrides: Overrides,
-    pub access_billing: bool,
-    pub show_on_calendar: bool,
-    pub primary_location_id: LocationId,
-    pub location_access: LocationAccess,
-    #[serde(default)]
-    pub mfa_required: bool,
+    #[serde(flatten)]
+    pub access: Access,
     pub status: MemberStatus,
-    #[serde(default)]
-    pub practitioner: Option<PractitionerProfile>,
     pub joined_at: Time,
     #[serde(default)]
     pub deactivated_at: Option<Time>,
@@ -300,30 +291,13 @@ pub struct Membership {
 }
 
 impl Membership {
-    /// A new active membership of `user` with the plain defaults: no
-    /// overrides, billing access, access to every location, on the calendar
-    /// if a practitioner, no practitioner profile yet.
-    pub fn new(
-        practice_id: PracticeId,
-        user: &User,
-        kind: Kind,
-        role_id: &str,
-        primary_location_id: LocationId,
-        now: Time,
-    ) -> Self {
+    /// A new active membership of `user` holding `access`.
+    pub fn new(practice_id: PracticeId, user: &User, access: Access, now: Time) -> Self {
         Self {
             practice_id,
             user_id: user.id,
-            kind,
-            role_id: role_id.to_string(),
-            overrides: Overrides::default(),
-            access_billing: true,
-            show_on_calendar: kind == Kind::Practitioner,
-            primary_location_id,
-            location_access: LocationAccess::All,
-            mfa_required: false,
+            access,
             status: MemberStatus::Active,
-            practitioner: None,
             joined_at: now,
             deactivated_at: None,
             version: 1,
@@ -331,6 +305,22 @@ impl Membership {
             locked: user.locked,
             email: user.email.clone(),
         }
+    }
+
+    /// The only way an accepted invitation becomes a member (R10..R12): the
+    /// membership holds exactly the access the invitation offered.
+    pub fn from_invitation(inv: &Invitation, user: &User, now: Time) -> Self {
+        Self::new(inv.practice_id, user, inv.access.clone(), now)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == MemberStatus::Active
+    }
+
+    /// R1 for this membership, the one place every check and every view
+    /// gets a member's permissions from.
+    pub fn permissions(&self, custom: &[Role]) -> Vec<String> {
+        self.access.permissions(self.is_active(), custom)
     }
 
     pub fn search_text(u: &User) -> String {
@@ -501,18 +491,8 @@ pub struct Invitation {
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
-    pub kind: Kind,
-    pub role_id: String,
-    pub access_billing: bool,
-    pub show_on_calendar: bool,
-    pub primary_location_id: LocationId,
-    pub location_access: LocationAccess,
-    #[serde(default)]
-    pub overrides: Overrides,
-    #[serde(default)]
-    pub mfa_required: bool,
-    #[serde(default)]
-    pub practitioner: Option<PractitionerProfile>,
+    #[serde(flatten)]
+    pub access: Access,
     pub status: InvitationStatus,
     /// SHA-256 of the link's token (R7); the token itself is never stored.
     pub token_hash: String,

@@ -143,6 +143,20 @@ pub fn built_in_role(id: &str) -> Option<BuiltInRole> {
     built_in_roles().into_iter().find(|r| r.id == id)
 }
 
+/// A role's permissions: a built-in's, or the practice's custom role's from
+/// `custom`. `None` when no such role exists (any more).
+pub fn role_permissions(role_id: &str, custom: &[crate::model::Role]) -> Option<Vec<String>> {
+    match built_in_role(role_id) {
+        Some(r) => Some(r.permissions.iter().map(|k| k.to_string()).collect()),
+        None => custom.iter().find(|r| r.id == role_id).map(|r| r.permissions.clone()),
+    }
+}
+
+/// Whether a role id names a practice's own role rather than a built-in.
+pub fn is_custom_role(role_id: &str) -> bool {
+    built_in_role(role_id).is_none()
+}
+
 /// Inputs to R1, gathered from a membership and its role.
 pub struct Grants<'a> {
     pub role_id: &'a str,

@@ -69,6 +69,30 @@ pub struct CounterDelta {
     pub active_locations: i64,
 }
 
+impl std::ops::Add for CounterDelta {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            practitioner_seats: self.practitioner_seats + o.practitioner_seats,
+            staff_seats: self.staff_seats + o.staff_seats,
+            directors: self.directors + o.directors,
+            active_locations: self.active_locations + o.active_locations,
+        }
+    }
+}
+
+impl std::ops::Neg for CounterDelta {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Self {
+            practitioner_seats: -self.practitioner_seats,
+            staff_seats: -self.staff_seats,
+            directors: -self.directors,
+            active_locations: -self.active_locations,
+        }
+    }
+}
+
 /// One write of a transaction. Each variant carries its own condition, so an
 /// invariant is checked by the store inside the transaction that changes it.
 #[derive(Debug, Clone, PartialEq)]

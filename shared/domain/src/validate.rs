@@ -2,6 +2,56 @@
 //! required field is reported as a named `422`, like any other broken rule.
 
 use crate::error::{DomainError, FieldError};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// A person's first or last name, in characters.
+pub const NAME_MAX: usize = 100;
+/// A person's title ("Dr"), in characters.
+pub const TITLE_MAX: usize = 50;
+/// A practice's name, in characters.
+pub const PRACTICE_NAME_MAX: usize = 120;
+/// A location's name, in characters.
+pub const LOCATION_NAME_MAX: usize = 120;
+/// A location's postal address, in characters.
+pub const ADDRESS_MAX: usize = 500;
+/// An IANA time zone name, in characters.
+pub const TIME_ZONE_MAX: usize = 64;
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Flattened last into an input that flattens another (serde's
+/// `deny_unknown_fields` does not combine with `flatten`): it receives the
+/// fields nobody else took, and refuses the first, so an unknown field is a
+/// `400` as on every other input.
+#[derive(Debug, Default)]
+pub struct NoOtherFields;
+
+impl<'de> Deserialize<'de> for NoOtherFields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Refuse;
+        impl<'de> Visitor<'de> for Refuse {
+            type Value = NoOtherFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("no other fields")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NoOtherFields, A::Error> {
+                match map.next_key::<String>()? {
+                    Some(key) => Err(serde::de::Error::unknown_field(&key, &[])),
+                    None => Ok(NoOtherFields),
+                }
+            }
+        }
+        d.deserialize_map(Refuse)
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Errors(Vec<FieldError>);

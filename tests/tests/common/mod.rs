@@ -280,15 +280,18 @@ impl Harness {
         let pid: roster_domain::ids::PracticeId = pid.parse().expect("pid");
         let locations = self.app.store.locations(pid).await.expect("locations");
         let now = self.app.now();
+        let access = Access {
+            practitioner: (kind == Kind::Practitioner).then(PractitionerProfile::default),
+            ..Access::new(kind, role_id, locations[0].id)
+        };
         let m = Membership {
             status,
-            practitioner: (kind == Kind::Practitioner).then(PractitionerProfile::default),
             deactivated_at: (status == MemberStatus::Deactivated).then_some(now),
-            ..Membership::new(pid, user, kind, role_id, locations[0].id, now)
+            ..Membership::new(pid, user, access, now)
         };
         let mut tx = Tx::new();
         if status == MemberStatus::Active {
-            let delta = roster_domain::service::invitations::joining(kind, role_id, 1);
+            let delta = m.access.joining();
             tx.push(Write::AdjustCounters { practice_id: pid, delta });
             roster_domain::service::roles::take_role(&mut tx, pid, role_id, roster_domain::DomainError::NotFound);
         }

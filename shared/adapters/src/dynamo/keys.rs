@@ -2,7 +2,7 @@
 //! the key it uses; this file is the only place keys are spelled.
 
 use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
-use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus};
+use roster_domain::model::{AuditScope, InvitationStatus};
 use roster_domain::ports::{Key, Record};
 
 pub const PK: &str = "PK";
@@ -129,7 +129,7 @@ pub fn placement(record: &Record) -> Placement {
             gsi1: Some((user_pk(m.user_id), format!("{MEMBER_PREFIX}{}", m.practice_id))),
             // GSI2: the practice's active directors, whom support-access
             // mail goes to (R30); a Replace moves a member in or out.
-            gsi2: (m.status == MemberStatus::Active && m.role_id == roster_domain::permissions::DIRECTOR)
+            gsi2: (m.is_active() && m.access.is_director())
                 .then(|| (directors_pk(m.practice_id), member_sk(m.user_id))),
             ..simple(Key::Membership(m.practice_id, m.user_id), "membership")
         },

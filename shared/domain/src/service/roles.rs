@@ -1,9 +1,11 @@
 //! Roles: the read-only built-ins and a practice's custom roles (R1, R23).
 
+use super::context::MemberCtx;
 use super::views::{ListView, RoleView};
-use super::{audit_event, commit, is_custom_role, outbox_event, to_value, MemberCtx};
+use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
 use crate::model::*;
+use crate::permissions::is_custom_role;
 use crate::permissions::{self, PRACTICE_SETTINGS};
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::validate::Errors;

@@ -2,7 +2,8 @@
 //! support agents to read a practice, every read of theirs audited, and no
 //! write ever.
 
-use super::{audit_event, commit, outbox_event, outbox_mail, Caller, MemberCtx};
+use super::context::{Caller, MemberCtx};
+use super::writes::{audit_event, commit, outbox_event, outbox_mail, to_value};
 use crate::error::DomainError;
 use crate::mail;
 use crate::model::*;
@@ -123,8 +124,8 @@ pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainErro
             ctx.actor(),
             "support_access.granted",
             Target::new("support_access", pid),
-            super::to_value(&SupportView::of(before.as_ref(), now)),
-            super::to_value(&view),
+            to_value(&SupportView::of(before.as_ref(), now)),
+            to_value(&view),
         )))
         .push(Write::Create(outbox_event(
             now,
@@ -163,8 +164,8 @@ pub async fn revoke(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
             ctx.actor(),
             "support_access.revoked",
             Target::new("support_access", pid),
-            super::to_value(&SupportView::of(Some(&before), now)),
-            super::to_value(&SupportView::of(None, now)),
+            to_value(&SupportView::of(Some(&before), now)),
+            to_value(&SupportView::of(None, now)),
         )))
         .push(Write::Create(outbox_event(
             now,
@@ -202,5 +203,27 @@ pub async fn expire(app: &App, grant: &SupportGrant, now: Time) -> Result<bool, 
         Ok(()) => Ok(true),
         Err(DomainError::PreconditionFailed) => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{PracticeId, UserId};
+
+    // R30, R35: a grant is dead at its expiry, whatever the sweep did.
+    #[test]
+    fn a_grant_is_active_until_its_expiry_only() {
+        let now = chrono::Utc::now();
+        let grant = SupportGrant {
+            practice_id: PracticeId::new(),
+            granted_by: InvitedBy { user_id: UserId::new(), name: "A B".into() },
+            granted_at: now,
+            expires_at: now + Duration::days(GRANT_DAYS),
+            version: 1,
+        };
+        assert!(grant.active_at(now));
+        assert!(grant.active_at(now + Duration::days(7) - Duration::seconds(1)));
+        assert!(!grant.active_at(now + Duration::days(7)));
     }
 }

@@ -4,7 +4,9 @@
 //! twice changes nothing more.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
-use super::{audit_event, commit, outbox, outbox_event};
+use super::roles::release_role;
+use super::writes::{audit_event, commit, outbox_event};
+use super::{outbox, support};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::ports::{App, Record, Tx, Write};
@@ -56,7 +58,7 @@ fn expire_tx(inv: &Invitation, now: Time, release_slot: bool) -> Tx {
         json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "email": inv.email}),
     )));
     // An expired invitation no longer holds its role (R23).
-    super::roles::release_role(&mut tx, inv.practice_id, &inv.role_id);
+    release_role(&mut tx, inv.practice_id, &inv.access.role_id);
     tx
 }
 
@@ -103,7 +105,7 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
         let due = app.store.due_support_grants(now, BATCH).await?;
         let mut progressed = false;
         for grant in due.iter().filter(|g| !g.active_at(now)) {
-            match super::support::expire(app, grant, now).await {
+            match support::expire(app, grant, now).await {
                 Ok(true) => {
                     summary.support_grants_expired += 1;
                     progressed = true;

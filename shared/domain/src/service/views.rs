@@ -1,6 +1,6 @@
 //! Resources as the API returns them (API.md, "Resources as returned").
 
-use crate::ids::{LocationId, PracticeId, UserId};
+use crate::ids::{InvitationId, LocationId, PracticeId, UserId};
 use crate::model::*;
 use serde::Serialize;
 
@@ -47,18 +47,11 @@ pub struct MemberView {
     pub title: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub kind: Kind,
-    pub role_id: String,
+    #[serde(flatten)]
+    pub access: Access,
     pub permissions: Vec<String>,
-    pub overrides: Overrides,
-    pub access_billing: bool,
-    pub show_on_calendar: bool,
-    pub primary_location_id: LocationId,
-    pub location_access: LocationAccess,
-    pub mfa_required: bool,
     pub status: MemberStatus,
     pub locked: bool,
-    pub practitioner: Option<PractitionerProfile>,
     pub joined_at: Time,
     pub deactivated_at: Option<Time>,
     pub version: u64,
@@ -74,23 +67,78 @@ impl MemberView {
             title: u.title.clone(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
-            kind: m.kind,
-            role_id: m.role_id.clone(),
-            permissions: super::permissions_of(m, custom),
-            overrides: m.overrides.clone(),
-            access_billing: m.access_billing,
-            show_on_calendar: m.show_on_calendar,
-            primary_location_id: m.primary_location_id,
-            location_access: m.location_access.clone(),
-            mfa_required: m.mfa_required,
+            access: m.access.clone(),
+            permissions: m.permissions(custom),
             status: m.status,
             locked: u.locked,
-            practitioner: m.practitioner.clone(),
             joined_at: m.joined_at,
             deactivated_at: m.deactivated_at,
             version: m.version,
         }
     }
+}
+
+/// An invitation as the practice sees it; its status is as of now (R7).
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitationView {
+    pub id: InvitationId,
+    pub practice_id: PracticeId,
+    pub email: String,
+    pub title: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(flatten)]
+    pub access: Access,
+    pub status: InvitationStatus,
+    pub invited_by: InvitedBy,
+    pub created_at: Time,
+    pub expires_at: Time,
+    pub resend_count: u32,
+    pub accepted_at: Option<Time>,
+    pub revoked_at: Option<Time>,
+    pub declined_at: Option<Time>,
+}
+
+impl InvitationView {
+    pub fn new(i: &Invitation, now: Time) -> Self {
+        Self {
+            id: i.id,
+            practice_id: i.practice_id,
+            email: i.email.clone(),
+            title: i.title.clone(),
+            first_name: i.first_name.clone(),
+            last_name: i.last_name.clone(),
+            access: i.access.clone(),
+            status: i.status_at(now),
+            invited_by: i.invited_by.clone(),
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            resend_count: i.resend_count,
+            accepted_at: i.accepted_at,
+            revoked_at: i.revoked_at,
+            declined_at: i.declined_at,
+        }
+    }
+}
+
+/// One of the caller's own invitations (R11), with the practice's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct MyInvitationView {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    pub practice_name: String,
+}
+
+/// What the invitee sees of an invitation before deciding (R10).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewView {
+    pub practice_name: String,
+    pub invited_by: InvitedBy,
+    pub email: String,
+    pub role_id: String,
+    pub kind: Kind,
+    pub expires_at: Time,
+    pub account_exists: bool,
 }
 
 /// A member of `GET /me`: the membership plus the practice's name.

@@ -1,20 +1,16 @@
-//! Practices, locations, roles and member reads (R1, R2, R20, R22).
+//! Practices and their locations (R2, R20), and the permission catalogue.
 
-use super::views::{AuditView, ListView, LocationView, MemberView, PracticeView};
-use super::{audit_event, commit, outbox_event, to_value, Caller, MemberCtx};
+use super::context::{Caller, MemberCtx};
+use super::views::{ListView, LocationView, PracticeView};
+use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
-use crate::ids::{LocationId, PracticeId, UserId};
+use crate::ids::{LocationId, PracticeId};
 use crate::model::*;
-use crate::permissions::{self, PermissionDef, AUDIT_VIEW, PRACTICE_SETTINGS, USERS_VIEW};
-use crate::ports::{App, CounterDelta, MemberFilter as StoreFilter, Record, Tx, Write};
-use crate::validate::Errors;
+use crate::permissions::{self, PermissionDef, PRACTICE_SETTINGS};
+use crate::ports::{App, CounterDelta, Record, Tx, Write};
+use crate::validate::{double_option, Errors, ADDRESS_MAX, LOCATION_NAME_MAX, PRACTICE_NAME_MAX, TIME_ZONE_MAX};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::HashMap;
-
-const PRACTICE_NAME_MAX: usize = 120;
-const LOCATION_NAME_MAX: usize = 120;
-const ADDRESS_MAX: usize = 500;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,32 +37,11 @@ pub struct PatchPracticeInput {
 #[serde(deny_unknown_fields)]
 pub struct PatchLocationInput {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::auth::double_option")]
+    #[serde(default, deserialize_with = "double_option")]
     pub address: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::auth::double_option")]
+    #[serde(default, deserialize_with = "double_option")]
     pub time_zone: Option<Option<String>>,
     pub active: Option<bool>,
-}
-
-/// `?status=` of the members list (R22).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberFilter {
-    Active,
-    Deactivated,
-    Locked,
-    All,
-}
-
-impl MemberFilter {
-    pub fn parse(s: Option<&str>) -> Result<Self, DomainError> {
-        match s.unwrap_or("active") {
-            "active" => Ok(Self::Active),
-            "deactivated" => Ok(Self::Deactivated),
-            "locked" => Ok(Self::Locked),
-            "all" => Ok(Self::All),
-            _ => Err(DomainError::field("status", "must be one of active, deactivated, locked, all")),
-        }
-    }
 }
 
 /// An IANA zone name shape check: `Area/City` words or `UTC`. The zone
@@ -82,7 +57,7 @@ fn valid_time_zone(tz: &str) -> bool {
 fn location_fields(e: &mut Errors, prefix: &str, input: &LocationInput) -> (String, Option<String>, Option<String>) {
     let name = e.required_text(&format!("{prefix}name"), input.name.as_deref(), LOCATION_NAME_MAX);
     let address = e.optional_text(&format!("{prefix}address"), input.address.as_deref(), ADDRESS_MAX);
-    let time_zone = e.optional_text(&format!("{prefix}time_zone"), input.time_zone.as_deref(), 64);
+    let time_zone = e.optional_text(&format!("{prefix}time_zone"), input.time_zone.as_deref(), TIME_ZONE_MAX);
     if let Some(tz) = &time_zone {
         if !valid_time_zone(tz) {
             e.add(&format!("{prefix}time_zone"), "must be an IANA time zone such as Europe/Lisbon");
@@ -143,7 +118,8 @@ pub async fn create_practice(
         created_at: now,
         version: 1,
     };
-    let membership = Membership::new(practice.id, &caller.user, Kind::Staff, permissions::DIRECTOR, location.id, now);
+    let membership =
+        Membership::new(practice.id, &caller.user, Access::new(Kind::Staff, permissions::DIRECTOR, location.id), now);
     let actor = Actor::user(&caller.user);
     let pid = practice.id;
     let mut tx = Tx::new();
@@ -180,7 +156,7 @@ pub async fn create_practice(
             "member.joined",
             Target::new("user", caller.user.id),
             json!(null),
-            json!({"role_id": membership.role_id, "kind": membership.kind}),
+            json!({"role_id": membership.access.role_id, "kind": membership.access.kind}),
         )))
         .push(Write::Create(outbox_event(
             now,
@@ -385,67 +361,6 @@ pub async fn patch_location(
     Ok(a)
 }
 
-pub struct MemberQuery {
-    pub filter: MemberFilter,
-    pub q: Option<String>,
-    pub limit: usize,
-    pub cursor: Option<String>,
-}
-
-/// `GET /practices/{pid}/members` (users.view, R22), in user-id order. The
-/// store filters on the status, the search text and the lock (both kept on
-/// each membership), and its cursor is the last member returned: no member
-/// is skipped or repeated.
-pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Result<ListView<MemberView>, DomainError> {
-    ctx.require(USERS_VIEW)?;
-    let contains = query.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
-    let status = match query.filter {
-        MemberFilter::Active => Some(MemberStatus::Active),
-        MemberFilter::Deactivated => Some(MemberStatus::Deactivated),
-        MemberFilter::Locked | MemberFilter::All => None,
-    };
-    let store_filter = StoreFilter { status, contains, locked_only: query.filter == MemberFilter::Locked };
-    let (roles, page) =
-        futures::try_join!(async { app.store.roles(ctx.practice.id).await.map_err(DomainError::from) }, async {
-            app.store
-                .members(ctx.practice.id, &store_filter, query.limit, query.cursor.as_deref())
-                .await
-                .map_err(DomainError::from)
-        },)?;
-    let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
-    let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
-    let items =
-        page.items.iter().filter_map(|m| users.get(&m.user_id).map(|u| MemberView::new(m, u, &roles))).collect();
-    Ok(ListView { items, next_cursor: page.next })
-}
-
-/// `GET /practices/{pid}/members/{uid}`: oneself, or anyone with users.view.
-pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
-    let (m, u) = if let Some(own) = ctx.membership.as_ref().filter(|m| m.user_id == uid) {
-        (own.clone(), ctx.caller.user.clone())
-    } else {
-        ctx.require(USERS_VIEW)?;
-        let m = app.store.membership(ctx.practice.id, uid).await?.ok_or(DomainError::NotFound)?;
-        let u = app.store.user(uid).await?.ok_or(DomainError::NotFound)?;
-        (m, u)
-    };
-    let custom = super::custom_role_of(app, ctx.practice.id, &m.role_id).await?;
-    Ok(MemberView::new(&m, &u, &custom))
-}
-
-/// `GET /practices/{pid}/audit` (audit.view, R32): newest first; the events
-/// are written in the transactions of their changes.
-pub async fn audit_log(
-    app: &App,
-    ctx: &MemberCtx,
-    limit: usize,
-    cursor: Option<&str>,
-) -> Result<ListView<AuditView>, DomainError> {
-    ctx.require(AUDIT_VIEW)?;
-    let page = app.store.audit(AuditScope::Practice(ctx.practice.id), limit, cursor).await?;
-    Ok(ListView { items: page.items.iter().map(AuditView::from).collect(), next_cursor: page.next })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,13 +373,5 @@ mod tests {
         for bad in ["", "Lisbon", "Europe/", "Europe//X", "Europe/Lis bon", "<script>/x"] {
             assert!(!valid_time_zone(bad), "{bad}");
         }
-    }
-
-    // R22
-    #[test]
-    fn member_filter_parses_the_four_statuses() {
-        assert_eq!(MemberFilter::parse(None).ok(), Some(MemberFilter::Active));
-        assert_eq!(MemberFilter::parse(Some("all")).ok(), Some(MemberFilter::All));
-        assert!(MemberFilter::parse(Some("pending")).is_err());
     }
 }

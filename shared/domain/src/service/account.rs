@@ -1,25 +1,26 @@
-//! Sign-up, sign-in, sessions and the user's own profile (R3, R4, R24, R29).
+//! A user's own account (R3, R4, R29): sign-up, email verification, `/me`,
+//! the profile and the password.
 
+use super::context::Caller;
+use super::invitations::open_to;
+use super::session::new_session;
+use super::user_copies::copy_user_onto;
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
-use super::{audit_event, commit, outbox_event, outbox_mail, Caller};
+use super::writes::{audit_event, commit, outbox_event, outbox_mail};
 use crate::error::DomainError;
 use crate::mail;
 use crate::model::*;
+use crate::permissions::is_custom_role;
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
-use crate::validate::Errors;
+use crate::validate::{double_option, Errors, NAME_MAX, TITLE_MAX};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// R29
-pub const SESSION_HOURS: i64 = 12;
 /// Not fixed by the spec; two days leaves room for a weekend.
 pub const VERIFY_EMAIL_HOURS: i64 = 48;
-
-pub(crate) const NAME_MAX: usize = 100;
-pub(crate) const TITLE_MAX: usize = 50;
 
 /// Fields are optional here so that a missing one is a named 422, not a 400.
 #[derive(Debug, Default, Deserialize)]
@@ -34,13 +35,6 @@ pub struct SignupInput {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoginInput {
-    pub email: Option<String>,
-    pub password: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TokenInput {
     pub token: Option<String>,
 }
@@ -49,7 +43,7 @@ pub struct TokenInput {
 #[serde(deny_unknown_fields)]
 pub struct PatchMeInput {
     /// `null` clears the title; absent leaves it.
-    #[serde(default, deserialize_with = "crate::service::auth::double_option")]
+    #[serde(default, deserialize_with = "double_option")]
     pub title: Option<Option<String>>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -62,32 +56,9 @@ pub struct ChangePasswordInput {
     pub new_password: Option<String>,
 }
 
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 pub struct SignedUp {
     pub user: UserView,
     pub session: SessionView,
-}
-
-pub(crate) fn new_session(user: &User, now: Time) -> (Session, SessionView) {
-    let token = secrets::new_session_token(user.id);
-    let expires_at = now + Duration::hours(SESSION_HOURS);
-    let session = Session {
-        user_id: user.id,
-        token_hash: secrets::sha256_hex(&token),
-        epoch: user.session_epoch,
-        created_at: now,
-        expires_at,
-        enroll_only: false,
-    };
-    (session, SessionView { token, expires_at })
 }
 
 fn verification(app: &App, user: &User, now: Time) -> Result<(EmailToken, Mail), DomainError> {
@@ -152,83 +123,6 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
     Ok(SignedUp { user: UserView::from(&user), session: session_view })
 }
 
-async fn user_by_email(app: &App, email_norm: &str) -> Result<Option<User>, DomainError> {
-    match app.store.email_claim(email_norm).await? {
-        Some(claim) => Ok(app.store.user(claim.user_id).await?),
-        None => Ok(None),
-    }
-}
-
-/// `POST /auth/login`. An unknown email and a wrong password answer alike and
-/// take alike (R24): both pay for one Argon2 verification. A locked user is
-/// told so whatever the password (R25), once it has been checked, so the
-/// answer takes as long.
-pub async fn login(app: &App, input: LoginInput) -> Result<super::security::SignIn, DomainError> {
-    let mut e = Errors::new();
-    if input.email.as_deref().map(str::trim).unwrap_or("").is_empty() {
-        e.add("email", "is required");
-    }
-    if input.password.as_deref().unwrap_or("").is_empty() {
-        e.add("password", "is required");
-    }
-    e.finish()?;
-    let password = input.password.unwrap_or_default();
-    let user = match crate::validate::parse_email(input.email.as_deref().unwrap_or("")) {
-        Some((_, norm)) => user_by_email(app, &norm).await?,
-        None => None,
-    };
-    let Some(user) = user else {
-        secrets::burn_password_check(&password);
-        return Err(DomainError::InvalidCredentials);
-    };
-    let right = secrets::verify_password(&password, &user.password_hash);
-    if user.locked {
-        return Err(DomainError::AccountLocked);
-    }
-    super::security::password_checked(app, &user, right).await
-}
-
-/// A signed-in caller, and what the request's practice holds for them: the
-/// practice, their membership if active, and its support grant (R30).
-pub struct Authenticated {
-    pub caller: Caller,
-    pub practice: Option<Practice>,
-    pub membership: Option<Membership>,
-    pub support_grant: Option<SupportGrant>,
-}
-
-/// Resolve a bearer token to a live session (R29): the session must exist,
-/// be unexpired on read (TTL may lag, R35) and carry the user's current
-/// session epoch. Any failure is the same `401`.
-pub async fn authenticate(
-    app: &App,
-    token: &str,
-    practice: Option<crate::ids::PracticeId>,
-) -> Result<Authenticated, DomainError> {
-    let (user_id, hash) = secrets::parse_session_token(token).ok_or(DomainError::Unauthenticated)?;
-    let bundle = app.store.auth_bundle(user_id, &hash, practice).await?;
-    let (Some(session), Some(user)) = (bundle.session, bundle.user) else {
-        return Err(DomainError::Unauthenticated);
-    };
-    if session.expires_at <= app.now() || session.epoch != user.session_epoch || session.user_id != user.id {
-        return Err(DomainError::Unauthenticated);
-    }
-    Ok(Authenticated {
-        caller: Caller { user, session },
-        practice: bundle.practice,
-        // R19: a deactivated membership gives nothing, from the next request on.
-        membership: bundle.membership.filter(|m| m.status == MemberStatus::Active),
-        support_grant: bundle.support_grant,
-    })
-}
-
-/// `POST /auth/logout`: the session item goes at once.
-pub async fn logout(app: &App, caller: &Caller) -> Result<(), DomainError> {
-    let mut tx = Tx::new();
-    tx.push(Write::Delete(Key::Session { user_id: caller.user.id, token_hash: caller.session.token_hash.clone() }));
-    commit(app, tx).await
-}
-
 /// `POST /auth/verify-email`: single use, expiry checked on read (R35).
 pub async fn verify_email(app: &App, input: TokenInput) -> Result<(), DomainError> {
     let token = input.token.unwrap_or_default();
@@ -263,18 +157,13 @@ pub async fn verify_email(app: &App, input: TokenInput) -> Result<(), DomainErro
 
 /// `GET /me`: the user and every practice they are an active member of (R3).
 pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
-    let memberships: Vec<Membership> = app
-        .store
-        .memberships_of_user(caller.user.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.status == MemberStatus::Active)
-        .collect();
+    let memberships: Vec<Membership> =
+        app.store.memberships_of_user(caller.user.id).await?.into_iter().filter(Membership::is_active).collect();
     let ids: Vec<_> = memberships.iter().map(|m| m.practice_id).collect();
     let role_ids: Vec<_> = memberships
         .iter()
-        .filter(|m| super::is_custom_role(&m.role_id))
-        .map(|m| (m.practice_id, m.role_id.clone()))
+        .filter(|m| is_custom_role(&m.access.role_id))
+        .map(|m| (m.practice_id, m.access.role_id.clone()))
         .collect();
     let (practices, roles) =
         futures::try_join!(async { app.store.practices(&ids).await.map_err(DomainError::from) }, async {
@@ -291,7 +180,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         })
         .collect();
     views.sort_by_key(|v| v.practice_name.to_lowercase());
-    let pending = super::invitations::open_to(app, caller).await?.len();
+    let pending = open_to(app, caller).await?.len();
     Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: pending })
 }
 
@@ -321,7 +210,7 @@ pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result
     // The members search (R22) reads the names from each membership.
     let memberships = app.store.memberships_of_user(before.id).await?;
     let mut tx = Tx::new();
-    super::members::mirror_writes(&mut tx, &memberships, &updated);
+    copy_user_onto(&mut tx, &memberships, &updated);
     tx.push(Write::Replace { record: Record::User(updated.clone()), expected_version: before.version }).push(
         Write::Create(audit_event(
             AuditScope::User(before.id),

@@ -1,0 +1,368 @@
+//! What a member may see and do in a practice (R1, R5, R14..R17), written
+//! once: [`Access`] is embedded by the invitation that offers it and by the
+//! membership that holds it, and [`AccessPatch::apply`] is the only way one is
+//! made or changed. A new access field is added to these two types and to
+//! `apply`'s rules, and nowhere else.
+
+use crate::ids::LocationId;
+use crate::model::{Kind, Location, LocationAccess, Overrides, PractitionerProfile, Role};
+use crate::permissions::{self, effective_permissions, Grants, DIRECTOR};
+use crate::ports::CounterDelta;
+use crate::validate::{self, double_option, Errors};
+use serde::{Deserialize, Serialize};
+
+/// The access a membership holds or an invitation offers. Stored and
+/// returned flattened into its owner, so items and JSON keep one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Access {
+    pub kind: Kind,
+    pub role_id: String,
+    #[serde(default)]
+    pub overrides: Overrides,
+    pub access_billing: bool,
+    pub show_on_calendar: bool,
+    pub primary_location_id: LocationId,
+    pub location_access: LocationAccess,
+    /// R28: the member must sign in with a second factor in this practice.
+    #[serde(default)]
+    pub mfa_required: bool,
+    #[serde(default)]
+    pub practitioner: Option<PractitionerProfile>,
+}
+
+impl Access {
+    /// The plain defaults: no overrides, billing access, every location, on
+    /// the calendar if a practitioner, no second factor required, no profile.
+    pub fn new(kind: Kind, role_id: &str, primary_location_id: LocationId) -> Self {
+        Self {
+            kind,
+            role_id: role_id.to_string(),
+            overrides: Overrides::default(),
+            access_billing: true,
+            show_on_calendar: kind == Kind::Practitioner,
+            primary_location_id,
+            location_access: LocationAccess::All,
+            mfa_required: false,
+            practitioner: None,
+        }
+    }
+
+    /// R1: what this access lets its holder do. `custom` holds the
+    /// practice's custom roles (at least this one's); a role that no longer
+    /// exists grants nothing, and an inactive member has nothing.
+    pub fn permissions(&self, active: bool, custom: &[Role]) -> Vec<String> {
+        let role = permissions::role_permissions(&self.role_id, custom).unwrap_or_default();
+        effective_permissions(&Grants {
+            role_id: &self.role_id,
+            role_permissions: &role,
+            grant: &self.overrides.grant,
+            revoke: &self.overrides.revoke,
+            access_billing: self.access_billing,
+            active,
+        })
+    }
+
+    pub fn is_director(&self) -> bool {
+        self.role_id == DIRECTOR
+    }
+
+    /// The practice's counters as this access starts to count: its seat
+    /// (R20) and, for a director, the director count (R15).
+    pub fn joining(&self) -> CounterDelta {
+        let mut d = match self.kind {
+            Kind::Practitioner => CounterDelta { practitioner_seats: 1, ..Default::default() },
+            Kind::Staff => CounterDelta { staff_seats: 1, ..Default::default() },
+        };
+        if self.is_director() {
+            d.directors = 1;
+        }
+        d
+    }
+
+    /// The practice's counters as this access stops counting.
+    pub fn leaving(&self) -> CounterDelta {
+        -self.joining()
+    }
+}
+
+/// A change to an access, or (applied to nothing) a new one: each field left
+/// out keeps its value, or takes its default. Fields are loose here so that
+/// a wrong value is a named `422`, not a `400`. Owners flatten it into their
+/// input, so it cannot deny unknown fields itself; see [`validate::NoOtherFields`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AccessPatch {
+    pub kind: Option<String>,
+    pub role_id: Option<String>,
+    pub access_billing: Option<bool>,
+    pub show_on_calendar: Option<bool>,
+    pub primary_location_id: Option<String>,
+    pub location_access: Option<LocationAccess>,
+    pub overrides: Option<Overrides>,
+    pub mfa_required: Option<bool>,
+    /// `null` removes the profile; absent keeps it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub practitioner: Option<Option<PractitionerProfile>>,
+}
+
+fn sorted_unique(keys: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = keys.iter().map(|k| k.trim().to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn parse_kind(e: &mut Errors, raw: Option<&str>, base: Option<Kind>) -> Option<Kind> {
+    match raw {
+        Some("practitioner") => Some(Kind::Practitioner),
+        Some("staff") => Some(Kind::Staff),
+        Some(_) => {
+            e.add("kind", "must be practitioner or staff");
+            None
+        }
+        None if base.is_some() => base,
+        None => {
+            e.add("kind", "is required");
+            None
+        }
+    }
+}
+
+fn parse_role(e: &mut Errors, raw: Option<&str>, roles: &[Role]) -> Option<String> {
+    match raw.map(str::trim) {
+        None | Some("") => {
+            e.add("role_id", "is required");
+            None
+        }
+        Some(r) if permissions::role_permissions(r, roles).is_none() => {
+            e.add("role_id", "is not a role of this practice");
+            None
+        }
+        Some(r) => Some(r.to_string()),
+    }
+}
+
+/// A new primary location must be an active location of the practice; the
+/// current one is kept even if it has been deactivated since.
+fn parse_primary(
+    e: &mut Errors,
+    raw: Option<&str>,
+    current: Option<LocationId>,
+    locations: &[Location],
+) -> Option<LocationId> {
+    let field = "primary_location_id";
+    let Some(raw) = raw else {
+        e.add(field, "is required");
+        return None;
+    };
+    let Ok(id) = raw.parse::<LocationId>() else {
+        e.add(field, "is not a location of this practice");
+        return None;
+    };
+    if current == Some(id) {
+        return Some(id);
+    }
+    match locations.iter().find(|l| l.id == id) {
+        Some(l) if l.active => Some(id),
+        Some(_) => {
+            e.add(field, "is not an active location");
+            None
+        }
+        None => {
+            e.add(field, "is not a location of this practice");
+            None
+        }
+    }
+}
+
+/// R17: only the practice's locations, always including the primary. A list
+/// the patch does not set was checked when it was set (locations are never
+/// deleted), so only a new one is looked up.
+fn check_location_access(
+    e: &mut Errors,
+    access: LocationAccess,
+    is_new: bool,
+    primary: Option<LocationId>,
+    locations: &[Location],
+) -> LocationAccess {
+    match access {
+        LocationAccess::All => LocationAccess::All,
+        LocationAccess::Only(mut ids) => {
+            ids.sort();
+            ids.dedup();
+            if is_new && ids.iter().any(|id| !locations.iter().any(|l| l.id == *id)) {
+                e.add("location_access", "lists a location that is not the practice's");
+            }
+            if primary.is_some_and(|p| !ids.contains(&p)) {
+                e.add("location_access", "must include the primary location");
+            }
+            LocationAccess::Only(ids)
+        }
+    }
+}
+
+impl AccessPatch {
+    /// The access this patch makes of `base` (a member's current access), or
+    /// of nothing (an invitation's), checked against R1, R16 and R17. Every
+    /// broken rule goes to `e`; `None` when a required part is missing.
+    ///
+    /// `locations` are the practice's, needed only when the patch names a
+    /// location; `roles` its custom roles. Defaults that depend on other
+    /// fields: a change of kind resets `show_on_calendar` (on for a
+    /// practitioner) and drops the practitioner profile for staff; becoming a
+    /// director clears the overrides, since a director takes none.
+    pub fn apply(
+        &self,
+        base: Option<&Access>,
+        e: &mut Errors,
+        locations: &[Location],
+        roles: &[Role],
+    ) -> Option<Access> {
+        let kind = parse_kind(e, self.kind.as_deref(), base.map(|b| b.kind));
+        let role_id = parse_role(e, self.role_id.as_deref().or(base.map(|b| b.role_id.as_str())), roles);
+        let primary_raw = self.primary_location_id.clone().or(base.map(|b| b.primary_location_id.to_string()));
+        let primary = parse_primary(e, primary_raw.as_deref(), base.map(|b| b.primary_location_id), locations);
+        let location_access = check_location_access(
+            e,
+            self.location_access.clone().or(base.map(|b| b.location_access.clone())).unwrap_or(LocationAccess::All),
+            self.location_access.is_some(),
+            primary,
+            locations,
+        );
+        let becomes_director = role_id.as_deref() == Some(DIRECTOR);
+        let overrides = match &self.overrides {
+            Some(o) => o.clone(),
+            None if becomes_director => Overrides::default(),
+            None => base.map(|b| b.overrides.clone()).unwrap_or_default(),
+        };
+        let overrides = Overrides { grant: sorted_unique(&overrides.grant), revoke: sorted_unique(&overrides.revoke) };
+        for (field, keys) in [("overrides.grant", &overrides.grant), ("overrides.revoke", &overrides.revoke)] {
+            if let Some(bad) = keys.iter().find(|k| !permissions::is_known(k)) {
+                e.add(field, &format!("{bad} is not a permission"));
+            }
+        }
+        if becomes_director && (!overrides.grant.is_empty() || !overrides.revoke.is_empty()) {
+            e.add("overrides", "a director takes no overrides");
+        }
+        let same_kind = base.filter(|b| Some(b.kind) == kind);
+        let show_on_calendar = self
+            .show_on_calendar
+            .unwrap_or_else(|| same_kind.map_or(kind == Some(Kind::Practitioner), |b| b.show_on_calendar));
+        let practitioner = match &self.practitioner {
+            Some(p) => p.clone(),
+            None if kind == Some(Kind::Practitioner) => base.and_then(|b| b.practitioner.clone()),
+            None => None,
+        };
+        // R16: practitioner-only fields.
+        if kind == Some(Kind::Staff) {
+            if show_on_calendar {
+                e.add("show_on_calendar", "applies to practitioners only");
+            }
+            if practitioner.is_some() {
+                e.add("practitioner", "applies to practitioners only");
+            }
+        }
+        if let Some(p) = &practitioner {
+            validate::practitioner_profile(e, "practitioner.", p);
+        }
+        Some(Access {
+            kind: kind?,
+            role_id: role_id?,
+            overrides,
+            access_billing: self.access_billing.or(base.map(|b| b.access_billing)).unwrap_or(true),
+            show_on_calendar,
+            primary_location_id: primary?,
+            location_access,
+            mfa_required: self.mfa_required.or(base.map(|b| b.mfa_required)).unwrap_or(false),
+            practitioner,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::PracticeId;
+    use chrono::Utc;
+
+    fn location(active: bool) -> Location {
+        Location {
+            id: LocationId::new(),
+            practice_id: PracticeId::new(),
+            name: "Main".into(),
+            address: None,
+            time_zone: None,
+            active,
+            created_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    fn patch(v: serde_json::Value) -> AccessPatch {
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    fn apply(p: &AccessPatch, base: Option<&Access>, locations: &[Location]) -> Result<Access, Vec<String>> {
+        let mut e = Errors::new();
+        let out = p.apply(base, &mut e, locations, &[]);
+        match (e.finish(), out) {
+            (Ok(()), Some(a)) => Ok(a),
+            (Err(crate::DomainError::Validation(fields)), _) => Err(fields.into_iter().map(|f| f.field).collect()),
+            (other, _) => Err(vec![format!("{other:?}")]),
+        }
+    }
+
+    // R5: an invitation names kind, role and primary location; the rest
+    // takes its defaults.
+    #[test]
+    fn a_new_access_needs_kind_role_and_primary_and_defaults_the_rest() {
+        let l = location(true);
+        assert_eq!(
+            apply(&patch(serde_json::json!({})), None, std::slice::from_ref(&l)),
+            Err(vec!["kind".into(), "role_id".into(), "primary_location_id".into()])
+        );
+        let p = patch(serde_json::json!({"kind": "practitioner", "role_id": "clinician", "primary_location_id": l.id}));
+        assert_eq!(apply(&p, None, std::slice::from_ref(&l)), Ok(Access::new(Kind::Practitioner, "clinician", l.id)));
+    }
+
+    // R16, R17 on the merged result; a deactivated current primary stays.
+    #[test]
+    fn a_change_keeps_what_it_leaves_out_and_checks_the_result() {
+        let (old, new) = (location(false), location(true));
+        let base = Access {
+            practitioner: Some(PractitionerProfile::default()),
+            ..Access::new(Kind::Practitioner, "clinician", old.id)
+        };
+        let locations = [old.clone(), new.clone()];
+        let same = apply(&patch(serde_json::json!({"access_billing": false})), Some(&base), &locations);
+        assert_eq!(same, Ok(Access { access_billing: false, ..base.clone() }));
+        let to_staff = apply(&patch(serde_json::json!({"kind": "staff"})), Some(&base), &locations);
+        assert_eq!(
+            to_staff,
+            Ok(Access { show_on_calendar: false, practitioner: None, ..base.clone().with_kind(Kind::Staff) })
+        );
+        let bad =
+            apply(&patch(serde_json::json!({"kind": "staff", "show_on_calendar": true})), Some(&base), &locations);
+        assert_eq!(bad, Err(vec!["show_on_calendar".into()]));
+        let inactive =
+            apply(&patch(serde_json::json!({"primary_location_id": old.id})), Some(&base), std::slice::from_ref(&old));
+        assert!(inactive.is_ok());
+        let outside = apply(&patch(serde_json::json!({"location_access": [new.id]})), Some(&base), &locations);
+        assert_eq!(outside, Err(vec!["location_access".into()]));
+        let director = apply(&patch(serde_json::json!({"role_id": "director"})), Some(&base), &locations);
+        assert_eq!(director.map(|a| a.overrides), Ok(Overrides::default()));
+    }
+
+    // R15, R20: joining and leaving move the same counters opposite ways.
+    #[test]
+    fn joining_and_leaving_are_opposites() {
+        let d = Access::new(Kind::Staff, DIRECTOR, LocationId::new());
+        assert_eq!(d.joining(), CounterDelta { staff_seats: 1, directors: 1, ..Default::default() });
+        assert_eq!(d.leaving() + d.joining(), CounterDelta::default());
+    }
+
+    impl Access {
+        fn with_kind(self, kind: Kind) -> Self {
+            Self { kind, ..self }
+        }
+    }
+}

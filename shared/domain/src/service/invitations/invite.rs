@@ -1,0 +1,375 @@
+//! The practice's side of invitations (R5..R9, R13, R35): invite, resend,
+//! revoke and list.
+
+use super::{close, event_detail, invitation_mail, inviter_name, practice_audit, LISTED_AFTER_EXPIRY_DAYS};
+use super::{RESENDS_PER_HOUR, VALID_DAYS};
+use crate::access::AccessPatch;
+use crate::error::DomainError;
+use crate::ids::InvitationId;
+use crate::mail;
+use crate::model::*;
+use crate::permissions::{USERS_MANAGE, USERS_VIEW};
+use crate::ports::{App, Key, Record, Tx, Write};
+use crate::secrets;
+use crate::service::context::MemberCtx;
+use crate::service::roles::{take_role, unknown_role};
+use crate::service::support::is_agent_address;
+use crate::service::views::{InvitationView, ListView, MemberView};
+use crate::service::writes::{audit_event, commit, outbox_event, outbox_mail, to_value};
+use crate::validate::{Errors, NoOtherFields, NAME_MAX, TITLE_MAX};
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::json;
+
+/// `POST /practices/{pid}/invitations`: who is invited, and the access
+/// offered (every field of [`AccessPatch`]).
+#[derive(Debug, Default, Deserialize)]
+pub struct InviteInput {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub temporary_password: Option<String>,
+    #[serde(flatten)]
+    pub access: AccessPatch,
+    #[serde(flatten)]
+    pub no_other_fields: NoOtherFields,
+}
+
+/// What an invitation made: an invitation, or with a temporary password
+/// (R13) the member at once.
+pub enum Invited {
+    Invitation(Box<InvitationView>),
+    /// R13: the temporary-password path created the user and membership.
+    Member(Box<MemberView>),
+}
+
+/// The person a temporary password creates (R13), as the practice typed them.
+struct NewPerson {
+    email: String,
+    email_norm: String,
+    title: Option<String>,
+    first_name: String,
+    last_name: String,
+    /// The temporary password, which the administrator hands over: it is
+    /// never mailed.
+    password: String,
+}
+
+/// `POST /practices/{pid}/invitations` (users.manage, R5, R6, R13, R16, R17).
+pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<Invited, DomainError> {
+    ctx.require(USERS_MANAGE)?;
+    let pid = ctx.practice.id;
+    let mut e = Errors::new();
+    let (email, email_norm) = e.email("email", input.email.as_deref());
+    let first_name = e.optional_text("first_name", input.first_name.as_deref(), NAME_MAX);
+    let last_name = e.optional_text("last_name", input.last_name.as_deref(), NAME_MAX);
+    let title = e.optional_text("title", input.title.as_deref(), TITLE_MAX);
+    let (locations, roles, slot, claim) = futures::try_join!(
+        async { app.store.locations(pid).await.map_err(DomainError::from) },
+        async { app.store.roles(pid).await.map_err(DomainError::from) },
+        async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
+        async { app.store.email_claim(&email_norm).await.map_err(DomainError::from) },
+    )?;
+    let access = input.access.apply(None, &mut e, &locations, &roles);
+    let temporary = match &input.temporary_password {
+        Some(_) if claim.is_some() => {
+            e.add("temporary_password", "must be absent: an account exists for this email");
+            None
+        }
+        // Whoever set it would hold a support agent's account (R31).
+        Some(_) if is_agent_address(app, &email_norm) => return Err(DomainError::Forbidden),
+        Some(p) => {
+            let pw = e.password("temporary_password", Some(p));
+            if first_name.is_none() {
+                e.add("first_name", "is required with a temporary password");
+            }
+            if last_name.is_none() {
+                e.add("last_name", "is required with a temporary password");
+            }
+            Some(pw)
+        }
+        None => None,
+    };
+    e.finish()?;
+    let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
+    ctx.ensure_may_grant(&access.role_id, &[], &access.permissions(true, &roles))?;
+    let now = app.now();
+    if let Some(conflict) = slot_conflict(app, ctx, slot.as_ref(), now).await? {
+        return Err(conflict);
+    }
+    let invited_by = InvitedBy { user_id: ctx.caller.user.id, name: inviter_name(&ctx.caller.user) };
+    match temporary {
+        Some(password) => {
+            let person = NewPerson {
+                email,
+                email_norm,
+                title,
+                first_name: first_name.unwrap_or_default(),
+                last_name: last_name.unwrap_or_default(),
+                password,
+            };
+            create_with_temporary_password(app, ctx, access, &roles, person, invited_by, now).await
+        }
+        None => {
+            let token = secrets::random_secret();
+            let inv = Invitation {
+                id: InvitationId::new(),
+                practice_id: pid,
+                email,
+                email_norm,
+                title,
+                first_name,
+                last_name,
+                access,
+                status: InvitationStatus::Pending,
+                token_hash: secrets::sha256_hex(&token),
+                invited_by,
+                created_at: now,
+                expires_at: now + Duration::days(VALID_DAYS),
+                resend_count: 0,
+                resent_at: Vec::new(),
+                accepted_at: None,
+                revoked_at: None,
+                declined_at: None,
+                version: 1,
+            };
+            let view = InvitationView::new(&inv, now);
+            let mail = invitation_mail(app, &inv, &token, &ctx.practice.name, claim.is_some())?;
+            let mut tx = Tx::new();
+            tx.guarded(
+                Write::PutSlot { slot: EmailSlot::invitation(&inv), holder: None, now },
+                DomainError::InvitationPending,
+            )
+            .push(Write::Create(Record::InvitationToken(InvitationToken {
+                token_hash: inv.token_hash.clone(),
+                practice_id: pid,
+                invitation_id: inv.id,
+                keep_until: inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS),
+            })))
+            .push(Write::Create(practice_audit(
+                &inv,
+                now,
+                ctx.actor(),
+                "invitation.created",
+                json!(null),
+                to_value(&view),
+            )))
+            .push(Write::Create(outbox_mail(now, mail)))
+            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
+            .guarded(ctx.still_authorized()?, DomainError::Forbidden);
+            take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
+            tx.push(Write::Create(Record::Invitation(inv)));
+            commit(app, tx).await?;
+            Ok(Invited::Invitation(Box::new(view)))
+        }
+    }
+}
+
+/// Why the (practice, email) slot is taken, for the right 409 (R6). The slot
+/// write's own condition is what stops a race; this only names the cause.
+async fn slot_conflict(
+    app: &App,
+    ctx: &MemberCtx,
+    slot: Option<&EmailSlot>,
+    now: Time,
+) -> Result<Option<DomainError>, DomainError> {
+    let Some(slot) = slot else { return Ok(None) };
+    if let Some(uid) = slot.user_id {
+        let m = app.store.membership(ctx.practice.id, uid).await?;
+        return Ok(Some(match m.map(|m| m.status) {
+            Some(MemberStatus::Deactivated) => DomainError::MemberDeactivated,
+            _ => DomainError::AlreadyMember,
+        }));
+    }
+    let live = slot.expires_ms.is_some_and(|ms| ms > now.timestamp_millis());
+    Ok(live.then_some(DomainError::InvitationPending))
+}
+
+/// R13: no account exists for the email, so the user and an active
+/// membership are created at once; the user must change the password first.
+async fn create_with_temporary_password(
+    app: &App,
+    ctx: &MemberCtx,
+    access: Access,
+    roles: &[Role],
+    person: NewPerson,
+    invited_by: InvitedBy,
+    now: Time,
+) -> Result<Invited, DomainError> {
+    let pid = ctx.practice.id;
+    let email_norm = person.email_norm.clone();
+    let user = User {
+        title: person.title,
+        must_change_password: true,
+        ..User::new(
+            person.email,
+            person.email_norm,
+            person.first_name,
+            person.last_name,
+            secrets::hash_password(&person.password)?,
+            now,
+        )
+    };
+    let membership = Membership::new(pid, &user, access, now);
+    let view = MemberView::new(&membership, &user, roles);
+    let mail = mail::render(
+        "welcome_temporary_password",
+        &user.email,
+        json!({"first_name": user.first_name, "inviter": invited_by.name, "practice_name": ctx.practice.name,
+            "link": format!("{}/login", app.config.app_base_url)}),
+    )?;
+    let target = Target::new("user", user.id);
+    let mut tx = Tx::new();
+    tx.guarded(
+        Write::Create(Record::EmailClaim(EmailClaim { email_norm: email_norm.clone(), user_id: user.id })),
+        DomainError::EmailTaken,
+    )
+    .guarded(Write::Create(Record::User(user.clone())), DomainError::EmailTaken)
+    .guarded(
+        Write::PutSlot { slot: EmailSlot::member(pid, &email_norm, user.id), holder: None, now },
+        DomainError::InvitationPending,
+    )
+    .guarded(Write::Create(Record::Membership(membership.clone())), DomainError::AlreadyMember)
+    .guarded(Write::AdjustCounters { practice_id: pid, delta: membership.access.joining() }, DomainError::NotFound);
+    take_role(&mut tx, pid, &membership.access.role_id, unknown_role());
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(pid),
+        now,
+        ctx.actor(),
+        "member.created_with_temporary_password",
+        target,
+        json!(null),
+        to_value(&view),
+    )))
+    .push(Write::Create(outbox_mail(now, mail)))
+    .push(Write::Create(outbox_event(
+        now,
+        "MemberCreated",
+        json!({"practice_id": pid, "user_id": user.id, "kind": membership.access.kind}),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "SeatAdded",
+        json!({"practice_id": pid, "user_id": user.id, "kind": membership.access.kind}),
+    )));
+    commit(app, tx).await?;
+    Ok(Invited::Member(Box::new(view)))
+}
+
+async fn practice_invitation(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invitation, DomainError> {
+    app.store.invitation(ctx.practice.id, id).await?.ok_or(DomainError::NotFound)
+}
+
+/// `POST /practices/{pid}/invitations/{iid}/resend` (R8): a new token, the
+/// old link dead, seven days again, the mail again; three an hour at most.
+pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<InvitationView, DomainError> {
+    ctx.require(USERS_MANAGE)?;
+    let before = practice_invitation(app, ctx, id).await?;
+    let now = app.now();
+    if !matches!(before.status_at(now), InvitationStatus::Pending | InvitationStatus::Expired) {
+        return Err(DomainError::InvitationNotPending);
+    }
+    let recent: Vec<Time> = before.resent_at.iter().copied().filter(|t| *t > now - Duration::hours(1)).collect();
+    if recent.len() >= RESENDS_PER_HOUR {
+        return Err(DomainError::RateLimited);
+    }
+    let account_exists = app.store.email_claim(&before.email_norm).await?.is_some();
+    let token = secrets::random_secret();
+    let mut inv = before.clone();
+    inv.status = InvitationStatus::Pending;
+    inv.token_hash = secrets::sha256_hex(&token);
+    inv.expires_at = now + Duration::days(VALID_DAYS);
+    inv.resend_count += 1;
+    inv.resent_at = recent;
+    inv.resent_at.push(now);
+    inv.version += 1;
+    let view = InvitationView::new(&inv, now);
+    let mail = invitation_mail(app, &inv, &token, &ctx.practice.name, account_exists)?;
+    let mut tx = Tx::new();
+    tx.guarded(
+        Write::Replace { record: Record::Invitation(inv.clone()), expected_version: before.version },
+        DomainError::InvitationNotPending,
+    )
+    // An expired invitation's slot may since have gone to another invitation.
+    .guarded(
+        Write::PutSlot { slot: EmailSlot::invitation(&inv), holder: Some(inv.id), now },
+        DomainError::InvitationPending,
+    )
+    .push(Write::Delete(Key::InvitationToken(before.token_hash.clone())))
+    .push(Write::Create(Record::InvitationToken(InvitationToken {
+        token_hash: inv.token_hash.clone(),
+        practice_id: inv.practice_id,
+        invitation_id: inv.id,
+        keep_until: inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS),
+    })))
+    .push(Write::Create(practice_audit(
+        &inv,
+        now,
+        ctx.actor(),
+        "invitation.resent",
+        json!({"expires_at": before.expires_at, "status": before.status_at(now)}),
+        json!({"expires_at": inv.expires_at, "status": inv.status}),
+    )))
+    .push(Write::Create(outbox_mail(now, mail)))
+    .push(Write::Create(outbox_event(now, "InvitationResent", event_detail(&inv))));
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    // The sweep released the role of an invitation it marked expired.
+    if before.status == InvitationStatus::Expired {
+        take_role(&mut tx, inv.practice_id, &inv.access.role_id, DomainError::RoleRequired);
+    }
+    commit(app, tx).await?;
+    Ok(view)
+}
+
+/// `DELETE /practices/{pid}/invitations/{iid}` (R9): only a pending one; its
+/// link answers 410 from now on.
+pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), DomainError> {
+    ctx.require(USERS_MANAGE)?;
+    let before = practice_invitation(app, ctx, id).await?;
+    let now = app.now();
+    if before.status_at(now) != InvitationStatus::Pending {
+        return Err(DomainError::InvitationNotPending);
+    }
+    let mut tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    commit(app, tx).await
+}
+
+/// `GET /practices/{pid}/invitations?status=` (users.view). Status is the
+/// status as of now (R7); expired ones are listed for 30 days (R35).
+pub async fn list(
+    app: &App,
+    ctx: &MemberCtx,
+    status: Option<&str>,
+    limit: usize,
+    cursor: Option<String>,
+) -> Result<ListView<InvitationView>, DomainError> {
+    ctx.require(USERS_VIEW)?;
+    let wanted = match status.unwrap_or("all") {
+        "all" => None,
+        s => Some(InvitationStatus::parse(s).ok_or_else(|| {
+            DomainError::field("status", "must be one of pending, accepted, declined, revoked, expired, all")
+        })?),
+    };
+    let now = app.now();
+    let mut items = Vec::new();
+    let mut cursor = cursor;
+    loop {
+        let page = app.store.invitations(ctx.practice.id, limit - items.len(), cursor.as_deref()).await?;
+        for inv in &page.items {
+            let st = inv.status_at(now);
+            let shown =
+                !(st == InvitationStatus::Expired && inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS) <= now);
+            if shown && wanted.is_none_or(|w| w == st) {
+                items.push(InvitationView::new(inv, now));
+            }
+        }
+        cursor = page.next;
+        if items.len() >= limit || cursor.is_none() {
+            break;
+        }
+    }
+    Ok(ListView { items, next_cursor: cursor })
+}

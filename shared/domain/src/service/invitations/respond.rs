@@ -1,0 +1,262 @@
+//! The invited person's side (R10..R12): preview a link, accept it as the
+//! signed-in user or register a new account from it, and accept or decline
+//! from one's own list.
+
+use super::{by_token, close, ensure_open, open_to};
+use crate::error::DomainError;
+use crate::ids::InvitationId;
+use crate::model::*;
+use crate::ports::{App, Record, Tx, Write};
+use crate::secrets;
+use crate::service::context::{custom_role_of, Caller};
+use crate::service::session::new_session;
+use crate::service::views::{
+    InvitationView, ListView, MemberView, MyInvitationView, PreviewView, SessionView, UserView,
+};
+use crate::service::writes::{audit_event, commit, outbox_event};
+use crate::validate::{Errors, NAME_MAX, TITLE_MAX};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub password: Option<String>,
+    pub accept_terms: Option<bool>,
+}
+
+/// A new account made from an invitation, its membership and its session.
+pub struct Registered {
+    pub user: UserView,
+    pub member: MemberView,
+    pub session: SessionView,
+}
+
+/// `GET /invitations/{token}`: what the invitee sees before deciding.
+pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError> {
+    let inv = by_token(app, token).await?;
+    ensure_open(&inv, app.now())?;
+    let practice = app.store.practice(inv.practice_id).await?.ok_or(DomainError::NotFound)?;
+    let account_exists = app.store.email_claim(&inv.email_norm).await?.is_some();
+    Ok(PreviewView {
+        practice_name: practice.name,
+        invited_by: inv.invited_by,
+        email: inv.email,
+        role_id: inv.access.role_id,
+        kind: inv.access.kind,
+        expires_at: inv.expires_at,
+        account_exists,
+    })
+}
+
+/// The writes that turn a pending invitation into an active membership,
+/// exactly once (R12): the invitation's version and the slot's holder are
+/// conditions, so of two racing accepts (or an accept and a revoke) one wins.
+fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membership {
+    let membership = Membership::from_invitation(inv, user, now);
+    let mut accepted = inv.clone();
+    accepted.status = InvitationStatus::Accepted;
+    accepted.accepted_at = Some(now);
+    accepted.version += 1;
+    let actor = Actor::user(user);
+    tx.guarded(
+        Write::Replace { record: Record::Invitation(accepted.clone()), expected_version: inv.version },
+        DomainError::InvitationNotPending,
+    )
+    .guarded(
+        Write::PutSlot {
+            slot: EmailSlot::member(inv.practice_id, &inv.email_norm, user.id),
+            holder: Some(inv.id),
+            now,
+        },
+        DomainError::InvitationNotPending,
+    )
+    .guarded(Write::Create(Record::Membership(membership.clone())), DomainError::AlreadyMember)
+    .guarded(
+        Write::AdjustCounters { practice_id: inv.practice_id, delta: membership.access.joining() },
+        DomainError::NotFound,
+    )
+    .push(Write::Create(super::practice_audit(
+        &accepted,
+        now,
+        actor.clone(),
+        "invitation.accepted",
+        json!({"status": "pending"}),
+        json!({"status": "accepted"}),
+    )))
+    .push(Write::Create(audit_event(
+        AuditScope::Practice(inv.practice_id),
+        now,
+        actor,
+        "member.joined",
+        Target::new("user", user.id),
+        json!(null),
+        json!({"role_id": membership.access.role_id, "kind": membership.access.kind, "invitation_id": inv.id}),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "InvitationAccepted",
+        json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "user_id": user.id}),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        "SeatAdded",
+        json!({"practice_id": inv.practice_id, "user_id": user.id, "kind": inv.access.kind}),
+    )));
+    membership
+}
+
+/// How the invitee proved they own the invited address.
+enum Proof {
+    /// They followed the mailed link: that proves the mailbox, so an
+    /// unverified address becomes verified in the same transaction.
+    Link,
+    /// From their own list: only a verified address may act (see `verified`).
+    VerifiedAccount,
+}
+
+async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Result<MemberView, DomainError> {
+    let now = app.now();
+    ensure_open(&inv, now)?;
+    // R10: bound to the invited email; a mismatch leaves it pending.
+    if caller.user.email_norm != inv.email_norm {
+        return Err(DomainError::InvitationEmailMismatch);
+    }
+    let mut tx = Tx::new();
+    let mut user = caller.user.clone();
+    if matches!(proof, Proof::Link) && !user.email_verified {
+        user.email_verified = true;
+        user.updated_at = now;
+        user.version += 1;
+        // Concurrent accepts of the same link race here too; the losers lost
+        // the invitation, which is what they are told.
+        tx.guarded(
+            Write::Replace { record: Record::User(user.clone()), expected_version: caller.user.version },
+            DomainError::InvitationNotPending,
+        );
+    }
+    let membership = accept_writes(&mut tx, &inv, &user, now);
+    let custom = custom_role_of(app, inv.practice_id, &inv.access.role_id).await?;
+    commit(app, tx).await?;
+    Ok(MemberView::new(&membership, &user, &custom))
+}
+
+/// `POST /invitations/{token}/accept`
+pub async fn accept_by_token(app: &App, caller: &Caller, token: &str) -> Result<MemberView, DomainError> {
+    let inv = by_token(app, token).await?;
+    accept(app, caller, inv, Proof::Link).await
+}
+
+/// One of the caller's own invitations. The index (eventually consistent)
+/// says which practice it is in; the decision is made on a consistent read.
+async fn mine(app: &App, caller: &Caller, id: InvitationId) -> Result<Invitation, DomainError> {
+    let listed = open_to(app, caller).await?.into_iter().find(|i| i.id == id).ok_or(DomainError::NotFound)?;
+    app.store
+        .invitation(listed.practice_id, id)
+        .await?
+        .filter(|i| i.email_norm == caller.user.email_norm)
+        .ok_or(DomainError::NotFound)
+}
+
+/// `POST /me/invitations/{id}/accept` (R11)
+pub async fn accept_mine(app: &App, caller: &Caller, id: InvitationId) -> Result<MemberView, DomainError> {
+    let inv = mine(app, caller, id).await?;
+    accept(app, caller, inv, Proof::VerifiedAccount).await
+}
+
+/// `POST /me/invitations/{id}/decline` (R11): stays visible to the practice
+/// as declined.
+pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Result<(), DomainError> {
+    let before = mine(app, caller, id).await?;
+    let now = app.now();
+    ensure_open(&before, now)?;
+    let tx = close(
+        &before,
+        now,
+        InvitationStatus::Declined,
+        Actor::user(&caller.user),
+        "invitation.declined",
+        "InvitationDeclined",
+    );
+    commit(app, tx).await
+}
+
+/// `GET /me/invitations`: pending and unexpired, with the practice's name.
+pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInvitationView>, DomainError> {
+    let now = app.now();
+    let open = open_to(app, caller).await?;
+    let ids: Vec<_> = open.iter().map(|i| i.practice_id).collect();
+    let names: HashMap<_, _> = app.store.practices(&ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    let items = open
+        .iter()
+        .filter_map(|i| {
+            names
+                .get(&i.practice_id)
+                .map(|n| MyInvitationView { invitation: InvitationView::new(i, now), practice_name: n.clone() })
+        })
+        .collect();
+    Ok(ListView { items, next_cursor: None })
+}
+
+/// `POST /invitations/{token}/register` (R10): a new person creates their
+/// account (email verified by the link), joins, and is signed in, in one
+/// transaction.
+pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Registered, DomainError> {
+    let mut e = Errors::new();
+    let first_name = e.required_text("first_name", input.first_name.as_deref(), NAME_MAX);
+    let last_name = e.required_text("last_name", input.last_name.as_deref(), NAME_MAX);
+    let title = e.optional_text("title", input.title.as_deref(), TITLE_MAX);
+    let password = e.password("password", input.password.as_deref());
+    if input.accept_terms != Some(true) {
+        e.add("accept_terms", "must be true");
+    }
+    let inv = by_token(app, token).await?;
+    let now = app.now();
+    ensure_open(&inv, now)?;
+    e.finish()?;
+    // The link proved the mailbox (R10).
+    let user = User {
+        title,
+        email_verified: true,
+        ..User::new(
+            inv.email.clone(),
+            inv.email_norm.clone(),
+            first_name,
+            last_name,
+            secrets::hash_password(&password)?,
+            now,
+        )
+    };
+    let (mut session, session_view) = new_session(&user, now);
+    // R28: joining a practice that requires a second factor, the new
+    // account may do nothing but enroll one first.
+    session.enroll_only = inv.access.mfa_required;
+    let mut tx = Tx::new();
+    tx.guarded(
+        Write::Create(Record::EmailClaim(EmailClaim { email_norm: user.email_norm.clone(), user_id: user.id })),
+        DomainError::EmailTaken,
+    )
+    .guarded(Write::Create(Record::User(user.clone())), DomainError::EmailTaken)
+    .push(Write::Put(Record::Session(session)))
+    .push(Write::Create(audit_event(
+        AuditScope::User(user.id),
+        now,
+        Actor::user(&user),
+        "user.registered_from_invitation",
+        Target::new("user", user.id),
+        json!(null),
+        json!({"email": user.email, "invitation_id": inv.id, "practice_id": inv.practice_id}),
+    )));
+    let membership = accept_writes(&mut tx, &inv, &user, now);
+    commit(app, tx).await?;
+    let custom = custom_role_of(app, inv.practice_id, &inv.access.role_id).await?;
+    Ok(Registered {
+        user: UserView::from(&user),
+        member: MemberView::new(&membership, &user, &custom),
+        session: session_view,
+    })
+}

@@ -1,0 +1,99 @@
+//! Changing and reading a practice's members (R14..R22): [`change`] their
+//! access and details, [`status`] for deactivation, reactivation and
+//! leaving, [`read`] for the list and one member. Each change is one
+//! transaction whose conditions hold the version (R18), the director floor
+//! (R15), the seat counts (R20) and the role holder counts (R23).
+
+pub mod change;
+pub mod read;
+pub mod status;
+
+use crate::error::DomainError;
+use crate::ids::{PracticeId, UserId};
+use crate::model::*;
+use crate::ports::{App, Record, Tx};
+use crate::service::context::MemberCtx;
+use crate::service::writes::{audit_event, outbox_event};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// What a membership grants, as audited and published (before and after):
+/// its access, what that lets it do, and its status.
+#[derive(Serialize)]
+struct AccessAudit<'a> {
+    #[serde(flatten)]
+    access: &'a Access,
+    permissions: Vec<String>,
+    status: MemberStatus,
+}
+
+fn access_audit(m: &Membership, custom: &[Role]) -> Value {
+    crate::service::writes::to_value(&AccessAudit {
+        access: &m.access,
+        permissions: m.permissions(custom),
+        status: m.status,
+    })
+}
+
+fn member_audit(ctx: &MemberCtx, now: Time, action: &str, uid: UserId, before: Value, after: Value) -> Record {
+    audit_event(
+        AuditScope::Practice(ctx.practice.id),
+        now,
+        ctx.actor(),
+        action,
+        Target::new("user", uid),
+        before,
+        after,
+    )
+}
+
+fn seat_event(now: Time, name: &str, pid: PracticeId, uid: UserId, kind: Kind) -> Record {
+    outbox_event(now, name, json!({"practice_id": pid, "user_id": uid, "kind": kind}))
+}
+
+/// The member being acted on, with their user. A member of no practice of
+/// the caller's is simply not found (R2).
+async fn target(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<(Membership, User), DomainError> {
+    let (m, u) = futures::try_join!(
+        async { app.store.membership(ctx.practice.id, uid).await.map_err(DomainError::from) },
+        async { app.store.user(uid).await.map_err(DomainError::from) },
+    )?;
+    match (m, u) {
+        (Some(m), Some(u)) => Ok((m, u)),
+        _ => Err(DomainError::NotFound),
+    }
+}
+
+/// Only a director changes, deactivates or reactivates a director.
+fn ensure_may_touch(ctx: &MemberCtx, m: &Membership) -> Result<(), DomainError> {
+    if m.access.is_director() && !ctx.is_director() {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(())
+}
+
+/// The acting member must still hold their access when the change commits;
+/// acting on oneself is already conditioned on that same item's version.
+fn authorized(tx: &mut Tx, ctx: &MemberCtx, uid: UserId) -> Result<(), DomainError> {
+    if uid != ctx.caller.user.id {
+        tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    }
+    Ok(())
+}
+
+/// Run `op` again on a fresh read when a concurrent change made its read
+/// stale, if the caller did not pin a version: without `If-Match` they asked
+/// for the change on whatever is current, and a 412 would tell them nothing.
+async fn on_fresh_reads<T, F, Fut>(retry: bool, mut op: F) -> Result<T, DomainError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DomainError>>,
+{
+    let mut attempts = 0;
+    loop {
+        match op().await {
+            Err(DomainError::PreconditionFailed) if retry && attempts < 3 => attempts += 1,
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The second factor (R28): TOTP enrollment, confirmation and removal, and
+//! who must enroll before doing anything else.
+
+use super::context::Caller;
+use super::writes::{audit_event, commit};
+use crate::error::DomainError;
+use crate::ids::UserId;
+use crate::model::*;
+use crate::ports::{App, Record, Tx, Write};
+use crate::secrets;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeInput {
+    pub code: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct TotpEnrollment {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// Whether this session may only enroll a second factor (R28): it was
+/// issued to a user who had to enroll, or the practice it acts in requires
+/// one, and the user has none yet.
+pub fn must_enroll(caller: &Caller, membership: Option<&Membership>) -> bool {
+    !caller.user.mfa_enabled && (caller.session.enroll_only || membership.is_some_and(|m| m.access.mfa_required))
+}
+
+/// Whether any practice the user is an active member of requires a second
+/// factor (R28).
+pub async fn required_somewhere(app: &App, user: UserId) -> Result<bool, DomainError> {
+    let memberships = app.store.memberships_of_user(user).await?;
+    Ok(memberships.iter().any(|m| m.is_active() && m.access.mfa_required))
+}
+
+/// `POST /me/mfa/totp`: a fresh secret, pending until confirmed with a code.
+pub async fn enroll_totp(app: &App, caller: &Caller) -> Result<TotpEnrollment, DomainError> {
+    if caller.user.mfa_enabled {
+        return Err(DomainError::Conflict("mfa_enabled"));
+    }
+    let secret = secrets::new_totp_secret();
+    let mut user = caller.user.clone();
+    user.totp_pending = Some(secret.clone());
+    user.updated_at = app.now();
+    user.version += 1;
+    let mut tx = Tx::new();
+    tx.push(Write::Replace { record: Record::User(user), expected_version: caller.user.version });
+    commit(app, tx).await?;
+    Ok(TotpEnrollment { otpauth_uri: secrets::totp_uri(&secret, &caller.user.email), secret })
+}
+
+/// `POST /me/mfa/totp/confirm`: a code from the pending secret turns the
+/// second factor on, and with it an enroll-only session becomes whole (R28).
+pub async fn confirm_totp(app: &App, caller: &Caller, input: CodeInput) -> Result<(), DomainError> {
+    let code = input.code.unwrap_or_default();
+    let now = app.now();
+    let Some(secret) = caller.user.totp_pending.clone() else {
+        return Err(DomainError::field("code", "start enrollment first (POST /me/mfa/totp)"));
+    };
+    if !secrets::totp_matches(&secret, &code, now) {
+        return Err(DomainError::field("code", "is not the current code"));
+    }
+    set_second_factor(app, caller, Some(secret), now).await
+}
+
+/// `DELETE /me/mfa/totp`: with a current code, and not while a practice of
+/// the user requires a second factor.
+pub async fn disable_totp(app: &App, caller: &Caller, input: CodeInput) -> Result<(), DomainError> {
+    let before = &caller.user;
+    let Some(secret) = before.totp_secret.as_deref().filter(|_| before.mfa_enabled) else {
+        return Ok(());
+    };
+    let now = app.now();
+    if !secrets::totp_matches(secret, input.code.as_deref().unwrap_or(""), now) {
+        return Err(DomainError::field("code", "is not the current code"));
+    }
+    if required_somewhere(app, before.id).await? {
+        return Err(DomainError::Conflict("mfa_required"));
+    }
+    set_second_factor(app, caller, None, now).await
+}
+
+/// Turns the second factor on with `secret`, or off with `None`, audited.
+async fn set_second_factor(app: &App, caller: &Caller, secret: Option<String>, now: Time) -> Result<(), DomainError> {
+    let before = &caller.user;
+    let enabled = secret.is_some();
+    let mut user = before.clone();
+    user.totp_secret = secret;
+    user.totp_pending = None;
+    user.mfa_enabled = enabled;
+    user.updated_at = now;
+    user.version += 1;
+    let mut tx = Tx::new();
+    tx.push(Write::Replace { record: Record::User(user), expected_version: before.version }).push(Write::Create(
+        audit_event(
+            AuditScope::User(before.id),
+            now,
+            Actor::user(before),
+            if enabled { "user.mfa_enabled" } else { "user.mfa_disabled" },
+            Target::new("user", before.id),
+            json!({"mfa_enabled": before.mfa_enabled}),
+            json!({"mfa_enabled": enabled}),
+        ),
+    ));
+    commit(app, tx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::session::new_session;
+    use super::*;
+    use crate::ids::PracticeId;
+
+    fn caller(mfa_enabled: bool, enroll_only: bool) -> Caller {
+        let now = chrono::Utc::now();
+        let user = User {
+            mfa_enabled,
+            ..User::new("a@b.co".into(), "a@b.co".into(), "A".into(), "B".into(), String::new(), now)
+        };
+        let (mut session, _) = new_session(&user, now);
+        session.enroll_only = enroll_only;
+        Caller { user, session }
+    }
+
+    fn membership(user: &User, mfa_required: bool) -> Membership {
+        let now = chrono::Utc::now();
+        let lid = crate::ids::LocationId::new();
+        let mut m = Membership::new(PracticeId::new(), user, Access::new(Kind::Staff, "front_desk", lid), now);
+        m.access.mfa_required = mfa_required;
+        m
+    }
+
+    // R28: a session may only enroll while its user has no second factor and
+    // either the session was issued for enrollment or the practice requires one.
+    #[test]
+    fn who_must_enroll_first() {
+        let plain = caller(false, false);
+        assert!(!must_enroll(&plain, None));
+        assert!(!must_enroll(&plain, Some(&membership(&plain.user, false))));
+        assert!(must_enroll(&plain, Some(&membership(&plain.user, true))));
+        let issued = caller(false, true);
+        assert!(must_enroll(&issued, None));
+        assert!(must_enroll(&issued, Some(&membership(&issued.user, false))));
+        let enrolled = caller(true, true);
+        assert!(!must_enroll(&enrolled, None));
+        assert!(!must_enroll(&enrolled, Some(&membership(&enrolled.user, true))));
+    }
+}

@@ -1,0 +1,270 @@
+//! Signing in (R24, R25, R28): the password step, the lock after failed
+//! attempts, and the second step with a TOTP code.
+
+use super::second_factor::required_somewhere;
+use super::session::new_session;
+use super::user_copies::{active_practice_scopes, copy_user_onto};
+use super::views::SessionView;
+use super::writes::{audit_event, commit, outbox_event, outbox_mail};
+use crate::error::DomainError;
+use crate::mail;
+use crate::model::*;
+use crate::ports::{App, Key, Record, Tx, Write};
+use crate::secrets;
+use crate::validate::Errors;
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::json;
+
+/// R25: the fifth failed sign-in in a row locks.
+pub const LOCK_AFTER: u32 = 5;
+/// R28: the second step of a sign-in lives five minutes...
+pub const MFA_TOKEN_MINUTES: i64 = 5;
+/// ...and dies at its fifth wrong code.
+pub const MFA_ATTEMPTS: u32 = 5;
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginInput {
+    pub mfa_token: Option<String>,
+    pub code: Option<String>,
+}
+
+/// What a correct password leads to.
+pub enum SignIn {
+    Session(SessionView),
+    /// The second step (R28): the `mfa_token` to send with a code.
+    SecondFactor(String),
+}
+
+async fn user_by_email(app: &App, email_norm: &str) -> Result<Option<User>, DomainError> {
+    match app.store.email_claim(email_norm).await? {
+        Some(claim) => Ok(app.store.user(claim.user_id).await?),
+        None => Ok(None),
+    }
+}
+
+/// `POST /auth/login`. An unknown email and a wrong password answer alike and
+/// take alike (R24): both pay for one Argon2 verification. A locked user is
+/// told so whatever the password (R25), once it has been checked, so the
+/// answer takes as long.
+pub async fn login(app: &App, input: LoginInput) -> Result<SignIn, DomainError> {
+    let mut e = Errors::new();
+    if input.email.as_deref().map(str::trim).unwrap_or("").is_empty() {
+        e.add("email", "is required");
+    }
+    if input.password.as_deref().unwrap_or("").is_empty() {
+        e.add("password", "is required");
+    }
+    e.finish()?;
+    let password = input.password.unwrap_or_default();
+    let user = match crate::validate::parse_email(input.email.as_deref().unwrap_or("")) {
+        Some((_, norm)) => user_by_email(app, &norm).await?,
+        None => None,
+    };
+    let Some(user) = user else {
+        secrets::burn_password_check(&password);
+        return Err(DomainError::InvalidCredentials);
+    };
+    let right = secrets::verify_password(&password, &user.password_hash);
+    if user.locked {
+        return Err(DomainError::AccountLocked);
+    }
+    password_checked(app, &user, right).await
+}
+
+/// A new session after a full sign-in: it ends the streak of attempts
+/// (R25), and commits only if no lock committed first.
+async fn start_session(
+    app: &App,
+    user: &User,
+    enroll_only: bool,
+    totp_step: Option<u64>,
+) -> Result<(Tx, SessionView), DomainError> {
+    let now = app.now();
+    let (mut session, view) = new_session(user, now);
+    session.enroll_only = enroll_only;
+    let mut tx = Tx::new();
+    tx.guarded(Write::ConfirmSignIn { user_id: user.id, totp_step }, DomainError::AccountLocked)
+        .push(Write::Put(Record::Session(session)))
+        .push(Write::Delete(Key::LoginFailures(user.id)))
+        .push(Write::Create(audit_event(
+            AuditScope::User(user.id),
+            now,
+            Actor::user(user),
+            "session.created",
+            Target::new("user", user.id),
+            json!(null),
+            json!({"expires_at": view.expires_at, "enroll_only": enroll_only}),
+        )));
+    Ok((tx, view))
+}
+
+/// After the password was checked (`right` or not) for a user who was not
+/// locked when read. Every attempt is counted before it is judged, so
+/// however many run at once only the first five of a streak can succeed:
+/// the fifth wrong one locks, and a right one past the fifth is refused
+/// (R25).
+pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<SignIn, DomainError> {
+    let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
+    if !right {
+        return Err(judge_failure(app, user, place).await);
+    }
+    if place > LOCK_AFTER {
+        return Err(DomainError::AccountLocked);
+    }
+    let now = app.now();
+    if user.mfa_enabled {
+        // The sign-in is not over: its code is counted when it comes.
+        app.store.forget_attempt(Key::LoginFailures(user.id)).await?;
+        let token = secrets::random_secret();
+        let challenge = MfaChallenge {
+            token_hash: secrets::sha256_hex(&token),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + Duration::minutes(MFA_TOKEN_MINUTES),
+        };
+        let mut tx = Tx::new();
+        tx.push(Write::Create(Record::Challenge(challenge)));
+        commit(app, tx).await?;
+        return Ok(SignIn::SecondFactor(token));
+    }
+    let enroll_only = required_somewhere(app, user.id).await?;
+    let (tx, view) = start_session(app, user, enroll_only, None).await?;
+    commit(app, tx).await?;
+    Ok(SignIn::Session(view))
+}
+
+/// The error for the failure counted at `place` in the streak: the fifth
+/// and later lock, and of racing locks exactly one commits.
+async fn judge_failure(app: &App, user: &User, place: u32) -> DomainError {
+    if place < LOCK_AFTER {
+        return DomainError::InvalidCredentials;
+    }
+    match lock(app, user).await {
+        Ok(()) => DomainError::AccountLocked,
+        Err(e) => e,
+    }
+}
+
+/// What one transaction may carry besides the lock itself and its mail,
+/// event and the user's own audit: the copies and audits of this many
+/// memberships (two writes each, within DynamoDB's 100).
+const LOCK_MEMBERSHIPS_PER_TX: usize = 45;
+
+async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
+    let now = app.now();
+    let memberships = app.store.memberships_of_user(user.id).await?;
+    let mut locked = user.clone();
+    locked.locked = true;
+    let mail = mail::render(
+        "account_locked",
+        &user.email,
+        json!({
+            "first_name": user.first_name,
+            "attempts": LOCK_AFTER,
+            "reset_link": format!("{}/reset-password", app.config.app_base_url),
+        }),
+    )?;
+    let audit = |scope| {
+        Write::Create(audit_event(
+            scope,
+            now,
+            Actor::system(),
+            "user.locked",
+            Target::new("user", user.id),
+            json!({"locked": false}),
+            json!({"locked": true, "failed_sign_ins": LOCK_AFTER}),
+        ))
+    };
+    let mut chunks = memberships.chunks(LOCK_MEMBERSHIPS_PER_TX);
+    let first = chunks.next().unwrap_or_default();
+    let mut tx = Tx::new();
+    // Already locked: a racing failure won. The streak broken by a success
+    // meanwhile: this failure is only a failure.
+    tx.guarded(Write::LockUser { user_id: user.id }, DomainError::AccountLocked)
+        .guarded(
+            Write::CheckFailures { key: Key::LoginFailures(user.id), at_least: LOCK_AFTER },
+            DomainError::InvalidCredentials,
+        )
+        .push(audit(AuditScope::User(user.id)))
+        .push(Write::Create(outbox_mail(now, mail)))
+        .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
+    copy_user_onto(&mut tx, first, &locked);
+    active_practice_scopes(first).for_each(|scope| {
+        tx.push(audit(scope));
+    });
+    commit(app, tx).await?;
+    // A user in more practices than one transaction holds: the lock stands
+    // already; the rest of the copies and audits follow.
+    for chunk in chunks {
+        let mut tx = Tx::new();
+        copy_user_onto(&mut tx, chunk, &locked);
+        active_practice_scopes(chunk).for_each(|scope| {
+            tx.push(audit(scope));
+        });
+        if let Err(e) = commit(app, tx).await {
+            tracing::error!(user = %user.id, error = %e, "lock copied to only some memberships");
+        }
+    }
+    Ok(())
+}
+
+/// `POST /auth/login/mfa`: the second step. Each code tried is counted,
+/// before it is judged, on the token (five tries each) and in the streak of
+/// sign-in attempts, so a wrong code counts towards the lock like a wrong
+/// password however many run at once; a right code works once.
+pub async fn login_mfa(app: &App, input: MfaLoginInput) -> Result<SessionView, DomainError> {
+    let mut e = Errors::new();
+    let token = input.mfa_token.unwrap_or_default();
+    let code = input.code.unwrap_or_default();
+    if token.trim().is_empty() {
+        e.add("mfa_token", "is required");
+    }
+    if code.trim().is_empty() {
+        e.add("code", "is required");
+    }
+    e.finish()?;
+    let now = app.now();
+    let hash = secrets::sha256_hex(token.trim());
+    let challenge = app.store.challenge(&hash).await?.filter(|c| c.expires_at > now);
+    let Some(challenge) = challenge else { return Err(DomainError::InvalidCredentials) };
+    let tries = app.store.count_attempt(Key::Challenge(hash.clone()), true).await?;
+    if tries.is_none_or(|n| n > MFA_ATTEMPTS) {
+        let mut tx = Tx::new();
+        tx.push(Write::Delete(Key::Challenge(hash)));
+        commit(app, tx).await?;
+        return Err(DomainError::InvalidCredentials);
+    }
+    let user = app.store.user(challenge.user_id).await?.ok_or(DomainError::InvalidCredentials)?;
+    if user.locked {
+        return Err(DomainError::AccountLocked);
+    }
+    let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
+    let secret = user.totp_secret.as_deref().filter(|_| user.mfa_enabled);
+    let Some(step) = secret.and_then(|s| secrets::totp_step(s, &code, now)) else {
+        return Err(judge_failure(app, &user, place).await);
+    };
+    if place > LOCK_AFTER {
+        return Err(DomainError::AccountLocked);
+    }
+    let (mut tx, view) = start_session(app, &user, false, Some(step)).await?;
+    // Single use: of two racing uses of one token, one session.
+    tx.guarded(Write::DeleteExisting(Key::Challenge(hash)), DomainError::InvalidCredentials);
+    match commit(app, tx).await {
+        // The lock committed first, or the code was used already: the same
+        // code twice is a failed attempt (RFC 6238, 5.2).
+        Err(DomainError::AccountLocked) => Err(if app.store.user(user.id).await?.is_some_and(|u| u.locked) {
+            DomainError::AccountLocked
+        } else {
+            judge_failure(app, &user, place).await
+        }),
+        other => other.map(|()| view),
+    }
+}

@@ -1,0 +1,60 @@
+//! What every change writes besides itself: its audit event (R32) and its
+//! outbox of mail and domain events (R33), committed with it in one
+//! transaction and delivered after.
+
+use super::outbox;
+use crate::error::DomainError;
+use crate::ids::EventId;
+use crate::model::*;
+use crate::ports::{App, Record, Tx};
+use serde_json::Value;
+
+pub fn audit_event(
+    scope: AuditScope,
+    at: Time,
+    actor: Actor,
+    action: &str,
+    target: Target,
+    before: Value,
+    after: Value,
+) -> Record {
+    Record::Audit(AuditEvent {
+        id: EventId::new(),
+        scope,
+        at,
+        actor,
+        action: action.to_string(),
+        target,
+        before,
+        after,
+    })
+}
+
+pub fn outbox_mail(at: Time, mail: Mail) -> Record {
+    Record::Outbox(OutboxItem { id: EventId::new(), created_at: at, payload: OutboxPayload::Mail(mail), attempts: 0 })
+}
+
+pub fn outbox_event(at: Time, detail_type: &str, detail: Value) -> Record {
+    let id = EventId::new();
+    Record::Outbox(OutboxItem {
+        id,
+        created_at: at,
+        payload: OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.to_string(), at, detail }),
+        attempts: 0,
+    })
+}
+
+/// Commit the transaction, then try to deliver its outbox at once. Delivery
+/// failures are logged and left for the sweep (R33); the change stands.
+pub async fn commit(app: &App, tx: Tx) -> Result<(), DomainError> {
+    let items = tx.outbox();
+    app.store.transact(tx).await?;
+    outbox::deliver(app, items).await;
+    Ok(())
+}
+
+/// A value as audited: what does not serialise is recorded as `null`
+/// rather than failing a change that already passed its rules.
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
