@@ -5,11 +5,77 @@
 //! `apply`'s rules, and nowhere else.
 
 use crate::ids::LocationId;
-use crate::model::{Kind, Location, LocationAccess, Overrides, PractitionerProfile, Role};
+use crate::model::practice::{CounterDelta, Location, Role};
 use crate::permissions::{self, effective_permissions, Grants, DIRECTOR};
-use crate::ports::CounterDelta;
 use crate::validate::{self, double_option, Errors};
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Practitioner,
+    Staff,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub grant: Vec<String>,
+    #[serde(default)]
+    pub revoke: Vec<String>,
+}
+
+/// `"all"` or a list of location ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocationAccess {
+    All,
+    Only(Vec<LocationId>),
+}
+
+impl Serialize for LocationAccess {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LocationAccess::All => s.serialize_str("all"),
+            LocationAccess::Only(ids) => ids.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LocationAccess {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Ids(Vec<LocationId>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(LocationAccess::All),
+            Raw::Word(_) => Err(serde::de::Error::custom("expected \"all\" or a list of location ids")),
+            Raw::Ids(ids) => Ok(LocationAccess::Only(ids)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PractitionerProfile {
+    #[serde(default)]
+    pub profession: Option<String>,
+    #[serde(default)]
+    pub registration_number: Option<String>,
+    #[serde(default)]
+    pub npi: Option<String>,
+    #[serde(default)]
+    pub taxonomy_code: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub scheduling_step_minutes: Option<u32>,
+}
 
 /// The access a membership holds or an invitation offers. Stored and
 /// returned flattened into its owner, so items and JSON keep one level.
@@ -200,6 +266,40 @@ fn check_location_access(
     }
 }
 
+/// R16: the practitioner profile's own rules, each broken one named.
+fn check_profile(e: &mut Errors, prefix: &str, p: &PractitionerProfile) {
+    let f = |name: &str| format!("{prefix}{name}");
+    if let Some(npi) = &p.npi {
+        if !validate::valid_npi(npi) {
+            e.add(&f("npi"), "must be 10 digits with a valid check digit");
+        }
+    }
+    if let Some(t) = &p.taxonomy_code {
+        if !validate::valid_taxonomy(t) {
+            e.add(&f("taxonomy_code"), "must be 10 characters ending in X");
+        }
+    }
+    if let Some(c) = p.capacity {
+        if !(1..=20).contains(&c) {
+            e.add(&f("capacity"), "must be from 1 to 20");
+        }
+    }
+    if let Some(step) = p.scheduling_step_minutes {
+        if !validate::SCHEDULING_STEPS.contains(&step) {
+            e.add(&f("scheduling_step_minutes"), "must be one of 5, 10, 15, 20, 30, 45, 60");
+        }
+    }
+    for (name, value, max) in
+        [("profession", &p.profession, 100), ("registration_number", &p.registration_number, 50), ("bio", &p.bio, 2000)]
+    {
+        if let Some(v) = value {
+            if v.chars().count() > max {
+                e.add(&f(name), &format!("must be at most {max} characters"));
+            }
+        }
+    }
+}
+
 impl AccessPatch {
     /// The access this patch makes of `base` (a member's current access), or
     /// of nothing (an invitation's), checked against R1, R16 and R17. Every
@@ -262,7 +362,7 @@ impl AccessPatch {
             }
         }
         if let Some(p) = &practitioner {
-            validate::practitioner_profile(e, "practitioner.", p);
+            check_profile(e, "practitioner.", p);
         }
         Some(Access {
             kind: kind?,
@@ -282,6 +382,7 @@ impl AccessPatch {
 mod tests {
     use super::*;
     use crate::ids::PracticeId;
+    use crate::DomainError;
     use chrono::Utc;
 
     fn location(active: bool) -> Location {
@@ -306,7 +407,7 @@ mod tests {
         let out = p.apply(base, &mut e, locations, &[]);
         match (e.finish(), out) {
             (Ok(()), Some(a)) => Ok(a),
-            (Err(crate::DomainError::Validation(fields)), _) => Err(fields.into_iter().map(|f| f.field).collect()),
+            (Err(DomainError::Validation(fields)), _) => Err(fields.into_iter().map(|f| f.field).collect()),
             (other, _) => Err(vec![format!("{other:?}")]),
         }
     }
@@ -350,6 +451,47 @@ mod tests {
         assert_eq!(outside, Err(vec!["location_access".into()]));
         let director = apply(&patch(serde_json::json!({"role_id": "director"})), Some(&base), &locations);
         assert_eq!(director.map(|a| a.overrides), Ok(Overrides::default()));
+    }
+
+    // R16: the profile's own rules, each broken one named.
+    #[test]
+    fn practitioner_profile_rules() {
+        let mut e = Errors::new();
+        check_profile(
+            &mut e,
+            "practitioner.",
+            &PractitionerProfile {
+                npi: Some("1234567890".into()),
+                taxonomy_code: Some("bad".into()),
+                capacity: Some(21),
+                scheduling_step_minutes: Some(25),
+                ..Default::default()
+            },
+        );
+        let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
+        let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "practitioner.npi",
+                "practitioner.taxonomy_code",
+                "practitioner.capacity",
+                "practitioner.scheduling_step_minutes"
+            ]
+        );
+        let mut ok = Errors::new();
+        check_profile(
+            &mut ok,
+            "",
+            &PractitionerProfile {
+                npi: Some("1234567893".into()),
+                taxonomy_code: Some("207Q00000X".into()),
+                capacity: Some(20),
+                scheduling_step_minutes: Some(45),
+                ..Default::default()
+            },
+        );
+        assert!(ok.is_empty());
     }
 
     // R15, R20: joining and leaving move the same counters opposite ways.

@@ -1,5 +1,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
+/// An instant, in UTC: every time Roster stores or compares.
+pub type Time = DateTime<Utc>;
+
 /// Time source. The sweep takes "now" from its scheduled event (R34) and tests
 /// move time forward, so nothing reads the system clock directly.
 pub trait Clock: Send + Sync {

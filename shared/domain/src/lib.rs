@@ -15,3 +15,6 @@ pub mod service;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};
+
+#[cfg(test)]
+mod module_graph;

@@ -145,7 +145,7 @@ pub fn built_in_role(id: &str) -> Option<BuiltInRole> {
 
 /// A role's permissions: a built-in's, or the practice's custom role's from
 /// `custom`. `None` when no such role exists (any more).
-pub fn role_permissions(role_id: &str, custom: &[crate::model::Role]) -> Option<Vec<String>> {
+pub fn role_permissions(role_id: &str, custom: &[crate::model::practice::Role]) -> Option<Vec<String>> {
     match built_in_role(role_id) {
         Some(r) => Some(r.permissions.iter().map(|k| k.to_string()).collect()),
         None => custom.iter().find(|r| r.id == role_id).map(|r| r.permissions.clone()),

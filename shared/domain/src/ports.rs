@@ -58,40 +58,7 @@ pub enum Key {
     LoginFailures(UserId),
 }
 
-/// Signed changes to a practice's counters. The adapter applies them as one
-/// atomic update whose condition keeps the floors: at least one director (R15)
-/// and one active location, never a negative seat count (R20).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CounterDelta {
-    pub practitioner_seats: i64,
-    pub staff_seats: i64,
-    pub directors: i64,
-    pub active_locations: i64,
-}
-
-impl std::ops::Add for CounterDelta {
-    type Output = Self;
-    fn add(self, o: Self) -> Self {
-        Self {
-            practitioner_seats: self.practitioner_seats + o.practitioner_seats,
-            staff_seats: self.staff_seats + o.staff_seats,
-            directors: self.directors + o.directors,
-            active_locations: self.active_locations + o.active_locations,
-        }
-    }
-}
-
-impl std::ops::Neg for CounterDelta {
-    type Output = Self;
-    fn neg(self) -> Self {
-        Self {
-            practitioner_seats: -self.practitioner_seats,
-            staff_seats: -self.staff_seats,
-            directors: -self.directors,
-            active_locations: -self.active_locations,
-        }
-    }
-}
+pub use crate::model::CounterDelta;
 
 /// One write of a transaction. Each variant carries its own condition, so an
 /// invariant is checked by the store inside the transaction that changes it.

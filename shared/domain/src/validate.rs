@@ -202,40 +202,6 @@ pub fn valid_taxonomy(code: &str) -> bool {
 /// R16
 pub const SCHEDULING_STEPS: [u32; 7] = [5, 10, 15, 20, 30, 45, 60];
 
-/// R16: the practitioner profile's own rules, each broken one named.
-pub fn practitioner_profile(e: &mut Errors, prefix: &str, p: &crate::model::PractitionerProfile) {
-    let f = |name: &str| format!("{prefix}{name}");
-    if let Some(npi) = &p.npi {
-        if !valid_npi(npi) {
-            e.add(&f("npi"), "must be 10 digits with a valid check digit");
-        }
-    }
-    if let Some(t) = &p.taxonomy_code {
-        if !valid_taxonomy(t) {
-            e.add(&f("taxonomy_code"), "must be 10 characters ending in X");
-        }
-    }
-    if let Some(c) = p.capacity {
-        if !(1..=20).contains(&c) {
-            e.add(&f("capacity"), "must be from 1 to 20");
-        }
-    }
-    if let Some(step) = p.scheduling_step_minutes {
-        if !SCHEDULING_STEPS.contains(&step) {
-            e.add(&f("scheduling_step_minutes"), "must be one of 5, 10, 15, 20, 30, 45, 60");
-        }
-    }
-    for (name, value, max) in
-        [("profession", &p.profession, 100), ("registration_number", &p.registration_number, 50), ("bio", &p.bio, 2000)]
-    {
-        if let Some(v) = value {
-            if v.chars().count() > max {
-                e.add(&f(name), &format!("must be at most {max} characters"));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,46 +243,10 @@ mod tests {
 
     // R16
     #[test]
-    fn taxonomy_and_profile_rules() {
+    fn taxonomy_codes() {
         assert!(valid_taxonomy("207Q00000X"));
         assert!(!valid_taxonomy("207Q00000Y"));
         assert!(!valid_taxonomy("207Q0000X"));
-        let mut e = Errors::new();
-        practitioner_profile(
-            &mut e,
-            "practitioner.",
-            &crate::model::PractitionerProfile {
-                npi: Some("1234567890".into()),
-                taxonomy_code: Some("bad".into()),
-                capacity: Some(21),
-                scheduling_step_minutes: Some(25),
-                ..Default::default()
-            },
-        );
-        let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
-        let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec![
-                "practitioner.npi",
-                "practitioner.taxonomy_code",
-                "practitioner.capacity",
-                "practitioner.scheduling_step_minutes"
-            ]
-        );
-        let mut ok = Errors::new();
-        practitioner_profile(
-            &mut ok,
-            "",
-            &crate::model::PractitionerProfile {
-                npi: Some("1234567893".into()),
-                taxonomy_code: Some("207Q00000X".into()),
-                capacity: Some(20),
-                scheduling_step_minutes: Some(45),
-                ..Default::default()
-            },
-        );
-        assert!(ok.is_empty());
     }
 
     #[test]

@@ -1,0 +1,20 @@
+//! The records Roster keeps. Storage keys and the `ttl` attribute are the
+//! adapter's business; these types carry only what the domain reasons about.
+//!
+//! One file per aggregate; this module only gathers them, so that
+//! `model::*` names every record. The files import each other directly,
+//! never through here.
+
+pub mod invitation;
+pub mod member;
+pub mod practice;
+pub mod record;
+pub mod user;
+
+pub use crate::access::{Access, Kind, LocationAccess, Overrides, PractitionerProfile};
+pub use crate::clock::Time;
+pub use invitation::*;
+pub use member::*;
+pub use practice::*;
+pub use record::*;
+pub use user::*;

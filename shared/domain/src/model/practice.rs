@@ -1,0 +1,126 @@
+//! A practice (R2, R20, R23, R30): its counters, locations, custom roles
+//! and the support grant.
+
+use super::record::InvitedBy;
+use crate::clock::Time;
+use crate::ids::{LocationId, PracticeId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seats {
+    pub practitioner: i64,
+    pub staff: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Practice {
+    pub id: PracticeId,
+    pub name: String,
+    /// Counters change only through `Write::AdjustCounters`, never by a
+    /// read-modify-write, so concurrent changes cannot lose an update.
+    #[serde(default)]
+    pub seats: Seats,
+    #[serde(default)]
+    pub directors: i64,
+    #[serde(default)]
+    pub active_locations: i64,
+    pub created_at: Time,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: LocationId,
+    pub practice_id: PracticeId,
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    pub active: bool,
+    pub created_at: Time,
+    pub version: u64,
+}
+
+/// A practice's own role (built-in roles live in code and are read-only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: String,
+    pub practice_id: PracticeId,
+    pub name: String,
+    pub permissions: Vec<String>,
+    /// Active memberships plus pending invitations holding the role (R23).
+    /// Changed only by `Write::AdjustRoleHolders`; deleting the role is
+    /// conditioned on it being zero.
+    #[serde(default)]
+    pub holders: i64,
+    pub created_at: Time,
+    pub updated_at: Time,
+    pub version: u64,
+}
+
+/// Claims a role name within a practice (R23: names are unique), created
+/// and deleted in the same transaction as the role's name changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleName {
+    pub practice_id: PracticeId,
+    pub name_norm: String,
+    pub role_id: String,
+}
+
+pub fn role_name_norm(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// A director's consent for the vendor's support agents to read the
+/// practice (R30). One per practice; granting again replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportGrant {
+    pub practice_id: PracticeId,
+    pub granted_by: InvitedBy,
+    pub granted_at: Time,
+    pub expires_at: Time,
+    pub version: u64,
+}
+
+impl SupportGrant {
+    /// Dead past its expiry whatever the sweep has done (R30, R35).
+    pub fn active_at(&self, now: Time) -> bool {
+        self.expires_at > now
+    }
+}
+
+/// Signed changes to a practice's counters. The adapter applies them as one
+/// atomic update whose condition keeps the floors: at least one director (R15)
+/// and one active location, never a negative seat count (R20).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterDelta {
+    pub practitioner_seats: i64,
+    pub staff_seats: i64,
+    pub directors: i64,
+    pub active_locations: i64,
+}
+
+impl std::ops::Add for CounterDelta {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Self {
+            practitioner_seats: self.practitioner_seats + o.practitioner_seats,
+            staff_seats: self.staff_seats + o.staff_seats,
+            directors: self.directors + o.directors,
+            active_locations: self.active_locations + o.active_locations,
+        }
+    }
+}
+
+impl std::ops::Neg for CounterDelta {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Self {
+            practitioner_seats: -self.practitioner_seats,
+            staff_seats: -self.staff_seats,
+            directors: -self.directors,
+            active_locations: -self.active_locations,
+        }
+    }
+}

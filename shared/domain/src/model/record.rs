@@ -1,0 +1,104 @@
+//! What every change leaves behind: its audit event (R32) and its outbox of
+//! mail and domain events (R33), with who acted.
+
+use super::user::User;
+use crate::clock::Time;
+use crate::ids::{EventId, PracticeId, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitedBy {
+    pub user_id: UserId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    pub email: Option<String>,
+    pub support: bool,
+}
+
+impl Actor {
+    pub fn user(u: &User) -> Self {
+        Self { user_id: Some(u.id), email: Some(u.email.clone()), support: false }
+    }
+    pub fn system() -> Self {
+        Self { user_id: None, email: None, support: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+impl Target {
+    pub fn new(kind: &str, id: impl ToString) -> Self {
+        Self { kind: kind.to_string(), id: id.to_string() }
+    }
+}
+
+/// Whose audit log an event belongs to: a practice's, or a user's own for
+/// changes that concern no practice (sign-up, profile, password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum AuditScope {
+    Practice(PracticeId),
+    User(UserId),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: EventId,
+    pub scope: AuditScope,
+    pub at: Time,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Target,
+    #[serde(default)]
+    pub before: Value,
+    #[serde(default)]
+    pub after: Value,
+}
+
+/// A rendered email, ready for any transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub template: String,
+}
+
+/// A domain event for EventBridge (R33): source `roster`, the id doubles as
+/// the consumers' de-duplication key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    pub id: EventId,
+    pub detail_type: String,
+    pub at: Time,
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum OutboxPayload {
+    Mail(Mail),
+    Event(DomainEvent),
+}
+
+/// Written in the transaction of the change, delivered after commit, retried
+/// by the sweep until delivered (R33).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: EventId,
+    pub created_at: Time,
+    pub payload: OutboxPayload,
+    #[serde(default)]
+    pub attempts: u32,
+}
