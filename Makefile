@@ -21,10 +21,9 @@ tools:
 fmt:
 	cargo fmt --all
 
-## Clippy (warnings are errors) and cfn-lint on the SAM template
-lint: tools
-	cargo clippy --workspace --all-targets -- -D warnings
-	.tools/venv/bin/cfn-lint infra/template.yaml
+## rustfmt --check, clippy and rustdoc (warnings are errors), cfn-lint on the SAM template; CI runs it before the tests
+lint:
+	@bash scripts/lint.sh
 
 ## Delete local data: DynamoDB Local's files, mail and events written by make dev, logs
 clean-local:

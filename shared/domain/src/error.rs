@@ -80,7 +80,7 @@ impl DomainError {
 }
 
 /// Errors from a port. Conditions that failed inside a transaction come back
-/// as `Conflict` carrying the domain error the use case attached to that write.
+/// as [`PortError::Conflict`] carrying the domain error the use case attached to that write.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
     #[error("transaction refused: {0}")]

@@ -176,7 +176,7 @@ pub struct Page<T> {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// All or nothing. A failed condition returns `PortError::Conflict` with
+    /// All or nothing. A failed condition returns [`PortError::Conflict`] with
     /// the error attached to that write.
     async fn transact(&self, tx: Tx) -> Result<(), PortError>;
 

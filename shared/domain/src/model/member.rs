@@ -27,7 +27,7 @@ pub struct Membership {
     pub deactivated_at: Option<Time>,
     pub version: u64,
     /// Lower-cased names and email of the member's user, for the members
-    /// search (R22) to filter in the store. Only `Write::MirrorUser`
+    /// search (R22) to filter in the store. Only [`Write::MirrorUser`](crate::ports::Write::MirrorUser)
     /// changes it after creation, so an access change never overwrites it.
     #[serde(default)]
     pub search: String,

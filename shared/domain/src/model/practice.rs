@@ -16,7 +16,7 @@ pub struct Seats {
 pub struct Practice {
     pub id: PracticeId,
     pub name: String,
-    /// Counters change only through `Write::AdjustCounters`, never by a
+    /// Counters change only through [`Write::AdjustCounters`](crate::ports::Write::AdjustCounters), never by a
     /// read-modify-write, so concurrent changes cannot lose an update.
     #[serde(default)]
     pub seats: Seats,
@@ -50,7 +50,7 @@ pub struct Role {
     pub name: String,
     pub permissions: Vec<String>,
     /// Active memberships plus pending invitations holding the role (R23).
-    /// Changed only by `Write::AdjustRoleHolders`; deleting the role is
+    /// Changed only by [`Write::AdjustRoleHolders`](crate::ports::Write::AdjustRoleHolders); deleting the role is
     /// conditioned on it being zero.
     #[serde(default)]
     pub holders: i64,

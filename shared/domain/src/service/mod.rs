@@ -1,4 +1,4 @@
-//! Use cases, by aggregate. Each takes the `App` wiring and typed input,
+//! Use cases, by aggregate. Each takes the [`App`](crate::ports::App) wiring and typed input,
 //! checks the rules, and commits one transaction whose conditions hold the
 //! invariants; mail and events ride along in the outbox and are delivered
 //! after commit (R32, R33).

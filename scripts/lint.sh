@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make lint`, and CI before the tests: formatting, clippy and rustdoc with
+# warnings as errors, and cfn-lint on the SAM template. Any finding fails.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash "$ROOT/scripts/tools.sh"
+
+echo "[lint] cargo fmt --check"
+cargo fmt --all -- --check
+echo "[lint] cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "[lint] cargo doc -D warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items
+echo "[lint] cfn-lint infra/template.yaml"
+.tools/venv/bin/cfn-lint infra/template.yaml
