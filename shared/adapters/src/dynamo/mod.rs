@@ -5,6 +5,13 @@
 pub mod keys;
 pub mod table;
 
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod layout_tests;
+#[cfg(test)]
+mod write_tests;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
