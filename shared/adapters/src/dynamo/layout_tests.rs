@@ -25,12 +25,13 @@ const OUTBOX_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000006";
 const PLACEMENT: [&str; 8] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, TYPE];
 
 fn item_of(record: &Record) -> Item {
-    super::to_item(record).expect("every record encodes")
+    super::codec::record_item(record).expect("every record encodes")
 }
 
 /// (PK, SK) of a key.
 fn pk_sk(key: &Key) -> (String, String) {
-    super::keys::primary(key)
+    let p = super::entity::primary(key);
+    (p.pk, p.sk)
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

@@ -12,14 +12,11 @@ use roster_domain::ports::{CounterDelta, Key, Record, Write};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn translate(w: &Write) -> Result<TransactWriteItem, PortError> {
-    let conf = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .build();
-    super::DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), "roster").action(w)
+    super::write::action("roster", w)
 }
 
 fn item_of(record: &Record) -> HashMap<String, AttributeValue> {
-    super::to_item(record).expect("every record encodes")
+    super::codec::record_item(record).expect("every record encodes")
 }
 
 fn sorted<V: std::fmt::Debug>(m: Option<&HashMap<String, V>>) -> String {
