@@ -54,7 +54,7 @@ pub enum Key {
     Challenge(String),
     SupportGrant(PracticeId),
     /// A user's streak of failed sign-ins (R25), counted by
-    /// `Store::count_failure`.
+    /// `Store::count_attempt`.
     LoginFailures(UserId),
 }
 
@@ -110,6 +110,34 @@ pub enum Write {
     CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
 }
 
+impl Write {
+    /// What a failure of this write's own condition means, when the use
+    /// case attached no error of its own (`Tx::guarded`). Every kind says:
+    /// a new kind of write does not compile until it does.
+    pub fn conflict_error(&self) -> DomainError {
+        match self {
+            // An item with the key exists already.
+            Write::Create(_) => DomainError::Conflict("already_exists"),
+            // Unconditional, so never the write that failed; they share the
+            // answer of an unguarded `Create`.
+            Write::Put(_) | Write::Delete(_) => DomainError::Conflict("already_exists"),
+            Write::Replace { .. } => DomainError::PreconditionFailed,
+            Write::DeleteExisting(_) => DomainError::NotFound,
+            Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
+            Write::PutSlot { .. } => DomainError::InvitationPending,
+            Write::ReleaseSlot { .. } => DomainError::InvitationNotPending,
+            Write::AdjustRoleHolders { .. } => DomainError::RoleRequired,
+            Write::DeleteRole { .. } => DomainError::RoleInUse,
+            Write::MirrorUser { .. } => DomainError::NotFound,
+            Write::LockUser { .. } => DomainError::AccountLocked,
+            Write::CheckFailures { .. } => DomainError::InvalidCredentials,
+            Write::ConfirmSignIn { .. } => DomainError::AccountLocked,
+            Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
+            Write::CheckMember { .. } => DomainError::Forbidden,
+        }
+    }
+}
+
 /// One transaction: writes with the domain error to raise when the write's
 /// condition fails.
 #[derive(Debug, Default)]
@@ -134,6 +162,17 @@ impl Tx {
     }
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
+    }
+    /// What it means that the condition of the write at `index` failed: the
+    /// error the use case attached to it, else the write's own
+    /// (`Write::conflict_error`). `None` if there is no such write. The store
+    /// reports only which write failed; this is where the domain decides.
+    pub fn into_conflict(mut self, index: usize) -> Option<DomainError> {
+        if index >= self.writes.len() {
+            return None;
+        }
+        let (write, on_conflict) = self.writes.swap_remove(index);
+        Some(on_conflict.unwrap_or_else(|| write.conflict_error()))
     }
     /// The outbox items this transaction writes, for delivery after commit.
     pub fn outbox(&self) -> Vec<OutboxItem> {
@@ -177,7 +216,7 @@ pub struct Page<T> {
 #[async_trait]
 pub trait Store: Send + Sync {
     /// All or nothing. A failed condition returns [`PortError::Conflict`] with
-    /// the error attached to that write.
+    /// what [`Tx::into_conflict`] says that write's failure means.
     async fn transact(&self, tx: Tx) -> Result<(), PortError>;
 
     async fn user(&self, id: UserId) -> Result<Option<User>, PortError>;
@@ -292,5 +331,55 @@ pub struct App {
 impl App {
     pub fn now(&self) -> Time {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(user_id: UserId) -> Tx {
+        let mut tx = Tx::new();
+        tx.push(Write::Delete(Key::User(user_id)))
+            .guarded(Write::LockUser { user_id }, DomainError::Conflict("mine"))
+            .push(Write::LockUser { user_id });
+        tx
+    }
+
+    #[test]
+    fn a_failed_condition_means_the_attached_error_else_the_writes_own() {
+        let u = UserId::new();
+        assert!(matches!(tx(u).into_conflict(1), Some(DomainError::Conflict("mine"))));
+        assert!(matches!(tx(u).into_conflict(2), Some(DomainError::AccountLocked)));
+        assert!(matches!(tx(u).into_conflict(0), Some(DomainError::Conflict("already_exists"))));
+        assert!(tx(u).into_conflict(3).is_none());
+    }
+
+    #[test]
+    fn unguarded_writes_keep_their_meaning() {
+        let (practice_id, user_id) = (PracticeId::new(), UserId::new());
+        let slot = EmailSlot::member(practice_id, "a@b", user_id);
+        let cases: Vec<(Write, &str)> = vec![
+            (Write::Create(Record::Slot(slot.clone())), "Conflict(\"already_exists\")"),
+            (Write::Replace { record: Record::Slot(slot.clone()), expected_version: 1 }, "PreconditionFailed"),
+            (Write::PutSlot { slot, holder: None, now: chrono::Utc::now() }, "InvitationPending"),
+            (Write::LockUser { user_id }, "AccountLocked"),
+            (Write::DeleteExisting(Key::Token("t".into())), "NotFound"),
+            (Write::AdjustCounters { practice_id, delta: CounterDelta::default() }, "Conflict(\"counter_floor\")"),
+            (
+                Write::ReleaseSlot { practice_id, email_norm: "a@b".into(), invitation: InvitationId::new() },
+                "InvitationNotPending",
+            ),
+            (Write::AdjustRoleHolders { practice_id, role_id: "r".into(), delta: 1 }, "RoleRequired"),
+            (Write::DeleteRole { practice_id, role_id: "r".into(), expected_version: 1 }, "RoleInUse"),
+            (Write::MirrorUser { practice_id, user_id, search: String::new(), locked: false }, "NotFound"),
+            (Write::CheckFailures { key: Key::LoginFailures(user_id), at_least: 4 }, "InvalidCredentials"),
+            (Write::ConfirmSignIn { user_id, totp_step: None }, "AccountLocked"),
+            (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),
+            (Write::CheckMember { practice_id, user_id, version: 1 }, "Forbidden"),
+        ];
+        for (write, meaning) in cases {
+            assert_eq!(format!("{:?}", write.conflict_error()), meaning, "{write:?}");
+        }
     }
 }

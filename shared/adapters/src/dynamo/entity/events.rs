@@ -1,0 +1,60 @@
+//! What a change leaves behind: audit events (R32) and outbox items (R33).
+
+use super::{Entity, IndexKey, Keyed, Placement, Primary};
+use crate::dynamo::keys::time_key;
+use roster_domain::ids::EventId;
+use roster_domain::model::{AuditEvent, AuditScope, OutboxItem};
+
+pub const EVENT_PREFIX: &str = "EVENT#";
+/// The GSI1 partition of undelivered outbox items.
+pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
+
+/// The partition of one audit log: a practice's, or a user's own.
+pub fn audit_pk(scope: AuditScope) -> String {
+    match scope {
+        AuditScope::Practice(p) => format!("AUDIT#PRACTICE#{p}"),
+        AuditScope::User(u) => format!("AUDIT#USER#{u}"),
+    }
+}
+
+/// Events sort by their v7 ids, so the log reads newest first by key.
+impl Keyed for AuditEvent {
+    type KeyInput<'a> = (AuditScope, EventId);
+    fn primary_key((scope, id): (AuditScope, EventId)) -> Primary {
+        Primary::new(audit_pk(scope), format!("{EVENT_PREFIX}{id}"))
+    }
+}
+
+impl Entity for AuditEvent {
+    const TYPE: &'static str = "audit";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement::new(Self::primary_key((self.scope, self.id)))
+    }
+    fn version(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl Keyed for OutboxItem {
+    type KeyInput<'a> = EventId;
+    fn primary_key(id: EventId) -> Primary {
+        Primary::new(format!("OUTBOX#{id}"), "OUTBOX")
+    }
+}
+
+impl Entity for OutboxItem {
+    const TYPE: &'static str = "outbox";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement {
+            // GSI1: the sparse index of undelivered items; a delivered item is
+            // deleted, so the index holds only what the sweep must retry.
+            gsi1: Some(IndexKey::new(OUTBOX_INDEX_PK, format!("{}#{}", time_key(self.created_at), self.id))),
+            ..Placement::new(Self::primary_key(self.id))
+        }
+    }
+    fn version(&self) -> Option<u64> {
+        None
+    }
+}

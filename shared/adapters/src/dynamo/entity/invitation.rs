@@ -1,0 +1,87 @@
+//! Invitations, the (practice, email) slots that keep them unique, and the
+//! link tokens that find them.
+
+use super::{Entity, IndexKey, Keyed, Placement, Primary};
+use crate::dynamo::keys::{practice_pk, time_key};
+use roster_domain::ids::{InvitationId, PracticeId};
+use roster_domain::model::{EmailSlot, Invitation, InvitationStatus, InvitationToken};
+
+pub const INVITE_PREFIX: &str = "INVITE#";
+/// The GSI2 partition of pending invitations by expiry, for the sweep (R34).
+pub const DUE_INVITATIONS: &str = "DUE#INVITATION";
+
+/// GSI1 partition of the pending invitations to an email (R11).
+pub fn invitee_pk(email_norm: &str) -> String {
+    format!("INVITEE#{email_norm}")
+}
+
+fn invitation_sk(id: InvitationId) -> String {
+    format!("{INVITE_PREFIX}{id}")
+}
+
+impl Keyed for Invitation {
+    type KeyInput<'a> = (PracticeId, InvitationId);
+    fn primary_key((practice_id, id): (PracticeId, InvitationId)) -> Primary {
+        Primary::new(practice_pk(practice_id), invitation_sk(id))
+    }
+}
+
+impl Entity for Invitation {
+    const TYPE: &'static str = "invitation";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        let base = Placement::new(Self::primary_key((self.practice_id, self.id)));
+        if self.status != InvitationStatus::Pending {
+            return base;
+        }
+        // Pending only: the invitee's list (GSI1, R11), the sweep's due list
+        // (GSI2, R34), and listable for 30 days past expiry (R35).
+        Placement {
+            gsi1: Some(IndexKey::new(invitee_pk(&self.email_norm), invitation_sk(self.id))),
+            gsi2: Some(IndexKey::new(DUE_INVITATIONS, format!("{}#{}", time_key(self.expires_at), self.id))),
+            ttl: Some((self.expires_at + chrono::Duration::days(30)).timestamp()),
+            ..base
+        }
+    }
+    fn version(&self) -> Option<u64> {
+        Some(self.version)
+    }
+}
+
+/// Held by a pending invitation or a member (R6); taken and freed only by
+/// `PutSlot` and `ReleaseSlot`, whose conditions read its fields.
+impl Keyed for EmailSlot {
+    type KeyInput<'a> = (PracticeId, &'a str);
+    fn primary_key((practice_id, email_norm): (PracticeId, &str)) -> Primary {
+        Primary::new(practice_pk(practice_id), format!("SLOT#{email_norm}"))
+    }
+}
+
+impl Entity for EmailSlot {
+    const TYPE: &'static str = "slot";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement::new(Self::primary_key((self.practice_id, &self.email_norm)))
+    }
+    fn version(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl Keyed for InvitationToken {
+    type KeyInput<'a> = &'a str;
+    fn primary_key(token_hash: &str) -> Primary {
+        Primary::new(format!("INVTOKEN#{token_hash}"), "INVTOKEN")
+    }
+}
+
+impl Entity for InvitationToken {
+    const TYPE: &'static str = "invitation_token";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement { ttl: Some(self.keep_until.timestamp()), ..Placement::new(Self::primary_key(&self.token_hash)) }
+    }
+    fn version(&self) -> Option<u64> {
+        None
+    }
+}

@@ -1,0 +1,195 @@
+//! Records for the tests that need no database, built in this one place so
+//! that a change to a record's shape is adapted here and nowhere else.
+
+use chrono::{DateTime, Duration, Utc};
+use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::*;
+use uuid::Uuid;
+
+/// Fixed ids, so the tests can spell the expected keys out in full.
+pub const USER: UserId = UserId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000001));
+pub const PRACTICE: PracticeId = PracticeId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000002));
+pub const LOCATION: LocationId = LocationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000003));
+pub const INVITATION: InvitationId = InvitationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000004));
+pub const EVENT: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000005));
+pub const OUTBOX: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000006));
+
+pub const EMAIL_NORM: &str = "ada@example.com";
+pub const ROLE_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000007";
+
+/// 2026-12-01T09:00:00Z: epoch seconds 1796115600.
+pub fn now() -> Time {
+    DateTime::<Utc>::from_timestamp(1_796_115_600, 0).expect("a valid time")
+}
+
+pub fn user() -> User {
+    let mut u =
+        User::new("Ada@Example.com".into(), EMAIL_NORM.into(), "Ada".into(), "Lovelace".into(), "hash".into(), now());
+    u.id = USER;
+    u
+}
+
+pub fn email_claim() -> EmailClaim {
+    EmailClaim { email_norm: EMAIL_NORM.into(), user_id: USER }
+}
+
+pub fn session() -> Session {
+    Session {
+        user_id: USER,
+        token_hash: "sessionhash".into(),
+        epoch: 0,
+        created_at: now(),
+        expires_at: now() + Duration::hours(12),
+        enroll_only: false,
+    }
+}
+
+pub fn email_token() -> EmailToken {
+    EmailToken {
+        token_hash: "tokenhash".into(),
+        purpose: TokenPurpose::VerifyEmail,
+        user_id: USER,
+        created_at: now(),
+        expires_at: now() + Duration::hours(24),
+        epoch: None,
+    }
+}
+
+pub fn challenge() -> MfaChallenge {
+    MfaChallenge {
+        token_hash: "mfahash".into(),
+        user_id: USER,
+        created_at: now(),
+        expires_at: now() + Duration::minutes(5),
+    }
+}
+
+pub fn practice() -> Practice {
+    Practice {
+        id: PRACTICE,
+        name: "Harbour Clinic".into(),
+        seats: Seats { practitioner: 1, staff: 0 },
+        directors: 1,
+        active_locations: 1,
+        created_at: now(),
+        version: 3,
+    }
+}
+
+pub fn location() -> Location {
+    Location {
+        id: LOCATION,
+        practice_id: PRACTICE,
+        name: "Main".into(),
+        address: None,
+        time_zone: None,
+        active: true,
+        created_at: now(),
+        version: 1,
+    }
+}
+
+/// The user's membership of the practice with this role and status.
+pub fn membership(role_id: &str, status: MemberStatus) -> Membership {
+    let mut m = Membership::new(PRACTICE, &user(), Access::new(Kind::Practitioner, role_id, LOCATION), now());
+    m.status = status;
+    m.version = 2;
+    m
+}
+
+pub fn role() -> Role {
+    Role {
+        id: ROLE_ID.into(),
+        practice_id: PRACTICE,
+        name: "Front Desk".into(),
+        permissions: vec!["users.view".into()],
+        holders: 2,
+        created_at: now(),
+        updated_at: now(),
+        version: 4,
+    }
+}
+
+pub fn role_name() -> RoleName {
+    RoleName { practice_id: PRACTICE, name_norm: "front desk".into(), role_id: ROLE_ID.into() }
+}
+
+pub fn support_grant() -> SupportGrant {
+    SupportGrant {
+        practice_id: PRACTICE,
+        granted_by: InvitedBy { user_id: USER, name: "Ada Lovelace".into() },
+        granted_at: now(),
+        expires_at: now() + Duration::hours(72),
+        version: 1,
+    }
+}
+
+pub fn audit(scope: AuditScope) -> AuditEvent {
+    AuditEvent {
+        id: EVENT,
+        scope,
+        at: now(),
+        actor: Actor::user(&user()),
+        action: "member.updated".into(),
+        target: Target::new("member", USER),
+        before: serde_json::Value::Null,
+        after: serde_json::json!({ "role_id": "director" }),
+    }
+}
+
+pub fn outbox() -> OutboxItem {
+    OutboxItem {
+        id: OUTBOX,
+        created_at: now(),
+        payload: OutboxPayload::Event(DomainEvent {
+            id: OUTBOX,
+            detail_type: "MemberUpdated".into(),
+            at: now(),
+            detail: serde_json::json!({ "practice_id": PRACTICE }),
+        }),
+        attempts: 0,
+    }
+}
+
+/// An invitation of `EMAIL_NORM` to the practice, in this status, expiring
+/// a week after `now()`.
+pub fn invitation(status: InvitationStatus) -> Invitation {
+    Invitation {
+        id: INVITATION,
+        practice_id: PRACTICE,
+        email: "Ada@Example.com".into(),
+        email_norm: EMAIL_NORM.into(),
+        title: None,
+        first_name: Some("Ada".into()),
+        last_name: None,
+        access: Access { access_billing: false, ..Access::new(Kind::Staff, "receptionist", LOCATION) },
+        status,
+        token_hash: "linkhash".into(),
+        invited_by: InvitedBy { user_id: USER, name: "Ada Lovelace".into() },
+        created_at: now(),
+        expires_at: now() + Duration::days(7),
+        resend_count: 0,
+        resent_at: Vec::new(),
+        accepted_at: None,
+        revoked_at: None,
+        declined_at: None,
+        version: 1,
+    }
+}
+
+pub fn invitation_slot() -> EmailSlot {
+    EmailSlot::invitation(&invitation(InvitationStatus::Pending))
+}
+
+pub fn member_slot() -> EmailSlot {
+    EmailSlot::member(PRACTICE, EMAIL_NORM, USER)
+}
+
+pub fn invitation_token() -> InvitationToken {
+    InvitationToken {
+        token_hash: "linkhash".into(),
+        practice_id: PRACTICE,
+        invitation_id: INVITATION,
+        keep_until: now() + Duration::days(37),
+    }
+}

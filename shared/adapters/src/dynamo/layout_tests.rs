@@ -1,0 +1,383 @@
+//! Each record serialises to exactly the item in docs/design.md's table
+//! ("One table"): its keys, index keys, TTL and `type` spelled out in full,
+//! none of them where the table has none, and besides them only the
+//! record's own fields. No database needed.
+
+use super::fixtures::{self as fx, EMAIL_NORM, ROLE_ID};
+use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
+use aws_sdk_dynamodb::types::AttributeValue;
+use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus};
+use roster_domain::permissions::DIRECTOR;
+use roster_domain::ports::{Key, Record};
+use std::collections::{BTreeMap, HashMap};
+
+type Item = HashMap<String, AttributeValue>;
+
+// The fixtures' ids as the keys spell them.
+const UID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000001";
+const PID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000002";
+const LID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000003";
+const IID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000004";
+const EVENT_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000005";
+const OUTBOX_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000006";
+
+/// The attributes the store adds around a record's own fields.
+const PLACEMENT: [&str; 8] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, TYPE];
+
+fn item_of(record: &Record) -> Item {
+    super::codec::record_item(record).expect("every record encodes")
+}
+
+/// (PK, SK) of a key.
+fn pk_sk(key: &Key) -> (String, String) {
+    let p = super::entity::primary(key);
+    (p.pk, p.sk)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The record's item has exactly these placement attributes (the others
+/// absent), and its other attributes are exactly `fields`.
+#[track_caller]
+fn assert_item(record: Record, placement: &[(&str, AttributeValue)], fields: &[&str]) {
+    let item = item_of(&record);
+    let found: BTreeMap<&str, &AttributeValue> =
+        item.iter().filter(|(k, _)| PLACEMENT.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v)).collect();
+    let expected: BTreeMap<&str, &AttributeValue> = placement.iter().map(|(k, v)| (*k, v)).collect();
+    assert_eq!(found, expected, "placement of {record:?}");
+    let mut own: Vec<&str> = item.keys().map(String::as_str).filter(|k| !PLACEMENT.contains(k)).collect();
+    own.sort_unstable();
+    assert_eq!(own, fields, "fields of {record:?}");
+}
+
+#[test]
+fn user() {
+    assert_item(
+        Record::User(fx::user()),
+        &[(PK, s(format!("USER#{UID}"))), (SK, s("PROFILE")), (TYPE, s("user"))],
+        &[
+            "created_at",
+            "email",
+            "email_norm",
+            "email_verified",
+            "first_name",
+            "id",
+            "last_name",
+            "locked",
+            "mfa_enabled",
+            "must_change_password",
+            "password_hash",
+            "session_epoch",
+            "title",
+            "totp_pending",
+            "totp_secret",
+            "updated_at",
+            "version",
+        ],
+    );
+}
+
+#[test]
+fn email_claim() {
+    assert_item(
+        Record::EmailClaim(fx::email_claim()),
+        &[(PK, s("EMAIL#ada@example.com")), (SK, s("EMAIL")), (TYPE, s("email_claim"))],
+        &["email_norm", "user_id"],
+    );
+}
+
+#[test]
+fn session_expires_with_its_ttl() {
+    assert_item(
+        Record::Session(fx::session()),
+        &[
+            (PK, s(format!("USER#{UID}"))),
+            (SK, s("SESSION#sessionhash")),
+            // expires_at: 12 hours after 1796115600.
+            (TTL, n(1_796_158_800)),
+            (TYPE, s("session")),
+        ],
+        &["created_at", "enroll_only", "epoch", "expires_at", "token_hash", "user_id"],
+    );
+}
+
+#[test]
+fn emailed_token() {
+    assert_item(
+        Record::Token(fx::email_token()),
+        &[(PK, s("TOKEN#tokenhash")), (SK, s("TOKEN")), (TTL, n(1_796_202_000)), (TYPE, s("token"))],
+        &["created_at", "epoch", "expires_at", "purpose", "token_hash", "user_id"],
+    );
+}
+
+#[test]
+fn practice_with_its_counters() {
+    assert_item(
+        Record::Practice(fx::practice()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s("PRACTICE")), (TYPE, s("practice"))],
+        &["active_locations", "created_at", "directors", "id", "name", "seats", "version"],
+    );
+}
+
+#[test]
+fn location() {
+    assert_item(
+        Record::Location(fx::location()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s(format!("LOCATION#{LID}"))), (TYPE, s("location"))],
+        &["active", "address", "created_at", "id", "name", "practice_id", "time_zone", "version"],
+    );
+}
+
+const MEMBERSHIP_FIELDS: [&str; 18] = [
+    "access_billing",
+    "deactivated_at",
+    "email",
+    "joined_at",
+    "kind",
+    "location_access",
+    "locked",
+    "mfa_required",
+    "overrides",
+    "practice_id",
+    "practitioner",
+    "primary_location_id",
+    "role_id",
+    "search",
+    "show_on_calendar",
+    "status",
+    "user_id",
+    "version",
+];
+
+#[test]
+fn membership_of_an_active_director_is_in_the_directors_index() {
+    assert_item(
+        Record::Membership(fx::membership(DIRECTOR, MemberStatus::Active)),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("MEMBER#{UID}"))),
+            (GSI1PK, s(format!("USER#{UID}"))),
+            (GSI1SK, s(format!("MEMBER#{PID}"))),
+            (GSI2PK, s(format!("DIRECTORS#{PID}"))),
+            (GSI2SK, s(format!("MEMBER#{UID}"))),
+            (TYPE, s("membership")),
+        ],
+        &MEMBERSHIP_FIELDS,
+    );
+}
+
+#[test]
+fn membership_of_anyone_else_is_not() {
+    for m in [fx::membership("receptionist", MemberStatus::Active), fx::membership(DIRECTOR, MemberStatus::Deactivated)]
+    {
+        assert_item(
+            Record::Membership(m),
+            &[
+                (PK, s(format!("PRACTICE#{PID}"))),
+                (SK, s(format!("MEMBER#{UID}"))),
+                (GSI1PK, s(format!("USER#{UID}"))),
+                (GSI1SK, s(format!("MEMBER#{PID}"))),
+                (TYPE, s("membership")),
+            ],
+            &MEMBERSHIP_FIELDS,
+        );
+    }
+}
+
+#[test]
+fn failed_sign_ins_in_a_row_are_counted_beside_the_user() {
+    // No record: `count_attempt` makes the item, with its key and
+    // `failures` alone.
+    assert_eq!(pk_sk(&Key::LoginFailures(fx::USER)), (format!("USER#{UID}"), "LOGINFAIL".to_string()));
+}
+
+#[test]
+fn second_factor_challenge() {
+    assert_item(
+        Record::Challenge(fx::challenge()),
+        &[(PK, s("MFA#mfahash")), (SK, s("MFA")), (TTL, n(1_796_115_900)), (TYPE, s("mfa_challenge"))],
+        &["created_at", "expires_at", "token_hash", "user_id"],
+    );
+}
+
+#[test]
+fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
+    assert_item(
+        Record::SupportGrant(fx::support_grant()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s("SUPPORT")),
+            // Expiry 72 hours after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#SUPPORT")),
+            (GSI2SK, s(format!("001796374800000#{PID}"))),
+            // The expiry plus 30 days, in seconds.
+            (TTL, n(1_798_966_800)),
+            (TYPE, s("support_grant")),
+        ],
+        &["expires_at", "granted_at", "granted_by", "practice_id", "version"],
+    );
+}
+
+#[test]
+fn audit_events_in_a_practice_or_a_users_log() {
+    let fields = ["action", "actor", "after", "at", "before", "id", "scope", "target"];
+    assert_item(
+        Record::Audit(fx::audit(AuditScope::Practice(fx::PRACTICE))),
+        &[(PK, s(format!("AUDIT#PRACTICE#{PID}"))), (SK, s(format!("EVENT#{EVENT_ID}"))), (TYPE, s("audit"))],
+        &fields,
+    );
+    assert_item(
+        Record::Audit(fx::audit(AuditScope::User(fx::USER))),
+        &[(PK, s(format!("AUDIT#USER#{UID}"))), (SK, s(format!("EVENT#{EVENT_ID}"))), (TYPE, s("audit"))],
+        &fields,
+    );
+}
+
+#[test]
+fn outbox_item_is_in_the_undelivered_index() {
+    assert_item(
+        Record::Outbox(fx::outbox()),
+        &[
+            (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
+            (SK, s("OUTBOX")),
+            (GSI1PK, s("OUTBOX")),
+            (GSI1SK, s(format!("001796115600000#{OUTBOX_ID}"))),
+            (TYPE, s("outbox")),
+        ],
+        &["attempts", "created_at", "id", "payload"],
+    );
+}
+
+const INVITATION_FIELDS: [&str; 27] = [
+    "accepted_at",
+    "access_billing",
+    "created_at",
+    "declined_at",
+    "email",
+    "email_norm",
+    "expires_at",
+    "first_name",
+    "id",
+    "invited_by",
+    "kind",
+    "last_name",
+    "location_access",
+    "mfa_required",
+    "overrides",
+    "practice_id",
+    "practitioner",
+    "primary_location_id",
+    "resend_count",
+    "resent_at",
+    "revoked_at",
+    "role_id",
+    "show_on_calendar",
+    "status",
+    "title",
+    "token_hash",
+    "version",
+];
+
+#[test]
+fn pending_invitation_is_the_invitees_due_and_expires() {
+    assert_item(
+        Record::Invitation(fx::invitation(InvitationStatus::Pending)),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("INVITE#{IID}"))),
+            (GSI1PK, s(format!("INVITEE#{EMAIL_NORM}"))),
+            (GSI1SK, s(format!("INVITE#{IID}"))),
+            // Expiry a week after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#INVITATION")),
+            (GSI2SK, s(format!("001796720400000#{IID}"))),
+            // The expiry plus 30 days, in seconds.
+            (TTL, n(1_799_312_400)),
+            (TYPE, s("invitation")),
+        ],
+        &INVITATION_FIELDS,
+    );
+}
+
+#[test]
+fn invitation_no_longer_pending_is_in_no_index_and_stays() {
+    for status in
+        [InvitationStatus::Accepted, InvitationStatus::Declined, InvitationStatus::Revoked, InvitationStatus::Expired]
+    {
+        assert_item(
+            Record::Invitation(fx::invitation(status)),
+            &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s(format!("INVITE#{IID}"))), (TYPE, s("invitation"))],
+            &INVITATION_FIELDS,
+        );
+    }
+}
+
+#[test]
+fn email_slot_held_by_an_invitation_or_a_member() {
+    let placement = [(PK, s(format!("PRACTICE#{PID}"))), (SK, s("SLOT#ada@example.com")), (TYPE, s("slot"))];
+    assert_item(
+        Record::Slot(fx::invitation_slot()),
+        &placement,
+        &["email_norm", "expires_ms", "invitation_id", "practice_id"],
+    );
+    assert_item(Record::Slot(fx::member_slot()), &placement, &["email_norm", "practice_id", "user_id"]);
+}
+
+#[test]
+fn invitation_link_token_is_kept_until_its_keep_until() {
+    assert_item(
+        Record::InvitationToken(fx::invitation_token()),
+        &[(PK, s("INVTOKEN#linkhash")), (SK, s("INVTOKEN")), (TTL, n(1_799_312_400)), (TYPE, s("invitation_token"))],
+        &["invitation_id", "keep_until", "practice_id", "token_hash"],
+    );
+}
+
+#[test]
+fn custom_role_with_its_holders() {
+    assert_item(
+        Record::Role(fx::role()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s(format!("ROLE#{ROLE_ID}"))), (TYPE, s("role"))],
+        &["created_at", "holders", "id", "name", "permissions", "practice_id", "updated_at", "version"],
+    );
+}
+
+#[test]
+fn role_name_claim() {
+    assert_item(
+        Record::RoleName(fx::role_name()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s("ROLENAME#front desk")), (TYPE, s("role_name"))],
+        &["name_norm", "practice_id", "role_id"],
+    );
+}
+
+/// Every `Key` names the item its record is written to.
+#[test]
+fn keys_name_their_records_items() {
+    let cases: Vec<(Key, Record)> = vec![
+        (Key::User(fx::USER), Record::User(fx::user())),
+        (Key::EmailClaim(EMAIL_NORM.into()), Record::EmailClaim(fx::email_claim())),
+        (Key::Session { user_id: fx::USER, token_hash: "sessionhash".into() }, Record::Session(fx::session())),
+        (Key::Token("tokenhash".into()), Record::Token(fx::email_token())),
+        (Key::Practice(fx::PRACTICE), Record::Practice(fx::practice())),
+        (Key::Location(fx::PRACTICE, fx::LOCATION), Record::Location(fx::location())),
+        (Key::Membership(fx::PRACTICE, fx::USER), Record::Membership(fx::membership(DIRECTOR, MemberStatus::Active))),
+        (Key::Outbox(fx::OUTBOX), Record::Outbox(fx::outbox())),
+        (Key::Invitation(fx::PRACTICE, fx::INVITATION), Record::Invitation(fx::invitation(InvitationStatus::Pending))),
+        (Key::Slot(fx::PRACTICE, EMAIL_NORM.into()), Record::Slot(fx::member_slot())),
+        (Key::InvitationToken("linkhash".into()), Record::InvitationToken(fx::invitation_token())),
+        (Key::Role(fx::PRACTICE, ROLE_ID.into()), Record::Role(fx::role())),
+        (Key::RoleName(fx::PRACTICE, "front desk".into()), Record::RoleName(fx::role_name())),
+        (Key::Challenge("mfahash".into()), Record::Challenge(fx::challenge())),
+        (Key::SupportGrant(fx::PRACTICE), Record::SupportGrant(fx::support_grant())),
+    ];
+    for (key, record) in cases {
+        let item = item_of(&record);
+        let (pk, sk) = pk_sk(&key);
+        assert_eq!((item.get(PK), item.get(SK)), (Some(&s(pk)), Some(&s(sk))), "{key:?}");
+    }
+}

@@ -1,0 +1,220 @@
+//! `Store` for DynamoDB: each method names the record kind and key it reads
+//! and hands the work to the file of its concern.
+
+use super::codec::{decode, item_type, s, Item};
+use super::entity::*;
+use super::keys::{practice_pk, user_pk};
+use super::read::{Filter, QuerySpec};
+use super::DynamoStore;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use roster_domain::error::PortError;
+use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::*;
+use roster_domain::ports::{AuthBundle, Key, MemberFilter, Page, Store, Tx};
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn transact(&self, tx: Tx) -> Result<(), PortError> {
+        self.transact_writes(tx).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, PortError> {
+        self.get::<User>(id).await
+    }
+
+    async fn email_claim(&self, email_norm: &str) -> Result<Option<EmailClaim>, PortError> {
+        self.get::<EmailClaim>(email_norm).await
+    }
+
+    async fn token(&self, token_hash: &str) -> Result<Option<EmailToken>, PortError> {
+        self.get::<EmailToken>(token_hash).await
+    }
+
+    async fn auth_bundle(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        practice: Option<PracticeId>,
+    ) -> Result<AuthBundle, PortError> {
+        let mut keys = vec![Session::primary_key((user_id, token_hash)), User::primary_key(user_id)];
+        if let Some(p) = practice {
+            keys.push(Practice::primary_key(p));
+            keys.push(Membership::primary_key((p, user_id)));
+            // For a support agent (R30); a GetItem in the same batch costs
+            // no round trip.
+            keys.push(SupportGrant::primary_key(p));
+        }
+        let mut items = self.batch_get(keys).await?;
+        Ok(AuthBundle {
+            session: take(&mut items)?,
+            user: take(&mut items)?,
+            practice: take(&mut items)?,
+            membership: take(&mut items)?,
+            support_grant: take(&mut items)?,
+        })
+    }
+
+    async fn practice(&self, id: PracticeId) -> Result<Option<Practice>, PortError> {
+        self.get::<Practice>(id).await
+    }
+
+    async fn practices(&self, ids: &[PracticeId]) -> Result<Vec<Practice>, PortError> {
+        self.batch_get_all(ids.iter().map(|p| Practice::primary_key(*p))).await
+    }
+
+    async fn location(&self, practice: PracticeId, id: LocationId) -> Result<Option<Location>, PortError> {
+        self.get::<Location>((practice, id)).await
+    }
+
+    async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError> {
+        self.query_all(&QuerySpec::table(practice_pk(practice), LOCATION_PREFIX, true)).await
+    }
+
+    async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError> {
+        self.get::<Membership>((practice, user)).await
+    }
+
+    async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
+        self.query_all(&QuerySpec::gsi1(user_pk(user), MEMBER_PREFIX)).await
+    }
+
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
+        self.batch_get_all(ids.iter().map(|u| User::primary_key(*u))).await
+    }
+
+    async fn members(
+        &self,
+        practice: PracticeId,
+        filter: &MemberFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Membership>, PortError> {
+        let mut q = QuerySpec::table(practice_pk(practice), MEMBER_PREFIX, true);
+        q.filters = member_filters(filter);
+        self.filtered(&q, limit, cursor).await
+    }
+
+    async fn roles(&self, practice: PracticeId) -> Result<Vec<Role>, PortError> {
+        self.query_all(&QuerySpec::table(practice_pk(practice), ROLE_PREFIX, true)).await
+    }
+
+    async fn role(&self, practice: PracticeId, id: &str) -> Result<Option<Role>, PortError> {
+        self.get::<Role>((practice, id)).await
+    }
+
+    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError> {
+        self.batch_get_all(ids.iter().map(|(p, r)| Role::primary_key((*p, r)))).await
+    }
+
+    async fn audit(
+        &self,
+        scope: AuditScope,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEvent>, PortError> {
+        self.paged(audit_pk(scope), EVENT_PREFIX, false, limit, cursor).await
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
+        let (items, _, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
+        items.into_iter().map(decode).collect()
+    }
+
+    async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
+        self.get::<EmailSlot>((practice, email_norm)).await
+    }
+
+    async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError> {
+        self.get::<Invitation>((practice, id)).await
+    }
+
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
+        let Some(t) = self.get::<InvitationToken>(token_hash).await? else {
+            return Ok(None);
+        };
+        let invitation = self.get::<Invitation>((t.practice_id, t.invitation_id)).await?;
+        // A resend replaces the token; the old one names nothing any more.
+        Ok(invitation.filter(|i| i.token_hash == token_hash))
+    }
+
+    async fn invitations(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Invitation>, PortError> {
+        self.paged(practice_pk(practice), INVITE_PREFIX, true, limit, cursor).await
+    }
+
+    async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError> {
+        self.query_all(&QuerySpec::gsi1(invitee_pk(email_norm), INVITE_PREFIX)).await
+    }
+
+    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
+        self.due(DUE_INVITATIONS, now, limit).await
+    }
+
+    async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
+        self.count(&key, must_exist).await
+    }
+
+    async fn forget_attempt(&self, key: Key) -> Result<(), PortError> {
+        self.forget(&key).await
+    }
+
+    async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError> {
+        self.get::<MfaChallenge>(token_hash).await
+    }
+
+    async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
+        self.get::<SupportGrant>(practice).await
+    }
+
+    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
+        self.due(DUE_SUPPORT_GRANTS, now, limit).await
+    }
+
+    async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
+        self.query_all(&QuerySpec::gsi2(directors_pk(practice), "")).await
+    }
+}
+
+/// The record of kind `T` among `items`, taken out, if there is one.
+fn take<T: Entity>(items: &mut Vec<Item>) -> Result<Option<T>, PortError> {
+    match items.iter().position(|item| item_type(item) == Some(T::TYPE)) {
+        Some(i) => decode(items.swap_remove(i)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What the members list filters on in DynamoDB (R22): all must hold.
+fn member_filters(filter: &MemberFilter) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    if let Some(status) = filter.status {
+        let word = match status {
+            MemberStatus::Active => "active",
+            MemberStatus::Deactivated => "deactivated",
+        };
+        filters.push(Filter {
+            expression: "#status = :status",
+            name: ("#status", "status"),
+            value: (":status", s(word)),
+        });
+    }
+    if filter.locked_only {
+        filters.push(Filter {
+            expression: "#locked = :locked",
+            name: ("#locked", "locked"),
+            value: (":locked", AttributeValue::Bool(true)),
+        });
+    }
+    if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
+        filters.push(Filter {
+            expression: "contains(#search, :needle)",
+            name: ("#search", "search"),
+            value: (":needle", s(needle)),
+        });
+    }
+    filters
+}

@@ -1,0 +1,148 @@
+//! Writes that each exist for one invariant, with a condition of their own:
+//! the email slots (R6), role deletion (R23), the members list's mirror of
+//! the user (R22), the lock and sign-in checks (R25, R28), and the acting
+//! member's check.
+
+use super::{check, delete, update};
+use crate::dynamo::codec::{n, record_item, s};
+use crate::dynamo::entity::{primary, Keyed};
+use crate::dynamo::keys::FAILURES;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use roster_domain::error::PortError;
+use roster_domain::ids::{InvitationId, PracticeId, UserId};
+use roster_domain::model::{EmailSlot, Membership, Role, Time, User};
+use roster_domain::ports::{Key, Record};
+
+/// Takes the (practice, email) slot: fails unless it is free, held by an
+/// invitation that expired by `now`, or held by `holder`.
+pub fn put_slot(
+    table: &str,
+    slot: &EmailSlot,
+    holder: Option<InvitationId>,
+    now: Time,
+) -> Result<TransactWriteItem, PortError> {
+    let mut condition = "attribute_not_exists(PK) OR #expires_ms <= :now".to_string();
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(record_item(&Record::Slot(slot.clone()))?))
+        .expression_attribute_names("#expires_ms", "expires_ms")
+        .expression_attribute_values(":now", n(now.timestamp_millis()));
+    if let Some(h) = holder {
+        condition.push_str(" OR #invitation_id = :holder");
+        put = put
+            .expression_attribute_names("#invitation_id", "invitation_id")
+            .expression_attribute_values(":holder", s(h.to_string()));
+    }
+    let put = put.condition_expression(condition).build().map_err(super::built)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Frees the slot: fails unless `invitation` holds it.
+pub fn release_slot(
+    table: &str,
+    practice: PracticeId,
+    email_norm: &str,
+    invitation: InvitationId,
+) -> Result<TransactWriteItem, PortError> {
+    delete(
+        table,
+        EmailSlot::primary_key((practice, email_norm)),
+        Some("#invitation_id = :holder"),
+        &[("#invitation_id", "invitation_id")],
+        vec![(":holder", s(invitation.to_string()))],
+    )
+}
+
+/// Fails unless the role exists at `expected_version` with no holders.
+pub fn delete_role(
+    table: &str,
+    practice: PracticeId,
+    role_id: &str,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    delete(
+        table,
+        Role::primary_key((practice, role_id)),
+        Some("attribute_exists(PK) AND #version = :v AND (attribute_not_exists(#holders) OR #holders <= :zero)"),
+        &[("#holders", "holders"), ("#version", "version")],
+        vec![(":zero", n(0)), (":v", n(expected_version as i64))],
+    )
+}
+
+/// Copies the user's search text and lock onto one membership; fails if the
+/// membership is gone.
+pub fn mirror_user(
+    table: &str,
+    practice: PracticeId,
+    user: UserId,
+    search: &str,
+    locked: bool,
+) -> Result<TransactWriteItem, PortError> {
+    update(
+        table,
+        Membership::primary_key((practice, user)),
+        "SET #search = :search, #locked = :locked",
+        "attribute_exists(PK)",
+        &[("#search", "search"), ("#locked", "locked")],
+        vec![(":search", s(search)), (":locked", AttributeValue::Bool(locked))],
+    )
+}
+
+/// Locks the user and moves their version on, so any Replace of the user
+/// read before the lock fails instead of unlocking; fails if already
+/// locked, so of racing fifth failures exactly one locks.
+pub fn lock_user(table: &str, user: UserId) -> Result<TransactWriteItem, PortError> {
+    update(
+        table,
+        User::primary_key(user),
+        "SET #locked = :true, #version = #version + :one",
+        "attribute_exists(PK) AND #locked <> :true",
+        &[("#locked", "locked"), ("#version", "version")],
+        vec![(":true", AttributeValue::Bool(true)), (":one", n(1))],
+    )
+}
+
+/// Fails unless the counter at `key` has reached `at_least`.
+pub fn check_failures(table: &str, key: &Key, at_least: u32) -> Result<TransactWriteItem, PortError> {
+    check(table, primary(key), "#failures >= :n", &[("#failures", FAILURES)], vec![(":n", n(i64::from(at_least)))])
+}
+
+/// Fails if the user is locked; with a TOTP step, also fails unless the
+/// step is later than the last one used, and records it.
+pub fn confirm_sign_in(table: &str, user: UserId, totp_step: Option<u64>) -> Result<TransactWriteItem, PortError> {
+    match totp_step {
+        None => check(
+            table,
+            User::primary_key(user),
+            "#locked <> :true",
+            &[("#locked", "locked")],
+            vec![(":true", AttributeValue::Bool(true))],
+        ),
+        // An attribute no record field names, so no Replace of the user
+        // ever writes it back.
+        Some(step) => update(
+            table,
+            User::primary_key(user),
+            "SET #step = :step",
+            "#locked <> :true AND (attribute_not_exists(#step) OR #step < :step)",
+            &[("#locked", "locked"), ("#step", "totp_last_step")],
+            vec![(":true", AttributeValue::Bool(true)), (":step", n(step as i64))],
+        ),
+    }
+}
+
+/// Fails unless the membership exists, active, at `version`.
+pub fn check_member(
+    table: &str,
+    practice: PracticeId,
+    user: UserId,
+    version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    check(
+        table,
+        Membership::primary_key((practice, user)),
+        "#version = :v AND #status = :active",
+        &[("#version", "version"), ("#status", "status")],
+        vec![(":v", n(version as i64)), (":active", s("active"))],
+    )
+}
