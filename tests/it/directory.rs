@@ -1,8 +1,6 @@
 //! The `directory` function through its real handler, against DynamoDB Local.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use roster_domain::model::MemberStatus;
 use serde_json::json;
 

@@ -1,9 +1,7 @@
 //! Bad input of every kind gets its 4xx and a problem+json body, never a 5xx
 //! (API.md, "Conventions"). The harness itself fails any 5xx.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use lambda_http::http::Request as HttpRequest;
 use lambda_http::Body;
 use roster_api::Function;
@@ -26,7 +24,7 @@ fn request(
     b.body(body).expect("request")
 }
 
-fn assert_problem(r: &common::Reply, status: u16, code: &str) {
+fn assert_problem(r: &crate::common::Reply, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(r.body["code"], code, "{}", r.body);
     assert_eq!(r.body["status"], status);

@@ -1,7 +1,6 @@
 //! Shared test harness: the real handlers over a fresh DynamoDB Local table,
 //! with mail and events written by the real directory adapters to a private
 //! folder, and a clock the test moves.
-#![allow(dead_code)]
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use chrono::{DateTime, Duration, Utc};

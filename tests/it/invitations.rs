@@ -1,10 +1,8 @@
 //! Invitations end to end through the real handlers, against DynamoDB Local
 //! (R5..R13, R20, R32..R35).
 
-mod common;
-
+use crate::common::{s, Harness};
 use chrono::Duration;
-use common::{s, Harness};
 use roster_domain::model::MemberStatus;
 use serde_json::json;
 

@@ -2,9 +2,7 @@
 //! user-id order, by status and by part of a name or email, across cursor
 //! pages; against DynamoDB Local.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use futures::StreamExt;
 use roster_domain::ids::PracticeId;
 use roster_domain::model::*;

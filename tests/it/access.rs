@@ -2,9 +2,7 @@
 //! DynamoDB Local: custom roles (R23), effective permissions (R1), access
 //! changes (R14..R18), deactivation and reactivation (R19..R21), leaving (R15).
 
-mod common;
-
-use common::{s, Harness, Reply};
+use crate::common::{s, Harness, Reply};
 use roster_domain::ids::PracticeId;
 use serde_json::{json, Value};
 
@@ -124,7 +122,7 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     assert_eq!(again.status, 201, "{}", again.body);
     let clash = h.dir("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
     assert_eq!(clash.status, 422, "{}", clash.body);
-    let mut stale = common::request("PATCH", &path, Some(&d), Some(json!({"permissions": []})));
+    let mut stale = crate::common::request("PATCH", &path, Some(&d), Some(json!({"permissions": []})));
     stale.headers_mut().insert("if-match", "\"1\"".parse().expect("header"));
     assert_eq!(h.raw(roster_api::Function::Directory, stale).await.status, 412);
 
@@ -250,7 +248,7 @@ async fn a_stale_version_is_412() {
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}");
     let send = |v: &str, body: Value| {
-        let mut req = common::request("PATCH", &path, Some(&d), Some(body));
+        let mut req = crate::common::request("PATCH", &path, Some(&d), Some(body));
         req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
         h.raw(roster_api::Function::UpdateAccess, req)
     };

@@ -1,9 +1,7 @@
 //! R33: mail and events ride in the change's transaction and are delivered
 //! after commit; what fails to deliver stays in the outbox for the sweep.
 
-mod common;
-
-use common::Harness;
+use crate::common::Harness;
 use roster_adapters::local_dir::DirMailer;
 use roster_domain::model::OutboxPayload;
 use serde_json::json;

@@ -2,10 +2,8 @@
 //! for 7 days by `support_access.manage` (R30), read-only agents (R31), every
 //! agent read audited (R32), events (R33) and the sweep ending grants (R34).
 
-mod common;
-
+use crate::common::{s, with_action, Harness, Reply, SUPPORT_AGENT};
 use chrono::{DateTime, Duration, Utc};
-use common::{s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 

@@ -3,9 +3,7 @@
 //! there. A field added to a view without the document (or the reverse)
 //! fails here.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;

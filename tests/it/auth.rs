@@ -1,9 +1,7 @@
 //! The `auth` function through its real handler, against DynamoDB Local.
 
-mod common;
-
+use crate::common::{link_token, s, Harness};
 use chrono::Duration;
-use common::{link_token, s, Harness};
 use serde_json::json;
 
 fn signup_body(email: &str) -> serde_json::Value {

@@ -2,9 +2,7 @@
 //! the API, as each kind of caller, with the exact status expected. A route
 //! without a row fails the test, so no route is ever added unchecked.
 
-mod common;
-
-use common::{s, Harness, SUPPORT_AGENT};
+use crate::common::{s, Harness, SUPPORT_AGENT};
 use roster_api::routes::{Route, ROUTES};
 use roster_api::Op;
 use roster_domain::model::MemberStatus;

@@ -8,10 +8,8 @@
 //! access to that practice at once while others keep working (access.rs
 //! `deactivate_then_reactivate_restores_the_snapshot`).
 
-mod common;
-
+use crate::common::{link_token, s, with_action, Harness, Reply, SUPPORT_AGENT};
 use chrono::{DateTime, Duration, Utc};
-use common::{link_token, s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::clock::Clock;
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};

@@ -4,9 +4,7 @@
 //! Local never raises TransactionConflict, so every outcome here is decided
 //! by the transactions' condition expressions.
 
-mod common;
-
-use common::{s, Harness, Reply};
+use crate::common::{s, Harness, Reply};
 use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
 use roster_api::Function;
@@ -17,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// `PATCH /practices/{pid}/members/{uid}` with an optional `If-Match`.
 async fn patch_member(h: &Harness, token: &str, pid: &str, uid: &str, if_match: Option<u64>, body: Value) -> Reply {
-    let mut req = common::request("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body));
+    let mut req = crate::common::request("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body));
     if let Some(v) = if_match {
         req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
     }
