@@ -30,11 +30,11 @@ async fn join(h: &Harness, d: &str, pid: &str, email: &str, access: Value) -> (S
     if let (Some(b), Some(extra)) = (body.as_object_mut(), access.as_object()) {
         b.extend(extra.clone());
     }
-    let r = h.invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let token = h.last_invite_token();
     let reg = h
-        .accept_fn(
+        .call(
             "POST",
             &format!("/invitations/{token}/register"),
             None,
@@ -46,11 +46,11 @@ async fn join(h: &Harness, d: &str, pid: &str, email: &str, access: Value) -> (S
 }
 
 async fn patch(h: &Harness, token: &str, pid: &str, uid: &str, body: Value) -> Reply {
-    h.update_fn("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body)).await
+    h.call("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body)).await
 }
 
 async fn create_role(h: &Harness, token: &str, pid: &str, name: &str, permissions: &[&str]) -> Reply {
-    h.dir(
+    h.call(
         "POST",
         &format!("/practices/{pid}/roles"),
         Some(token),
@@ -65,7 +65,7 @@ async fn practice(h: &Harness, pid: &str) -> roster_domain::model::Practice {
 }
 
 async fn me_in(h: &Harness, token: &str, pid: &str) -> Value {
-    let me = h.auth("GET", "/me", Some(token), None).await;
+    let me = h.call("GET", "/me", Some(token), None).await;
     assert_eq!(me.status, 200, "{}", me.body);
     me.body["memberships"]
         .as_array()
@@ -110,31 +110,30 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let bad = create_role(&h, &d, &pid, "Odd", &["made.up"]).await;
     assert_eq!((bad.status, s(&bad.body["errors"][0]["field"])), (422, "permissions".into()));
 
-    let list = h.dir("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
+    let list = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
     assert_eq!(items(&list.body).len(), 7);
     assert!(items(&list.body).iter().any(|r| r["id"] == rid.as_str() && r["built_in"] == false));
 
     // Rename frees the old name; a stale If-Match is 412 (R18).
     let path = format!("/practices/{pid}/roles/{rid}");
-    let renamed = h.dir("PATCH", &path, Some(&d), Some(json!({"name": "Practice manager"}))).await;
+    let renamed = h.call("PATCH", &path, Some(&d), Some(json!({"name": "Practice manager"}))).await;
     assert_eq!((renamed.status, renamed.body["version"].clone()), (200, json!(2)), "{}", renamed.body);
     let again = create_role(&h, &d, &pid, "Office manager", &[]).await;
     assert_eq!(again.status, 201, "{}", again.body);
-    let clash = h.dir("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
+    let clash = h.call("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
     assert_eq!(clash.status, 422, "{}", clash.body);
-    let mut stale = crate::common::request("PATCH", &path, Some(&d), Some(json!({"permissions": []})));
-    stale.headers_mut().insert("if-match", "\"1\"".parse().expect("header"));
-    assert_eq!(h.raw(roster_api::Function::Directory, stale).await.status, 412);
+    let stale = h.req("PATCH", &path).token(&d).if_match(1).json(json!({"permissions": []})).send().await;
+    assert_eq!(stale.status, 412);
 
     // Built-ins cannot be changed or deleted; unknown roles are not found.
     let builtin =
-        h.dir("PATCH", &format!("/practices/{pid}/roles/clinician"), Some(&d), Some(json!({"name": "X"}))).await;
+        h.call("PATCH", &format!("/practices/{pid}/roles/clinician"), Some(&d), Some(json!({"name": "X"}))).await;
     assert_eq!((builtin.status, s(&builtin.body["code"])), (403, "forbidden".into()));
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
     let unknown = uuid::Uuid::now_v7();
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);
     let long = "r".repeat(2000);
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{long}"), Some(&d), None).await.status, 404);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/{long}"), Some(&d), None).await.status, 404);
 
     // practice.settings only.
     let (_, fd) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
@@ -157,7 +156,7 @@ async fn a_role_in_use_cannot_be_deleted() {
     // A pending invitation holds it.
     let loc = h.first_location(&d, &pid).await;
     let inv = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{pid}/invitations"),
             Some(&d),
@@ -165,25 +164,28 @@ async fn a_role_in_use_cannot_be_deleted() {
         )
         .await;
     assert_eq!(inv.status, 201, "{}", inv.body);
-    let del = h.dir("DELETE", &path, Some(&d), None).await;
+    let del = h.call("DELETE", &path, Some(&d), None).await;
     assert_eq!((del.status, s(&del.body["code"])), (409, "role_in_use".into()));
-    assert_eq!(h.revoke_fn(&format!("/practices/{pid}/invitations/{}", s(&inv.body["id"])), &d).await.status, 204);
+    assert_eq!(
+        h.call("DELETE", &format!("/practices/{pid}/invitations/{}", s(&inv.body["id"])), Some(&d), None).await.status,
+        204
+    );
 
     // A member holds it.
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({"role_id": rid})).await;
     assert_eq!(me_in(&h, &member, &pid).await["permissions"], json!(["calendar.create", "calendar.view"]));
-    assert_eq!(h.dir("DELETE", &path, Some(&d), None).await.status, 409);
+    assert_eq!(h.call("DELETE", &path, Some(&d), None).await.status, 409);
 
     // Deactivated members do not hold it (R19 keeps their snapshot).
-    let off = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let off = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(off.status, 200, "{}", off.body);
-    assert_eq!(h.dir("DELETE", &path, Some(&d), None).await.status, 204);
+    assert_eq!(h.call("DELETE", &path, Some(&d), None).await.status, 204);
     assert!(detail_types(&h).contains(&"RoleDeleted".to_string()));
 
     let back = format!("/practices/{pid}/members/{uid}/reactivate");
-    let r = h.deactivate_fn(&back, Some(&d), None).await;
+    let r = h.call("POST", &back, Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (422, "role_required".into()), "{}", r.body);
-    let r = h.deactivate_fn(&back, Some(&d), Some(json!({"role_id": "clinician"}))).await;
+    let r = h.call("POST", &back, Some(&d), Some(json!({"role_id": "clinician"}))).await;
     assert_eq!((r.status, s(&r.body["role_id"])), (200, "clinician".into()), "{}", r.body);
 }
 
@@ -196,18 +198,18 @@ async fn permission_changes_apply_on_the_next_request() {
     let rid = s(&create_role(&h, &d, &pid, "Reception", &["calendar.view"]).await.body["id"]);
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({"role_id": rid})).await;
     let members = format!("/practices/{pid}/members");
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 403);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
 
     let r = h
-        .dir("PATCH", &format!("/practices/{pid}/roles/{rid}"), Some(&d), Some(json!({"permissions": ["users.view"]})))
+        .call("PATCH", &format!("/practices/{pid}/roles/{rid}"), Some(&d), Some(json!({"permissions": ["users.view"]})))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 200);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 200);
     assert_eq!(me_in(&h, &member, &pid).await["permissions"], json!(["users.view"]));
 
     let r = patch(&h, &d, &pid, &uid, json!({"role_id": "clinician"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 403);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
     assert!(perms(&me_in(&h, &member, &pid).await).contains(&"clinical.charts".to_string()));
 }
 
@@ -247,17 +249,13 @@ async fn a_stale_version_is_412() {
     let (_, d, pid) = director(&h).await;
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}");
-    let send = |v: &str, body: Value| {
-        let mut req = crate::common::request("PATCH", &path, Some(&d), Some(body));
-        req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
-        h.raw(roster_api::Function::UpdateAccess, req)
-    };
-    let r = send("1", json!({"mfa_required": true})).await;
+    let send = |v: u64, body: Value| h.patch_member(&d, &pid, &uid, Some(v), body);
+    let r = send(1, json!({"mfa_required": true})).await;
     assert_eq!((r.status, r.body["version"].clone()), (200, json!(2)), "{}", r.body);
     assert_eq!(r.headers.get("etag").and_then(|v| v.to_str().ok()), Some("\"2\""));
-    let r = send("1", json!({"access_billing": false})).await;
+    let r = send(1, json!({"access_billing": false})).await;
     assert_eq!((r.status, s(&r.body["code"])), (412, "precondition_failed".into()));
-    let now = h.dir("GET", &path, Some(&d), None).await;
+    let now = h.call("GET", &path, Some(&d), None).await;
     assert_eq!((now.body["access_billing"].clone(), now.body["version"].clone()), (json!(true), json!(2)));
 }
 
@@ -281,7 +279,7 @@ async fn practitioner_fields_locations_and_seats() {
     assert_eq!(r.status, 422, "{}", r.body);
 
     // R17: a second location, then access lists.
-    let l2 = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    let l2 = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let l2 = s(&l2.body["id"]);
     let r = patch(&h, &d, &pid, &uid, json!({"location_access": [l2]})).await;
     assert_eq!((r.status, field(&r)), (422, "location_access".into()));
@@ -326,7 +324,7 @@ async fn director_rules_and_no_escalation() {
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()), "{}", r.body);
     let r = patch(&h, &d, &pid, &duid, json!({"overrides": {"revoke": ["inbox"]}})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "overrides".into()));
-    let off = h.deactivate_fn(&format!("/practices/{pid}/members/{duid}/deactivate"), Some(&d), None).await;
+    let off = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&d), None).await;
     assert_eq!(off.status, 409);
 
     let rid =
@@ -348,7 +346,7 @@ async fn director_rules_and_no_escalation() {
     let r = patch(&h, &manager, &pid, &muid, json!({"overrides": {"grant": ["practice.settings"]}})).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(patch(&h, &manager, &pid, &duid, json!({"access_billing": false})).await.status, 403);
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{duid}/deactivate"), Some(&manager), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&manager), None).await;
     assert_eq!(r.status, 403);
 
     // With a second director, one may step down.
@@ -368,30 +366,30 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     let (_, d, pid) = director(&h).await;
     let (uid, member) = join(&h, &d, &pid, "locum@clinic.example", json!({"role_id": "administrative"})).await;
     let other = h.practice(&member, "Hill Practice").await;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
     assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false, "mfa_required": true})).await.status, 200);
     let seats = practice(&h, &pid).await.seats;
 
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["status"].clone(), r.body["permissions"].clone()), (json!("deactivated"), json!([])));
     assert!(r.body["deactivated_at"].is_string());
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
-    assert_eq!(h.dir("GET", &format!("/practices/{other}"), Some(&member), None).await.status, 200);
-    let me = h.auth("GET", "/me", Some(&member), None).await;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/practices/{other}"), Some(&member), None).await.status, 200);
+    let me = h.call("GET", "/me", Some(&member), None).await;
     assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(1));
     assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
-    let deactivated = h.dir("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
+    let deactivated = h.call("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
     assert_eq!(items(&deactivated.body).len(), 1);
     // R6: still a member, so not invitable.
     let again = h.invite(&d, &pid, "locum@clinic.example").await;
     assert_eq!(s(&again.body["code"]), "member_deactivated");
     // Deactivating again changes nothing.
-    let twice = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let twice = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!((twice.status, twice.body["version"].clone()), (200, r.body["version"].clone()));
     assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
 
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/reactivate"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/reactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["role_id"], "administrative");
     assert_eq!((r.body["access_billing"].clone(), r.body["mfa_required"].clone()), (json!(false), json!(true)));
@@ -400,7 +398,7 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff);
     // Back in the practice, whose restored requirement of a second factor
     // (R28) now stands between the member and everything else.
-    let back = h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await;
+    let back = h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await;
     assert_eq!((back.status, s(&back.body["code"])), (403, "mfa_required".to_string()));
 
     let types = detail_types(&h);
@@ -422,16 +420,16 @@ async fn reactivation_license_terms_and_bulk() {
     let (a, _) = join(&h, &d, &pid, "a@clinic.example", json!({})).await;
     let (b, _) = join(&h, &d, &pid, "b@clinic.example", json!({})).await;
     for uid in [&p, &a, &b] {
-        let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+        let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
     let seats = practice(&h, &pid).await.seats;
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{p}/reactivate"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{p}/reactivate"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (422, "license_terms_required".into()));
 
     let unknown = uuid::Uuid::now_v7().to_string();
     let bulk = format!("/practices/{pid}/members/reactivate");
-    let r = h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": [a, p, unknown, "garbage", b, a]}))).await;
+    let r = h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": [a, p, unknown, "garbage", b, a]}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let results = r.body["results"].as_array().cloned().unwrap_or_default();
     let got: Vec<(String, u64, String)> =
@@ -450,13 +448,13 @@ async fn reactivation_license_terms_and_bulk() {
     let after = practice(&h, &pid).await.seats;
     assert_eq!((after.staff, after.practitioner), (seats.staff + 2, seats.practitioner));
 
-    let r = h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": [p], "accept_license_terms": true}))).await;
+    let r = h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": [p], "accept_license_terms": true}))).await;
     assert_eq!(r.body["results"][0]["status"], 200, "{}", r.body);
     assert_eq!(practice(&h, &pid).await.seats.practitioner, seats.practitioner + 1);
 
     let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    assert_eq!(h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": many}))).await.status, 422);
-    assert_eq!(h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": []}))).await.status, 422);
+    assert_eq!(h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": many}))).await.status, 422);
+    assert_eq!(h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": []}))).await.status, 422);
 }
 
 // R15, R19: a member leaves (and loses access at once); the last director
@@ -465,14 +463,14 @@ async fn reactivation_license_terms_and_bulk() {
 async fn leaving_a_practice() {
     let h = Harness::new().await;
     let (_, d, pid) = director(&h).await;
-    let r = h.dir("POST", &format!("/practices/{pid}/leave"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/leave"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()));
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let staff = practice(&h, &pid).await.seats.staff;
-    assert_eq!(h.dir("POST", &format!("/practices/{pid}/leave"), Some(&member), None).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
+    assert_eq!(h.call("POST", &format!("/practices/{pid}/leave"), Some(&member), None).await.status, 204);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
     assert_eq!(practice(&h, &pid).await.seats.staff, staff - 1);
-    let m = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
+    let m = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
     assert_eq!(m.body["status"], "deactivated");
     assert!(audit_actions(&h, &pid).await.contains(&"member.left".to_string()));
 }
@@ -485,27 +483,27 @@ async fn details_change_and_search_follows() {
     let (_, d, pid) = director(&h).await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}/details");
-    let r = h.update_fn("PATCH", &path, Some(&member), Some(json!({"first_name": "Me"}))).await;
+    let r = h.call("PATCH", &path, Some(&member), Some(json!({"first_name": "Me"}))).await;
     assert_eq!(r.status, 403);
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"first_name": "Quentin", "title": "Dr"}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"first_name": "Quentin", "title": "Dr"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((s(&r.body["first_name"]), s(&r.body["title"])), ("Quentin".into(), "Dr".into()));
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"last_name": "  "}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"last_name": "  "}))).await;
     assert_eq!(r.status, 422);
 
-    let found = h.dir("GET", &format!("/practices/{pid}/members?q=QUENT"), Some(&d), None).await;
+    let found = h.call("GET", &format!("/practices/{pid}/members?q=QUENT"), Some(&d), None).await;
     assert_eq!(items(&found.body).iter().map(|m| s(&m["user_id"])).collect::<Vec<_>>(), vec![uid.clone()]);
-    let by_mail = h.dir("GET", &format!("/practices/{pid}/members?q=m@clinic"), Some(&d), None).await;
+    let by_mail = h.call("GET", &format!("/practices/{pid}/members?q=m@clinic"), Some(&d), None).await;
     assert_eq!(items(&by_mail.body).len(), 1);
     // PATCH /me keeps the search in step too.
-    assert_eq!(h.auth("PATCH", "/me", Some(&member), Some(json!({"last_name": "Zebedee"}))).await.status, 200);
-    let found = h.dir("GET", &format!("/practices/{pid}/members?q=zebedee"), Some(&d), None).await;
+    assert_eq!(h.call("PATCH", "/me", Some(&member), Some(json!({"last_name": "Zebedee"}))).await.status, 200);
+    let found = h.call("GET", &format!("/practices/{pid}/members?q=zebedee"), Some(&d), None).await;
     assert_eq!(items(&found.body).len(), 1);
     assert!(audit_actions(&h, &pid).await.contains(&"member.details_changed".to_string()));
 
     // R2: someone other practices know too is renamed only by themselves.
     h.practice(&member, "Own practice").await;
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"first_name": "Other"}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"first_name": "Other"}))).await;
     assert_eq!(r.status, 403, "{}", r.body);
 }
 
@@ -515,18 +513,18 @@ async fn details_change_and_search_follows() {
 async fn access_changes_survive_a_deactivated_primary_location() {
     let h = Harness::new().await;
     let (_, d, pid) = director(&h).await;
-    let annex = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    let annex = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let annex = s(&annex.body["id"]);
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({"primary_location_id": annex})).await;
     let off =
-        h.dir("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
+        h.call("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
     assert_eq!(off.status, 200, "{}", off.body);
     let r = patch(&h, &d, &pid, &uid, json!({"role_id": "administrative"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(s(&r.body["primary_location_id"]), annex);
-    let other = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
+    let other = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
     let other = s(&other.body["id"]);
-    h.dir("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
+    h.call("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
     let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": other})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "primary_location_id".into()));
 }
@@ -539,10 +537,7 @@ async fn the_audit_log_is_newest_first_and_paged() {
     let (duid, d, pid) = director(&h).await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await.status, 200);
-    assert_eq!(
-        h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status,
-        200
-    );
+    assert_eq!(h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status, 200);
     let all = audit_actions(&h, &pid).await.len();
     assert!(all >= 7, "{all}");
 
@@ -550,7 +545,7 @@ async fn the_audit_log_is_newest_first_and_paged() {
     let mut cursor: Option<String> = None;
     loop {
         let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let page = h.dir("GET", &format!("/practices/{pid}/audit?limit=3{q}"), Some(&d), None).await;
+        let page = h.call("GET", &format!("/practices/{pid}/audit?limit=3{q}"), Some(&d), None).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(items(&page.body).len() <= 3);
         seen.extend(items(&page.body));
@@ -577,6 +572,6 @@ async fn the_audit_log_is_newest_first_and_paged() {
     assert_eq!(seen.last().map(|e| s(&e["action"])).as_deref(), Some("practice.created"));
 
     let (_, desk) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&desk), None).await.status, 403);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&member), None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/audit"), Some(&desk), None).await.status, 403);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/audit"), Some(&member), None).await.status, 404);
 }

@@ -2,7 +2,7 @@
 //! the API, as each kind of caller, with the exact status expected. A route
 //! without a row fails the test, so no route is ever added unchecked.
 
-use crate::common::{s, Harness, SUPPORT_AGENT};
+use crate::common::{route_of, s, Harness, SUPPORT_AGENT};
 use roster_api::routes::{Route, ROUTES};
 use roster_api::Op;
 use roster_domain::model::MemberStatus;
@@ -128,7 +128,7 @@ impl Fixture {
         let pid = h.practice(&director, "Harbour Clinic").await;
         let lid = h.first_location(&director, &pid).await;
         let role = h
-            .dir(
+            .call(
                 "POST",
                 &format!("/practices/{pid}/roles"),
                 Some(&director),
@@ -149,7 +149,7 @@ impl Fixture {
             users.push((who, email.to_string(), token));
             if who == Who::BillingOff {
                 let r = h
-                    .update_fn(
+                    .call(
                         "PATCH",
                         &format!("/practices/{pid}/members/{uid}"),
                         Some(&director),
@@ -167,7 +167,7 @@ impl Fixture {
         let (_, agent) = h.signup(SUPPORT_AGENT).await;
         h.verify(SUPPORT_AGENT).await;
         users.push((Who::Support, SUPPORT_AGENT.into(), agent));
-        let grant = h.update_fn("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
+        let grant = h.call("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
         assert_eq!(grant.status, 200, "{}", grant.body);
         let (target, _) = h.signup("target@clinic.example").await;
         h.add_member(&pid, &target, "front_desk", MemberStatus::Active).await;
@@ -191,8 +191,7 @@ impl Fixture {
     }
 
     async fn as_director(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let route = roster_api::routes::match_route(method, path).map(|(r, _)| r.function).expect("route");
-        let r = self.h.call(route, method, path, Some(&self.director), body).await;
+        let r = self.h.call(method, path, Some(&self.director), body).await;
         assert!(r.status < 300, "setup {method} {path}: {} {}", r.status, r.body);
         r.body
     }
@@ -335,7 +334,7 @@ impl Fixture {
     /// Undo what a cell changed that later cells rely on.
     async fn after(&self, route: &Route, who: Who, status: u16) {
         if route.op == Op::Leave && status == 204 {
-            let uid = self.h.auth("GET", "/me", self.token(who).as_deref(), None).await.body["user"]["id"].clone();
+            let uid = self.h.call("GET", "/me", self.token(who).as_deref(), None).await.body["user"]["id"].clone();
             let pid = &self.pid;
             self.as_director("POST", &format!("/practices/{pid}/members/{}/reactivate", s(&uid)), None).await;
         }
@@ -365,7 +364,10 @@ async fn every_route_as_every_caller() {
         let Some((_, expected)) = MATRIX.iter().find(|(op, _)| *op == route.op) else { continue };
         for (who, want) in WHO.iter().zip(expected) {
             let (path, body, token) = fx.cell(route, *who).await;
-            let r = fx.h.call(route.function, route.method, &path, token.as_deref(), body).await;
+            // The harness routes by the table; the filled-in path must come
+            // back to this very route.
+            assert_eq!(route_of(route.method, &path).map(|(_, p)| p), Some(route.path), "{path}");
+            let r = fx.h.call(route.method, &path, token.as_deref(), body).await;
             if r.status != *want {
                 wrong.push(format!(
                     "{} {} as {who:?}: want {want}, got {} {}",

@@ -17,7 +17,7 @@ async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
     h.app.mailer = Arc::new(DirMailer::new(blocker, h.clock.clone()));
 
     let r = h
-        .auth("POST", "/auth/signup", None, Some(json!({"email": "kept@clinic.example", "password": "correct horse battery", "first_name": "K", "last_name": "T"})))
+        .call("POST", "/auth/signup", None, Some(json!({"email": "kept@clinic.example", "password": "correct horse battery", "first_name": "K", "last_name": "T"})))
         .await;
     assert_eq!(r.status, 201, "the change stands though its mail failed: {}", r.body);
 

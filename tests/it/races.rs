@@ -7,7 +7,6 @@
 use crate::common::{s, Harness, Reply};
 use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
-use roster_api::Function;
 use roster_domain::model::*;
 use roster_domain::ports::{Record, Tx, Write};
 use serde_json::{json, Value};
@@ -15,15 +14,11 @@ use std::collections::{BTreeMap, HashMap};
 
 /// `PATCH /practices/{pid}/members/{uid}` with an optional `If-Match`.
 async fn patch_member(h: &Harness, token: &str, pid: &str, uid: &str, if_match: Option<u64>, body: Value) -> Reply {
-    let mut req = crate::common::request("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body));
-    if let Some(v) = if_match {
-        req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
-    }
-    h.raw(Function::UpdateAccess, req).await
+    h.patch_member(token, pid, uid, if_match, body).await
 }
 
 async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
-    let r = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
+    let r = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
     assert_eq!(r.status, 200, "GET member {uid}: {}", r.body);
     r.body
 }
@@ -67,7 +62,7 @@ async fn listed_active(h: &Harness, token: &str, pid: &str) -> BTreeMap<String, 
             Some(c) => format!("/practices/{pid}/members?status=active&limit=7&cursor={c}"),
             None => format!("/practices/{pid}/members?status=active&limit=7"),
         };
-        let r = h.dir("GET", &path, Some(token), None).await;
+        let r = h.call("GET", &path, Some(token), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
         for m in r.body["items"].as_array().cloned().unwrap_or_default() {
             assert_eq!(m["status"], "active");
@@ -100,7 +95,7 @@ async fn assert_counters_exact(h: &Harness, token: &str, pid: &str) -> Practice 
         (count("staff"), count("practitioner"), directors),
         "counters (staff, practitioner, directors) against the active memberships {active:?}"
     );
-    let api = h.dir("GET", &format!("/practices/{pid}"), Some(token), None).await;
+    let api = h.call("GET", &format!("/practices/{pid}"), Some(token), None).await;
     assert_eq!(api.body["seats"], json!({"staff": p.seats.staff, "practitioner": p.seats.practitioner}));
     p
 }
@@ -258,14 +253,14 @@ async fn seat_counts_survive_a_burst() {
     let deactivate = |name: &'static str| {
         let path = format!("/practices/{pid}/members/{}/deactivate", id(name));
         let d = &d;
-        async move { (format!("deactivate {name}"), vec![h.deactivate_fn(&path, Some(d), None).await.status]) }
+        async move { (format!("deactivate {name}"), vec![h.call("POST", &path, Some(d), None).await.status]) }
             .boxed_local()
     };
     let reactivate = |name: &'static str| {
         let path = format!("/practices/{pid}/members/{}/reactivate", id(name));
         let d = &d;
         async move {
-            let r = h.deactivate_fn(&path, Some(d), Some(json!({"accept_license_terms": true}))).await;
+            let r = h.call("POST", &path, Some(d), Some(json!({"accept_license_terms": true}))).await;
             (format!("reactivate {name}"), vec![r.status])
         }
         .boxed_local()
@@ -279,13 +274,13 @@ async fn seat_counts_survive_a_burst() {
             } else {
                 json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})
             };
-            let inv = h.invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
+            let inv = h.call("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
             if inv.status != 201 {
                 return (format!("join {email}"), vec![inv.status]);
             }
             let token = h.invite_token_for(&email);
             let reg = h
-                .accept_fn(
+                .call(
                     "POST",
                     &format!("/invitations/{token}/register"),
                     None,

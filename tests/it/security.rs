@@ -39,7 +39,7 @@ fn user_ids(v: &Value) -> Vec<String> {
 }
 
 async fn login_with(h: &Harness, email: &str, password: &str) -> Reply {
-    h.auth("POST", "/auth/login", None, Some(json!({"email": email, "password": password}))).await
+    h.call("POST", "/auth/login", None, Some(json!({"email": email, "password": password}))).await
 }
 
 /// Four wrong passwords (401 each), then the fifth locks (423).
@@ -69,7 +69,7 @@ async fn member(h: &Harness, pid: &str, email: &str, role: &str) -> (String, Str
 /// A custom role with users.manage (not a director); returns its id.
 async fn manager_role(h: &Harness, d: &str, pid: &str) -> String {
     let r = h
-        .dir(
+        .call(
             "POST",
             &format!("/practices/{pid}/roles"),
             Some(d),
@@ -81,11 +81,12 @@ async fn manager_role(h: &Harness, d: &str, pid: &str) -> String {
 }
 
 async fn unlock(h: &Harness, token: &str, pid: &str, uid: &str, body: Option<Value>) -> Reply {
-    h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/unlock"), Some(token), body).await
+    h.call("POST", &format!("/practices/{pid}/members/{uid}/unlock"), Some(token), body).await
 }
 
 async fn temporary_password(h: &Harness, token: &str, pid: &str, uid: &str, password: &str) -> Reply {
-    h.deactivate_fn(
+    h.call(
+        "POST",
         &format!("/practices/{pid}/members/{uid}/temporary-password"),
         Some(token),
         Some(json!({"temporary_password": password})),
@@ -94,13 +95,13 @@ async fn temporary_password(h: &Harness, token: &str, pid: &str, uid: &str, pass
 }
 
 async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
-    let r = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
+    let r = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body
 }
 
 async fn me(h: &Harness, token: &str) -> Value {
-    let r = h.auth("GET", "/me", Some(token), None).await;
+    let r = h.call("GET", "/me", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["user"].clone()
 }
@@ -137,13 +138,13 @@ fn not(right: &str) -> String {
 }
 
 async fn enroll(h: &Harness, token: &str) -> String {
-    let r = h.auth("POST", "/me/mfa/totp", Some(token), None).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     s(&r.body["secret"])
 }
 
 async fn confirm(h: &Harness, token: &str, code: &str) -> Reply {
-    h.auth("POST", "/me/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await
+    h.call("POST", "/me/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await
 }
 
 /// Enrolls and confirms; returns the secret.
@@ -167,7 +168,7 @@ async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
 }
 
 async fn login_mfa(h: &Harness, mfa_token: &str, code: &str) -> Reply {
-    h.auth("POST", "/auth/login/mfa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
+    h.call("POST", "/auth/login/mfa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
 }
 
 // ---- Lockout (R25) ----------------------------------------------------------
@@ -284,10 +285,10 @@ async fn a_lock_mails_emits_and_audits_in_each_active_practice() {
     assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], true);
     assert_eq!(get_member(&h, &d2, &b, &uid).await["locked"], true);
     assert_eq!(get_member(&h, &d1, &a, &other).await["locked"], false);
-    let locked = h.dir("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
+    let locked = h.call("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
     assert_eq!(locked.status, 200, "{}", locked.body);
     assert_eq!(user_ids(&locked.body), vec![uid.clone()]);
-    let all = h.dir("GET", &format!("/practices/{a}/members?status=all"), Some(&d1), None).await;
+    let all = h.call("GET", &format!("/practices/{a}/members?status=all"), Some(&d1), None).await;
     let listed: Vec<(String, Value)> =
         items(&all.body).iter().map(|m| (s(&m["user_id"]), m["locked"].clone())).collect();
     assert!(listed.contains(&(uid.clone(), json!(true))), "{listed:?}");
@@ -321,7 +322,7 @@ async fn a_manager_of_another_practice_of_the_user_unlocks_them() {
 
     assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], false);
     assert_eq!(get_member(&h, &d2, &b, &uid).await["locked"], false);
-    let locked = h.dir("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
+    let locked = h.call("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
     assert_eq!(items(&locked.body), Vec::<Value>::new());
 
     let unlocked = events(&h, "UserUnlocked");
@@ -356,10 +357,10 @@ async fn who_may_not_unlock() {
     h.add_member(&a, &gone, "front_desk", MemberStatus::Deactivated).await;
     let (_, agent) = h.signup(SUPPORT_AGENT).await;
     h.verify(SUPPORT_AGENT).await;
-    let grant = h.update_fn("PUT", &format!("/practices/{a}/support-access"), Some(&d), None).await;
+    let grant = h.call("PUT", &format!("/practices/{a}/support-access"), Some(&d), None).await;
     assert_eq!((grant.status, grant.body["active"].clone()), (200, json!(true)), "{}", grant.body);
     // The agent does get in (so the 403 below is the read-only rule).
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&agent), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&agent), None).await.status, 200);
 
     for email in ["locked@clinic.example", "stranger@clinic.example", "gone@clinic.example"] {
         lock(&h, email).await;
@@ -418,18 +419,18 @@ async fn unlock_with_a_temporary_password_then_the_change_is_required() {
     let user = me(&h, &t).await;
     assert_eq!((user["must_change_password"].clone(), user["locked"].clone()), (json!(true), json!(false)));
 
-    let blocked = h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await;
+    let blocked = h.call("GET", &format!("/practices/{a}"), Some(&t), None).await;
     assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
-    let blocked = h.auth("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await;
+    let blocked = h.call("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await;
     assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
     let blocked =
-        h.dir("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
+        h.call("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
     assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
 
     let changed =
-        h.auth("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
+        h.call("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
     assert_eq!(changed.status, 204, "{}", changed.body);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
     assert_eq!(me(&h, &t).await["must_change_password"], false);
     assert_eq!(login_with(&h, "u@clinic.example", NEW).await.status, 200);
     assert_eq!(with_action(&h.audit_log(&d, &a).await, "user.unlocked").len(), 1);
@@ -450,24 +451,24 @@ async fn a_temporary_password_ends_every_session() {
     let r = temporary_password(&h, &d, &a, &uid, "short").await;
     assert_eq!((r.status, field(&r)), (422, "temporary_password".into()), "{}", r.body);
     let r =
-        h.deactivate_fn(&format!("/practices/{a}/members/{uid}/temporary-password"), Some(&d), Some(json!({}))).await;
+        h.call("POST", &format!("/practices/{a}/members/{uid}/temporary-password"), Some(&d), Some(json!({}))).await;
     assert_eq!((r.status, field(&r)), (422, "temporary_password".into()), "the password is required: {}", r.body);
     let r = temporary_password(&h, &clinician, &a, &uid, TEMP).await;
     assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
     let r = temporary_password(&h, &d, &a, &stranger, TEMP).await;
     assert_eq!(r.status, 404, "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&first), None).await.status, 200, "refusals change nothing");
+    assert_eq!(h.call("GET", "/me", Some(&first), None).await.status, 200, "refusals change nothing");
 
     let r = temporary_password(&h, &d, &a, &uid, TEMP).await;
     assert_eq!(r.status, 204, "{}", r.body);
     for token in [&first, &second] {
-        let r = h.auth("GET", "/me", Some(token), None).await;
+        let r = h.call("GET", "/me", Some(token), None).await;
         assert_eq!((r.status, code(&r)), (401, "unauthenticated".into()));
     }
     assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 401);
     let t = s(&login_with(&h, "u@clinic.example", TEMP).await.body["session"]["token"]);
     assert_eq!(me(&h, &t).await["must_change_password"], true);
-    let r = h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await;
+    let r = h.call("GET", &format!("/practices/{a}"), Some(&t), None).await;
     assert_eq!((r.status, code(&r)), (403, "password_change_required".into()));
 
     let entries = with_action(&h.audit_log(&d, &a).await, "user.temporary_password_set");
@@ -491,7 +492,7 @@ async fn temporary_passwords_refused_for_shared_users_and_for_directors() {
     // Shared with another practice.
     let r = temporary_password(&h, &d, &a, &shared, TEMP).await;
     assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&shared_session), None).await.status, 200, "sessions kept");
+    assert_eq!(h.call("GET", "/me", Some(&shared_session), None).await.status, 200, "sessions kept");
     assert_eq!(login_with(&h, "shared@clinic.example", PASSWORD).await.status, 200, "password kept");
     lock(&h, "shared@clinic.example").await;
     let r = unlock(&h, &d, &a, &shared, Some(json!({"temporary_password": TEMP}))).await;
@@ -553,7 +554,7 @@ async fn temporary_passwords_refused_for_accounts_worth_more_than_the_setter() {
 
     let lid = h.first_location(&d, &b).await;
     let r = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{b}/invitations"),
             Some(&db),
@@ -575,7 +576,7 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
     let h = Harness::new().await;
     h.signup("known@clinic.example").await;
     let before = h.mails().len();
-    let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "known@clinic.example"}))).await;
+    let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": "known@clinic.example"}))).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert!(r.body.is_null() || r.body == json!(""), "no body: {}", r.body);
     let sent = mails(&h, "known@clinic.example", "password_reset");
@@ -586,7 +587,7 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
     assert_eq!(h.mails().len(), before + 1);
 
     for email in ["unknown@clinic.example", "not an email", ""] {
-        let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": email}))).await;
+        let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": email}))).await;
         assert_eq!(r.status, 202, "{email:?}: {}", r.body);
     }
     assert_eq!(h.mails().len(), before + 1, "no mail for unknown emails");
@@ -599,13 +600,13 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
 async fn a_reset_link_works_once_and_for_one_hour() {
     let h = Harness::new().await;
     let (uid, session) = h.signup("u@clinic.example").await;
-    let request = || h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"})));
+    let request = || h.call("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"})));
     let newest = |h: &Harness| {
         let m = mails(h, "u@clinic.example", "password_reset").pop().expect("a reset mail");
         link_token(&m, "/reset-password/")
     };
     let confirm_reset = |token: String, password: &'static str| {
-        h.auth("POST", "/auth/password-reset/confirm", None, Some(json!({"token": token, "new_password": password})))
+        h.call("POST", "/auth/password-reset/confirm", None, Some(json!({"token": token, "new_password": password})))
     };
 
     assert_eq!(request().await.status, 202);
@@ -619,13 +620,13 @@ async fn a_reset_link_works_once_and_for_one_hour() {
     h.clock.advance(Duration::minutes(59));
     let weak = confirm_reset(link.clone(), "short").await;
     assert_eq!(weak.status, 422, "{}", weak.body);
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 200, "a refused reset changes nothing");
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 200, "a refused reset changes nothing");
     let ok = confirm_reset(link.clone(), NEW).await;
     assert_eq!(ok.status, 204, "{}", ok.body);
     assert_eq!(confirm_reset(link, "another new secret").await.status, 410, "single use");
     assert_eq!(confirm_reset("not-a-token".into(), NEW).await.status, 410);
 
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 401, "sessions ended");
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 401, "sessions ended");
     assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 401);
     assert_eq!(login_with(&h, "u@clinic.example", NEW).await.status, 200);
     assert_eq!(login_with(&h, "u@clinic.example", "another new secret").await.status, 401);
@@ -649,7 +650,7 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
     assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], true);
 
     for _ in 0..2 {
-        let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"}))).await;
+        let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"}))).await;
         assert_eq!(r.status, 202);
     }
     let links: Vec<String> =
@@ -658,11 +659,11 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
     assert_ne!(links[0], links[1]);
 
     let ok = h
-        .auth("POST", "/auth/password-reset/confirm", None, Some(json!({"token": links[1], "new_password": NEW})))
+        .call("POST", "/auth/password-reset/confirm", None, Some(json!({"token": links[1], "new_password": NEW})))
         .await;
     assert_eq!(ok.status, 204, "{}", ok.body);
     let other = h
-        .auth(
+        .call(
             "POST",
             "/auth/password-reset/confirm",
             None,
@@ -671,13 +672,13 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
         .await;
     assert_eq!(other.status, 410, "the other outstanding link died: {}", other.body);
 
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 401);
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 401);
     let login = login_with(&h, "u@clinic.example", NEW).await;
     assert_eq!(login.status, 200, "unlocked: {}", login.body);
     let t = s(&login.body["session"]["token"]);
     let user = me(&h, &t).await;
     assert_eq!((user["locked"].clone(), user["must_change_password"].clone()), (json!(false), json!(false)));
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
     assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], false);
     let unlocked = events(&h, "UserUnlocked");
     assert_eq!(unlocked.len(), 1, "{unlocked:?}");
@@ -697,7 +698,7 @@ async fn totp_enrollment_and_two_step_sign_in() {
     let no_start = confirm(&h, &token, "123456").await;
     assert_eq!((no_start.status, field(&no_start)), (422, "code".into()), "no enrollment started: {}", no_start.body);
 
-    let r = h.auth("POST", "/me/mfa/totp", Some(&token), None).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(&token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let first = s(&r.body["secret"]);
     assert!(first.len() >= 16, "{first}");
@@ -718,7 +719,7 @@ async fn totp_enrollment_and_two_step_sign_in() {
     assert_eq!(ok.status, 204, "{}", ok.body);
     assert_eq!(me(&h, &token).await["mfa_enabled"], true);
 
-    let again = h.auth("POST", "/me/mfa/totp", Some(&token), None).await;
+    let again = h.call("POST", "/me/mfa/totp", Some(&token), None).await;
     assert_eq!((again.status, code(&again)), (409, "mfa_enabled".into()), "{}", again.body);
 
     // Two steps.
@@ -729,7 +730,7 @@ async fn totp_enrollment_and_two_step_sign_in() {
     assert_eq!(r.status, 200, "{}", r.body);
     let session = s(&r.body["session"]["token"]);
     assert!(r.body["session"]["expires_at"].is_string(), "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 200);
     let reused = login_mfa(&h, &mfa, &fresh_code(&h, &second)).await;
     assert_eq!((reused.status, code(&reused)), (401, "invalid_credentials".into()), "{}", reused.body);
 
@@ -847,7 +848,7 @@ async fn wrong_codes_count_towards_the_lock() {
 async fn disabling_totp() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
-    let off = |code: String| h.auth("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"code": code})));
+    let off = |code: String| h.call("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"code": code})));
     assert_eq!(off("123456".into()).await.status, 204, "not enabled");
     let secret = enable_totp(&h, &token).await;
 
@@ -865,21 +866,21 @@ async fn disabling_totp() {
     assert!(!s(&login.body["session"]["token"]).is_empty(), "a session directly: {}", login.body);
     assert_ne!(login.body["mfa_required"], true);
     // Enrolling again is possible.
-    assert_eq!(h.auth("POST", "/me/mfa/totp", Some(&token), None).await.status, 200);
+    assert_eq!(h.call("POST", "/me/mfa/totp", Some(&token), None).await.status, 200);
 }
 
 /// A gated session is refused, with `why`, on routes of several functions.
 async fn refused_everywhere(h: &Harness, t: &str, pid: &str, why: &str) {
     let checks = [
-        ("GET /practices/{pid}", h.dir("GET", &format!("/practices/{pid}"), Some(t), None).await),
-        ("GET /practices/{pid}/members", h.dir("GET", &format!("/practices/{pid}/members"), Some(t), None).await),
-        ("PATCH /me", h.auth("PATCH", "/me", Some(t), Some(json!({"first_name": "X"}))).await),
+        ("GET /practices/{pid}", h.call("GET", &format!("/practices/{pid}"), Some(t), None).await),
+        ("GET /practices/{pid}/members", h.call("GET", &format!("/practices/{pid}/members"), Some(t), None).await),
+        ("PATCH /me", h.call("PATCH", "/me", Some(t), Some(json!({"first_name": "X"}))).await),
         (
             "POST /practices",
-            h.dir("POST", "/practices", Some(t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await,
+            h.call("POST", "/practices", Some(t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await,
         ),
-        ("GET /me/invitations", h.accept_fn("GET", "/me/invitations", Some(t), None).await),
-        ("GET /permissions", h.dir("GET", "/permissions", Some(t), None).await),
+        ("GET /me/invitations", h.call("GET", "/me/invitations", Some(t), None).await),
+        ("GET /permissions", h.call("GET", "/permissions", Some(t), None).await),
     ];
     for (route, r) in checks {
         assert_eq!((r.status, code(&r)), (403, why.to_string()), "{route}: {}", r.body);
@@ -895,13 +896,12 @@ async fn a_required_second_factor_gives_an_enroll_only_session() {
     let h = Harness::new().await;
     let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
     let (uid, old) = member(&h, &a, "u@clinic.example", "front_desk").await;
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&old), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&old), None).await.status, 200);
 
-    let r = h
-        .update_fn("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true})))
-        .await;
+    let r =
+        h.call("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true}))).await;
     assert_eq!((r.status, r.body["mfa_required"].clone()), (200, json!(true)), "{}", r.body);
-    let r = h.dir("GET", &format!("/practices/{a}"), Some(&old), None).await;
+    let r = h.call("GET", &format!("/practices/{a}"), Some(&old), None).await;
     assert_eq!((r.status, code(&r)), (403, "mfa_required".into()), "a session from before: {}", r.body);
 
     let login = login_with(&h, "u@clinic.example", PASSWORD).await;
@@ -912,24 +912,24 @@ async fn a_required_second_factor_gives_an_enroll_only_session() {
     assert_eq!(me(&h, &t).await["mfa_enabled"], false);
     // Logout is allowed to such a session.
     let spare = h.login("u@clinic.example").await;
-    assert_eq!(h.auth("POST", "/auth/logout", Some(&spare), None).await.status, 204);
-    assert_eq!(h.auth("GET", "/me", Some(&spare), None).await.status, 401);
+    assert_eq!(h.call("POST", "/auth/logout", Some(&spare), None).await.status, 204);
+    assert_eq!(h.call("GET", "/me", Some(&spare), None).await.status, 401);
 
     let secret = enroll(&h, &t).await;
     let r = confirm(&h, &t, &fresh_code(&h, &secret)).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(me(&h, &t).await["mfa_enabled"], true);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    let r = h.dir("GET", &format!("/practices/{a}/members"), Some(&t), None).await;
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    let r = h.call("GET", &format!("/practices/{a}/members"), Some(&t), None).await;
     assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "front desk lacks users.view: {}", r.body);
-    assert_eq!(h.auth("PATCH", "/me", Some(&t), Some(json!({"first_name": "Una"}))).await.status, 200);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&t), None).await.status, 200);
-    assert_eq!(h.dir("GET", "/permissions", Some(&t), None).await.status, 200);
-    let own = h.dir("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
+    assert_eq!(h.call("PATCH", "/me", Some(&t), Some(json!({"first_name": "Una"}))).await.status, 200);
+    assert_eq!(h.call("GET", "/me/invitations", Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", "/permissions", Some(&t), None).await.status, 200);
+    let own = h.call("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
     assert_eq!(own.status, 201, "{}", own.body);
 
     // Required by a practice: cannot be turned off.
-    let r = h.auth("DELETE", "/me/mfa/totp", Some(&t), Some(json!({"code": fresh_code(&h, &secret)}))).await;
+    let r = h.call("DELETE", "/me/mfa/totp", Some(&t), Some(json!({"code": fresh_code(&h, &secret)}))).await;
     assert_eq!((r.status, code(&r)), (409, "mfa_required".into()), "{}", r.body);
     assert_eq!(me(&h, &t).await["mfa_enabled"], true);
     // And sign-in now takes two steps.
@@ -945,7 +945,7 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
     let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
     let loc = h.first_location(&d, &a).await;
     let inv = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{a}/invitations"),
             Some(&d),
@@ -956,7 +956,7 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
     assert_eq!((inv.status, inv.body["mfa_required"].clone()), (201, json!(true)), "{}", inv.body);
     let link = h.invite_token_for("new@clinic.example");
     let reg = h
-        .accept_fn(
+        .call(
             "POST",
             &format!("/invitations/{link}/register"),
             None,
@@ -973,8 +973,8 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
 
     let secret = enroll(&h, &t).await;
     assert_eq!(confirm(&h, &t, &fresh_code(&h, &secret)).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me/invitations", Some(&t), None).await.status, 200);
 }
 
 // R28, R26: the password-change gate comes before the second-factor gate;
@@ -984,25 +984,24 @@ async fn the_password_change_gate_comes_before_the_mfa_gate() {
     let h = Harness::new().await;
     let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
     let (uid, _) = member(&h, &a, "u@clinic.example", "front_desk").await;
-    let r = h
-        .update_fn("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true})))
-        .await;
+    let r =
+        h.call("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(temporary_password(&h, &d, &a, &uid, TEMP).await.status, 204);
 
     let t = s(&login_with(&h, "u@clinic.example", TEMP).await.body["session"]["token"]);
     assert!(!t.is_empty());
     refused_everywhere(&h, &t, &a, "password_change_required").await;
-    let r = h.auth("POST", "/me/mfa/totp", Some(&t), None).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(&t), None).await;
     assert_eq!((r.status, code(&r)), (403, "password_change_required".into()), "{}", r.body);
     let user = me(&h, &t).await;
     assert_eq!((user["must_change_password"].clone(), user["mfa_enabled"].clone()), (json!(true), json!(false)));
 
     let changed =
-        h.auth("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
+        h.call("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
     assert_eq!(changed.status, 204, "{}", changed.body);
     refused_everywhere(&h, &t, &a, "mfa_required").await;
     let secret = enroll(&h, &t).await;
     assert_eq!(confirm(&h, &t, &fresh_code(&h, &secret)).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
 }

@@ -38,11 +38,11 @@ fn support_path(pid: &str) -> String {
 }
 
 async fn grant(h: &Harness, token: &str, pid: &str) -> Reply {
-    h.update_fn("PUT", &support_path(pid), Some(token), None).await
+    h.call("PUT", &support_path(pid), Some(token), None).await
 }
 
 async fn support_state(h: &Harness, token: &str, pid: &str) -> Reply {
-    h.update_fn("GET", &support_path(pid), Some(token), None).await
+    h.call("GET", &support_path(pid), Some(token), None).await
 }
 
 /// Put a freshly signed-up user into `pid` with `role`; returns (id, session).
@@ -70,13 +70,9 @@ fn read_paths(pid: &str, uid: &str) -> Vec<String> {
     ]
 }
 
-/// A GET inside the practice, sent to the function that serves it.
+/// A GET inside the practice.
 async fn read(h: &Harness, token: &str, path: &str) -> Reply {
-    if path.ends_with("/support-access") {
-        h.update_fn("GET", path, Some(token), None).await
-    } else {
-        h.dir("GET", path, Some(token), None).await
-    }
+    h.call("GET", path, Some(token), None).await
 }
 
 // R2, R30: before any grant the agent is a stranger to the practice: 404 for
@@ -86,7 +82,7 @@ async fn read(h: &Harness, token: &str, path: &str) -> Reply {
 async fn agent_sees_nothing_before_a_grant() {
     let h = Harness::new().await;
     let (duid, d, pid, _, agent) = setup(&h).await;
-    let me = h.auth("GET", "/me", Some(&agent), None).await;
+    let me = h.call("GET", "/me", Some(&agent), None).await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["user"]["email"], SUPPORT_AGENT);
     assert_eq!(me.body["memberships"], json!([]));
@@ -95,7 +91,7 @@ async fn agent_sees_nothing_before_a_grant() {
         let r = read(&h, &agent, &path).await;
         assert_eq!(code(&r), (404, "not_found".into()), "GET {path}: {}", r.body);
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
     assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
     let r = grant(&h, &agent, &pid).await;
     assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
@@ -176,7 +172,7 @@ async fn only_support_access_manage_grants() {
     let (_, d, pid, _, agent) = setup(&h).await;
     let (_, desk) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     let role = h
-        .dir(
+        .call(
             "POST",
             &format!("/practices/{pid}/roles"),
             Some(&d),
@@ -191,7 +187,7 @@ async fn only_support_access_manage_grants() {
         assert_eq!(code(&r), (403, "forbidden".into()), "PUT as {who}: {}", r.body);
         let r = support_state(&h, token, &pid).await;
         assert_eq!(code(&r), (403, "forbidden".into()), "GET as {who}: {}", r.body);
-        let r = h.revoke_fn(&support_path(&pid), token).await;
+        let r = h.call("DELETE", &support_path(&pid), Some(token), None).await;
         assert_eq!(code(&r), (403, "forbidden".into()), "DELETE as {who}: {}", r.body);
     }
     assert_eq!(support_state(&h, &d, &pid).await.body["active"], false);
@@ -201,9 +197,9 @@ async fn only_support_access_manage_grants() {
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
 
     // Granted the permission by override, the front desk member may grant.
-    let desk_id = s(&h.auth("GET", "/me", Some(&desk), None).await.body["user"]["id"]);
+    let desk_id = s(&h.call("GET", "/me", Some(&desk), None).await.body["user"]["id"]);
     let r = h
-        .update_fn(
+        .call(
             "PATCH",
             &format!("/practices/{pid}/members/{desk_id}"),
             Some(&d),
@@ -278,7 +274,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let (uid, _) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     let (gone, _) = member(&h, &pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     let role = h
-        .dir(
+        .call(
             "POST",
             &format!("/practices/{pid}/roles"),
             Some(&d),
@@ -301,46 +297,47 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let m = format!("{p}/members/{uid}");
     let a = Some(agent.as_str());
     let attempts: Vec<(&str, Reply)> = vec![
-        ("PATCH practice", h.dir("PATCH", &p, a, Some(json!({"name": "Taken over"}))).await),
-        ("POST location", h.dir("POST", &format!("{p}/locations"), a, Some(json!({"name": "Annex"}))).await),
-        ("PATCH location", h.dir("PATCH", &format!("{p}/locations/{lid}"), a, Some(json!({"name": "Elm St"}))).await),
+        ("PATCH practice", h.call("PATCH", &p, a, Some(json!({"name": "Taken over"}))).await),
+        ("POST location", h.call("POST", &format!("{p}/locations"), a, Some(json!({"name": "Annex"}))).await),
+        ("PATCH location", h.call("PATCH", &format!("{p}/locations/{lid}"), a, Some(json!({"name": "Elm St"}))).await),
         (
             "POST role",
-            h.dir("POST", &format!("{p}/roles"), a, Some(json!({"name": "Agents", "permissions": []}))).await,
+            h.call("POST", &format!("{p}/roles"), a, Some(json!({"name": "Agents", "permissions": []}))).await,
         ),
         (
             "PATCH role",
-            h.dir("PATCH", &format!("{p}/roles/{rid}"), a, Some(json!({"permissions": ["users.manage"]}))).await,
+            h.call("PATCH", &format!("{p}/roles/{rid}"), a, Some(json!({"permissions": ["users.manage"]}))).await,
         ),
-        ("DELETE role", h.dir("DELETE", &format!("{p}/roles/{rid}"), a, None).await),
+        ("DELETE role", h.call("DELETE", &format!("{p}/roles/{rid}"), a, None).await),
         ("invite", h.invite(&agent, &pid, "friend@support.test").await),
-        ("resend", h.invite_fn("POST", &format!("{p}/invitations/{iid}/resend"), a, None).await),
-        ("revoke invitation", h.revoke_fn(&format!("{p}/invitations/{iid}"), &agent).await),
-        ("update access", h.update_fn("PATCH", &m, a, Some(json!({"access_billing": false}))).await),
-        ("update details", h.update_fn("PATCH", &format!("{m}/details"), a, Some(json!({"title": "Dr"}))).await),
-        ("deactivate", h.deactivate_fn(&format!("{m}/deactivate"), a, None).await),
-        ("reactivate", h.deactivate_fn(&format!("{p}/members/{gone}/reactivate"), a, None).await),
+        ("resend", h.call("POST", &format!("{p}/invitations/{iid}/resend"), a, None).await),
+        ("revoke invitation", h.call("DELETE", &format!("{p}/invitations/{iid}"), Some(&agent), None).await),
+        ("update access", h.call("PATCH", &m, a, Some(json!({"access_billing": false}))).await),
+        ("update details", h.call("PATCH", &format!("{m}/details"), a, Some(json!({"title": "Dr"}))).await),
+        ("deactivate", h.call("POST", &format!("{m}/deactivate"), a, None).await),
+        ("reactivate", h.call("POST", &format!("{p}/members/{gone}/reactivate"), a, None).await),
         (
             "bulk reactivate",
-            h.deactivate_fn(&format!("{p}/members/reactivate"), a, Some(json!({"user_ids": [gone]}))).await,
+            h.call("POST", &format!("{p}/members/reactivate"), a, Some(json!({"user_ids": [gone]}))).await,
         ),
-        ("unlock", h.deactivate_fn(&format!("{m}/unlock"), a, None).await),
+        ("unlock", h.call("POST", &format!("{m}/unlock"), a, None).await),
         (
             "unlock with password",
-            h.deactivate_fn(&format!("{m}/unlock"), a, Some(json!({"temporary_password": "agent chose this"}))).await,
+            h.call("POST", &format!("{m}/unlock"), a, Some(json!({"temporary_password": "agent chose this"}))).await,
         ),
         (
             "temporary password",
-            h.deactivate_fn(
+            h.call(
+                "POST",
                 &format!("{m}/temporary-password"),
                 a,
                 Some(json!({"temporary_password": "agent chose this"})),
             )
             .await,
         ),
-        ("leave", h.dir("POST", &format!("{p}/leave"), a, None).await),
+        ("leave", h.call("POST", &format!("{p}/leave"), a, None).await),
         ("grant support", grant(&h, &agent, &pid).await),
-        ("revoke support", h.revoke_fn(&support_path(&pid), &agent).await),
+        ("revoke support", h.call("DELETE", &support_path(&pid), Some(&agent), None).await),
     ];
     let wrong: Vec<String> = attempts
         .iter()
@@ -364,7 +361,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     // The member's password is untouched: the old one still signs in, with no
     // change demanded.
     let desk = h.login("desk@clinic.example").await;
-    let me = h.auth("GET", "/me", Some(&desk), None).await;
+    let me = h.call("GET", "/me", Some(&desk), None).await;
     assert_eq!((me.status, me.body["user"]["must_change_password"].clone()), (200, json!(false)), "{}", me.body);
     // The grant lives on, unchanged (not restarted, not revoked).
     assert_eq!(after[7], granted.body);
@@ -380,7 +377,7 @@ async fn snapshot(h: &Harness, d: &str, pid: &str, members: &[&str]) -> Vec<Valu
     paths.push(format!("/practices/{pid}/invitations"));
     let mut out = Vec::new();
     for path in paths {
-        let r = h.dir("GET", &path, Some(d), None).await;
+        let r = h.call("GET", &path, Some(d), None).await;
         assert_eq!(r.status, 200, "GET {path}: {}", r.body);
         out.push(r.body);
     }
@@ -389,7 +386,7 @@ async fn snapshot(h: &Harness, d: &str, pid: &str, members: &[&str]) -> Vec<Valu
 }
 
 async fn duid_of(h: &Harness, token: &str) -> String {
-    s(&h.auth("GET", "/me", Some(token), None).await.body["user"]["id"])
+    s(&h.call("GET", "/me", Some(token), None).await.body["user"]["id"])
 }
 
 // R2, R30: a grant opens the practice to support agents only: any other
@@ -407,7 +404,7 @@ async fn a_grant_opens_the_practice_to_agents_only() {
         assert_eq!(code(&r), (404, "not_found".into()), "outsider GET {path}: {}", r.body);
         assert_eq!(read(&h, &agent, &path).await.status, 200, "agent GET {path}");
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&outsider), Some(json!({"name": "Mine"}))).await;
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&outsider), Some(json!({"name": "Mine"}))).await;
     assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
 
     // The grant is for this practice only.
@@ -490,7 +487,7 @@ async fn revoking_ends_access_at_once() {
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 200);
 
-    let r = h.revoke_fn(&support_path(&pid), &d).await;
+    let r = h.call("DELETE", &support_path(&pid), Some(&d), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
@@ -510,7 +507,7 @@ async fn revoking_ends_access_at_once() {
     assert_eq!(log[0]["action"], "support_access.revoked", "newest first");
 
     // No grant: still 204.
-    let r = h.revoke_fn(&support_path(&pid), &d).await;
+    let r = h.call("DELETE", &support_path(&pid), Some(&d), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
     // And a new grant opens it again.
@@ -535,7 +532,7 @@ async fn an_expired_grant_is_dead_before_the_sweep() {
         let r = read(&h, &agent, &path).await;
         assert_eq!(code(&r), (404, "not_found".into()), "GET {path} after expiry: {}", r.body);
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
     assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
     let d = h.login(DIRECTOR).await;
     let state = support_state(&h, &d, &pid).await;
@@ -558,7 +555,7 @@ async fn the_sweep_expires_grants_once() {
     let later = h.practice(&d_c, "Later Clinic").await;
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     assert_eq!(grant(&h, &d_b, &revoked).await.status, 200);
-    assert_eq!(h.revoke_fn(&support_path(&revoked), &d_b).await.status, 204);
+    assert_eq!(h.call("DELETE", &support_path(&revoked), Some(&d_b), None).await.status, 204);
     let t0 = h.app.now();
 
     let early = h.sweep_at(t0 + Duration::days(1)).await;
