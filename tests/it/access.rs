@@ -2,21 +2,11 @@
 //! DynamoDB Local: custom roles (R23), effective permissions (R1), access
 //! changes (R14..R18), deactivation and reactivation (R19..R21), leaving (R15).
 
-use crate::common::{s, Harness, Reply};
-use roster_domain::ids::PracticeId;
+use crate::common::{items, s, Harness, DIRECTOR};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long enough secret";
-
-async fn director(h: &Harness) -> (String, String, String) {
-    let (uid, token) = h.signup("director@clinic.example").await;
-    let pid = h.practice(&token, "Harbour Clinic").await;
-    (uid, token, pid)
-}
-
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
+/// The password members who join by invitation register with.
+const JOIN_PASSWORD: &str = "a long enough secret";
 
 fn perms(member: &Value) -> Vec<String> {
     member["permissions"].as_array().map(|a| a.iter().map(s).collect()).unwrap_or_default()
@@ -38,30 +28,11 @@ async fn join(h: &Harness, d: &str, pid: &str, email: &str, access: Value) -> (S
             "POST",
             &format!("/invitations/{token}/register"),
             None,
-            Some(json!({"first_name": "Member", "last_name": email, "password": PASSWORD, "accept_terms": true})),
+            Some(json!({"first_name": "Member", "last_name": email, "password": JOIN_PASSWORD, "accept_terms": true})),
         )
         .await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     (s(&reg.body["user"]["id"]), s(&reg.body["session"]["token"]))
-}
-
-async fn patch(h: &Harness, token: &str, pid: &str, uid: &str, body: Value) -> Reply {
-    h.call("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body)).await
-}
-
-async fn create_role(h: &Harness, token: &str, pid: &str, name: &str, permissions: &[&str]) -> Reply {
-    h.call(
-        "POST",
-        &format!("/practices/{pid}/roles"),
-        Some(token),
-        Some(json!({"name": name, "permissions": permissions})),
-    )
-    .await
-}
-
-async fn practice(h: &Harness, pid: &str) -> roster_domain::model::Practice {
-    let id: PracticeId = pid.parse().expect("pid");
-    h.app.store.practice(id).await.expect("read").expect("practice")
 }
 
 async fn me_in(h: &Harness, token: &str, pid: &str) -> Value {
@@ -93,8 +64,8 @@ async fn audit_actions(h: &Harness, pid: &str) -> Vec<String> {
 #[tokio::test]
 async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let r = create_role(&h, &d, &pid, "Office  manager", &["users.view", "users.manage", "calendar.view"]).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = h.create_role(&d, &pid, "Office  manager", &["users.view", "users.manage", "calendar.view"]).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["name"], "Office manager");
     assert_eq!(r.body["built_in"], false);
@@ -103,11 +74,11 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let rid = s(&r.body["id"]);
 
     for taken in ["office MANAGER", "Director", "front_desk"] {
-        let dup = create_role(&h, &d, &pid, taken, &[]).await;
+        let dup = h.create_role(&d, &pid, taken, &[]).await;
         assert_eq!(dup.status, 422, "{taken}: {}", dup.body);
         assert_eq!(dup.body["errors"][0]["field"], "name");
     }
-    let bad = create_role(&h, &d, &pid, "Odd", &["made.up"]).await;
+    let bad = h.create_role(&d, &pid, "Odd", &["made.up"]).await;
     assert_eq!((bad.status, s(&bad.body["errors"][0]["field"])), (422, "permissions".into()));
 
     let list = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
@@ -118,7 +89,7 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let path = format!("/practices/{pid}/roles/{rid}");
     let renamed = h.call("PATCH", &path, Some(&d), Some(json!({"name": "Practice manager"}))).await;
     assert_eq!((renamed.status, renamed.body["version"].clone()), (200, json!(2)), "{}", renamed.body);
-    let again = create_role(&h, &d, &pid, "Office manager", &[]).await;
+    let again = h.create_role(&d, &pid, "Office manager", &[]).await;
     assert_eq!(again.status, 201, "{}", again.body);
     let clash = h.call("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
     assert_eq!(clash.status, 422, "{}", clash.body);
@@ -137,7 +108,7 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
 
     // practice.settings only.
     let (_, fd) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
-    assert_eq!(create_role(&h, &fd, &pid, "Mine", &[]).await.status, 403);
+    assert_eq!(h.create_role(&fd, &pid, "Mine", &[]).await.status, 403);
 
     assert!(audit_actions(&h, &pid).await.contains(&"role.created".to_string()));
     assert!(detail_types(&h).contains(&"RoleUpdated".to_string()));
@@ -149,8 +120,8 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
 #[tokio::test]
 async fn a_role_in_use_cannot_be_deleted() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let rid = s(&create_role(&h, &d, &pid, "Scheduler", &["calendar.view", "calendar.create"]).await.body["id"]);
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let rid = s(&h.create_role(&d, &pid, "Scheduler", &["calendar.view", "calendar.create"]).await.body["id"]);
     let path = format!("/practices/{pid}/roles/{rid}");
 
     // A pending invitation holds it.
@@ -194,8 +165,8 @@ async fn a_role_in_use_cannot_be_deleted() {
 #[tokio::test]
 async fn permission_changes_apply_on_the_next_request() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let rid = s(&create_role(&h, &d, &pid, "Reception", &["calendar.view"]).await.body["id"]);
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let rid = s(&h.create_role(&d, &pid, "Reception", &["calendar.view"]).await.body["id"]);
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({"role_id": rid})).await;
     let members = format!("/practices/{pid}/members");
     assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
@@ -207,7 +178,7 @@ async fn permission_changes_apply_on_the_next_request() {
     assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 200);
     assert_eq!(me_in(&h, &member, &pid).await["permissions"], json!(["users.view"]));
 
-    let r = patch(&h, &d, &pid, &uid, json!({"role_id": "clinician"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"role_id": "clinician"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
     assert!(perms(&me_in(&h, &member, &pid).await).contains(&"clinical.charts".to_string()));
@@ -218,21 +189,22 @@ async fn permission_changes_apply_on_the_next_request() {
 #[tokio::test]
 async fn billing_access_and_overrides_shape_the_permissions() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "b@clinic.example", json!({"role_id": "billing_manager"})).await;
     assert!(perms(&me_in(&h, &member, &pid).await).iter().any(|k| k.starts_with("billing.")));
 
-    let r = patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["access_billing"], false);
     assert!(!perms(&r.body).iter().any(|k| k.starts_with("billing.")));
     let mine = perms(&me_in(&h, &member, &pid).await);
     assert_eq!(mine, vec!["contacts", "inbox", "patients"]);
 
-    let r = patch(&h, &d, &pid, &uid, json!({"overrides": {"grant": ["referrals"], "revoke": ["inbox"]}})).await;
+    let r =
+        h.patch_member(&d, &pid, &uid, None, json!({"overrides": {"grant": ["referrals"], "revoke": ["inbox"]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(perms(&r.body), vec!["contacts", "patients", "referrals"]);
-    let bad = patch(&h, &d, &pid, &uid, json!({"overrides": {"grant": ["nope"]}})).await;
+    let bad = h.patch_member(&d, &pid, &uid, None, json!({"overrides": {"grant": ["nope"]}})).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
 
     let changed: Vec<Value> = h.events().into_iter().filter(|e| e["detail_type"] == "MemberAccessChanged").collect();
@@ -246,7 +218,7 @@ async fn billing_access_and_overrides_shape_the_permissions() {
 #[tokio::test]
 async fn a_stale_version_is_412() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}");
     let send = |v: u64, body: Value| h.patch_member(&d, &pid, &uid, Some(v), body);
@@ -264,52 +236,55 @@ async fn a_stale_version_is_412() {
 #[tokio::test]
 async fn practitioner_fields_locations_and_seats() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    let field = |r: &Reply| s(&r.body["errors"][0]["field"]);
 
-    let r = patch(&h, &d, &pid, &uid, json!({"show_on_calendar": true})).await;
-    assert_eq!((r.status, field(&r)), (422, "show_on_calendar".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"practitioner": {"capacity": 3}})).await;
-    assert_eq!((r.status, field(&r)), (422, "practitioner".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "practitioner", "practitioner": {"npi": "1234567890"}})).await;
-    assert_eq!((r.status, field(&r)), (422, "practitioner.npi".into()), "{}", r.body);
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "practitioner", "practitioner": {"scheduling_step_minutes": 7}}))
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"show_on_calendar": true})).await;
+    assert_eq!((r.status, r.field()), (422, "show_on_calendar".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"practitioner": {"capacity": 3}})).await;
+    assert_eq!((r.status, r.field()), (422, "practitioner".into()));
+    let r = h
+        .patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "practitioner": {"npi": "1234567890"}}))
+        .await;
+    assert_eq!((r.status, r.field()), (422, "practitioner.npi".into()), "{}", r.body);
+    let r = h
+        .patch_member(
+            &d,
+            &pid,
+            &uid,
+            None,
+            json!({"kind": "practitioner", "practitioner": {"scheduling_step_minutes": 7}}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
 
     // R17: a second location, then access lists.
     let l2 = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let l2 = s(&l2.body["id"]);
-    let r = patch(&h, &d, &pid, &uid, json!({"location_access": [l2]})).await;
-    assert_eq!((r.status, field(&r)), (422, "location_access".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"location_access": [l2]})).await;
+    assert_eq!((r.status, r.field()), (422, "location_access".into()));
     let foreign = uuid::Uuid::now_v7().to_string();
     let loc = h.first_location(&d, &pid).await;
-    let r = patch(&h, &d, &pid, &uid, json!({"location_access": [loc, foreign]})).await;
-    assert_eq!((r.status, field(&r)), (422, "location_access".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": l2, "location_access": [l2]})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"location_access": [loc, foreign]})).await;
+    assert_eq!((r.status, r.field()), (422, "location_access".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"primary_location_id": l2, "location_access": [l2]})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["location_access"], json!([l2]));
 
-    let before = practice(&h, &pid).await.seats;
-    let r = patch(
-        &h,
-        &d,
-        &pid,
-        &uid,
-        json!({"kind": "practitioner", "role_id": "clinician",
+    let before = h.stored_practice(&pid).await.seats;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "role_id": "clinician",
             "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}}),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["kind"].clone(), r.body["show_on_calendar"].clone()), (json!("practitioner"), json!(true)));
-    let after = practice(&h, &pid).await.seats;
+    let after = h.stored_practice(&pid).await.seats;
     assert_eq!((after.staff, after.practitioner), (before.staff - 1, before.practitioner + 1));
     let types = detail_types(&h);
     assert!(types.ends_with(&["MemberAccessChanged".into(), "SeatRemoved".into(), "SeatAdded".into()]), "{types:?}");
 
     // Back to staff drops the practitioner-only fields.
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "staff"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"kind": "staff"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["practitioner"].clone(), r.body["show_on_calendar"].clone()), (Value::Null, json!(false)));
 }
@@ -319,42 +294,41 @@ async fn practitioner_fields_locations_and_seats() {
 #[tokio::test]
 async fn director_rules_and_no_escalation() {
     let h = Harness::new().await;
-    let (duid, d, pid) = director(&h).await;
-    let r = patch(&h, &d, &pid, &duid, json!({"role_id": "clinician"})).await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = h.patch_member(&d, &pid, &duid, None, json!({"role_id": "clinician"})).await;
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()), "{}", r.body);
-    let r = patch(&h, &d, &pid, &duid, json!({"overrides": {"revoke": ["inbox"]}})).await;
+    let r = h.patch_member(&d, &pid, &duid, None, json!({"overrides": {"revoke": ["inbox"]}})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "overrides".into()));
     let off = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&d), None).await;
     assert_eq!(off.status, 409);
 
-    let rid =
-        s(&create_role(&h, &d, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await.body["id"]);
+    let rid = s(&h.create_role(&d, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await.body["id"]);
     let (muid, manager) = join(&h, &d, &pid, "manager@clinic.example", json!({"role_id": rid})).await;
     let (uid, _) = join(&h, &d, &pid, "staff@clinic.example", json!({})).await;
     // Within the manager's own permissions: fine.
-    let r = patch(&h, &manager, &pid, &uid, json!({"overrides": {"grant": ["calendar.view"]}})).await;
+    let r = h.patch_member(&manager, &pid, &uid, None, json!({"overrides": {"grant": ["calendar.view"]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     for body in [
         json!({"role_id": "director"}),
         json!({"role_id": "clinician"}),
         json!({"overrides": {"grant": ["audit.view"]}}),
     ] {
-        let r = patch(&h, &manager, &pid, &uid, body.clone()).await;
+        let r = h.patch_member(&manager, &pid, &uid, None, body.clone()).await;
         assert_eq!((r.status, s(&r.body["code"])), (403, "forbidden".into()), "{body}: {}", r.body);
     }
     // Nor for themselves, nor on a director.
-    let r = patch(&h, &manager, &pid, &muid, json!({"overrides": {"grant": ["practice.settings"]}})).await;
+    let r = h.patch_member(&manager, &pid, &muid, None, json!({"overrides": {"grant": ["practice.settings"]}})).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert_eq!(patch(&h, &manager, &pid, &duid, json!({"access_billing": false})).await.status, 403);
+    assert_eq!(h.patch_member(&manager, &pid, &duid, None, json!({"access_billing": false})).await.status, 403);
     let r = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&manager), None).await;
     assert_eq!(r.status, 403);
 
     // With a second director, one may step down.
     let (d2, _) = join(&h, &d, &pid, "second@clinic.example", json!({"role_id": "director"})).await;
-    assert_eq!(practice(&h, &pid).await.directors, 2);
-    let r = patch(&h, &d, &pid, &d2, json!({"role_id": "supervisor"})).await;
+    assert_eq!(h.stored_practice(&pid).await.directors, 2);
+    let r = h.patch_member(&d, &pid, &d2, None, json!({"role_id": "supervisor"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(practice(&h, &pid).await.directors, 1);
+    assert_eq!(h.stored_practice(&pid).await.directors, 1);
 }
 
 // R19, R20, R29, R2: deactivation ends access to that practice at the next
@@ -363,12 +337,15 @@ async fn director_rules_and_no_escalation() {
 #[tokio::test]
 async fn deactivate_then_reactivate_restores_the_snapshot() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "locum@clinic.example", json!({"role_id": "administrative"})).await;
     let other = h.practice(&member, "Hill Practice").await;
     assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
-    assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false, "mfa_required": true})).await.status, 200);
-    let seats = practice(&h, &pid).await.seats;
+    assert_eq!(
+        h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false, "mfa_required": true})).await.status,
+        200
+    );
+    let seats = h.stored_practice(&pid).await.seats;
 
     let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -378,7 +355,7 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     assert_eq!(h.call("GET", &format!("/practices/{other}"), Some(&member), None).await.status, 200);
     let me = h.call("GET", "/me", Some(&member), None).await;
     assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(1));
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff - 1);
     let deactivated = h.call("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
     assert_eq!(items(&deactivated.body).len(), 1);
     // R6: still a member, so not invitable.
@@ -387,7 +364,7 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     // Deactivating again changes nothing.
     let twice = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!((twice.status, twice.body["version"].clone()), (200, r.body["version"].clone()));
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff - 1);
 
     let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/reactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -395,7 +372,7 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
     assert_eq!((r.body["access_billing"].clone(), r.body["mfa_required"].clone()), (json!(false), json!(true)));
     assert_eq!(r.body["status"], "active");
     assert_eq!(r.body["deactivated_at"], Value::Null);
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff);
     // Back in the practice, whose restored requirement of a second factor
     // (R28) now stands between the member and everything else.
     let back = h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await;
@@ -414,7 +391,7 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
 #[tokio::test]
 async fn reactivation_license_terms_and_bulk() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let prac = json!({"kind": "practitioner", "role_id": "clinician", "practitioner": {"npi": "1234567893"}});
     let (p, _) = join(&h, &d, &pid, "doc@clinic.example", prac).await;
     let (a, _) = join(&h, &d, &pid, "a@clinic.example", json!({})).await;
@@ -423,7 +400,7 @@ async fn reactivation_license_terms_and_bulk() {
         let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let seats = practice(&h, &pid).await.seats;
+    let seats = h.stored_practice(&pid).await.seats;
     let r = h.call("POST", &format!("/practices/{pid}/members/{p}/reactivate"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (422, "license_terms_required".into()));
 
@@ -445,12 +422,12 @@ async fn reactivation_license_terms_and_bulk() {
         ]
     );
     assert_eq!(results[0]["member"]["status"], "active");
-    let after = practice(&h, &pid).await.seats;
+    let after = h.stored_practice(&pid).await.seats;
     assert_eq!((after.staff, after.practitioner), (seats.staff + 2, seats.practitioner));
 
     let r = h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": [p], "accept_license_terms": true}))).await;
     assert_eq!(r.body["results"][0]["status"], 200, "{}", r.body);
-    assert_eq!(practice(&h, &pid).await.seats.practitioner, seats.practitioner + 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.practitioner, seats.practitioner + 1);
 
     let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     assert_eq!(h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": many}))).await.status, 422);
@@ -462,14 +439,14 @@ async fn reactivation_license_terms_and_bulk() {
 #[tokio::test]
 async fn leaving_a_practice() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let r = h.call("POST", &format!("/practices/{pid}/leave"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()));
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    let staff = practice(&h, &pid).await.seats.staff;
+    let staff = h.stored_practice(&pid).await.seats.staff;
     assert_eq!(h.call("POST", &format!("/practices/{pid}/leave"), Some(&member), None).await.status, 204);
     assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
-    assert_eq!(practice(&h, &pid).await.seats.staff, staff - 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, staff - 1);
     let m = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
     assert_eq!(m.body["status"], "deactivated");
     assert!(audit_actions(&h, &pid).await.contains(&"member.left".to_string()));
@@ -480,7 +457,7 @@ async fn leaving_a_practice() {
 #[tokio::test]
 async fn details_change_and_search_follows() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}/details");
     let r = h.call("PATCH", &path, Some(&member), Some(json!({"first_name": "Me"}))).await;
@@ -512,20 +489,20 @@ async fn details_change_and_search_follows() {
 #[tokio::test]
 async fn access_changes_survive_a_deactivated_primary_location() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let annex = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let annex = s(&annex.body["id"]);
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({"primary_location_id": annex})).await;
     let off =
         h.call("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
     assert_eq!(off.status, 200, "{}", off.body);
-    let r = patch(&h, &d, &pid, &uid, json!({"role_id": "administrative"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"role_id": "administrative"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(s(&r.body["primary_location_id"]), annex);
     let other = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
     let other = s(&other.body["id"]);
     h.call("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
-    let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": other})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"primary_location_id": other})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "primary_location_id".into()));
 }
 
@@ -534,9 +511,9 @@ async fn access_changes_survive_a_deactivated_primary_location() {
 #[tokio::test]
 async fn the_audit_log_is_newest_first_and_paged() {
     let h = Harness::new().await;
-    let (duid, d, pid) = director(&h).await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await.status, 200);
+    assert_eq!(h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false})).await.status, 200);
     assert_eq!(h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status, 200);
     let all = audit_actions(&h, &pid).await.len();
     assert!(all >= 7, "{all}");

@@ -75,29 +75,13 @@ async fn concurrent_signups_of_one_email_create_one_user() {
 async fn login_right_and_wrong() {
     let h = Harness::new().await;
     h.signup("lee@clinic.example").await;
-    let ok = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": " LEE@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    let ok = h.login_with(" LEE@clinic.example", "correct horse battery").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let token = s(&ok.body["session"]["token"]);
     assert_eq!(h.call("GET", "/me", Some(&token), None).await.status, 200);
 
-    let wrong = h
-        .call("POST", "/auth/login", None, Some(json!({"email": "lee@clinic.example", "password": "wrong password!"})))
-        .await;
-    let unknown = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "nobody@clinic.example", "password": "wrong password!"})),
-        )
-        .await;
+    let wrong = h.login_with("lee@clinic.example", "wrong password!").await;
+    let unknown = h.login_with("nobody@clinic.example", "wrong password!").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.body["code"], "invalid_credentials");
     assert_eq!(wrong.body, unknown.body);
@@ -202,15 +186,7 @@ async fn patch_me_updates_names_and_clears_title() {
 async fn password_change_ends_other_sessions() {
     let h = Harness::new().await;
     let (_, first) = h.signup("pw@clinic.example").await;
-    let second = s(&h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "correct horse battery"})),
-        )
-        .await
-        .body["session"]["token"]);
+    let second = s(&h.login_with("pw@clinic.example", "correct horse battery").await.body["session"]["token"]);
     let wrong = h
         .call(
             "POST",
@@ -241,22 +217,8 @@ async fn password_change_ends_other_sessions() {
     assert_eq!(ok.status, 204, "{}", ok.body);
     assert_eq!(h.call("GET", "/me", Some(&first), None).await.status, 200);
     assert_eq!(h.call("GET", "/me", Some(&second), None).await.status, 401);
-    let old = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    let old = h.login_with("pw@clinic.example", "correct horse battery").await;
     assert_eq!(old.status, 401);
-    let new = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "a brand new secret"})),
-        )
-        .await;
+    let new = h.login_with("pw@clinic.example", "a brand new secret").await;
     assert_eq!(new.status, 200);
 }

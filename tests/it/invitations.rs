@@ -1,20 +1,10 @@
 //! Invitations end to end through the real handlers, against DynamoDB Local
 //! (R5..R13, R20, R32..R35).
 
-use crate::common::{s, Harness};
+use crate::common::{items, s, Harness, DIRECTOR};
 use chrono::Duration;
 use roster_domain::model::MemberStatus;
 use serde_json::json;
-
-async fn director(h: &Harness) -> (String, String, String) {
-    let (uid, token) = h.signup("director@clinic.example").await;
-    let pid = h.practice(&token, "Harbour Clinic").await;
-    (uid, token, pid)
-}
-
-fn items(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
 
 async fn seats(h: &Harness, token: &str, pid: &str) -> serde_json::Value {
     h.call("GET", &format!("/practices/{pid}"), Some(token), None).await.body["seats"].clone()
@@ -25,7 +15,7 @@ async fn seats(h: &Harness, token: &str, pid: &str) -> serde_json::Value {
 #[tokio::test]
 async fn new_person_registers_from_the_mail_link() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let r = h.invite(&d, &pid, "New.Person@Mail.Example").await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "pending");
@@ -89,7 +79,7 @@ async fn new_person_registers_from_the_mail_link() {
 #[tokio::test]
 async fn existing_user_accepts_from_their_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (_, locum) = h.signup("locum@clinic.example").await;
     h.verify("locum@clinic.example").await;
     h.practice(&locum, "Locum Home").await;
@@ -121,7 +111,7 @@ async fn existing_user_accepts_from_their_list() {
 #[tokio::test]
 async fn invite_conflicts_are_409() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (gone, _) = h.signup("gone@clinic.example").await;
     h.add_member(&pid, &gone, "front_desk", MemberStatus::Deactivated).await;
     assert_eq!(h.invite(&d, &pid, "someone@clinic.example").await.status, 201);
@@ -140,7 +130,7 @@ async fn invite_conflicts_are_409() {
 #[tokio::test]
 async fn invite_validation() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let other = uuid::Uuid::now_v7().to_string();
     let path = format!("/practices/{pid}/invitations");
@@ -206,7 +196,7 @@ async fn invite_validation() {
 #[tokio::test]
 async fn only_users_manage_invites() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (fd_id, fd) = h.signup("desk@clinic.example").await;
     h.add_member(&pid, &fd_id, "front_desk", MemberStatus::Active).await;
     let (sup_id, sup) = h.signup("sup@clinic.example").await;
@@ -228,7 +218,7 @@ async fn only_users_manage_invites() {
 #[tokio::test]
 async fn accept_with_the_wrong_account_is_403_and_stays_pending() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "right@clinic.example").await;
     let token = h.last_invite_token();
     let (_, wrong) = h.signup("wrong@clinic.example").await;
@@ -246,7 +236,7 @@ async fn accept_with_the_wrong_account_is_403_and_stays_pending() {
 #[tokio::test]
 async fn revoke_then_accept_is_410() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "late@clinic.example").await.body["id"]);
     let token = h.last_invite_token();
     let (_, invitee) = h.signup("late@clinic.example").await;
@@ -266,7 +256,7 @@ async fn revoke_then_accept_is_410() {
 #[tokio::test]
 async fn resend_issues_a_new_link_and_is_rate_limited() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "again@clinic.example").await.body["id"]);
     let first = h.last_invite_token();
     let resend = format!("/practices/{pid}/invitations/{iid}/resend");
@@ -296,7 +286,7 @@ async fn resend_issues_a_new_link_and_is_rate_limited() {
 #[tokio::test]
 async fn expiry_is_honoured_on_read_before_any_sweep() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "slow@clinic.example").await.body["id"]);
     let token = h.last_invite_token();
     h.signup("slow@clinic.example").await;
@@ -331,7 +321,7 @@ async fn expiry_is_honoured_on_read_before_any_sweep() {
 #[tokio::test]
 async fn sweep_expires_due_invitations_once() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "old@clinic.example").await;
     let token = h.last_invite_token();
     h.invite(&d, &pid, "fresh@clinic.example").await;
@@ -360,7 +350,7 @@ async fn sweep_expires_due_invitations_once() {
 #[tokio::test]
 async fn concurrent_accepts_make_exactly_one_membership() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "race@clinic.example").await;
     let token = h.last_invite_token();
     let (uid, invitee) = h.signup("race@clinic.example").await;
@@ -379,7 +369,7 @@ async fn concurrent_accepts_make_exactly_one_membership() {
 #[tokio::test]
 async fn accept_racing_revoke_ends_in_exactly_one() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     for round in 0..4 {
         let email = format!("r{round}@clinic.example");
         let iid = s(&h.invite(&d, &pid, &email).await.body["id"]);
@@ -408,7 +398,7 @@ async fn accept_racing_revoke_ends_in_exactly_one() {
 #[tokio::test]
 async fn concurrent_invites_of_one_email_leave_one_pending() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let path = format!("/practices/{pid}/invitations");
     let body =
@@ -429,7 +419,7 @@ async fn concurrent_invites_of_one_email_leave_one_pending() {
 #[tokio::test]
 async fn temporary_password_creates_the_member_at_once() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let path = format!("/practices/{pid}/invitations");
     let r = h
@@ -449,14 +439,7 @@ async fn temporary_password_creates_the_member_at_once() {
     assert!(!s(&mail["text"]).contains("Temporary-Pass-1") && !s(&mail["html"]).contains("Temporary-Pass-1"));
     assert_eq!(seats(&h, &d, &pid).await["staff"], 2);
 
-    let login = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "temp@clinic.example", "password": "Temporary-Pass-1"})),
-        )
-        .await;
+    let login = h.login_with("temp@clinic.example", "Temporary-Pass-1").await;
     let t = s(&login.body["session"]["token"]);
     let me = h.call("GET", "/me", Some(&t), None).await;
     assert_eq!(me.body["user"]["must_change_password"], true);
@@ -494,7 +477,7 @@ async fn temporary_password_creates_the_member_at_once() {
 #[tokio::test]
 async fn register_rules() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "reg@clinic.example").await;
     let token = h.last_invite_token();
     let path = format!("/invitations/{token}/register");
@@ -531,7 +514,7 @@ async fn register_rules() {
 #[tokio::test]
 async fn decline_from_my_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "no@clinic.example").await.body["id"]);
     let (_, invitee) = h.signup("no@clinic.example").await;
     h.verify("no@clinic.example").await;
@@ -552,7 +535,7 @@ async fn decline_from_my_list() {
 #[tokio::test]
 async fn an_unverified_account_cannot_take_an_invitation_from_its_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "newhire@clinic.example").await.body["id"]);
     let link = h.last_invite_token();
     let (_, squatter) = h.signup("newhire@clinic.example").await;
@@ -571,7 +554,7 @@ async fn an_unverified_account_cannot_take_an_invitation_from_its_list() {
 #[tokio::test]
 async fn invited_directors_are_counted() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let r = h
         .call("POST", &format!("/practices/{pid}/invitations"), Some(&d),
@@ -598,7 +581,7 @@ async fn invited_directors_are_counted() {
     assert_eq!(temp.status, 201, "{}", temp.body);
     // R5: the temporary-password path keeps what the invitation asked for.
     assert_eq!(temp.body["mfa_required"], true);
-    let practice = h.app.store.practice(pid.parse().expect("pid")).await.expect("read").expect("practice");
+    let practice = h.stored_practice(&pid).await;
     assert_eq!(practice.directors, 3);
     assert_eq!((practice.seats.staff, practice.seats.practitioner), (2, 1));
 }

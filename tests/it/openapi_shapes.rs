@@ -3,16 +3,10 @@
 //! there. A field added to a view without the document (or the reverse)
 //! fails here.
 
-use crate::common::{s, Harness};
+use crate::common::{repo_yaml, s, Harness};
 use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;
-
-fn openapi() -> Yaml {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/openapi.yaml")).expect("openapi.yaml");
-    serde_yaml::from_str(&text).expect("parse openapi.yaml")
-}
 
 fn schema<'a>(doc: &'a Yaml, name: &str) -> &'a Yaml {
     doc.get("components")
@@ -75,7 +69,7 @@ fn check(doc: &Yaml, name: &str, value: &Value) {
 
 #[tokio::test]
 async fn answers_match_the_documented_schemas() {
-    let doc = openapi();
+    let doc = repo_yaml("infra/openapi.yaml");
     let h = Harness::new().await;
     let signup = h
         .call("POST", "/auth/signup", None, Some(json!({"email": "d@clinic.example", "password": "correct horse battery", "first_name": "D", "last_name": "R"})))
@@ -85,14 +79,7 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Session", &signup.body["session"]);
     let token = s(&signup.body["session"]["token"]);
 
-    let login = h
-        .call(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "d@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    let login = h.login_with("d@clinic.example", "correct horse battery").await;
     assert_eq!(
         login.body.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
         Some(vec!["session".to_string()])

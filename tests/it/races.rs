@@ -4,28 +4,13 @@
 //! Local never raises TransactionConflict, so every outcome here is decided
 //! by the transactions' condition expressions.
 
-use crate::common::{s, Harness, Reply};
+use crate::common::{s, Harness};
 use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
 use roster_domain::model::*;
 use roster_domain::ports::{Record, Tx, Write};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-
-/// `PATCH /practices/{pid}/members/{uid}` with an optional `If-Match`.
-async fn patch_member(h: &Harness, token: &str, pid: &str, uid: &str, if_match: Option<u64>, body: Value) -> Reply {
-    h.patch_member(token, pid, uid, if_match, body).await
-}
-
-async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
-    let r = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
-    assert_eq!(r.status, 200, "GET member {uid}: {}", r.body);
-    r.body
-}
-
-async fn counters(h: &Harness, pid: &str) -> Practice {
-    h.app.store.practice(pid.parse().expect("pid")).await.expect("read practice").expect("practice exists")
-}
 
 /// A user written straight to the store (no Argon2: the password hash is
 /// irrelevant to these tests, nobody signs in as them).
@@ -89,7 +74,7 @@ async fn assert_counters_exact(h: &Harness, token: &str, pid: &str) -> Practice 
     assert_eq!(listed_active(h, token, pid).await, active, "the API lists exactly the active memberships");
     let count = |kind: &str| active.values().filter(|(k, _)| k == kind).count() as i64;
     let directors = active.values().filter(|(_, r)| r == "director").count() as i64;
-    let p = counters(h, pid).await;
+    let p = h.stored_practice(pid).await;
     assert_eq!(
         (p.seats.staff, p.seats.practitioner, p.directors),
         (count("staff"), count("practitioner"), directors),
@@ -111,13 +96,13 @@ async fn mutual_demotion_leaves_one_director() {
     for round in 0..4 {
         let pid = h.practice(&ta, &format!("Clinic {round}")).await;
         h.add_member(&pid, &b, "director", MemberStatus::Active).await;
-        assert_eq!(counters(&h, &pid).await.directors, 2, "round {round}: two directors to start with");
-        let va = get_member(&h, &ta, &pid, &a).await["version"].as_u64();
-        let vb = get_member(&h, &tb, &pid, &b).await["version"].as_u64();
+        assert_eq!(h.stored_practice(&pid).await.directors, 2, "round {round}: two directors to start with");
+        let va = h.get_member(&ta, &pid, &a).await["version"].as_u64();
+        let vb = h.get_member(&tb, &pid, &b).await["version"].as_u64();
         let demote = json!({"role_id": "clinician"});
         let (ra, rb) = tokio::join!(
-            patch_member(&h, &ta, &pid, &b, vb, demote.clone()),
-            patch_member(&h, &tb, &pid, &a, va, demote.clone()),
+            h.patch_member(&ta, &pid, &b, vb, demote.clone()),
+            h.patch_member(&tb, &pid, &a, va, demote.clone()),
         );
         let ok: Vec<bool> = [&ra, &rb].iter().map(|r| r.status == 200).collect();
         assert_eq!(
@@ -140,8 +125,8 @@ async fn mutual_demotion_leaves_one_director() {
         );
         // The winner demoted the other and is still director.
         let (winner, winner_token, demoted) = if ok[0] { (&a, &ta, &b) } else { (&b, &tb, &a) };
-        let w = get_member(&h, winner_token, &pid, winner).await;
-        let d = get_member(&h, winner_token, &pid, demoted).await;
+        let w = h.get_member(winner_token, &pid, winner).await;
+        let d = h.get_member(winner_token, &pid, demoted).await;
         assert_eq!((s(&w["role_id"]), s(&d["role_id"])), ("director".into(), "clinician".into()), "round {round}");
         assert_eq!(
             [&w, &d].iter().filter(|m| m["role_id"] == "director" && m["status"] == "active").count(),
@@ -164,7 +149,7 @@ async fn same_version_patches_let_exactly_one_through() {
     let m = store_user(&h, "target@clinic.example", "Tara", "Get").await;
     let uid = m.id.to_string();
     h.add_member(&pid, &uid, "front_desk", MemberStatus::Active).await;
-    let before = get_member(&h, &d, &pid, &uid).await;
+    let before = h.get_member(&d, &pid, &uid).await;
     let v = before["version"].as_u64().expect("version");
     // Each body changes something (a no-op change answers 200 without a
     // write, which would prove nothing).
@@ -178,7 +163,7 @@ async fn same_version_patches_let_exactly_one_through() {
         json!({"overrides": {"grant": [], "revoke": ["inbox"]}}),
         json!({"location_access": [loc]}),
     ];
-    let replies = join_all(bodies.iter().map(|b| patch_member(&h, &d, &pid, &uid, Some(v), b.clone()))).await;
+    let replies = join_all(bodies.iter().map(|b| h.patch_member(&d, &pid, &uid, Some(v), b.clone()))).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|x| **x == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|x| **x == 412).count(), 7, "{statuses:?}");
@@ -189,7 +174,7 @@ async fn same_version_patches_let_exactly_one_through() {
     assert_eq!(won.body["version"].as_u64(), Some(v + 1));
     assert_eq!(won.headers["etag"], format!("\"{}\"", v + 1));
     // What is stored is the winner's change and nothing of the losers'.
-    let after = get_member(&h, &d, &pid, &uid).await;
+    let after = h.get_member(&d, &pid, &uid).await;
     assert_eq!(after["version"].as_u64(), Some(v + 1));
     assert_eq!(after, won.body);
     for (field, value) in bodies[i].as_object().expect("object") {
@@ -198,7 +183,7 @@ async fn same_version_patches_let_exactly_one_through() {
     let stored = h.app.store.membership(pid.parse().expect("pid"), m.id).await.expect("read").expect("member");
     assert_eq!(stored.version, v + 1);
     // The stale version stays stale.
-    let late = patch_member(&h, &d, &pid, &uid, Some(v), json!({"mfa_required": false})).await;
+    let late = h.patch_member(&d, &pid, &uid, Some(v), json!({"mfa_required": false})).await;
     assert_eq!((late.status, s(&late.body["code"])), (412, "precondition_failed".into()));
     assert_counters_exact(&h, &d, &pid).await;
 }
@@ -295,7 +280,7 @@ async fn seat_counts_survive_a_burst() {
         let (pid, d) = (&pid, &d);
         let uid = id(name);
         async move {
-            let r = patch_member(h, d, pid, &uid, None, json!({"role_id": "clinician"})).await;
+            let r = h.patch_member(d, pid, &uid, None, json!({"role_id": "clinician"})).await;
             (format!("demote {name}"), vec![r.status])
         }
         .boxed_local()

@@ -2,18 +2,15 @@
 //! for 7 days by `support_access.manage` (R30), read-only agents (R31), every
 //! agent read audited (R32), events (R33) and the sweep ending grants (R34).
 
-use crate::common::{s, with_action, Harness, Reply, SUPPORT_AGENT};
+use crate::common::{items, s, with_action, Harness, Reply, DIRECTOR, SUPPORT_AGENT};
 use chrono::{DateTime, Duration, Utc};
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 
-const DIRECTOR: &str = "director@clinic.example";
-
 /// Director and practice, plus the signed-up, verified support agent:
 /// (director id, director session, practice id, agent id, agent session).
 async fn setup(h: &Harness) -> (String, String, String, String, String) {
-    let (duid, d) = h.signup(DIRECTOR).await;
-    let pid = h.practice(&d, "Harbour Clinic").await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (auid, agent) = h.signup(SUPPORT_AGENT).await;
     // The agent proves the address (an unproven one would make whoever signed
     // up first with it the agent).
@@ -21,16 +18,8 @@ async fn setup(h: &Harness) -> (String, String, String, String, String) {
     (duid, d, pid, auid, agent)
 }
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 fn time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&s(v)).unwrap_or_else(|e| panic!("RFC 3339 time {v}: {e}")).with_timezone(&Utc)
-}
-
-fn code(r: &Reply) -> (u16, String) {
-    (r.status, s(&r.body["code"]))
 }
 
 fn support_path(pid: &str) -> String {
@@ -43,17 +32,6 @@ async fn grant(h: &Harness, token: &str, pid: &str) -> Reply {
 
 async fn support_state(h: &Harness, token: &str, pid: &str) -> Reply {
     h.call("GET", &support_path(pid), Some(token), None).await
-}
-
-/// Put a freshly signed-up user into `pid` with `role`; returns (id, session).
-async fn member(h: &Harness, pid: &str, email: &str, role: &str, status: MemberStatus) -> (String, String) {
-    let (uid, token) = h.signup(email).await;
-    h.add_member(pid, &uid, role, status).await;
-    (uid, token)
-}
-
-fn events_of(h: &Harness, detail_type: &str) -> Vec<Value> {
-    h.events().into_iter().filter(|e| e["detail_type"] == detail_type).collect()
 }
 
 /// The GET routes a support agent may use inside `pid` (R30).
@@ -89,12 +67,12 @@ async fn agent_sees_nothing_before_a_grant() {
 
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path}: {}", r.body);
     }
     let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
     let r = grant(&h, &agent, &pid).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
     // The director still sees no grant and no agent reads in the log.
     let state = support_state(&h, &d, &pid).await;
@@ -109,9 +87,9 @@ async fn agent_sees_nothing_before_a_grant() {
 async fn a_director_grants_support_access_for_seven_days() {
     let h = Harness::new().await;
     let (duid, d, pid, _, _) = setup(&h).await;
-    let (d2uid, _) = member(&h, &pid, "second.director@clinic.example", "director", MemberStatus::Active).await;
-    member(&h, &pid, "former.director@clinic.example", "director", MemberStatus::Deactivated).await;
-    member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (d2uid, _) = h.member(&pid, "second.director@clinic.example", "director", MemberStatus::Active).await;
+    h.member(&pid, "former.director@clinic.example", "director", MemberStatus::Deactivated).await;
+    h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
 
     let none = support_state(&h, &d, &pid).await;
     assert_eq!(none.status, 200, "{}", none.body);
@@ -145,7 +123,7 @@ async fn a_director_grants_support_access_for_seven_days() {
     }
     assert_eq!(mails.len(), 2, "no other mail: {mails:?}");
 
-    let events = events_of(&h, "SupportAccessGranted");
+    let events = h.events_of("SupportAccessGranted");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(s(&events[0]["detail"]["practice_id"]), pid);
     assert_eq!(time(&events[0]["detail"]["expires_at"]), expires_at);
@@ -170,7 +148,7 @@ async fn a_director_grants_support_access_for_seven_days() {
 async fn only_support_access_manage_grants() {
     let h = Harness::new().await;
     let (_, d, pid, _, agent) = setup(&h).await;
-    let (_, desk) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (_, desk) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     let role = h
         .call(
             "POST",
@@ -180,19 +158,19 @@ async fn only_support_access_manage_grants() {
         )
         .await;
     assert_eq!(role.status, 201, "{}", role.body);
-    let (_, manager) = member(&h, &pid, "manager@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
+    let (_, manager) = h.member(&pid, "manager@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
 
     for (who, token) in [("front desk", &desk), ("manager", &manager)] {
         let r = grant(&h, token, &pid).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "PUT as {who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "PUT as {who}: {}", r.body);
         let r = support_state(&h, token, &pid).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "GET as {who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "GET as {who}: {}", r.body);
         let r = h.call("DELETE", &support_path(&pid), Some(token), None).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "DELETE as {who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "DELETE as {who}: {}", r.body);
     }
     assert_eq!(support_state(&h, &d, &pid).await.body["active"], false);
     assert!(h.mails().iter().all(|m| m["template"] != "support_access_granted"));
-    assert!(events_of(&h, "SupportAccessGranted").is_empty());
+    assert!(h.events_of("SupportAccessGranted").is_empty());
     assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.granted").is_empty());
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
 
@@ -220,7 +198,7 @@ async fn only_support_access_manage_grants() {
 async fn agent_reads_everything_during_a_grant_and_each_read_is_audited() {
     let h = Harness::new().await;
     let (duid, d, pid, auid, agent) = setup(&h).await;
-    let (uid, _) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     assert_eq!(h.invite(&d, &pid, "invitee@mail.example").await.status, 201);
     let granted = grant(&h, &d, &pid).await;
     assert_eq!(granted.status, 200, "{}", granted.body);
@@ -271,8 +249,8 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let h = Harness::new().await;
     let (duid, d, pid, _, agent) = setup(&h).await;
     let lid = h.first_location(&d, &pid).await;
-    let (uid, _) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
-    let (gone, _) = member(&h, &pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
+    let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (gone, _) = h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     let role = h
         .call(
             "POST",
@@ -341,7 +319,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     ];
     let wrong: Vec<String> = attempts
         .iter()
-        .filter(|(_, r)| code(r) != (403, "support_read_only".into()))
+        .filter(|(_, r)| (r.status, r.code()) != (403, "support_read_only".into()))
         .map(|(what, r)| format!("{what}: {} {}", r.status, r.body))
         .collect();
     assert!(wrong.is_empty(), "writes not refused as support_read_only:\n{}", wrong.join("\n"));
@@ -385,10 +363,6 @@ async fn snapshot(h: &Harness, d: &str, pid: &str, members: &[&str]) -> Vec<Valu
     out
 }
 
-async fn duid_of(h: &Harness, token: &str) -> String {
-    s(&h.call("GET", "/me", Some(token), None).await.body["user"]["id"])
-}
-
 // R2, R30: a grant opens the practice to support agents only: any other
 // outsider still gets 404, and other practices stay closed to the agent.
 #[tokio::test]
@@ -401,17 +375,17 @@ async fn a_grant_opens_the_practice_to_agents_only() {
 
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &outsider, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "outsider GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "outsider GET {path}: {}", r.body);
         assert_eq!(read(&h, &agent, &path).await.status, 200, "agent GET {path}");
     }
     let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&outsider), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
     // The grant is for this practice only.
-    let other_uid = duid_of(&h, &outsider).await;
+    let other_uid = s(&h.me(&outsider).await["id"]);
     for path in read_paths(&other, &other_uid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "agent GET {path} of another practice: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "agent GET {path} of another practice: {}", r.body);
     }
     assert!(with_action(&h.audit_log(&outsider, &other).await, "support.read").is_empty());
 }
@@ -427,7 +401,7 @@ async fn an_unverified_agent_address_sees_nothing() {
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &squatter, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "unverified GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "unverified GET {path}: {}", r.body);
     }
     h.verify(SUPPORT_AGENT).await;
     let r = read(&h, &squatter, &format!("/practices/{pid}/members")).await;
@@ -471,9 +445,9 @@ async fn regranting_restarts_the_seven_days() {
     h.clock.advance(Duration::days(2) + Duration::seconds(1));
     let agent = h.login(SUPPORT_AGENT).await;
     let r = read(&h, &agent, &format!("/practices/{pid}")).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
-    assert_eq!(events_of(&h, "SupportAccessGranted").len(), 2);
+    assert_eq!(h.events_of("SupportAccessGranted").len(), 2);
     let mails = h.mails().into_iter().filter(|m| m["template"] == "support_access_granted").count();
     assert_eq!(mails, 2, "one mail per grant to the only director");
 }
@@ -491,13 +465,13 @@ async fn revoking_ends_access_at_once() {
     assert_eq!(r.status, 204, "{}", r.body);
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path} after revoke: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path} after revoke: {}", r.body);
     }
     let state = support_state(&h, &d, &pid).await;
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.body["active"], false, "{}", state.body);
 
-    let events = events_of(&h, "SupportAccessRevoked");
+    let events = h.events_of("SupportAccessRevoked");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(s(&events[0]["detail"]["practice_id"]), pid);
     let log = h.audit_log(&d, &pid).await;
@@ -530,16 +504,16 @@ async fn an_expired_grant_is_dead_before_the_sweep() {
     h.clock.advance(Duration::seconds(2));
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path} after expiry: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path} after expiry: {}", r.body);
     }
     let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
     let d = h.login(DIRECTOR).await;
     let state = support_state(&h, &d, &pid).await;
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.body["active"], false, "{}", state.body);
     // Not swept: no expiry event or audit yet.
-    assert!(events_of(&h, "SupportAccessExpired").is_empty());
+    assert!(h.events_of("SupportAccessExpired").is_empty());
     assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.expired").is_empty());
 }
 
@@ -568,13 +542,13 @@ async fn the_sweep_expires_grants_once() {
 
     let first = h.sweep_at(t0 + Duration::days(8)).await;
     assert_eq!(first.support_grants_expired, 1, "{first:?}");
-    let expired = events_of(&h, "SupportAccessExpired");
+    let expired = h.events_of("SupportAccessExpired");
     assert_eq!(expired.len(), 1, "{expired:?}");
     assert_eq!(s(&expired[0]["detail"]["practice_id"]), pid);
 
     let second = h.sweep_at(t0 + Duration::days(8)).await;
     assert_eq!(second.support_grants_expired, 0, "{second:?}");
-    assert_eq!(events_of(&h, "SupportAccessExpired").len(), 1);
+    assert_eq!(h.events_of("SupportAccessExpired").len(), 1);
 
     let d = h.login(DIRECTOR).await;
     let log = h.audit_log(&d, &pid).await;

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 /// The password `Harness::signup` gives every user.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The email a test's first director signs up with, unless it needs several.
+pub const DIRECTOR: &str = "director@clinic.example";
+
 /// The vendor's support agent every harness is configured with (R30).
 pub const SUPPORT_AGENT: &str = "agent@support.test";
 

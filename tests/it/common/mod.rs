@@ -9,7 +9,7 @@
 mod fixtures;
 mod request;
 
-pub use fixtures::{PASSWORD, SUPPORT_AGENT};
+pub use fixtures::{DIRECTOR, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -170,9 +170,14 @@ pub fn with_action(log: &[Value], action: &str) -> Vec<Value> {
     log.iter().filter(|e| e["action"] == action).cloned().collect()
 }
 
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
 /// The text of a file of the repository, by its path from the root.
 pub fn repo_file(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").join(rel);
+    let path = repo_root().join(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
