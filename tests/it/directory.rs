@@ -108,8 +108,7 @@ async fn deactivated_membership_gives_404() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let (uid, t) = h.signup("gone@clinic.example").await;
-    h.add_member(&pid, &uid, "front_desk", MemberStatus::Deactivated).await;
+    let (_, t) = h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&t), None).await.status, 404);
     let me = h.call("GET", "/me", Some(&t), None).await;
     assert_eq!(me.body["memberships"], json!([]));
@@ -121,10 +120,8 @@ async fn permissions_decide_what_a_member_may_do() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let (fd_id, fd) = h.signup("desk@clinic.example").await;
-    h.add_member(&pid, &fd_id, "front_desk", MemberStatus::Active).await;
-    let (sup_id, sup) = h.signup("sup@clinic.example").await;
-    h.add_member(&pid, &sup_id, "supervisor", MemberStatus::Active).await;
+    let (fd_id, fd) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (sup_id, sup) = h.member(&pid, "sup@clinic.example", "supervisor", MemberStatus::Active).await;
 
     // Any member reads the practice, locations and roles.
     for path in ["", "/locations", "/roles"] {

@@ -112,8 +112,7 @@ async fn existing_user_accepts_from_their_list() {
 async fn invite_conflicts_are_409() {
     let h = Harness::new().await;
     let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
-    let (gone, _) = h.signup("gone@clinic.example").await;
-    h.add_member(&pid, &gone, "front_desk", MemberStatus::Deactivated).await;
+    h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     assert_eq!(h.invite(&d, &pid, "someone@clinic.example").await.status, 201);
     for (email, code) in [
         ("someone@clinic.example", "invitation_pending"),
@@ -197,10 +196,8 @@ async fn invite_validation() {
 async fn only_users_manage_invites() {
     let h = Harness::new().await;
     let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
-    let (fd_id, fd) = h.signup("desk@clinic.example").await;
-    h.add_member(&pid, &fd_id, "front_desk", MemberStatus::Active).await;
-    let (sup_id, sup) = h.signup("sup@clinic.example").await;
-    h.add_member(&pid, &sup_id, "supervisor", MemberStatus::Active).await;
+    let (_, fd) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (_, sup) = h.member(&pid, "sup@clinic.example", "supervisor", MemberStatus::Active).await;
     let iid = s(&h.invite(&d, &pid, "x@clinic.example").await.body["id"]);
     for t in [&fd, &sup] {
         assert_eq!(h.invite(t, &pid, "y@clinic.example").await.status, 403);

@@ -127,14 +127,7 @@ impl Fixture {
         let (_, director) = h.signup("director@clinic.example").await;
         let pid = h.practice(&director, "Harbour Clinic").await;
         let lid = h.first_location(&director, &pid).await;
-        let role = h
-            .call(
-                "POST",
-                &format!("/practices/{pid}/roles"),
-                Some(&director),
-                Some(json!({"name": "Manager", "permissions": ["users.manage", "users.view", "calendar.view"]})),
-            )
-            .await;
+        let role = h.create_role(&director, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await;
         let manager_role = s(&role.body["id"]);
         let mut users = Vec::new();
         for (who, email, role_id, status) in [
@@ -144,8 +137,7 @@ impl Fixture {
             (Who::BillingOff, "billing@clinic.example", "billing_manager", MemberStatus::Active),
             (Who::Deactivated, "gone@clinic.example", "front_desk", MemberStatus::Deactivated),
         ] {
-            let (uid, token) = h.signup(email).await;
-            h.add_member(&pid, &uid, role_id, status).await;
+            let (uid, token) = h.member(&pid, email, role_id, status).await;
             users.push((who, email.to_string(), token));
             if who == Who::BillingOff {
                 let r = h
@@ -169,8 +161,7 @@ impl Fixture {
         users.push((Who::Support, SUPPORT_AGENT.into(), agent));
         let grant = h.call("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
         assert_eq!(grant.status, 200, "{}", grant.body);
-        let (target, _) = h.signup("target@clinic.example").await;
-        h.add_member(&pid, &target, "front_desk", MemberStatus::Active).await;
+        let (target, _) = h.member(&pid, "target@clinic.example", "front_desk", MemberStatus::Active).await;
         assert_eq!(h.invite(&director, &pid, "nobody-yet@mail.example").await.status, 201);
         let open_token = h.last_invite_token();
         assert_eq!(h.invite(&director, &pid, "outsider@elsewhere.example").await.status, 201);

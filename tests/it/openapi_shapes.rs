@@ -154,14 +154,7 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Member", &reg.body["member"]);
 
     // Custom roles, access changes, deactivation and reactivation.
-    let role = h
-        .call(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&token),
-            Some(json!({"name": "Ops", "permissions": ["inbox"]})),
-        )
-        .await;
+    let role = h.create_role(&token, &pid, "Ops", &["inbox"]).await;
     check(&doc, "Role", &role.body);
     let uid = s(&reg.body["member"]["user_id"]);
     let member = format!("/practices/{pid}/members/{uid}");

@@ -294,8 +294,7 @@ async fn who_may_not_unlock() {
     let (_, clinician) = h.member(&a, "clin@clinic.example", "clinician", MemberStatus::Active).await;
     let (_, outsider, _) = h.director("out@clinic.example", "Elsewhere").await;
     let (stranger, _) = h.signup("stranger@clinic.example").await;
-    let (gone, _) = h.signup("gone@clinic.example").await;
-    h.add_member(&a, &gone, "front_desk", MemberStatus::Deactivated).await;
+    let (gone, _) = h.member(&a, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     let (_, agent) = h.signup(SUPPORT_AGENT).await;
     h.verify(SUPPORT_AGENT).await;
     let grant = h.call("PUT", &format!("/practices/{a}/support-access"), Some(&d), None).await;

@@ -149,14 +149,7 @@ async fn only_support_access_manage_grants() {
     let h = Harness::new().await;
     let (_, d, pid, _, agent) = setup(&h).await;
     let (_, desk) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
-    let role = h
-        .call(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&d),
-            Some(json!({"name": "Manager", "permissions": ["users.manage", "users.view", "audit.view"]})),
-        )
-        .await;
+    let role = h.create_role(&d, &pid, "Manager", &["users.manage", "users.view", "audit.view"]).await;
     assert_eq!(role.status, 201, "{}", role.body);
     let (_, manager) = h.member(&pid, "manager@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
 
@@ -251,14 +244,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let lid = h.first_location(&d, &pid).await;
     let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     let (gone, _) = h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
-    let role = h
-        .call(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&d),
-            Some(json!({"name": "Spare", "permissions": ["calendar.view"]})),
-        )
-        .await;
+    let role = h.create_role(&d, &pid, "Spare", &["calendar.view"]).await;
     assert_eq!(role.status, 201, "{}", role.body);
     let rid = s(&role.body["id"]);
     let inv = h.invite(&d, &pid, "invitee@mail.example").await;
