@@ -39,11 +39,12 @@ impl Reply {
 /// concrete path, from the route table: the method must match, and the path
 /// segment by segment, a `{param}` segment matching any one segment; the
 /// query string is not part of the path. Where two routes match, the one with
-/// more literal segments wins (`/members/reactivate` over `/members/{uid}`).
+/// more literal segments wins (`/members/reactivate` over `/members/{uid}`);
+/// two equally good matches are a defect of the table or of this matcher.
 pub fn route_of(method: &str, path: &str) -> Option<(Function, &'static str)> {
     let path = path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    ROUTES
+    let mut found: Vec<(usize, Function, &'static str)> = ROUTES
         .iter()
         .filter(|r| r.method.eq_ignore_ascii_case(method))
         .filter_map(|r| {
@@ -63,8 +64,12 @@ pub fn route_of(method: &str, path: &str) -> Option<(Function, &'static str)> {
             }
             Some((literal, r.function, r.path))
         })
-        .max_by_key(|(literal, _, _)| *literal)
-        .map(|(_, function, route)| (function, route))
+        .collect();
+    found.sort_by_key(|(literal, _, _)| std::cmp::Reverse(*literal));
+    if let [(a, _, first), (b, _, second), ..] = found[..] {
+        assert!(a > b, "{method} {path} matches both {first} and {second}");
+    }
+    found.first().map(|(_, function, route)| (*function, *route))
 }
 
 /// A request being built; see the module documentation.
