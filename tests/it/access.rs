@@ -23,14 +23,7 @@ async fn join(h: &Harness, d: &str, pid: &str, email: &str, access: Value) -> (S
     let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let token = h.last_invite_token();
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(json!({"first_name": "Member", "last_name": email, "password": JOIN_PASSWORD, "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&token, "Member", email, JOIN_PASSWORD).await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     (s(&reg.body["user"]["id"]), s(&reg.body["session"]["token"]))
 }

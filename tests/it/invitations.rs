@@ -44,14 +44,7 @@ async fn new_person_registers_from_the_mail_link() {
     assert_eq!(preview.body["account_exists"], false);
     assert_eq!(preview.body["role_id"], "front_desk");
 
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(json!({"first_name": "Nina", "last_name": "Park", "password": "a long enough secret", "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&token, "Nina", "Park", "a long enough secret").await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     assert_eq!(reg.body["user"]["email_verified"], true);
     assert_eq!(reg.body["member"]["role_id"], "front_desk");
@@ -292,16 +285,7 @@ async fn expiry_is_honoured_on_read_before_any_sweep() {
     let d = h.login("director@clinic.example").await;
     let r = h.call("POST", &format!("/invitations/{token}/accept"), Some(&invitee), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (410, "invitation_expired".into()));
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(
-                json!({"first_name": "S", "last_name": "L", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&token, "S", "L", "a long enough secret").await;
     assert_eq!(reg.status, 410);
     let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=expired"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
@@ -559,16 +543,7 @@ async fn invited_directors_are_counted() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let link = h.last_invite_token();
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(
-                json!({"first_name": "S", "last_name": "D", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&link, "S", "D", "a long enough secret").await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     let temp = h
         .call("POST", &format!("/practices/{pid}/invitations"), Some(&d),

@@ -140,16 +140,7 @@ async fn answers_match_the_documented_schemas() {
     let mine = h.call("GET", "/me/invitations", Some(&other), None).await;
     check(&doc, "MyInvitationList", &mine.body);
     check(&doc, "MyInvitation", &mine.body["items"][0]);
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(
-                json!({"first_name": "N", "last_name": "P", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&link, "N", "P", "a long enough secret").await;
     check(&doc, "RegisterResponse", &reg.body);
     check(&doc, "Member", &reg.body["member"]);
 

@@ -264,14 +264,7 @@ async fn seat_counts_survive_a_burst() {
                 return (format!("join {email}"), vec![inv.status]);
             }
             let token = h.invite_token_for(&email);
-            let reg = h
-                .call(
-                    "POST",
-                    &format!("/invitations/{token}/register"),
-                    None,
-                    Some(json!({"first_name": "New", "last_name": format!("Person{n}"), "password": "correct horse battery", "accept_terms": true})),
-                )
-                .await;
+            let reg = h.register(&token, "New", &format!("Person{n}"), "correct horse battery").await;
             (format!("join {email}"), vec![inv.status, reg.status])
         }
         .boxed_local()

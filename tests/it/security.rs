@@ -895,14 +895,7 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
         .await;
     assert_eq!((inv.status, inv.body["mfa_required"].clone()), (201, json!(true)), "{}", inv.body);
     let link = h.invite_token_for("new@clinic.example");
-    let reg = h
-        .call(
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(json!({"first_name": "N", "last_name": "W", "password": PASSWORD, "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&link, "N", "W", PASSWORD).await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     let uid = s(&reg.body["user"]["id"]);
     let t = s(&reg.body["session"]["token"]);

@@ -188,6 +188,14 @@ impl Harness {
         link_token(&mail, "/invite/")
     }
 
+    /// `POST /invitations/{token}/register` with the terms accepted, whatever
+    /// the answer.
+    pub async fn register(&self, token: &str, first_name: &str, last_name: &str, password: &str) -> Reply {
+        let body =
+            json!({"first_name": first_name, "last_name": last_name, "password": password, "accept_terms": true});
+        self.call("POST", &format!("/invitations/{token}/register"), None, Some(body)).await
+    }
+
     /// Run the sweep as EventBridge would, dated `now`.
     pub async fn sweep_at(&self, now: DateTime<Utc>) -> roster_domain::service::sweep::Summary {
         let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_value(json!({
