@@ -1,1 +1,1 @@
-//! Integration tests live in tests/tests/*.rs; this crate only hosts them.
+//! Integration tests live in tests/it/ (one binary, a module per area); this crate only hosts them.

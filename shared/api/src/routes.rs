@@ -1,5 +1,5 @@
 //! The one route table. The cargo-lambda router (Cargo.toml), the SAM template
-//! and the OpenAPI document are checked against it by `tests/tests/contract.rs`.
+//! and the OpenAPI document are checked against it by `tests/it/contract.rs`.
 
 /// A Lambda function (one binary under `functions/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

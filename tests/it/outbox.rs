@@ -1,25 +1,27 @@
 //! R33: mail and events ride in the change's transaction and are delivered
 //! after commit; what fails to deliver stays in the outbox for the sweep.
 
-mod common;
-
-use common::Harness;
+use crate::common::Harness;
 use roster_adapters::local_dir::DirMailer;
 use roster_domain::model::OutboxPayload;
 use serde_json::json;
 use std::sync::Arc;
 
-#[tokio::test]
-async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
-    let mut h = Harness::new().await;
-    // The real directory mailer, pointed at a path that is a file: every send fails.
+/// The real directory mailer, pointed at a path that is a file: every send fails.
+fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
     std::fs::create_dir_all(&h.dir).expect("dir");
     let blocker = h.dir.join("not-a-dir");
     std::fs::write(&blocker, b"x").expect("file");
-    h.app.mailer = Arc::new(DirMailer::new(blocker, h.clock.clone()));
+    Arc::new(DirMailer::new(blocker, h.clock.clone()))
+}
+
+#[tokio::test]
+async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
+    let mut h = Harness::new().await;
+    h.app.mailer = failing_mailer(&h);
 
     let r = h
-        .auth("POST", "/auth/signup", None, Some(json!({"email": "kept@clinic.example", "password": "correct horse battery", "first_name": "K", "last_name": "T"})))
+        .call("POST", "/auth/signup", None, Some(json!({"email": "kept@clinic.example", "password": "correct horse battery", "first_name": "K", "last_name": "T"})))
         .await;
     assert_eq!(r.status, 201, "the change stands though its mail failed: {}", r.body);
 
@@ -42,11 +44,8 @@ async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
 #[tokio::test]
 async fn the_sweep_redelivers_failed_items() {
     let mut h = Harness::new().await;
-    std::fs::create_dir_all(&h.dir).expect("dir");
-    let blocker = h.dir.join("not-a-dir");
-    std::fs::write(&blocker, b"x").expect("file");
     let working = h.app.mailer.clone();
-    h.app.mailer = Arc::new(DirMailer::new(blocker, h.clock.clone()));
+    h.app.mailer = failing_mailer(&h);
     h.signup("later@clinic.example").await;
     assert!(h.mails().is_empty());
 

@@ -1,9 +1,7 @@
 //! The `auth` function through its real handler, against DynamoDB Local.
 
-mod common;
-
+use crate::common::{link_token, s, Harness};
 use chrono::Duration;
-use common::{link_token, s, Harness};
 use serde_json::json;
 
 fn signup_body(email: &str) -> serde_json::Value {
@@ -15,7 +13,7 @@ fn signup_body(email: &str) -> serde_json::Value {
 #[tokio::test]
 async fn signup_creates_user_session_and_verification_mail() {
     let h = Harness::new().await;
-    let r = h.auth("POST", "/auth/signup", None, Some(signup_body("  Ana.Silva@Clinic.Example "))).await;
+    let r = h.call("POST", "/auth/signup", None, Some(signup_body("  Ana.Silva@Clinic.Example "))).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let user = &r.body["user"];
     assert_eq!(user["email"], "Ana.Silva@Clinic.Example");
@@ -26,7 +24,7 @@ async fn signup_creates_user_session_and_verification_mail() {
     let token = s(&r.body["session"]["token"]);
     assert!(token.len() > 60);
 
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["user"]["id"], user["id"]);
     assert_eq!(me.body["memberships"], json!([]));
@@ -54,7 +52,7 @@ async fn duplicate_email_is_409_email_taken() {
     let h = Harness::new().await;
     h.signup("maria@clinic.example").await;
     for variant in ["maria@clinic.example", " MARIA@Clinic.Example"] {
-        let r = h.auth("POST", "/auth/signup", None, Some(signup_body(variant))).await;
+        let r = h.call("POST", "/auth/signup", None, Some(signup_body(variant))).await;
         assert_eq!(r.status, 409, "{variant}");
         assert_eq!(r.body["code"], "email_taken");
     }
@@ -64,7 +62,7 @@ async fn duplicate_email_is_409_email_taken() {
 #[tokio::test]
 async fn concurrent_signups_of_one_email_create_one_user() {
     let h = Harness::new().await;
-    let tries = (0..8).map(|_| h.auth("POST", "/auth/signup", None, Some(signup_body("race@clinic.example"))));
+    let tries = (0..8).map(|_| h.call("POST", "/auth/signup", None, Some(signup_body("race@clinic.example"))));
     let results = futures::future::join_all(tries).await;
     let created = results.iter().filter(|r| r.status == 201).count();
     let taken = results.iter().filter(|r| r.status == 409 && r.body["code"] == "email_taken").count();
@@ -77,29 +75,13 @@ async fn concurrent_signups_of_one_email_create_one_user() {
 async fn login_right_and_wrong() {
     let h = Harness::new().await;
     h.signup("lee@clinic.example").await;
-    let ok = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": " LEE@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    let ok = h.login_with(" LEE@clinic.example", "correct horse battery").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let token = s(&ok.body["session"]["token"]);
-    assert_eq!(h.auth("GET", "/me", Some(&token), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me", Some(&token), None).await.status, 200);
 
-    let wrong = h
-        .auth("POST", "/auth/login", None, Some(json!({"email": "lee@clinic.example", "password": "wrong password!"})))
-        .await;
-    let unknown = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "nobody@clinic.example", "password": "wrong password!"})),
-        )
-        .await;
+    let wrong = h.login_with("lee@clinic.example", "wrong password!").await;
+    let unknown = h.login_with("nobody@clinic.example", "wrong password!").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.body["code"], "invalid_credentials");
     assert_eq!(wrong.body, unknown.body);
@@ -113,9 +95,9 @@ async fn session_expiry_is_checked_on_read() {
     let h = Harness::new().await;
     let (uid, token) = h.signup("exp@clinic.example").await;
     h.clock.advance(Duration::hours(12) - Duration::seconds(1));
-    assert_eq!(h.auth("GET", "/me", Some(&token), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me", Some(&token), None).await.status, 200);
     h.clock.advance(Duration::seconds(2));
-    let r = h.auth("GET", "/me", Some(&token), None).await;
+    let r = h.call("GET", "/me", Some(&token), None).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["code"], "unauthenticated");
     let still_stored = h
@@ -131,9 +113,9 @@ async fn session_expiry_is_checked_on_read() {
 async fn logout_ends_the_session() {
     let h = Harness::new().await;
     let (_, token) = h.signup("out@clinic.example").await;
-    assert_eq!(h.auth("POST", "/auth/logout", Some(&token), None).await.status, 204);
-    assert_eq!(h.auth("GET", "/me", Some(&token), None).await.status, 401);
-    assert_eq!(h.auth("POST", "/auth/logout", Some(&token), None).await.status, 401);
+    assert_eq!(h.call("POST", "/auth/logout", Some(&token), None).await.status, 204);
+    assert_eq!(h.call("GET", "/me", Some(&token), None).await.status, 401);
+    assert_eq!(h.call("POST", "/auth/logout", Some(&token), None).await.status, 401);
 }
 
 // A session token is bound to its user: tampering with either part fails.
@@ -144,10 +126,10 @@ async fn forged_tokens_are_401() {
     let (other, _) = h.signup("other@clinic.example").await;
     let secret = token.split_once('.').map(|x| x.1).unwrap_or_default();
     for bad in [format!("{other}.{secret}"), format!("{token}x"), "garbage".into(), String::new()] {
-        let r = h.auth("GET", "/me", Some(&bad), None).await;
+        let r = h.call("GET", "/me", Some(&bad), None).await;
         assert_eq!(r.status, 401, "{bad}");
     }
-    assert_eq!(h.auth("GET", "/me", None, None).await.status, 401);
+    assert_eq!(h.call("GET", "/me", None, None).await.status, 401);
 }
 
 // Email verification: the mailed link works once.
@@ -156,13 +138,13 @@ async fn verify_email_from_the_mailed_link() {
     let h = Harness::new().await;
     let (_, token) = h.signup("verify@clinic.example").await;
     let link = link_token(&h.mails()[0], "/verify-email/");
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
+    let r = h.call("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     assert_eq!(me.body["user"]["email_verified"], true);
-    let again = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
+    let again = h.call("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(again.status, 410);
-    let unknown = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": "nope"}))).await;
+    let unknown = h.call("POST", "/auth/verify-email", None, Some(json!({"token": "nope"}))).await;
     assert_eq!(unknown.status, 410);
 }
 
@@ -173,7 +155,7 @@ async fn verify_email_link_expires() {
     h.signup("late@clinic.example").await;
     let link = link_token(&h.mails()[0], "/verify-email/");
     h.clock.advance(Duration::hours(49));
-    let r = h.auth("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
+    let r = h.call("POST", "/auth/verify-email", None, Some(json!({"token": link}))).await;
     assert_eq!(r.status, 410);
 }
 
@@ -181,15 +163,15 @@ async fn verify_email_link_expires() {
 async fn patch_me_updates_names_and_clears_title() {
     let h = Harness::new().await;
     let (uid, token) = h.signup("patch@clinic.example").await;
-    let r = h.auth("PATCH", "/me", Some(&token), Some(json!({"first_name": " Joana ", "title": null}))).await;
+    let r = h.call("PATCH", "/me", Some(&token), Some(json!({"first_name": " Joana ", "title": null}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["first_name"], "Joana");
     assert_eq!(r.body["last_name"], "Silva");
     assert_eq!(r.body["title"], serde_json::Value::Null);
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     assert_eq!(me.body["user"]["first_name"], "Joana");
     let bad =
-        h.auth("PATCH", "/me", Some(&token), Some(json!({"first_name": "  ", "last_name": "x".repeat(101)}))).await;
+        h.call("PATCH", "/me", Some(&token), Some(json!({"first_name": "  ", "last_name": "x".repeat(101)}))).await;
     assert_eq!(bad.status, 422);
     let fields: Vec<_> =
         bad.body["errors"].as_array().map(|a| a.iter().map(|e| s(&e["field"])).collect()).unwrap_or_default();
@@ -204,17 +186,9 @@ async fn patch_me_updates_names_and_clears_title() {
 async fn password_change_ends_other_sessions() {
     let h = Harness::new().await;
     let (_, first) = h.signup("pw@clinic.example").await;
-    let second = s(&h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "correct horse battery"})),
-        )
-        .await
-        .body["session"]["token"]);
+    let second = s(&h.login_with("pw@clinic.example", "correct horse battery").await.body["session"]["token"]);
     let wrong = h
-        .auth(
+        .call(
             "POST",
             "/me/password",
             Some(&first),
@@ -224,7 +198,7 @@ async fn password_change_ends_other_sessions() {
     assert_eq!(wrong.status, 422);
     assert_eq!(wrong.body["errors"][0]["field"], "current_password");
     let short = h
-        .auth(
+        .call(
             "POST",
             "/me/password",
             Some(&first),
@@ -233,7 +207,7 @@ async fn password_change_ends_other_sessions() {
         .await;
     assert_eq!(short.status, 422);
     let ok = h
-        .auth(
+        .call(
             "POST",
             "/me/password",
             Some(&first),
@@ -241,24 +215,10 @@ async fn password_change_ends_other_sessions() {
         )
         .await;
     assert_eq!(ok.status, 204, "{}", ok.body);
-    assert_eq!(h.auth("GET", "/me", Some(&first), None).await.status, 200);
-    assert_eq!(h.auth("GET", "/me", Some(&second), None).await.status, 401);
-    let old = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    assert_eq!(h.call("GET", "/me", Some(&first), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me", Some(&second), None).await.status, 401);
+    let old = h.login_with("pw@clinic.example", "correct horse battery").await;
     assert_eq!(old.status, 401);
-    let new = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "pw@clinic.example", "password": "a brand new secret"})),
-        )
-        .await;
+    let new = h.login_with("pw@clinic.example", "a brand new secret").await;
     assert_eq!(new.status, 200);
 }

@@ -1,8 +1,6 @@
 //! The `directory` function through its real handler, against DynamoDB Local.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use roster_domain::model::MemberStatus;
 use serde_json::json;
 
@@ -13,7 +11,7 @@ async fn creating_a_practice_makes_the_caller_its_director() {
     let h = Harness::new().await;
     let (uid, token) = h.signup("director@clinic.example").await;
     let r = h
-        .dir("POST", "/practices", Some(&token), Some(json!({"name": "Harbour Clinic", "location": {"name": "Main St", "address": "1 Main St", "time_zone": "Europe/Lisbon"}})))
+        .call("POST", "/practices", Some(&token), Some(json!({"name": "Harbour Clinic", "location": {"name": "Main St", "address": "1 Main St", "time_zone": "Europe/Lisbon"}})))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["name"], "Harbour Clinic");
@@ -22,7 +20,7 @@ async fn creating_a_practice_makes_the_caller_its_director() {
     assert_eq!(r.headers["etag"], "\"1\"");
     let pid = s(&r.body["id"]);
 
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     let ms = me.body["memberships"].as_array().cloned().unwrap_or_default();
     assert_eq!(ms.len(), 1);
     assert_eq!(ms[0]["role_id"], "director");
@@ -30,19 +28,19 @@ async fn creating_a_practice_makes_the_caller_its_director() {
     assert_eq!(ms[0]["practice_name"], "Harbour Clinic");
     assert_eq!(ms[0]["status"], "active");
     assert_eq!(ms[0]["location_access"], "all");
-    let perms = h.dir("GET", "/permissions", Some(&token), None).await;
+    let perms = h.call("GET", "/permissions", Some(&token), None).await;
     let every: Vec<_> = perms.body.as_array().map(|a| a.iter().map(|p| s(&p["key"])).collect()).unwrap_or_default();
     let mut every_sorted = every.clone();
     every_sorted.sort();
     assert_eq!(ms[0]["permissions"], json!(every_sorted));
 
-    let locs = h.dir("GET", &format!("/practices/{pid}/locations"), Some(&token), None).await;
+    let locs = h.call("GET", &format!("/practices/{pid}/locations"), Some(&token), None).await;
     assert_eq!(locs.status, 200);
     assert_eq!(locs.body["items"][0]["name"], "Main St");
     assert_eq!(locs.body["items"][0]["time_zone"], "Europe/Lisbon");
     assert_eq!(ms[0]["primary_location_id"], locs.body["items"][0]["id"]);
 
-    let member = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(&token), None).await;
+    let member = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(&token), None).await;
     assert_eq!(member.status, 200);
     assert_eq!(member.body["email"], "director@clinic.example");
 
@@ -68,24 +66,24 @@ async fn practices_are_isolated() {
     let pb = h.practice(&b, "Two").await;
     let missing = uuid::Uuid::now_v7().to_string();
     for path in ["", "/locations", "/roles", "/members", &format!("/members/{}", uuid::Uuid::now_v7())] {
-        let theirs = h.dir("GET", &format!("/practices/{pa}{path}"), Some(&b), None).await;
-        let nowhere = h.dir("GET", &format!("/practices/{missing}{path}"), Some(&b), None).await;
-        let garbage = h.dir("GET", &format!("/practices/not-an-id{path}"), Some(&b), None).await;
+        let theirs = h.call("GET", &format!("/practices/{pa}{path}"), Some(&b), None).await;
+        let nowhere = h.call("GET", &format!("/practices/{missing}{path}"), Some(&b), None).await;
+        let garbage = h.call("GET", &format!("/practices/not-an-id{path}"), Some(&b), None).await;
         assert_eq!(theirs.status, 404, "{path}");
         assert_eq!(theirs.body, nowhere.body, "{path}");
         assert_eq!(garbage.status, 404, "{path}");
         assert_eq!(
-            h.dir("GET", &format!("/practices/{pb}{path}"), Some(&b), None).await.status == 404,
+            h.call("GET", &format!("/practices/{pb}{path}"), Some(&b), None).await.status == 404,
             path.starts_with("/members/")
         );
     }
-    let write = h.dir("PATCH", &format!("/practices/{pa}"), Some(&b), Some(json!({"name": "Hijacked"}))).await;
+    let write = h.call("PATCH", &format!("/practices/{pa}"), Some(&b), Some(json!({"name": "Hijacked"}))).await;
     assert_eq!(write.status, 404);
-    let loc = h.dir("POST", &format!("/practices/{pa}/locations"), Some(&b), Some(json!({"name": "Sneaky"}))).await;
+    let loc = h.call("POST", &format!("/practices/{pa}/locations"), Some(&b), Some(json!({"name": "Sneaky"}))).await;
     assert_eq!(loc.status, 404);
-    let still = h.dir("GET", &format!("/practices/{pa}"), Some(&a), None).await;
+    let still = h.call("GET", &format!("/practices/{pa}"), Some(&a), None).await;
     assert_eq!(still.body["name"], "One");
-    let me_b = h.auth("GET", "/me", Some(&b), None).await;
+    let me_b = h.call("GET", "/me", Some(&b), None).await;
     assert_eq!(me_b.body["memberships"].as_array().map(Vec::len), Some(1));
 }
 
@@ -96,7 +94,7 @@ async fn a_user_in_two_practices_sees_both() {
     let (_, token) = h.signup("locum@clinic.example").await;
     h.practice(&token, "Zeta Clinic").await;
     h.practice(&token, "Alpha Clinic").await;
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     let names: Vec<_> = me.body["memberships"]
         .as_array()
         .map(|a| a.iter().map(|m| s(&m["practice_name"])).collect())
@@ -110,10 +108,9 @@ async fn deactivated_membership_gives_404() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let (uid, t) = h.signup("gone@clinic.example").await;
-    h.add_member(&pid, &uid, "front_desk", MemberStatus::Deactivated).await;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&t), None).await.status, 404);
-    let me = h.auth("GET", "/me", Some(&t), None).await;
+    let (_, t) = h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&t), None).await.status, 404);
+    let me = h.call("GET", "/me", Some(&t), None).await;
     assert_eq!(me.body["memberships"], json!([]));
 }
 
@@ -123,33 +120,31 @@ async fn permissions_decide_what_a_member_may_do() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let (fd_id, fd) = h.signup("desk@clinic.example").await;
-    h.add_member(&pid, &fd_id, "front_desk", MemberStatus::Active).await;
-    let (sup_id, sup) = h.signup("sup@clinic.example").await;
-    h.add_member(&pid, &sup_id, "supervisor", MemberStatus::Active).await;
+    let (fd_id, fd) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (sup_id, sup) = h.member(&pid, "sup@clinic.example", "supervisor", MemberStatus::Active).await;
 
     // Any member reads the practice, locations and roles.
     for path in ["", "/locations", "/roles"] {
-        assert_eq!(h.dir("GET", &format!("/practices/{pid}{path}"), Some(&fd), None).await.status, 200, "{path}");
+        assert_eq!(h.call("GET", &format!("/practices/{pid}{path}"), Some(&fd), None).await.status, 200, "{path}");
     }
     // users.view: front desk has it not, supervisor has it.
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/members"), Some(&fd), None).await.status, 403);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/members/{sup_id}"), Some(&fd), None).await.status, 403);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/members/{fd_id}"), Some(&fd), None).await.status, 200);
-    let list = h.dir("GET", &format!("/practices/{pid}/members"), Some(&sup), None).await;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/members"), Some(&fd), None).await.status, 403);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/members/{sup_id}"), Some(&fd), None).await.status, 403);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/members/{fd_id}"), Some(&fd), None).await.status, 200);
+    let list = h.call("GET", &format!("/practices/{pid}/members"), Some(&sup), None).await;
     assert_eq!(list.status, 200);
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(3));
     // practice.settings: only the director.
     for t in [&fd, &sup] {
-        let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(t), Some(json!({"name": "Mine"}))).await;
+        let r = h.call("PATCH", &format!("/practices/{pid}"), Some(t), Some(json!({"name": "Mine"}))).await;
         assert_eq!(r.status, 403);
         assert_eq!(r.body["code"], "forbidden");
         assert_eq!(
-            h.dir("POST", &format!("/practices/{pid}/locations"), Some(t), Some(json!({"name": "X"}))).await.status,
+            h.call("POST", &format!("/practices/{pid}/locations"), Some(t), Some(json!({"name": "X"}))).await.status,
             403
         );
     }
-    let fd_me = h.auth("GET", "/me", Some(&fd), None).await;
+    let fd_me = h.call("GET", "/me", Some(&fd), None).await;
     assert!(fd_me.body["memberships"][0]["permissions"]
         .as_array()
         .is_some_and(|p| p.iter().any(|k| k == "billing.payments")));
@@ -162,27 +157,19 @@ async fn practice_rename_is_optimistic() {
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Old").await;
     let path = format!("/practices/{pid}");
-    let req = |name: &str, etag: &str| {
-        let body = json!({ "name": name }).to_string();
-        lambda_http::http::Request::builder()
-            .method("PATCH")
-            .uri(format!("https://api.roster.test{path}"))
-            .header("authorization", format!("Bearer {d}"))
-            .header("content-type", "application/json")
-            .header("if-match", etag)
-            .body(lambda_http::Body::from(body))
-            .expect("request")
+    let rename = |name: &str, etag: &str| {
+        h.req("PATCH", &path).token(&d).json(json!({ "name": name })).header("if-match", etag).send()
     };
-    let ok = h.raw(roster_api::Function::Directory, req("New", "\"1\"")).await;
+    let ok = rename("New", "\"1\"").await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["version"], 2);
     assert_eq!(ok.headers["etag"], "\"2\"");
-    let stale = h.raw(roster_api::Function::Directory, req("Newer", "\"1\"")).await;
+    let stale = rename("Newer", "\"1\"").await;
     assert_eq!(stale.status, 412);
     assert_eq!(stale.body["code"], "precondition_failed");
-    let junk = h.raw(roster_api::Function::Directory, req("Newer", "banana")).await;
+    let junk = rename("Newer", "banana").await;
     assert_eq!(junk.status, 412);
-    assert_eq!(h.dir("GET", &path, Some(&d), None).await.body["name"], "New");
+    assert_eq!(h.call("GET", &path, Some(&d), None).await.body["name"], "New");
 }
 
 // Locations: create, rename, and never lose the last active one, even when
@@ -192,14 +179,14 @@ async fn the_last_active_location_cannot_be_deactivated() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let first = s(&h.dir("GET", &format!("/practices/{pid}/locations"), Some(&d), None).await.body["items"][0]["id"]);
+    let first = s(&h.call("GET", &format!("/practices/{pid}/locations"), Some(&d), None).await.body["items"][0]["id"]);
     let alone =
-        h.dir("PATCH", &format!("/practices/{pid}/locations/{first}"), Some(&d), Some(json!({"active": false}))).await;
+        h.call("PATCH", &format!("/practices/{pid}/locations/{first}"), Some(&d), Some(json!({"active": false}))).await;
     assert_eq!(alone.status, 409);
     assert_eq!(alone.body["code"], "last_active_location");
 
     let created = h
-        .dir(
+        .call(
             "POST",
             &format!("/practices/{pid}/locations"),
             Some(&d),
@@ -209,25 +196,25 @@ async fn the_last_active_location_cannot_be_deactivated() {
     assert_eq!(created.status, 201, "{}", created.body);
     let second = s(&created.body["id"]);
     let rename = h
-        .dir("PATCH", &format!("/practices/{pid}/locations/{second}"), Some(&d), Some(json!({"name": "North Annex"})))
+        .call("PATCH", &format!("/practices/{pid}/locations/{second}"), Some(&d), Some(json!({"name": "North Annex"})))
         .await;
     assert_eq!(rename.body["name"], "North Annex");
 
     let paths: Vec<String> = [&first, &second].iter().map(|l| format!("/practices/{pid}/locations/{l}")).collect();
     let both =
-        futures::future::join_all(paths.iter().map(|p| h.dir("PATCH", p, Some(&d), Some(json!({"active": false})))))
+        futures::future::join_all(paths.iter().map(|p| h.call("PATCH", p, Some(&d), Some(json!({"active": false})))))
             .await;
     let statuses: Vec<_> = both.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    let locs = h.dir("GET", &format!("/practices/{pid}/locations"), Some(&d), None).await;
+    let locs = h.call("GET", &format!("/practices/{pid}/locations"), Some(&d), None).await;
     let active = locs.body["items"].as_array().map(|a| a.iter().filter(|l| l["active"] == true).count());
     assert_eq!(active, Some(1));
     let bad = h
-        .dir("PATCH", &format!("/practices/{pid}/locations/{first}"), Some(&d), Some(json!({"time_zone": "Mars"})))
+        .call("PATCH", &format!("/practices/{pid}/locations/{first}"), Some(&d), Some(json!({"time_zone": "Mars"})))
         .await;
     assert_eq!(bad.status, 422);
     let none = h
-        .dir(
+        .call(
             "PATCH",
             &format!("/practices/{pid}/locations/{}", uuid::Uuid::now_v7()),
             Some(&d),
@@ -242,12 +229,12 @@ async fn catalogue_and_built_in_roles() {
     let h = Harness::new().await;
     let (_, d) = h.signup("d@clinic.example").await;
     let pid = h.practice(&d, "Clinic").await;
-    let perms = h.dir("GET", "/permissions", Some(&d), None).await;
+    let perms = h.call("GET", "/permissions", Some(&d), None).await;
     assert_eq!(perms.status, 200);
     let list = perms.body.as_array().cloned().unwrap_or_default();
     assert_eq!(list.len(), 33);
     assert!(list.iter().all(|p| !s(&p["description"]).is_empty() && !s(&p["module"]).is_empty()));
-    let roles = h.dir("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
+    let roles = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
     let ids: Vec<_> =
         roles.body["items"].as_array().map(|a| a.iter().map(|r| s(&r["id"])).collect()).unwrap_or_default();
     assert_eq!(ids, vec!["director", "supervisor", "clinician", "administrative", "front_desk", "billing_manager"]);
@@ -274,7 +261,7 @@ async fn members_list_filters_and_pages() {
     let mut pages = 0;
     loop {
         let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let r = h.dir("GET", &format!("/practices/{pid}/members?status=all&limit=3{q}"), Some(&d), None).await;
+        let r = h.call("GET", &format!("/practices/{pid}/members?status=all&limit=3{q}"), Some(&d), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
         seen.extend(r.body["items"].as_array().cloned().unwrap_or_default().iter().map(|m| s(&m["user_id"])));
         pages += 1;
@@ -286,14 +273,14 @@ async fn members_list_filters_and_pages() {
     }
     assert_eq!(seen, expected);
 
-    let active = h.dir("GET", &format!("/practices/{pid}/members"), Some(&d), None).await;
+    let active = h.call("GET", &format!("/practices/{pid}/members"), Some(&d), None).await;
     assert_eq!(active.body["items"].as_array().map(Vec::len), Some(5));
-    let deact = h.dir("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
+    let deact = h.call("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
     assert_eq!(deact.body["items"].as_array().map(Vec::len), Some(3));
-    let q = h.dir("GET", &format!("/practices/{pid}/members?status=all&q=STAFF4"), Some(&d), None).await;
+    let q = h.call("GET", &format!("/practices/{pid}/members?status=all&q=STAFF4"), Some(&d), None).await;
     let emails: Vec<_> =
         q.body["items"].as_array().map(|a| a.iter().map(|m| s(&m["email"])).collect()).unwrap_or_default();
     assert_eq!(emails, vec!["staff4@clinic.example"]);
-    let locked = h.dir("GET", &format!("/practices/{pid}/members?status=locked"), Some(&d), None).await;
+    let locked = h.call("GET", &format!("/practices/{pid}/members?status=locked"), Some(&d), None).await;
     assert_eq!(locked.body["items"], json!([]));
 }

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
+use crate::common::{repo_file, repo_root, repo_yaml};
 use roster_api::routes::{Route, ROUTES};
 use serde_yaml::Value;
 
@@ -39,21 +39,8 @@ const CFN_TAGS: [&str; 17] = [
 
 // ---------------------------------------------------------------- helpers
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn read(rel: &str) -> String {
-    let path = root().join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn yaml(rel: &str) -> Value {
-    serde_yaml::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
-}
-
 fn cargo_toml(rel: &str) -> toml::Table {
-    read(rel).parse::<toml::Table>().unwrap_or_else(|e| panic!("{rel} is not valid TOML: {e}"))
+    repo_file(rel).parse::<toml::Table>().unwrap_or_else(|e| panic!("{rel} is not valid TOML: {e}"))
 }
 
 /// Strip CloudFormation short tags (`!Ref x` parses as a tagged value).
@@ -138,7 +125,7 @@ fn path_params(path: &str) -> BTreeSet<String> {
 
 /// Package name of every crate directly under functions/, by directory name.
 fn function_packages() -> BTreeMap<String, String> {
-    let dir = root().join("functions");
+    let dir = repo_root().join("functions");
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(&dir).expect("functions/ exists") {
         let entry = entry.expect("dir entry");
@@ -344,7 +331,7 @@ fn cargo_lambda_router_matches_routes() {
 /// The template parser copes with CloudFormation short tags.
 #[test]
 fn template_parses_with_cloudformation_tags() {
-    let template = yaml("infra/template.yaml");
+    let template = repo_yaml("infra/template.yaml");
     let mut tags = BTreeSet::new();
     collect_tags(&template, &mut tags);
     assert!(tags.iter().any(|t| t == "!Ref"), "expected `!Ref` tagged values in the template, got {tags:?}");
@@ -363,7 +350,7 @@ fn template_parses_with_cloudformation_tags() {
 /// b) HttpApi events of the SAM template, and each function's binary.
 #[test]
 fn sam_template_events_match_routes() {
-    let template = yaml("infra/template.yaml");
+    let template = repo_yaml("infra/template.yaml");
     let packages = function_packages();
     let mut problems = Vec::new();
     let mut found = BTreeSet::new();
@@ -401,7 +388,7 @@ fn sam_template_events_match_routes() {
 /// parameters of the OpenAPI document.
 #[test]
 fn openapi_matches_routes() {
-    let doc = yaml("infra/openapi.yaml");
+    let doc = repo_yaml("infra/openapi.yaml");
     let mut problems = Vec::new();
 
     let mut refs_in_doc = Vec::new();
@@ -498,7 +485,7 @@ fn openapi_matches_routes() {
 /// or (a function with no routes, like the sweep) by a Schedule event.
 #[test]
 fn every_function_package_is_deployed_and_triggered() {
-    let template = yaml("infra/template.yaml");
+    let template = repo_yaml("infra/template.yaml");
     let functions: BTreeMap<String, TemplateFunction> =
         template_functions(&template).into_iter().filter_map(|f| Some((f.binary.clone()?, f))).collect();
     let packages = function_packages();
@@ -538,7 +525,7 @@ fn every_function_package_is_deployed_and_triggered() {
 /// e) the table: keys, GSIs and TTL as the code expects; plain YAML only.
 #[test]
 fn template_table_has_keys_gsis_and_ttl() {
-    let template = yaml("infra/template.yaml");
+    let template = repo_yaml("infra/template.yaml");
     let table = get(&template, "Resources").and_then(|r| get(r, "Table")).expect("Resources.Table");
     let mut problems = Vec::new();
     if get_str(table, "Type") != Some("AWS::DynamoDB::Table") {

@@ -8,31 +8,15 @@
 //! access to that practice at once while others keep working (access.rs
 //! `deactivate_then_reactivate_restores_the_snapshot`).
 
-mod common;
-
+use crate::common::{items, link_token, s, with_action, Harness, Reply, PASSWORD, SUPPORT_AGENT};
 use chrono::{DateTime, Duration, Utc};
-use common::{link_token, s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::clock::Clock;
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 
-/// The password `Harness::signup` gives every user.
-const PASSWORD: &str = "correct horse battery";
 const WRONG: &str = "not the password at all";
 const TEMP: &str = "Temporary-Pass-1";
 const NEW: &str = "a brand new secret";
-
-fn code(r: &Reply) -> String {
-    s(&r.body["code"])
-}
-
-fn field(r: &Reply) -> String {
-    s(&r.body["errors"][0]["field"])
-}
-
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
 
 fn user_ids(v: &Value) -> Vec<String> {
     let mut ids: Vec<String> = items(v).iter().map(|m| s(&m["user_id"])).collect();
@@ -40,79 +24,35 @@ fn user_ids(v: &Value) -> Vec<String> {
     ids
 }
 
-async fn login_with(h: &Harness, email: &str, password: &str) -> Reply {
-    h.auth("POST", "/auth/login", None, Some(json!({"email": email, "password": password}))).await
-}
-
 /// Four wrong passwords (401 each), then the fifth locks (423).
 async fn lock(h: &Harness, email: &str) {
     for i in 1..=4 {
-        let r = login_with(h, email, WRONG).await;
-        assert_eq!((r.status, code(&r)), (401, "invalid_credentials".into()), "failure {i} of {email}: {}", r.body);
+        let r = h.login_with(email, WRONG).await;
+        assert_eq!((r.status, r.code()), (401, "invalid_credentials".into()), "failure {i} of {email}: {}", r.body);
     }
-    let r = login_with(h, email, WRONG).await;
-    assert_eq!((r.status, code(&r)), (423, "account_locked".into()), "fifth failure of {email}: {}", r.body);
-}
-
-/// Signs up `email` and creates a practice; returns (user id, session, practice id).
-async fn director(h: &Harness, email: &str, practice: &str) -> (String, String, String) {
-    let (uid, token) = h.signup(email).await;
-    let pid = h.practice(&token, practice).await;
-    (uid, token, pid)
-}
-
-/// Signs up `email` and puts them straight into `pid` with `role`; returns (user id, session).
-async fn member(h: &Harness, pid: &str, email: &str, role: &str) -> (String, String) {
-    let (uid, token) = h.signup(email).await;
-    h.add_member(pid, &uid, role, MemberStatus::Active).await;
-    (uid, token)
+    let r = h.login_with(email, WRONG).await;
+    assert_eq!((r.status, r.code()), (423, "account_locked".into()), "fifth failure of {email}: {}", r.body);
 }
 
 /// A custom role with users.manage (not a director); returns its id.
 async fn manager_role(h: &Harness, d: &str, pid: &str) -> String {
-    let r = h
-        .dir(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(d),
-            Some(json!({"name": "Office manager", "permissions": ["users.manage", "users.view"]})),
-        )
-        .await;
+    let r = h.create_role(d, pid, "Office manager", &["users.manage", "users.view"]).await;
     assert_eq!(r.status, 201, "{}", r.body);
     s(&r.body["id"])
 }
 
 async fn unlock(h: &Harness, token: &str, pid: &str, uid: &str, body: Option<Value>) -> Reply {
-    h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/unlock"), Some(token), body).await
+    h.call("POST", &format!("/practices/{pid}/members/{uid}/unlock"), Some(token), body).await
 }
 
 async fn temporary_password(h: &Harness, token: &str, pid: &str, uid: &str, password: &str) -> Reply {
-    h.deactivate_fn(
+    h.call(
+        "POST",
         &format!("/practices/{pid}/members/{uid}/temporary-password"),
         Some(token),
         Some(json!({"temporary_password": password})),
     )
     .await
-}
-
-async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
-    let r = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body
-}
-
-async fn me(h: &Harness, token: &str) -> Value {
-    let r = h.auth("GET", "/me", Some(token), None).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["user"].clone()
-}
-
-fn mails(h: &Harness, to: &str, template: &str) -> Vec<Value> {
-    h.mails().into_iter().filter(|m| s(&m["to"]) == to && m["template"] == template).collect()
-}
-
-fn events(h: &Harness, detail_type: &str) -> Vec<Value> {
-    h.events().into_iter().filter(|e| e["detail_type"] == detail_type).collect()
 }
 
 // ---- TOTP helpers -----------------------------------------------------------
@@ -139,13 +79,13 @@ fn not(right: &str) -> String {
 }
 
 async fn enroll(h: &Harness, token: &str) -> String {
-    let r = h.auth("POST", "/me/mfa/totp", Some(token), None).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     s(&r.body["secret"])
 }
 
 async fn confirm(h: &Harness, token: &str, code: &str) -> Reply {
-    h.auth("POST", "/me/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await
+    h.call("POST", "/me/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await
 }
 
 /// Enrolls and confirms; returns the secret.
@@ -159,7 +99,7 @@ async fn enable_totp(h: &Harness, token: &str) -> String {
 /// The first step of a sign-in with TOTP: the right password gives no
 /// session, only an `mfa_token`.
 async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
-    let r = login_with(h, email, password).await;
+    let r = h.login_with(email, password).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["mfa_required"], true, "{}", r.body);
     assert!(r.body["session"].is_null(), "no session before the second factor: {}", r.body);
@@ -169,7 +109,7 @@ async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
 }
 
 async fn login_mfa(h: &Harness, mfa_token: &str, code: &str) -> Reply {
-    h.auth("POST", "/auth/login/mfa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
+    h.call("POST", "/auth/login/mfa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
 }
 
 // ---- Lockout (R25) ----------------------------------------------------------
@@ -180,17 +120,17 @@ async fn login_mfa(h: &Harness, mfa_token: &str, code: &str) -> Reply {
 async fn the_fifth_failure_locks_and_then_even_the_right_password_is_423() {
     let h = Harness::new().await;
     let (_, token) = h.signup("lock@clinic.example").await;
-    assert_eq!(me(&h, &token).await["locked"], false);
+    assert_eq!(h.me(&token).await["locked"], false);
     lock(&h, "lock@clinic.example").await;
     for password in [PASSWORD, WRONG, PASSWORD] {
-        let r = login_with(&h, "lock@clinic.example", password).await;
-        assert_eq!((r.status, code(&r)), (423, "account_locked".into()), "{password}: {}", r.body);
+        let r = h.login_with("lock@clinic.example", password).await;
+        assert_eq!((r.status, r.code()), (423, "account_locked".into()), "{password}: {}", r.body);
     }
     // R24: the email's case and spacing do not get round the lock.
-    let r = login_with(&h, " LOCK@Clinic.Example", PASSWORD).await;
+    let r = h.login_with(" LOCK@Clinic.Example", PASSWORD).await;
     assert_eq!(r.status, 423, "{}", r.body);
-    assert_eq!(mails(&h, "lock@clinic.example", "account_locked").len(), 1);
-    assert_eq!(events(&h, "UserLocked").len(), 1);
+    assert_eq!(h.mails_to("lock@clinic.example", "account_locked").len(), 1);
+    assert_eq!(h.events_of("UserLocked").len(), 1);
 }
 
 // R25: ten wrong passwords at once are counted atomically: exactly four
@@ -199,16 +139,16 @@ async fn the_fifth_failure_locks_and_then_even_the_right_password_is_423() {
 async fn ten_concurrent_wrong_passwords_give_four_401_and_six_423() {
     let h = Harness::new().await;
     let (uid, _) = h.signup("race@clinic.example").await;
-    let tries = (0..10).map(|_| login_with(&h, "race@clinic.example", WRONG));
+    let tries = (0..10).map(|_| h.login_with("race@clinic.example", WRONG));
     let replies = futures::future::join_all(tries).await;
-    let unauthorized = replies.iter().filter(|r| r.status == 401 && code(r) == "invalid_credentials").count();
-    let locked = replies.iter().filter(|r| r.status == 423 && code(r) == "account_locked").count();
+    let unauthorized = replies.iter().filter(|r| r.status == 401 && r.code() == "invalid_credentials").count();
+    let locked = replies.iter().filter(|r| r.status == 423 && r.code() == "account_locked").count();
     let got: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!((unauthorized, locked), (4, 6), "{got:?}");
-    let r = login_with(&h, "race@clinic.example", PASSWORD).await;
+    let r = h.login_with("race@clinic.example", PASSWORD).await;
     assert_eq!(r.status, 423, "the user ends locked: {}", r.body);
-    assert_eq!(mails(&h, "race@clinic.example", "account_locked").len(), 1);
-    let locks = events(&h, "UserLocked");
+    assert_eq!(h.mails_to("race@clinic.example", "account_locked").len(), 1);
+    let locks = h.events_of("UserLocked");
     assert_eq!(locks.len(), 1, "{locks:?}");
     assert_eq!(s(&locks[0]["detail"]["user_id"]), uid);
 }
@@ -220,18 +160,18 @@ async fn a_successful_sign_in_resets_the_count() {
     let h = Harness::new().await;
     h.signup("reset@clinic.example").await;
     for i in 1..=4 {
-        let r = login_with(&h, "reset@clinic.example", WRONG).await;
+        let r = h.login_with("reset@clinic.example", WRONG).await;
         assert_eq!(r.status, 401, "first streak, failure {i}");
     }
-    let ok = login_with(&h, "reset@clinic.example", PASSWORD).await;
+    let ok = h.login_with("reset@clinic.example", PASSWORD).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert!(!s(&ok.body["session"]["token"]).is_empty());
     for i in 1..=4 {
-        let r = login_with(&h, "reset@clinic.example", WRONG).await;
-        assert_eq!((r.status, code(&r)), (401, "invalid_credentials".into()), "second streak, failure {i}");
+        let r = h.login_with("reset@clinic.example", WRONG).await;
+        assert_eq!((r.status, r.code()), (401, "invalid_credentials".into()), "second streak, failure {i}");
     }
     assert!(!h.login("reset@clinic.example").await.is_empty());
-    assert!(mails(&h, "reset@clinic.example", "account_locked").is_empty());
+    assert!(h.mails_to("reset@clinic.example", "account_locked").is_empty());
     // The count is real: five in a row from here do lock.
     lock(&h, "reset@clinic.example").await;
 }
@@ -242,14 +182,14 @@ async fn a_successful_sign_in_resets_the_count() {
 async fn an_unknown_email_is_never_locked() {
     let h = Harness::new().await;
     h.signup("known@clinic.example").await;
-    let known = login_with(&h, "known@clinic.example", WRONG).await;
+    let known = h.login_with("known@clinic.example", WRONG).await;
     for i in 1..=12 {
-        let r = login_with(&h, "ghost@clinic.example", WRONG).await;
+        let r = h.login_with("ghost@clinic.example", WRONG).await;
         assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
         assert_eq!(r.body, known.body, "attempt {i}");
     }
     assert!(h.mails().iter().all(|m| m["template"] != "account_locked"));
-    assert!(events(&h, "UserLocked").is_empty());
+    assert!(h.events_of("UserLocked").is_empty());
 }
 
 // R25, R32, R33, R22: the lock mails the user, emits UserLocked, and is
@@ -258,20 +198,20 @@ async fn an_unknown_email_is_never_locked() {
 #[tokio::test]
 async fn a_lock_mails_emits_and_audits_in_each_active_practice() {
     let h = Harness::new().await;
-    let (d1_uid, d1, a) = director(&h, "d1@clinic.example", "Harbour Clinic").await;
-    let (_, d2, b) = director(&h, "d2@clinic.example", "Hill Practice").await;
-    let (_, d3, c) = director(&h, "d3@clinic.example", "Old Practice").await;
-    let (uid, _) = member(&h, &a, "locum@clinic.example", "front_desk").await;
+    let (d1_uid, d1, a) = h.director("d1@clinic.example", "Harbour Clinic").await;
+    let (_, d2, b) = h.director("d2@clinic.example", "Hill Practice").await;
+    let (_, d3, c) = h.director("d3@clinic.example", "Old Practice").await;
+    let (uid, _) = h.member(&a, "locum@clinic.example", "front_desk", MemberStatus::Active).await;
     h.add_member(&b, &uid, "clinician", MemberStatus::Active).await;
     h.add_member(&c, &uid, "front_desk", MemberStatus::Deactivated).await;
-    let (other, _) = member(&h, &a, "fine@clinic.example", "front_desk").await;
+    let (other, _) = h.member(&a, "fine@clinic.example", "front_desk", MemberStatus::Active).await;
 
     lock(&h, "locum@clinic.example").await;
 
-    let sent = mails(&h, "locum@clinic.example", "account_locked");
+    let sent = h.mails_to("locum@clinic.example", "account_locked");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(!s(&sent[0]["subject"]).is_empty() && !s(&sent[0]["text"]).is_empty() && !s(&sent[0]["html"]).is_empty());
-    let locks = events(&h, "UserLocked");
+    let locks = h.events_of("UserLocked");
     assert_eq!(locks.len(), 1, "{locks:?}");
     assert_eq!(s(&locks[0]["detail"]["user_id"]), uid);
 
@@ -283,13 +223,13 @@ async fn a_lock_mails_emits_and_audits_in_each_active_practice() {
     assert!(with_action(&h.audit_log(&d3, &c).await, "user.locked").is_empty(), "not where deactivated");
 
     // Member views show it, in every practice of the user.
-    assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], true);
-    assert_eq!(get_member(&h, &d2, &b, &uid).await["locked"], true);
-    assert_eq!(get_member(&h, &d1, &a, &other).await["locked"], false);
-    let locked = h.dir("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
+    assert_eq!(h.get_member(&d1, &a, &uid).await["locked"], true);
+    assert_eq!(h.get_member(&d2, &b, &uid).await["locked"], true);
+    assert_eq!(h.get_member(&d1, &a, &other).await["locked"], false);
+    let locked = h.call("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
     assert_eq!(locked.status, 200, "{}", locked.body);
     assert_eq!(user_ids(&locked.body), vec![uid.clone()]);
-    let all = h.dir("GET", &format!("/practices/{a}/members?status=all"), Some(&d1), None).await;
+    let all = h.call("GET", &format!("/practices/{a}/members?status=all"), Some(&d1), None).await;
     let listed: Vec<(String, Value)> =
         items(&all.body).iter().map(|m| (s(&m["user_id"]), m["locked"].clone())).collect();
     assert!(listed.contains(&(uid.clone(), json!(true))), "{listed:?}");
@@ -305,28 +245,28 @@ async fn a_lock_mails_emits_and_audits_in_each_active_practice() {
 #[tokio::test]
 async fn a_manager_of_another_practice_of_the_user_unlocks_them() {
     let h = Harness::new().await;
-    let (_, d1, a) = director(&h, "d1@clinic.example", "Harbour Clinic").await;
-    let (_, d2, b) = director(&h, "d2@clinic.example", "Hill Practice").await;
-    let (uid, _) = member(&h, &a, "locum@clinic.example", "front_desk").await;
+    let (_, d1, a) = h.director("d1@clinic.example", "Harbour Clinic").await;
+    let (_, d2, b) = h.director("d2@clinic.example", "Hill Practice").await;
+    let (uid, _) = h.member(&a, "locum@clinic.example", "front_desk", MemberStatus::Active).await;
     h.add_member(&b, &uid, "front_desk", MemberStatus::Active).await;
     let rid = manager_role(&h, &d2, &b).await;
-    let (_, manager) = member(&h, &b, "manager@clinic.example", &rid).await;
+    let (_, manager) = h.member(&b, "manager@clinic.example", &rid, MemberStatus::Active).await;
 
     lock(&h, "locum@clinic.example").await;
-    assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], true);
+    assert_eq!(h.get_member(&d1, &a, &uid).await["locked"], true);
 
     let r = unlock(&h, &manager, &b, &uid, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((s(&r.body["user_id"]), r.body["locked"].clone()), (uid.clone(), json!(false)));
-    let ok = login_with(&h, "locum@clinic.example", PASSWORD).await;
+    let ok = h.login_with("locum@clinic.example", PASSWORD).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 
-    assert_eq!(get_member(&h, &d1, &a, &uid).await["locked"], false);
-    assert_eq!(get_member(&h, &d2, &b, &uid).await["locked"], false);
-    let locked = h.dir("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
+    assert_eq!(h.get_member(&d1, &a, &uid).await["locked"], false);
+    assert_eq!(h.get_member(&d2, &b, &uid).await["locked"], false);
+    let locked = h.call("GET", &format!("/practices/{a}/members?status=locked"), Some(&d1), None).await;
     assert_eq!(items(&locked.body), Vec::<Value>::new());
 
-    let unlocked = events(&h, "UserUnlocked");
+    let unlocked = h.events_of("UserUnlocked");
     assert_eq!(unlocked.len(), 1, "{unlocked:?}");
     assert_eq!(
         (s(&unlocked[0]["detail"]["user_id"]), s(&unlocked[0]["detail"]["practice_id"])),
@@ -339,7 +279,7 @@ async fn a_manager_of_another_practice_of_the_user_unlocks_them() {
 
     let again = unlock(&h, &manager, &b, &uid, None).await;
     assert_eq!((again.status, again.body["locked"].clone()), (200, json!(false)), "{}", again.body);
-    assert_eq!(events(&h, "UserUnlocked").len(), 1, "no change, no event");
+    assert_eq!(h.events_of("UserUnlocked").len(), 1, "no change, no event");
 }
 
 // R26, R31, R2: who may not unlock: a clinician (403), a non-member (404), a
@@ -349,51 +289,50 @@ async fn a_manager_of_another_practice_of_the_user_unlocks_them() {
 #[tokio::test]
 async fn who_may_not_unlock() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, _) = member(&h, &a, "locked@clinic.example", "front_desk").await;
-    let (_, clinician) = member(&h, &a, "clin@clinic.example", "clinician").await;
-    let (_, outsider, _) = director(&h, "out@clinic.example", "Elsewhere").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, _) = h.member(&a, "locked@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (_, clinician) = h.member(&a, "clin@clinic.example", "clinician", MemberStatus::Active).await;
+    let (_, outsider, _) = h.director("out@clinic.example", "Elsewhere").await;
     let (stranger, _) = h.signup("stranger@clinic.example").await;
-    let (gone, _) = h.signup("gone@clinic.example").await;
-    h.add_member(&a, &gone, "front_desk", MemberStatus::Deactivated).await;
+    let (gone, _) = h.member(&a, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     let (_, agent) = h.signup(SUPPORT_AGENT).await;
     h.verify(SUPPORT_AGENT).await;
-    let grant = h.update_fn("PUT", &format!("/practices/{a}/support-access"), Some(&d), None).await;
+    let grant = h.call("PUT", &format!("/practices/{a}/support-access"), Some(&d), None).await;
     assert_eq!((grant.status, grant.body["active"].clone()), (200, json!(true)), "{}", grant.body);
     // The agent does get in (so the 403 below is the read-only rule).
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&agent), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&agent), None).await.status, 200);
 
     for email in ["locked@clinic.example", "stranger@clinic.example", "gone@clinic.example"] {
         lock(&h, email).await;
     }
 
     let r = unlock(&h, &clinician, &a, &uid, None).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
     let r = unlock(&h, &outsider, &a, &uid, None).await;
-    assert_eq!((r.status, code(&r)), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
     let r = unlock(&h, &agent, &a, &uid, None).await;
-    assert_eq!((r.status, code(&r)), (403, "support_read_only".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (403, "support_read_only".into()), "{}", r.body);
     let r = unlock(&h, &agent, &a, &uid, Some(json!({"temporary_password": TEMP}))).await;
-    assert_eq!((r.status, code(&r)), (403, "support_read_only".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (403, "support_read_only".into()), "{}", r.body);
     let r = temporary_password(&h, &agent, &a, &uid, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "support_read_only".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (403, "support_read_only".into()), "{}", r.body);
     let r = unlock(&h, &d, &a, &stranger, None).await;
-    assert_eq!((r.status, code(&r)), (404, "not_found".into()), "not a member of this practice: {}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "not a member of this practice: {}", r.body);
     let r = unlock(&h, &d, &a, &gone, None).await;
-    assert_eq!((r.status, code(&r)), (409, "member_deactivated".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (409, "member_deactivated".into()), "{}", r.body);
 
     for email in ["locked@clinic.example", "stranger@clinic.example", "gone@clinic.example"] {
-        assert_eq!(login_with(&h, email, PASSWORD).await.status, 423, "{email} is still locked");
+        assert_eq!(h.login_with(email, PASSWORD).await.status, 423, "{email} is still locked");
     }
-    assert_eq!(login_with(&h, "locked@clinic.example", TEMP).await.status, 423, "no temporary password was set");
-    assert!(events(&h, "UserUnlocked").is_empty());
+    assert_eq!(h.login_with("locked@clinic.example", TEMP).await.status, 423, "no temporary password was set");
+    assert!(h.events_of("UserUnlocked").is_empty());
     assert!(with_action(&h.audit_log(&d, &a).await, "user.unlocked").is_empty());
-    assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], true);
+    assert_eq!(h.get_member(&d, &a, &uid).await["locked"], true);
 
     // The director can.
     let r = unlock(&h, &d, &a, &uid, None).await;
     assert_eq!((r.status, r.body["locked"].clone()), (200, json!(false)), "{}", r.body);
-    assert_eq!(login_with(&h, "locked@clinic.example", PASSWORD).await.status, 200);
+    assert_eq!(h.login_with("locked@clinic.example", PASSWORD).await.status, 200);
 }
 
 // R26, R24, R13: unlock with a temporary password (password rules apply);
@@ -401,39 +340,39 @@ async fn who_may_not_unlock() {
 #[tokio::test]
 async fn unlock_with_a_temporary_password_then_the_change_is_required() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, _) = member(&h, &a, "u@clinic.example", "front_desk").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, _) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
     lock(&h, "u@clinic.example").await;
 
     for weak in ["short", &"x".repeat(129)] {
         let r = unlock(&h, &d, &a, &uid, Some(json!({"temporary_password": weak}))).await;
-        assert_eq!((r.status, field(&r)), (422, "temporary_password".into()), "{}", r.body);
+        assert_eq!((r.status, r.field()), (422, "temporary_password".into()), "{}", r.body);
     }
-    assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 423, "a refused unlock changes nothing");
+    assert_eq!(h.login_with("u@clinic.example", PASSWORD).await.status, 423, "a refused unlock changes nothing");
 
     let r = unlock(&h, &d, &a, &uid, Some(json!({"temporary_password": TEMP}))).await;
     assert_eq!((r.status, r.body["locked"].clone()), (200, json!(false)), "{}", r.body);
-    assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 401, "the old password is gone");
-    let login = login_with(&h, "u@clinic.example", TEMP).await;
+    assert_eq!(h.login_with("u@clinic.example", PASSWORD).await.status, 401, "the old password is gone");
+    let login = h.login_with("u@clinic.example", TEMP).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let t = s(&login.body["session"]["token"]);
-    let user = me(&h, &t).await;
+    let user = h.me(&t).await;
     assert_eq!((user["must_change_password"].clone(), user["locked"].clone()), (json!(true), json!(false)));
 
-    let blocked = h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await;
-    assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
-    let blocked = h.auth("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await;
-    assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
+    let blocked = h.call("GET", &format!("/practices/{a}"), Some(&t), None).await;
+    assert_eq!((blocked.status, blocked.code()), (403, "password_change_required".into()));
+    let blocked = h.call("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await;
+    assert_eq!((blocked.status, blocked.code()), (403, "password_change_required".into()));
     let blocked =
-        h.dir("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
-    assert_eq!((blocked.status, code(&blocked)), (403, "password_change_required".into()));
+        h.call("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
+    assert_eq!((blocked.status, blocked.code()), (403, "password_change_required".into()));
 
     let changed =
-        h.auth("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
+        h.call("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
     assert_eq!(changed.status, 204, "{}", changed.body);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    assert_eq!(me(&h, &t).await["must_change_password"], false);
-    assert_eq!(login_with(&h, "u@clinic.example", NEW).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.me(&t).await["must_change_password"], false);
+    assert_eq!(h.login_with("u@clinic.example", NEW).await.status, 200);
     assert_eq!(with_action(&h.audit_log(&d, &a).await, "user.unlocked").len(), 1);
 }
 
@@ -443,34 +382,34 @@ async fn unlock_with_a_temporary_password_then_the_change_is_required() {
 #[tokio::test]
 async fn a_temporary_password_ends_every_session() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, first) = member(&h, &a, "u@clinic.example", "front_desk").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, first) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
     let second = h.login("u@clinic.example").await;
-    let (_, clinician) = member(&h, &a, "clin@clinic.example", "clinician").await;
+    let (_, clinician) = h.member(&a, "clin@clinic.example", "clinician", MemberStatus::Active).await;
     let (stranger, _) = h.signup("stranger@clinic.example").await;
 
     let r = temporary_password(&h, &d, &a, &uid, "short").await;
-    assert_eq!((r.status, field(&r)), (422, "temporary_password".into()), "{}", r.body);
+    assert_eq!((r.status, r.field()), (422, "temporary_password".into()), "{}", r.body);
     let r =
-        h.deactivate_fn(&format!("/practices/{a}/members/{uid}/temporary-password"), Some(&d), Some(json!({}))).await;
-    assert_eq!((r.status, field(&r)), (422, "temporary_password".into()), "the password is required: {}", r.body);
+        h.call("POST", &format!("/practices/{a}/members/{uid}/temporary-password"), Some(&d), Some(json!({}))).await;
+    assert_eq!((r.status, r.field()), (422, "temporary_password".into()), "the password is required: {}", r.body);
     let r = temporary_password(&h, &clinician, &a, &uid, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
     let r = temporary_password(&h, &d, &a, &stranger, TEMP).await;
     assert_eq!(r.status, 404, "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&first), None).await.status, 200, "refusals change nothing");
+    assert_eq!(h.call("GET", "/me", Some(&first), None).await.status, 200, "refusals change nothing");
 
     let r = temporary_password(&h, &d, &a, &uid, TEMP).await;
     assert_eq!(r.status, 204, "{}", r.body);
     for token in [&first, &second] {
-        let r = h.auth("GET", "/me", Some(token), None).await;
-        assert_eq!((r.status, code(&r)), (401, "unauthenticated".into()));
+        let r = h.call("GET", "/me", Some(token), None).await;
+        assert_eq!((r.status, r.code()), (401, "unauthenticated".into()));
     }
-    assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 401);
-    let t = s(&login_with(&h, "u@clinic.example", TEMP).await.body["session"]["token"]);
-    assert_eq!(me(&h, &t).await["must_change_password"], true);
-    let r = h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await;
-    assert_eq!((r.status, code(&r)), (403, "password_change_required".into()));
+    assert_eq!(h.login_with("u@clinic.example", PASSWORD).await.status, 401);
+    let t = s(&h.login_with("u@clinic.example", TEMP).await.body["session"]["token"]);
+    assert_eq!(h.me(&t).await["must_change_password"], true);
+    let r = h.call("GET", &format!("/practices/{a}"), Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (403, "password_change_required".into()));
 
     let entries = with_action(&h.audit_log(&d, &a).await, "user.temporary_password_set");
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -482,39 +421,39 @@ async fn a_temporary_password_ends_every_session() {
 #[tokio::test]
 async fn temporary_passwords_refused_for_shared_users_and_for_directors() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (_, _, b) = director(&h, "other@clinic.example", "Hill Practice").await;
-    let (shared, shared_session) = member(&h, &a, "shared@clinic.example", "front_desk").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (_, _, b) = h.director("other@clinic.example", "Hill Practice").await;
+    let (shared, shared_session) = h.member(&a, "shared@clinic.example", "front_desk", MemberStatus::Active).await;
     h.add_member(&b, &shared, "front_desk", MemberStatus::Active).await;
-    let (d2, _) = member(&h, &a, "d2@clinic.example", "director").await;
+    let (d2, _) = h.member(&a, "d2@clinic.example", "director", MemberStatus::Active).await;
     let rid = manager_role(&h, &d, &a).await;
-    let (_, manager) = member(&h, &a, "manager@clinic.example", &rid).await;
+    let (_, manager) = h.member(&a, "manager@clinic.example", &rid, MemberStatus::Active).await;
 
     // Shared with another practice.
     let r = temporary_password(&h, &d, &a, &shared, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&shared_session), None).await.status, 200, "sessions kept");
-    assert_eq!(login_with(&h, "shared@clinic.example", PASSWORD).await.status, 200, "password kept");
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.call("GET", "/me", Some(&shared_session), None).await.status, 200, "sessions kept");
+    assert_eq!(h.login_with("shared@clinic.example", PASSWORD).await.status, 200, "password kept");
     lock(&h, "shared@clinic.example").await;
     let r = unlock(&h, &d, &a, &shared, Some(json!({"temporary_password": TEMP}))).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(login_with(&h, "shared@clinic.example", PASSWORD).await.status, 423, "the refused unlock did nothing");
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.login_with("shared@clinic.example", PASSWORD).await.status, 423, "the refused unlock did nothing");
     let r = unlock(&h, &d, &a, &shared, None).await;
     assert_eq!(r.status, 200, "a plain unlock is fine: {}", r.body);
-    assert_eq!(login_with(&h, "shared@clinic.example", PASSWORD).await.status, 200);
+    assert_eq!(h.login_with("shared@clinic.example", PASSWORD).await.status, 200);
 
     // A director, by a non-director with users.manage.
     let r = temporary_password(&h, &manager, &a, &d2, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(login_with(&h, "d2@clinic.example", PASSWORD).await.status, 200);
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.login_with("d2@clinic.example", PASSWORD).await.status, 200);
     lock(&h, "d2@clinic.example").await;
     let r = unlock(&h, &manager, &a, &d2, Some(json!({"temporary_password": TEMP}))).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(login_with(&h, "d2@clinic.example", PASSWORD).await.status, 423);
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.login_with("d2@clinic.example", PASSWORD).await.status, 423);
     // A director may.
     let r = unlock(&h, &d, &a, &d2, Some(json!({"temporary_password": TEMP}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(login_with(&h, "d2@clinic.example", TEMP).await.status, 200);
+    assert_eq!(h.login_with("d2@clinic.example", TEMP).await.status, 200);
     assert!(with_action(&h.audit_log(&d, &a).await, "user.temporary_password_set")
         .iter()
         .all(|e| s(&e["target"]["id"]) != shared));
@@ -528,25 +467,25 @@ async fn temporary_passwords_refused_for_shared_users_and_for_directors() {
 #[tokio::test]
 async fn temporary_passwords_refused_for_accounts_worth_more_than_the_setter() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (_, db, b) = director(&h, "other@clinic.example", "Hill Practice").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (_, db, b) = h.director("other@clinic.example", "Hill Practice").await;
     let rid = manager_role(&h, &d, &a).await;
-    let (_, manager) = member(&h, &a, "manager@clinic.example", &rid).await;
-    let (former, _) = member(&h, &a, "former@clinic.example", "front_desk").await;
+    let (_, manager) = h.member(&a, "manager@clinic.example", &rid, MemberStatus::Active).await;
+    let (former, _) = h.member(&a, "former@clinic.example", "front_desk", MemberStatus::Active).await;
     h.add_member(&b, &former, "front_desk", MemberStatus::Deactivated).await;
-    let (invited, _) = member(&h, &a, "invited@clinic.example", "front_desk").await;
+    let (invited, _) = h.member(&a, "invited@clinic.example", "front_desk", MemberStatus::Active).await;
     assert_eq!(h.invite(&db, &b, "invited@clinic.example").await.status, 201);
-    let (peer, _) = member(&h, &a, "peer@clinic.example", &rid).await;
-    let (desk, _) = member(&h, &a, "desk@clinic.example", "front_desk").await;
+    let (peer, _) = h.member(&a, "peer@clinic.example", &rid, MemberStatus::Active).await;
+    let (desk, _) = h.member(&a, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
 
     for (who, uid) in [("deactivated elsewhere", &former), ("invited elsewhere", &invited)] {
         let r = temporary_password(&h, &d, &a, uid, TEMP).await;
-        assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{who}: {}", r.body);
     }
     // The manager lacks the front desk's patients, inbox, billing.payments...
     let r = temporary_password(&h, &manager, &a, &desk, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "{}", r.body);
-    assert_eq!(login_with(&h, "desk@clinic.example", PASSWORD).await.status, 200, "password kept");
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.login_with("desk@clinic.example", PASSWORD).await.status, 200, "password kept");
     // ...but holds all a fellow manager holds; and the director may do both.
     let r = temporary_password(&h, &manager, &a, &peer, TEMP).await;
     assert_eq!(r.status, 204, "{}", r.body);
@@ -555,7 +494,7 @@ async fn temporary_passwords_refused_for_accounts_worth_more_than_the_setter() {
 
     let lid = h.first_location(&d, &b).await;
     let r = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{b}/invitations"),
             Some(&db),
@@ -563,10 +502,10 @@ async fn temporary_passwords_refused_for_accounts_worth_more_than_the_setter() {
                 "primary_location_id": lid, "first_name": "Sam", "last_name": "Agent", "temporary_password": TEMP})),
         )
         .await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "R13 for an agent's address: {}", r.body);
-    let (agent, _) = member(&h, &a, SUPPORT_AGENT, "front_desk").await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "R13 for an agent's address: {}", r.body);
+    let (agent, _) = h.member(&a, SUPPORT_AGENT, "front_desk", MemberStatus::Active).await;
     let r = temporary_password(&h, &d, &a, &agent, TEMP).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "agent: {}", r.body);
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "agent: {}", r.body);
 }
 
 // ---- Password reset (R27) ----------------------------------------------------
@@ -577,10 +516,10 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
     let h = Harness::new().await;
     h.signup("known@clinic.example").await;
     let before = h.mails().len();
-    let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "known@clinic.example"}))).await;
+    let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": "known@clinic.example"}))).await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert!(r.body.is_null() || r.body == json!(""), "no body: {}", r.body);
-    let sent = mails(&h, "known@clinic.example", "password_reset");
+    let sent = h.mails_to("known@clinic.example", "password_reset");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(s(&sent[0]["text"]).contains("https://app.roster.test/reset-password/"));
     assert!(s(&sent[0]["html"]).contains("https://app.roster.test/reset-password/"));
@@ -588,7 +527,7 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
     assert_eq!(h.mails().len(), before + 1);
 
     for email in ["unknown@clinic.example", "not an email", ""] {
-        let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": email}))).await;
+        let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": email}))).await;
         assert_eq!(r.status, 202, "{email:?}: {}", r.body);
     }
     assert_eq!(h.mails().len(), before + 1, "no mail for unknown emails");
@@ -601,13 +540,13 @@ async fn a_reset_request_mails_a_link_for_known_emails_only() {
 async fn a_reset_link_works_once_and_for_one_hour() {
     let h = Harness::new().await;
     let (uid, session) = h.signup("u@clinic.example").await;
-    let request = || h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"})));
+    let request = || h.call("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"})));
     let newest = |h: &Harness| {
-        let m = mails(h, "u@clinic.example", "password_reset").pop().expect("a reset mail");
+        let m = h.mails_to("u@clinic.example", "password_reset").pop().expect("a reset mail");
         link_token(&m, "/reset-password/")
     };
     let confirm_reset = |token: String, password: &'static str| {
-        h.auth("POST", "/auth/password-reset/confirm", None, Some(json!({"token": token, "new_password": password})))
+        h.call("POST", "/auth/password-reset/confirm", None, Some(json!({"token": token, "new_password": password})))
     };
 
     assert_eq!(request().await.status, 202);
@@ -621,16 +560,16 @@ async fn a_reset_link_works_once_and_for_one_hour() {
     h.clock.advance(Duration::minutes(59));
     let weak = confirm_reset(link.clone(), "short").await;
     assert_eq!(weak.status, 422, "{}", weak.body);
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 200, "a refused reset changes nothing");
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 200, "a refused reset changes nothing");
     let ok = confirm_reset(link.clone(), NEW).await;
     assert_eq!(ok.status, 204, "{}", ok.body);
     assert_eq!(confirm_reset(link, "another new secret").await.status, 410, "single use");
     assert_eq!(confirm_reset("not-a-token".into(), NEW).await.status, 410);
 
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 401, "sessions ended");
-    assert_eq!(login_with(&h, "u@clinic.example", PASSWORD).await.status, 401);
-    assert_eq!(login_with(&h, "u@clinic.example", NEW).await.status, 200);
-    assert_eq!(login_with(&h, "u@clinic.example", "another new secret").await.status, 401);
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 401, "sessions ended");
+    assert_eq!(h.login_with("u@clinic.example", PASSWORD).await.status, 401);
+    assert_eq!(h.login_with("u@clinic.example", NEW).await.status, 200);
+    assert_eq!(h.login_with("u@clinic.example", "another new secret").await.status, 401);
     // R32: audited in the user's own scope.
     let audit = h.partition(&format!("AUDIT#USER#{uid}")).await;
     assert!(audit.iter().any(|i| i["action"].as_s().is_ok_and(|a| a == "user.password_reset")));
@@ -642,29 +581,29 @@ async fn a_reset_link_works_once_and_for_one_hour() {
 #[tokio::test]
 async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, _) = member(&h, &a, "u@clinic.example", "front_desk").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, _) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
     assert_eq!(temporary_password(&h, &d, &a, &uid, TEMP).await.status, 204);
-    let session = s(&login_with(&h, "u@clinic.example", TEMP).await.body["session"]["token"]);
-    assert_eq!(me(&h, &session).await["must_change_password"], true);
+    let session = s(&h.login_with("u@clinic.example", TEMP).await.body["session"]["token"]);
+    assert_eq!(h.me(&session).await["must_change_password"], true);
     lock(&h, "u@clinic.example").await;
-    assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], true);
+    assert_eq!(h.get_member(&d, &a, &uid).await["locked"], true);
 
     for _ in 0..2 {
-        let r = h.auth("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"}))).await;
+        let r = h.call("POST", "/auth/password-reset", None, Some(json!({"email": "u@clinic.example"}))).await;
         assert_eq!(r.status, 202);
     }
     let links: Vec<String> =
-        mails(&h, "u@clinic.example", "password_reset").iter().map(|m| link_token(m, "/reset-password/")).collect();
+        h.mails_to("u@clinic.example", "password_reset").iter().map(|m| link_token(m, "/reset-password/")).collect();
     assert_eq!(links.len(), 2);
     assert_ne!(links[0], links[1]);
 
     let ok = h
-        .auth("POST", "/auth/password-reset/confirm", None, Some(json!({"token": links[1], "new_password": NEW})))
+        .call("POST", "/auth/password-reset/confirm", None, Some(json!({"token": links[1], "new_password": NEW})))
         .await;
     assert_eq!(ok.status, 204, "{}", ok.body);
     let other = h
-        .auth(
+        .call(
             "POST",
             "/auth/password-reset/confirm",
             None,
@@ -673,15 +612,15 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
         .await;
     assert_eq!(other.status, 410, "the other outstanding link died: {}", other.body);
 
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 401);
-    let login = login_with(&h, "u@clinic.example", NEW).await;
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 401);
+    let login = h.login_with("u@clinic.example", NEW).await;
     assert_eq!(login.status, 200, "unlocked: {}", login.body);
     let t = s(&login.body["session"]["token"]);
-    let user = me(&h, &t).await;
+    let user = h.me(&t).await;
     assert_eq!((user["locked"].clone(), user["must_change_password"].clone()), (json!(false), json!(false)));
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    assert_eq!(get_member(&h, &d, &a, &uid).await["locked"], false);
-    let unlocked = events(&h, "UserUnlocked");
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.get_member(&d, &a, &uid).await["locked"], false);
+    let unlocked = h.events_of("UserUnlocked");
     assert_eq!(unlocked.len(), 1, "{unlocked:?}");
     assert_eq!(s(&unlocked[0]["detail"]["user_id"]), uid);
     assert!(with_action(&h.audit_log(&d, &a).await, "user.password_reset").is_empty(), "user scope only");
@@ -697,9 +636,9 @@ async fn totp_enrollment_and_two_step_sign_in() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
     let no_start = confirm(&h, &token, "123456").await;
-    assert_eq!((no_start.status, field(&no_start)), (422, "code".into()), "no enrollment started: {}", no_start.body);
+    assert_eq!((no_start.status, no_start.field()), (422, "code".into()), "no enrollment started: {}", no_start.body);
 
-    let r = h.auth("POST", "/me/mfa/totp", Some(&token), None).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(&token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let first = s(&r.body["secret"]);
     assert!(first.len() >= 16, "{first}");
@@ -711,40 +650,40 @@ async fn totp_enrollment_and_two_step_sign_in() {
     let second = enroll(&h, &token).await;
     assert_ne!(second, first, "a new secret replaces the pending one");
     let stale = confirm(&h, &token, &fresh_code(&h, &first)).await;
-    assert_eq!((stale.status, field(&stale)), (422, "code".into()), "{}", stale.body);
+    assert_eq!((stale.status, stale.field()), (422, "code".into()), "{}", stale.body);
     let right = fresh_code(&h, &second);
     let wrong = confirm(&h, &token, &not(&right)).await;
-    assert_eq!((wrong.status, field(&wrong)), (422, "code".into()), "{}", wrong.body);
-    assert_eq!(me(&h, &token).await["mfa_enabled"], false);
+    assert_eq!((wrong.status, wrong.field()), (422, "code".into()), "{}", wrong.body);
+    assert_eq!(h.me(&token).await["mfa_enabled"], false);
     let ok = confirm(&h, &token, &right).await;
     assert_eq!(ok.status, 204, "{}", ok.body);
-    assert_eq!(me(&h, &token).await["mfa_enabled"], true);
+    assert_eq!(h.me(&token).await["mfa_enabled"], true);
 
-    let again = h.auth("POST", "/me/mfa/totp", Some(&token), None).await;
-    assert_eq!((again.status, code(&again)), (409, "mfa_enabled".into()), "{}", again.body);
+    let again = h.call("POST", "/me/mfa/totp", Some(&token), None).await;
+    assert_eq!((again.status, again.code()), (409, "mfa_enabled".into()), "{}", again.body);
 
     // Two steps.
-    let wrong_password = login_with(&h, "mfa@clinic.example", WRONG).await;
+    let wrong_password = h.login_with("mfa@clinic.example", WRONG).await;
     assert_eq!(wrong_password.status, 401);
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     let r = login_mfa(&h, &mfa, &fresh_code(&h, &second)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let session = s(&r.body["session"]["token"]);
     assert!(r.body["session"]["expires_at"].is_string(), "{}", r.body);
-    assert_eq!(h.auth("GET", "/me", Some(&session), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me", Some(&session), None).await.status, 200);
     let reused = login_mfa(&h, &mfa, &fresh_code(&h, &second)).await;
-    assert_eq!((reused.status, code(&reused)), (401, "invalid_credentials".into()), "{}", reused.body);
+    assert_eq!((reused.status, reused.code()), (401, "invalid_credentials".into()), "{}", reused.body);
 
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     let right = fresh_code(&h, &second);
     let wrong = login_mfa(&h, &mfa, &not(&right)).await;
-    assert_eq!((wrong.status, code(&wrong)), (401, "invalid_credentials".into()), "{}", wrong.body);
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials".into()), "{}", wrong.body);
     assert!(wrong.body["session"].is_null());
     let r = login_mfa(&h, &mfa, &right).await;
     assert_eq!(r.status, 200, "one wrong code does not kill the token: {}", r.body);
 
     let unknown = login_mfa(&h, "not-a-token", &fresh_code(&h, &second)).await;
-    assert_eq!((unknown.status, code(&unknown)), (401, "invalid_credentials".into()));
+    assert_eq!((unknown.status, unknown.code()), (401, "invalid_credentials".into()));
 }
 
 // R28, RFC 6238 5.2: a code signs in once; the same code on a new token in
@@ -759,7 +698,7 @@ async fn a_totp_code_signs_in_once() {
     assert_eq!(login_mfa(&h, &first, &used).await.status, 200);
     let second = mfa_token(&h, "once@clinic.example", PASSWORD).await;
     let replay = login_mfa(&h, &second, &used).await;
-    assert_eq!((replay.status, code(&replay)), (401, "invalid_credentials".into()), "{}", replay.body);
+    assert_eq!((replay.status, replay.code()), (401, "invalid_credentials".into()), "{}", replay.body);
     let r = login_mfa(&h, &second, &fresh_code(&h, &secret)).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -776,12 +715,12 @@ async fn ten_concurrent_codes_on_one_token_judge_five() {
     let mfa = mfa_token(&h, "burst@clinic.example", PASSWORD).await;
     let wrong = not(&right);
     let replies = futures::future::join_all((0..10).map(|_| login_mfa(&h, &mfa, &wrong))).await;
-    let got: Vec<(u16, String)> = replies.iter().map(|r| (r.status, code(r))).collect();
+    let got: Vec<(u16, String)> = replies.iter().map(|r| (r.status, r.code())).collect();
     let locked = got.iter().filter(|(s, c)| *s == 423 && c == "account_locked").count();
     let refused = got.iter().filter(|(s, c)| *s == 401 && c == "invalid_credentials").count();
     assert_eq!((locked, refused), (1, 9), "{got:?}");
     assert_eq!(login_mfa(&h, &mfa, &right).await.status, 401, "the token is dead");
-    assert_eq!(login_with(&h, "burst@clinic.example", PASSWORD).await.status, 423, "and the user locked");
+    assert_eq!(h.login_with("burst@clinic.example", PASSWORD).await.status, 423, "and the user locked");
 }
 
 // R28, R35: an mfa_token lives five minutes.
@@ -793,7 +732,7 @@ async fn an_mfa_token_expires_after_five_minutes() {
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     h.clock.advance(Duration::minutes(6));
     let late = login_mfa(&h, &mfa, &totp_at(&secret, h.clock.now())).await;
-    assert_eq!((late.status, code(&late)), (401, "invalid_credentials".into()), "{}", late.body);
+    assert_eq!((late.status, late.code()), (401, "invalid_credentials".into()), "{}", late.body);
     // A fresh one, used in time, works.
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     h.clock.advance(Duration::minutes(4));
@@ -816,7 +755,7 @@ async fn totp_accepts_one_step_of_drift_and_not_two() {
     h.clock.advance(Duration::minutes(2));
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     let r = login_mfa(&h, &mfa, &totp_at(&secret, h.clock.now() - Duration::seconds(60))).await;
-    assert_eq!((r.status, code(&r)), (401, "invalid_credentials".into()), "two steps back: {}", r.body);
+    assert_eq!((r.status, r.code()), (401, "invalid_credentials".into()), "two steps back: {}", r.body);
     let r = login_mfa(&h, &mfa, &totp_at(&secret, h.clock.now() - Duration::seconds(30))).await;
     assert_eq!(r.status, 200, "one step back: {}", r.body);
 }
@@ -832,15 +771,15 @@ async fn wrong_codes_count_towards_the_lock() {
     let right = fresh_code(&h, &secret);
     for i in 1..=4 {
         let r = login_mfa(&h, &mfa, &not(&right)).await;
-        assert_eq!((r.status, code(&r)), (401, "invalid_credentials".into()), "wrong code {i}: {}", r.body);
+        assert_eq!((r.status, r.code()), (401, "invalid_credentials".into()), "wrong code {i}: {}", r.body);
     }
-    let r = login_with(&h, "mfa@clinic.example", WRONG).await;
-    assert_eq!((r.status, code(&r)), (423, "account_locked".into()), "fifth failure in a row: {}", r.body);
-    let r = login_with(&h, "mfa@clinic.example", PASSWORD).await;
+    let r = h.login_with("mfa@clinic.example", WRONG).await;
+    assert_eq!((r.status, r.code()), (423, "account_locked".into()), "fifth failure in a row: {}", r.body);
+    let r = h.login_with("mfa@clinic.example", PASSWORD).await;
     assert_eq!(r.status, 423, "{}", r.body);
     let r = login_mfa(&h, &mfa, &right).await;
-    assert_eq!((r.status, code(&r)), (423, "account_locked".into()), "a locked user's second step: {}", r.body);
-    assert_eq!(mails(&h, "mfa@clinic.example", "account_locked").len(), 1);
+    assert_eq!((r.status, r.code()), (423, "account_locked".into()), "a locked user's second step: {}", r.body);
+    assert_eq!(h.mails_to("mfa@clinic.example", "account_locked").len(), 1);
 }
 
 // R28: disabling needs a right code; afterwards sign-in gives a session
@@ -849,42 +788,42 @@ async fn wrong_codes_count_towards_the_lock() {
 async fn disabling_totp() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
-    let off = |code: String| h.auth("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"code": code})));
+    let off = |code: String| h.call("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"code": code})));
     assert_eq!(off("123456".into()).await.status, 204, "not enabled");
     let secret = enable_totp(&h, &token).await;
 
     let right = fresh_code(&h, &secret);
     let wrong = off(not(&right)).await;
-    assert_eq!((wrong.status, field(&wrong)), (422, "code".into()), "{}", wrong.body);
-    assert_eq!(me(&h, &token).await["mfa_enabled"], true);
+    assert_eq!((wrong.status, wrong.field()), (422, "code".into()), "{}", wrong.body);
+    assert_eq!(h.me(&token).await["mfa_enabled"], true);
     mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
 
     let r = off(right).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert_eq!(me(&h, &token).await["mfa_enabled"], false);
-    let login = login_with(&h, "mfa@clinic.example", PASSWORD).await;
+    assert_eq!(h.me(&token).await["mfa_enabled"], false);
+    let login = h.login_with("mfa@clinic.example", PASSWORD).await;
     assert_eq!(login.status, 200, "{}", login.body);
     assert!(!s(&login.body["session"]["token"]).is_empty(), "a session directly: {}", login.body);
     assert_ne!(login.body["mfa_required"], true);
     // Enrolling again is possible.
-    assert_eq!(h.auth("POST", "/me/mfa/totp", Some(&token), None).await.status, 200);
+    assert_eq!(h.call("POST", "/me/mfa/totp", Some(&token), None).await.status, 200);
 }
 
 /// A gated session is refused, with `why`, on routes of several functions.
 async fn refused_everywhere(h: &Harness, t: &str, pid: &str, why: &str) {
     let checks = [
-        ("GET /practices/{pid}", h.dir("GET", &format!("/practices/{pid}"), Some(t), None).await),
-        ("GET /practices/{pid}/members", h.dir("GET", &format!("/practices/{pid}/members"), Some(t), None).await),
-        ("PATCH /me", h.auth("PATCH", "/me", Some(t), Some(json!({"first_name": "X"}))).await),
+        ("GET /practices/{pid}", h.call("GET", &format!("/practices/{pid}"), Some(t), None).await),
+        ("GET /practices/{pid}/members", h.call("GET", &format!("/practices/{pid}/members"), Some(t), None).await),
+        ("PATCH /me", h.call("PATCH", "/me", Some(t), Some(json!({"first_name": "X"}))).await),
         (
             "POST /practices",
-            h.dir("POST", "/practices", Some(t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await,
+            h.call("POST", "/practices", Some(t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await,
         ),
-        ("GET /me/invitations", h.accept_fn("GET", "/me/invitations", Some(t), None).await),
-        ("GET /permissions", h.dir("GET", "/permissions", Some(t), None).await),
+        ("GET /me/invitations", h.call("GET", "/me/invitations", Some(t), None).await),
+        ("GET /permissions", h.call("GET", "/permissions", Some(t), None).await),
     ];
     for (route, r) in checks {
-        assert_eq!((r.status, code(&r)), (403, why.to_string()), "{route}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, why.to_string()), "{route}: {}", r.body);
     }
 }
 
@@ -895,45 +834,44 @@ async fn refused_everywhere(h: &Harness, t: &str, pid: &str, why: &str) {
 #[tokio::test]
 async fn a_required_second_factor_gives_an_enroll_only_session() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, old) = member(&h, &a, "u@clinic.example", "front_desk").await;
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&old), None).await.status, 200);
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, old) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&old), None).await.status, 200);
 
-    let r = h
-        .update_fn("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true})))
-        .await;
+    let r =
+        h.call("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true}))).await;
     assert_eq!((r.status, r.body["mfa_required"].clone()), (200, json!(true)), "{}", r.body);
-    let r = h.dir("GET", &format!("/practices/{a}"), Some(&old), None).await;
-    assert_eq!((r.status, code(&r)), (403, "mfa_required".into()), "a session from before: {}", r.body);
+    let r = h.call("GET", &format!("/practices/{a}"), Some(&old), None).await;
+    assert_eq!((r.status, r.code()), (403, "mfa_required".into()), "a session from before: {}", r.body);
 
-    let login = login_with(&h, "u@clinic.example", PASSWORD).await;
+    let login = h.login_with("u@clinic.example", PASSWORD).await;
     assert_eq!(login.status, 200, "{}", login.body);
     let t = s(&login.body["session"]["token"]);
     assert!(!t.is_empty(), "not enrolled: a session, not an mfa_token: {}", login.body);
     refused_everywhere(&h, &t, &a, "mfa_required").await;
-    assert_eq!(me(&h, &t).await["mfa_enabled"], false);
+    assert_eq!(h.me(&t).await["mfa_enabled"], false);
     // Logout is allowed to such a session.
     let spare = h.login("u@clinic.example").await;
-    assert_eq!(h.auth("POST", "/auth/logout", Some(&spare), None).await.status, 204);
-    assert_eq!(h.auth("GET", "/me", Some(&spare), None).await.status, 401);
+    assert_eq!(h.call("POST", "/auth/logout", Some(&spare), None).await.status, 204);
+    assert_eq!(h.call("GET", "/me", Some(&spare), None).await.status, 401);
 
     let secret = enroll(&h, &t).await;
     let r = confirm(&h, &t, &fresh_code(&h, &secret)).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert_eq!(me(&h, &t).await["mfa_enabled"], true);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    let r = h.dir("GET", &format!("/practices/{a}/members"), Some(&t), None).await;
-    assert_eq!((r.status, code(&r)), (403, "forbidden".into()), "front desk lacks users.view: {}", r.body);
-    assert_eq!(h.auth("PATCH", "/me", Some(&t), Some(json!({"first_name": "Una"}))).await.status, 200);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&t), None).await.status, 200);
-    assert_eq!(h.dir("GET", "/permissions", Some(&t), None).await.status, 200);
-    let own = h.dir("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
+    assert_eq!(h.me(&t).await["mfa_enabled"], true);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    let r = h.call("GET", &format!("/practices/{a}/members"), Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "front desk lacks users.view: {}", r.body);
+    assert_eq!(h.call("PATCH", "/me", Some(&t), Some(json!({"first_name": "Una"}))).await.status, 200);
+    assert_eq!(h.call("GET", "/me/invitations", Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", "/permissions", Some(&t), None).await.status, 200);
+    let own = h.call("POST", "/practices", Some(&t), Some(json!({"name": "Mine", "location": {"name": "Here"}}))).await;
     assert_eq!(own.status, 201, "{}", own.body);
 
     // Required by a practice: cannot be turned off.
-    let r = h.auth("DELETE", "/me/mfa/totp", Some(&t), Some(json!({"code": fresh_code(&h, &secret)}))).await;
-    assert_eq!((r.status, code(&r)), (409, "mfa_required".into()), "{}", r.body);
-    assert_eq!(me(&h, &t).await["mfa_enabled"], true);
+    let r = h.call("DELETE", "/me/mfa/totp", Some(&t), Some(json!({"code": fresh_code(&h, &secret)}))).await;
+    assert_eq!((r.status, r.code()), (409, "mfa_required".into()), "{}", r.body);
+    assert_eq!(h.me(&t).await["mfa_enabled"], true);
     // And sign-in now takes two steps.
     let mfa = mfa_token(&h, "u@clinic.example", PASSWORD).await;
     assert_eq!(login_mfa(&h, &mfa, &fresh_code(&h, &secret)).await.status, 200);
@@ -944,10 +882,10 @@ async fn a_required_second_factor_gives_an_enroll_only_session() {
 #[tokio::test]
 async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
     let loc = h.first_location(&d, &a).await;
     let inv = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{a}/invitations"),
             Some(&d),
@@ -957,26 +895,19 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
         .await;
     assert_eq!((inv.status, inv.body["mfa_required"].clone()), (201, json!(true)), "{}", inv.body);
     let link = h.invite_token_for("new@clinic.example");
-    let reg = h
-        .accept_fn(
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(json!({"first_name": "N", "last_name": "W", "password": PASSWORD, "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&link, "N", "W", PASSWORD).await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     let uid = s(&reg.body["user"]["id"]);
     let t = s(&reg.body["session"]["token"]);
-    assert_eq!(get_member(&h, &d, &a, &uid).await["mfa_required"], true);
+    assert_eq!(h.get_member(&d, &a, &uid).await["mfa_required"], true);
 
     refused_everywhere(&h, &t, &a, "mfa_required").await;
-    assert_eq!(me(&h, &t).await["id"], uid.as_str());
+    assert_eq!(h.me(&t).await["id"], uid.as_str());
 
     let secret = enroll(&h, &t).await;
     assert_eq!(confirm(&h, &t, &fresh_code(&h, &secret)).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", "/me/invitations", Some(&t), None).await.status, 200);
 }
 
 // R28, R26: the password-change gate comes before the second-factor gate;
@@ -984,27 +915,26 @@ async fn an_mfa_required_invitation_registers_an_enroll_only_session() {
 #[tokio::test]
 async fn the_password_change_gate_comes_before_the_mfa_gate() {
     let h = Harness::new().await;
-    let (_, d, a) = director(&h, "d@clinic.example", "Harbour Clinic").await;
-    let (uid, _) = member(&h, &a, "u@clinic.example", "front_desk").await;
-    let r = h
-        .update_fn("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true})))
-        .await;
+    let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
+    let (uid, _) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
+    let r =
+        h.call("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(temporary_password(&h, &d, &a, &uid, TEMP).await.status, 204);
 
-    let t = s(&login_with(&h, "u@clinic.example", TEMP).await.body["session"]["token"]);
+    let t = s(&h.login_with("u@clinic.example", TEMP).await.body["session"]["token"]);
     assert!(!t.is_empty());
     refused_everywhere(&h, &t, &a, "password_change_required").await;
-    let r = h.auth("POST", "/me/mfa/totp", Some(&t), None).await;
-    assert_eq!((r.status, code(&r)), (403, "password_change_required".into()), "{}", r.body);
-    let user = me(&h, &t).await;
+    let r = h.call("POST", "/me/mfa/totp", Some(&t), None).await;
+    assert_eq!((r.status, r.code()), (403, "password_change_required".into()), "{}", r.body);
+    let user = h.me(&t).await;
     assert_eq!((user["must_change_password"].clone(), user["mfa_enabled"].clone()), (json!(true), json!(false)));
 
     let changed =
-        h.auth("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
+        h.call("POST", "/me/password", Some(&t), Some(json!({"current_password": TEMP, "new_password": NEW}))).await;
     assert_eq!(changed.status, 204, "{}", changed.body);
     refused_everywhere(&h, &t, &a, "mfa_required").await;
     let secret = enroll(&h, &t).await;
     assert_eq!(confirm(&h, &t, &fresh_code(&h, &secret)).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&t), None).await.status, 200);
 }

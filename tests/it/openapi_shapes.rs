@@ -3,18 +3,10 @@
 //! there. A field added to a view without the document (or the reverse)
 //! fails here.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{repo_yaml, s, Harness};
 use serde_json::{json, Value};
 use serde_yaml::Value as Yaml;
 use std::collections::BTreeSet;
-
-fn openapi() -> Yaml {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/openapi.yaml")).expect("openapi.yaml");
-    serde_yaml::from_str(&text).expect("parse openapi.yaml")
-}
 
 fn schema<'a>(doc: &'a Yaml, name: &str) -> &'a Yaml {
     doc.get("components")
@@ -77,24 +69,17 @@ fn check(doc: &Yaml, name: &str, value: &Value) {
 
 #[tokio::test]
 async fn answers_match_the_documented_schemas() {
-    let doc = openapi();
+    let doc = repo_yaml("infra/openapi.yaml");
     let h = Harness::new().await;
     let signup = h
-        .auth("POST", "/auth/signup", None, Some(json!({"email": "d@clinic.example", "password": "correct horse battery", "first_name": "D", "last_name": "R"})))
+        .call("POST", "/auth/signup", None, Some(json!({"email": "d@clinic.example", "password": "correct horse battery", "first_name": "D", "last_name": "R"})))
         .await;
     check(&doc, "SignupResponse", &signup.body);
     check(&doc, "User", &signup.body["user"]);
     check(&doc, "Session", &signup.body["session"]);
     let token = s(&signup.body["session"]["token"]);
 
-    let login = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "d@clinic.example", "password": "correct horse battery"})),
-        )
-        .await;
+    let login = h.login_with("d@clinic.example", "correct horse battery").await;
     assert_eq!(
         login.body.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
         Some(vec!["session".to_string()])
@@ -102,39 +87,39 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Session", &login.body["session"]);
 
     let practice =
-        h.dir("POST", "/practices", Some(&token), Some(json!({"name": "C", "location": {"name": "L"}}))).await;
+        h.call("POST", "/practices", Some(&token), Some(json!({"name": "C", "location": {"name": "L"}}))).await;
     check(&doc, "Practice", &practice.body);
     check(&doc, "Seats", &practice.body["seats"]);
     let pid = s(&practice.body["id"]);
 
-    let me = h.auth("GET", "/me", Some(&token), None).await;
+    let me = h.call("GET", "/me", Some(&token), None).await;
     check(&doc, "Me", &me.body);
     check(&doc, "MembershipWithPractice", &me.body["memberships"][0]);
     check(&doc, "Overrides", &me.body["memberships"][0]["overrides"]);
-    check(&doc, "User", &h.auth("PATCH", "/me", Some(&token), Some(json!({"first_name": "E"}))).await.body);
+    check(&doc, "User", &h.call("PATCH", "/me", Some(&token), Some(json!({"first_name": "E"}))).await.body);
 
-    let locations = h.dir("GET", &format!("/practices/{pid}/locations"), Some(&token), None).await;
+    let locations = h.call("GET", &format!("/practices/{pid}/locations"), Some(&token), None).await;
     check(&doc, "LocationList", &locations.body);
     check(&doc, "Location", &locations.body["items"][0]);
     let created =
-        h.dir("POST", &format!("/practices/{pid}/locations"), Some(&token), Some(json!({"name": "Annex"}))).await;
+        h.call("POST", &format!("/practices/{pid}/locations"), Some(&token), Some(json!({"name": "Annex"}))).await;
     check(&doc, "Location", &created.body);
 
-    let roles = h.dir("GET", &format!("/practices/{pid}/roles"), Some(&token), None).await;
+    let roles = h.call("GET", &format!("/practices/{pid}/roles"), Some(&token), None).await;
     check(&doc, "RoleList", &roles.body);
     check(&doc, "Role", &roles.body["items"][0]);
 
-    let perms = h.dir("GET", "/permissions", Some(&token), None).await;
+    let perms = h.call("GET", "/permissions", Some(&token), None).await;
     check(&doc, "PermissionEntry", &perms.body[0]);
 
-    let members = h.dir("GET", &format!("/practices/{pid}/members"), Some(&token), None).await;
+    let members = h.call("GET", &format!("/practices/{pid}/members"), Some(&token), None).await;
     check(&doc, "MemberList", &members.body);
     check(&doc, "Member", &members.body["items"][0]);
 
     // Invitations.
     let loc = s(&locations.body["items"][0]["id"]);
     let inv = h
-        .call(roster_api::Function::Invite, "POST", &format!("/practices/{pid}/invitations"), Some(&token),
+        .call("POST", &format!("/practices/{pid}/invitations"), Some(&token),
             Some(json!({"email": "new@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})))
         .await;
     check(&doc, "Invitation", &inv.body);
@@ -142,61 +127,34 @@ async fn answers_match_the_documented_schemas() {
     check(
         &doc,
         "InvitationList",
-        &h.dir("GET", &format!("/practices/{pid}/invitations"), Some(&token), None).await.body,
+        &h.call("GET", &format!("/practices/{pid}/invitations"), Some(&token), None).await.body,
     );
     let link = h.last_invite_token();
-    let preview = h.call(roster_api::Function::Accept, "GET", &format!("/invitations/{link}"), None, None).await;
+    let preview = h.call("GET", &format!("/invitations/{link}"), None, None).await;
     check(&doc, "InvitationPreview", &preview.body);
     let (_, other) = h.signup("other@clinic.example").await;
     h.verify("other@clinic.example").await;
-    h.call(roster_api::Function::Invite, "POST", &format!("/practices/{pid}/invitations"), Some(&token),
+    h.call("POST", &format!("/practices/{pid}/invitations"), Some(&token),
         Some(json!({"email": "other@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})))
         .await;
-    let mine = h.call(roster_api::Function::Accept, "GET", "/me/invitations", Some(&other), None).await;
+    let mine = h.call("GET", "/me/invitations", Some(&other), None).await;
     check(&doc, "MyInvitationList", &mine.body);
     check(&doc, "MyInvitation", &mine.body["items"][0]);
-    let reg = h
-        .call(
-            roster_api::Function::Accept,
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(
-                json!({"first_name": "N", "last_name": "P", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&link, "N", "P", "a long enough secret").await;
     check(&doc, "RegisterResponse", &reg.body);
     check(&doc, "Member", &reg.body["member"]);
 
     // Custom roles, access changes, deactivation and reactivation.
-    let role = h
-        .dir(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&token),
-            Some(json!({"name": "Ops", "permissions": ["inbox"]})),
-        )
-        .await;
+    let role = h.create_role(&token, &pid, "Ops", &["inbox"]).await;
     check(&doc, "Role", &role.body);
     let uid = s(&reg.body["member"]["user_id"]);
     let member = format!("/practices/{pid}/members/{uid}");
-    let changed = h
-        .call(
-            roster_api::Function::UpdateAccess,
-            "PATCH",
-            &member,
-            Some(&token),
-            Some(json!({"role_id": role.body["id"]})),
-        )
-        .await;
+    let changed = h.call("PATCH", &member, Some(&token), Some(json!({"role_id": role.body["id"]}))).await;
     check(&doc, "Member", &changed.body);
-    let off =
-        h.call(roster_api::Function::Deactivate, "POST", &format!("{member}/deactivate"), Some(&token), None).await;
+    let off = h.call("POST", &format!("{member}/deactivate"), Some(&token), None).await;
     check(&doc, "Member", &off.body);
     let bulk = h
         .call(
-            roster_api::Function::Deactivate,
             "POST",
             &format!("/practices/{pid}/members/reactivate"),
             Some(&token),
@@ -207,14 +165,14 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Member", &bulk.body["results"][0]["member"]);
     check(&doc, "Problem", &bulk.body["results"][1]["error"]);
 
-    let audit = h.dir("GET", &format!("/practices/{pid}/audit"), Some(&token), None).await;
+    let audit = h.call("GET", &format!("/practices/{pid}/audit"), Some(&token), None).await;
     check(&doc, "AuditList", &audit.body);
     check(&doc, "AuditEvent", &audit.body["items"][0]);
 
     // Problems, with and without field errors.
-    let bad = h.auth("POST", "/auth/signup", None, Some(json!({}))).await;
+    let bad = h.call("POST", "/auth/signup", None, Some(json!({}))).await;
     check(&doc, "Problem", &bad.body);
-    check(&doc, "Problem", &h.auth("GET", "/me", None, None).await.body);
+    check(&doc, "Problem", &h.call("GET", "/me", None, None).await.body);
 
     // Every code the server can send is documented.
     let codes = property(&doc, "Problem", "code");

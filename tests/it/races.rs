@@ -4,35 +4,13 @@
 //! Local never raises TransactionConflict, so every outcome here is decided
 //! by the transactions' condition expressions.
 
-mod common;
-
-use common::{s, Harness, Reply};
+use crate::common::{s, Harness};
 use futures::future::{join_all, LocalBoxFuture};
 use futures::FutureExt;
-use roster_api::Function;
 use roster_domain::model::*;
 use roster_domain::ports::{Record, Tx, Write};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-
-/// `PATCH /practices/{pid}/members/{uid}` with an optional `If-Match`.
-async fn patch_member(h: &Harness, token: &str, pid: &str, uid: &str, if_match: Option<u64>, body: Value) -> Reply {
-    let mut req = common::request("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body));
-    if let Some(v) = if_match {
-        req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
-    }
-    h.raw(Function::UpdateAccess, req).await
-}
-
-async fn get_member(h: &Harness, token: &str, pid: &str, uid: &str) -> Value {
-    let r = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(token), None).await;
-    assert_eq!(r.status, 200, "GET member {uid}: {}", r.body);
-    r.body
-}
-
-async fn counters(h: &Harness, pid: &str) -> Practice {
-    h.app.store.practice(pid.parse().expect("pid")).await.expect("read practice").expect("practice exists")
-}
 
 /// A user written straight to the store (no Argon2: the password hash is
 /// irrelevant to these tests, nobody signs in as them).
@@ -69,7 +47,7 @@ async fn listed_active(h: &Harness, token: &str, pid: &str) -> BTreeMap<String, 
             Some(c) => format!("/practices/{pid}/members?status=active&limit=7&cursor={c}"),
             None => format!("/practices/{pid}/members?status=active&limit=7"),
         };
-        let r = h.dir("GET", &path, Some(token), None).await;
+        let r = h.call("GET", &path, Some(token), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
         for m in r.body["items"].as_array().cloned().unwrap_or_default() {
             assert_eq!(m["status"], "active");
@@ -96,13 +74,13 @@ async fn assert_counters_exact(h: &Harness, token: &str, pid: &str) -> Practice 
     assert_eq!(listed_active(h, token, pid).await, active, "the API lists exactly the active memberships");
     let count = |kind: &str| active.values().filter(|(k, _)| k == kind).count() as i64;
     let directors = active.values().filter(|(_, r)| r == "director").count() as i64;
-    let p = counters(h, pid).await;
+    let p = h.stored_practice(pid).await;
     assert_eq!(
         (p.seats.staff, p.seats.practitioner, p.directors),
         (count("staff"), count("practitioner"), directors),
         "counters (staff, practitioner, directors) against the active memberships {active:?}"
     );
-    let api = h.dir("GET", &format!("/practices/{pid}"), Some(token), None).await;
+    let api = h.call("GET", &format!("/practices/{pid}"), Some(token), None).await;
     assert_eq!(api.body["seats"], json!({"staff": p.seats.staff, "practitioner": p.seats.practitioner}));
     p
 }
@@ -118,13 +96,13 @@ async fn mutual_demotion_leaves_one_director() {
     for round in 0..4 {
         let pid = h.practice(&ta, &format!("Clinic {round}")).await;
         h.add_member(&pid, &b, "director", MemberStatus::Active).await;
-        assert_eq!(counters(&h, &pid).await.directors, 2, "round {round}: two directors to start with");
-        let va = get_member(&h, &ta, &pid, &a).await["version"].as_u64();
-        let vb = get_member(&h, &tb, &pid, &b).await["version"].as_u64();
+        assert_eq!(h.stored_practice(&pid).await.directors, 2, "round {round}: two directors to start with");
+        let va = h.get_member(&ta, &pid, &a).await["version"].as_u64();
+        let vb = h.get_member(&tb, &pid, &b).await["version"].as_u64();
         let demote = json!({"role_id": "clinician"});
         let (ra, rb) = tokio::join!(
-            patch_member(&h, &ta, &pid, &b, vb, demote.clone()),
-            patch_member(&h, &tb, &pid, &a, va, demote.clone()),
+            h.patch_member(&ta, &pid, &b, vb, demote.clone()),
+            h.patch_member(&tb, &pid, &a, va, demote.clone()),
         );
         let ok: Vec<bool> = [&ra, &rb].iter().map(|r| r.status == 200).collect();
         assert_eq!(
@@ -147,8 +125,8 @@ async fn mutual_demotion_leaves_one_director() {
         );
         // The winner demoted the other and is still director.
         let (winner, winner_token, demoted) = if ok[0] { (&a, &ta, &b) } else { (&b, &tb, &a) };
-        let w = get_member(&h, winner_token, &pid, winner).await;
-        let d = get_member(&h, winner_token, &pid, demoted).await;
+        let w = h.get_member(winner_token, &pid, winner).await;
+        let d = h.get_member(winner_token, &pid, demoted).await;
         assert_eq!((s(&w["role_id"]), s(&d["role_id"])), ("director".into(), "clinician".into()), "round {round}");
         assert_eq!(
             [&w, &d].iter().filter(|m| m["role_id"] == "director" && m["status"] == "active").count(),
@@ -171,7 +149,7 @@ async fn same_version_patches_let_exactly_one_through() {
     let m = store_user(&h, "target@clinic.example", "Tara", "Get").await;
     let uid = m.id.to_string();
     h.add_member(&pid, &uid, "front_desk", MemberStatus::Active).await;
-    let before = get_member(&h, &d, &pid, &uid).await;
+    let before = h.get_member(&d, &pid, &uid).await;
     let v = before["version"].as_u64().expect("version");
     // Each body changes something (a no-op change answers 200 without a
     // write, which would prove nothing).
@@ -185,7 +163,7 @@ async fn same_version_patches_let_exactly_one_through() {
         json!({"overrides": {"grant": [], "revoke": ["inbox"]}}),
         json!({"location_access": [loc]}),
     ];
-    let replies = join_all(bodies.iter().map(|b| patch_member(&h, &d, &pid, &uid, Some(v), b.clone()))).await;
+    let replies = join_all(bodies.iter().map(|b| h.patch_member(&d, &pid, &uid, Some(v), b.clone()))).await;
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|x| **x == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|x| **x == 412).count(), 7, "{statuses:?}");
@@ -196,7 +174,7 @@ async fn same_version_patches_let_exactly_one_through() {
     assert_eq!(won.body["version"].as_u64(), Some(v + 1));
     assert_eq!(won.headers["etag"], format!("\"{}\"", v + 1));
     // What is stored is the winner's change and nothing of the losers'.
-    let after = get_member(&h, &d, &pid, &uid).await;
+    let after = h.get_member(&d, &pid, &uid).await;
     assert_eq!(after["version"].as_u64(), Some(v + 1));
     assert_eq!(after, won.body);
     for (field, value) in bodies[i].as_object().expect("object") {
@@ -205,7 +183,7 @@ async fn same_version_patches_let_exactly_one_through() {
     let stored = h.app.store.membership(pid.parse().expect("pid"), m.id).await.expect("read").expect("member");
     assert_eq!(stored.version, v + 1);
     // The stale version stays stale.
-    let late = patch_member(&h, &d, &pid, &uid, Some(v), json!({"mfa_required": false})).await;
+    let late = h.patch_member(&d, &pid, &uid, Some(v), json!({"mfa_required": false})).await;
     assert_eq!((late.status, s(&late.body["code"])), (412, "precondition_failed".into()));
     assert_counters_exact(&h, &d, &pid).await;
 }
@@ -260,14 +238,14 @@ async fn seat_counts_survive_a_burst() {
     let deactivate = |name: &'static str| {
         let path = format!("/practices/{pid}/members/{}/deactivate", id(name));
         let d = &d;
-        async move { (format!("deactivate {name}"), vec![h.deactivate_fn(&path, Some(d), None).await.status]) }
+        async move { (format!("deactivate {name}"), vec![h.call("POST", &path, Some(d), None).await.status]) }
             .boxed_local()
     };
     let reactivate = |name: &'static str| {
         let path = format!("/practices/{pid}/members/{}/reactivate", id(name));
         let d = &d;
         async move {
-            let r = h.deactivate_fn(&path, Some(d), Some(json!({"accept_license_terms": true}))).await;
+            let r = h.call("POST", &path, Some(d), Some(json!({"accept_license_terms": true}))).await;
             (format!("reactivate {name}"), vec![r.status])
         }
         .boxed_local()
@@ -281,19 +259,12 @@ async fn seat_counts_survive_a_burst() {
             } else {
                 json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})
             };
-            let inv = h.invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
+            let inv = h.call("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
             if inv.status != 201 {
                 return (format!("join {email}"), vec![inv.status]);
             }
             let token = h.invite_token_for(&email);
-            let reg = h
-                .accept_fn(
-                    "POST",
-                    &format!("/invitations/{token}/register"),
-                    None,
-                    Some(json!({"first_name": "New", "last_name": format!("Person{n}"), "password": "correct horse battery", "accept_terms": true})),
-                )
-                .await;
+            let reg = h.register(&token, "New", &format!("Person{n}"), "correct horse battery").await;
             (format!("join {email}"), vec![inv.status, reg.status])
         }
         .boxed_local()
@@ -302,7 +273,7 @@ async fn seat_counts_survive_a_burst() {
         let (pid, d) = (&pid, &d);
         let uid = id(name);
         async move {
-            let r = patch_member(h, d, pid, &uid, None, json!({"role_id": "clinician"})).await;
+            let r = h.patch_member(d, pid, &uid, None, json!({"role_id": "clinician"})).await;
             (format!("demote {name}"), vec![r.status])
         }
         .boxed_local()

@@ -1,25 +1,13 @@
 //! Invitations end to end through the real handlers, against DynamoDB Local
 //! (R5..R13, R20, R32..R35).
 
-mod common;
-
+use crate::common::{items, s, Harness, DIRECTOR};
 use chrono::Duration;
-use common::{s, Harness};
 use roster_domain::model::MemberStatus;
 use serde_json::json;
 
-async fn director(h: &Harness) -> (String, String, String) {
-    let (uid, token) = h.signup("director@clinic.example").await;
-    let pid = h.practice(&token, "Harbour Clinic").await;
-    (uid, token, pid)
-}
-
-fn items(v: &serde_json::Value) -> Vec<serde_json::Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 async fn seats(h: &Harness, token: &str, pid: &str) -> serde_json::Value {
-    h.dir("GET", &format!("/practices/{pid}"), Some(token), None).await.body["seats"].clone()
+    h.call("GET", &format!("/practices/{pid}"), Some(token), None).await.body["seats"].clone()
 }
 
 // R5, R7, R10, R20: a new person registers from the mailed link and is a
@@ -27,7 +15,7 @@ async fn seats(h: &Harness, token: &str, pid: &str) -> serde_json::Value {
 #[tokio::test]
 async fn new_person_registers_from_the_mail_link() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let r = h.invite(&d, &pid, "New.Person@Mail.Example").await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "pending");
@@ -50,39 +38,32 @@ async fn new_person_registers_from_the_mail_link() {
     let stored = h.partition(&format!("PRACTICE#{pid}")).await;
     assert!(!format!("{stored:?}").contains(&token));
 
-    let preview = h.accept_fn("GET", &format!("/invitations/{token}"), None, None).await;
+    let preview = h.call("GET", &format!("/invitations/{token}"), None, None).await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert_eq!(preview.body["practice_name"], "Harbour Clinic");
     assert_eq!(preview.body["account_exists"], false);
     assert_eq!(preview.body["role_id"], "front_desk");
 
-    let reg = h
-        .accept_fn(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(json!({"first_name": "Nina", "last_name": "Park", "password": "a long enough secret", "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&token, "Nina", "Park", "a long enough secret").await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     assert_eq!(reg.body["user"]["email_verified"], true);
     assert_eq!(reg.body["member"]["role_id"], "front_desk");
     assert_eq!(reg.body["member"]["status"], "active");
     let session = s(&reg.body["session"]["token"]);
-    let me = h.auth("GET", "/me", Some(&session), None).await;
+    let me = h.call("GET", "/me", Some(&session), None).await;
     assert_eq!(me.body["memberships"][0]["practice_name"], "Harbour Clinic");
 
-    let members = h.dir("GET", &format!("/practices/{pid}/members"), Some(&d), None).await;
+    let members = h.call("GET", &format!("/practices/{pid}/members"), Some(&d), None).await;
     assert!(items(&members.body).iter().any(|m| m["email"] == "New.Person@Mail.Example"));
     assert_eq!(seats(&h, &d, &pid).await, json!({"practitioner": 0, "staff": 2}));
-    let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=accepted"), Some(&d), None).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=accepted"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
     let events: Vec<_> = h.events().iter().map(|e| s(&e["detail_type"])).collect();
     for t in ["InvitationCreated", "InvitationAccepted", "SeatAdded"] {
         assert!(events.contains(&t.to_string()), "{t} in {events:?}");
     }
     // The link is spent.
-    let again = h.accept_fn("GET", &format!("/invitations/{token}"), None, None).await;
+    let again = h.call("GET", &format!("/invitations/{token}"), None, None).await;
     assert_eq!(again.status, 409);
 }
 
@@ -91,31 +72,31 @@ async fn new_person_registers_from_the_mail_link() {
 #[tokio::test]
 async fn existing_user_accepts_from_their_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (_, locum) = h.signup("locum@clinic.example").await;
     h.verify("locum@clinic.example").await;
     h.practice(&locum, "Locum Home").await;
     assert_eq!(h.invite(&d, &pid, "LOCUM@clinic.example").await.status, 201);
     assert_eq!(h.mails().last().map(|m| s(&m["template"])), Some("invitation_existing_user".into()));
-    let me = h.auth("GET", "/me", Some(&locum), None).await;
+    let me = h.call("GET", "/me", Some(&locum), None).await;
     assert_eq!(me.body["pending_invitations"], 1);
-    let mine = h.accept_fn("GET", "/me/invitations", Some(&locum), None).await;
+    let mine = h.call("GET", "/me/invitations", Some(&locum), None).await;
     assert_eq!(mine.status, 200);
     let list = items(&mine.body);
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["practice_name"], "Harbour Clinic");
     let iid = s(&list[0]["id"]);
-    let ok = h.accept_fn("POST", &format!("/me/invitations/{iid}/accept"), Some(&locum), None).await;
+    let ok = h.call("POST", &format!("/me/invitations/{iid}/accept"), Some(&locum), None).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["practice_id"], pid);
-    let me = h.auth("GET", "/me", Some(&locum), None).await;
+    let me = h.call("GET", "/me", Some(&locum), None).await;
     let names: Vec<_> = me.body["memberships"]
         .as_array()
         .map(|a| a.iter().map(|m| s(&m["practice_name"])).collect())
         .unwrap_or_default();
     assert_eq!(names, vec!["Harbour Clinic", "Locum Home"]);
     assert_eq!(me.body["pending_invitations"], 0);
-    let twice = h.accept_fn("POST", &format!("/me/invitations/{iid}/accept"), Some(&locum), None).await;
+    let twice = h.call("POST", &format!("/me/invitations/{iid}/accept"), Some(&locum), None).await;
     assert_eq!(twice.status, 404);
 }
 
@@ -123,9 +104,8 @@ async fn existing_user_accepts_from_their_list() {
 #[tokio::test]
 async fn invite_conflicts_are_409() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let (gone, _) = h.signup("gone@clinic.example").await;
-    h.add_member(&pid, &gone, "front_desk", MemberStatus::Deactivated).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
     assert_eq!(h.invite(&d, &pid, "someone@clinic.example").await.status, 201);
     for (email, code) in [
         ("someone@clinic.example", "invitation_pending"),
@@ -142,7 +122,7 @@ async fn invite_conflicts_are_409() {
 #[tokio::test]
 async fn invite_validation() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let other = uuid::Uuid::now_v7().to_string();
     let path = format!("/practices/{pid}/invitations");
@@ -184,14 +164,14 @@ async fn invite_validation() {
         (json!({"email": "nope", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc}), "email"),
     ];
     for (body, field) in cases {
-        let r = h.invite_fn("POST", &path, Some(&d), Some(body.clone())).await;
+        let r = h.call("POST", &path, Some(&d), Some(body.clone())).await;
         assert_eq!(r.status, 422, "{body}: {}", r.body);
         let fields: Vec<_> =
             r.body["errors"].as_array().map(|a| a.iter().map(|e| s(&e["field"])).collect()).unwrap_or_default();
         assert!(fields.contains(&field.to_string()), "{field} not in {fields:?}");
     }
     let ok = h
-        .invite_fn(
+        .call(
             "POST",
             &path,
             Some(&d),
@@ -208,39 +188,37 @@ async fn invite_validation() {
 #[tokio::test]
 async fn only_users_manage_invites() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let (fd_id, fd) = h.signup("desk@clinic.example").await;
-    h.add_member(&pid, &fd_id, "front_desk", MemberStatus::Active).await;
-    let (sup_id, sup) = h.signup("sup@clinic.example").await;
-    h.add_member(&pid, &sup_id, "supervisor", MemberStatus::Active).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (_, fd) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (_, sup) = h.member(&pid, "sup@clinic.example", "supervisor", MemberStatus::Active).await;
     let iid = s(&h.invite(&d, &pid, "x@clinic.example").await.body["id"]);
     for t in [&fd, &sup] {
         assert_eq!(h.invite(t, &pid, "y@clinic.example").await.status, 403);
         assert_eq!(
-            h.invite_fn("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(t), None).await.status,
+            h.call("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(t), None).await.status,
             403
         );
-        assert_eq!(h.revoke_fn(&format!("/practices/{pid}/invitations/{iid}"), t).await.status, 403);
+        assert_eq!(h.call("DELETE", &format!("/practices/{pid}/invitations/{iid}"), Some(t), None).await.status, 403);
     }
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/invitations"), Some(&fd), None).await.status, 403);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/invitations"), Some(&sup), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/invitations"), Some(&fd), None).await.status, 403);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/invitations"), Some(&sup), None).await.status, 200);
 }
 
 // R10: accepting as another account is 403 and leaves the invitation pending.
 #[tokio::test]
 async fn accept_with_the_wrong_account_is_403_and_stays_pending() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "right@clinic.example").await;
     let token = h.last_invite_token();
     let (_, wrong) = h.signup("wrong@clinic.example").await;
-    let r = h.accept_fn("POST", &format!("/invitations/{token}/accept"), Some(&wrong), None).await;
+    let r = h.call("POST", &format!("/invitations/{token}/accept"), Some(&wrong), None).await;
     assert_eq!(r.status, 403);
     assert_eq!(r.body["code"], "invitation_email_mismatch");
     let (_, right) = h.signup("right@clinic.example").await;
-    let ok = h.accept_fn("POST", &format!("/invitations/{token}/accept"), Some(&right), None).await;
+    let ok = h.call("POST", &format!("/invitations/{token}/accept"), Some(&right), None).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    let none = h.accept_fn("POST", &format!("/invitations/{token}/accept"), None, None).await;
+    let none = h.call("POST", &format!("/invitations/{token}/accept"), None, None).await;
     assert_eq!(none.status, 401);
 }
 
@@ -248,16 +226,16 @@ async fn accept_with_the_wrong_account_is_403_and_stays_pending() {
 #[tokio::test]
 async fn revoke_then_accept_is_410() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "late@clinic.example").await.body["id"]);
     let token = h.last_invite_token();
     let (_, invitee) = h.signup("late@clinic.example").await;
-    assert_eq!(h.revoke_fn(&format!("/practices/{pid}/invitations/{iid}"), &d).await.status, 204);
-    let r = h.accept_fn("POST", &format!("/invitations/{token}/accept"), Some(&invitee), None).await;
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/invitations/{iid}"), Some(&d), None).await.status, 204);
+    let r = h.call("POST", &format!("/invitations/{token}/accept"), Some(&invitee), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (410, "invitation_revoked".into()));
-    let p = h.accept_fn("GET", &format!("/invitations/{token}"), None, None).await;
+    let p = h.call("GET", &format!("/invitations/{token}"), None, None).await;
     assert_eq!(p.status, 410);
-    let again = h.revoke_fn(&format!("/practices/{pid}/invitations/{iid}"), &d).await;
+    let again = h.call("DELETE", &format!("/practices/{pid}/invitations/{iid}"), Some(&d), None).await;
     assert_eq!((again.status, s(&again.body["code"])), (409, "invitation_not_pending".into()));
     assert!(h.events().iter().any(|e| e["detail_type"] == "InvitationRevoked"));
     // The email is free again (R6).
@@ -268,28 +246,28 @@ async fn revoke_then_accept_is_410() {
 #[tokio::test]
 async fn resend_issues_a_new_link_and_is_rate_limited() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "again@clinic.example").await.body["id"]);
     let first = h.last_invite_token();
     let resend = format!("/practices/{pid}/invitations/{iid}/resend");
     h.clock.advance(Duration::days(2));
     let d = h.login("director@clinic.example").await;
-    let r = h.invite_fn("POST", &resend, Some(&d), None).await;
+    let r = h.call("POST", &resend, Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["resend_count"], 1);
     let second = h.last_invite_token();
     assert_ne!(first, second);
-    assert_eq!(h.accept_fn("GET", &format!("/invitations/{first}"), None, None).await.status, 404);
-    assert_eq!(h.accept_fn("GET", &format!("/invitations/{second}"), None, None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/invitations/{first}"), None, None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/invitations/{second}"), None, None).await.status, 200);
     let expires = chrono::DateTime::parse_from_rfc3339(&s(&r.body["expires_at"])).expect("time");
     assert!(expires > h.app.now() + Duration::days(7) - Duration::seconds(1));
-    assert_eq!(h.invite_fn("POST", &resend, Some(&d), None).await.status, 200);
-    assert_eq!(h.invite_fn("POST", &resend, Some(&d), None).await.status, 200);
-    let limited = h.invite_fn("POST", &resend, Some(&d), None).await;
+    assert_eq!(h.call("POST", &resend, Some(&d), None).await.status, 200);
+    assert_eq!(h.call("POST", &resend, Some(&d), None).await.status, 200);
+    let limited = h.call("POST", &resend, Some(&d), None).await;
     assert_eq!((limited.status, s(&limited.body["code"])), (429, "rate_limited".into()));
     h.clock.advance(Duration::minutes(61));
     let d = h.login("director@clinic.example").await;
-    assert_eq!(h.invite_fn("POST", &resend, Some(&d), None).await.status, 200);
+    assert_eq!(h.call("POST", &resend, Some(&d), None).await.status, 200);
     assert!(h.events().iter().any(|e| e["detail_type"] == "InvitationResent"));
 }
 
@@ -298,34 +276,25 @@ async fn resend_issues_a_new_link_and_is_rate_limited() {
 #[tokio::test]
 async fn expiry_is_honoured_on_read_before_any_sweep() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "slow@clinic.example").await.body["id"]);
     let token = h.last_invite_token();
     h.signup("slow@clinic.example").await;
     h.clock.advance(Duration::days(7) + Duration::seconds(1));
     let invitee = h.login("slow@clinic.example").await;
     let d = h.login("director@clinic.example").await;
-    let r = h.accept_fn("POST", &format!("/invitations/{token}/accept"), Some(&invitee), None).await;
+    let r = h.call("POST", &format!("/invitations/{token}/accept"), Some(&invitee), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (410, "invitation_expired".into()));
-    let reg = h
-        .accept_fn(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(
-                json!({"first_name": "S", "last_name": "L", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&token, "S", "L", "a long enough secret").await;
     assert_eq!(reg.status, 410);
-    let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=expired"), Some(&d), None).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=expired"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&invitee), None).await.body["items"], json!([]));
+    assert_eq!(h.call("GET", "/me/invitations", Some(&invitee), None).await.body["items"], json!([]));
     // A new invitation to the same email is allowed once the old one expired (R6).
-    let resent = h.invite_fn("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(&d), None).await;
+    let resent = h.call("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(&d), None).await;
     assert_eq!(resent.body["status"], "pending");
     let fresh = h.last_invite_token();
-    assert_eq!(h.accept_fn("POST", &format!("/invitations/{fresh}/accept"), Some(&invitee), None).await.status, 200);
+    assert_eq!(h.call("POST", &format!("/invitations/{fresh}/accept"), Some(&invitee), None).await.status, 200);
 }
 
 // R34: the sweep expires due invitations through the index, by the event's
@@ -333,7 +302,7 @@ async fn expiry_is_honoured_on_read_before_any_sweep() {
 #[tokio::test]
 async fn sweep_expires_due_invitations_once() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "old@clinic.example").await;
     let token = h.last_invite_token();
     h.invite(&d, &pid, "fresh@clinic.example").await;
@@ -347,9 +316,9 @@ async fn sweep_expires_due_invitations_once() {
     assert_eq!(first.invitations_expired, 2, "{first:?}");
     let second = h.sweep_at(h.app.now() + Duration::days(5)).await;
     assert_eq!(second.invitations_expired, 0);
-    let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=pending"), Some(&d), None).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=pending"), Some(&d), None).await;
     assert_eq!(items(&listed.body).iter().map(|i| s(&i["email"])).collect::<Vec<_>>(), vec!["later@clinic.example"]);
-    assert_eq!(h.accept_fn("GET", &format!("/invitations/{token}"), None, None).await.status, 410);
+    assert_eq!(h.call("GET", &format!("/invitations/{token}"), None, None).await.status, 410);
     let expired_events = h.events().iter().filter(|e| e["detail_type"] == "InvitationExpired").count();
     assert_eq!(expired_events, 2);
     let audit = h.partition(&format!("AUDIT#PRACTICE#{pid}")).await;
@@ -362,12 +331,12 @@ async fn sweep_expires_due_invitations_once() {
 #[tokio::test]
 async fn concurrent_accepts_make_exactly_one_membership() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "race@clinic.example").await;
     let token = h.last_invite_token();
     let (uid, invitee) = h.signup("race@clinic.example").await;
     let path = format!("/invitations/{token}/accept");
-    let replies = futures::future::join_all((0..8).map(|_| h.accept_fn("POST", &path, Some(&invitee), None))).await;
+    let replies = futures::future::join_all((0..8).map(|_| h.call("POST", &path, Some(&invitee), None))).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     assert_eq!(ok, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(replies.iter().all(|r| r.status == 200 || r.status == 409));
@@ -381,7 +350,7 @@ async fn concurrent_accepts_make_exactly_one_membership() {
 #[tokio::test]
 async fn accept_racing_revoke_ends_in_exactly_one() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     for round in 0..4 {
         let email = format!("r{round}@clinic.example");
         let iid = s(&h.invite(&d, &pid, &email).await.body["id"]);
@@ -389,18 +358,20 @@ async fn accept_racing_revoke_ends_in_exactly_one() {
         let (_, invitee) = h.signup(&email).await;
         let accept_path = format!("/invitations/{token}/accept");
         let revoke_path = format!("/practices/{pid}/invitations/{iid}");
-        let (a, r) =
-            futures::join!(h.accept_fn("POST", &accept_path, Some(&invitee), None), h.revoke_fn(&revoke_path, &d));
+        let (a, r) = futures::join!(
+            h.call("POST", &accept_path, Some(&invitee), None),
+            h.call("DELETE", &revoke_path, Some(&d), None)
+        );
         let accepted = a.status == 200;
         let revoked = r.status == 204;
         assert!(accepted ^ revoked, "round {round}: accept {} revoke {}", a.status, r.status);
-        let listed = h.dir("GET", &format!("/practices/{pid}/invitations"), Some(&d), None).await;
+        let listed = h.call("GET", &format!("/practices/{pid}/invitations"), Some(&d), None).await;
         let status = items(&listed.body).iter().find(|i| i["id"] == iid.as_str()).map(|i| s(&i["status"]));
         assert_eq!(status, Some(if accepted { "accepted" } else { "revoked" }.to_string()));
-        let in_practice = h.dir("GET", &format!("/practices/{pid}"), Some(&invitee), None).await.status;
+        let in_practice = h.call("GET", &format!("/practices/{pid}"), Some(&invitee), None).await.status;
         assert_eq!(in_practice == 200, accepted);
     }
-    let active = items(&h.dir("GET", &format!("/practices/{pid}/members"), Some(&d), None).await.body).len() as i64;
+    let active = items(&h.call("GET", &format!("/practices/{pid}/members"), Some(&d), None).await.body).len() as i64;
     assert_eq!(seats(&h, &d, &pid).await["staff"], json!(active));
 }
 
@@ -408,20 +379,19 @@ async fn accept_racing_revoke_ends_in_exactly_one() {
 #[tokio::test]
 async fn concurrent_invites_of_one_email_leave_one_pending() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let path = format!("/practices/{pid}/invitations");
     let body =
         json!({"email": "many@clinic.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc});
-    let replies =
-        futures::future::join_all((0..8).map(|_| h.invite_fn("POST", &path, Some(&d), Some(body.clone())))).await;
+    let replies = futures::future::join_all((0..8).map(|_| h.call("POST", &path, Some(&d), Some(body.clone())))).await;
     let statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(replies
         .iter()
         .filter(|r| r.status != 201)
         .all(|r| r.status == 409 && r.body["code"] == "invitation_pending"));
-    let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=pending"), Some(&d), None).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=pending"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
 }
 
@@ -430,11 +400,11 @@ async fn concurrent_invites_of_one_email_leave_one_pending() {
 #[tokio::test]
 async fn temporary_password_creates_the_member_at_once() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let path = format!("/practices/{pid}/invitations");
     let r = h
-        .invite_fn(
+        .call(
             "POST",
             &path,
             Some(&d),
@@ -450,22 +420,15 @@ async fn temporary_password_creates_the_member_at_once() {
     assert!(!s(&mail["text"]).contains("Temporary-Pass-1") && !s(&mail["html"]).contains("Temporary-Pass-1"));
     assert_eq!(seats(&h, &d, &pid).await["staff"], 2);
 
-    let login = h
-        .auth(
-            "POST",
-            "/auth/login",
-            None,
-            Some(json!({"email": "temp@clinic.example", "password": "Temporary-Pass-1"})),
-        )
-        .await;
+    let login = h.login_with("temp@clinic.example", "Temporary-Pass-1").await;
     let t = s(&login.body["session"]["token"]);
-    let me = h.auth("GET", "/me", Some(&t), None).await;
+    let me = h.call("GET", "/me", Some(&t), None).await;
     assert_eq!(me.body["user"]["must_change_password"], true);
-    let blocked = h.dir("GET", &format!("/practices/{pid}"), Some(&t), None).await;
+    let blocked = h.call("GET", &format!("/practices/{pid}"), Some(&t), None).await;
     assert_eq!((blocked.status, s(&blocked.body["code"])), (403, "password_change_required".into()));
-    assert_eq!(h.auth("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await.status, 403);
+    assert_eq!(h.call("PATCH", "/me", Some(&t), Some(json!({"first_name": "X"}))).await.status, 403);
     let changed = h
-        .auth(
+        .call(
             "POST",
             "/me/password",
             Some(&t),
@@ -473,12 +436,12 @@ async fn temporary_password_creates_the_member_at_once() {
         )
         .await;
     assert_eq!(changed.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&t), None).await.status, 200);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&t), None).await.status, 200);
 
     // R13: not for an email that already has an account.
     let (_, _) = h.signup("has-account@clinic.example").await;
     let refused = h
-        .invite_fn(
+        .call(
             "POST",
             &path,
             Some(&d),
@@ -495,12 +458,12 @@ async fn temporary_password_creates_the_member_at_once() {
 #[tokio::test]
 async fn register_rules() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     h.invite(&d, &pid, "reg@clinic.example").await;
     let token = h.last_invite_token();
     let path = format!("/invitations/{token}/register");
     let no_terms = h
-        .accept_fn(
+        .call(
             "POST",
             &path,
             None,
@@ -513,7 +476,7 @@ async fn register_rules() {
     assert_eq!(no_terms.body["errors"][0]["field"], "accept_terms");
     h.signup("reg@clinic.example").await;
     let taken = h
-        .accept_fn(
+        .call(
             "POST",
             &path,
             None,
@@ -523,27 +486,27 @@ async fn register_rules() {
         )
         .await;
     assert_eq!((taken.status, s(&taken.body["code"])), (409, "email_taken".into()));
-    let preview = h.accept_fn("GET", &format!("/invitations/{token}"), None, None).await;
+    let preview = h.call("GET", &format!("/invitations/{token}"), None, None).await;
     assert_eq!(preview.body["account_exists"], true);
-    assert_eq!(h.accept_fn("GET", "/invitations/not-a-real-token", None, None).await.status, 404);
+    assert_eq!(h.call("GET", "/invitations/not-a-real-token", None, None).await.status, 404);
 }
 
 // R11: declined invitations stay visible to the practice as declined.
 #[tokio::test]
 async fn decline_from_my_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "no@clinic.example").await.body["id"]);
     let (_, invitee) = h.signup("no@clinic.example").await;
     h.verify("no@clinic.example").await;
-    let r = h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&invitee), None).await;
+    let r = h.call("POST", &format!("/me/invitations/{iid}/decline"), Some(&invitee), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let listed = h.dir("GET", &format!("/practices/{pid}/invitations?status=declined"), Some(&d), None).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations?status=declined"), Some(&d), None).await;
     assert_eq!(items(&listed.body).len(), 1);
     assert!(h.events().iter().any(|e| e["detail_type"] == "InvitationDeclined"));
     let (_, stranger) = h.signup("stranger@clinic.example").await;
     h.verify("stranger@clinic.example").await;
-    assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&stranger), None).await.status, 404);
+    assert_eq!(h.call("POST", &format!("/me/invitations/{iid}/decline"), Some(&stranger), None).await.status, 404);
     assert_eq!(h.invite(&d, &pid, "no@clinic.example").await.status, 201);
 }
 
@@ -553,53 +516,44 @@ async fn decline_from_my_list() {
 #[tokio::test]
 async fn an_unverified_account_cannot_take_an_invitation_from_its_list() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let iid = s(&h.invite(&d, &pid, "newhire@clinic.example").await.body["id"]);
     let link = h.last_invite_token();
     let (_, squatter) = h.signup("newhire@clinic.example").await;
-    assert_eq!(h.auth("GET", "/me", Some(&squatter), None).await.body["pending_invitations"], 0);
-    assert_eq!(h.accept_fn("GET", "/me/invitations", Some(&squatter), None).await.body["items"], json!([]));
-    assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/accept"), Some(&squatter), None).await.status, 404);
-    assert_eq!(h.accept_fn("POST", &format!("/me/invitations/{iid}/decline"), Some(&squatter), None).await.status, 404);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&squatter), None).await.status, 404);
+    assert_eq!(h.call("GET", "/me", Some(&squatter), None).await.body["pending_invitations"], 0);
+    assert_eq!(h.call("GET", "/me/invitations", Some(&squatter), None).await.body["items"], json!([]));
+    assert_eq!(h.call("POST", &format!("/me/invitations/{iid}/accept"), Some(&squatter), None).await.status, 404);
+    assert_eq!(h.call("POST", &format!("/me/invitations/{iid}/decline"), Some(&squatter), None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&squatter), None).await.status, 404);
     // Whoever holds the mailed link owns the mailbox: accepting verifies it.
-    let ok = h.accept_fn("POST", &format!("/invitations/{link}/accept"), Some(&squatter), None).await;
+    let ok = h.call("POST", &format!("/invitations/{link}/accept"), Some(&squatter), None).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(h.auth("GET", "/me", Some(&squatter), None).await.body["user"]["email_verified"], true);
+    assert_eq!(h.call("GET", "/me", Some(&squatter), None).await.body["user"]["email_verified"], true);
 }
 
 // R15, R20: a director who joins by invitation is counted as a director.
 #[tokio::test]
 async fn invited_directors_are_counted() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let loc = h.first_location(&d, &pid).await;
     let r = h
-        .invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(&d),
+        .call("POST", &format!("/practices/{pid}/invitations"), Some(&d),
             Some(json!({"email": "second@clinic.example", "kind": "staff", "role_id": "director", "primary_location_id": loc})))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let link = h.last_invite_token();
-    let reg = h
-        .accept_fn(
-            "POST",
-            &format!("/invitations/{link}/register"),
-            None,
-            Some(
-                json!({"first_name": "S", "last_name": "D", "password": "a long enough secret", "accept_terms": true}),
-            ),
-        )
-        .await;
+    let reg = h.register(&link, "S", "D", "a long enough secret").await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     let temp = h
-        .invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(&d),
+        .call("POST", &format!("/practices/{pid}/invitations"), Some(&d),
             Some(json!({"email": "third@clinic.example", "kind": "practitioner", "role_id": "director", "primary_location_id": loc,
                 "first_name": "T", "last_name": "D", "temporary_password": "Temporary-Pass-1", "mfa_required": true})))
         .await;
     assert_eq!(temp.status, 201, "{}", temp.body);
     // R5: the temporary-password path keeps what the invitation asked for.
     assert_eq!(temp.body["mfa_required"], true);
-    let practice = h.app.store.practice(pid.parse().expect("pid")).await.expect("read").expect("practice");
+    let practice = h.stored_practice(&pid).await;
     assert_eq!(practice.directors, 3);
     assert_eq!((practice.seats.staff, practice.seats.practitioner), (2, 1));
 }

@@ -2,9 +2,7 @@
 //! user-id order, by status and by part of a name or email, across cursor
 //! pages; against DynamoDB Local.
 
-mod common;
-
-use common::{s, Harness};
+use crate::common::{s, Harness};
 use futures::StreamExt;
 use roster_domain::ids::PracticeId;
 use roster_domain::model::*;
@@ -111,7 +109,7 @@ async fn walk(h: &Harness, token: &str, pid: &str, query: &str, limit: usize, st
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
-        let r = h.dir("GET", &path, Some(token), None).await;
+        let r = h.call("GET", &path, Some(token), None).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         let items = r.body["items"].as_array().cloned().unwrap_or_default();
         assert!(items.len() <= limit, "{path}: {} items for limit {limit}", items.len());
@@ -196,7 +194,7 @@ async fn a_large_practice_lists_every_member_once() {
 
     // R20: seats as written.
     let count = |kind: Kind| members.iter().filter(|(_, sd)| active(sd) && sd.kind == kind).count() as i64;
-    let p = h.dir("GET", &format!("/practices/{pid}"), Some(&d), None).await;
+    let p = h.call("GET", &format!("/practices/{pid}"), Some(&d), None).await;
     assert_eq!(p.body["seats"]["staff"].as_i64(), Some(count(Kind::Staff)));
     assert_eq!(p.body["seats"]["practitioner"].as_i64(), Some(count(Kind::Practitioner)));
 
@@ -210,7 +208,7 @@ async fn a_large_practice_lists_every_member_once() {
     let (default_path, active_path) =
         (format!("/practices/{pid}/members?limit=100"), format!("/practices/{pid}/members?limit=100&status=active"));
     let (default_page, active_page) =
-        tokio::join!(h.dir("GET", &default_path, Some(&d), None), h.dir("GET", &active_path, Some(&d), None));
+        tokio::join!(h.call("GET", &default_path, Some(&d), None), h.call("GET", &active_path, Some(&d), None));
     assert_eq!(default_page.body, active_page.body);
     assert_eq!(default_page.body["items"].as_array().map(Vec::len), Some(100));
 

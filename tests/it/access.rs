@@ -2,23 +2,11 @@
 //! DynamoDB Local: custom roles (R23), effective permissions (R1), access
 //! changes (R14..R18), deactivation and reactivation (R19..R21), leaving (R15).
 
-mod common;
-
-use common::{s, Harness, Reply};
-use roster_domain::ids::PracticeId;
+use crate::common::{items, s, Harness, DIRECTOR};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "a long enough secret";
-
-async fn director(h: &Harness) -> (String, String, String) {
-    let (uid, token) = h.signup("director@clinic.example").await;
-    let pid = h.practice(&token, "Harbour Clinic").await;
-    (uid, token, pid)
-}
-
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
+/// The password members who join by invitation register with.
+const JOIN_PASSWORD: &str = "a long enough secret";
 
 fn perms(member: &Value) -> Vec<String> {
     member["permissions"].as_array().map(|a| a.iter().map(s).collect()).unwrap_or_default()
@@ -32,42 +20,16 @@ async fn join(h: &Harness, d: &str, pid: &str, email: &str, access: Value) -> (S
     if let (Some(b), Some(extra)) = (body.as_object_mut(), access.as_object()) {
         b.extend(extra.clone());
     }
-    let r = h.invite_fn("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let token = h.last_invite_token();
-    let reg = h
-        .accept_fn(
-            "POST",
-            &format!("/invitations/{token}/register"),
-            None,
-            Some(json!({"first_name": "Member", "last_name": email, "password": PASSWORD, "accept_terms": true})),
-        )
-        .await;
+    let reg = h.register(&token, "Member", email, JOIN_PASSWORD).await;
     assert_eq!(reg.status, 201, "{}", reg.body);
     (s(&reg.body["user"]["id"]), s(&reg.body["session"]["token"]))
 }
 
-async fn patch(h: &Harness, token: &str, pid: &str, uid: &str, body: Value) -> Reply {
-    h.update_fn("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(token), Some(body)).await
-}
-
-async fn create_role(h: &Harness, token: &str, pid: &str, name: &str, permissions: &[&str]) -> Reply {
-    h.dir(
-        "POST",
-        &format!("/practices/{pid}/roles"),
-        Some(token),
-        Some(json!({"name": name, "permissions": permissions})),
-    )
-    .await
-}
-
-async fn practice(h: &Harness, pid: &str) -> roster_domain::model::Practice {
-    let id: PracticeId = pid.parse().expect("pid");
-    h.app.store.practice(id).await.expect("read").expect("practice")
-}
-
 async fn me_in(h: &Harness, token: &str, pid: &str) -> Value {
-    let me = h.auth("GET", "/me", Some(token), None).await;
+    let me = h.call("GET", "/me", Some(token), None).await;
     assert_eq!(me.status, 200, "{}", me.body);
     me.body["memberships"]
         .as_array()
@@ -95,8 +57,8 @@ async fn audit_actions(h: &Harness, pid: &str) -> Vec<String> {
 #[tokio::test]
 async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let r = create_role(&h, &d, &pid, "Office  manager", &["users.view", "users.manage", "calendar.view"]).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = h.create_role(&d, &pid, "Office  manager", &["users.view", "users.manage", "calendar.view"]).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["name"], "Office manager");
     assert_eq!(r.body["built_in"], false);
@@ -105,42 +67,41 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let rid = s(&r.body["id"]);
 
     for taken in ["office MANAGER", "Director", "front_desk"] {
-        let dup = create_role(&h, &d, &pid, taken, &[]).await;
+        let dup = h.create_role(&d, &pid, taken, &[]).await;
         assert_eq!(dup.status, 422, "{taken}: {}", dup.body);
         assert_eq!(dup.body["errors"][0]["field"], "name");
     }
-    let bad = create_role(&h, &d, &pid, "Odd", &["made.up"]).await;
+    let bad = h.create_role(&d, &pid, "Odd", &["made.up"]).await;
     assert_eq!((bad.status, s(&bad.body["errors"][0]["field"])), (422, "permissions".into()));
 
-    let list = h.dir("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
+    let list = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
     assert_eq!(items(&list.body).len(), 7);
     assert!(items(&list.body).iter().any(|r| r["id"] == rid.as_str() && r["built_in"] == false));
 
     // Rename frees the old name; a stale If-Match is 412 (R18).
     let path = format!("/practices/{pid}/roles/{rid}");
-    let renamed = h.dir("PATCH", &path, Some(&d), Some(json!({"name": "Practice manager"}))).await;
+    let renamed = h.call("PATCH", &path, Some(&d), Some(json!({"name": "Practice manager"}))).await;
     assert_eq!((renamed.status, renamed.body["version"].clone()), (200, json!(2)), "{}", renamed.body);
-    let again = create_role(&h, &d, &pid, "Office manager", &[]).await;
+    let again = h.create_role(&d, &pid, "Office manager", &[]).await;
     assert_eq!(again.status, 201, "{}", again.body);
-    let clash = h.dir("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
+    let clash = h.call("PATCH", &path, Some(&d), Some(json!({"name": "office manager"}))).await;
     assert_eq!(clash.status, 422, "{}", clash.body);
-    let mut stale = common::request("PATCH", &path, Some(&d), Some(json!({"permissions": []})));
-    stale.headers_mut().insert("if-match", "\"1\"".parse().expect("header"));
-    assert_eq!(h.raw(roster_api::Function::Directory, stale).await.status, 412);
+    let stale = h.req("PATCH", &path).token(&d).if_match(1).json(json!({"permissions": []})).send().await;
+    assert_eq!(stale.status, 412);
 
     // Built-ins cannot be changed or deleted; unknown roles are not found.
     let builtin =
-        h.dir("PATCH", &format!("/practices/{pid}/roles/clinician"), Some(&d), Some(json!({"name": "X"}))).await;
+        h.call("PATCH", &format!("/practices/{pid}/roles/clinician"), Some(&d), Some(json!({"name": "X"}))).await;
     assert_eq!((builtin.status, s(&builtin.body["code"])), (403, "forbidden".into()));
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
     let unknown = uuid::Uuid::now_v7();
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);
     let long = "r".repeat(2000);
-    assert_eq!(h.dir("DELETE", &format!("/practices/{pid}/roles/{long}"), Some(&d), None).await.status, 404);
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/{long}"), Some(&d), None).await.status, 404);
 
     // practice.settings only.
     let (_, fd) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
-    assert_eq!(create_role(&h, &fd, &pid, "Mine", &[]).await.status, 403);
+    assert_eq!(h.create_role(&fd, &pid, "Mine", &[]).await.status, 403);
 
     assert!(audit_actions(&h, &pid).await.contains(&"role.created".to_string()));
     assert!(detail_types(&h).contains(&"RoleUpdated".to_string()));
@@ -152,14 +113,14 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
 #[tokio::test]
 async fn a_role_in_use_cannot_be_deleted() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let rid = s(&create_role(&h, &d, &pid, "Scheduler", &["calendar.view", "calendar.create"]).await.body["id"]);
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let rid = s(&h.create_role(&d, &pid, "Scheduler", &["calendar.view", "calendar.create"]).await.body["id"]);
     let path = format!("/practices/{pid}/roles/{rid}");
 
     // A pending invitation holds it.
     let loc = h.first_location(&d, &pid).await;
     let inv = h
-        .invite_fn(
+        .call(
             "POST",
             &format!("/practices/{pid}/invitations"),
             Some(&d),
@@ -167,25 +128,28 @@ async fn a_role_in_use_cannot_be_deleted() {
         )
         .await;
     assert_eq!(inv.status, 201, "{}", inv.body);
-    let del = h.dir("DELETE", &path, Some(&d), None).await;
+    let del = h.call("DELETE", &path, Some(&d), None).await;
     assert_eq!((del.status, s(&del.body["code"])), (409, "role_in_use".into()));
-    assert_eq!(h.revoke_fn(&format!("/practices/{pid}/invitations/{}", s(&inv.body["id"])), &d).await.status, 204);
+    assert_eq!(
+        h.call("DELETE", &format!("/practices/{pid}/invitations/{}", s(&inv.body["id"])), Some(&d), None).await.status,
+        204
+    );
 
     // A member holds it.
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({"role_id": rid})).await;
     assert_eq!(me_in(&h, &member, &pid).await["permissions"], json!(["calendar.create", "calendar.view"]));
-    assert_eq!(h.dir("DELETE", &path, Some(&d), None).await.status, 409);
+    assert_eq!(h.call("DELETE", &path, Some(&d), None).await.status, 409);
 
     // Deactivated members do not hold it (R19 keeps their snapshot).
-    let off = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let off = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(off.status, 200, "{}", off.body);
-    assert_eq!(h.dir("DELETE", &path, Some(&d), None).await.status, 204);
+    assert_eq!(h.call("DELETE", &path, Some(&d), None).await.status, 204);
     assert!(detail_types(&h).contains(&"RoleDeleted".to_string()));
 
     let back = format!("/practices/{pid}/members/{uid}/reactivate");
-    let r = h.deactivate_fn(&back, Some(&d), None).await;
+    let r = h.call("POST", &back, Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (422, "role_required".into()), "{}", r.body);
-    let r = h.deactivate_fn(&back, Some(&d), Some(json!({"role_id": "clinician"}))).await;
+    let r = h.call("POST", &back, Some(&d), Some(json!({"role_id": "clinician"}))).await;
     assert_eq!((r.status, s(&r.body["role_id"])), (200, "clinician".into()), "{}", r.body);
 }
 
@@ -194,22 +158,22 @@ async fn a_role_in_use_cannot_be_deleted() {
 #[tokio::test]
 async fn permission_changes_apply_on_the_next_request() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let rid = s(&create_role(&h, &d, &pid, "Reception", &["calendar.view"]).await.body["id"]);
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let rid = s(&h.create_role(&d, &pid, "Reception", &["calendar.view"]).await.body["id"]);
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({"role_id": rid})).await;
     let members = format!("/practices/{pid}/members");
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 403);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
 
     let r = h
-        .dir("PATCH", &format!("/practices/{pid}/roles/{rid}"), Some(&d), Some(json!({"permissions": ["users.view"]})))
+        .call("PATCH", &format!("/practices/{pid}/roles/{rid}"), Some(&d), Some(json!({"permissions": ["users.view"]})))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 200);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 200);
     assert_eq!(me_in(&h, &member, &pid).await["permissions"], json!(["users.view"]));
 
-    let r = patch(&h, &d, &pid, &uid, json!({"role_id": "clinician"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"role_id": "clinician"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(h.dir("GET", &members, Some(&member), None).await.status, 403);
+    assert_eq!(h.call("GET", &members, Some(&member), None).await.status, 403);
     assert!(perms(&me_in(&h, &member, &pid).await).contains(&"clinical.charts".to_string()));
 }
 
@@ -218,21 +182,22 @@ async fn permission_changes_apply_on_the_next_request() {
 #[tokio::test]
 async fn billing_access_and_overrides_shape_the_permissions() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "b@clinic.example", json!({"role_id": "billing_manager"})).await;
     assert!(perms(&me_in(&h, &member, &pid).await).iter().any(|k| k.starts_with("billing.")));
 
-    let r = patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["access_billing"], false);
     assert!(!perms(&r.body).iter().any(|k| k.starts_with("billing.")));
     let mine = perms(&me_in(&h, &member, &pid).await);
     assert_eq!(mine, vec!["contacts", "inbox", "patients"]);
 
-    let r = patch(&h, &d, &pid, &uid, json!({"overrides": {"grant": ["referrals"], "revoke": ["inbox"]}})).await;
+    let r =
+        h.patch_member(&d, &pid, &uid, None, json!({"overrides": {"grant": ["referrals"], "revoke": ["inbox"]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(perms(&r.body), vec!["contacts", "patients", "referrals"]);
-    let bad = patch(&h, &d, &pid, &uid, json!({"overrides": {"grant": ["nope"]}})).await;
+    let bad = h.patch_member(&d, &pid, &uid, None, json!({"overrides": {"grant": ["nope"]}})).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
 
     let changed: Vec<Value> = h.events().into_iter().filter(|e| e["detail_type"] == "MemberAccessChanged").collect();
@@ -246,20 +211,16 @@ async fn billing_access_and_overrides_shape_the_permissions() {
 #[tokio::test]
 async fn a_stale_version_is_412() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}");
-    let send = |v: &str, body: Value| {
-        let mut req = common::request("PATCH", &path, Some(&d), Some(body));
-        req.headers_mut().insert("if-match", format!("\"{v}\"").parse().expect("header"));
-        h.raw(roster_api::Function::UpdateAccess, req)
-    };
-    let r = send("1", json!({"mfa_required": true})).await;
+    let send = |v: u64, body: Value| h.patch_member(&d, &pid, &uid, Some(v), body);
+    let r = send(1, json!({"mfa_required": true})).await;
     assert_eq!((r.status, r.body["version"].clone()), (200, json!(2)), "{}", r.body);
     assert_eq!(r.headers.get("etag").and_then(|v| v.to_str().ok()), Some("\"2\""));
-    let r = send("1", json!({"access_billing": false})).await;
+    let r = send(1, json!({"access_billing": false})).await;
     assert_eq!((r.status, s(&r.body["code"])), (412, "precondition_failed".into()));
-    let now = h.dir("GET", &path, Some(&d), None).await;
+    let now = h.call("GET", &path, Some(&d), None).await;
     assert_eq!((now.body["access_billing"].clone(), now.body["version"].clone()), (json!(true), json!(2)));
 }
 
@@ -268,52 +229,55 @@ async fn a_stale_version_is_412() {
 #[tokio::test]
 async fn practitioner_fields_locations_and_seats() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    let field = |r: &Reply| s(&r.body["errors"][0]["field"]);
 
-    let r = patch(&h, &d, &pid, &uid, json!({"show_on_calendar": true})).await;
-    assert_eq!((r.status, field(&r)), (422, "show_on_calendar".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"practitioner": {"capacity": 3}})).await;
-    assert_eq!((r.status, field(&r)), (422, "practitioner".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "practitioner", "practitioner": {"npi": "1234567890"}})).await;
-    assert_eq!((r.status, field(&r)), (422, "practitioner.npi".into()), "{}", r.body);
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "practitioner", "practitioner": {"scheduling_step_minutes": 7}}))
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"show_on_calendar": true})).await;
+    assert_eq!((r.status, r.field()), (422, "show_on_calendar".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"practitioner": {"capacity": 3}})).await;
+    assert_eq!((r.status, r.field()), (422, "practitioner".into()));
+    let r = h
+        .patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "practitioner": {"npi": "1234567890"}}))
+        .await;
+    assert_eq!((r.status, r.field()), (422, "practitioner.npi".into()), "{}", r.body);
+    let r = h
+        .patch_member(
+            &d,
+            &pid,
+            &uid,
+            None,
+            json!({"kind": "practitioner", "practitioner": {"scheduling_step_minutes": 7}}),
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
 
     // R17: a second location, then access lists.
-    let l2 = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    let l2 = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let l2 = s(&l2.body["id"]);
-    let r = patch(&h, &d, &pid, &uid, json!({"location_access": [l2]})).await;
-    assert_eq!((r.status, field(&r)), (422, "location_access".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"location_access": [l2]})).await;
+    assert_eq!((r.status, r.field()), (422, "location_access".into()));
     let foreign = uuid::Uuid::now_v7().to_string();
     let loc = h.first_location(&d, &pid).await;
-    let r = patch(&h, &d, &pid, &uid, json!({"location_access": [loc, foreign]})).await;
-    assert_eq!((r.status, field(&r)), (422, "location_access".into()));
-    let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": l2, "location_access": [l2]})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"location_access": [loc, foreign]})).await;
+    assert_eq!((r.status, r.field()), (422, "location_access".into()));
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"primary_location_id": l2, "location_access": [l2]})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["location_access"], json!([l2]));
 
-    let before = practice(&h, &pid).await.seats;
-    let r = patch(
-        &h,
-        &d,
-        &pid,
-        &uid,
-        json!({"kind": "practitioner", "role_id": "clinician",
+    let before = h.stored_practice(&pid).await.seats;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "role_id": "clinician",
             "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}}),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["kind"].clone(), r.body["show_on_calendar"].clone()), (json!("practitioner"), json!(true)));
-    let after = practice(&h, &pid).await.seats;
+    let after = h.stored_practice(&pid).await.seats;
     assert_eq!((after.staff, after.practitioner), (before.staff - 1, before.practitioner + 1));
     let types = detail_types(&h);
     assert!(types.ends_with(&["MemberAccessChanged".into(), "SeatRemoved".into(), "SeatAdded".into()]), "{types:?}");
 
     // Back to staff drops the practitioner-only fields.
-    let r = patch(&h, &d, &pid, &uid, json!({"kind": "staff"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"kind": "staff"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["practitioner"].clone(), r.body["show_on_calendar"].clone()), (Value::Null, json!(false)));
 }
@@ -323,42 +287,41 @@ async fn practitioner_fields_locations_and_seats() {
 #[tokio::test]
 async fn director_rules_and_no_escalation() {
     let h = Harness::new().await;
-    let (duid, d, pid) = director(&h).await;
-    let r = patch(&h, &d, &pid, &duid, json!({"role_id": "clinician"})).await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = h.patch_member(&d, &pid, &duid, None, json!({"role_id": "clinician"})).await;
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()), "{}", r.body);
-    let r = patch(&h, &d, &pid, &duid, json!({"overrides": {"revoke": ["inbox"]}})).await;
+    let r = h.patch_member(&d, &pid, &duid, None, json!({"overrides": {"revoke": ["inbox"]}})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "overrides".into()));
-    let off = h.deactivate_fn(&format!("/practices/{pid}/members/{duid}/deactivate"), Some(&d), None).await;
+    let off = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&d), None).await;
     assert_eq!(off.status, 409);
 
-    let rid =
-        s(&create_role(&h, &d, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await.body["id"]);
+    let rid = s(&h.create_role(&d, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await.body["id"]);
     let (muid, manager) = join(&h, &d, &pid, "manager@clinic.example", json!({"role_id": rid})).await;
     let (uid, _) = join(&h, &d, &pid, "staff@clinic.example", json!({})).await;
     // Within the manager's own permissions: fine.
-    let r = patch(&h, &manager, &pid, &uid, json!({"overrides": {"grant": ["calendar.view"]}})).await;
+    let r = h.patch_member(&manager, &pid, &uid, None, json!({"overrides": {"grant": ["calendar.view"]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     for body in [
         json!({"role_id": "director"}),
         json!({"role_id": "clinician"}),
         json!({"overrides": {"grant": ["audit.view"]}}),
     ] {
-        let r = patch(&h, &manager, &pid, &uid, body.clone()).await;
+        let r = h.patch_member(&manager, &pid, &uid, None, body.clone()).await;
         assert_eq!((r.status, s(&r.body["code"])), (403, "forbidden".into()), "{body}: {}", r.body);
     }
     // Nor for themselves, nor on a director.
-    let r = patch(&h, &manager, &pid, &muid, json!({"overrides": {"grant": ["practice.settings"]}})).await;
+    let r = h.patch_member(&manager, &pid, &muid, None, json!({"overrides": {"grant": ["practice.settings"]}})).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    assert_eq!(patch(&h, &manager, &pid, &duid, json!({"access_billing": false})).await.status, 403);
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{duid}/deactivate"), Some(&manager), None).await;
+    assert_eq!(h.patch_member(&manager, &pid, &duid, None, json!({"access_billing": false})).await.status, 403);
+    let r = h.call("POST", &format!("/practices/{pid}/members/{duid}/deactivate"), Some(&manager), None).await;
     assert_eq!(r.status, 403);
 
     // With a second director, one may step down.
     let (d2, _) = join(&h, &d, &pid, "second@clinic.example", json!({"role_id": "director"})).await;
-    assert_eq!(practice(&h, &pid).await.directors, 2);
-    let r = patch(&h, &d, &pid, &d2, json!({"role_id": "supervisor"})).await;
+    assert_eq!(h.stored_practice(&pid).await.directors, 2);
+    let r = h.patch_member(&d, &pid, &d2, None, json!({"role_id": "supervisor"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(practice(&h, &pid).await.directors, 1);
+    assert_eq!(h.stored_practice(&pid).await.directors, 1);
 }
 
 // R19, R20, R29, R2: deactivation ends access to that practice at the next
@@ -367,42 +330,45 @@ async fn director_rules_and_no_escalation() {
 #[tokio::test]
 async fn deactivate_then_reactivate_restores_the_snapshot() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "locum@clinic.example", json!({"role_id": "administrative"})).await;
     let other = h.practice(&member, "Hill Practice").await;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
-    assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false, "mfa_required": true})).await.status, 200);
-    let seats = practice(&h, &pid).await.seats;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 200);
+    assert_eq!(
+        h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false, "mfa_required": true})).await.status,
+        200
+    );
+    let seats = h.stored_practice(&pid).await.seats;
 
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((r.body["status"].clone(), r.body["permissions"].clone()), (json!("deactivated"), json!([])));
     assert!(r.body["deactivated_at"].is_string());
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
-    assert_eq!(h.dir("GET", &format!("/practices/{other}"), Some(&member), None).await.status, 200);
-    let me = h.auth("GET", "/me", Some(&member), None).await;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/practices/{other}"), Some(&member), None).await.status, 200);
+    let me = h.call("GET", "/me", Some(&member), None).await;
     assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(1));
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
-    let deactivated = h.dir("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff - 1);
+    let deactivated = h.call("GET", &format!("/practices/{pid}/members?status=deactivated"), Some(&d), None).await;
     assert_eq!(items(&deactivated.body).len(), 1);
     // R6: still a member, so not invitable.
     let again = h.invite(&d, &pid, "locum@clinic.example").await;
     assert_eq!(s(&again.body["code"]), "member_deactivated");
     // Deactivating again changes nothing.
-    let twice = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+    let twice = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
     assert_eq!((twice.status, twice.body["version"].clone()), (200, r.body["version"].clone()));
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff - 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff - 1);
 
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/reactivate"), Some(&d), None).await;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/reactivate"), Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["role_id"], "administrative");
     assert_eq!((r.body["access_billing"].clone(), r.body["mfa_required"].clone()), (json!(false), json!(true)));
     assert_eq!(r.body["status"], "active");
     assert_eq!(r.body["deactivated_at"], Value::Null);
-    assert_eq!(practice(&h, &pid).await.seats.staff, seats.staff);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, seats.staff);
     // Back in the practice, whose restored requirement of a second factor
     // (R28) now stands between the member and everything else.
-    let back = h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await;
+    let back = h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await;
     assert_eq!((back.status, s(&back.body["code"])), (403, "mfa_required".to_string()));
 
     let types = detail_types(&h);
@@ -418,22 +384,22 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
 #[tokio::test]
 async fn reactivation_license_terms_and_bulk() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let prac = json!({"kind": "practitioner", "role_id": "clinician", "practitioner": {"npi": "1234567893"}});
     let (p, _) = join(&h, &d, &pid, "doc@clinic.example", prac).await;
     let (a, _) = join(&h, &d, &pid, "a@clinic.example", json!({})).await;
     let (b, _) = join(&h, &d, &pid, "b@clinic.example", json!({})).await;
     for uid in [&p, &a, &b] {
-        let r = h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
+        let r = h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let seats = practice(&h, &pid).await.seats;
-    let r = h.deactivate_fn(&format!("/practices/{pid}/members/{p}/reactivate"), Some(&d), None).await;
+    let seats = h.stored_practice(&pid).await.seats;
+    let r = h.call("POST", &format!("/practices/{pid}/members/{p}/reactivate"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (422, "license_terms_required".into()));
 
     let unknown = uuid::Uuid::now_v7().to_string();
     let bulk = format!("/practices/{pid}/members/reactivate");
-    let r = h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": [a, p, unknown, "garbage", b, a]}))).await;
+    let r = h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": [a, p, unknown, "garbage", b, a]}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let results = r.body["results"].as_array().cloned().unwrap_or_default();
     let got: Vec<(String, u64, String)> =
@@ -449,16 +415,16 @@ async fn reactivation_license_terms_and_bulk() {
         ]
     );
     assert_eq!(results[0]["member"]["status"], "active");
-    let after = practice(&h, &pid).await.seats;
+    let after = h.stored_practice(&pid).await.seats;
     assert_eq!((after.staff, after.practitioner), (seats.staff + 2, seats.practitioner));
 
-    let r = h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": [p], "accept_license_terms": true}))).await;
+    let r = h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": [p], "accept_license_terms": true}))).await;
     assert_eq!(r.body["results"][0]["status"], 200, "{}", r.body);
-    assert_eq!(practice(&h, &pid).await.seats.practitioner, seats.practitioner + 1);
+    assert_eq!(h.stored_practice(&pid).await.seats.practitioner, seats.practitioner + 1);
 
     let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    assert_eq!(h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": many}))).await.status, 422);
-    assert_eq!(h.deactivate_fn(&bulk, Some(&d), Some(json!({"user_ids": []}))).await.status, 422);
+    assert_eq!(h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": many}))).await.status, 422);
+    assert_eq!(h.call("POST", &bulk, Some(&d), Some(json!({"user_ids": []}))).await.status, 422);
 }
 
 // R15, R19: a member leaves (and loses access at once); the last director
@@ -466,15 +432,15 @@ async fn reactivation_license_terms_and_bulk() {
 #[tokio::test]
 async fn leaving_a_practice() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let r = h.dir("POST", &format!("/practices/{pid}/leave"), Some(&d), None).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = h.call("POST", &format!("/practices/{pid}/leave"), Some(&d), None).await;
     assert_eq!((r.status, s(&r.body["code"])), (409, "last_director".into()));
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    let staff = practice(&h, &pid).await.seats.staff;
-    assert_eq!(h.dir("POST", &format!("/practices/{pid}/leave"), Some(&member), None).await.status, 204);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
-    assert_eq!(practice(&h, &pid).await.seats.staff, staff - 1);
-    let m = h.dir("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
+    let staff = h.stored_practice(&pid).await.seats.staff;
+    assert_eq!(h.call("POST", &format!("/practices/{pid}/leave"), Some(&member), None).await.status, 204);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}"), Some(&member), None).await.status, 404);
+    assert_eq!(h.stored_practice(&pid).await.seats.staff, staff - 1);
+    let m = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
     assert_eq!(m.body["status"], "deactivated");
     assert!(audit_actions(&h, &pid).await.contains(&"member.left".to_string()));
 }
@@ -484,30 +450,30 @@ async fn leaving_a_practice() {
 #[tokio::test]
 async fn details_change_and_search_follows() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
     let path = format!("/practices/{pid}/members/{uid}/details");
-    let r = h.update_fn("PATCH", &path, Some(&member), Some(json!({"first_name": "Me"}))).await;
+    let r = h.call("PATCH", &path, Some(&member), Some(json!({"first_name": "Me"}))).await;
     assert_eq!(r.status, 403);
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"first_name": "Quentin", "title": "Dr"}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"first_name": "Quentin", "title": "Dr"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!((s(&r.body["first_name"]), s(&r.body["title"])), ("Quentin".into(), "Dr".into()));
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"last_name": "  "}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"last_name": "  "}))).await;
     assert_eq!(r.status, 422);
 
-    let found = h.dir("GET", &format!("/practices/{pid}/members?q=QUENT"), Some(&d), None).await;
+    let found = h.call("GET", &format!("/practices/{pid}/members?q=QUENT"), Some(&d), None).await;
     assert_eq!(items(&found.body).iter().map(|m| s(&m["user_id"])).collect::<Vec<_>>(), vec![uid.clone()]);
-    let by_mail = h.dir("GET", &format!("/practices/{pid}/members?q=m@clinic"), Some(&d), None).await;
+    let by_mail = h.call("GET", &format!("/practices/{pid}/members?q=m@clinic"), Some(&d), None).await;
     assert_eq!(items(&by_mail.body).len(), 1);
     // PATCH /me keeps the search in step too.
-    assert_eq!(h.auth("PATCH", "/me", Some(&member), Some(json!({"last_name": "Zebedee"}))).await.status, 200);
-    let found = h.dir("GET", &format!("/practices/{pid}/members?q=zebedee"), Some(&d), None).await;
+    assert_eq!(h.call("PATCH", "/me", Some(&member), Some(json!({"last_name": "Zebedee"}))).await.status, 200);
+    let found = h.call("GET", &format!("/practices/{pid}/members?q=zebedee"), Some(&d), None).await;
     assert_eq!(items(&found.body).len(), 1);
     assert!(audit_actions(&h, &pid).await.contains(&"member.details_changed".to_string()));
 
     // R2: someone other practices know too is renamed only by themselves.
     h.practice(&member, "Own practice").await;
-    let r = h.update_fn("PATCH", &path, Some(&d), Some(json!({"first_name": "Other"}))).await;
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"first_name": "Other"}))).await;
     assert_eq!(r.status, 403, "{}", r.body);
 }
 
@@ -516,20 +482,20 @@ async fn details_change_and_search_follows() {
 #[tokio::test]
 async fn access_changes_survive_a_deactivated_primary_location() {
     let h = Harness::new().await;
-    let (_, d, pid) = director(&h).await;
-    let annex = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let annex = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
     let annex = s(&annex.body["id"]);
     let (uid, _) = join(&h, &d, &pid, "m@clinic.example", json!({"primary_location_id": annex})).await;
     let off =
-        h.dir("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
+        h.call("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
     assert_eq!(off.status, 200, "{}", off.body);
-    let r = patch(&h, &d, &pid, &uid, json!({"role_id": "administrative"})).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"role_id": "administrative"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(s(&r.body["primary_location_id"]), annex);
-    let other = h.dir("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
+    let other = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Gone"}))).await;
     let other = s(&other.body["id"]);
-    h.dir("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
-    let r = patch(&h, &d, &pid, &uid, json!({"primary_location_id": other})).await;
+    h.call("PATCH", &format!("/practices/{pid}/locations/{other}"), Some(&d), Some(json!({"active": false}))).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"primary_location_id": other})).await;
     assert_eq!((r.status, s(&r.body["errors"][0]["field"])), (422, "primary_location_id".into()));
 }
 
@@ -538,13 +504,10 @@ async fn access_changes_survive_a_deactivated_primary_location() {
 #[tokio::test]
 async fn the_audit_log_is_newest_first_and_paged() {
     let h = Harness::new().await;
-    let (duid, d, pid) = director(&h).await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (uid, member) = join(&h, &d, &pid, "m@clinic.example", json!({})).await;
-    assert_eq!(patch(&h, &d, &pid, &uid, json!({"access_billing": false})).await.status, 200);
-    assert_eq!(
-        h.deactivate_fn(&format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status,
-        200
-    );
+    assert_eq!(h.patch_member(&d, &pid, &uid, None, json!({"access_billing": false})).await.status, 200);
+    assert_eq!(h.call("POST", &format!("/practices/{pid}/members/{uid}/deactivate"), Some(&d), None).await.status, 200);
     let all = audit_actions(&h, &pid).await.len();
     assert!(all >= 7, "{all}");
 
@@ -552,7 +515,7 @@ async fn the_audit_log_is_newest_first_and_paged() {
     let mut cursor: Option<String> = None;
     loop {
         let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let page = h.dir("GET", &format!("/practices/{pid}/audit?limit=3{q}"), Some(&d), None).await;
+        let page = h.call("GET", &format!("/practices/{pid}/audit?limit=3{q}"), Some(&d), None).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(items(&page.body).len() <= 3);
         seen.extend(items(&page.body));
@@ -579,6 +542,6 @@ async fn the_audit_log_is_newest_first_and_paged() {
     assert_eq!(seen.last().map(|e| s(&e["action"])).as_deref(), Some("practice.created"));
 
     let (_, desk) = join(&h, &d, &pid, "desk@clinic.example", json!({})).await;
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&desk), None).await.status, 403);
-    assert_eq!(h.dir("GET", &format!("/practices/{pid}/audit"), Some(&member), None).await.status, 404);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/audit"), Some(&desk), None).await.status, 403);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/audit"), Some(&member), None).await.status, 404);
 }

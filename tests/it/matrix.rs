@@ -2,9 +2,7 @@
 //! the API, as each kind of caller, with the exact status expected. A route
 //! without a row fails the test, so no route is ever added unchecked.
 
-mod common;
-
-use common::{s, Harness, SUPPORT_AGENT};
+use crate::common::{route_of, s, Harness, SUPPORT_AGENT};
 use roster_api::routes::{Route, ROUTES};
 use roster_api::Op;
 use roster_domain::model::MemberStatus;
@@ -129,14 +127,7 @@ impl Fixture {
         let (_, director) = h.signup("director@clinic.example").await;
         let pid = h.practice(&director, "Harbour Clinic").await;
         let lid = h.first_location(&director, &pid).await;
-        let role = h
-            .dir(
-                "POST",
-                &format!("/practices/{pid}/roles"),
-                Some(&director),
-                Some(json!({"name": "Manager", "permissions": ["users.manage", "users.view", "calendar.view"]})),
-            )
-            .await;
+        let role = h.create_role(&director, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await;
         let manager_role = s(&role.body["id"]);
         let mut users = Vec::new();
         for (who, email, role_id, status) in [
@@ -146,12 +137,11 @@ impl Fixture {
             (Who::BillingOff, "billing@clinic.example", "billing_manager", MemberStatus::Active),
             (Who::Deactivated, "gone@clinic.example", "front_desk", MemberStatus::Deactivated),
         ] {
-            let (uid, token) = h.signup(email).await;
-            h.add_member(&pid, &uid, role_id, status).await;
+            let (uid, token) = h.member(&pid, email, role_id, status).await;
             users.push((who, email.to_string(), token));
             if who == Who::BillingOff {
                 let r = h
-                    .update_fn(
+                    .call(
                         "PATCH",
                         &format!("/practices/{pid}/members/{uid}"),
                         Some(&director),
@@ -169,10 +159,9 @@ impl Fixture {
         let (_, agent) = h.signup(SUPPORT_AGENT).await;
         h.verify(SUPPORT_AGENT).await;
         users.push((Who::Support, SUPPORT_AGENT.into(), agent));
-        let grant = h.update_fn("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
+        let grant = h.call("PUT", &format!("/practices/{pid}/support-access"), Some(&director), None).await;
         assert_eq!(grant.status, 200, "{}", grant.body);
-        let (target, _) = h.signup("target@clinic.example").await;
-        h.add_member(&pid, &target, "front_desk", MemberStatus::Active).await;
+        let (target, _) = h.member(&pid, "target@clinic.example", "front_desk", MemberStatus::Active).await;
         assert_eq!(h.invite(&director, &pid, "nobody-yet@mail.example").await.status, 201);
         let open_token = h.last_invite_token();
         assert_eq!(h.invite(&director, &pid, "outsider@elsewhere.example").await.status, 201);
@@ -193,8 +182,7 @@ impl Fixture {
     }
 
     async fn as_director(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let route = roster_api::routes::match_route(method, path).map(|(r, _)| r.function).expect("route");
-        let r = self.h.call(route, method, path, Some(&self.director), body).await;
+        let r = self.h.call(method, path, Some(&self.director), body).await;
         assert!(r.status < 300, "setup {method} {path}: {} {}", r.status, r.body);
         r.body
     }
@@ -337,7 +325,7 @@ impl Fixture {
     /// Undo what a cell changed that later cells rely on.
     async fn after(&self, route: &Route, who: Who, status: u16) {
         if route.op == Op::Leave && status == 204 {
-            let uid = self.h.auth("GET", "/me", self.token(who).as_deref(), None).await.body["user"]["id"].clone();
+            let uid = self.h.call("GET", "/me", self.token(who).as_deref(), None).await.body["user"]["id"].clone();
             let pid = &self.pid;
             self.as_director("POST", &format!("/practices/{pid}/members/{}/reactivate", s(&uid)), None).await;
         }
@@ -367,7 +355,10 @@ async fn every_route_as_every_caller() {
         let Some((_, expected)) = MATRIX.iter().find(|(op, _)| *op == route.op) else { continue };
         for (who, want) in WHO.iter().zip(expected) {
             let (path, body, token) = fx.cell(route, *who).await;
-            let r = fx.h.call(route.function, route.method, &path, token.as_deref(), body).await;
+            // The harness routes by the table; the filled-in path must come
+            // back to this very route.
+            assert_eq!(route_of(route.method, &path).map(|(_, p)| p), Some(route.path), "{path}");
+            let r = fx.h.call(route.method, &path, token.as_deref(), body).await;
             if r.status != *want {
                 wrong.push(format!(
                     "{} {} as {who:?}: want {want}, got {} {}",

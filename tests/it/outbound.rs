@@ -9,6 +9,7 @@
 //! its own identities, buses and archives (uuid names), so tests can share one
 //! moto_server and run in parallel.
 
+use crate::common::env_url;
 use aws_config::BehaviorVersion;
 use aws_sdk_sesv2::config::Credentials;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -33,13 +34,7 @@ use uuid::Uuid;
 /// The moto_server these tests run against. Missing it is a setup error, not a
 /// reason to skip: a silently skipped test would claim coverage it lacks.
 fn moto_url() -> String {
-    match std::env::var("ROSTER_TEST_MOTO") {
-        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_string(),
-        _ => panic!(
-            "ROSTER_TEST_MOTO is not set: start `moto_server -p 5123` and run with \
-             ROSTER_TEST_MOTO=http://127.0.0.1:5123"
-        ),
-    }
+    env_url("ROSTER_TEST_MOTO")
 }
 
 async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {

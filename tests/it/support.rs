@@ -2,20 +2,15 @@
 //! for 7 days by `support_access.manage` (R30), read-only agents (R31), every
 //! agent read audited (R32), events (R33) and the sweep ending grants (R34).
 
-mod common;
-
+use crate::common::{items, s, with_action, Harness, Reply, DIRECTOR, SUPPORT_AGENT};
 use chrono::{DateTime, Duration, Utc};
-use common::{s, with_action, Harness, Reply, SUPPORT_AGENT};
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
-
-const DIRECTOR: &str = "director@clinic.example";
 
 /// Director and practice, plus the signed-up, verified support agent:
 /// (director id, director session, practice id, agent id, agent session).
 async fn setup(h: &Harness) -> (String, String, String, String, String) {
-    let (duid, d) = h.signup(DIRECTOR).await;
-    let pid = h.practice(&d, "Harbour Clinic").await;
+    let (duid, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
     let (auid, agent) = h.signup(SUPPORT_AGENT).await;
     // The agent proves the address (an unproven one would make whoever signed
     // up first with it the agent).
@@ -23,16 +18,8 @@ async fn setup(h: &Harness) -> (String, String, String, String, String) {
     (duid, d, pid, auid, agent)
 }
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 fn time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&s(v)).unwrap_or_else(|e| panic!("RFC 3339 time {v}: {e}")).with_timezone(&Utc)
-}
-
-fn code(r: &Reply) -> (u16, String) {
-    (r.status, s(&r.body["code"]))
 }
 
 fn support_path(pid: &str) -> String {
@@ -40,22 +27,11 @@ fn support_path(pid: &str) -> String {
 }
 
 async fn grant(h: &Harness, token: &str, pid: &str) -> Reply {
-    h.update_fn("PUT", &support_path(pid), Some(token), None).await
+    h.call("PUT", &support_path(pid), Some(token), None).await
 }
 
 async fn support_state(h: &Harness, token: &str, pid: &str) -> Reply {
-    h.update_fn("GET", &support_path(pid), Some(token), None).await
-}
-
-/// Put a freshly signed-up user into `pid` with `role`; returns (id, session).
-async fn member(h: &Harness, pid: &str, email: &str, role: &str, status: MemberStatus) -> (String, String) {
-    let (uid, token) = h.signup(email).await;
-    h.add_member(pid, &uid, role, status).await;
-    (uid, token)
-}
-
-fn events_of(h: &Harness, detail_type: &str) -> Vec<Value> {
-    h.events().into_iter().filter(|e| e["detail_type"] == detail_type).collect()
+    h.call("GET", &support_path(pid), Some(token), None).await
 }
 
 /// The GET routes a support agent may use inside `pid` (R30).
@@ -72,13 +48,9 @@ fn read_paths(pid: &str, uid: &str) -> Vec<String> {
     ]
 }
 
-/// A GET inside the practice, sent to the function that serves it.
+/// A GET inside the practice.
 async fn read(h: &Harness, token: &str, path: &str) -> Reply {
-    if path.ends_with("/support-access") {
-        h.update_fn("GET", path, Some(token), None).await
-    } else {
-        h.dir("GET", path, Some(token), None).await
-    }
+    h.call("GET", path, Some(token), None).await
 }
 
 // R2, R30: before any grant the agent is a stranger to the practice: 404 for
@@ -88,19 +60,19 @@ async fn read(h: &Harness, token: &str, path: &str) -> Reply {
 async fn agent_sees_nothing_before_a_grant() {
     let h = Harness::new().await;
     let (duid, d, pid, _, agent) = setup(&h).await;
-    let me = h.auth("GET", "/me", Some(&agent), None).await;
+    let me = h.call("GET", "/me", Some(&agent), None).await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["user"]["email"], SUPPORT_AGENT);
     assert_eq!(me.body["memberships"], json!([]));
 
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path}: {}", r.body);
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
     let r = grant(&h, &agent, &pid).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
     // The director still sees no grant and no agent reads in the log.
     let state = support_state(&h, &d, &pid).await;
@@ -115,9 +87,9 @@ async fn agent_sees_nothing_before_a_grant() {
 async fn a_director_grants_support_access_for_seven_days() {
     let h = Harness::new().await;
     let (duid, d, pid, _, _) = setup(&h).await;
-    let (d2uid, _) = member(&h, &pid, "second.director@clinic.example", "director", MemberStatus::Active).await;
-    member(&h, &pid, "former.director@clinic.example", "director", MemberStatus::Deactivated).await;
-    member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (d2uid, _) = h.member(&pid, "second.director@clinic.example", "director", MemberStatus::Active).await;
+    h.member(&pid, "former.director@clinic.example", "director", MemberStatus::Deactivated).await;
+    h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
 
     let none = support_state(&h, &d, &pid).await;
     assert_eq!(none.status, 200, "{}", none.body);
@@ -151,7 +123,7 @@ async fn a_director_grants_support_access_for_seven_days() {
     }
     assert_eq!(mails.len(), 2, "no other mail: {mails:?}");
 
-    let events = events_of(&h, "SupportAccessGranted");
+    let events = h.events_of("SupportAccessGranted");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(s(&events[0]["detail"]["practice_id"]), pid);
     assert_eq!(time(&events[0]["detail"]["expires_at"]), expires_at);
@@ -176,36 +148,29 @@ async fn a_director_grants_support_access_for_seven_days() {
 async fn only_support_access_manage_grants() {
     let h = Harness::new().await;
     let (_, d, pid, _, agent) = setup(&h).await;
-    let (_, desk) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
-    let role = h
-        .dir(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&d),
-            Some(json!({"name": "Manager", "permissions": ["users.manage", "users.view", "audit.view"]})),
-        )
-        .await;
+    let (_, desk) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let role = h.create_role(&d, &pid, "Manager", &["users.manage", "users.view", "audit.view"]).await;
     assert_eq!(role.status, 201, "{}", role.body);
-    let (_, manager) = member(&h, &pid, "manager@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
+    let (_, manager) = h.member(&pid, "manager@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
 
     for (who, token) in [("front desk", &desk), ("manager", &manager)] {
         let r = grant(&h, token, &pid).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "PUT as {who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "PUT as {who}: {}", r.body);
         let r = support_state(&h, token, &pid).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "GET as {who}: {}", r.body);
-        let r = h.revoke_fn(&support_path(&pid), token).await;
-        assert_eq!(code(&r), (403, "forbidden".into()), "DELETE as {who}: {}", r.body);
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "GET as {who}: {}", r.body);
+        let r = h.call("DELETE", &support_path(&pid), Some(token), None).await;
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "DELETE as {who}: {}", r.body);
     }
     assert_eq!(support_state(&h, &d, &pid).await.body["active"], false);
     assert!(h.mails().iter().all(|m| m["template"] != "support_access_granted"));
-    assert!(events_of(&h, "SupportAccessGranted").is_empty());
+    assert!(h.events_of("SupportAccessGranted").is_empty());
     assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.granted").is_empty());
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
 
     // Granted the permission by override, the front desk member may grant.
-    let desk_id = s(&h.auth("GET", "/me", Some(&desk), None).await.body["user"]["id"]);
+    let desk_id = s(&h.call("GET", "/me", Some(&desk), None).await.body["user"]["id"]);
     let r = h
-        .update_fn(
+        .call(
             "PATCH",
             &format!("/practices/{pid}/members/{desk_id}"),
             Some(&d),
@@ -226,7 +191,7 @@ async fn only_support_access_manage_grants() {
 async fn agent_reads_everything_during_a_grant_and_each_read_is_audited() {
     let h = Harness::new().await;
     let (duid, d, pid, auid, agent) = setup(&h).await;
-    let (uid, _) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
     assert_eq!(h.invite(&d, &pid, "invitee@mail.example").await.status, 201);
     let granted = grant(&h, &d, &pid).await;
     assert_eq!(granted.status, 200, "{}", granted.body);
@@ -277,16 +242,9 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let h = Harness::new().await;
     let (duid, d, pid, _, agent) = setup(&h).await;
     let lid = h.first_location(&d, &pid).await;
-    let (uid, _) = member(&h, &pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
-    let (gone, _) = member(&h, &pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
-    let role = h
-        .dir(
-            "POST",
-            &format!("/practices/{pid}/roles"),
-            Some(&d),
-            Some(json!({"name": "Spare", "permissions": ["calendar.view"]})),
-        )
-        .await;
+    let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let (gone, _) = h.member(&pid, "gone@clinic.example", "front_desk", MemberStatus::Deactivated).await;
+    let role = h.create_role(&d, &pid, "Spare", &["calendar.view"]).await;
     assert_eq!(role.status, 201, "{}", role.body);
     let rid = s(&role.body["id"]);
     let inv = h.invite(&d, &pid, "invitee@mail.example").await;
@@ -303,50 +261,51 @@ async fn agent_writes_are_refused_and_change_nothing() {
     let m = format!("{p}/members/{uid}");
     let a = Some(agent.as_str());
     let attempts: Vec<(&str, Reply)> = vec![
-        ("PATCH practice", h.dir("PATCH", &p, a, Some(json!({"name": "Taken over"}))).await),
-        ("POST location", h.dir("POST", &format!("{p}/locations"), a, Some(json!({"name": "Annex"}))).await),
-        ("PATCH location", h.dir("PATCH", &format!("{p}/locations/{lid}"), a, Some(json!({"name": "Elm St"}))).await),
+        ("PATCH practice", h.call("PATCH", &p, a, Some(json!({"name": "Taken over"}))).await),
+        ("POST location", h.call("POST", &format!("{p}/locations"), a, Some(json!({"name": "Annex"}))).await),
+        ("PATCH location", h.call("PATCH", &format!("{p}/locations/{lid}"), a, Some(json!({"name": "Elm St"}))).await),
         (
             "POST role",
-            h.dir("POST", &format!("{p}/roles"), a, Some(json!({"name": "Agents", "permissions": []}))).await,
+            h.call("POST", &format!("{p}/roles"), a, Some(json!({"name": "Agents", "permissions": []}))).await,
         ),
         (
             "PATCH role",
-            h.dir("PATCH", &format!("{p}/roles/{rid}"), a, Some(json!({"permissions": ["users.manage"]}))).await,
+            h.call("PATCH", &format!("{p}/roles/{rid}"), a, Some(json!({"permissions": ["users.manage"]}))).await,
         ),
-        ("DELETE role", h.dir("DELETE", &format!("{p}/roles/{rid}"), a, None).await),
+        ("DELETE role", h.call("DELETE", &format!("{p}/roles/{rid}"), a, None).await),
         ("invite", h.invite(&agent, &pid, "friend@support.test").await),
-        ("resend", h.invite_fn("POST", &format!("{p}/invitations/{iid}/resend"), a, None).await),
-        ("revoke invitation", h.revoke_fn(&format!("{p}/invitations/{iid}"), &agent).await),
-        ("update access", h.update_fn("PATCH", &m, a, Some(json!({"access_billing": false}))).await),
-        ("update details", h.update_fn("PATCH", &format!("{m}/details"), a, Some(json!({"title": "Dr"}))).await),
-        ("deactivate", h.deactivate_fn(&format!("{m}/deactivate"), a, None).await),
-        ("reactivate", h.deactivate_fn(&format!("{p}/members/{gone}/reactivate"), a, None).await),
+        ("resend", h.call("POST", &format!("{p}/invitations/{iid}/resend"), a, None).await),
+        ("revoke invitation", h.call("DELETE", &format!("{p}/invitations/{iid}"), Some(&agent), None).await),
+        ("update access", h.call("PATCH", &m, a, Some(json!({"access_billing": false}))).await),
+        ("update details", h.call("PATCH", &format!("{m}/details"), a, Some(json!({"title": "Dr"}))).await),
+        ("deactivate", h.call("POST", &format!("{m}/deactivate"), a, None).await),
+        ("reactivate", h.call("POST", &format!("{p}/members/{gone}/reactivate"), a, None).await),
         (
             "bulk reactivate",
-            h.deactivate_fn(&format!("{p}/members/reactivate"), a, Some(json!({"user_ids": [gone]}))).await,
+            h.call("POST", &format!("{p}/members/reactivate"), a, Some(json!({"user_ids": [gone]}))).await,
         ),
-        ("unlock", h.deactivate_fn(&format!("{m}/unlock"), a, None).await),
+        ("unlock", h.call("POST", &format!("{m}/unlock"), a, None).await),
         (
             "unlock with password",
-            h.deactivate_fn(&format!("{m}/unlock"), a, Some(json!({"temporary_password": "agent chose this"}))).await,
+            h.call("POST", &format!("{m}/unlock"), a, Some(json!({"temporary_password": "agent chose this"}))).await,
         ),
         (
             "temporary password",
-            h.deactivate_fn(
+            h.call(
+                "POST",
                 &format!("{m}/temporary-password"),
                 a,
                 Some(json!({"temporary_password": "agent chose this"})),
             )
             .await,
         ),
-        ("leave", h.dir("POST", &format!("{p}/leave"), a, None).await),
+        ("leave", h.call("POST", &format!("{p}/leave"), a, None).await),
         ("grant support", grant(&h, &agent, &pid).await),
-        ("revoke support", h.revoke_fn(&support_path(&pid), &agent).await),
+        ("revoke support", h.call("DELETE", &support_path(&pid), Some(&agent), None).await),
     ];
     let wrong: Vec<String> = attempts
         .iter()
-        .filter(|(_, r)| code(r) != (403, "support_read_only".into()))
+        .filter(|(_, r)| (r.status, r.code()) != (403, "support_read_only".into()))
         .map(|(what, r)| format!("{what}: {} {}", r.status, r.body))
         .collect();
     assert!(wrong.is_empty(), "writes not refused as support_read_only:\n{}", wrong.join("\n"));
@@ -366,7 +325,7 @@ async fn agent_writes_are_refused_and_change_nothing() {
     // The member's password is untouched: the old one still signs in, with no
     // change demanded.
     let desk = h.login("desk@clinic.example").await;
-    let me = h.auth("GET", "/me", Some(&desk), None).await;
+    let me = h.call("GET", "/me", Some(&desk), None).await;
     assert_eq!((me.status, me.body["user"]["must_change_password"].clone()), (200, json!(false)), "{}", me.body);
     // The grant lives on, unchanged (not restarted, not revoked).
     assert_eq!(after[7], granted.body);
@@ -382,16 +341,12 @@ async fn snapshot(h: &Harness, d: &str, pid: &str, members: &[&str]) -> Vec<Valu
     paths.push(format!("/practices/{pid}/invitations"));
     let mut out = Vec::new();
     for path in paths {
-        let r = h.dir("GET", &path, Some(d), None).await;
+        let r = h.call("GET", &path, Some(d), None).await;
         assert_eq!(r.status, 200, "GET {path}: {}", r.body);
         out.push(r.body);
     }
     out.push(support_state(h, d, pid).await.body);
     out
-}
-
-async fn duid_of(h: &Harness, token: &str) -> String {
-    s(&h.auth("GET", "/me", Some(token), None).await.body["user"]["id"])
 }
 
 // R2, R30: a grant opens the practice to support agents only: any other
@@ -406,17 +361,17 @@ async fn a_grant_opens_the_practice_to_agents_only() {
 
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &outsider, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "outsider GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "outsider GET {path}: {}", r.body);
         assert_eq!(read(&h, &agent, &path).await.status, 200, "agent GET {path}");
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&outsider), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&outsider), Some(json!({"name": "Mine"}))).await;
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
     // The grant is for this practice only.
-    let other_uid = duid_of(&h, &outsider).await;
+    let other_uid = s(&h.me(&outsider).await["id"]);
     for path in read_paths(&other, &other_uid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "agent GET {path} of another practice: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "agent GET {path} of another practice: {}", r.body);
     }
     assert!(with_action(&h.audit_log(&outsider, &other).await, "support.read").is_empty());
 }
@@ -432,7 +387,7 @@ async fn an_unverified_agent_address_sees_nothing() {
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &squatter, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "unverified GET {path}: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "unverified GET {path}: {}", r.body);
     }
     h.verify(SUPPORT_AGENT).await;
     let r = read(&h, &squatter, &format!("/practices/{pid}/members")).await;
@@ -476,9 +431,9 @@ async fn regranting_restarts_the_seven_days() {
     h.clock.advance(Duration::days(2) + Duration::seconds(1));
     let agent = h.login(SUPPORT_AGENT).await;
     let r = read(&h, &agent, &format!("/practices/{pid}")).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
 
-    assert_eq!(events_of(&h, "SupportAccessGranted").len(), 2);
+    assert_eq!(h.events_of("SupportAccessGranted").len(), 2);
     let mails = h.mails().into_iter().filter(|m| m["template"] == "support_access_granted").count();
     assert_eq!(mails, 2, "one mail per grant to the only director");
 }
@@ -492,17 +447,17 @@ async fn revoking_ends_access_at_once() {
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 200);
 
-    let r = h.revoke_fn(&support_path(&pid), &d).await;
+    let r = h.call("DELETE", &support_path(&pid), Some(&d), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path} after revoke: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path} after revoke: {}", r.body);
     }
     let state = support_state(&h, &d, &pid).await;
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.body["active"], false, "{}", state.body);
 
-    let events = events_of(&h, "SupportAccessRevoked");
+    let events = h.events_of("SupportAccessRevoked");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(s(&events[0]["detail"]["practice_id"]), pid);
     let log = h.audit_log(&d, &pid).await;
@@ -512,7 +467,7 @@ async fn revoking_ends_access_at_once() {
     assert_eq!(log[0]["action"], "support_access.revoked", "newest first");
 
     // No grant: still 204.
-    let r = h.revoke_fn(&support_path(&pid), &d).await;
+    let r = h.call("DELETE", &support_path(&pid), Some(&d), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(read(&h, &agent, &format!("/practices/{pid}")).await.status, 404);
     // And a new grant opens it again.
@@ -535,16 +490,16 @@ async fn an_expired_grant_is_dead_before_the_sweep() {
     h.clock.advance(Duration::seconds(2));
     for path in read_paths(&pid, &duid) {
         let r = read(&h, &agent, &path).await;
-        assert_eq!(code(&r), (404, "not_found".into()), "GET {path} after expiry: {}", r.body);
+        assert_eq!((r.status, r.code()), (404, "not_found".into()), "GET {path} after expiry: {}", r.body);
     }
-    let r = h.dir("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
-    assert_eq!(code(&r), (404, "not_found".into()), "{}", r.body);
+    let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&agent), Some(json!({"name": "Mine"}))).await;
+    assert_eq!((r.status, r.code()), (404, "not_found".into()), "{}", r.body);
     let d = h.login(DIRECTOR).await;
     let state = support_state(&h, &d, &pid).await;
     assert_eq!(state.status, 200, "{}", state.body);
     assert_eq!(state.body["active"], false, "{}", state.body);
     // Not swept: no expiry event or audit yet.
-    assert!(events_of(&h, "SupportAccessExpired").is_empty());
+    assert!(h.events_of("SupportAccessExpired").is_empty());
     assert!(with_action(&h.audit_log(&d, &pid).await, "support_access.expired").is_empty());
 }
 
@@ -560,7 +515,7 @@ async fn the_sweep_expires_grants_once() {
     let later = h.practice(&d_c, "Later Clinic").await;
     assert_eq!(grant(&h, &d, &pid).await.status, 200);
     assert_eq!(grant(&h, &d_b, &revoked).await.status, 200);
-    assert_eq!(h.revoke_fn(&support_path(&revoked), &d_b).await.status, 204);
+    assert_eq!(h.call("DELETE", &support_path(&revoked), Some(&d_b), None).await.status, 204);
     let t0 = h.app.now();
 
     let early = h.sweep_at(t0 + Duration::days(1)).await;
@@ -573,13 +528,13 @@ async fn the_sweep_expires_grants_once() {
 
     let first = h.sweep_at(t0 + Duration::days(8)).await;
     assert_eq!(first.support_grants_expired, 1, "{first:?}");
-    let expired = events_of(&h, "SupportAccessExpired");
+    let expired = h.events_of("SupportAccessExpired");
     assert_eq!(expired.len(), 1, "{expired:?}");
     assert_eq!(s(&expired[0]["detail"]["practice_id"]), pid);
 
     let second = h.sweep_at(t0 + Duration::days(8)).await;
     assert_eq!(second.support_grants_expired, 0, "{second:?}");
-    assert_eq!(events_of(&h, "SupportAccessExpired").len(), 1);
+    assert_eq!(h.events_of("SupportAccessExpired").len(), 1);
 
     let d = h.login(DIRECTOR).await;
     let log = h.audit_log(&d, &pid).await;

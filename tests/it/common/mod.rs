@@ -1,0 +1,187 @@
+//! Shared test harness: the real handlers over a fresh DynamoDB Local table,
+//! with mail and events written by the real directory adapters to a private
+//! folder, and a clock the test moves.
+//!
+//! - `request.rs`: the request builder (`h.req`, `h.call`) and `Reply`.
+//! - `fixtures.rs`: users, practices, members and invitations set up through
+//!   the API or the store.
+
+mod fixtures;
+mod request;
+
+pub use fixtures::{DIRECTOR, PASSWORD, SUPPORT_AGENT};
+pub use request::{route_of, Reply};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use chrono::{DateTime, Duration, Utc};
+use roster_adapters::dynamo::table::{ensure_table, TableDef};
+use roster_adapters::dynamo::DynamoStore;
+use roster_adapters::local_dir::{DirEvents, DirMailer};
+use roster_domain::clock::Clock;
+use roster_domain::ports::{App, Config};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A URL the test run must provide (`make test` sets them); missing it is a
+/// setup error, not a reason to skip.
+pub fn env_url(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().trim_end_matches('/').to_string(),
+        _ => panic!("{name} is not set: run the tests with `make test`, which starts DynamoDB Local and moto_server"),
+    }
+}
+
+#[derive(Debug)]
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().map(|t| *t).unwrap_or_else(|_| Utc::now())
+    }
+}
+
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(env_url("ROSTER_TEST_DYNAMODB"))
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+pub struct Harness {
+    pub app: App,
+    pub clock: Arc<TestClock>,
+    pub dir: PathBuf,
+    pub table: String,
+    pub client: aws_sdk_dynamodb::Client,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        let client = dynamo_client().await;
+        let table = format!("roster-test-{}", uuid::Uuid::new_v4());
+        let def = TableDef::from_repo().expect("table definition in infra/template.yaml");
+        ensure_table(&client, &table, &def).await.expect("create table");
+        let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4()));
+        let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+        let app = App {
+            store: Arc::new(DynamoStore::new(client.clone(), table.clone())),
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone())),
+            events: Arc::new(DirEvents::new(dir.join("events"))),
+            clock: clock.clone(),
+            config: Config {
+                app_base_url: "https://app.roster.test".into(),
+                support_agents: vec![SUPPORT_AGENT.into()],
+            },
+        };
+        Self { app, clock, dir, table, client }
+    }
+
+    fn read_dir(&self, sub: &str) -> Vec<Value> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.join(sub))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter_map(|t| serde_json::from_str(&t).ok())
+            .collect()
+    }
+
+    /// Mail files written so far, oldest first.
+    pub fn mails(&self) -> Vec<Value> {
+        self.read_dir("mail")
+    }
+
+    /// The mails to `to` made from `template`, oldest first.
+    pub fn mails_to(&self, to: &str, template: &str) -> Vec<Value> {
+        self.mails().into_iter().filter(|m| s(&m["to"]) == to && m["template"] == template).collect()
+    }
+
+    /// Event files written so far, oldest first.
+    pub fn events(&self) -> Vec<Value> {
+        self.read_dir("events")
+    }
+
+    /// The events of one detail type, oldest first.
+    pub fn events_of(&self, detail_type: &str) -> Vec<Value> {
+        self.events().into_iter().filter(|e| e["detail_type"] == detail_type).collect()
+    }
+
+    /// Every item of a partition, straight from DynamoDB.
+    pub async fn partition(
+        &self,
+        pk: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+            .send()
+            .await
+            .expect("query")
+            .items
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The token at the end of a mail's `{APP_BASE_URL}{prefix}{token}` link.
+pub fn link_token(mail: &Value, prefix: &str) -> String {
+    let text = s(&mail["text"]);
+    let start = text.find(prefix).map(|i| i + prefix.len()).expect("link in mail");
+    text[start..].split_whitespace().next().unwrap_or_default().to_string()
+}
+
+pub fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// The `items` of a list answer.
+pub fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The audit entries of one action.
+pub fn with_action(log: &[Value], action: &str) -> Vec<Value> {
+    log.iter().filter(|e| e["action"] == action).cloned().collect()
+}
+
+/// The workspace root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// The text of a file of the repository, by its path from the root.
+pub fn repo_file(rel: &str) -> String {
+    let path = repo_root().join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// A YAML file of the repository, parsed.
+pub fn repo_yaml(rel: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&repo_file(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
+}

@@ -1,0 +1,21 @@
+//! The integration tests, one binary: the real handlers against DynamoDB
+//! Local and moto_server (`make test` starts both). One binary links the AWS
+//! SDK once instead of once per test file; nextest still runs every test in
+//! its own process.
+
+mod common;
+
+mod access;
+mod auth;
+mod contract;
+mod directory;
+mod invitations;
+mod malformed;
+mod matrix;
+mod members_list;
+mod openapi_shapes;
+mod outbound;
+mod outbox;
+mod races;
+mod security;
+mod support;
