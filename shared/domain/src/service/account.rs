@@ -39,14 +39,40 @@ pub struct TokenInput {
     pub token: Option<String>,
 }
 
+/// A change of a user's title and names: `PATCH /me`, and a practice's
+/// `PATCH .../members/{uid}/details`. Fields left out keep their value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PatchMeInput {
+pub struct NamesPatch {
     /// `null` clears the title; absent leaves it.
     #[serde(default, deserialize_with = "double_option")]
     pub title: Option<Option<String>>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+}
+
+impl NamesPatch {
+    /// `user` with the change made, or `422` naming every broken field.
+    pub fn apply(&self, user: &User) -> Result<User, DomainError> {
+        let mut e = Errors::new();
+        let mut updated = user.clone();
+        if let Some(title) = &self.title {
+            updated.title = e.optional_text("title", title.as_deref(), TITLE_MAX);
+        }
+        if self.first_name.is_some() {
+            updated.first_name = e.required_text("first_name", self.first_name.as_deref(), NAME_MAX);
+        }
+        if self.last_name.is_some() {
+            updated.last_name = e.required_text("last_name", self.last_name.as_deref(), NAME_MAX);
+        }
+        e.finish()?;
+        Ok(updated)
+    }
+}
+
+/// A user's title and names, as audited and published.
+pub fn names_of(u: &User) -> serde_json::Value {
+    json!({"title": u.title, "first_name": u.first_name, "last_name": u.last_name})
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,23 +211,10 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
 }
 
 /// `PATCH /me`: the user's own title and names.
-pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result<UserView, DomainError> {
-    let mut e = Errors::new();
-    let mut updated = caller.user.clone();
-    if let Some(title) = &input.title {
-        updated.title = e.optional_text("title", title.as_deref(), TITLE_MAX);
-    }
-    if input.first_name.is_some() {
-        updated.first_name = e.required_text("first_name", input.first_name.as_deref(), NAME_MAX);
-    }
-    if input.last_name.is_some() {
-        updated.last_name = e.required_text("last_name", input.last_name.as_deref(), NAME_MAX);
-    }
-    e.finish()?;
+pub async fn patch_me(app: &App, caller: &Caller, input: NamesPatch) -> Result<UserView, DomainError> {
     let before = &caller.user;
-    if (&updated.title, &updated.first_name, &updated.last_name)
-        == (&before.title, &before.first_name, &before.last_name)
-    {
+    let mut updated = input.apply(before)?;
+    if names_of(&updated) == names_of(before) {
         return Ok(UserView::from(before));
     }
     let now = app.now();
@@ -218,8 +231,8 @@ pub async fn patch_me(app: &App, caller: &Caller, input: PatchMeInput) -> Result
             Actor::user(before),
             "user.profile_updated",
             Target::new("user", before.id),
-            json!({"title": before.title, "first_name": before.first_name, "last_name": before.last_name}),
-            json!({"title": updated.title, "first_name": updated.first_name, "last_name": updated.last_name}),
+            names_of(before),
+            names_of(&updated),
         )),
     );
     commit(app, tx).await?;

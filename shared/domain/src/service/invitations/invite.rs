@@ -1,7 +1,7 @@
 //! The practice's side of invitations (R5..R9, R13, R35): invite, resend,
 //! revoke and list.
 
-use super::{close, event_detail, invitation_mail, inviter_name, practice_audit, LISTED_AFTER_EXPIRY_DAYS};
+use super::{close, event_detail, invitation_mail, inviter_name, link_token, practice_audit, LISTED_AFTER_EXPIRY_DAYS};
 use super::{RESENDS_PER_HOUR, VALID_DAYS};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
@@ -141,12 +141,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 Write::PutSlot { slot: EmailSlot::invitation(&inv), holder: None, now },
                 DomainError::InvitationPending,
             )
-            .push(Write::Create(Record::InvitationToken(InvitationToken {
-                token_hash: inv.token_hash.clone(),
-                practice_id: pid,
-                invitation_id: inv.id,
-                keep_until: inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS),
-            })))
+            .push(Write::Create(link_token(&inv)))
             .push(Write::Create(practice_audit(
                 &inv,
                 now,
@@ -298,12 +293,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
         DomainError::InvitationPending,
     )
     .push(Write::Delete(Key::InvitationToken(before.token_hash.clone())))
-    .push(Write::Create(Record::InvitationToken(InvitationToken {
-        token_hash: inv.token_hash.clone(),
-        practice_id: inv.practice_id,
-        invitation_id: inv.id,
-        keep_until: inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS),
-    })))
+    .push(Write::Create(link_token(&inv)))
     .push(Write::Create(practice_audit(
         &inv,
         now,

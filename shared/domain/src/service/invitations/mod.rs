@@ -124,6 +124,17 @@ fn ensure_open(inv: &Invitation, now: Time) -> Result<(), DomainError> {
     }
 }
 
+/// The item that finds `inv` from its link's token (R7), kept until the
+/// invitation stops being listed (R35).
+fn link_token(inv: &Invitation) -> Record {
+    Record::InvitationToken(InvitationToken {
+        token_hash: inv.token_hash.clone(),
+        practice_id: inv.practice_id,
+        invitation_id: inv.id,
+        keep_until: inv.expires_at + chrono::Duration::days(LISTED_AFTER_EXPIRY_DAYS),
+    })
+}
+
 async fn by_token(app: &App, token: &str) -> Result<Invitation, DomainError> {
     let token = token.trim();
     if token.is_empty() || token.len() > 200 {

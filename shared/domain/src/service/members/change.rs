@@ -4,15 +4,15 @@ use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_r
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
-use crate::model::*;
 use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, CounterDelta, Record, Tx, Write};
+use crate::service::account::{names_of, NamesPatch};
 use crate::service::context::{custom_role_of, MemberCtx};
 use crate::service::roles::{release_role, take_role, unknown_role};
 use crate::service::user_copies::copy_user_onto;
 use crate::service::views::MemberView;
 use crate::service::writes::{commit, outbox_event};
-use crate::validate::{double_option, Errors, NoOtherFields, NAME_MAX, TITLE_MAX};
+use crate::validate::{Errors, NoOtherFields};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -23,15 +23,6 @@ pub struct UpdateAccessInput {
     pub access: AccessPatch,
     #[serde(flatten)]
     pub no_other_fields: NoOtherFields,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DetailsInput {
-    #[serde(default, deserialize_with = "double_option")]
-    pub title: Option<Option<String>>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
 }
 
 /// `PATCH /practices/{pid}/members/{uid}` (users.manage, R14..R18): the
@@ -118,7 +109,7 @@ pub async fn update_details(
     app: &App,
     ctx: &MemberCtx,
     uid: UserId,
-    input: DetailsInput,
+    input: NamesPatch,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
     let ((m, user), memberships) = futures::try_join!(target(app, ctx, uid), async {
@@ -133,21 +124,9 @@ pub async fn update_details(
     if memberships.iter().any(|o| o.practice_id != ctx.practice.id) {
         return Err(DomainError::Forbidden);
     }
-    let mut e = Errors::new();
-    let mut updated = user.clone();
-    if let Some(title) = &input.title {
-        updated.title = e.optional_text("title", title.as_deref(), TITLE_MAX);
-    }
-    if input.first_name.is_some() {
-        updated.first_name = e.required_text("first_name", input.first_name.as_deref(), NAME_MAX);
-    }
-    if input.last_name.is_some() {
-        updated.last_name = e.required_text("last_name", input.last_name.as_deref(), NAME_MAX);
-    }
-    e.finish()?;
+    let mut updated = input.apply(&user)?;
     let custom = custom_role_of(app, ctx.practice.id, &m.access.role_id).await?;
-    let names = |u: &User| json!({"title": u.title, "first_name": u.first_name, "last_name": u.last_name});
-    if names(&updated) == names(&user) {
+    if names_of(&updated) == names_of(&user) {
         return Ok(MemberView::new(&m, &user, &custom));
     }
     let now = app.now();
@@ -160,13 +139,12 @@ pub async fn update_details(
     );
     copy_user_onto(&mut tx, &memberships, &updated);
     authorized(&mut tx, ctx, uid)?;
-    tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, names(&user), names(&updated)))).push(
-        Write::Create(outbox_event(
+    tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, names_of(&user), names_of(&updated))))
+        .push(Write::Create(outbox_event(
             now,
             "MemberDetailsChanged",
-            json!({"practice_id": ctx.practice.id, "user_id": uid, "after": names(&updated)}),
-        )),
-    );
+            json!({"practice_id": ctx.practice.id, "user_id": uid, "after": names_of(&updated)}),
+        )));
     commit(app, tx).await?;
     Ok(MemberView::new(&m, &updated, &custom))
 }
