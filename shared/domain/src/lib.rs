@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod gate;
 pub mod ids;
 pub mod mail;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod permissions;
 pub mod ports;
 pub mod secrets;
 pub mod service;
+pub mod timing;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};
