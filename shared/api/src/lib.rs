@@ -1,10 +1,13 @@
-//! Roster's HTTP layer, shared by every function: one route table, request
-//! parsing, authentication and the gates of API.md, dispatch to the domain,
-//! and problem+json errors. The same `handle` runs under API Gateway,
-//! `cargo lambda watch` and the integration tests.
+//! Roster's HTTP layer, shared by every function: one typed route table,
+//! request parsing, authentication and running the domain's gates, thin
+//! handlers over the use cases, and problem+json errors. The same `handle`
+//! runs under API Gateway, `cargo lambda watch` and the integration tests.
 
+pub mod handlers;
 pub mod http;
 pub mod problem;
+pub mod request;
+pub mod response;
 pub mod routes;
 pub mod sweep;
 

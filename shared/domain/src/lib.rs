@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod ports;
 pub mod secrets;
 pub mod service;
+pub mod timing;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};

@@ -13,10 +13,12 @@ use crate::model::*;
 use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
+use crate::timing::{no_sooner_than, RESET_REQUEST_FLOOR};
 use crate::validate::Errors;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
+use std::future::Future;
 
 /// R27
 pub const RESET_MINUTES: i64 = 60;
@@ -43,9 +45,23 @@ pub struct TemporaryPasswordInput {
     pub temporary_password: Option<String>,
 }
 
-/// `POST /auth/password-reset`: the same `202` whether the email exists or
-/// not (R27); the caller evens out the time.
-pub async fn request_password_reset(app: &App, input: EmailInput) -> Result<(), DomainError> {
+/// `POST /auth/password-reset` as its caller sees it (R27): the same answer
+/// (nothing, here; `202` over HTTP) no sooner than `RESET_REQUEST_FLOOR`,
+/// whatever happened. A failure to store or mail is for the logs, not for
+/// the caller to learn from.
+pub async fn request_password_reset<S>(app: &App, input: EmailInput, sleep: impl FnOnce(std::time::Duration) -> S)
+where
+    S: Future<Output = ()>,
+{
+    let outcome = no_sooner_than(RESET_REQUEST_FLOOR, send_password_reset(app, input), sleep).await;
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "password reset request failed");
+    }
+}
+
+/// The work of a reset request: a token and its mail, for an address with
+/// an account; nothing for one without.
+async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainError> {
     let Some((_, norm)) = crate::validate::parse_email(input.email.as_deref().unwrap_or("")) else {
         return Ok(());
     };

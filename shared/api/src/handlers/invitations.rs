@@ -1,0 +1,81 @@
+//! Invitations: the inviting side inside a practice (the `directory`,
+//! `invite` and `revoke` functions) and the invited side (`accept`).
+
+use crate::request::Req;
+use crate::response::{json, no_content, versioned};
+use crate::routes::Pending;
+use lambda_http::http::StatusCode;
+use roster_domain::ports::App;
+use roster_domain::service::context::{Caller, MemberCtx};
+use roster_domain::service::invitations::invite::{self as inviting, Invited};
+use roster_domain::service::invitations::respond;
+
+// --------------------------------------------------- the invited side: public
+
+pub fn preview<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
+    Box::pin(async move { json(StatusCode::OK, &respond::preview(app, req.token()?).await?) })
+}
+
+pub fn register_by_token<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
+    Box::pin(async move {
+        let out = respond::register(app, req.token()?, req.json()?).await?;
+        json(StatusCode::CREATED, &serde_json::json!({"user": out.user, "member": out.member, "session": out.session}))
+    })
+}
+
+// ------------------------------------------------ the invited side: personal
+
+pub fn accept_by_token<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        let m = respond::accept_by_token(app, caller, req.token()?).await?;
+        versioned(StatusCode::OK, &m, m.version)
+    })
+}
+
+pub fn my_invitations<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move { json(StatusCode::OK, &respond::my_invitations(app, caller).await?) })
+}
+
+pub fn accept_mine<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        let m = respond::accept_mine(app, caller, req.id("invitation_id")?).await?;
+        versioned(StatusCode::OK, &m, m.version)
+    })
+}
+
+pub fn decline_mine<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        respond::decline_mine(app, caller, req.id("invitation_id")?).await?;
+        no_content()
+    })
+}
+
+// ------------------------------------------------ the inviting side: practice
+
+pub fn list<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let status = req.query("status");
+        let list = inviting::list(app, ctx, status, req.limit()?, req.query("cursor").map(str::to_string)).await?;
+        json(StatusCode::OK, &list)
+    })
+}
+
+pub fn invite<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        match inviting::invite(app, ctx, req.json()?).await? {
+            Invited::Invitation(i) => json(StatusCode::CREATED, &i),
+            Invited::Member(m) => versioned(StatusCode::CREATED, &m, m.version),
+        }
+    })
+}
+
+pub fn resend<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move { json(StatusCode::OK, &inviting::resend(app, ctx, req.id("iid")?).await?) })
+}
+
+pub fn revoke<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        inviting::revoke(app, ctx, req.id("iid")?).await?;
+        no_content()
+    })
+}
