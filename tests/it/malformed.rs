@@ -76,6 +76,30 @@ async fn bodies_that_are_not_the_right_json_are_400() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+// The invite and access-change bodies embed the access fields with serde's
+// flatten, which cannot deny unknown fields itself: an unknown field there
+// is a 400 all the same, and nothing is written.
+#[tokio::test]
+async fn unknown_fields_beside_the_access_fields_are_400() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director("d@clinic.example", "Harbour").await;
+    let (uid, _) = h.member(&pid, "m@clinic.example", "front_desk", roster_domain::model::MemberStatus::Active).await;
+    let loc = s(&h.call("GET", &format!("/practices/{pid}/locations"), Some(&d), None).await.body["items"][0]["id"]);
+    let invite = json!({"email": "n@clinic.example", "kind": "staff", "role_id": "front_desk",
+        "primary_location_id": loc, "bogus": 1});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(invite)).await;
+    assert_problem(&r, 400, "malformed_request");
+    assert!(s(&r.body["detail"]).contains("bogus"), "{}", r.body);
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations"), Some(&d), None).await;
+    assert_eq!(listed.body["items"], json!([]), "{}", listed.body);
+    for body in [json!({"bogus": 1}), json!({"access_billing": false, "access": {"kind": "staff"}})] {
+        let r = h.call("PATCH", &format!("/practices/{pid}/members/{uid}"), Some(&d), Some(body)).await;
+        assert_problem(&r, 400, "malformed_request");
+    }
+    let m = h.call("GET", &format!("/practices/{pid}/members/{uid}"), Some(&d), None).await;
+    assert_eq!((m.body["access_billing"].clone(), m.body["version"].clone()), (json!(true), json!(1)), "{}", m.body);
+}
+
 #[tokio::test]
 async fn broken_field_rules_are_422_naming_each_field() {
     let h = Harness::new().await;

@@ -494,6 +494,34 @@ mod tests {
         assert!(ok.is_empty());
     }
 
+    // Unknown fields stay refused when the patch is flattened into an input.
+    #[test]
+    fn a_flattened_patch_refuses_unknown_fields() {
+        #[derive(Debug, Deserialize)]
+        struct Input {
+            #[serde(flatten)]
+            _access: AccessPatch,
+            #[serde(flatten)]
+            _rest: validate::NoOtherFields,
+        }
+        assert!(serde_json::from_value::<Input>(serde_json::json!({"kind": "staff", "mfa_required": true})).is_ok());
+        let err = serde_json::from_value::<Input>(serde_json::json!({"kind": "staff", "bogus": 1}));
+        assert!(err.is_err_and(|e| e.to_string().contains("unknown field `bogus`")));
+    }
+
+    // A role id is trimmed before anything is decided on it, so a padded
+    // "director" is a director, whose overrides are cleared.
+    #[test]
+    fn a_padded_director_role_is_a_director() {
+        let l = location(true);
+        let base = Access {
+            overrides: Overrides { grant: vec!["audit.view".into()], revoke: Vec::new() },
+            ..Access::new(Kind::Staff, "front_desk", l.id)
+        };
+        let out = apply(&patch(serde_json::json!({"role_id": " director "})), Some(&base), &[]);
+        assert_eq!(out.map(|a| (a.role_id, a.overrides)), Ok((DIRECTOR.to_string(), Overrides::default())));
+    }
+
     // R15, R20: joining and leaving move the same counters opposite ways.
     #[test]
     fn joining_and_leaving_are_opposites() {

@@ -44,7 +44,7 @@ impl<'de> Deserialize<'de> for NoOtherFields {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NoOtherFields, A::Error> {
                 match map.next_key::<String>()? {
-                    Some(key) => Err(serde::de::Error::unknown_field(&key, &[])),
+                    Some(key) => Err(serde::de::Error::custom(format_args!("unknown field `{key}`"))),
                     None => Ok(NoOtherFields),
                 }
             }
