@@ -1,0 +1,156 @@
+//! The access rules, each case named by its rule.
+
+use super::*;
+use crate::ids::PracticeId;
+use crate::DomainError;
+use chrono::Utc;
+
+fn location(active: bool) -> Location {
+    Location {
+        id: LocationId::new(),
+        practice_id: PracticeId::new(),
+        name: "Main".into(),
+        address: None,
+        time_zone: None,
+        active,
+        created_at: Utc::now(),
+        version: 1,
+    }
+}
+
+fn patch(v: serde_json::Value) -> AccessPatch {
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+fn apply(p: &AccessPatch, base: Option<&Access>, locations: &[Location]) -> Result<Access, Vec<String>> {
+    let mut e = Errors::new();
+    let out = p.apply(base, &mut e, locations, &[]);
+    match (e.finish(), out) {
+        (Ok(()), Some(a)) => Ok(a),
+        (Err(DomainError::Validation(fields)), _) => Err(fields.into_iter().map(|f| f.field).collect()),
+        (other, _) => Err(vec![format!("{other:?}")]),
+    }
+}
+
+// R5: an invitation names kind, role and primary location; the rest
+// takes its defaults.
+#[test]
+fn a_new_access_needs_kind_role_and_primary_and_defaults_the_rest() {
+    let l = location(true);
+    assert_eq!(
+        apply(&patch(serde_json::json!({})), None, std::slice::from_ref(&l)),
+        Err(vec!["kind".into(), "role_id".into(), "primary_location_id".into()])
+    );
+    let p = patch(serde_json::json!({"kind": "practitioner", "role_id": "clinician", "primary_location_id": l.id}));
+    assert_eq!(apply(&p, None, std::slice::from_ref(&l)), Ok(Access::new(Kind::Practitioner, "clinician", l.id)));
+}
+
+// R16, R17 on the merged result; a deactivated current primary stays.
+#[test]
+fn a_change_keeps_what_it_leaves_out_and_checks_the_result() {
+    let (old, new) = (location(false), location(true));
+    let base = Access {
+        practitioner: Some(PractitionerProfile::default()),
+        ..Access::new(Kind::Practitioner, "clinician", old.id)
+    };
+    let locations = [old.clone(), new.clone()];
+    let same = apply(&patch(serde_json::json!({"access_billing": false})), Some(&base), &locations);
+    assert_eq!(same, Ok(Access { access_billing: false, ..base.clone() }));
+    let to_staff = apply(&patch(serde_json::json!({"kind": "staff"})), Some(&base), &locations);
+    assert_eq!(
+        to_staff,
+        Ok(Access { show_on_calendar: false, practitioner: None, ..base.clone().with_kind(Kind::Staff) })
+    );
+    let bad = apply(&patch(serde_json::json!({"kind": "staff", "show_on_calendar": true})), Some(&base), &locations);
+    assert_eq!(bad, Err(vec!["show_on_calendar".into()]));
+    let inactive =
+        apply(&patch(serde_json::json!({"primary_location_id": old.id})), Some(&base), std::slice::from_ref(&old));
+    assert!(inactive.is_ok());
+    let outside = apply(&patch(serde_json::json!({"location_access": [new.id]})), Some(&base), &locations);
+    assert_eq!(outside, Err(vec!["location_access".into()]));
+    let director = apply(&patch(serde_json::json!({"role_id": "director"})), Some(&base), &locations);
+    assert_eq!(director.map(|a| a.overrides), Ok(Overrides::default()));
+}
+
+// R16: the profile's own rules, each broken one named.
+#[test]
+fn practitioner_profile_rules() {
+    let mut e = Errors::new();
+    check_profile(
+        &mut e,
+        "practitioner.",
+        &PractitionerProfile {
+            npi: Some("1234567890".into()),
+            taxonomy_code: Some("bad".into()),
+            capacity: Some(21),
+            scheduling_step_minutes: Some(25),
+            ..Default::default()
+        },
+    );
+    let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
+    let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "practitioner.npi",
+            "practitioner.taxonomy_code",
+            "practitioner.capacity",
+            "practitioner.scheduling_step_minutes"
+        ]
+    );
+    let mut ok = Errors::new();
+    check_profile(
+        &mut ok,
+        "",
+        &PractitionerProfile {
+            npi: Some("1234567893".into()),
+            taxonomy_code: Some("207Q00000X".into()),
+            capacity: Some(20),
+            scheduling_step_minutes: Some(45),
+            ..Default::default()
+        },
+    );
+    assert!(ok.is_empty());
+}
+
+// Unknown fields stay refused when the patch is flattened into an input.
+#[test]
+fn a_flattened_patch_refuses_unknown_fields() {
+    #[derive(Debug, Deserialize)]
+    struct Input {
+        #[serde(flatten)]
+        _access: AccessPatch,
+        #[serde(flatten)]
+        _rest: validate::NoOtherFields,
+    }
+    assert!(serde_json::from_value::<Input>(serde_json::json!({"kind": "staff", "mfa_required": true})).is_ok());
+    let err = serde_json::from_value::<Input>(serde_json::json!({"kind": "staff", "bogus": 1}));
+    assert!(err.is_err_and(|e| e.to_string().contains("unknown field `bogus`")));
+}
+
+// A role id is trimmed before anything is decided on it, so a padded
+// "director" is a director, whose overrides are cleared.
+#[test]
+fn a_padded_director_role_is_a_director() {
+    let l = location(true);
+    let base = Access {
+        overrides: Overrides { grant: vec!["audit.view".into()], revoke: Vec::new() },
+        ..Access::new(Kind::Staff, "front_desk", l.id)
+    };
+    let out = apply(&patch(serde_json::json!({"role_id": " director "})), Some(&base), &[]);
+    assert_eq!(out.map(|a| (a.role_id, a.overrides)), Ok((DIRECTOR.to_string(), Overrides::default())));
+}
+
+// R15, R20: joining and leaving move the same counters opposite ways.
+#[test]
+fn joining_and_leaving_are_opposites() {
+    let d = Access::new(Kind::Staff, DIRECTOR, LocationId::new());
+    assert_eq!(d.joining(), CounterDelta { staff_seats: 1, directors: 1, ..Default::default() });
+    assert_eq!(d.leaving() + d.joining(), CounterDelta::default());
+}
+
+impl Access {
+    fn with_kind(self, kind: Kind) -> Self {
+        Self { kind, ..self }
+    }
+}
