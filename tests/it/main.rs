@@ -10,6 +10,7 @@ mod auth;
 mod contract;
 mod directory;
 mod invitations;
+mod logs;
 mod malformed;
 mod matrix;
 mod members_list;

@@ -35,12 +35,16 @@ pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Erro
 }
 
 /// Answer one request for `function`. Never fails: every error is rendered.
+///
+/// The log line names the route's template, never the concrete path: a path
+/// can carry a secret (an invitation link's token, R38), and whoever reads
+/// the logs must not be able to use it.
 pub async fn handle(app: &App, function: Function, req: Request) -> Response<Body> {
     let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
+    let route = match_route(&method, req.uri().path()).map_or("(no route)", |(r, _)| r.path);
     let result = route_and_run(app, function, req).await;
     let response = result.unwrap_or_else(|e| problem_response(&e));
-    tracing::info!(function = function.name(), %method, %path, status = response.status().as_u16(), "request");
+    tracing::info!(function = function.name(), %method, route, status = response.status().as_u16(), "request");
     response
 }
 
