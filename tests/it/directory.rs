@@ -284,3 +284,51 @@ async fn members_list_filters_and_pages() {
     let locked = h.call("GET", &format!("/practices/{pid}/members?status=locked"), Some(&d), None).await;
     assert_eq!(locked.body["items"], json!([]));
 }
+
+// Practice and location writes, like every other write, are conditioned on
+// the acting member still holding the access the request was authorized
+// with: a director whose access changed while the request ran cannot still
+// rename the practice or change its locations.
+#[tokio::test]
+async fn practice_and_location_writes_need_the_acting_member_as_authorized() {
+    use roster_domain::service::context::member_ctx;
+    use roster_domain::service::practices::{self, LocationInput, PatchLocationInput, PatchPracticeInput};
+    use roster_domain::service::session;
+    use roster_domain::DomainError;
+    let h = Harness::new().await;
+    let (a_uid, a, pid) = h.director("a@clinic.example", "Harbour").await;
+    let loc = h.first_location(&a, &pid).await;
+    let body = json!({"email": "b@clinic.example", "kind": "staff", "role_id": "director", "primary_location_id": loc});
+    assert_eq!(h.call("POST", &format!("/practices/{pid}/invitations"), Some(&a), Some(body)).await.status, 201);
+    let r = h.register(&h.invite_token_for("b@clinic.example"), "Bea", "Bo", "another password 1").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let b = s(&r.body["session"]["token"]);
+
+    // A's context, as A's request holds it once authorized...
+    let found = session::authenticate(&h.app, &a, pid.parse().ok()).await.expect("A is signed in");
+    let (practice, membership) = (found.practice.expect("the practice"), found.membership.expect("A's membership"));
+    let ctx = member_ctx(&h.app, found.caller, practice, membership).await.expect("A's context");
+    // ...then, before A's write commits, B changes A's access.
+    let r = h.patch_member(&b, &pid, &a_uid, None, json!({"access_billing": false})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let rename = PatchPracticeInput { name: Some("Renamed".into()) };
+    let r = practices::patch_practice(&h.app, &ctx, rename, None).await;
+    assert!(matches!(r, Err(DomainError::Forbidden)), "{r:?}");
+    let annex = LocationInput { name: Some("Annex".into()), ..Default::default() };
+    let r = practices::create_location(&h.app, &ctx, annex).await;
+    assert!(matches!(r, Err(DomainError::Forbidden)), "{r:?}");
+    let closed = PatchLocationInput { active: Some(false), name: Some("Shut".into()), ..Default::default() };
+    let r = practices::patch_location(&h.app, &ctx, loc.parse().expect("lid"), closed, None).await;
+    assert!(matches!(r, Err(DomainError::Forbidden)), "{r:?}");
+
+    // Nothing changed.
+    let p = h.call("GET", &format!("/practices/{pid}"), Some(&b), None).await;
+    assert_eq!((p.body["name"].clone(), p.body["version"].clone()), (json!("Harbour"), json!(1)), "{}", p.body);
+    let l = h.call("GET", &format!("/practices/{pid}/locations"), Some(&b), None).await;
+    assert_eq!(l.body["items"].as_array().map(Vec::len), Some(1), "{}", l.body);
+    assert_eq!(
+        (l.body["items"][0]["name"].clone(), l.body["items"][0]["active"].clone()),
+        (json!("Main St"), json!(true))
+    );
+}

@@ -205,6 +205,8 @@ pub async fn patch_practice(
         Write::Replace { record: Record::Practice(updated.clone()), expected_version: expected },
         DomainError::PreconditionFailed,
     )
+    // The acting member still holds the access this was authorized with.
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden)
     .push(Write::Create(practice_audit(
         before.id,
         now,
@@ -256,6 +258,7 @@ pub async fn create_location(app: &App, ctx: &MemberCtx, input: LocationInput) -
     let view = LocationView::from(&location);
     let mut tx = Tx::new();
     tx.push(Write::Create(Record::Location(location.clone())))
+        .guarded(ctx.still_authorized()?, DomainError::Forbidden)
         .guarded(
             Write::AdjustCounters {
                 practice_id: pid,
@@ -327,7 +330,8 @@ pub async fn patch_location(
     tx.guarded(
         Write::Replace { record: Record::Location(updated.clone()), expected_version: expected },
         DomainError::PreconditionFailed,
-    );
+    )
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden);
     let delta = match (before.active, updated.active) {
         (true, false) => -1,
         (false, true) => 1,
