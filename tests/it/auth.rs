@@ -1,6 +1,6 @@
 //! The `auth` function through its real handler, against DynamoDB Local.
 
-use crate::common::{link_token, s, Harness};
+use crate::common::{link_token, s, Harness, PASSWORD};
 use chrono::Duration;
 use serde_json::json;
 
@@ -221,4 +221,54 @@ async fn password_change_ends_other_sessions() {
     assert_eq!(old.status, 401);
     let new = h.login_with("pw@clinic.example", "a brand new secret").await;
     assert_eq!(new.status, 200);
+}
+
+// R4: an address that folds into another under Unicode rules is no address
+// (the Kelvin sign would have squatted the real kate@), list and display-name
+// forms and invisible characters are refused, and an IDN domain is one
+// account in either of its forms.
+#[tokio::test]
+async fn emails_are_normalised_by_ascii_rules_on_the_idna_domain() {
+    let h = Harness::new().await;
+    let (kate, _) = h.signup("kate@clinic.example").await;
+    for squatter in [
+        "\u{212A}ate@clinic.example",
+        "Evil<kate@clinic.example>",
+        "kate@clinic.example,evil@x.test",
+        "ka\u{200b}te@clinic.example",
+        "kate\u{202e}@clinic.example",
+        "\"kate\"@clinic.example",
+    ] {
+        let body = json!({"email": squatter, "password": PASSWORD, "first_name": "E", "last_name": "Vil"});
+        let r = h.call("POST", "/auth/signup", None, Some(body)).await;
+        assert_eq!((r.status, r.field()), (422, "email".into()), "{squatter:?}: {}", r.body);
+    }
+    // The real owner still signs in, as herself.
+    let r = h.login_with("KATE@clinic.example", PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let me = h.me(&s(&r.body["session"]["token"])).await;
+    assert_eq!(s(&me["id"]), kate);
+
+    let (idn, _) = h.signup("idn@b\u{fc}cher.test").await;
+    let body = json!({"email": "IDN@xn--bcher-kva.test", "password": PASSWORD, "first_name": "A", "last_name": "B"});
+    let r = h.call("POST", "/auth/signup", None, Some(body)).await;
+    assert_eq!((r.status, r.code()), (409, "email_taken".into()), "{}", r.body);
+    let r = h.login_with("idn@xn--bcher-kva.test", PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s(&h.me(&s(&r.body["session"]["token"])).await["id"]), idn);
+}
+
+// Names may not hide characters or reverse their own text (issue 11).
+#[tokio::test]
+async fn names_with_invisible_or_bidirectional_characters_are_422() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("ana@clinic.example").await;
+    for (field, value) in [("first_name", "Ana\u{202e}avliS"), ("last_name", "Sil\u{200b}va"), ("title", "\u{2066}Dr")]
+    {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({ field: value }))).await;
+        assert_eq!((r.status, r.field()), (422, field.to_string()), "{}", r.body);
+    }
+    assert_eq!(h.me(&token).await["first_name"], "Ana");
+    let r = h.call("PATCH", "/me", Some(&token), Some(json!({"last_name": "Silva-Sørensen"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }

@@ -29,8 +29,10 @@ pub fn config_from_env() -> Config {
     if let Some(url) = var("APP_BASE_URL") {
         c.app_base_url = url.trim_end_matches('/').to_string();
     }
+    // Compared with users' normalised emails, so normalised the same way
+    // (R4); an entry that is no address names nobody.
     c.support_agents = var("SUPPORT_AGENTS")
-        .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect())
+        .map(|v| v.split(',').filter_map(|s| roster_domain::validate::parse_email(s).map(|(_, norm)| norm)).collect())
         .unwrap_or_default();
     c
 }

@@ -107,6 +107,11 @@ impl Errors {
         if v.chars().any(|c| c.is_control()) {
             self.add(field, "must not contain control characters");
         }
+        // A name that hides characters or reverses its own text reads as
+        // something it is not, on a calendar or in a mail (issue 11).
+        if v.chars().any(invisible) {
+            self.add(field, "must not contain invisible or direction-changing characters");
+        }
     }
 
     /// R24: 10 to 128 characters.
@@ -144,26 +149,53 @@ impl Errors {
     }
 }
 
-/// R4: compared trimmed and lower-cased; kept as typed (trimmed) for display.
-/// Deliberately plain: one `@`, a non-empty local part, a dotted domain, no
-/// spaces, at most 254 characters.
+/// Characters a reader cannot see, or that reorder what they see: Unicode's
+/// default-ignorable code points (zero-width spaces and joiners, the
+/// bidirectional controls, soft hyphen, variation selectors, tags, ...).
+/// IDNA would silently drop several of them, so two addresses that look the
+/// same could compare alike or apart at an attacker's choosing (R4).
+pub fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// RFC 5321's `atext`: what a dot-atom local part is made of.
+fn atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+}
+
+/// R4: `(as typed but trimmed, normalised)`, or `None` for no address.
+///
+/// The local part must be an ASCII dot-atom (so no quoted strings, no
+/// display-name or list forms, no Unicode to fold into ASCII); the domain is
+/// taken to its ASCII (IDNA) form with the `idna` crate's strict (STD3,
+/// DNS-length) rules; the comparison form is that, lower-cased by ASCII rules
+/// only. Whitespace inside, control and invisible characters are refused.
 pub fn parse_email(raw: &str) -> Option<(String, String)> {
     let display = raw.trim();
-    if display.is_empty() || display.len() > 254 || display.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return None;
-    }
-    let (local, domain) = display.split_once('@')?;
-    if local.is_empty()
-        || local.len() > 64
-        || domain.contains('@')
-        || !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
+    if display.is_empty()
+        || display.len() > 254
+        || display.chars().any(|c| c.is_whitespace() || c.is_control() || invisible(c))
     {
         return None;
     }
-    Some((display.to_string(), display.to_lowercase()))
+    let (local, domain) = display.rsplit_once('@')?;
+    let dot_atom = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
+    if !dot_atom {
+        return None;
+    }
+    let ascii = idna::domain_to_ascii_strict(domain).ok()?;
+    // A dotted name of non-empty labels: a mail domain, not a bare host.
+    if !ascii.contains('.') || ascii.split('.').any(str::is_empty) {
+        return None;
+    }
+    Some((display.to_string(), format!("{}@{}", local.to_ascii_lowercase(), ascii.to_ascii_lowercase())))
 }
 
 /// R16: an NPI is 10 digits whose last is the Luhn check digit of the
@@ -216,6 +248,51 @@ mod tests {
         for bad in ["", "no-at", "a@b", "@x.io", "a@@x.io", "a b@x.io", "a@x..io", "a@.x.io", "a@x.io."] {
             assert!(parse_email(bad).is_none(), "{bad}");
         }
+    }
+
+    // R4: no Unicode case folding can make two addresses one, and the domain
+    // compares in its ASCII form.
+    #[test]
+    fn emails_compare_by_ascii_rules_on_the_idna_domain() {
+        let norm = |raw: &str| parse_email(raw).map(|(_, n)| n);
+        // The Kelvin sign lower-cases to an ASCII k under Unicode rules.
+        assert_eq!(norm("\u{212A}ate@clinic.example"), None);
+        assert_eq!(norm("Kate@Clinic.Example"), Some("kate@clinic.example".into()));
+        assert_eq!(norm("idn@B\u{fc}cher.test"), Some("idn@xn--bcher-kva.test".into()));
+        assert_eq!(norm("idn@xn--bcher-kva.test"), Some("idn@xn--bcher-kva.test".into()));
+        assert_eq!(norm("o'brien+clinic@x.io"), Some("o'brien+clinic@x.io".into()));
+        for bad in [
+            "j\u{f6}rg@clinic.example",
+            "\"quoted\"@clinic.example",
+            "Evil<victim@clinic.example>",
+            "Evil <victim@clinic.example>",
+            "a@clinic.example,b@clinic.example",
+            "a@clinic.example;b",
+            "a.@clinic.example",
+            ".a@clinic.example",
+            "a..b@clinic.example",
+            "a\u{200b}@clinic.example",
+            "a@clin\u{200b}ic.example",
+            "a\u{202e}@clinic.example",
+            "a\u{2066}b@clinic.example",
+            "a\tb@clinic.example",
+            "a@clinic_x.example",
+            "a@-clinic.example",
+        ] {
+            assert_eq!(norm(bad), None, "{bad:?}");
+        }
+    }
+
+    // Typed text may not hide characters or turn itself around.
+    #[test]
+    fn text_refuses_invisible_and_bidirectional_characters() {
+        let mut e = Errors::new();
+        e.required_text("first_name", Some("Ana\u{202e}avlis"), 100);
+        e.optional_text("title", Some("Dr\u{200b}"), 50);
+        e.required_text("last_name", Some("Silva-Sørensen"), 100);
+        let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
+        let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["first_name", "title"]);
     }
 
     // R24
