@@ -92,8 +92,9 @@ pub enum Write {
     /// memberships: the search text (R22) and the lock (R25). Fails if the
     /// membership is gone.
     MirrorUser { practice_id: PracticeId, user_id: UserId, search: String, locked: bool },
-    /// Locks the user (R25) and moves their version on. Fails if already
-    /// locked, so of racing fifth failures exactly one locks.
+    /// Locks the user (R25) and moves their version and session epoch on, so
+    /// the lock ends every session and pending challenge (R29). Fails if
+    /// already locked, so of racing fifth failures exactly one locks.
     LockUser { user_id: UserId },
     /// Fails unless the item at `key` has counted at least `at_least`
     /// attempts: a streak broken by a success meanwhile locks nothing.

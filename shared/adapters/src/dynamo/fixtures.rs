@@ -61,6 +61,7 @@ pub fn challenge() -> MfaChallenge {
         user_id: USER,
         created_at: now(),
         expires_at: now() + Duration::minutes(5),
+        epoch: 3,
     }
 }
 

@@ -197,7 +197,7 @@ fn second_factor_challenge() {
     assert_item(
         Record::Challenge(fx::challenge()),
         &[(PK, s("MFA#mfahash")), (SK, s("MFA")), (TTL, n(1_796_115_900)), (TYPE, s("mfa_challenge"))],
-        &["created_at", "expires_at", "token_hash", "user_id"],
+        &["created_at", "epoch", "expires_at", "token_hash", "user_id"],
     );
 }
 

@@ -130,4 +130,8 @@ pub struct MfaChallenge {
     pub user_id: UserId,
     pub created_at: Time,
     pub expires_at: Time,
+    /// The user's session epoch when issued: the challenge dies with the
+    /// sessions, by a password change, a reset or a lock (R29).
+    #[serde(default)]
+    pub epoch: u64,
 }

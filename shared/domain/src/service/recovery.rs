@@ -254,6 +254,12 @@ async fn admin_reset(
     temporary_password: Option<String>,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
+    // Nobody unlocks or resets themselves as an administrator: a locked
+    // user has no session (R29), and their own password changes through
+    // the password routes, which ask for the current one or the mailbox.
+    if uid == ctx.caller.user.id {
+        return Err(DomainError::Forbidden);
+    }
     let password_hash = match temporary_password.as_deref() {
         Some(p) => {
             let mut e = Errors::new();

@@ -129,6 +129,7 @@ pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<Sig
             user_id: user.id,
             created_at: now,
             expires_at: now + Duration::minutes(MFA_TOKEN_MINUTES),
+            epoch: user.session_epoch,
         };
         let mut tx = Tx::new();
         tx.push(Write::Create(Record::Challenge(challenge)));
@@ -245,6 +246,11 @@ pub async fn login_mfa(app: &App, input: MfaLoginInput) -> Result<SessionView, D
     let user = app.store.user(challenge.user_id).await?.ok_or(DomainError::InvalidCredentials)?;
     if user.locked {
         return Err(DomainError::AccountLocked);
+    }
+    // The sessions this challenge would join have ended since it was
+    // issued (a password change or a reset; a lock answers above, R29): so has it.
+    if challenge.epoch != user.session_epoch {
+        return Err(DomainError::InvalidCredentials);
     }
     let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
     let secret = user.totp_secret.as_deref().filter(|_| user.mfa_enabled);

@@ -95,10 +95,11 @@ pub fn lock_user(table: &str, user: UserId) -> Result<TransactWriteItem, PortErr
     update(
         table,
         User::primary_key(user),
-        "SET #locked = :true, #version = #version + :one",
+        // A lock ends every session (R29): the epoch moves on with it.
+        "SET #locked = :true, #version = #version + :one, #epoch = if_not_exists(#epoch, :zero) + :one",
         "attribute_exists(PK) AND #locked <> :true",
-        &[("#locked", "locked"), ("#version", "version")],
-        vec![(":true", AttributeValue::Bool(true)), (":one", n(1))],
+        &[("#locked", "locked"), ("#version", "version"), ("#epoch", "session_epoch")],
+        vec![(":true", AttributeValue::Bool(true)), (":one", n(1)), (":zero", n(0))],
     )
 }
 
