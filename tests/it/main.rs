@@ -9,6 +9,7 @@ mod access;
 mod auth;
 mod contract;
 mod directory;
+mod grants;
 mod invitations;
 mod logs;
 mod malformed;

@@ -90,7 +90,8 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::UpdateAccess,         [200, 200, 403, 403, 403, 404, 404, 401, 403]),
     (Op::UpdateDetails,        [200, 200, 403, 403, 403, 404, 404, 401, 403]),
     (Op::Deactivate,           [200, 200, 403, 403, 403, 404, 404, 401, 403]),
-    (Op::Reactivate,           [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    // R36: the manager lacks the front-desk keys the snapshot would restore.
+    (Op::Reactivate,           [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::BulkReactivate,       [200, 200, 403, 403, 403, 404, 404, 401, 403]),
     (Op::AuditLog,             [200, 403, 403, 403, 403, 404, 404, 401, 200]),
     // R26: users.manage unlocks and sets a temporary password (the target

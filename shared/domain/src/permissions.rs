@@ -8,10 +8,18 @@ pub struct PermissionDef {
     pub key: &'static str,
     pub module: &'static str,
     pub description: &'static str,
+    /// The key narrows what the rest of its module reaches, so removing it
+    /// widens access (R36).
+    pub restrictive: bool,
 }
 
 const fn p(key: &'static str, module: &'static str, description: &'static str) -> PermissionDef {
-    PermissionDef { key, module, description }
+    PermissionDef { key, module, description, restrictive: false }
+}
+
+/// A restrictive key (R36).
+const fn narrowing(key: &'static str, module: &'static str, description: &'static str) -> PermissionDef {
+    PermissionDef { key, module, description, restrictive: true }
 }
 
 pub const USERS_MANAGE: &str = "users.manage";
@@ -43,7 +51,7 @@ pub static CATALOGUE: &[PermissionDef] = &[
     p("clinical.prescriptions", "clinical", "Write prescriptions"),
     p("clinical.encounters", "clinical", "Record encounters"),
     p("clinical.answer_sheets_unlocked", "clinical", "Edit answer sheets after they are locked"),
-    p("clinical.assigned_clients_only", "clinical", "Limit clinical access to assigned clients"),
+    narrowing("clinical.assigned_clients_only", "clinical", "Limit clinical access to assigned clients"),
     p("inbox", "communication", "Read the practice inbox"),
     p("outbox", "communication", "Send from the practice outbox"),
     p("patients", "communication", "Manage patients"),
@@ -55,6 +63,16 @@ pub static CATALOGUE: &[PermissionDef] = &[
     p("user_content.settings", "setup", "Manage user content settings"),
     p("point_of_care.app", "setup", "Use the point-of-care app"),
 ];
+
+/// Whether removing `key` widens access (R36).
+pub fn is_restrictive(key: &str) -> bool {
+    CATALOGUE.iter().any(|d| d.key == key && d.restrictive)
+}
+
+/// The module a key belongs to, if it is a key.
+pub fn module_of(key: &str) -> Option<&'static str> {
+    CATALOGUE.iter().find(|d| d.key == key).map(|d| d.module)
+}
 
 pub fn is_known(key: &str) -> bool {
     CATALOGUE.iter().any(|d| d.key == key)

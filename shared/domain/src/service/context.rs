@@ -4,8 +4,9 @@
 
 use crate::error::DomainError;
 use crate::ids::PracticeId;
+use crate::ids::UserId;
 use crate::model::*;
-use crate::permissions::{is_custom_role, DIRECTOR};
+use crate::permissions::{is_custom_role, is_restrictive, module_of};
 use crate::ports::{App, Write};
 
 /// A signed-in user, as established from a live session.
@@ -78,22 +79,59 @@ impl MemberCtx {
     pub fn is_director(&self) -> bool {
         self.membership.as_ref().is_some_and(|m| m.access.is_director())
     }
-    /// Nobody hands out more than they hold: a change may add to a member
-    /// only permissions the acting member has, and only a director makes or
-    /// changes a director. (DOMAIN.md is silent; without this, `users.manage`
-    /// alone could invite a second account of one's own with every key.)
-    pub fn ensure_may_grant(&self, role_after: &str, before: &[String], after: &[String]) -> Result<(), DomainError> {
+    /// R36, nobody grants more than they hold: the one check every change
+    /// that makes or changes an access passes (invite, access change,
+    /// reactivation). `member` is whose access it is (`None` for an
+    /// invitation), `before` what they hold now (`None` when the access is
+    /// new to them: an invitation, or a snapshot being restored). A director
+    /// may do anything; anyone else may not touch their own access, make a
+    /// director, add a key they lack, remove a restrictive key, reach past
+    /// their own restrictions or locations, or clear `mfa_required`.
+    pub fn ensure_may_grant(
+        &self,
+        member: Option<UserId>,
+        before: Option<&Access>,
+        after: &Access,
+        custom: &[Role],
+    ) -> Result<(), DomainError> {
         if self.is_director() {
             return Ok(());
         }
-        if role_after == DIRECTOR {
+        let actor = self.member()?;
+        let own = member == Some(actor.user_id);
+        let cleared_mfa = before.is_some_and(|b| b.mfa_required) && !after.mfa_required;
+        let before_scope = before.map_or(LocationAccess::Only(Vec::new()), |b| b.location_access.clone());
+        let widened = !within(&after.location_access, &before_scope);
+        if own
+            || after.is_director()
+            || cleared_mfa
+            || (widened && !within(&after.location_access, &actor.access.location_access))
+        {
             return Err(DomainError::Forbidden);
         }
-        let added = after.iter().filter(|k| !before.contains(k));
-        for key in added {
-            if !self.can(key) {
-                return Err(DomainError::Forbidden);
-            }
+        let held_before = before.map(|b| b.permissions(true, custom)).unwrap_or_default();
+        self.ensure_may_set_keys(&held_before, &after.permissions(true, custom))
+    }
+
+    /// R36 for a set of permission keys changing from `before` to `after`
+    /// (a member's, or a custom role's, which every holder then has): no key
+    /// the actor lacks is added, no restrictive key is removed, and where an
+    /// added key reaches a module the actor is restricted in, the restriction
+    /// comes with it.
+    pub fn ensure_may_set_keys(&self, before: &[String], after: &[String]) -> Result<(), DomainError> {
+        if self.is_director() {
+            return Ok(());
+        }
+        let added: Vec<&String> = after.iter().filter(|k| !before.contains(k)).collect();
+        let lacked = added.iter().any(|k| !self.can(k));
+        let removed_restriction = before.iter().any(|k| is_restrictive(k) && !after.contains(k));
+        let unrestricted = self
+            .permissions
+            .iter()
+            .filter(|r| is_restrictive(r) && !after.contains(r))
+            .any(|r| added.iter().any(|k| module_of(k).is_some() && module_of(k) == module_of(r)));
+        if lacked || removed_restriction || unrestricted {
+            return Err(DomainError::Forbidden);
         }
         Ok(())
     }
@@ -105,5 +143,34 @@ impl MemberCtx {
             user_id: self.caller.user.id,
             version: self.member()?.version,
         })
+    }
+}
+
+/// Whether every location `a` reaches, `b` reaches too.
+fn within(a: &LocationAccess, b: &LocationAccess) -> bool {
+    match (a, b) {
+        (_, LocationAccess::All) => true,
+        (LocationAccess::All, LocationAccess::Only(_)) => false,
+        (LocationAccess::Only(x), LocationAccess::Only(y)) => x.iter().all(|id| y.contains(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::LocationId;
+
+    // R36: a location scope is widened when it reaches a location the
+    // other does not.
+    #[test]
+    fn one_scope_within_another() {
+        let (a, b) = (LocationId::new(), LocationId::new());
+        let only = |ids: &[LocationId]| LocationAccess::Only(ids.to_vec());
+        assert!(within(&only(&[a]), &LocationAccess::All));
+        assert!(within(&LocationAccess::All, &LocationAccess::All));
+        assert!(!within(&LocationAccess::All, &only(&[a, b])));
+        assert!(within(&only(&[a]), &only(&[a, b])));
+        assert!(!within(&only(&[a, b]), &only(&[a])));
+        assert!(within(&only(&[]), &only(&[])));
     }
 }

@@ -89,7 +89,7 @@ pub async fn create_role(app: &App, ctx: &MemberCtx, input: RoleInput) -> Result
         }
     };
     e.finish()?;
-    ctx.ensure_may_grant("", &[], &perms)?;
+    ctx.ensure_may_set_keys(&[], &perms)?;
     let now = app.now();
     let role = Role {
         id: uuid::Uuid::now_v7().to_string(),
@@ -160,7 +160,7 @@ pub async fn update_role(
     if expected != before.version {
         return Err(DomainError::PreconditionFailed);
     }
-    ctx.ensure_may_grant("", &before.permissions, &after.permissions)?;
+    ctx.ensure_may_set_keys(&before.permissions, &after.permissions)?;
     if (&after.name, &after.permissions) == (&before.name, &before.permissions) {
         return Ok(RoleView::from(&before));
     }

@@ -93,7 +93,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     };
     e.finish()?;
     let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
-    ctx.ensure_may_grant(&access.role_id, &[], &access.permissions(true, &roles))?;
+    ctx.ensure_may_grant(None, None, &access, &roles)?;
     let now = app.now();
     if let Some(conflict) = slot_conflict(app, ctx, slot.as_ref(), now).await? {
         return Err(conflict);

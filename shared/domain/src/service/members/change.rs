@@ -66,7 +66,7 @@ async fn update_access_once(
     let mut after = before.clone();
     after.access = access;
     let (b, a) = (access_audit(&before, &roles), access_audit(&after, &roles));
-    ctx.ensure_may_grant(&after.access.role_id, &before.permissions(&roles), &after.permissions(&roles))?;
+    ctx.ensure_may_grant(Some(uid), Some(&before.access), &after.access, &roles)?;
     if b == a {
         return Ok(MemberView::new(&before, &user, &roles));
     }

@@ -131,14 +131,14 @@ async fn reactivate_one(
             let access = patch.apply(Some(&m.access), &mut e, &[], roles);
             e.finish()?;
             after.access = access.ok_or_else(unknown_role)?;
-            // A new role is a grant; restoring the snapshot a director set
-            // is not.
-            ctx.ensure_may_grant(r, &[], &after.access.permissions(true, roles))?;
         }
         // R19: the snapshot's role is gone; the caller must name one.
         None if role_permissions(&m.access.role_id, roles).is_none() => return Err(DomainError::RoleRequired),
         None => {}
     }
+    // R36: what comes back is granted anew, so the actor must hold it all,
+    // whether a director set it or not.
+    ctx.ensure_may_grant(Some(uid), None, &after.access, roles)?;
     // R20: a practitioner seat is a billable licence.
     if m.access.kind == Kind::Practitioner && !accept_license_terms {
         return Err(DomainError::LicenseTermsRequired);
