@@ -27,6 +27,7 @@ impl Clinic {
         let keys = ["users.manage", "users.view", "clinical.charts", "clinical.assigned_clients_only"];
         let role = s(&h.create_role(&director, &pid, "Clinic manager", &keys).await.body["id"]);
         let manager = h.member(&pid, "m@clinic.example", &role, MemberStatus::Active).await;
+        h.verify("m@clinic.example").await;
         let c = Self { h, pid, director, manager, main };
         c.set(&c.manager.0.clone(), json!({"location_access": [c.main]})).await;
         c

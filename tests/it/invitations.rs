@@ -557,3 +557,29 @@ async fn invited_directors_are_counted() {
     assert_eq!(practice.directors, 3);
     assert_eq!((practice.seats.staff, practice.seats.practitioner), (2, 1));
 }
+
+// R41: sending invitations needs the inviter's email verified, or anyone
+// could sign up, make a practice and mail any address in its name.
+#[tokio::test]
+async fn an_unverified_inviter_sends_nothing() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director("d@clinic.example", "Harbour").await;
+    let role = s(&h.create_role(&d, &pid, "Office manager", &["users.manage", "users.view"]).await.body["id"]);
+    let (_, m) = h.member(&pid, "m@clinic.example", &role, roster_domain::model::MemberStatus::Active).await;
+    assert_eq!(h.invite(&d, &pid, "first@mail.example").await.status, 201);
+    let iid = s(&h.call("GET", &format!("/practices/{pid}/invitations"), Some(&d), None).await.body["items"][0]["id"]);
+    let sent = h.mails().len();
+    let r = h.invite(&m, &pid, "victim@mail.example").await;
+    assert_eq!((r.status, r.code()), (403, "email_unverified".into()), "{}", r.body);
+    let r = h.call("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(&m), None).await;
+    assert_eq!((r.status, r.code()), (403, "email_unverified".into()), "{}", r.body);
+    assert_eq!(h.mails().len(), sent, "no mail went out");
+    let listed = h.call("GET", &format!("/practices/{pid}/invitations"), Some(&d), None).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "{}", listed.body);
+    // Once verified, the same manager invites (to a role they can grant, R36).
+    h.verify("m@clinic.example").await;
+    let loc = h.first_location(&d, &pid).await;
+    let body = json!({"email": "victim@mail.example", "kind": "staff", "role_id": role, "primary_location_id": loc});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&m), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

@@ -152,6 +152,8 @@ impl Fixture {
                 assert_eq!(r.status, 200, "{}", r.body);
             }
         }
+        // R41: the manager invites, so proves their address first.
+        h.verify("manager@clinic.example").await;
         let (_, outsider) = h.signup("outsider@elsewhere.example").await;
         h.practice(&outsider, "Elsewhere").await;
         users.push((Who::Outsider, "outsider@elsewhere.example".into(), outsider));

@@ -91,6 +91,7 @@ async fn answers_match_the_documented_schemas() {
     check(&doc, "Practice", &practice.body);
     check(&doc, "Seats", &practice.body["seats"]);
     let pid = s(&practice.body["id"]);
+    h.verify("d@clinic.example").await;
 
     let me = h.call("GET", "/me", Some(&token), None).await;
     check(&doc, "Me", &me.body);
@@ -183,6 +184,7 @@ async fn answers_match_the_documented_schemas() {
         "malformed_request",
         "last_active_location",
         "token_gone",
+        "email_unverified",
         "method_not_allowed",
         "payload_too_large",
     ] {

@@ -59,12 +59,18 @@ impl Harness {
         r.body["user"].clone()
     }
 
-    /// Create a practice as `token`; returns the practice id.
+    /// Create a practice as `token`, whose email is then verified as a real
+    /// director's would be (R41: only a verified address sends invitations);
+    /// returns the practice id.
     pub async fn practice(&self, token: &str, name: &str) -> String {
         let r = self
             .call("POST", "/practices", Some(token), Some(json!({"name": name, "location": {"name": "Main St"}})))
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
+        let me = self.me(token).await;
+        if me["email_verified"] != true {
+            self.verify(&s(&me["email"])).await;
+        }
         s(&r.body["id"])
     }
 
