@@ -255,8 +255,19 @@ pub trait Store: Send + Sync {
     /// A scope's audit events, newest first.
     async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>)
         -> Result<Page<AuditEvent>, PortError>;
-    /// Undelivered outbox items, oldest first.
+    /// Undelivered, live outbox items, soonest due first, due or not.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
+    /// Up to `limit` live outbox items due at or before `now`, soonest due
+    /// first, resuming after `after` (an item as a previous call returned
+    /// it): a key range on a sparse index, never a scan (R34, R42).
+    async fn due_outbox(
+        &self,
+        now: Time,
+        after: Option<&OutboxItem>,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, PortError>;
+    /// Dead outbox items, the earliest to die first, for an operator (R42).
+    async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
 
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError>;
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;

@@ -6,7 +6,7 @@
 use super::fixtures::{self as fx, EMAIL_NORM, ROLE_ID};
 use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
 use aws_sdk_dynamodb::types::AttributeValue;
-use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus};
+use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus, OutboxItem};
 use roster_domain::permissions::DIRECTOR;
 use roster_domain::ports::{Key, Record};
 use std::collections::{BTreeMap, HashMap};
@@ -235,17 +235,42 @@ fn audit_events_in_a_practice_or_a_users_log() {
 }
 
 #[test]
-fn outbox_item_is_in_the_undelivered_index() {
+fn outbox_item_is_in_the_undelivered_index_by_its_next_attempt() {
     assert_item(
         Record::Outbox(fx::outbox()),
         &[
             (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
             (SK, s("OUTBOX")),
             (GSI1PK, s("OUTBOX")),
-            (GSI1SK, s(format!("001796115600000#{OUTBOX_ID}"))),
+            (GSI1SK, s(format!("001796115660000#{OUTBOX_ID}"))),
             (TYPE, s("outbox")),
         ],
-        &["attempts", "created_at", "id", "payload"],
+        &["attempts", "created_at", "dead_at", "id", "next_attempt_at", "payload"],
+    );
+}
+
+/// An item written before R42 has no next attempt: it stays where it was,
+/// due from its creation.
+#[test]
+fn outbox_item_without_next_attempt_is_due_from_its_creation() {
+    let item = item_of(&Record::Outbox(OutboxItem { next_attempt_at: None, ..fx::outbox() }));
+    assert_eq!(item.get(GSI1SK), Some(&s(format!("001796115600000#{OUTBOX_ID}"))));
+}
+
+/// A dead item leaves the sweep's index for the dead list (R42).
+#[test]
+fn dead_outbox_item_is_in_the_dead_index_only() {
+    let dead = OutboxItem { attempts: 10, dead_at: Some(fx::now() + chrono::Duration::hours(9)), ..fx::outbox() };
+    assert_item(
+        Record::Outbox(dead),
+        &[
+            (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
+            (SK, s("OUTBOX")),
+            (GSI1PK, s("OUTBOX_DEAD")),
+            (GSI1SK, s(format!("001796148000000#{OUTBOX_ID}"))),
+            (TYPE, s("outbox")),
+        ],
+        &["attempts", "created_at", "dead_at", "id", "next_attempt_at", "payload"],
     );
 }
 

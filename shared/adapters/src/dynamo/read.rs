@@ -257,6 +257,45 @@ impl DynamoStore {
             .map_err(|e| backend("Query", e))?;
         out.items.unwrap_or_default().into_iter().map(decode).collect()
     }
+
+    /// Up to `limit` items of a sparse GSI1 list whose sort key starts with
+    /// a time at or before `now`, resuming after `start`: a key range, never
+    /// a scan (R34). Reads on past short pages (DynamoDB stops at 1 MB), so
+    /// fewer than `limit` items means nothing more is due.
+    pub(super) async fn due_gsi1<T: DeserializeOwned>(
+        &self,
+        list: &str,
+        now: Time,
+        mut start: Option<Item>,
+        limit: usize,
+    ) -> Result<Vec<T>, PortError> {
+        let upper = format!("{}#~", time_key(now));
+        let mut found = Vec::new();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk AND #sk <= :upper")
+                .expression_attribute_names("#pk", GSI1PK)
+                .expression_attribute_names("#sk", GSI1SK)
+                .expression_attribute_values(":pk", s(list))
+                .expression_attribute_values(":upper", s(upper.clone()))
+                .limit((limit - found.len()).clamp(1, 1000) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| backend("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                found.push(decode(item)?);
+            }
+            start = out.last_evaluated_key;
+            if found.len() >= limit || start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
 }
 
 /// The key a cursor resumes after, in the partition `pk`.

@@ -121,6 +121,22 @@ impl Store for DynamoStore {
         items.into_iter().map(decode).collect()
     }
 
+    async fn due_outbox(
+        &self,
+        now: Time,
+        after: Option<&OutboxItem>,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, PortError> {
+        let start = after.and_then(|item| item.placement().gsi1_start_key());
+        self.due_gsi1(OUTBOX_INDEX_PK, now, start, limit).await
+    }
+
+    async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
+        let (items, _, _) =
+            self.query_page(&QuerySpec::gsi1(OUTBOX_DEAD_INDEX_PK.into(), ""), Some(limit), None).await?;
+        items.into_iter().map(decode).collect()
+    }
+
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
         self.get::<EmailSlot>((practice, email_norm)).await
     }

@@ -93,12 +93,28 @@ pub enum OutboxPayload {
 }
 
 /// Written in the transaction of the change, delivered after commit, retried
-/// by the sweep until delivered (R33).
+/// by the sweep with backoff until delivered or dead (R33, R42).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxItem {
     pub id: EventId,
     pub created_at: Time,
     pub payload: OutboxPayload,
+    /// Failed deliveries so far.
     #[serde(default)]
     pub attempts: u32,
+    /// When the sweep may try it next. Items written before R42 have none
+    /// and are due from their creation, as they were then.
+    #[serde(default)]
+    pub next_attempt_at: Option<Time>,
+    /// Set at the last allowed failure: the item is kept for an operator
+    /// but never tried again.
+    #[serde(default)]
+    pub dead_at: Option<Time>,
+}
+
+impl OutboxItem {
+    /// When the sweep may next try this item.
+    pub fn due_at(&self) -> Time {
+        self.next_attempt_at.unwrap_or(self.created_at)
+    }
 }

@@ -1,18 +1,69 @@
-//! Delivery of outbox items after commit, and redelivery by the sweep.
+//! Delivery of outbox items after commit, and redelivery by the sweep, with
+//! backoff and a dead state (R33, R42).
 
-use crate::model::{OutboxItem, OutboxPayload};
+use crate::ids::EventId;
+use crate::model::{OutboxItem, OutboxPayload, Time};
 use crate::ports::{App, Key, Record, Tx, Write};
+use chrono::Duration;
+
+/// Failed deliveries after which an item is dead (R42).
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The wait after the first failure; each further failure doubles it (R42).
+const FIRST_BACKOFF_SECONDS: i64 = 60;
+/// The longest wait between two attempts (R42: at most 6 hours apart).
+const MAX_BACKOFF_SECONDS: i64 = 6 * 60 * 60;
+/// A new item is not due for the sweep before this: the request that wrote
+/// it may still be in its first delivery, and both sending would duplicate.
+pub const GRACE_SECONDS: i64 = 60;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
     pub delivered: usize,
+    /// Failures that will be retried.
     pub failed: usize,
+    /// Failures that were the last allowed: the item is now dead.
+    pub dead: usize,
+}
+
+/// A new outbox item, due for the sweep only after the grace period.
+pub fn new_item(id: EventId, at: Time, payload: OutboxPayload) -> OutboxItem {
+    OutboxItem {
+        id,
+        created_at: at,
+        payload,
+        attempts: 0,
+        next_attempt_at: Some(at + Duration::seconds(GRACE_SECONDS)),
+        dead_at: None,
+    }
+}
+
+/// The wait after the `failures`-th failed delivery: 1 minute, doubling,
+/// capped at 6 hours.
+pub fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(20);
+    let seconds = FIRST_BACKOFF_SECONDS.saturating_mul(1i64 << doublings).min(MAX_BACKOFF_SECONDS);
+    Duration::seconds(seconds)
+}
+
+/// The item as it is stored after one more failed delivery at `now`: due
+/// again after its backoff, or dead at the last allowed attempt.
+pub fn after_failure(item: &OutboxItem, now: Time) -> OutboxItem {
+    let mut next = item.clone();
+    next.attempts = item.attempts.saturating_add(1);
+    if next.attempts >= MAX_ATTEMPTS {
+        next.dead_at = Some(now);
+    } else {
+        next.next_attempt_at = Some(now + backoff(next.attempts));
+    }
+    next
 }
 
 /// Send each item, then delete the delivered ones from the outbox. An item
-/// that fails stays, with its attempt count raised, for the sweep to retry;
-/// consumers de-duplicate events by id, so a retry after a lost delete is safe.
-pub async fn deliver(app: &App, items: Vec<OutboxItem>) -> Delivery {
+/// that fails is rewritten with its attempt count raised and its next try
+/// pushed out, or marked dead; consumers de-duplicate events by id, so a
+/// retry after a lost delete is safe. Nothing here fails the caller: after a
+/// commit the change stands whatever delivery does (R42).
+pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time) -> Delivery {
     let mut result = Delivery::default();
     for item in items {
         let sent = match &item.payload {
@@ -26,11 +77,15 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>) -> Delivery {
                 tx.push(Write::Delete(Key::Outbox(item.id)));
             }
             Err(e) => {
-                result.failed += 1;
-                tracing::warn!(outbox_id = %item.id, attempts = item.attempts + 1, error = %e, "outbox delivery failed; left for the sweep");
-                let mut retry = item.clone();
-                retry.attempts += 1;
-                tx.push(Write::Put(Record::Outbox(retry)));
+                let next = after_failure(&item, now);
+                if next.dead_at.is_some() {
+                    result.dead += 1;
+                    tracing::error!(outbox_id = %item.id, attempts = next.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
+                } else {
+                    result.failed += 1;
+                    tracing::warn!(outbox_id = %item.id, attempts = next.attempts, next_attempt_at = %next.due_at(), error = %e, "outbox delivery failed; left for the sweep");
+                }
+                tx.push(Write::Put(Record::Outbox(next)));
             }
         }
         if let Err(e) = app.store.transact(tx).await {
@@ -38,4 +93,46 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>) -> Delivery {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DomainEvent;
+
+    fn item() -> OutboxItem {
+        let id = EventId::new();
+        let at = chrono::Utc::now();
+        new_item(
+            id,
+            at,
+            OutboxPayload::Event(DomainEvent { id, detail_type: "X".into(), at, detail: serde_json::json!({}) }),
+        )
+    }
+
+    #[test]
+    fn backoff_starts_at_a_minute_doubles_and_stops_at_six_hours() {
+        let minutes: Vec<i64> = (1..=10).map(|n| backoff(n).num_minutes()).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 360]);
+        assert_eq!(backoff(u32::MAX), Duration::hours(6));
+    }
+
+    #[test]
+    fn a_new_item_waits_out_the_grace_period() {
+        let i = item();
+        assert_eq!(i.due_at(), i.created_at + Duration::seconds(GRACE_SECONDS));
+    }
+
+    #[test]
+    fn failures_push_the_next_attempt_out_until_the_tenth_kills_it() {
+        let now = chrono::Utc::now();
+        let mut i = item();
+        for n in 1..MAX_ATTEMPTS {
+            i = after_failure(&i, now);
+            assert_eq!((i.attempts, i.dead_at), (n, None));
+            assert_eq!(i.due_at(), now + backoff(n));
+        }
+        i = after_failure(&i, now);
+        assert_eq!((i.attempts, i.dead_at), (MAX_ATTEMPTS, Some(now)));
+    }
 }

@@ -1,7 +1,7 @@
 //! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
 //! with "now" taken from the scheduled event. It expires due invitations,
-//! ends due support grants (R30) and redelivers the outbox (R33). Running it
-//! twice changes nothing more.
+//! ends due support grants (R30) and redelivers the outbox (R33, R42).
+//! Running it twice changes nothing more.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::roles::release_role;
@@ -16,16 +16,21 @@ use serde_json::json;
 
 /// Items per index page; the sweep keeps paging until nothing is due.
 const BATCH: usize = 100;
-/// Outbox items younger than this may still be in their first delivery, by
-/// the request that wrote them.
-const OUTBOX_GRACE_SECONDS: i64 = 60;
+/// How long one run may spend on the outbox before it leaves the rest for
+/// the next run: the function's timeout is 60 seconds, and the expiries
+/// above come first. What is left stays due and goes first next time.
+const OUTBOX_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub invitations_expired: usize,
     pub support_grants_expired: usize,
     pub outbox_delivered: usize,
+    /// Deliveries that failed and will be retried after their backoff.
     pub outbox_failed: usize,
+    /// Deliveries that failed for the last allowed time: the item is dead
+    /// and not tried again (R42).
+    pub outbox_dead: usize,
 }
 
 const STALE: DomainError = DomainError::Conflict("stale");
@@ -120,13 +125,31 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
             break;
         }
     }
-    let cutoff = now - Duration::seconds(OUTBOX_GRACE_SECONDS);
-    let pending: Vec<_> =
-        app.store.pending_outbox(1000).await?.into_iter().filter(|o| o.created_at <= cutoff).collect();
-    let delivered = outbox::deliver(app, pending).await;
-    // Items that keep failing stay first in line; R33 wants them retried, and
-    // an operator sees them by their attempt count in the logs.
-    summary.outbox_delivered = delivered.delivered;
-    summary.outbox_failed = delivered.failed;
+    redeliver(app, now, &mut summary).await?;
     Ok(summary)
+}
+
+/// Deliver every due outbox item, soonest due first, page after page (R42).
+/// Each page resumes after the last item of the one before, so what failed
+/// (now due later, or dead) is never met twice in one run, and a head of
+/// items the mail service always refuses cannot hold back newer ones.
+async fn redeliver(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+    let started = std::time::Instant::now();
+    let mut after: Option<OutboxItem> = None;
+    loop {
+        let due = app.store.due_outbox(now, after.as_ref(), BATCH).await?;
+        let more = due.len() >= BATCH;
+        after = due.last().cloned();
+        let delivered = outbox::deliver(app, due, now).await;
+        summary.outbox_delivered += delivered.delivered;
+        summary.outbox_failed += delivered.failed;
+        summary.outbox_dead += delivered.dead;
+        if !more {
+            return Ok(());
+        }
+        if started.elapsed() >= OUTBOX_BUDGET {
+            tracing::warn!(?summary, "outbox still has due items; left for the next sweep");
+            return Ok(());
+        }
+    }
 }

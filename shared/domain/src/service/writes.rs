@@ -31,17 +31,16 @@ pub fn audit_event(
 }
 
 pub fn outbox_mail(at: Time, mail: Mail) -> Record {
-    Record::Outbox(OutboxItem { id: EventId::new(), created_at: at, payload: OutboxPayload::Mail(mail), attempts: 0 })
+    Record::Outbox(outbox::new_item(EventId::new(), at, OutboxPayload::Mail(mail)))
 }
 
 pub fn outbox_event(at: Time, detail_type: &str, detail: Value) -> Record {
     let id = EventId::new();
-    Record::Outbox(OutboxItem {
+    Record::Outbox(outbox::new_item(
         id,
-        created_at: at,
-        payload: OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.to_string(), at, detail }),
-        attempts: 0,
-    })
+        at,
+        OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.to_string(), at, detail }),
+    ))
 }
 
 /// Commit the transaction, then try to deliver its outbox at once. Delivery
@@ -49,7 +48,9 @@ pub fn outbox_event(at: Time, detail_type: &str, detail: Value) -> Record {
 pub async fn commit(app: &App, tx: Tx) -> Result<(), DomainError> {
     let items = tx.outbox();
     app.store.transact(tx).await?;
-    outbox::deliver(app, items).await;
+    // The change is committed: whatever delivery does now, the answer is
+    // the change's (R42). Failures are recorded on the items and logged.
+    outbox::deliver(app, items, app.now()).await;
     Ok(())
 }
 

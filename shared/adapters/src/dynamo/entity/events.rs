@@ -6,8 +6,10 @@ use roster_domain::ids::EventId;
 use roster_domain::model::{AuditEvent, AuditScope, OutboxItem};
 
 pub const EVENT_PREFIX: &str = "EVENT#";
-/// The GSI1 partition of undelivered outbox items.
+/// The GSI1 partition of live undelivered outbox items, by next attempt.
 pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
+/// The GSI1 partition of dead outbox items, by death, for an operator (R42).
+pub const OUTBOX_DEAD_INDEX_PK: &str = "OUTBOX_DEAD";
 
 /// The partition of one audit log: a practice's, or a user's own.
 pub fn audit_pk(scope: AuditScope) -> String {
@@ -47,12 +49,15 @@ impl Entity for OutboxItem {
     const TYPE: &'static str = "outbox";
     const KEPT_BY_REPLACE: &'static [&'static str] = &[];
     fn placement(&self) -> Placement {
-        Placement {
-            // GSI1: the sparse index of undelivered items; a delivered item is
-            // deleted, so the index holds only what the sweep must retry.
-            gsi1: Some(IndexKey::new(OUTBOX_INDEX_PK, format!("{}#{}", time_key(self.created_at), self.id))),
-            ..Placement::new(Self::primary_key(self.id))
-        }
+        // GSI1: the sparse index of undelivered items, sorted by when each is
+        // next due, so the sweep reads only what is due by key range (R42); a
+        // delivered item is deleted. A dead item moves to its own partition:
+        // out of the sweep's way, still listable.
+        let gsi1 = match self.dead_at {
+            Some(dead) => IndexKey::new(OUTBOX_DEAD_INDEX_PK, format!("{}#{}", time_key(dead), self.id)),
+            None => IndexKey::new(OUTBOX_INDEX_PK, format!("{}#{}", time_key(self.due_at()), self.id)),
+        };
+        Placement { gsi1: Some(gsi1), ..Placement::new(Self::primary_key(self.id)) }
     }
     fn version(&self) -> Option<u64> {
         None

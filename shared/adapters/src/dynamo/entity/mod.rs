@@ -11,12 +11,12 @@ mod invitation;
 mod practice;
 
 pub use account::LoginFailures;
-pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_INDEX_PK};
+pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX_PK, OUTBOX_INDEX_PK};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use practice::{directors_pk, DUE_SUPPORT_GRANTS, LOCATION_PREFIX, MEMBER_PREFIX, ROLE_PREFIX};
 
 use super::codec::{s, Item};
-use super::keys::{PK, SK};
+use super::keys::{GSI1PK, GSI1SK, PK, SK};
 use roster_domain::error::PortError;
 use roster_domain::model::*;
 use roster_domain::ports::{Key, Record};
@@ -70,6 +70,16 @@ impl Placement {
     /// In the table only: no index, no TTL.
     pub fn new(primary: Primary) -> Self {
         Self { primary, gsi1: None, gsi2: None, ttl: None }
+    }
+
+    /// The `ExclusiveStartKey` of a GSI1 query that resumes right after this
+    /// item: its table key and its GSI1 key. `None` if it is not in GSI1.
+    pub fn gsi1_start_key(self) -> Option<Item> {
+        let index = self.gsi1?;
+        let mut key = self.primary.item();
+        key.insert(GSI1PK.to_string(), s(index.pk));
+        key.insert(GSI1SK.to_string(), s(index.sk));
+        Some(key)
     }
 }
 
