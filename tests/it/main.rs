@@ -18,5 +18,6 @@ mod openapi_shapes;
 mod outbound;
 mod outbox;
 mod races;
+mod second_factor;
 mod security;
 mod support;

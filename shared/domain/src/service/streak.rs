@@ -1,7 +1,8 @@
-//! The streak of failed attempts at a user's secrets (R25): wrong
-//! passwords and codes at sign-in. Each attempt is counted on
-//! `Key::LoginFailures` before it is judged; the fifth failure in a row
-//! locks.
+//! The streak of failed attempts at a user's secrets (R25, R40): wrong
+//! passwords and codes at sign-in, and the wrong current password or code
+//! a signed-in user gives to change the password or turn the second factor
+//! off. Each attempt is counted on `Key::LoginFailures` before it is
+//! judged; the fifth failure in a row locks.
 
 use super::user_copies::{active_practice_scopes, copy_user_onto};
 use super::writes::{audit_event, commit, outbox_event, outbox_mail};
@@ -13,6 +14,30 @@ use serde_json::json;
 
 /// R25: the fifth failed sign-in in a row locks.
 pub const LOCK_AFTER: u32 = 5;
+
+/// One attempt at the user's password or code by a signed-in user (R40):
+/// the current password on `POST /me/password`, the password and code on
+/// `DELETE /me/mfa/totp`. Otherwise a stolen session could guess them
+/// without limit. Counted before it is judged, as at sign-in, so racing
+/// attempts each learn their place: a wrong one is `wrong` (the route's own
+/// answer) until the fifth in a row, which locks (`423`); a right one past
+/// the fifth is refused. A right one takes its count back rather than
+/// ending the streak: it is no sign-in, and must not wipe out the failures
+/// of someone guessing at `POST /auth/login` meanwhile.
+pub(crate) async fn judge_attempt(app: &App, user: &User, right: bool, wrong: DomainError) -> Result<(), DomainError> {
+    let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
+    if !right {
+        return Err(match judge_failure(app, user, place).await {
+            DomainError::InvalidCredentials => wrong,
+            other => other,
+        });
+    }
+    if place > LOCK_AFTER {
+        return Err(DomainError::AccountLocked);
+    }
+    app.store.forget_attempt(Key::LoginFailures(user.id)).await?;
+    Ok(())
+}
 
 /// The error for the failure counted at `place` in the streak: the fifth
 /// and later lock, and of racing locks exactly one commits.
