@@ -19,5 +19,6 @@ mod openapi_shapes;
 mod outbound;
 mod outbox;
 mod races;
+mod second_factor;
 mod security;
 mod support;

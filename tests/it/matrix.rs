@@ -126,6 +126,9 @@ impl Fixture {
     async fn new() -> Self {
         let h = Harness::new().await;
         let (_, director) = h.signup("director@clinic.example").await;
+        // R40: enrolling a second factor (a row below) needs a verified email;
+        // every member and the outsider verify theirs.
+        h.verify("director@clinic.example").await;
         let pid = h.practice(&director, "Harbour Clinic").await;
         let lid = h.first_location(&director, &pid).await;
         let role = h.create_role(&director, &pid, "Manager", &["users.manage", "users.view", "calendar.view"]).await;
@@ -139,6 +142,7 @@ impl Fixture {
             (Who::Deactivated, "gone@clinic.example", "front_desk", MemberStatus::Deactivated),
         ] {
             let (uid, token) = h.member(&pid, email, role_id, status).await;
+            h.verify(email).await;
             users.push((who, email.to_string(), token));
             if who == Who::BillingOff {
                 let r = h
@@ -155,6 +159,7 @@ impl Fixture {
         // R41: the manager invites, so proves their address first.
         h.verify("manager@clinic.example").await;
         let (_, outsider) = h.signup("outsider@elsewhere.example").await;
+        h.verify("outsider@elsewhere.example").await;
         h.practice(&outsider, "Elsewhere").await;
         users.push((Who::Outsider, "outsider@elsewhere.example".into(), outsider));
         users.push((Who::Director, "director@clinic.example".into(), director.clone()));

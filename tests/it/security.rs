@@ -14,9 +14,9 @@ use roster_domain::clock::Clock;
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 
-const WRONG: &str = "not the password at all";
+pub(crate) const WRONG: &str = "not the password at all";
 const TEMP: &str = "Temporary-Pass-1";
-const NEW: &str = "a brand new secret";
+pub(crate) const NEW: &str = "a brand new secret";
 
 fn user_ids(v: &Value) -> Vec<String> {
     let mut ids: Vec<String> = items(v).iter().map(|m| s(&m["user_id"])).collect();
@@ -68,28 +68,28 @@ fn totp_at(secret: &str, at: DateTime<Utc>) -> String {
 /// A code for the current step of the app clock, after moving the clock to a
 /// step no earlier code was made in (so no test depends on whether the
 /// implementation refuses a replayed code).
-fn fresh_code(h: &Harness, secret: &str) -> String {
+pub(crate) fn fresh_code(h: &Harness, secret: &str) -> String {
     h.clock.advance(Duration::seconds(31));
     totp_at(secret, h.clock.now())
 }
 
 /// A six-digit code that is certainly not `right`.
-fn not(right: &str) -> String {
+pub(crate) fn not(right: &str) -> String {
     right.chars().map(|c| char::from_digit((c.to_digit(10).unwrap_or(0) + 1) % 10, 10).unwrap_or('0')).collect()
 }
 
-async fn enroll(h: &Harness, token: &str) -> String {
+pub(crate) async fn enroll(h: &Harness, token: &str) -> String {
     let r = h.call("POST", "/me/mfa/totp", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     s(&r.body["secret"])
 }
 
-async fn confirm(h: &Harness, token: &str, code: &str) -> Reply {
+pub(crate) async fn confirm(h: &Harness, token: &str, code: &str) -> Reply {
     h.call("POST", "/me/mfa/totp/confirm", Some(token), Some(json!({"code": code}))).await
 }
 
 /// Enrolls and confirms; returns the secret.
-async fn enable_totp(h: &Harness, token: &str) -> String {
+pub(crate) async fn enable_totp(h: &Harness, token: &str) -> String {
     let secret = enroll(h, token).await;
     let r = confirm(h, token, &fresh_code(h, &secret)).await;
     assert_eq!(r.status, 204, "{}", r.body);
@@ -98,7 +98,7 @@ async fn enable_totp(h: &Harness, token: &str) -> String {
 
 /// The first step of a sign-in with TOTP: the right password gives no
 /// session, only an `mfa_token`.
-async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
+pub(crate) async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
     let r = h.login_with(email, password).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["mfa_required"], true, "{}", r.body);
@@ -108,7 +108,7 @@ async fn mfa_token(h: &Harness, email: &str, password: &str) -> String {
     t
 }
 
-async fn login_mfa(h: &Harness, mfa_token: &str, code: &str) -> Reply {
+pub(crate) async fn login_mfa(h: &Harness, mfa_token: &str, code: &str) -> Reply {
     h.call("POST", "/auth/login/mfa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
 }
 
@@ -635,6 +635,8 @@ async fn a_reset_unlocks_ends_sessions_and_kills_other_links() {
 async fn totp_enrollment_and_two_step_sign_in() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("mfa@clinic.example").await;
     let no_start = confirm(&h, &token, "123456").await;
     assert_eq!((no_start.status, no_start.field()), (422, "code".into()), "no enrollment started: {}", no_start.body);
 
@@ -692,6 +694,8 @@ async fn totp_enrollment_and_two_step_sign_in() {
 async fn a_totp_code_signs_in_once() {
     let h = Harness::new().await;
     let (_, token) = h.signup("once@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("once@clinic.example").await;
     let secret = enable_totp(&h, &token).await;
     let used = fresh_code(&h, &secret);
     let first = mfa_token(&h, "once@clinic.example", PASSWORD).await;
@@ -710,6 +714,8 @@ async fn a_totp_code_signs_in_once() {
 async fn ten_concurrent_codes_on_one_token_judge_five() {
     let h = Harness::new().await;
     let (_, token) = h.signup("burst@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("burst@clinic.example").await;
     let secret = enable_totp(&h, &token).await;
     let right = fresh_code(&h, &secret);
     let mfa = mfa_token(&h, "burst@clinic.example", PASSWORD).await;
@@ -728,6 +734,8 @@ async fn ten_concurrent_codes_on_one_token_judge_five() {
 async fn an_mfa_token_expires_after_five_minutes() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("mfa@clinic.example").await;
     let secret = enable_totp(&h, &token).await;
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     h.clock.advance(Duration::minutes(6));
@@ -745,6 +753,8 @@ async fn an_mfa_token_expires_after_five_minutes() {
 async fn totp_accepts_one_step_of_drift_and_not_two() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("mfa@clinic.example").await;
     let secret = enroll(&h, &token).await;
     h.clock.advance(Duration::minutes(2));
     let two_back = confirm(&h, &token, &totp_at(&secret, h.clock.now() - Duration::seconds(60))).await;
@@ -766,6 +776,8 @@ async fn totp_accepts_one_step_of_drift_and_not_two() {
 async fn wrong_codes_count_towards_the_lock() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("mfa@clinic.example").await;
     let secret = enable_totp(&h, &token).await;
     let mfa = mfa_token(&h, "mfa@clinic.example", PASSWORD).await;
     let right = fresh_code(&h, &secret);
@@ -788,7 +800,12 @@ async fn wrong_codes_count_towards_the_lock() {
 async fn disabling_totp() {
     let h = Harness::new().await;
     let (_, token) = h.signup("mfa@clinic.example").await;
-    let off = |code: String| h.call("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"code": code})));
+    // R40: only a verified email enrolls a second factor.
+    h.verify("mfa@clinic.example").await;
+    // R40: turning it off takes the current password too.
+    let off = |code: String| {
+        h.call("DELETE", "/me/mfa/totp", Some(&token), Some(json!({"current_password": PASSWORD, "code": code})))
+    };
     assert_eq!(off("123456".into()).await.status, 204, "not enabled");
     let secret = enable_totp(&h, &token).await;
 
@@ -836,6 +853,8 @@ async fn a_required_second_factor_gives_an_enroll_only_session() {
     let h = Harness::new().await;
     let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
     let (uid, old) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("u@clinic.example").await;
     assert_eq!(h.call("GET", &format!("/practices/{a}"), Some(&old), None).await.status, 200);
 
     let r =
@@ -869,7 +888,8 @@ async fn a_required_second_factor_gives_an_enroll_only_session() {
     assert_eq!(own.status, 201, "{}", own.body);
 
     // Required by a practice: cannot be turned off.
-    let r = h.call("DELETE", "/me/mfa/totp", Some(&t), Some(json!({"code": fresh_code(&h, &secret)}))).await;
+    let body = json!({"current_password": PASSWORD, "code": fresh_code(&h, &secret)});
+    let r = h.call("DELETE", "/me/mfa/totp", Some(&t), Some(body)).await;
     assert_eq!((r.status, r.code()), (409, "mfa_required".into()), "{}", r.body);
     assert_eq!(h.me(&t).await["mfa_enabled"], true);
     // And sign-in now takes two steps.
@@ -917,6 +937,8 @@ async fn the_password_change_gate_comes_before_the_mfa_gate() {
     let h = Harness::new().await;
     let (_, d, a) = h.director("d@clinic.example", "Harbour Clinic").await;
     let (uid, _) = h.member(&a, "u@clinic.example", "front_desk", MemberStatus::Active).await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("u@clinic.example").await;
     let r =
         h.call("PATCH", &format!("/practices/{a}/members/{uid}"), Some(&d), Some(json!({"mfa_required": true}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -957,6 +979,8 @@ async fn a_lock_ends_every_session_of_the_user() {
 async fn an_mfa_token_dies_with_a_password_change() {
     let h = Harness::new().await;
     let (_, token) = h.signup("two@clinic.example").await;
+    // R40: only a verified email enrolls a second factor.
+    h.verify("two@clinic.example").await;
     let secret = enable_totp(&h, &token).await;
     let pending = mfa_token(&h, "two@clinic.example", PASSWORD).await;
     let body = json!({"current_password": PASSWORD, "new_password": NEW});

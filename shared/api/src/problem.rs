@@ -66,6 +66,7 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             D::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "Precondition failed"),
             D::AccountLocked => (StatusCode::LOCKED, "account_locked", "Account locked"),
             D::MfaRequired => (StatusCode::FORBIDDEN, "mfa_required", "Two-factor enrollment required"),
+            D::EmailUnverified => (StatusCode::FORBIDDEN, "email_unverified", "Email not verified"),
             D::PasswordChangeRequired => {
                 (StatusCode::FORBIDDEN, "password_change_required", "Password change required")
             }
@@ -163,6 +164,7 @@ mod tests {
             (DomainError::PreconditionFailed, 412, "precondition_failed"),
             (DomainError::AccountLocked, 423, "account_locked"),
             (DomainError::PasswordChangeRequired, 403, "password_change_required"),
+            (DomainError::EmailUnverified, 403, "email_unverified"),
             (DomainError::RateLimited, 429, "rate_limited"),
         ];
         for (e, status, code) in cases {

@@ -61,6 +61,8 @@ pub enum DomainError {
     AccountLocked,
     #[error("two-factor enrollment is required first")]
     MfaRequired,
+    #[error("verify your email address first")]
+    EmailUnverified,
     #[error("the temporary password must be changed first")]
     PasswordChangeRequired,
     #[error("too many requests; try again later")]

@@ -293,7 +293,8 @@ pub trait Store: Send + Sync {
     /// in which case a missing item is `None`.
     async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError>;
     /// Takes one counted attempt back (never below zero): a right password
-    /// that still needs its second factor is no failure yet.
+    /// that still needs its second factor is no failure yet, nor is a right
+    /// current password or code given by a signed-in user (R40).
     async fn forget_attempt(&self, key: Key) -> Result<(), PortError>;
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;

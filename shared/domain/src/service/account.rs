@@ -4,6 +4,7 @@
 use super::context::Caller;
 use super::invitations::open_to;
 use super::session::new_session;
+use super::streak::judge_attempt;
 use super::user_copies::copy_user_onto;
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
 use super::writes::{audit_event, commit, outbox_event, outbox_mail};
@@ -241,6 +242,7 @@ pub async fn patch_me(app: &App, caller: &Caller, input: NamesPatch) -> Result<U
 
 /// `POST /me/password`: ends every other session (R29) by moving the user to a
 /// new session epoch and re-stamping only the caller's session, in one write.
+/// The current password is an attempt in the sign-in streak (R40).
 pub async fn change_password(app: &App, caller: &Caller, input: ChangePasswordInput) -> Result<(), DomainError> {
     let mut e = Errors::new();
     let current = input.current_password.unwrap_or_default();
@@ -249,9 +251,11 @@ pub async fn change_password(app: &App, caller: &Caller, input: ChangePasswordIn
     }
     let new_password = e.password("new_password", input.new_password.as_deref());
     e.finish()?;
-    if !secrets::verify_password(&current, &caller.user.password_hash) {
-        return Err(DomainError::field("current_password", "is not correct"));
-    }
+    // R40: a wrong current password counts in the sign-in streak, so a
+    // stolen session cannot guess it without limit; still a 422 naming the
+    // field until the fifth in a row, which locks.
+    let right = secrets::verify_password(&current, &caller.user.password_hash);
+    judge_attempt(app, &caller.user, right, DomainError::field("current_password", "is not correct")).await?;
     if new_password == current {
         return Err(DomainError::field("new_password", "must differ from the current password"));
     }

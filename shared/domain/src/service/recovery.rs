@@ -103,7 +103,8 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
 
 /// `POST /auth/password-reset/confirm`: single use, one hour, dead once the
 /// password changed since it was sent; sets the password, unlocks and ends
-/// every session (R27, R29).
+/// every session (R27, R29), verifies the email (R39) and, for an account
+/// never verified before, removes any second factor (R40).
 pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), DomainError> {
     let mut e = Errors::new();
     let token = input.token.unwrap_or_default();
@@ -133,6 +134,17 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
         updated.must_change_password = false;
         updated.locked = false;
         updated.session_epoch += 1;
+        // The mail's link proves the mailbox, so the email is verified (R39).
+        // An account never verified before may have been set up by someone
+        // squatting the address: any second factor they enrolled goes, or it
+        // would still stand between the owner and the account (R40).
+        let squatted = !user.email_verified;
+        updated.email_verified = true;
+        if squatted {
+            updated.totp_secret = None;
+            updated.totp_pending = None;
+            updated.mfa_enabled = false;
+        }
         updated.updated_at = now;
         updated.version += 1;
         let mut tx = Tx::new();
@@ -145,8 +157,10 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
                 Actor::user(&user),
                 "user.password_reset",
                 Target::new("user", user.id),
-                json!({"locked": user.locked, "must_change_password": user.must_change_password}),
-                json!({"locked": false, "must_change_password": false}),
+                json!({"locked": user.locked, "must_change_password": user.must_change_password,
+                    "email_verified": user.email_verified, "mfa_enabled": user.mfa_enabled}),
+                json!({"locked": false, "must_change_password": false,
+                    "email_verified": true, "mfa_enabled": updated.mfa_enabled}),
             )));
         if user.locked {
             unlock_writes(&mut tx, &memberships, &updated, Actor::user(&user), None, now);

@@ -1,19 +1,30 @@
-//! The second factor (R28): TOTP enrollment, confirmation and removal, and
-//! who must enroll before doing anything else.
+//! The second factor (R28, R40): TOTP enrollment, confirmation and
+//! removal, and who must enroll before doing anything else.
 
 use super::context::Caller;
+use super::streak::judge_attempt;
 use super::writes::{audit_event, commit};
-use crate::error::DomainError;
+use crate::error::{DomainError, FieldError};
 use crate::ids::UserId;
 use crate::model::*;
 use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
+use crate::validate::Errors;
 use serde::Deserialize;
 use serde_json::json;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeInput {
+    pub code: Option<String>,
+}
+
+/// `DELETE /me/mfa/totp` (R40): the current password as well as a code, so
+/// a stolen session alone cannot take the factor off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTotpInput {
+    pub current_password: Option<String>,
     pub code: Option<String>,
 }
 
@@ -38,9 +49,15 @@ pub async fn required_somewhere(app: &App, user: UserId) -> Result<bool, DomainE
 }
 
 /// `POST /me/mfa/totp`: a fresh secret, pending until confirmed with a code.
+/// Only for a verified email (R40): a factor enrolled by whoever signed up
+/// with someone else's address would later stand between the owner and
+/// their account.
 pub async fn enroll_totp(app: &App, caller: &Caller) -> Result<TotpEnrollment, DomainError> {
     if caller.user.mfa_enabled {
         return Err(DomainError::Conflict("mfa_enabled"));
+    }
+    if !caller.user.email_verified {
+        return Err(DomainError::EmailUnverified);
     }
     let secret = secrets::new_totp_secret();
     let mut user = caller.user.clone();
@@ -61,23 +78,47 @@ pub async fn confirm_totp(app: &App, caller: &Caller, input: CodeInput) -> Resul
     let Some(secret) = caller.user.totp_pending.clone() else {
         return Err(DomainError::field("code", "start enrollment first (POST /me/mfa/totp)"));
     };
+    // A secret left pending from before enrollment needed a verified email
+    // (R40) is not confirmed either.
+    if !caller.user.email_verified {
+        return Err(DomainError::EmailUnverified);
+    }
     if !secrets::totp_matches(&secret, &code, now) {
         return Err(DomainError::field("code", "is not the current code"));
     }
     set_second_factor(app, caller, Some(secret), now).await
 }
 
-/// `DELETE /me/mfa/totp`: with a current code, and not while a practice of
-/// the user requires a second factor.
-pub async fn disable_totp(app: &App, caller: &Caller, input: CodeInput) -> Result<(), DomainError> {
+/// `DELETE /me/mfa/totp`: with the current password and a current code
+/// (R40), and not while a practice of the user requires a second factor.
+/// Nothing to turn off answers as done, whatever was sent. The attempt
+/// counts in the sign-in streak (R40, R25): a wrong password or code is a
+/// 422 naming it until the fifth failure in a row, which locks.
+pub async fn disable_totp(app: &App, caller: &Caller, input: DisableTotpInput) -> Result<(), DomainError> {
     let before = &caller.user;
     let Some(secret) = before.totp_secret.as_deref().filter(|_| before.mfa_enabled) else {
         return Ok(());
     };
-    let now = app.now();
-    if !secrets::totp_matches(secret, input.code.as_deref().unwrap_or(""), now) {
-        return Err(DomainError::field("code", "is not the current code"));
+    let password = input.current_password.unwrap_or_default();
+    let code = input.code.unwrap_or_default();
+    let mut e = Errors::new();
+    if password.is_empty() {
+        e.add("current_password", "is required");
     }
+    if code.trim().is_empty() {
+        e.add("code", "is required");
+    }
+    e.finish()?;
+    let now = app.now();
+    // Both are judged, so the answer names every wrong one and takes as long.
+    let mut wrong = Vec::new();
+    if !secrets::verify_password(&password, &before.password_hash) {
+        wrong.push(FieldError::new("current_password", "is not correct"));
+    }
+    if !secrets::totp_matches(secret, &code, now) {
+        wrong.push(FieldError::new("code", "is not the current code"));
+    }
+    judge_attempt(app, before, wrong.is_empty(), DomainError::Validation(wrong)).await?;
     if required_somewhere(app, before.id).await? {
         return Err(DomainError::Conflict("mfa_required"));
     }

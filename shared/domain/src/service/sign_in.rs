@@ -1,13 +1,12 @@
-//! Signing in (R24, R25, R28): the password step, the lock after failed
-//! attempts, and the second step with a TOTP code.
+//! Signing in (R24, R25, R28): the password step and the second step with
+//! a TOTP code; each attempt counts in the streak that locks (`streak`).
 
 use super::second_factor::required_somewhere;
 use super::session::new_session;
-use super::user_copies::{active_practice_scopes, copy_user_onto};
+use super::streak::{judge_failure, LOCK_AFTER};
 use super::views::SessionView;
-use super::writes::{audit_event, commit, outbox_event, outbox_mail};
+use super::writes::{audit_event, commit};
 use crate::error::DomainError;
-use crate::mail;
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
@@ -16,8 +15,6 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-/// R25: the fifth failed sign-in in a row locks.
-pub const LOCK_AFTER: u32 = 5;
 /// R28: the second step of a sign-in lives five minutes...
 pub const MFA_TOKEN_MINUTES: i64 = 5;
 /// ...and dies at its fifth wrong code.
@@ -140,81 +137,6 @@ pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<Sig
     let (tx, view) = start_session(app, user, enroll_only, None).await?;
     commit(app, tx).await?;
     Ok(SignIn::Session(view))
-}
-
-/// The error for the failure counted at `place` in the streak: the fifth
-/// and later lock, and of racing locks exactly one commits.
-async fn judge_failure(app: &App, user: &User, place: u32) -> DomainError {
-    if place < LOCK_AFTER {
-        return DomainError::InvalidCredentials;
-    }
-    match lock(app, user).await {
-        Ok(()) => DomainError::AccountLocked,
-        Err(e) => e,
-    }
-}
-
-/// What one transaction may carry besides the lock itself and its mail,
-/// event and the user's own audit: the copies and audits of this many
-/// memberships (two writes each, within DynamoDB's 100).
-const LOCK_MEMBERSHIPS_PER_TX: usize = 45;
-
-async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
-    let now = app.now();
-    let memberships = app.store.memberships_of_user(user.id).await?;
-    let mut locked = user.clone();
-    locked.locked = true;
-    let mail = mail::render(
-        "account_locked",
-        &user.email,
-        json!({
-            "first_name": user.first_name,
-            "attempts": LOCK_AFTER,
-            "reset_link": format!("{}/reset-password", app.config.app_base_url),
-        }),
-    )?;
-    let audit = |scope| {
-        Write::Create(audit_event(
-            scope,
-            now,
-            Actor::system(),
-            "user.locked",
-            Target::new("user", user.id),
-            json!({"locked": false}),
-            json!({"locked": true, "failed_sign_ins": LOCK_AFTER}),
-        ))
-    };
-    let mut chunks = memberships.chunks(LOCK_MEMBERSHIPS_PER_TX);
-    let first = chunks.next().unwrap_or_default();
-    let mut tx = Tx::new();
-    // Already locked: a racing failure won. The streak broken by a success
-    // meanwhile: this failure is only a failure.
-    tx.guarded(Write::LockUser { user_id: user.id }, DomainError::AccountLocked)
-        .guarded(
-            Write::CheckFailures { key: Key::LoginFailures(user.id), at_least: LOCK_AFTER },
-            DomainError::InvalidCredentials,
-        )
-        .push(audit(AuditScope::User(user.id)))
-        .push(Write::Create(outbox_mail(now, mail)))
-        .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
-    copy_user_onto(&mut tx, first, &locked);
-    active_practice_scopes(first).for_each(|scope| {
-        tx.push(audit(scope));
-    });
-    commit(app, tx).await?;
-    // A user in more practices than one transaction holds: the lock stands
-    // already; the rest of the copies and audits follow.
-    for chunk in chunks {
-        let mut tx = Tx::new();
-        copy_user_onto(&mut tx, chunk, &locked);
-        active_practice_scopes(chunk).for_each(|scope| {
-            tx.push(audit(scope));
-        });
-        if let Err(e) = commit(app, tx).await {
-            tracing::error!(user = %user.id, error = %e, "lock copied to only some memberships");
-        }
-    }
-    Ok(())
 }
 
 /// `POST /auth/login/mfa`: the second step. Each code tried is counted,
