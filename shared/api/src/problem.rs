@@ -72,7 +72,6 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             }
             D::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             D::TokenGone => (StatusCode::GONE, "token_gone", "Link no longer valid"),
-            D::EmailUnverified => (StatusCode::FORBIDDEN, "email_unverified", "Email not verified"),
             D::Conflict(code) => (StatusCode::CONFLICT, code, "Conflict"),
             D::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal error"),
         },

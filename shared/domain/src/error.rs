@@ -69,8 +69,6 @@ pub enum DomainError {
     RateLimited,
     #[error("the token is no longer valid")]
     TokenGone,
-    #[error("verify your email address first")]
-    EmailUnverified,
     #[error("the state of the resource forbids this: {0}")]
     Conflict(&'static str),
     #[error("internal error: {0}")]
