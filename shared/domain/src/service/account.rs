@@ -4,7 +4,7 @@
 use super::context::Caller;
 use super::invitations::open_to;
 use super::session::new_session;
-use super::streak::judge_attempt;
+use super::sign_in::judge_attempt;
 use super::user_copies::copy_user_onto;
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
 use super::writes::{audit_event, commit, outbox_event, outbox_mail};

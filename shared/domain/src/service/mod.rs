@@ -4,7 +4,7 @@
 //! after commit (R32, R33).
 //!
 //! The modules form no circle: the leaves ([`context`], [`writes`],
-//! [`session`], [`user_copies`], [`outbox`], [`views`], [`streak`]) import
+//! [`session`], [`user_copies`], [`outbox`], [`views`]) import
 //! no use case, and a use case imports only leaves and use cases below it.
 
 pub mod account;
@@ -20,7 +20,6 @@ pub mod roles;
 pub mod second_factor;
 pub mod session;
 pub mod sign_in;
-pub mod streak;
 pub mod support;
 pub mod sweep;
 pub mod user_copies;

@@ -2,10 +2,10 @@
 //! removal, and who must enroll before doing anything else.
 
 use super::context::Caller;
-use super::streak::judge_attempt;
+use super::session::required_somewhere;
+use super::sign_in::judge_attempt;
 use super::writes::{audit_event, commit};
 use crate::error::{DomainError, FieldError};
-use crate::ids::UserId;
 use crate::model::*;
 use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
@@ -39,13 +39,6 @@ pub struct TotpEnrollment {
 /// one, and the user has none yet.
 pub fn must_enroll(caller: &Caller, membership: Option<&Membership>) -> bool {
     !caller.user.mfa_enabled && (caller.session.enroll_only || membership.is_some_and(|m| m.access.mfa_required))
-}
-
-/// Whether any practice the user is an active member of requires a second
-/// factor (R28).
-pub async fn required_somewhere(app: &App, user: UserId) -> Result<bool, DomainError> {
-    let memberships = app.store.memberships_of_user(user).await?;
-    Ok(memberships.iter().any(|m| m.is_active() && m.access.mfa_required))
 }
 
 /// `POST /me/mfa/totp`: a fresh secret, pending until confirmed with a code.

@@ -5,7 +5,7 @@ use super::context::Caller;
 use super::views::SessionView;
 use super::writes::commit;
 use crate::error::DomainError;
-use crate::ids::PracticeId;
+use crate::ids::{PracticeId, UserId};
 use crate::model::*;
 use crate::ports::{App, Key, Tx, Write};
 use crate::secrets;
@@ -58,6 +58,13 @@ pub async fn authenticate(app: &App, token: &str, practice: Option<PracticeId>) 
         membership: bundle.membership.filter(Membership::is_active),
         support_grant: bundle.support_grant,
     })
+}
+
+/// Whether any practice the user is an active member of requires a second
+/// factor (R28).
+pub async fn required_somewhere(app: &App, user: UserId) -> Result<bool, DomainError> {
+    let memberships = app.store.memberships_of_user(user).await?;
+    Ok(memberships.iter().any(|m| m.is_active() && m.access.mfa_required))
 }
 
 /// `POST /auth/logout`: the session item goes at once.
