@@ -68,6 +68,47 @@ fn env() -> &'static Result<Environment<'static>, String> {
     })
 }
 
+/// The context fields whose text a user typed (names of people and
+/// practices), as opposed to what Roster itself puts in a mail (links,
+/// times, counts).
+const TYPED: [&str; 4] = ["first_name", "inviter", "practice_name", "granted_by"];
+
+/// R41: typed text never becomes a link in mail. Mail clients turn
+/// `scheme://`, `name.tld` and `a@b` into links even in plain text, so a
+/// practice named `verify at http://evil.test/login` would hand its
+/// invitees a phishing link in Roster's name; bracketing the separators
+/// keeps the text readable and inert.
+pub fn defang(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|j| chars.get(j)).is_some_and(|p| p.is_alphanumeric());
+        let after = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let scheme = c == ':' && chars.get(i + 1) == Some(&'/') && chars.get(i + 2) == Some(&'/');
+        match c {
+            '.' | '@' if before && after => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            ':' if scheme => out.push_str("[:]"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn defang_typed(mut ctx: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = ctx.as_object_mut() {
+        for key in TYPED {
+            if let Some(serde_json::Value::String(text)) = map.get_mut(key) {
+                *text = defang(text);
+            }
+        }
+    }
+    ctx
+}
+
 /// Render template `name` for `to` with `ctx` (a serialisable struct or map).
 pub fn render(name: &str, to: &str, ctx: impl Serialize) -> Result<Mail, DomainError> {
     let env = env().as_ref().map_err(|e| DomainError::Internal(format!("mail templates: {e}")))?;
@@ -76,7 +117,7 @@ pub fn render(name: &str, to: &str, ctx: impl Serialize) -> Result<Mail, DomainE
         .find(|t| t.0 == name)
         .map(|t| t.1)
         .ok_or_else(|| DomainError::Internal(format!("no mail template {name}")))?;
-    let ctx = minijinja::Value::from_serialize(&ctx);
+    let ctx = minijinja::Value::from_serialize(defang_typed(serde_json::to_value(&ctx).unwrap_or_default()));
     let full = minijinja::context! { subject => subject, ..ctx };
     let render = |suffix: &str| -> Result<String, DomainError> {
         env.get_template(&format!("{name}.{suffix}"))
@@ -96,6 +137,28 @@ pub fn render(name: &str, to: &str, ctx: impl Serialize) -> Result<Mail, DomainE
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // R41: a practice or person name never becomes a link; Roster's own
+    // link stays whole.
+    #[test]
+    fn typed_names_cannot_become_links() {
+        let m = render(
+            "invitation_new_user",
+            "x@example.com",
+            json!({"first_name": "kim@evil.test", "inviter": "Dr.Who www.evil.test",
+                "practice_name": "URGENT verify at http://evil.test/login",
+                "link": "https://app.roster.test/invite/t0k", "expires_at": "2026-12-01 09:00 UTC"}),
+        )
+        .expect("render");
+        for part in [&m.text, &m.html] {
+            for live in ["http://evil", "evil.test", "www.evil", "kim@evil"] {
+                assert!(!part.contains(live), "{live} in {part}");
+            }
+            assert!(part.contains("https://app.roster.test/invite/t0k"), "{part}");
+        }
+        assert!(m.text.contains("http[:]//evil[.]test/login"), "{}", m.text);
+        assert_eq!(defang("St. Mary's & Co., Lisbon"), "St. Mary's & Co., Lisbon");
+    }
 
     #[test]
     fn verification_mail_has_both_parts_and_the_link() {
