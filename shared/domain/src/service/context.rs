@@ -16,6 +16,18 @@ pub struct Caller {
     pub session: Session,
 }
 
+impl Caller {
+    /// For what only the owner of the address may do: enroll a second
+    /// factor (R40), send invitations (R41). Whoever signs up first with an
+    /// address holds the account until the mailbox proves otherwise.
+    pub fn ensure_verified(&self) -> Result<(), DomainError> {
+        match self.user.email_verified {
+            true => Ok(()),
+            false => Err(DomainError::EmailUnverified),
+        }
+    }
+}
+
 /// A caller acting inside one practice: an active member of it, or a
 /// support agent while the practice's grant is active (R30).
 #[derive(Debug, Clone)]

@@ -88,6 +88,7 @@ mod tests {
     use super::*;
     use crate::ids::{LocationId, PracticeId};
     use crate::model::{Access, Kind, Practice, User};
+    use crate::service::second_factor::must_enroll;
     use crate::service::session::new_session;
 
     const ALL: [WhileHeld; 4] = [WhileHeld::Shut, WhileHeld::PasswordChange, WhileHeld::Enrollment, WhileHeld::Both];
@@ -194,5 +195,21 @@ mod tests {
         let agent = ctx(caller(false, false, false), false);
         assert!(matches!(support(&agent, Effect::Read), Ok(Afterwards::RecordSupportRead)));
         assert_eq!(short(support(&agent, Effect::Write)), "support_read_only");
+    }
+
+    // R28: a session may only enroll while its user has no second factor and
+    // either the session was issued for enrollment or the practice requires one.
+    #[test]
+    fn who_must_enroll_first() {
+        let plain = caller(false, false, false);
+        assert!(!must_enroll(&plain, None));
+        assert!(!must_enroll(&plain, Some(&membership(&plain.user, false))));
+        assert!(must_enroll(&plain, Some(&membership(&plain.user, true))));
+        let issued = caller(false, false, true);
+        assert!(must_enroll(&issued, None));
+        assert!(must_enroll(&issued, Some(&membership(&issued.user, false))));
+        let enrolled = caller(false, true, true);
+        assert!(!must_enroll(&enrolled, None));
+        assert!(!must_enroll(&enrolled, Some(&membership(&enrolled.user, true))));
     }
 }

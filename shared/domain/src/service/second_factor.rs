@@ -49,9 +49,7 @@ pub async fn enroll_totp(app: &App, caller: &Caller) -> Result<TotpEnrollment, D
     if caller.user.mfa_enabled {
         return Err(DomainError::Conflict("mfa_enabled"));
     }
-    if !caller.user.email_verified {
-        return Err(DomainError::EmailUnverified);
-    }
+    caller.ensure_verified()?;
     let secret = secrets::new_totp_secret();
     let mut user = caller.user.clone();
     user.totp_pending = Some(secret.clone());
@@ -73,9 +71,7 @@ pub async fn confirm_totp(app: &App, caller: &Caller, input: CodeInput) -> Resul
     };
     // A secret left pending from before enrollment needed a verified email
     // (R40) is not confirmed either.
-    if !caller.user.email_verified {
-        return Err(DomainError::EmailUnverified);
-    }
+    caller.ensure_verified()?;
     if !secrets::totp_matches(&secret, &code, now) {
         return Err(DomainError::field("code", "is not the current code"));
     }
@@ -141,46 +137,4 @@ async fn set_second_factor(app: &App, caller: &Caller, secret: Option<String>, n
         ),
     ));
     commit(app, tx).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::session::new_session;
-    use super::*;
-    use crate::ids::PracticeId;
-
-    fn caller(mfa_enabled: bool, enroll_only: bool) -> Caller {
-        let now = chrono::Utc::now();
-        let user = User {
-            mfa_enabled,
-            ..User::new("a@b.co".into(), "a@b.co".into(), "A".into(), "B".into(), String::new(), now)
-        };
-        let (mut session, _) = new_session(&user, now);
-        session.enroll_only = enroll_only;
-        Caller { user, session }
-    }
-
-    fn membership(user: &User, mfa_required: bool) -> Membership {
-        let now = chrono::Utc::now();
-        let lid = crate::ids::LocationId::new();
-        let mut m = Membership::new(PracticeId::new(), user, Access::new(Kind::Staff, "front_desk", lid), now);
-        m.access.mfa_required = mfa_required;
-        m
-    }
-
-    // R28: a session may only enroll while its user has no second factor and
-    // either the session was issued for enrollment or the practice requires one.
-    #[test]
-    fn who_must_enroll_first() {
-        let plain = caller(false, false);
-        assert!(!must_enroll(&plain, None));
-        assert!(!must_enroll(&plain, Some(&membership(&plain.user, false))));
-        assert!(must_enroll(&plain, Some(&membership(&plain.user, true))));
-        let issued = caller(false, true);
-        assert!(must_enroll(&issued, None));
-        assert!(must_enroll(&issued, Some(&membership(&issued.user, false))));
-        let enrolled = caller(true, true);
-        assert!(!must_enroll(&enrolled, None));
-        assert!(!must_enroll(&enrolled, Some(&membership(&enrolled.user, true))));
-    }
 }

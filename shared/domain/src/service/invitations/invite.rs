@@ -44,16 +44,6 @@ pub enum Invited {
     Member(Box<MemberView>),
 }
 
-/// R41: invitation mail goes out in a practice's name only from someone
-/// who has shown they own their own address; otherwise anyone could sign up,
-/// make a practice and mail any address.
-fn ensure_verified_sender(ctx: &MemberCtx) -> Result<(), DomainError> {
-    match ctx.caller.user.email_verified {
-        true => Ok(()),
-        false => Err(DomainError::EmailUnverified),
-    }
-}
-
 /// The person a temporary password creates (R13), as the practice typed them.
 struct NewPerson {
     email: String,
@@ -69,7 +59,8 @@ struct NewPerson {
 /// `POST /practices/{pid}/invitations` (users.manage, R5, R6, R13, R16, R17).
 pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<Invited, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    ensure_verified_sender(ctx)?;
+    // R41: else anyone could sign up, make a practice and mail any address.
+    ctx.caller.ensure_verified()?;
     let pid = ctx.practice.id;
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
@@ -272,7 +263,8 @@ async fn practice_invitation(app: &App, ctx: &MemberCtx, id: InvitationId) -> Re
 /// old link dead, seven days again, the mail again; three an hour at most.
 pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<InvitationView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    ensure_verified_sender(ctx)?;
+    // R41: else anyone could sign up, make a practice and mail any address.
+    ctx.caller.ensure_verified()?;
     let before = practice_invitation(app, ctx, id).await?;
     let now = app.now();
     if !matches!(before.status_at(now), InvitationStatus::Pending | InvitationStatus::Expired) {
