@@ -9,6 +9,7 @@ mod access;
 mod auth;
 mod contract;
 mod directory;
+mod fan_out;
 mod grants;
 mod invitations;
 mod logs;

@@ -9,7 +9,7 @@ use roster_domain::error::PortError;
 use roster_domain::ids::EventId;
 use roster_domain::model::{DomainEvent, Mail, OutboxItem, OutboxPayload};
 use roster_domain::ports::{Mailer, Record, Tx, Write};
-use roster_domain::service::outbox::{backoff, new_item, MAX_ATTEMPTS};
+use roster_domain::service::outbox::{backoff, MAX_ATTEMPTS};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -43,12 +43,16 @@ fn mail_item(to: &str, created_at: DateTime<Utc>) -> OutboxItem {
         html: "<p>locked</p>".into(),
         template: "account_locked".into(),
     };
-    new_item(EventId::new(), created_at, OutboxPayload::Mail(mail))
+    OutboxItem::new(EventId::new(), created_at, OutboxPayload::Mail(mail))
 }
 
 fn event_item(detail_type: &str, at: DateTime<Utc>) -> OutboxItem {
     let id = EventId::new();
-    new_item(id, at, OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.into(), at, detail: json!({}) }))
+    OutboxItem::new(
+        id,
+        at,
+        OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.into(), at, detail: json!({}) }),
+    )
 }
 
 /// Write outbox items straight through the store, a transaction per 100.

@@ -89,9 +89,18 @@ pub enum Write {
     /// leaving the name claims behind wrong.
     DeleteRole { practice_id: PracticeId, role_id: String, expected_version: u64 },
     /// Copies what the members list filters on from the user to one of their
-    /// memberships: the search text (R22) and the lock (R25). Fails if the
-    /// membership is gone.
-    MirrorUser { practice_id: PracticeId, user_id: UserId, search: String, locked: bool },
+    /// memberships: the search text (R22) and the lock (R25), as of the
+    /// user's `user_version`. Fails if the membership is gone and, with
+    /// `only_if_newer`, if it holds a copy as new already: a copy made after
+    /// the change (R37) never overwrites a later change's own.
+    MirrorUser {
+        practice_id: PracticeId,
+        user_id: UserId,
+        search: String,
+        locked: bool,
+        user_version: u64,
+        only_if_newer: bool,
+    },
     /// Locks the user (R25) and moves their version and session epoch on, so
     /// the lock ends every session and pending challenge (R29). Fails if
     /// already locked, so of racing fifth failures exactly one locks.
@@ -137,6 +146,19 @@ impl Write {
             Write::CheckMember { .. } => DomainError::Forbidden,
         }
     }
+}
+
+/// The most writes one transaction may hold (DynamoDB's limit). A change
+/// whose copies or mails would not fit leaves them to a `Task` (R37).
+pub const MAX_WRITES: usize = 100;
+
+/// Writes a change causes beyond its own items (copies onto every
+/// membership, audits in every practice): in the change's transaction when
+/// they fit, else left to `task` after it (R37).
+#[derive(Debug)]
+pub struct FanOut {
+    pub writes: Vec<Write>,
+    pub task: Task,
 }
 
 /// One transaction: writes with the domain error to raise when the write's
@@ -385,7 +407,17 @@ mod tests {
             ),
             (Write::AdjustRoleHolders { practice_id, role_id: "r".into(), delta: 1 }, "RoleRequired"),
             (Write::DeleteRole { practice_id, role_id: "r".into(), expected_version: 1 }, "RoleInUse"),
-            (Write::MirrorUser { practice_id, user_id, search: String::new(), locked: false }, "NotFound"),
+            (
+                Write::MirrorUser {
+                    practice_id,
+                    user_id,
+                    search: String::new(),
+                    locked: false,
+                    user_version: 1,
+                    only_if_newer: false,
+                },
+                "NotFound",
+            ),
             (Write::CheckFailures { key: Key::LoginFailures(user_id), at_least: 4 }, "InvalidCredentials"),
             (Write::ConfirmSignIn { user_id, totp_step: None }, "AccountLocked"),
             (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),

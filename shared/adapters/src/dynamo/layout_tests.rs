@@ -136,8 +136,18 @@ fn location() {
 }
 
 /// A membership's own fields; its `Access` adds its own, flattened.
-const MEMBERSHIP_OWN: [&str; 9] =
-    ["deactivated_at", "email", "joined_at", "locked", "practice_id", "search", "status", "user_id", "version"];
+const MEMBERSHIP_OWN: [&str; 10] = [
+    "deactivated_at",
+    "email",
+    "joined_at",
+    "locked",
+    "practice_id",
+    "search",
+    "status",
+    "user_id",
+    "user_version",
+    "version",
+];
 
 /// `own` and the fields of an `Access`, flattened into the same item (not
 /// nested under `access`): whatever `Access` is stored as, so a new access

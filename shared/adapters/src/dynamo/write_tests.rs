@@ -88,7 +88,22 @@ fn writes() -> Vec<Write> {
         Write::AdjustRoleHolders { practice_id: fx::PRACTICE, role_id: fx::ROLE_ID.into(), delta: 1 },
         Write::AdjustRoleHolders { practice_id: fx::PRACTICE, role_id: fx::ROLE_ID.into(), delta: -2 },
         Write::DeleteRole { practice_id: fx::PRACTICE, role_id: fx::ROLE_ID.into(), expected_version: 4 },
-        Write::MirrorUser { practice_id: fx::PRACTICE, user_id: fx::USER, search: "ada lovelace".into(), locked: true },
+        Write::MirrorUser {
+            practice_id: fx::PRACTICE,
+            user_id: fx::USER,
+            search: "ada lovelace".into(),
+            locked: true,
+            user_version: 3,
+            only_if_newer: false,
+        },
+        Write::MirrorUser {
+            practice_id: fx::PRACTICE,
+            user_id: fx::USER,
+            search: "ada lovelace".into(),
+            locked: false,
+            user_version: 4,
+            only_if_newer: true,
+        },
         Write::LockUser { user_id: fx::USER },
         Write::CheckFailures { key: Key::LoginFailures(fx::USER), at_least: 4 },
         Write::ConfirmSignIn { user_id: fx::USER, totp_step: None },
@@ -99,7 +114,7 @@ fn writes() -> Vec<Write> {
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 19] = [
+const PINNED: [&str; 20] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -112,7 +127,8 @@ const PINNED: [&str; 19] = [
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} expr="SET #holders = if_not_exists(#holders, :zero) + :d" cond=Some("attribute_exists(PK)") names={"#holders": "\"holders\""} values={":d": "N(\"1\")", ":zero": "N(\"0\")"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} expr="SET #holders = if_not_exists(#holders, :zero) + :d" cond=Some("attribute_exists(PK) AND #holders >= :min") names={"#holders": "\"holders\""} values={":d": "N(\"-2\")", ":min": "N(\"2\")", ":zero": "N(\"0\")"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} cond=Some("attribute_exists(PK) AND #version = :v AND (attribute_not_exists(#holders) OR #holders <= :zero)") names={"#holders": "\"holders\"", "#version": "\"version\""} values={":v": "N(\"4\")", ":zero": "N(\"0\")"}"##,
-    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #search = :search, #locked = :locked" cond=Some("attribute_exists(PK)") names={"#locked": "\"locked\"", "#search": "\"search\""} values={":locked": "Bool(true)", ":search": "S(\"ada lovelace\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #search = :search, #locked = :locked, #user_version = :user_version" cond=Some("attribute_exists(PK)") names={"#locked": "\"locked\"", "#search": "\"search\"", "#user_version": "\"user_version\""} values={":locked": "Bool(true)", ":search": "S(\"ada lovelace\")", ":user_version": "N(\"3\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #search = :search, #locked = :locked, #user_version = :user_version" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#user_version) OR #user_version < :user_version)") names={"#locked": "\"locked\"", "#search": "\"search\"", "#user_version": "\"user_version\""} values={":locked": "Bool(false)", ":search": "S(\"ada lovelace\")", ":user_version": "N(\"4\")"}"##,
     r##"Update key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} expr="SET #locked = :true, #version = #version + :one, #epoch = if_not_exists(#epoch, :zero) + :one" cond=Some("attribute_exists(PK) AND #locked <> :true") names={"#epoch": "\"session_epoch\"", "#locked": "\"locked\"", "#version": "\"version\""} values={":one": "N(\"1\")", ":true": "Bool(true)", ":zero": "N(\"0\")"}"##,
     r##"Check key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"LOGINFAIL\")"} cond="#failures >= :n" names={"#failures": "\"failures\""} values={":n": "N(\"4\")"}"##,
     r##"Check key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} cond="#locked <> :true" names={"#locked": "\"locked\""} values={":true": "Bool(true)"}"##,
@@ -211,7 +227,7 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
 
     let member = Record::Membership(fx::membership(DIRECTOR, MemberStatus::Active));
     let r = replaced(member.clone(), 2);
-    assert_eq!(r.set, settable(&member, &["search", "locked"]));
+    assert_eq!(r.set, settable(&member, &["search", "locked", "user_version"]));
     assert_eq!(r.removed, set_of(&["ttl"]));
 
     let demoted = Record::Membership(fx::membership("receptionist", MemberStatus::Active));

@@ -32,9 +32,15 @@ pub struct Membership {
     #[serde(default)]
     pub search: String,
     /// The user's lock (R25), mirrored like `search` so that the members
-    /// list filters on it in the store (R22).
+    /// list filters on it in the store (R22). Only the list reads it: every
+    /// access decision reads the user, so a copy not yet made (R37) never
+    /// lets anyone in.
     #[serde(default)]
     pub locked: bool,
+    /// The user version `search` and `locked` were copied from, so a late
+    /// copy never overwrites a newer one (R37).
+    #[serde(default)]
+    pub user_version: u64,
     /// The user's email (it never changes), so that mail to a practice's
     /// directors needs no read of their users.
     #[serde(default)]
@@ -54,6 +60,7 @@ impl Membership {
             version: 1,
             search: Self::search_text(user),
             locked: user.locked,
+            user_version: user.version,
             email: user.email.clone(),
         }
     }

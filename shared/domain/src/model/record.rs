@@ -1,5 +1,5 @@
 //! What every change leaves behind: its audit event (R32) and its outbox of
-//! mail and domain events (R33), with who acted.
+//! mail, domain events (R33) and fan-out tasks (R37), with who acted.
 
 use super::user::User;
 use crate::clock::Time;
@@ -90,6 +90,51 @@ pub struct DomainEvent {
 pub enum OutboxPayload {
     Mail(Mail),
     Event(DomainEvent),
+    Task(Task),
+}
+
+/// What a committed change still has to do to more items than one
+/// transaction holds (R37): written with the change, run right after it and,
+/// until it has run, again by the sweep. Running one twice, or after a later
+/// change, writes nothing wrong: each reads what is stored when it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum Task {
+    /// Bring every membership's copy of the user (R22, R25) up to the user
+    /// as stored and, with `audit`, record the change in each practice the
+    /// user is active in.
+    CopyUser { user_id: UserId, audit: Option<PracticeAudit> },
+    /// Mail each active director of the practice, the template rendered
+    /// with `data` (R30: one item per grant, however many directors).
+    MailDirectors { practice_id: PracticeId, template: String, data: Value },
+}
+
+/// An audit event to be recorded in each of a user's practices: everything
+/// but the log it goes in and its id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PracticeAudit {
+    pub at: Time,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Target,
+    pub before: Value,
+    pub after: Value,
+}
+
+impl PracticeAudit {
+    /// The event in the log of `scope`, with the id given.
+    pub fn event(&self, scope: AuditScope, id: EventId) -> AuditEvent {
+        AuditEvent {
+            id,
+            scope,
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            target: self.target.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+    }
 }
 
 /// Written in the transaction of the change, delivered after commit, retried
@@ -112,7 +157,23 @@ pub struct OutboxItem {
     pub dead_at: Option<Time>,
 }
 
+/// A new item is not due for the sweep before this: the request that wrote
+/// it may still be in its first delivery, and both sending would duplicate.
+pub const OUTBOX_GRACE_SECONDS: i64 = 60;
+
 impl OutboxItem {
+    /// A new item, due for the sweep only after the grace period.
+    pub fn new(id: EventId, at: Time, payload: OutboxPayload) -> Self {
+        Self {
+            id,
+            created_at: at,
+            payload,
+            attempts: 0,
+            next_attempt_at: Some(at + chrono::Duration::seconds(OUTBOX_GRACE_SECONDS)),
+            dead_at: None,
+        }
+    }
+
     /// When the sweep may next try this item.
     pub fn due_at(&self) -> Time {
         self.next_attempt_at.unwrap_or(self.created_at)

@@ -5,9 +5,9 @@ use super::context::Caller;
 use super::invitations::open_to;
 use super::session::new_session;
 use super::sign_in::judge_attempt;
-use super::user_copies::copy_user_onto;
+use super::user_copies::copy_user;
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
-use super::writes::{audit_event, commit, outbox_event, outbox_mail};
+use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
 use crate::mail;
 use crate::model::*;
@@ -224,7 +224,6 @@ pub async fn patch_me(app: &App, caller: &Caller, input: NamesPatch) -> Result<U
     // The members search (R22) reads the names from each membership.
     let memberships = app.store.memberships_of_user(before.id).await?;
     let mut tx = Tx::new();
-    copy_user_onto(&mut tx, &memberships, &updated);
     tx.push(Write::Replace { record: Record::User(updated.clone()), expected_version: before.version }).push(
         Write::Create(audit_event(
             AuditScope::User(before.id),
@@ -236,7 +235,7 @@ pub async fn patch_me(app: &App, caller: &Caller, input: NamesPatch) -> Result<U
             names_of(&updated),
         )),
     );
-    commit(app, tx).await?;
+    commit_with(app, tx, [copy_user(&memberships, &updated, None)]).await?;
     Ok(UserView::from(&updated))
 }
 

@@ -4,7 +4,7 @@
 //! after commit (R32, R33).
 //!
 //! The modules form no circle: the leaves ([`context`], [`writes`],
-//! [`session`], [`user_copies`], [`outbox`], [`views`]) import
+//! [`session`], [`user_copies`], [`outbox`], [`tasks`], [`views`]) import
 //! no use case, and a use case imports only leaves and use cases below it.
 
 pub mod account;
@@ -22,6 +22,7 @@ pub mod session;
 pub mod sign_in;
 pub mod support;
 pub mod sweep;
+pub mod tasks;
 pub mod user_copies;
 pub mod views;
 pub mod writes;

@@ -1,10 +1,11 @@
 //! Delivery of outbox items after commit, and redelivery by the sweep, with
-//! backoff and a dead state (R33, R42).
+//! backoff and a dead state (R33, R42). Delivering a task (R37) runs it.
 
-use crate::ids::EventId;
+use super::tasks;
 use crate::model::{OutboxItem, OutboxPayload, Time};
 use crate::ports::{App, Key, Record, Tx, Write};
 use chrono::Duration;
+use std::collections::VecDeque;
 
 /// Failed deliveries after which an item is dead (R42).
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -12,9 +13,6 @@ pub const MAX_ATTEMPTS: u32 = 10;
 const FIRST_BACKOFF_SECONDS: i64 = 60;
 /// The longest wait between two attempts (R42: at most 6 hours apart).
 const MAX_BACKOFF_SECONDS: i64 = 6 * 60 * 60;
-/// A new item is not due for the sweep before this: the request that wrote
-/// it may still be in its first delivery, and both sending would duplicate.
-pub const GRACE_SECONDS: i64 = 60;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
@@ -23,18 +21,6 @@ pub struct Delivery {
     pub failed: usize,
     /// Failures that were the last allowed: the item is now dead.
     pub dead: usize,
-}
-
-/// A new outbox item, due for the sweep only after the grace period.
-pub fn new_item(id: EventId, at: Time, payload: OutboxPayload) -> OutboxItem {
-    OutboxItem {
-        id,
-        created_at: at,
-        payload,
-        attempts: 0,
-        next_attempt_at: Some(at + Duration::seconds(GRACE_SECONDS)),
-        dead_at: None,
-    }
 }
 
 /// The wait after the `failures`-th failed delivery: 1 minute, doubling,
@@ -58,17 +44,26 @@ pub fn after_failure(item: &OutboxItem, now: Time) -> OutboxItem {
     next
 }
 
-/// Send each item, then delete the delivered ones from the outbox. An item
+/// Send each item (run each task), then delete the delivered ones from the
+/// outbox; the items a task adds are delivered in the same pass. An item
 /// that fails is rewritten with its attempt count raised and its next try
 /// pushed out, or marked dead; consumers de-duplicate events by id, so a
 /// retry after a lost delete is safe. Nothing here fails the caller: after a
 /// commit the change stands whatever delivery does (R42).
 pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time) -> Delivery {
     let mut result = Delivery::default();
-    for item in items {
+    let mut queue = VecDeque::from(items);
+    while let Some(item) = queue.pop_front() {
         let sent = match &item.payload {
-            OutboxPayload::Mail(m) => app.mailer.send(m).await,
-            OutboxPayload::Event(e) => app.events.publish(std::slice::from_ref(e)).await,
+            OutboxPayload::Mail(m) => app.mailer.send(m).await.map_err(|e| e.to_string()),
+            OutboxPayload::Event(e) => app.events.publish(std::slice::from_ref(e)).await.map_err(|e| e.to_string()),
+            OutboxPayload::Task(t) => match tasks::run(app, item.id, t).await {
+                Ok(added) => {
+                    queue.extend(added);
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
         };
         let mut tx = Tx::new();
         match sent {
@@ -98,12 +93,13 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time) -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::DomainEvent;
+    use crate::ids::EventId;
+    use crate::model::{DomainEvent, OUTBOX_GRACE_SECONDS};
 
     fn item() -> OutboxItem {
         let id = EventId::new();
         let at = chrono::Utc::now();
-        new_item(
+        OutboxItem::new(
             id,
             at,
             OutboxPayload::Event(DomainEvent { id, detail_type: "X".into(), at, detail: serde_json::json!({}) }),
@@ -120,7 +116,7 @@ mod tests {
     #[test]
     fn a_new_item_waits_out_the_grace_period() {
         let i = item();
-        assert_eq!(i.due_at(), i.created_at + Duration::seconds(GRACE_SECONDS));
+        assert_eq!(i.due_at(), i.created_at + Duration::seconds(OUTBOX_GRACE_SECONDS));
     }
 
     #[test]

@@ -3,15 +3,15 @@
 
 use super::context::MemberCtx;
 use super::support::is_agent_address;
-use super::user_copies::{active_practice_scopes, copy_user_onto};
+use super::user_copies::copy_user;
 use super::views::MemberView;
-use super::writes::{audit_event, commit, outbox_event, outbox_mail};
+use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
-use crate::ids::{PracticeId, UserId};
+use crate::ids::{EventId, PracticeId, UserId};
 use crate::mail;
 use crate::model::*;
 use crate::permissions::USERS_MANAGE;
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, FanOut, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::timing::{no_sooner_than, RESET_REQUEST_FLOOR};
 use crate::validate::Errors;
@@ -162,10 +162,9 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
                 json!({"locked": false, "must_change_password": false,
                     "email_verified": true, "mfa_enabled": updated.mfa_enabled}),
             )));
-        if user.locked {
-            unlock_writes(&mut tx, &memberships, &updated, Actor::user(&user), None, now);
-        }
-        match commit(app, tx).await {
+        let fan_out =
+            user.locked.then(|| unlock_writes(&mut tx, &memberships, &updated, Actor::user(&user), None, now));
+        match commit_with(app, tx, fan_out).await {
             // The user changed meanwhile (locked by a racing failure, say):
             // the token is still unused, so read again.
             Err(DomainError::PreconditionFailed) if attempt < ATTEMPTS => continue,
@@ -175,9 +174,10 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
     Err(DomainError::PreconditionFailed)
 }
 
-/// What unlocking a user writes besides the user: every membership's copy
-/// of the lock, the audit in each of the user's practices (or only in the
-/// acting one), and `UserUnlocked`.
+/// What unlocking a user writes besides the user: `UserUnlocked` and, by
+/// the acting practice, its audit there, into `tx`; and the fan-out of
+/// every membership's copy of the lock, with the audit in each of the
+/// user's practices when no practice acted (R37).
 fn unlock_writes(
     tx: &mut Tx,
     memberships: &[Membership],
@@ -185,28 +185,27 @@ fn unlock_writes(
     actor: Actor,
     practice: Option<PracticeId>,
     now: Time,
-) {
-    copy_user_onto(tx, memberships, unlocked);
-    let scopes: Vec<AuditScope> = match practice {
-        Some(p) => vec![AuditScope::Practice(p)],
-        None => active_practice_scopes(memberships).collect(),
+) -> FanOut {
+    let audit = PracticeAudit {
+        at: now,
+        actor: actor.clone(),
+        action: "user.unlocked".into(),
+        target: Target::new("user", unlocked.id),
+        before: json!({"locked": true}),
+        after: json!({"locked": false}),
     };
-    for scope in scopes {
-        tx.push(Write::Create(audit_event(
-            scope,
-            now,
-            actor.clone(),
-            "user.unlocked",
-            Target::new("user", unlocked.id),
-            json!({"locked": true}),
-            json!({"locked": false}),
-        )));
-    }
     tx.push(Write::Create(outbox_event(
         now,
         "UserUnlocked",
         json!({"user_id": unlocked.id, "practice_id": practice, "by": actor.user_id}),
     )));
+    match practice {
+        Some(p) => {
+            tx.push(Write::Create(Record::Audit(audit.event(AuditScope::Practice(p), EventId::new()))));
+            copy_user(memberships, unlocked, None)
+        }
+        None => copy_user(memberships, unlocked, Some(audit)),
+    }
 }
 
 /// `POST .../unlock` (R26): by `users.manage` of any practice the user is an
@@ -320,9 +319,7 @@ async fn admin_reset(
         if unlock {
             tx.push(Write::Delete(Key::LoginFailures(uid)));
         }
-        if unlocking {
-            unlock_writes(&mut tx, &memberships, &updated, ctx.actor(), Some(pid), now);
-        }
+        let fan_out = unlocking.then(|| unlock_writes(&mut tx, &memberships, &updated, ctx.actor(), Some(pid), now));
         if password_hash.is_some() {
             tx.push(Write::Create(audit_event(
                 AuditScope::Practice(pid),
@@ -334,7 +331,7 @@ async fn admin_reset(
                 json!({"must_change_password": true, "sessions_ended": true}),
             )));
         }
-        match commit(app, tx).await {
+        match commit_with(app, tx, fan_out).await {
             Ok(()) => {
                 let mut member = member;
                 member.locked = updated.locked;

@@ -4,10 +4,11 @@
 //! (R40).
 
 use super::session::{new_session, required_somewhere};
-use super::user_copies::{active_practice_scopes, copy_user_onto};
+use super::user_copies::copy_user;
 use super::views::SessionView;
-use super::writes::{audit_event, commit, outbox_event, outbox_mail};
+use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
+use crate::ids::EventId;
 use crate::mail;
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -240,16 +241,13 @@ pub(crate) async fn judge_failure(app: &App, user: &User, place: u32) -> DomainE
     }
 }
 
-/// What one transaction may carry besides the lock itself and its mail,
-/// event and the user's own audit: the copies and audits of this many
-/// memberships (two writes each, within DynamoDB's 100).
-const LOCK_MEMBERSHIPS_PER_TX: usize = 45;
-
 async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     let now = app.now();
     let memberships = app.store.memberships_of_user(user.id).await?;
     let mut locked = user.clone();
     locked.locked = true;
+    // What `LockUser` makes of the version this user was read at.
+    locked.version += 1;
     let mail = mail::render(
         "account_locked",
         &user.email,
@@ -259,19 +257,14 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
             "reset_link": format!("{}/reset-password", app.config.app_base_url),
         }),
     )?;
-    let audit = |scope| {
-        Write::Create(audit_event(
-            scope,
-            now,
-            Actor::system(),
-            "user.locked",
-            Target::new("user", user.id),
-            json!({"locked": false}),
-            json!({"locked": true, "failed_sign_ins": LOCK_AFTER}),
-        ))
+    let audit = PracticeAudit {
+        at: now,
+        actor: Actor::system(),
+        action: "user.locked".into(),
+        target: Target::new("user", user.id),
+        before: json!({"locked": false}),
+        after: json!({"locked": true, "failed_sign_ins": LOCK_AFTER}),
     };
-    let mut chunks = memberships.chunks(LOCK_MEMBERSHIPS_PER_TX);
-    let first = chunks.next().unwrap_or_default();
     let mut tx = Tx::new();
     // Already locked: a racing failure won. The streak broken by a success
     // meanwhile: this failure is only a failure.
@@ -280,25 +273,10 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
             Write::CheckFailures { key: Key::LoginFailures(user.id), at_least: LOCK_AFTER },
             DomainError::InvalidCredentials,
         )
-        .push(audit(AuditScope::User(user.id)))
+        .push(Write::Create(Record::Audit(audit.event(AuditScope::User(user.id), EventId::new()))))
         .push(Write::Create(outbox_mail(now, mail)))
         .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
-    copy_user_onto(&mut tx, first, &locked);
-    active_practice_scopes(first).for_each(|scope| {
-        tx.push(audit(scope));
-    });
-    commit(app, tx).await?;
-    // A user in more practices than one transaction holds: the lock stands
-    // already; the rest of the copies and audits follow.
-    for chunk in chunks {
-        let mut tx = Tx::new();
-        copy_user_onto(&mut tx, chunk, &locked);
-        active_practice_scopes(chunk).for_each(|scope| {
-            tx.push(audit(scope));
-        });
-        if let Err(e) = commit(app, tx).await {
-            tracing::error!(user = %user.id, error = %e, "lock copied to only some memberships");
-        }
-    }
-    Ok(())
+    // However many practices the user is in, the lock commits alone and at
+    // once; the copies the members lists filter on follow (R37).
+    commit_with(app, tx, [copy_user(&memberships, &locked, Some(audit))]).await
 }

@@ -3,9 +3,8 @@
 //! write ever.
 
 use super::context::{Caller, MemberCtx};
-use super::writes::{audit_event, commit, outbox_event, outbox_mail, to_value};
+use super::writes::{audit_event, commit, outbox_event, outbox_task, to_value};
 use crate::error::DomainError;
-use crate::mail;
 use crate::model::*;
 use crate::permissions::{AUDIT_VIEW, SUPPORT_ACCESS_MANAGE, USERS_VIEW};
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -100,10 +99,7 @@ pub async fn get(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainError>
 pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainError> {
     ctx.require(SUPPORT_ACCESS_MANAGE)?;
     let pid = ctx.practice.id;
-    let (before, directors) =
-        futures::try_join!(async { app.store.support_grant(pid).await.map_err(DomainError::from) }, async {
-            app.store.directors(pid).await.map_err(DomainError::from)
-        },)?;
+    let before = app.store.support_grant(pid).await?;
     let now = app.now();
     let grant = SupportGrant {
         practice_id: pid,
@@ -132,18 +128,20 @@ pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainErro
             "SupportAccessGranted",
             json!({"practice_id": pid, "granted_by": grant.granted_by, "expires_at": grant.expires_at}),
         )));
-    for d in directors.iter().filter(|d| d.status == MemberStatus::Active && !d.email.is_empty()) {
-        let mail = mail::render(
-            "support_access_granted",
-            &d.email,
-            json!({
+    // One task however many directors the practice has: the mails would
+    // not all fit in this transaction (R37).
+    tx.push(Write::Create(outbox_task(
+        now,
+        Task::MailDirectors {
+            practice_id: pid,
+            template: "support_access_granted".into(),
+            data: json!({
                 "practice_name": ctx.practice.name,
                 "granted_by": grant.granted_by.name,
                 "expires_at": grant.expires_at.format("%Y-%m-%d %H:%M").to_string(),
             }),
-        )?;
-        tx.push(Write::Create(outbox_mail(now, mail)));
-    }
+        },
+    )));
     commit(app, tx).await?;
     Ok(view)
 }

@@ -1,24 +1,44 @@
 //! The copies of a user that live on their memberships: the search text of
 //! the members list (R22) and the lock (R25). Whatever changes the user
-//! writes the copies in the same transaction.
+//! writes the copies with it: in its transaction when they fit, else by a
+//! task right after it (R37).
 
+use crate::ids::{EventId, PracticeId};
 use crate::model::*;
-use crate::ports::{Tx, Write};
+use crate::ports::{FanOut, Record, Write};
 
-/// The writes that keep every membership's copy of `user` in step with it.
-pub fn copy_user_onto(tx: &mut Tx, memberships: &[Membership], user: &User) {
-    let search = Membership::search_text(user);
-    for m in memberships {
-        tx.push(Write::MirrorUser {
-            practice_id: m.practice_id,
-            user_id: m.user_id,
-            search: search.clone(),
-            locked: user.locked,
-        });
+/// The copy of `user` onto membership `m`. `only_if_newer` for a copy made
+/// after the change, which must not overwrite a later change's own.
+pub fn mirror(m: &Membership, user: &User, only_if_newer: bool) -> Write {
+    Write::MirrorUser {
+        practice_id: m.practice_id,
+        user_id: m.user_id,
+        search: Membership::search_text(user),
+        locked: user.locked,
+        user_version: user.version,
+        only_if_newer,
     }
 }
 
-/// The audit scopes of the practices a user is an active member of.
-pub fn active_practice_scopes(memberships: &[Membership]) -> impl Iterator<Item = AuditScope> + '_ {
-    memberships.iter().filter(|m| m.is_active()).map(|m| AuditScope::Practice(m.practice_id))
+/// `audit` as recorded in each practice of `memberships` that is active,
+/// each event with the id `id_for` gives it in that practice.
+pub fn practice_audits<'a>(
+    memberships: &'a [Membership],
+    audit: &'a PracticeAudit,
+    id_for: impl Fn(PracticeId) -> EventId + 'a,
+) -> impl Iterator<Item = Write> + 'a {
+    memberships.iter().filter(|m| m.is_active()).map(move |m| {
+        Write::Put(Record::Audit(audit.event(AuditScope::Practice(m.practice_id), id_for(m.practice_id))))
+    })
+}
+
+/// What `user` (as it will be stored once the change commits) fans out to:
+/// its copy on each of `memberships` and, with `audit`, the event in each
+/// practice the user is active in.
+pub fn copy_user(memberships: &[Membership], user: &User, audit: Option<PracticeAudit>) -> FanOut {
+    let mut writes: Vec<Write> = memberships.iter().map(|m| mirror(m, user, false)).collect();
+    if let Some(a) = &audit {
+        writes.extend(practice_audits(memberships, a, |_| EventId::new()));
+    }
+    FanOut { writes, task: Task::CopyUser { user_id: user.id, audit } }
 }

@@ -6,7 +6,7 @@ use super::outbox;
 use crate::error::DomainError;
 use crate::ids::EventId;
 use crate::model::*;
-use crate::ports::{App, Record, Tx};
+use crate::ports::{App, FanOut, Record, Tx, Write, MAX_WRITES};
 use serde_json::Value;
 
 pub fn audit_event(
@@ -31,16 +31,38 @@ pub fn audit_event(
 }
 
 pub fn outbox_mail(at: Time, mail: Mail) -> Record {
-    Record::Outbox(outbox::new_item(EventId::new(), at, OutboxPayload::Mail(mail)))
+    Record::Outbox(OutboxItem::new(EventId::new(), at, OutboxPayload::Mail(mail)))
 }
 
 pub fn outbox_event(at: Time, detail_type: &str, detail: Value) -> Record {
     let id = EventId::new();
-    Record::Outbox(outbox::new_item(
+    Record::Outbox(OutboxItem::new(
         id,
         at,
         OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.to_string(), at, detail }),
     ))
+}
+
+/// A fan-out task (R37), run after the commit of the change that wrote it.
+pub fn outbox_task(at: Time, task: Task) -> Record {
+    Record::Outbox(OutboxItem::new(EventId::new(), at, OutboxPayload::Task(task)))
+}
+
+/// Commit the change with its fan-outs: inside its transaction when all of
+/// them fit, else the change alone with the tasks that finish it, so the
+/// change itself is atomic however many items a fan-out reaches (R37).
+pub async fn commit_with(app: &App, mut tx: Tx, fan_outs: impl IntoIterator<Item = FanOut>) -> Result<(), DomainError> {
+    let fan_outs: Vec<FanOut> = fan_outs.into_iter().collect();
+    if tx.len() + fan_outs.iter().map(|f| f.writes.len()).sum::<usize>() <= MAX_WRITES {
+        for w in fan_outs.into_iter().flat_map(|f| f.writes) {
+            tx.push(w);
+        }
+    } else {
+        for f in fan_outs {
+            tx.push(Write::Create(outbox_task(app.now(), f.task)));
+        }
+    }
+    commit(app, tx).await
 }
 
 /// Commit the transaction, then try to deliver its outbox at once. Delivery

@@ -67,7 +67,7 @@ impl Keyed for Membership {
 impl Entity for Membership {
     const TYPE: &'static str = "membership";
     // Kept in step with the user by `MirrorUser` alone.
-    const KEPT_BY_REPLACE: &'static [&'static str] = &["search", "locked"];
+    const KEPT_BY_REPLACE: &'static [&'static str] = &["search", "locked", "user_version"];
     fn placement(&self) -> Placement {
         let director = self.is_active() && self.access.is_director();
         Placement {

@@ -69,22 +69,34 @@ pub fn delete_role(
     )
 }
 
-/// Copies the user's search text and lock onto one membership; fails if the
-/// membership is gone.
+/// Copies the user's search text and lock onto one membership, with the
+/// user version they come from; fails if the membership is gone and, with
+/// `only_if_newer`, unless the copy there is older.
 pub fn mirror_user(
     table: &str,
     practice: PracticeId,
     user: UserId,
     search: &str,
     locked: bool,
+    user_version: u64,
+    only_if_newer: bool,
 ) -> Result<TransactWriteItem, PortError> {
+    let condition = if only_if_newer {
+        "attribute_exists(PK) AND (attribute_not_exists(#user_version) OR #user_version < :user_version)"
+    } else {
+        "attribute_exists(PK)"
+    };
     update(
         table,
         Membership::primary_key((practice, user)),
-        "SET #search = :search, #locked = :locked",
-        "attribute_exists(PK)",
-        &[("#search", "search"), ("#locked", "locked")],
-        vec![(":search", s(search)), (":locked", AttributeValue::Bool(locked))],
+        "SET #search = :search, #locked = :locked, #user_version = :user_version",
+        condition,
+        &[("#search", "search"), ("#locked", "locked"), ("#user_version", "user_version")],
+        vec![
+            (":search", s(search)),
+            (":locked", AttributeValue::Bool(locked)),
+            (":user_version", n(user_version as i64)),
+        ],
     )
 }
 

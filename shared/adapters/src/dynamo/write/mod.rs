@@ -14,10 +14,7 @@ use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use cancel::Cancelled;
 use roster_domain::error::PortError;
-use roster_domain::ports::{Tx, Write};
-
-/// DynamoDB allows 100 actions per transaction.
-const MAX_TX: usize = 100;
+use roster_domain::ports::{Tx, Write, MAX_WRITES as MAX_TX};
 
 /// The one match over `Write`; each kind is built in the file of its kind:
 /// whole records (`record`), counters (`counters`), and the writes that
@@ -41,8 +38,8 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::DeleteRole { practice_id, role_id, expected_version } => {
             guards::delete_role(table, *practice_id, role_id, *expected_version)
         }
-        Write::MirrorUser { practice_id, user_id, search, locked } => {
-            guards::mirror_user(table, *practice_id, *user_id, search, *locked)
+        Write::MirrorUser { practice_id, user_id, search, locked, user_version, only_if_newer } => {
+            guards::mirror_user(table, *practice_id, *user_id, search, *locked, *user_version, *only_if_newer)
         }
         Write::LockUser { user_id } => guards::lock_user(table, *user_id),
         Write::CheckFailures { key, at_least } => guards::check_failures(table, key, *at_least),

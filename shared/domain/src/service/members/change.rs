@@ -9,9 +9,9 @@ use crate::ports::{App, CounterDelta, Record, Tx, Write};
 use crate::service::account::{names_of, NamesPatch};
 use crate::service::context::{custom_role_of, MemberCtx};
 use crate::service::roles::{release_role, take_role, unknown_role};
-use crate::service::user_copies::copy_user_onto;
+use crate::service::user_copies::copy_user;
 use crate::service::views::MemberView;
-use crate::service::writes::{commit, outbox_event};
+use crate::service::writes::{commit, commit_with, outbox_event};
 use crate::validate::{Errors, NoOtherFields};
 use serde::Deserialize;
 use serde_json::json;
@@ -137,7 +137,6 @@ pub async fn update_details(
         Write::Replace { record: Record::User(updated.clone()), expected_version: user.version },
         DomainError::PreconditionFailed,
     );
-    copy_user_onto(&mut tx, &memberships, &updated);
     authorized(&mut tx, ctx, uid)?;
     tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, names_of(&user), names_of(&updated))))
         .push(Write::Create(outbox_event(
@@ -145,6 +144,6 @@ pub async fn update_details(
             "MemberDetailsChanged",
             json!({"practice_id": ctx.practice.id, "user_id": uid, "after": names_of(&updated)}),
         )));
-    commit(app, tx).await?;
+    commit_with(app, tx, [copy_user(&memberships, &updated, None)]).await?;
     Ok(MemberView::new(&m, &updated, &custom))
 }
