@@ -12,6 +12,7 @@ mod directory;
 mod grants;
 mod invitations;
 mod logs;
+mod mail_abuse;
 mod malformed;
 mod matrix;
 mod members_list;

@@ -148,6 +148,7 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::RoleName(r) => r,
         Record::Challenge(r) => r,
         Record::SupportGrant(r) => r,
+        Record::SentMails(r) => r,
     }
 }
 
@@ -170,5 +171,6 @@ pub fn primary(key: &Key) -> Primary {
         Key::Challenge(hash) => MfaChallenge::primary_key(hash),
         Key::SupportGrant(p) => SupportGrant::primary_key(*p),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
+        Key::SentMails(u, purpose) => SentMails::primary_key((*u, *purpose)),
     }
 }
