@@ -88,6 +88,35 @@ async fn login_right_and_wrong() {
     assert_eq!(unknown.status, 401);
 }
 
+// R24: nor does the work tell them apart. A wrong password for a known
+// email and any password for an unknown one make the same store calls in
+// the same order, each a round trip to DynamoDB, so neither takes longer by
+// a round trip; and both answer the same 401.
+#[tokio::test]
+async fn an_unknown_email_does_the_same_store_work_as_a_wrong_password() {
+    let mut h = Harness::new().await;
+    h.signup("lee@clinic.example").await;
+    let calls = h.count_store_calls();
+
+    let wrong = h.login_with("lee@clinic.example", "wrong password!").await;
+    let known = calls.take();
+    let unknown = h.login_with("nobody@clinic.example", "wrong password!").await;
+    let nobody = calls.take();
+
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials".into()), "{}", wrong.body);
+    assert_eq!((unknown.status, unknown.body), (wrong.status, wrong.body));
+    assert!(known.iter().any(|c| c.starts_with("count_attempt")), "a wrong password is counted: {known:?}");
+    assert_eq!(nobody, known, "unknown email, then known email with a wrong password");
+    // The stand-in counted for an unknown email is no account's: the known
+    // one's streak holds its own failure alone, so four more lock it.
+    for _ in 0..3 {
+        assert_eq!(h.login_with("nobody@clinic.example", "wrong password!").await.status, 401);
+        assert_eq!(h.login_with("lee@clinic.example", "wrong password!").await.status, 401);
+    }
+    assert_eq!(h.login_with("lee@clinic.example", "wrong password!").await.status, 423);
+    assert_eq!(h.login_with("nobody@clinic.example", "wrong password!").await.status, 401);
+}
+
 // R29, R35: a session past its 12 hours is refused on read, though its item
 // is still in the table (TTL deletion lags).
 #[tokio::test]
