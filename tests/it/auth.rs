@@ -301,3 +301,45 @@ async fn names_with_invisible_or_bidirectional_characters_are_422() {
     let r = h.call("PATCH", "/me", Some(&token), Some(json!({"last_name": "Silva-Sørensen"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+// Names may not pass for others with lookalike letters (issue 11 item 9):
+// a Latin word with a Cyrillic or Greek letter in it is 422 naming the
+// field, and nothing changes. Names written in one script, Latin with its
+// accents, or Latin beside CJK, are names.
+#[tokio::test]
+async fn names_mixing_lookalike_scripts_are_422() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("ana@clinic.example").await;
+    for (field, value) in [
+        // Cyrillic А, Cyrillic а, Greek ο.
+        ("first_name", "\u{410}dmin"),
+        ("last_name", "P\u{430}ypal"),
+        ("title", "Pr\u{3bf}f"),
+    ] {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({ field: value }))).await;
+        assert_eq!((r.status, r.field()), (422, field.to_string()), "{value}: {}", r.body);
+    }
+    let me = h.me(&token).await;
+    assert_eq!(
+        (me["first_name"].clone(), me["last_name"].clone(), me["title"].clone()),
+        (json!("Ana"), json!("Silva"), json!(null))
+    );
+
+    for (first, last) in [
+        ("José", "O'Brien"),
+        ("Zoë", "Nguyễn"),
+        ("Łukasz", "Smith-Jones"),
+        ("Иван", "Петров"),
+        ("Νίκος", "Παπαδόπουλος"),
+        ("王芳", "山田 太郎"),
+        ("محمد", "עברי"),
+        ("प्रिया", "D’Angelo"),
+    ] {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({"first_name": first, "last_name": last}))).await;
+        assert_eq!(r.status, 200, "{first} {last}: {}", r.body);
+        let me = h.me(&token).await;
+        assert_eq!((s(&me["first_name"]), s(&me["last_name"])), (first.to_string(), last.to_string()));
+    }
+    let r = h.call("PATCH", "/me", Some(&token), Some(json!({"title": "Dr 王"}))).await;
+    assert_eq!(r.status, 200, "Latin beside Han: {}", r.body);
+}
