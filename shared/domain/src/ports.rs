@@ -57,8 +57,6 @@ pub enum Key {
     /// A user's streak of failed sign-ins (R25), counted by
     /// `Store::count_attempt`.
     LoginFailures(UserId),
-    /// The mails of one purpose lately sent to a user (R41).
-    SentMails(UserId, TokenPurpose),
 }
 
 pub use crate::model::CounterDelta;

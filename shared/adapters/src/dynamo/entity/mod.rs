@@ -171,6 +171,5 @@ pub fn primary(key: &Key) -> Primary {
         Key::Challenge(hash) => MfaChallenge::primary_key(hash),
         Key::SupportGrant(p) => SupportGrant::primary_key(*p),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
-        Key::SentMails(u, purpose) => SentMails::primary_key((*u, *purpose)),
     }
 }
