@@ -88,6 +88,35 @@ async fn login_right_and_wrong() {
     assert_eq!(unknown.status, 401);
 }
 
+// R24: nor does the work tell them apart. A wrong password for a known
+// email and any password for an unknown one make the same store calls in
+// the same order, each a round trip to DynamoDB, so neither takes longer by
+// a round trip; and both answer the same 401.
+#[tokio::test]
+async fn an_unknown_email_does_the_same_store_work_as_a_wrong_password() {
+    let mut h = Harness::new().await;
+    h.signup("lee@clinic.example").await;
+    let calls = h.count_store_calls();
+
+    let wrong = h.login_with("lee@clinic.example", "wrong password!").await;
+    let known = calls.take();
+    let unknown = h.login_with("nobody@clinic.example", "wrong password!").await;
+    let nobody = calls.take();
+
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials".into()), "{}", wrong.body);
+    assert_eq!((unknown.status, unknown.body), (wrong.status, wrong.body));
+    assert!(known.iter().any(|c| c.starts_with("count_attempt")), "a wrong password is counted: {known:?}");
+    assert_eq!(nobody, known, "unknown email, then known email with a wrong password");
+    // The stand-in counted for an unknown email is no account's: the known
+    // one's streak holds its own failure alone, so four more lock it.
+    for _ in 0..3 {
+        assert_eq!(h.login_with("nobody@clinic.example", "wrong password!").await.status, 401);
+        assert_eq!(h.login_with("lee@clinic.example", "wrong password!").await.status, 401);
+    }
+    assert_eq!(h.login_with("lee@clinic.example", "wrong password!").await.status, 423);
+    assert_eq!(h.login_with("nobody@clinic.example", "wrong password!").await.status, 401);
+}
+
 // R29, R35: a session past its 12 hours is refused on read, though its item
 // is still in the table (TTL deletion lags).
 #[tokio::test]
@@ -271,4 +300,46 @@ async fn names_with_invisible_or_bidirectional_characters_are_422() {
     assert_eq!(h.me(&token).await["first_name"], "Ana");
     let r = h.call("PATCH", "/me", Some(&token), Some(json!({"last_name": "Silva-Sørensen"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+// Names may not pass for others with lookalike letters (issue 11 item 9):
+// a Latin word with a Cyrillic or Greek letter in it is 422 naming the
+// field, and nothing changes. Names written in one script, Latin with its
+// accents, or Latin beside CJK, are names.
+#[tokio::test]
+async fn names_mixing_lookalike_scripts_are_422() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("ana@clinic.example").await;
+    for (field, value) in [
+        // Cyrillic А, Cyrillic а, Greek ο.
+        ("first_name", "\u{410}dmin"),
+        ("last_name", "P\u{430}ypal"),
+        ("title", "Pr\u{3bf}f"),
+    ] {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({ field: value }))).await;
+        assert_eq!((r.status, r.field()), (422, field.to_string()), "{value}: {}", r.body);
+    }
+    let me = h.me(&token).await;
+    assert_eq!(
+        (me["first_name"].clone(), me["last_name"].clone(), me["title"].clone()),
+        (json!("Ana"), json!("Silva"), json!(null))
+    );
+
+    for (first, last) in [
+        ("José", "O'Brien"),
+        ("Zoë", "Nguyễn"),
+        ("Łukasz", "Smith-Jones"),
+        ("Иван", "Петров"),
+        ("Νίκος", "Παπαδόπουλος"),
+        ("王芳", "山田 太郎"),
+        ("محمد", "עברי"),
+        ("प्रिया", "D’Angelo"),
+    ] {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({"first_name": first, "last_name": last}))).await;
+        assert_eq!(r.status, 200, "{first} {last}: {}", r.body);
+        let me = h.me(&token).await;
+        assert_eq!((s(&me["first_name"]), s(&me["last_name"])), (first.to_string(), last.to_string()));
+    }
+    let r = h.call("PATCH", "/me", Some(&token), Some(json!({"title": "Dr 王"}))).await;
+    assert_eq!(r.status, 200, "Latin beside Han: {}", r.body);
 }

@@ -332,3 +332,39 @@ async fn practice_and_location_writes_need_the_acting_member_as_authorized() {
         (json!("Main St"), json!(true))
     );
 }
+
+// Practice, location and role names may not pass for others with lookalike
+// letters either (issue 11 item 9): 422 naming the field, nothing made.
+#[tokio::test]
+async fn practice_location_and_role_names_mixing_lookalike_scripts_are_422() {
+    let h = Harness::new().await;
+    let (_, token, pid) = h.director("d@clinic.example", "Harbour Clinic").await;
+    for (body, field) in [
+        (json!({"name": "H\u{430}rbour Clinic", "location": {"name": "Main St"}}), "name"),
+        (json!({"name": "Quay Clinic", "location": {"name": "M\u{430}in St"}}), "location.name"),
+    ] {
+        let r = h.call("POST", "/practices", Some(&token), Some(body)).await;
+        assert_eq!((r.status, r.field()), (422, field.to_string()), "{}", r.body);
+    }
+    let path = format!("/practices/{pid}");
+    let r = h.req("PATCH", &path).token(&token).json(json!({"name": "Harb\u{3bf}ur"})).if_match(1).send().await;
+    assert_eq!((r.status, r.field()), (422, "name".to_string()), "{}", r.body);
+    let r = h.create_role(&token, &pid, "Office m\u{430}nager", &["users.view"]).await;
+    assert_eq!((r.status, r.field()), (422, "name".to_string()), "{}", r.body);
+    let me = h.call("GET", "/me", Some(&token), None).await;
+    assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(1), "no practice made: {}", me.body);
+    let roles = h.call("GET", &format!("/practices/{pid}/roles"), Some(&token), None).await;
+    assert!(!roles.body.to_string().contains("Office"), "no role made: {}", roles.body);
+
+    let r = h
+        .call(
+            "POST",
+            "/practices",
+            Some(&token),
+            Some(json!({"name": "Κλινική Αθηνών", "location": {"name": "Οδός Ερμού"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "a Greek practice: {}", r.body);
+    let r = h.create_role(&token, &pid, "Регистратор", &["users.view"]).await;
+    assert_eq!(r.status, 201, "a Cyrillic role name: {}", r.body);
+}

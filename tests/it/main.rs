@@ -13,6 +13,7 @@ mod fan_out;
 mod grants;
 mod invitations;
 mod logs;
+mod mail_abuse;
 mod malformed;
 mod matrix;
 mod members_list;

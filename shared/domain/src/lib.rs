@@ -6,6 +6,7 @@ pub mod access;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod lookalike;
 pub mod mail;
 pub mod model;
 pub mod permissions;

@@ -30,6 +30,7 @@ pub enum Record {
     RoleName(RoleName),
     Challenge(MfaChallenge),
     SupportGrant(SupportGrant),
+    SentMails(SentMails),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -319,6 +320,9 @@ pub trait Store: Send + Sync {
     /// current password or code given by a signed-in user (R40).
     async fn forget_attempt(&self, key: Key) -> Result<(), PortError>;
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError>;
+    /// The record of mails of `purpose` lately sent to the user (R41), as
+    /// stored: times past its window are the caller's to ignore.
+    async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// Grants whose expiry is at or before `now`, through the sparse expiry
     /// index (R34), oldest first.

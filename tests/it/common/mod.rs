@@ -5,10 +5,13 @@
 //! - `request.rs`: the request builder (`h.req`, `h.call`) and `Reply`.
 //! - `fixtures.rs`: users, practices, members and invitations set up through
 //!   the API or the store.
+//! - `counting_store.rs`: a `Store` that notes every call it passes on.
 
+mod counting_store;
 mod fixtures;
 mod request;
 
+pub use counting_store::CountingStore;
 pub use fixtures::{DIRECTOR, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
 
@@ -103,6 +106,14 @@ impl Harness {
             .filter_map(|p| std::fs::read_to_string(p).ok())
             .filter_map(|t| serde_json::from_str(&t).ok())
             .collect()
+    }
+
+    /// From now on every store call goes through the `CountingStore`
+    /// returned, which notes it.
+    pub fn count_store_calls(&mut self) -> Arc<CountingStore> {
+        let counting = Arc::new(CountingStore::new(self.app.store.clone()));
+        self.app.store = counting.clone();
+        counting
     }
 
     /// Mail files written so far, oldest first.

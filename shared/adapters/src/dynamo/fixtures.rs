@@ -55,6 +55,16 @@ pub fn email_token() -> EmailToken {
     }
 }
 
+pub fn sent_mails() -> SentMails {
+    SentMails {
+        user_id: USER,
+        purpose: TokenPurpose::PasswordReset,
+        sent_at: vec![now()],
+        expires_at: now() + Duration::hours(1),
+        version: 1,
+    }
+}
+
 pub fn challenge() -> MfaChallenge {
     MfaChallenge {
         token_hash: "mfahash".into(),

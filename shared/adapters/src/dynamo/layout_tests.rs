@@ -203,6 +203,21 @@ fn failed_sign_ins_in_a_row_are_counted_beside_the_user() {
 }
 
 #[test]
+fn reset_mails_lately_sent_are_kept_beside_the_user_for_an_hour() {
+    assert_item(
+        Record::SentMails(fx::sent_mails()),
+        &[
+            (PK, s(format!("USER#{UID}"))),
+            (SK, s("SENT#password_reset")),
+            // An hour after the newest mail, in seconds.
+            (TTL, n(1_796_119_200)),
+            (TYPE, s("sent_mails")),
+        ],
+        &["expires_at", "purpose", "sent_at", "user_id", "version"],
+    );
+}
+
+#[test]
 fn second_factor_challenge() {
     assert_item(
         Record::Challenge(fx::challenge()),

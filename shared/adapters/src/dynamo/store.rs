@@ -183,6 +183,10 @@ impl Store for DynamoStore {
         self.get::<MfaChallenge>(token_hash).await
     }
 
+    async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
+        self.get::<SentMails>((user, purpose)).await
+    }
+
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.get::<SupportGrant>(practice).await
     }

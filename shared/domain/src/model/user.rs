@@ -1,5 +1,6 @@
 //! Accounts (R3, R24..R29): the user, the claim on their email, their
-//! sessions, emailed tokens and second-factor challenges.
+//! sessions, emailed tokens and the mails lately sent (R41), and
+//! second-factor challenges.
 
 use crate::clock::Time;
 use crate::ids::UserId;
@@ -134,4 +135,86 @@ pub struct MfaChallenge {
     /// sessions, by a password change, a reset or a lock (R29).
     #[serde(default)]
     pub epoch: u64,
+}
+
+/// The mails of one purpose lately sent to a user, for a limit per hour
+/// (R41: three reset mails). Holds only the times within the last hour,
+/// oldest first, and is replaced under its version, so of racing requests
+/// no two are let through on the same count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentMails {
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub sent_at: Vec<Time>,
+    /// An hour after the newest: from then on the record holds nothing
+    /// that counts, and storage may drop it (R35).
+    pub expires_at: Time,
+    pub version: u64,
+}
+
+impl SentMails {
+    /// The width of the limit's window.
+    pub fn window() -> chrono::Duration {
+        chrono::Duration::hours(1)
+    }
+
+    /// The record after one more mail at `now`, or `None` if `per_hour`
+    /// were sent within the hour before it. Times that have left the window
+    /// are dropped, and a refused mail is not recorded, so the record never
+    /// keeps anyone from mail for longer than an hour after the last one
+    /// actually sent.
+    pub fn with_one_more(
+        previous: Option<&SentMails>,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: Time,
+        per_hour: usize,
+    ) -> Option<SentMails> {
+        let since = now - Self::window();
+        let mut sent_at: Vec<Time> =
+            previous.map(|p| p.sent_at.iter().copied().filter(|t| *t > since).collect()).unwrap_or_default();
+        if sent_at.len() >= per_hour {
+            return None;
+        }
+        sent_at.push(now);
+        Some(SentMails {
+            user_id,
+            purpose,
+            sent_at,
+            expires_at: now + Self::window(),
+            version: previous.map_or(1, |p| p.version + 1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Duration};
+
+    fn at(minute: i64) -> Time {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    fn send(previous: Option<&SentMails>, minute: i64) -> Option<SentMails> {
+        SentMails::with_one_more(previous, UserId::new(), TokenPurpose::PasswordReset, at(minute), 3)
+    }
+
+    // R41: three within any hour, the fourth refused and not recorded, and
+    // a mail again once the oldest is an hour old.
+    #[test]
+    fn three_an_hour_counted_over_the_hour_before_each() {
+        let first = send(None, 0).unwrap();
+        assert_eq!((first.version, first.expires_at), (1, at(60)));
+        let second = send(Some(&first), 10).unwrap();
+        let third = send(Some(&second), 20).unwrap();
+        assert_eq!(third.sent_at, vec![at(0), at(10), at(20)]);
+        assert_eq!(third.version, 3);
+        assert!(send(Some(&third), 59).is_none());
+        let fourth = send(Some(&third), 60).unwrap();
+        assert_eq!(fourth.sent_at, vec![at(10), at(20), at(60)]);
+        assert_eq!((fourth.version, fourth.expires_at), (4, at(120)));
+        assert!(send(Some(&fourth), 69).is_none());
+        assert_eq!(send(Some(&fourth), 200).unwrap().sent_at, vec![at(200)]);
+    }
 }

@@ -58,13 +58,13 @@ impl NamesPatch {
         let mut e = Errors::new();
         let mut updated = user.clone();
         if let Some(title) = &self.title {
-            updated.title = e.optional_text("title", title.as_deref(), TITLE_MAX);
+            updated.title = e.optional_name("title", title.as_deref(), TITLE_MAX);
         }
         if self.first_name.is_some() {
-            updated.first_name = e.required_text("first_name", self.first_name.as_deref(), NAME_MAX);
+            updated.first_name = e.required_name("first_name", self.first_name.as_deref(), NAME_MAX);
         }
         if self.last_name.is_some() {
-            updated.last_name = e.required_text("last_name", self.last_name.as_deref(), NAME_MAX);
+            updated.last_name = e.required_name("last_name", self.last_name.as_deref(), NAME_MAX);
         }
         e.finish()?;
         Ok(updated)
@@ -117,9 +117,9 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
     let password = e.password("password", input.password.as_deref());
-    let first_name = e.required_text("first_name", input.first_name.as_deref(), NAME_MAX);
-    let last_name = e.required_text("last_name", input.last_name.as_deref(), NAME_MAX);
-    let title = e.optional_text("title", input.title.as_deref(), TITLE_MAX);
+    let first_name = e.required_name("first_name", input.first_name.as_deref(), NAME_MAX);
+    let last_name = e.required_name("last_name", input.last_name.as_deref(), NAME_MAX);
+    let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     e.finish()?;
 
     let now = app.now();

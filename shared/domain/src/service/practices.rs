@@ -55,7 +55,7 @@ fn valid_time_zone(tz: &str) -> bool {
 }
 
 fn location_fields(e: &mut Errors, prefix: &str, input: &LocationInput) -> (String, Option<String>, Option<String>) {
-    let name = e.required_text(&format!("{prefix}name"), input.name.as_deref(), LOCATION_NAME_MAX);
+    let name = e.required_name(&format!("{prefix}name"), input.name.as_deref(), LOCATION_NAME_MAX);
     let address = e.optional_text(&format!("{prefix}address"), input.address.as_deref(), ADDRESS_MAX);
     let time_zone = e.optional_text(&format!("{prefix}time_zone"), input.time_zone.as_deref(), TIME_ZONE_MAX);
     if let Some(tz) = &time_zone {
@@ -86,7 +86,7 @@ pub async fn create_practice(
     input: CreatePracticeInput,
 ) -> Result<PracticeView, DomainError> {
     let mut e = Errors::new();
-    let name = e.required_text("name", input.name.as_deref(), PRACTICE_NAME_MAX);
+    let name = e.required_name("name", input.name.as_deref(), PRACTICE_NAME_MAX);
     let loc = match &input.location {
         Some(l) => Some(location_fields(&mut e, "location.", l)),
         None => {
@@ -186,7 +186,7 @@ pub async fn patch_practice(
 ) -> Result<PracticeView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
     let mut e = Errors::new();
-    let name = input.name.as_deref().map(|n| e.required_text("name", Some(n), PRACTICE_NAME_MAX));
+    let name = input.name.as_deref().map(|n| e.required_name("name", Some(n), PRACTICE_NAME_MAX));
     e.finish()?;
     let before = &ctx.practice;
     let expected = if_match.unwrap_or(before.version);
@@ -300,7 +300,7 @@ pub async fn patch_location(
     let mut e = Errors::new();
     let mut updated = before.clone();
     if input.name.is_some() {
-        updated.name = e.required_text("name", input.name.as_deref(), LOCATION_NAME_MAX);
+        updated.name = e.required_name("name", input.name.as_deref(), LOCATION_NAME_MAX);
     }
     if let Some(a) = &input.address {
         updated.address = e.optional_text("address", a.as_deref(), ADDRESS_MAX);

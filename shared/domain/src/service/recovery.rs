@@ -59,15 +59,53 @@ where
     }
 }
 
+/// R41: at most this many reset mails to one account within any hour.
+pub const RESET_MAILS_PER_HOUR: usize = 3;
+/// How often a reset request reads the mails sent and tries to count its
+/// own. A request loses a race only to another's mail that committed after
+/// its read, so one that lost this many less one times in a row finds the
+/// limit reached on its last read: racing requests send exactly the limit.
+const RESET_MAIL_READS: usize = RESET_MAILS_PER_HOUR + 1;
+
 /// The work of a reset request: a token and its mail, for an address with
-/// an account; nothing for one without.
+/// an account and fewer than three such mails in the hour before (R41);
+/// nothing otherwise. The count is a condition of the transaction that
+/// writes the token and the mail, so no two racing requests both count as
+/// the third.
 async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainError> {
     let Some((_, norm)) = crate::validate::parse_email(input.email.as_deref().unwrap_or("")) else {
         return Ok(());
     };
     let Some(claim) = app.store.email_claim(&norm).await? else { return Ok(()) };
-    let Some(user) = app.store.user(claim.user_id).await? else { return Ok(()) };
-    let now = app.now();
+    let purpose = TokenPurpose::PasswordReset;
+    for read in 1..=RESET_MAIL_READS {
+        let (user, sent) =
+            futures::try_join!(async { app.store.user(claim.user_id).await.map_err(DomainError::from) }, async {
+                app.store.sent_mails(claim.user_id, purpose).await.map_err(DomainError::from)
+            },)?;
+        let Some(user) = user else { return Ok(()) };
+        let now = app.now();
+        let Some(counted) = SentMails::with_one_more(sent.as_ref(), user.id, purpose, now, RESET_MAILS_PER_HOUR) else {
+            tracing::info!(user = %user.id, "password reset mail withheld: three sent within the hour (R41)");
+            return Ok(());
+        };
+        let count = match &sent {
+            None => Write::Create(Record::SentMails(counted)),
+            Some(before) => Write::Replace { record: Record::SentMails(counted), expected_version: before.version },
+        };
+        let mut tx = reset_mail(app, &user, now)?;
+        tx.guarded(count, DomainError::PreconditionFailed);
+        match commit(app, tx).await {
+            // Another request's mail counted first: read again.
+            Err(DomainError::PreconditionFailed) if read < RESET_MAIL_READS => continue,
+            other => return other,
+        }
+    }
+    Ok(())
+}
+
+/// A reset token for `user`, its mail and its audit, as one transaction.
+fn reset_mail(app: &App, user: &User, now: Time) -> Result<Tx, DomainError> {
     let token = secrets::random_secret();
     let record = EmailToken {
         token_hash: secrets::sha256_hex(&token),
@@ -98,7 +136,7 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
             json!({"expires_at": now + Duration::minutes(RESET_MINUTES)}),
         )))
         .push(Write::Create(outbox_mail(now, mail)));
-    commit(app, tx).await
+    Ok(tx)
 }
 
 /// `POST /auth/password-reset/confirm`: single use, one hour, dead once the

@@ -41,7 +41,7 @@ pub async fn list_roles(app: &App, ctx: &MemberCtx) -> Result<ListView<RoleView>
 }
 
 fn check_name(e: &mut Errors, name: Option<&str>) -> String {
-    let name = e.required_text("name", name, ROLE_NAME_MAX);
+    let name = e.required_name("name", name, ROLE_NAME_MAX);
     let norm = role_name_norm(&name);
     // Built-in names are taken in every practice, so no role is ambiguous.
     if permissions::built_in_roles().iter().any(|r| role_name_norm(r.name) == norm || r.id == norm) {

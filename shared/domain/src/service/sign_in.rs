@@ -8,7 +8,7 @@ use super::user_copies::copy_user;
 use super::views::SessionView;
 use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
-use crate::ids::EventId;
+use crate::ids::{EventId, UserId};
 use crate::mail;
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -17,6 +17,7 @@ use crate::validate::Errors;
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 /// R28: the second step of a sign-in lives five minutes...
 pub const MFA_TOKEN_MINUTES: i64 = 5;
@@ -43,17 +44,39 @@ pub enum SignIn {
     SecondFactor(String),
 }
 
-async fn user_by_email(app: &App, email_norm: &str) -> Result<Option<User>, DomainError> {
-    match app.store.email_claim(email_norm).await? {
-        Some(claim) => Ok(app.store.user(claim.user_id).await?),
-        None => Ok(None),
-    }
+/// How many stand-in accounts unknown emails are spread over (R24).
+const STAND_INS: u8 = 64;
+
+/// The user id that attempts for an address with no account count against:
+/// one of `STAND_INS`, picked by the address. No account has it (accounts'
+/// ids are v7 UUIDs, which carry their creation time; these carry none).
+/// Spread over a few, so that no single item takes every guess at unknown
+/// addresses (DynamoDB limits the writes one item takes a second); a few
+/// only, so that guesses never add an item per address tried.
+fn stand_in(email_norm: &str) -> UserId {
+    let hash = secrets::sha256_hex(email_norm);
+    let bucket = u8::from_str_radix(hash.get(..2).unwrap_or("00"), 16).unwrap_or(0) % STAND_INS;
+    UserId(Uuid::from_u128(0x8000_8000_0000_0000_0000 | u128::from(bucket)))
+}
+
+/// The user an email names, with the id whose streak an attempt counts in:
+/// for an address without an account, a stand-in's, read all the same (and
+/// found absent), so that an unknown email then makes the same round trips
+/// as a known one with a wrong password (R24).
+async fn account_for(app: &App, email_norm: &str) -> Result<(UserId, Option<User>), DomainError> {
+    let id = match app.store.email_claim(email_norm).await? {
+        Some(claim) => claim.user_id,
+        None => stand_in(email_norm),
+    };
+    Ok((id, app.store.user(id).await?))
 }
 
 /// `POST /auth/login`. An unknown email and a wrong password answer alike and
-/// take alike (R24): both pay for one Argon2 verification. A locked user is
-/// told so whatever the password (R25), once it has been checked, so the
-/// answer takes as long.
+/// take alike (R24): both read an email claim and a user, pay for one Argon2
+/// verification, and count a failed attempt, in that order. A locked user
+/// is told so whatever the password (R25), once it has been checked, so the
+/// answer takes as long. An input that is no email address cannot name an
+/// account, which the caller knows without timing anything.
 pub async fn login(app: &App, input: LoginInput) -> Result<SignIn, DomainError> {
     let mut e = Errors::new();
     if input.email.as_deref().map(str::trim).unwrap_or("").is_empty() {
@@ -64,12 +87,14 @@ pub async fn login(app: &App, input: LoginInput) -> Result<SignIn, DomainError> 
     }
     e.finish()?;
     let password = input.password.unwrap_or_default();
-    let user = match crate::validate::parse_email(input.email.as_deref().unwrap_or("")) {
-        Some((_, norm)) => user_by_email(app, &norm).await?,
-        None => None,
+    let Some((_, norm)) = crate::validate::parse_email(input.email.as_deref().unwrap_or("")) else {
+        secrets::burn_password_check(&password);
+        return Err(DomainError::InvalidCredentials);
     };
+    let (counted, user) = account_for(app, &norm).await?;
     let Some(user) = user else {
         secrets::burn_password_check(&password);
+        app.store.count_attempt(Key::LoginFailures(counted), false).await?;
         return Err(DomainError::InvalidCredentials);
     };
     let right = secrets::verify_password(&password, &user.password_hash);
@@ -279,4 +304,21 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     // However many practices the user is in, the lock commits alone and at
     // once; the copies the members lists filter on follow (R37).
     commit_with(app, tx, [copy_user(&memberships, &locked, Some(audit))]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    // R24: unknown emails count against a few fixed ids that no account can
+    // have (accounts' are v7), the same one each time for one address.
+    #[test]
+    fn stand_ins_are_few_fixed_and_no_accounts() {
+        let ids: HashSet<UserId> = (0..1000).map(|i| stand_in(&format!("u{i}@clinic.example"))).collect();
+        assert!(ids.len() <= usize::from(STAND_INS) && ids.len() > usize::from(STAND_INS) / 2, "{}", ids.len());
+        assert!(ids.iter().all(|id| id.0.get_version_num() == 8));
+        assert_eq!(stand_in("a@b.example"), stand_in("a@b.example"));
+        assert_eq!(UserId::new().0.get_version_num(), 7);
+    }
 }

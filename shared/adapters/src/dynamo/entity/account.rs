@@ -1,10 +1,11 @@
 //! A person's account: the user, the claim on their email, sessions, emailed
-//! tokens, second-factor challenges and the streak of failed sign-ins.
+//! tokens and the mails lately sent, second-factor challenges and the streak
+//! of failed sign-ins.
 
 use super::{Entity, Keyed, Placement, Primary};
 use crate::dynamo::keys::user_pk;
 use roster_domain::ids::UserId;
-use roster_domain::model::{EmailClaim, EmailToken, MfaChallenge, Session, User};
+use roster_domain::model::{EmailClaim, EmailToken, MfaChallenge, SentMails, Session, TokenPurpose, User};
 
 impl Keyed for User {
     type KeyInput<'a> = UserId;
@@ -81,6 +82,32 @@ impl Entity for EmailToken {
     }
     fn version(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Beside the user, one item per purpose (R41).
+impl Keyed for SentMails {
+    type KeyInput<'a> = (UserId, TokenPurpose);
+    fn primary_key((user_id, purpose): (UserId, TokenPurpose)) -> Primary {
+        let purpose = match purpose {
+            TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::PasswordReset => "password_reset",
+        };
+        Primary::new(user_pk(user_id), format!("SENT#{purpose}"))
+    }
+}
+
+impl Entity for SentMails {
+    const TYPE: &'static str = "sent_mails";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement {
+            ttl: Some(self.expires_at.timestamp()),
+            ..Placement::new(Self::primary_key((self.user_id, self.purpose)))
+        }
+    }
+    fn version(&self) -> Option<u64> {
+        Some(self.version)
     }
 }
 

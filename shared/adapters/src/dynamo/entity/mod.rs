@@ -148,6 +148,7 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::RoleName(r) => r,
         Record::Challenge(r) => r,
         Record::SupportGrant(r) => r,
+        Record::SentMails(r) => r,
     }
 }
 

@@ -64,9 +64,9 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let pid = ctx.practice.id;
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
-    let first_name = e.optional_text("first_name", input.first_name.as_deref(), NAME_MAX);
-    let last_name = e.optional_text("last_name", input.last_name.as_deref(), NAME_MAX);
-    let title = e.optional_text("title", input.title.as_deref(), TITLE_MAX);
+    let first_name = e.optional_name("first_name", input.first_name.as_deref(), NAME_MAX);
+    let last_name = e.optional_name("last_name", input.last_name.as_deref(), NAME_MAX);
+    let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     let (locations, roles, slot, claim) = futures::try_join!(
         async { app.store.locations(pid).await.map_err(DomainError::from) },
         async { app.store.roles(pid).await.map_err(DomainError::from) },

@@ -207,9 +207,9 @@ pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInv
 /// transaction.
 pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Registered, DomainError> {
     let mut e = Errors::new();
-    let first_name = e.required_text("first_name", input.first_name.as_deref(), NAME_MAX);
-    let last_name = e.required_text("last_name", input.last_name.as_deref(), NAME_MAX);
-    let title = e.optional_text("title", input.title.as_deref(), TITLE_MAX);
+    let first_name = e.required_name("first_name", input.first_name.as_deref(), NAME_MAX);
+    let last_name = e.required_name("last_name", input.last_name.as_deref(), NAME_MAX);
+    let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     let password = e.password("password", input.password.as_deref());
     if input.accept_terms != Some(true) {
         e.add("accept_terms", "must be true");

@@ -1,0 +1,198 @@
+//! A `Store` that hands every call to the real one and writes down which it
+//! was, for tests of how much work a request does: each call is one round
+//! trip to DynamoDB (R24: sign-in must not tell an unknown email by it).
+
+use async_trait::async_trait;
+use roster_domain::error::PortError;
+use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::*;
+use roster_domain::ports::{AuthBundle, Key, MemberFilter, Page, Store, Tx};
+use std::sync::{Arc, Mutex};
+
+pub struct CountingStore {
+    inner: Arc<dyn Store>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl CountingStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner, calls: Mutex::new(Vec::new()) }
+    }
+
+    /// The calls since the last `take`, in order, and forget them.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.lock().expect("calls"))
+    }
+
+    fn note(&self, call: impl Into<String>) {
+        self.calls.lock().expect("calls").push(call.into());
+    }
+}
+
+/// The kind of a key, without the ids that tell one item from another.
+fn kind(key: &Key) -> String {
+    let debug = format!("{key:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn transact(&self, tx: Tx) -> Result<(), PortError> {
+        self.note(format!("transact({} writes)", tx.len()));
+        self.inner.transact(tx).await
+    }
+    async fn user(&self, id: UserId) -> Result<Option<User>, PortError> {
+        self.note("user");
+        self.inner.user(id).await
+    }
+    async fn email_claim(&self, email_norm: &str) -> Result<Option<EmailClaim>, PortError> {
+        self.note("email_claim");
+        self.inner.email_claim(email_norm).await
+    }
+    async fn token(&self, token_hash: &str) -> Result<Option<EmailToken>, PortError> {
+        self.note("token");
+        self.inner.token(token_hash).await
+    }
+    async fn auth_bundle(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        practice: Option<PracticeId>,
+    ) -> Result<AuthBundle, PortError> {
+        self.note("auth_bundle");
+        self.inner.auth_bundle(user_id, token_hash, practice).await
+    }
+    async fn practice(&self, id: PracticeId) -> Result<Option<Practice>, PortError> {
+        self.note("practice");
+        self.inner.practice(id).await
+    }
+    async fn practices(&self, ids: &[PracticeId]) -> Result<Vec<Practice>, PortError> {
+        self.note("practices");
+        self.inner.practices(ids).await
+    }
+    async fn location(&self, practice: PracticeId, id: LocationId) -> Result<Option<Location>, PortError> {
+        self.note("location");
+        self.inner.location(practice, id).await
+    }
+    async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError> {
+        self.note("locations");
+        self.inner.locations(practice).await
+    }
+    async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError> {
+        self.note("membership");
+        self.inner.membership(practice, user).await
+    }
+    async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
+        self.note("memberships_of_user");
+        self.inner.memberships_of_user(user).await
+    }
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
+        self.note("users");
+        self.inner.users(ids).await
+    }
+    async fn members(
+        &self,
+        practice: PracticeId,
+        filter: &MemberFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Membership>, PortError> {
+        self.note("members");
+        self.inner.members(practice, filter, limit, cursor).await
+    }
+    async fn roles(&self, practice: PracticeId) -> Result<Vec<Role>, PortError> {
+        self.note("roles");
+        self.inner.roles(practice).await
+    }
+    async fn role(&self, practice: PracticeId, id: &str) -> Result<Option<Role>, PortError> {
+        self.note("role");
+        self.inner.role(practice, id).await
+    }
+    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError> {
+        self.note("roles_by_id");
+        self.inner.roles_by_id(ids).await
+    }
+    async fn audit(
+        &self,
+        scope: AuditScope,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEvent>, PortError> {
+        self.note("audit");
+        self.inner.audit(scope, limit, cursor).await
+    }
+    async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
+        self.note("pending_outbox");
+        self.inner.pending_outbox(limit).await
+    }
+    async fn due_outbox(
+        &self,
+        now: Time,
+        after: Option<&OutboxItem>,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, PortError> {
+        self.note("due_outbox");
+        self.inner.due_outbox(now, after, limit).await
+    }
+    async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
+        self.note("dead_outbox");
+        self.inner.dead_outbox(limit).await
+    }
+    async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
+        self.note("slot");
+        self.inner.slot(practice, email_norm).await
+    }
+    async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError> {
+        self.note("invitation");
+        self.inner.invitation(practice, id).await
+    }
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
+        self.note("invitation_by_token");
+        self.inner.invitation_by_token(token_hash).await
+    }
+    async fn invitations(
+        &self,
+        practice: PracticeId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Invitation>, PortError> {
+        self.note("invitations");
+        self.inner.invitations(practice, limit, cursor).await
+    }
+    async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError> {
+        self.note("pending_invitations_for");
+        self.inner.pending_invitations_for(email_norm).await
+    }
+    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
+        self.note("due_invitations");
+        self.inner.due_invitations(now, limit).await
+    }
+    async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
+        self.note(format!("count_attempt({}, must_exist: {must_exist})", kind(&key)));
+        self.inner.count_attempt(key, must_exist).await
+    }
+    async fn forget_attempt(&self, key: Key) -> Result<(), PortError> {
+        self.note(format!("forget_attempt({})", kind(&key)));
+        self.inner.forget_attempt(key).await
+    }
+    async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError> {
+        self.note("challenge");
+        self.inner.challenge(token_hash).await
+    }
+    async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
+        self.note("sent_mails");
+        self.inner.sent_mails(user, purpose).await
+    }
+    async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
+        self.note("support_grant");
+        self.inner.support_grant(practice).await
+    }
+    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
+        self.note("due_support_grants");
+        self.inner.due_support_grants(now, limit).await
+    }
+    async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
+        self.note("directors");
+        self.inner.directors(practice).await
+    }
+}
