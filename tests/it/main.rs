@@ -12,6 +12,7 @@ mod directory;
 mod fan_out;
 mod grants;
 mod invitations;
+mod invitee;
 mod logs;
 mod mail_abuse;
 mod malformed;

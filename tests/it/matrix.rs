@@ -49,6 +49,7 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::Login,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     (Op::Logout,               [204, 204, 204, 204, 204, 204, 204, 401, 204]),
     (Op::VerifyEmail,          [410, 410, 410, 410, 410, 410, 410, 410, 410]),
+    (Op::ResendVerification,   [409, 409, 409, 409, 409, 409, 409, 401, 409]),
     (Op::GetMe,                [200, 200, 200, 200, 200, 200, 200, 401, 200]),
     (Op::PatchMe,              [200, 200, 200, 200, 200, 200, 200, 401, 200]),
     (Op::ChangePassword,       [422, 422, 422, 422, 422, 422, 422, 401, 422]),
@@ -65,6 +66,7 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::PreviewInvitation,    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     (Op::AcceptByToken,        [403, 403, 403, 403, 403, 403, 403, 401, 403]),
     (Op::RegisterByToken,      [409, 409, 409, 409, 409, 409, 409, 409, 409]),
+    (Op::DeclineByToken,       [204, 204, 204, 204, 204, 204, 204, 204, 204]),
     (Op::MyInvitations,        [200, 200, 200, 200, 200, 200, 200, 401, 200]),
     (Op::AcceptMine,           [404, 404, 404, 404, 404, 404, 404, 401, 404]),
     (Op::DeclineMine,          [404, 404, 404, 404, 404, 404, 404, 401, 404]),
@@ -236,6 +238,12 @@ impl Fixture {
                 params.push(("token", self.open_token.clone()));
                 None
             }
+            Op::DeclineByToken => {
+                // A fresh link each time: declining spends it.
+                self.invitation().await;
+                params.push(("token", self.h.last_invite_token()));
+                None
+            }
             Op::RegisterByToken => {
                 params.push(("token", self.taken_token.clone()));
                 Some(
@@ -306,6 +314,7 @@ impl Fixture {
                 Some(json!({"temporary_password": "a temporary secret"}))
             }
             Op::GetMe
+            | Op::ResendVerification
             | Op::ListPermissions
             | Op::MyInvitations
             | Op::GetPractice

@@ -79,6 +79,7 @@ fn user() {
             "totp_pending",
             "totp_secret",
             "updated_at",
+            "verify_epoch",
             "version",
         ],
     );

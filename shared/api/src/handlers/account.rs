@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use roster_domain::ports::App;
 use roster_domain::service::context::Caller;
 use roster_domain::service::sign_in::{self, SignIn};
-use roster_domain::service::{account, recovery, second_factor, session};
+use roster_domain::service::{account, recovery, second_factor, session, verification};
 
 // ------------------------------------------------------------------ public
 
@@ -55,7 +55,14 @@ pub fn confirm_password_reset<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
 
 pub fn verify_email<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     Box::pin(async move {
-        account::verify_email(app, req.json()?).await?;
+        verification::verify_email(app, req.json()?).await?;
+        no_content()
+    })
+}
+
+pub fn resend_verification<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        verification::resend_verification(app, caller).await?;
         no_content()
     })
 }

@@ -23,6 +23,13 @@ pub fn register_by_token<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     })
 }
 
+pub fn decline_by_token<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
+    Box::pin(async move {
+        respond::decline_by_token(app, req.token()?).await?;
+        no_content()
+    })
+}
+
 // ------------------------------------------------ the invited side: personal
 
 pub fn accept_by_token<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {

@@ -38,6 +38,10 @@ pub struct User {
     /// every session of the user in the same write that changes the password.
     #[serde(default)]
     pub session_epoch: u64,
+    /// Verification links carry the epoch they were sent at; asking for a
+    /// new link moves it on, so only the newest works (R39).
+    #[serde(default)]
+    pub verify_epoch: u64,
     pub created_at: Time,
     pub updated_at: Time,
     pub version: u64,
@@ -68,6 +72,7 @@ impl User {
             totp_secret: None,
             totp_pending: None,
             session_epoch: 0,
+            verify_epoch: 0,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -6,22 +6,18 @@ use super::invitations::open_to;
 use super::session::new_session;
 use super::sign_in::judge_attempt;
 use super::user_copies::copy_user;
+use super::verification::verification_mail;
 use super::views::{MeView, MemberView, MyMembershipView, SessionView, UserView};
 use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
-use crate::mail;
 use crate::model::*;
 use crate::permissions::is_custom_role;
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
 use crate::validate::{double_option, Errors, NAME_MAX, TITLE_MAX};
-use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
-
-/// Not fixed by the spec; two days leaves room for a weekend.
-pub const VERIFY_EMAIL_HOURS: i64 = 48;
 
 /// Fields are optional here so that a missing one is a named 422, not a 400.
 #[derive(Debug, Default, Deserialize)]
@@ -32,12 +28,6 @@ pub struct SignupInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub title: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenInput {
-    pub token: Option<String>,
 }
 
 /// A change of a user's title and names: `PATCH /me`, and a practice's
@@ -88,29 +78,6 @@ pub struct SignedUp {
     pub session: SessionView,
 }
 
-fn verification(app: &App, user: &User, now: Time) -> Result<(EmailToken, Mail), DomainError> {
-    let token = secrets::random_secret();
-    let record = EmailToken {
-        token_hash: secrets::sha256_hex(&token),
-        purpose: TokenPurpose::VerifyEmail,
-        user_id: user.id,
-        created_at: now,
-        expires_at: now + Duration::hours(VERIFY_EMAIL_HOURS),
-        epoch: None,
-    };
-    let mail = mail::render(
-        "verify_email",
-        &user.email,
-        json!({
-            "first_name": user.first_name,
-            "email": user.email,
-            "link": format!("{}/verify-email/{}", app.config.app_base_url, token),
-            "valid_hours": VERIFY_EMAIL_HOURS,
-        }),
-    )?;
-    Ok((record, mail))
-}
-
 /// `POST /auth/signup`: one user per email (R3, R4), enforced by creating the
 /// email claim under a condition in the same transaction as the user.
 pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainError> {
@@ -128,7 +95,7 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
         ..User::new(email, email_norm.clone(), first_name, last_name, secrets::hash_password(&password)?, now)
     };
     let (session, session_view) = new_session(&user, now);
-    let (token, mail) = verification(app, &user, now)?;
+    let (token, mail) = verification_mail(app, &user, now)?;
 
     let mut tx = Tx::new();
     tx.guarded(Write::Create(Record::EmailClaim(EmailClaim { email_norm, user_id: user.id })), DomainError::EmailTaken)
@@ -148,38 +115,6 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
         .push(Write::Create(outbox_event(now, "UserSignedUp", json!({"user_id": user.id}))));
     commit(app, tx).await?;
     Ok(SignedUp { user: UserView::from(&user), session: session_view })
-}
-
-/// `POST /auth/verify-email`: single use, expiry checked on read (R35).
-pub async fn verify_email(app: &App, input: TokenInput) -> Result<(), DomainError> {
-    let token = input.token.unwrap_or_default();
-    if token.trim().is_empty() {
-        return Err(DomainError::field("token", "is required"));
-    }
-    let hash = secrets::sha256_hex(token.trim());
-    let now = app.now();
-    let record = app.store.token(&hash).await?;
-    let Some(record) = record.filter(|t| t.purpose == TokenPurpose::VerifyEmail && t.expires_at > now) else {
-        return Err(DomainError::TokenGone);
-    };
-    let user = app.store.user(record.user_id).await?.ok_or(DomainError::TokenGone)?;
-    let mut updated = user.clone();
-    updated.email_verified = true;
-    updated.updated_at = now;
-    updated.version += 1;
-    let mut tx = Tx::new();
-    tx.guarded(Write::DeleteExisting(Key::Token(hash)), DomainError::TokenGone)
-        .push(Write::Replace { record: Record::User(updated), expected_version: user.version })
-        .push(Write::Create(audit_event(
-            AuditScope::User(user.id),
-            now,
-            Actor::user(&user),
-            "user.email_verified",
-            Target::new("user", user.id),
-            json!({"email_verified": user.email_verified}),
-            json!({"email_verified": true}),
-        )));
-    commit(app, tx).await
 }
 
 /// `GET /me`: the user and every practice they are an active member of (R3).

@@ -2,6 +2,7 @@
 //! unlock and temporary passwords by a practice's administrators.
 
 use super::context::MemberCtx;
+use super::mail_limits::count_one_more;
 use super::support::is_agent_address;
 use super::user_copies::copy_user;
 use super::views::MemberView;
@@ -85,13 +86,9 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
             },)?;
         let Some(user) = user else { return Ok(()) };
         let now = app.now();
-        let Some(counted) = SentMails::with_one_more(sent.as_ref(), user.id, purpose, now, RESET_MAILS_PER_HOUR) else {
+        let Some(count) = count_one_more(sent.as_ref(), user.id, purpose, now, RESET_MAILS_PER_HOUR) else {
             tracing::info!(user = %user.id, "password reset mail withheld: three sent within the hour (R41)");
             return Ok(());
-        };
-        let count = match &sent {
-            None => Write::Create(Record::SentMails(counted)),
-            Some(before) => Write::Replace { record: Record::SentMails(counted), expected_version: before.version },
         };
         let mut tx = reset_mail(app, &user, now)?;
         tx.guarded(count, DomainError::PreconditionFailed);

@@ -135,6 +135,10 @@ pub struct PreviewView {
     pub practice_name: String,
     pub invited_by: InvitedBy,
     pub email: String,
+    /// The name the practice typed (R11), for the invitee to confirm.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
     pub role_id: String,
     pub kind: Kind,
     pub expires_at: Time,

@@ -14,6 +14,7 @@ use crate::secrets;
 use crate::service::context::MemberCtx;
 use crate::service::roles::{take_role, unknown_role};
 use crate::service::support::is_agent_address;
+use crate::service::verification::{verification_link, VERIFY_EMAIL_HOURS};
 use crate::service::views::{InvitationView, ListView, MemberView};
 use crate::service::writes::{audit_event, commit, outbox_event, outbox_mail, to_value};
 use crate::validate::{Errors, NoOtherFields, NAME_MAX, TITLE_MAX};
@@ -210,11 +211,15 @@ async fn create_with_temporary_password(
     };
     let membership = Membership::new(pid, &user, access, now);
     let view = MemberView::new(&membership, &user, roles);
+    // The welcome mail proves nothing yet; its verification link does, once
+    // followed (R13, R39). The temporary password never travels by mail.
+    let (verify_token, verify_link) = verification_link(app, &user, now);
     let mail = mail::render(
         "welcome_temporary_password",
         &user.email,
         json!({"first_name": user.first_name, "inviter": invited_by.name, "practice_name": ctx.practice.name,
-            "link": format!("{}/login", app.config.app_base_url)}),
+            "link": format!("{}/login", app.config.app_base_url), "verify_link": verify_link,
+            "valid_hours": VERIFY_EMAIL_HOURS}),
     )?;
     let target = Target::new("user", user.id);
     let mut tx = Tx::new();
@@ -223,6 +228,7 @@ async fn create_with_temporary_password(
         DomainError::EmailTaken,
     )
     .guarded(Write::Create(Record::User(user.clone())), DomainError::EmailTaken)
+    .push(Write::Put(Record::Token(verify_token)))
     .guarded(
         Write::PutSlot { slot: EmailSlot::member(pid, &email_norm, user.id), holder: None, now },
         DomainError::InvitationPending,

@@ -46,6 +46,9 @@ pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError>
         practice_name: practice.name,
         invited_by: inv.invited_by,
         email: inv.email,
+        first_name: inv.first_name,
+        last_name: inv.last_name,
+        title: inv.title,
         role_id: inv.access.role_id,
         kind: inv.access.kind,
         expires_at: inv.expires_at,
@@ -185,6 +188,18 @@ pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Resul
     commit(app, tx).await
 }
 
+/// `POST /invitations/{token}/decline` (R11): no session, since the link
+/// proves the mailbox, so someone who never signs in can say no. Stays
+/// visible to the practice as declined.
+pub async fn decline_by_token(app: &App, token: &str) -> Result<(), DomainError> {
+    let before = by_token(app, token).await?;
+    let now = app.now();
+    ensure_open(&before, now)?;
+    let invitee = Actor { user_id: None, email: Some(before.email.clone()), support: false };
+    let tx = close(&before, now, InvitationStatus::Declined, invitee, "invitation.declined", "InvitationDeclined");
+    commit(app, tx).await
+}
+
 /// `GET /me/invitations`: pending and unexpired, with the practice's name.
 pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInvitationView>, DomainError> {
     let now = app.now();
@@ -205,18 +220,22 @@ pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInv
 /// `POST /invitations/{token}/register` (R10): a new person creates their
 /// account (email verified by the link), joins, and is signed in, in one
 /// transaction.
+///
+/// The names and title default to the ones the practice typed (R11): a
+/// field left out takes the invitation's, a field given is the person's.
 pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Registered, DomainError> {
+    let inv = by_token(app, token).await?;
+    let now = app.now();
+    ensure_open(&inv, now)?;
     let mut e = Errors::new();
-    let first_name = e.required_name("first_name", input.first_name.as_deref(), NAME_MAX);
-    let last_name = e.required_name("last_name", input.last_name.as_deref(), NAME_MAX);
-    let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
+    let typed = |given: Option<String>, invited: &Option<String>| given.or_else(|| invited.clone());
+    let first_name = e.required_name("first_name", typed(input.first_name, &inv.first_name).as_deref(), NAME_MAX);
+    let last_name = e.required_name("last_name", typed(input.last_name, &inv.last_name).as_deref(), NAME_MAX);
+    let title = e.optional_name("title", typed(input.title, &inv.title).as_deref(), TITLE_MAX);
     let password = e.password("password", input.password.as_deref());
     if input.accept_terms != Some(true) {
         e.add("accept_terms", "must be true");
     }
-    let inv = by_token(app, token).await?;
-    let now = app.now();
-    ensure_open(&inv, now)?;
     e.finish()?;
     // The link proved the mailbox (R10).
     let user = User {

@@ -1,0 +1,191 @@
+//! The person invited (R10, R11, R13, R39): verification they can finish,
+//! declining from the link without an account, and the name the practice
+//! typed carried through to the account.
+
+use crate::common::*;
+use chrono::Duration;
+use serde_json::{json, Value};
+
+/// Every verification link mailed to `email`, oldest first.
+fn verify_links(h: &Harness, email: &str) -> Vec<String> {
+    h.mails_to(email, "verify_email").iter().map(|m| link_token(m, "/verify-email/")).collect()
+}
+
+async fn verify_with(h: &Harness, token: &str) -> u16 {
+    h.call("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await.status
+}
+
+async fn resend(h: &Harness, session: &str) -> Reply {
+    h.call("POST", "/auth/verify-email/resend", Some(session), None).await
+}
+
+// R11, R39, as a new user would: sign up, never click the link, get invited
+// by a practice, find the own list closed, ask for a new link (the old one
+// dies; three an hour), verify, then see and accept the invitation.
+#[tokio::test]
+async fn a_user_who_lost_the_link_asks_for_another_and_then_sees_the_invitation() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (_, me) = h.signup("amara@mail.example").await;
+    assert_eq!(h.invite(&d, &pid, "amara@mail.example").await.status, 201);
+    let invitation = h.mails_to("amara@mail.example", "invitation_existing_user").pop().expect("invitation mail");
+    assert!(
+        s(&invitation["text"]).contains("Once your address is confirmed"),
+        "the mail promises the own list only once verified: {}",
+        invitation["text"]
+    );
+    let mine = h.call("GET", "/me/invitations", Some(&me), None).await;
+    assert_eq!(items(&mine.body).len(), 0, "closed until verified");
+
+    for _ in 0..3 {
+        assert_eq!(resend(&h, &me).await.status, 204);
+    }
+    let refused = resend(&h, &me).await;
+    assert_eq!((refused.status, refused.body["code"].clone()), (429, json!("rate_limited")));
+    let links = verify_links(&h, "amara@mail.example");
+    assert_eq!(links.len(), 4, "the sign-up link and three more");
+    h.clock.advance(Duration::minutes(61));
+    assert_eq!(resend(&h, &me).await.status, 204, "an hour later");
+    let links = verify_links(&h, "amara@mail.example");
+    for old in &links[..4] {
+        assert_eq!(verify_with(&h, old).await, 410, "a newer link killed this one");
+    }
+    assert_eq!(verify_with(&h, &links[4]).await, 204);
+    let again = resend(&h, &me).await;
+    assert_eq!((again.status, again.body["code"].clone()), (409, json!("already_verified")));
+
+    let mine = h.call("GET", "/me/invitations", Some(&me), None).await;
+    let listed = items(&mine.body);
+    assert_eq!(listed.len(), 1, "{}", mine.body);
+    let r = h.call("POST", &format!("/me/invitations/{}/accept", s(&listed[0]["id"])), Some(&me), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+// R13, R39: an account made with a temporary password gets a verification
+// link in its welcome mail (and never the password); the link verifies.
+#[tokio::test]
+async fn the_temporary_password_welcome_mail_carries_a_verification_link() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let loc = h.first_location(&d, &pid).await;
+    let body = json!({"email": "tia@mail.example", "kind": "staff", "role_id": "front_desk",
+        "primary_location_id": loc, "first_name": "Tia", "last_name": "Mo", "temporary_password": "Temporary-Pass-1"});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mail = h.mails_to("tia@mail.example", "welcome_temporary_password").pop().expect("welcome mail");
+    assert!(!s(&mail["text"]).contains("Temporary-Pass-1") && !s(&mail["html"]).contains("Temporary-Pass-1"));
+
+    let session = h.login_with("tia@mail.example", "Temporary-Pass-1").await;
+    let session = s(&session.body["session"]["token"]);
+    assert_eq!(h.me(&session).await["email_verified"], false);
+    let gated = resend(&h, &session).await;
+    assert_eq!((gated.status, gated.body["code"].clone()), (403, json!("password_change_required")));
+    assert_eq!(verify_with(&h, &link_token(&mail, "/verify-email/")).await, 204);
+    assert_eq!(h.me(&session).await["email_verified"], true);
+}
+
+/// The token of the newest invitation mail to `email`.
+fn invite_link(h: &Harness, email: &str) -> String {
+    h.invite_token_for(email)
+}
+
+async fn invitations_with_status(h: &Harness, d: &str, pid: &str, status: &str) -> Vec<Value> {
+    let r = h.call("GET", &format!("/practices/{pid}/invitations?status={status}"), Some(d), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    items(&r.body)
+}
+
+// R11: whoever holds the link can say no without an account; the practice
+// sees it declined, the event is published, and the link is spent.
+#[tokio::test]
+async fn an_invitation_is_declined_from_its_link_without_signing_in() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    assert_eq!(h.invite(&d, &pid, "no.thanks@mail.example").await.status, 201);
+    let token = invite_link(&h, "no.thanks@mail.example");
+
+    let r = h.call("POST", &format!("/invitations/{token}/decline"), None, None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let declined = invitations_with_status(&h, &d, &pid, "declined").await;
+    assert_eq!(declined.len(), 1);
+    assert_eq!(declined[0]["email"], "no.thanks@mail.example");
+    let events = h.events_of("InvitationDeclined");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"]["email"], "no.thanks@mail.example");
+
+    for (method, path) in [("POST", "decline"), ("GET", ""), ("POST", "register")] {
+        let path = format!("/invitations/{token}/{path}").trim_end_matches('/').to_string();
+        let body = (method == "POST")
+            .then(|| json!({"first_name": "A", "last_name": "B", "password": PASSWORD, "accept_terms": true}));
+        let body = if path.ends_with("decline") { None } else { body };
+        let r = h.call(method, &path, None, body).await;
+        assert_eq!((r.status, r.body["code"].clone()), (409, json!("invitation_not_pending")), "{method} {path}");
+    }
+    // The address is free for a new invitation.
+    assert_eq!(h.invite(&d, &pid, "no.thanks@mail.example").await.status, 201);
+    assert_eq!(h.call("POST", "/invitations/not-a-real-token/decline", None, None).await.status, 404);
+}
+
+// R10, R11: the name the practice typed shows in the preview and becomes
+// the account's unless the person types another.
+#[tokio::test]
+async fn registration_takes_the_invited_name_unless_the_person_types_another() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let loc = h.first_location(&d, &pid).await;
+    let path = format!("/practices/{pid}/invitations");
+    let invite = |email: &str, names: Value| {
+        let mut body =
+            json!({"email": email, "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc});
+        if let (Some(b), Some(n)) = (body.as_object_mut(), names.as_object()) {
+            b.extend(n.clone());
+        }
+        h.call("POST", &path, Some(&d), Some(body))
+    };
+    let named = json!({"first_name": "Amara", "last_name": "Okafor-Nwosu", "title": "Dr"});
+    assert_eq!(invite("amara@mail.example", named.clone()).await.status, 201);
+    let token = invite_link(&h, "amara@mail.example");
+    let preview = h.call("GET", &format!("/invitations/{token}"), None, None).await;
+    assert_eq!(preview.status, 200);
+    for field in ["first_name", "last_name", "title"] {
+        assert_eq!(preview.body[field], named[field], "{field}");
+    }
+    let r = h
+        .call(
+            "POST",
+            &format!("/invitations/{token}/register"),
+            None,
+            Some(json!({"password": PASSWORD, "accept_terms": true})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for field in ["first_name", "last_name", "title"] {
+        assert_eq!(r.body["user"][field], named[field], "{field}");
+    }
+
+    assert_eq!(invite("ben@mail.example", named.clone()).await.status, 201);
+    let token = invite_link(&h, "ben@mail.example");
+    let typed = json!({"first_name": "Ben", "password": PASSWORD, "accept_terms": true});
+    let r = h.call("POST", &format!("/invitations/{token}/register"), None, Some(typed)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["user"]["first_name"].clone(), r.body["user"]["last_name"].clone()),
+        (json!("Ben"), named["last_name"].clone())
+    );
+
+    assert_eq!(invite("cy@mail.example", json!({})).await.status, 201);
+    let token = invite_link(&h, "cy@mail.example");
+    let preview = h.call("GET", &format!("/invitations/{token}"), None, None).await;
+    assert_eq!((preview.body["first_name"].clone(), preview.body["title"].clone()), (Value::Null, Value::Null));
+    let r = h
+        .call(
+            "POST",
+            &format!("/invitations/{token}/register"),
+            None,
+            Some(json!({"password": PASSWORD, "accept_terms": true})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let fields: Vec<String> = r.body["errors"].as_array().into_iter().flatten().map(|e| s(&e["field"])).collect();
+    assert_eq!(fields, ["first_name", "last_name"]);
+}
