@@ -311,10 +311,11 @@ async fn names_mixing_lookalike_scripts_are_422() {
     let h = Harness::new().await;
     let (_, token) = h.signup("ana@clinic.example").await;
     for (field, value) in [
-        // Cyrillic А, Cyrillic а, Greek ο.
+        // Cyrillic А, Cyrillic а, Greek ο, Armenian օ.
         ("first_name", "\u{410}dmin"),
         ("last_name", "P\u{430}ypal"),
         ("title", "Pr\u{3bf}f"),
+        ("last_name", "G\u{585}\u{585}gle"),
     ] {
         let r = h.call("PATCH", "/me", Some(&token), Some(json!({ field: value }))).await;
         assert_eq!((r.status, r.field()), (422, field.to_string()), "{value}: {}", r.body);
@@ -342,4 +343,13 @@ async fn names_mixing_lookalike_scripts_are_422() {
     }
     let r = h.call("PATCH", "/me", Some(&token), Some(json!({"title": "Dr 王"}))).await;
     assert_eq!(r.status, 200, "Latin beside Han: {}", r.body);
+
+    // Styled letters (a Japanese input method's fullwidth, mathematical
+    // bold) are stored as the letters they dress up; words in two scripts
+    // are a name.
+    let styled = json!({"first_name": "\u{ff34}\u{ff41}\u{ff52}\u{ff4f}", "last_name": "\u{1d40f}etrov Иванов"});
+    let r = h.call("PATCH", "/me", Some(&token), Some(styled)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let me = h.me(&token).await;
+    assert_eq!((s(&me["first_name"]), s(&me["last_name"])), ("Taro".to_string(), "Petrov Иванов".to_string()));
 }

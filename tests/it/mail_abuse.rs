@@ -69,3 +69,29 @@ async fn three_reset_mails_an_hour_however_many_are_asked_for() {
     assert_eq!(r.status, 204, "the owner resets with the latest mail: {}", r.body);
     assert_eq!(h.login_with(VICTIM, "a brand new secret").await.status, 200);
 }
+
+// Three resets asked for by someone else, then the account locked by five
+// wrong passwords: the lock killed those three links, so they count no
+// more, and the owner's own request still brings a link that works.
+#[tokio::test]
+async fn a_lock_after_three_resets_still_leaves_the_owner_a_link() {
+    let h = Harness::new().await;
+    h.signup(VICTIM).await;
+    for _ in 0..3 {
+        h.ask_reset(VICTIM).await;
+    }
+    for _ in 0..5 {
+        h.login_with(VICTIM, "not the password").await;
+    }
+    assert_eq!(h.login_with(VICTIM, crate::common::PASSWORD).await.status, 423);
+    h.ask_reset(VICTIM).await;
+    let mails = h.mails_to(VICTIM, "password_reset");
+    assert_eq!(mails.len(), 4, "a fourth mail after the lock");
+    for dead in &mails[..3] {
+        let body = json!({"token": link_token(dead, "/reset-password/"), "new_password": "a brand new passphrase"});
+        assert_eq!(h.call("POST", "/auth/password-reset/confirm", None, Some(body)).await.status, 410);
+    }
+    let body = json!({"token": link_token(&mails[3], "/reset-password/"), "new_password": "a brand new passphrase"});
+    assert_eq!(h.call("POST", "/auth/password-reset/confirm", None, Some(body)).await.status, 204);
+    assert_eq!(h.login_with(VICTIM, "a brand new passphrase").await.status, 200);
+}

@@ -244,3 +244,21 @@ async fn a_refused_mail_during_a_request_still_answers_success() {
     assert_eq!((item.attempts, item.dead_at), (1, None));
     assert_eq!(item.due_at(), now + Duration::minutes(1));
 }
+
+// R42: delivery after a commit stops when its time is up; what it did not
+// try stays due, untouched, for the sweep.
+#[tokio::test]
+async fn delivery_out_of_time_leaves_the_rest_for_the_sweep() {
+    let h = Harness::new().await;
+    let now = h.app.now();
+    let items: Vec<OutboxItem> = (0..3).map(|i| mail_item(&format!("late{i}@clinic.example"), now)).collect();
+    seed(&h, items.clone()).await;
+    let d = roster_domain::service::outbox::deliver(&h.app, items, now, std::time::Duration::ZERO).await;
+    assert_eq!((d.delivered, d.failed, d.left), (0, 0, 3));
+    let pending = h.app.store.pending_outbox(10).await.expect("outbox");
+    assert_eq!(pending.len(), 3);
+    assert!(pending.iter().all(|i| i.attempts == 0), "not counted as failures");
+    let swept = h.sweep_at(now + Duration::minutes(2)).await;
+    assert_eq!(swept.outbox_delivered, 3, "{swept:?}");
+    assert_eq!(h.mails().len(), 3);
+}

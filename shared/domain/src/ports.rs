@@ -90,14 +90,14 @@ pub enum Write {
     /// leaving the name claims behind wrong.
     DeleteRole { practice_id: PracticeId, role_id: String, expected_version: u64 },
     /// Copies what the members list filters on from the user to one of their
-    /// memberships: the search text (R22) and the lock (R25), as of the
-    /// user's `user_version`. Fails if the membership is gone and, with
-    /// `only_if_newer`, if it holds a copy as new already: a copy made after
-    /// the change (R37) never overwrites a later change's own.
+    /// memberships: the lock (R25) and, unless `None`, the search text
+    /// (R22), as of the user's `user_version`. Fails if the membership is
+    /// gone and, with `only_if_newer`, if it holds a copy as new already: a
+    /// copy made after the change (R37) never overwrites a later change's.
     MirrorUser {
         practice_id: PracticeId,
         user_id: UserId,
-        search: String,
+        search: Option<String>,
         locked: bool,
         user_version: u64,
         only_if_newer: bool,
@@ -415,7 +415,7 @@ mod tests {
                 Write::MirrorUser {
                     practice_id,
                     user_id,
-                    search: String::new(),
+                    search: None,
                     locked: false,
                     user_version: 1,
                     only_if_newer: false,

@@ -60,6 +60,7 @@ pub fn sent_mails() -> SentMails {
         user_id: USER,
         purpose: TokenPurpose::PasswordReset,
         sent_at: vec![now()],
+        epoch: Some(3),
         expires_at: now() + Duration::hours(1),
         version: 1,
     }

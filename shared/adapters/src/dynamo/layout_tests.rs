@@ -214,7 +214,7 @@ fn reset_mails_lately_sent_are_kept_beside_the_user_for_an_hour() {
             (TTL, n(1_796_119_200)),
             (TYPE, s("sent_mails")),
         ],
-        &["expires_at", "purpose", "sent_at", "user_id", "version"],
+        &["epoch", "expires_at", "purpose", "sent_at", "user_id", "version"],
     );
 }
 

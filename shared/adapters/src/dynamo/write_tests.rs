@@ -91,7 +91,7 @@ fn writes() -> Vec<Write> {
         Write::MirrorUser {
             practice_id: fx::PRACTICE,
             user_id: fx::USER,
-            search: "ada lovelace".into(),
+            search: None,
             locked: true,
             user_version: 3,
             only_if_newer: false,
@@ -99,7 +99,7 @@ fn writes() -> Vec<Write> {
         Write::MirrorUser {
             practice_id: fx::PRACTICE,
             user_id: fx::USER,
-            search: "ada lovelace".into(),
+            search: Some("ada lovelace".into()),
             locked: false,
             user_version: 4,
             only_if_newer: true,
@@ -127,8 +127,8 @@ const PINNED: [&str; 20] = [
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} expr="SET #holders = if_not_exists(#holders, :zero) + :d" cond=Some("attribute_exists(PK)") names={"#holders": "\"holders\""} values={":d": "N(\"1\")", ":zero": "N(\"0\")"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} expr="SET #holders = if_not_exists(#holders, :zero) + :d" cond=Some("attribute_exists(PK) AND #holders >= :min") names={"#holders": "\"holders\""} values={":d": "N(\"-2\")", ":min": "N(\"2\")", ":zero": "N(\"0\")"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"ROLE#0190c3c8-6b1d-7c4e-9a0f-000000000007\")"} cond=Some("attribute_exists(PK) AND #version = :v AND (attribute_not_exists(#holders) OR #holders <= :zero)") names={"#holders": "\"holders\"", "#version": "\"version\""} values={":v": "N(\"4\")", ":zero": "N(\"0\")"}"##,
-    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #search = :search, #locked = :locked, #user_version = :user_version" cond=Some("attribute_exists(PK)") names={"#locked": "\"locked\"", "#search": "\"search\"", "#user_version": "\"user_version\""} values={":locked": "Bool(true)", ":search": "S(\"ada lovelace\")", ":user_version": "N(\"3\")"}"##,
-    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #search = :search, #locked = :locked, #user_version = :user_version" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#user_version) OR #user_version < :user_version)") names={"#locked": "\"locked\"", "#search": "\"search\"", "#user_version": "\"user_version\""} values={":locked": "Bool(false)", ":search": "S(\"ada lovelace\")", ":user_version": "N(\"4\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #locked = :locked, #user_version = :user_version" cond=Some("attribute_exists(PK)") names={"#locked": "\"locked\"", "#user_version": "\"user_version\""} values={":locked": "Bool(true)", ":user_version": "N(\"3\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} expr="SET #locked = :locked, #user_version = :user_version, #search = :search" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#user_version) OR #user_version < :user_version)") names={"#locked": "\"locked\"", "#search": "\"search\"", "#user_version": "\"user_version\""} values={":locked": "Bool(false)", ":search": "S(\"ada lovelace\")", ":user_version": "N(\"4\")"}"##,
     r##"Update key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} expr="SET #locked = :true, #version = #version + :one, #epoch = if_not_exists(#epoch, :zero) + :one" cond=Some("attribute_exists(PK) AND #locked <> :true") names={"#epoch": "\"session_epoch\"", "#locked": "\"locked\"", "#version": "\"version\""} values={":one": "N(\"1\")", ":true": "Bool(true)", ":zero": "N(\"0\")"}"##,
     r##"Check key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"LOGINFAIL\")"} cond="#failures >= :n" names={"#failures": "\"failures\""} values={":n": "N(\"4\")"}"##,
     r##"Check key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} cond="#locked <> :true" names={"#locked": "\"locked\""} values={":true": "Bool(true)"}"##,

@@ -151,6 +151,11 @@ pub struct SentMails {
     pub user_id: UserId,
     pub purpose: TokenPurpose,
     pub sent_at: Vec<Time>,
+    /// The epoch the mails' links belong to (a reset link dies with the
+    /// session epoch, R27): mails whose links died count no more, so a
+    /// lock right after three resets still leaves the owner a way back in.
+    #[serde(default)]
+    pub epoch: Option<u64>,
     /// An hour after the newest: from then on the record holds nothing
     /// that counts, and storage may drop it (R35).
     pub expires_at: Time,
@@ -163,21 +168,25 @@ impl SentMails {
         chrono::Duration::hours(1)
     }
 
-    /// The record after one more mail at `now`, or `None` if `per_hour`
-    /// were sent within the hour before it. Times that have left the window
-    /// are dropped, and a refused mail is not recorded, so the record never
-    /// keeps anyone from mail for longer than an hour after the last one
-    /// actually sent.
+    /// The record after one more mail at `now` whose link belongs to
+    /// `epoch`, or `None` if `per_hour` were sent within the hour before it
+    /// in the same epoch. Times that have left the window are dropped, as
+    /// are mails of an older epoch, and a refused mail is not recorded, so
+    /// the record never keeps anyone from mail for longer than an hour
+    /// after the last one actually sent, nor while no link sent works.
     pub fn with_one_more(
         previous: Option<&SentMails>,
         user_id: UserId,
         purpose: TokenPurpose,
         now: Time,
         per_hour: usize,
+        epoch: Option<u64>,
     ) -> Option<SentMails> {
         let since = now - Self::window();
-        let mut sent_at: Vec<Time> =
-            previous.map(|p| p.sent_at.iter().copied().filter(|t| *t > since).collect()).unwrap_or_default();
+        let mut sent_at: Vec<Time> = previous
+            .filter(|p| p.epoch == epoch)
+            .map(|p| p.sent_at.iter().copied().filter(|t| *t > since).collect())
+            .unwrap_or_default();
         if sent_at.len() >= per_hour {
             return None;
         }
@@ -186,6 +195,7 @@ impl SentMails {
             user_id,
             purpose,
             sent_at,
+            epoch,
             expires_at: now + Self::window(),
             version: previous.map_or(1, |p| p.version + 1),
         })
@@ -202,7 +212,7 @@ mod tests {
     }
 
     fn send(previous: Option<&SentMails>, minute: i64) -> Option<SentMails> {
-        SentMails::with_one_more(previous, UserId::new(), TokenPurpose::PasswordReset, at(minute), 3)
+        SentMails::with_one_more(previous, UserId::new(), TokenPurpose::PasswordReset, at(minute), 3, Some(0))
     }
 
     // R41: three within any hour, the fourth refused and not recorded, and
@@ -221,5 +231,20 @@ mod tests {
         assert_eq!((fourth.version, fourth.expires_at), (4, at(120)));
         assert!(send(Some(&fourth), 69).is_none());
         assert_eq!(send(Some(&fourth), 200).unwrap().sent_at, vec![at(200)]);
+    }
+
+    // Mails whose links died with their epoch (a lock, a password change)
+    // count no more: the owner is never left without a working link.
+    #[test]
+    fn a_new_epoch_starts_the_count_again() {
+        let user = UserId::new();
+        let reset = TokenPurpose::PasswordReset;
+        let mut sent = None;
+        for minute in 0..3 {
+            sent = SentMails::with_one_more(sent.as_ref(), user, reset, at(minute), 3, Some(0));
+        }
+        assert!(SentMails::with_one_more(sent.as_ref(), user, reset, at(5), 3, Some(0)).is_none());
+        let after_lock = SentMails::with_one_more(sent.as_ref(), user, reset, at(5), 3, Some(1)).unwrap();
+        assert_eq!((after_lock.sent_at, after_lock.epoch, after_lock.version), (vec![at(5)], Some(1), 4));
     }
 }

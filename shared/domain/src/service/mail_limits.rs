@@ -6,16 +6,18 @@ use crate::ids::UserId;
 use crate::model::{SentMails, Time, TokenPurpose};
 use crate::ports::{Record, Write};
 
-/// The write that counts one more mail of `purpose` at `now` after
-/// `previous`, or `None` when `per_hour` were sent within the hour before.
+/// The write that counts one more mail of `purpose` at `now`, its link of
+/// `epoch`, after `previous`; `None` when `per_hour` were sent within the
+/// hour before (see `SentMails::with_one_more`).
 pub fn count_one_more(
     previous: Option<&SentMails>,
     user: UserId,
     purpose: TokenPurpose,
     now: Time,
     per_hour: usize,
+    epoch: Option<u64>,
 ) -> Option<Write> {
-    let counted = SentMails::with_one_more(previous, user, purpose, now, per_hour)?;
+    let counted = SentMails::with_one_more(previous, user, purpose, now, per_hour, epoch)?;
     Some(match previous {
         None => Write::Create(Record::SentMails(counted)),
         Some(before) => Write::Replace { record: Record::SentMails(counted), expected_version: before.version },

@@ -21,6 +21,8 @@ pub struct Delivery {
     pub failed: usize,
     /// Failures that were the last allowed: the item is now dead.
     pub dead: usize,
+    /// Items not tried because the time ran out.
+    pub left: usize,
 }
 
 /// The wait after the `failures`-th failed delivery: 1 minute, doubling,
@@ -44,16 +46,31 @@ pub fn after_failure(item: &OutboxItem, now: Time) -> OutboxItem {
     next
 }
 
+/// How long delivery right after a commit may take before it leaves the
+/// rest to the sweep: the answer waits for it, API functions time out after
+/// 10 seconds, and a timeout after the commit would turn a change that
+/// stands into an error (R42). Mail to 150 directors does not fit in it.
+pub const AFTER_COMMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Send each item (run each task), then delete the delivered ones from the
 /// outbox; the items a task adds are delivered in the same pass. An item
 /// that fails is rewritten with its attempt count raised and its next try
 /// pushed out, or marked dead; consumers de-duplicate events by id, so a
 /// retry after a lost delete is safe. Nothing here fails the caller: after a
 /// commit the change stands whatever delivery does (R42).
-pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time) -> Delivery {
+///
+/// No item is started once `budget` has passed: what is left is stored
+/// already and stays due for the sweep.
+pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::time::Duration) -> Delivery {
+    let started = std::time::Instant::now();
     let mut result = Delivery::default();
     let mut queue = VecDeque::from(items);
     while let Some(item) = queue.pop_front() {
+        if started.elapsed() >= budget {
+            result.left = queue.len() + 1;
+            tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the sweep");
+            break;
+        }
         let sent = match &item.payload {
             OutboxPayload::Mail(m) => app.mailer.send(m).await.map_err(|e| e.to_string()),
             OutboxPayload::Event(e) => app.events.publish(std::slice::from_ref(e)).await.map_err(|e| e.to_string()),

@@ -86,7 +86,9 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
             },)?;
         let Some(user) = user else { return Ok(()) };
         let now = app.now();
-        let Some(count) = count_one_more(sent.as_ref(), user.id, purpose, now, RESET_MAILS_PER_HOUR) else {
+        let Some(count) =
+            count_one_more(sent.as_ref(), user.id, purpose, now, RESET_MAILS_PER_HOUR, Some(user.session_epoch))
+        else {
             tracing::info!(user = %user.id, "password reset mail withheld: three sent within the hour (R41)");
             return Ok(());
         };

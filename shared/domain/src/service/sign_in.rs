@@ -4,7 +4,7 @@
 //! (R40).
 
 use super::session::{new_session, required_somewhere};
-use super::user_copies::copy_user;
+use super::user_copies::copy_lock;
 use super::views::SessionView;
 use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
@@ -94,7 +94,12 @@ pub async fn login(app: &App, input: LoginInput) -> Result<SignIn, DomainError> 
     let (counted, user) = account_for(app, &norm).await?;
     let Some(user) = user else {
         secrets::burn_password_check(&password);
-        app.store.count_attempt(Key::LoginFailures(counted), false).await?;
+        // Counted for the work alone: if the store refuses (a stand-in
+        // throttled by guesses aimed at it), the answer is still the 401 a
+        // wrong password gets, never an error that tells the two apart.
+        if let Err(e) = app.store.count_attempt(Key::LoginFailures(counted), false).await {
+            tracing::warn!(error = %e, "could not count an attempt at an unknown email");
+        }
         return Err(DomainError::InvalidCredentials);
     };
     let right = secrets::verify_password(&password, &user.password_hash);
@@ -303,7 +308,7 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
         .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
     // However many practices the user is in, the lock commits alone and at
     // once; the copies the members lists filter on follow (R37).
-    commit_with(app, tx, [copy_user(&memberships, &locked, Some(audit))]).await
+    commit_with(app, tx, [copy_lock(&memberships, &locked, audit)]).await
 }
 
 #[cfg(test)]

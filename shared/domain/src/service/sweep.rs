@@ -140,11 +140,11 @@ async fn redeliver(app: &App, now: Time, summary: &mut Summary) -> Result<(), Do
         let due = app.store.due_outbox(now, after.as_ref(), BATCH).await?;
         let more = due.len() >= BATCH;
         after = due.last().cloned();
-        let delivered = outbox::deliver(app, due, now).await;
+        let delivered = outbox::deliver(app, due, now, OUTBOX_BUDGET.saturating_sub(started.elapsed())).await;
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
         summary.outbox_dead += delivered.dead;
-        if !more {
+        if !more && delivered.left == 0 {
             return Ok(());
         }
         if started.elapsed() >= OUTBOX_BUDGET {

@@ -49,8 +49,11 @@ async fn copy_user(app: &App, id: EventId, user_id: UserId, audit: Option<&Pract
     let mut memberships = memberships;
     for _ in 0..COPY_ROUNDS {
         let Some(user) = app.store.user(user_id).await? else { return Ok(()) };
-        let stale: Vec<Write> =
-            memberships.iter().filter(|m| m.user_version < user.version).map(|m| mirror(m, &user, true)).collect();
+        let stale: Vec<Write> = memberships
+            .iter()
+            .filter(|m| m.user_version < user.version)
+            .map(|m| mirror(m, &user, false, true))
+            .collect();
         match in_chunks(app, stale).await {
             Ok(()) => return Ok(()),
             // A change after this read copied itself onto a membership

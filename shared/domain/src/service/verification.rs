@@ -111,8 +111,10 @@ pub async fn resend_verification(app: &App, caller: &Caller) -> Result<(), Domai
             return Err(DomainError::Conflict("already_verified"));
         }
         let now = app.now();
+        // Each resend moves the verification epoch on by design, so the
+        // count spans epochs: none is given.
         let count =
-            count_one_more(sent.as_ref(), uid, purpose, now, RESENDS_PER_HOUR).ok_or(DomainError::RateLimited)?;
+            count_one_more(sent.as_ref(), uid, purpose, now, RESENDS_PER_HOUR, None).ok_or(DomainError::RateLimited)?;
         let mut updated = user.clone();
         updated.verify_epoch += 1;
         updated.updated_at = now;

@@ -72,7 +72,7 @@ pub async fn commit(app: &App, tx: Tx) -> Result<(), DomainError> {
     app.store.transact(tx).await?;
     // The change is committed: whatever delivery does now, the answer is
     // the change's (R42). Failures are recorded on the items and logged.
-    outbox::deliver(app, items, app.now()).await;
+    outbox::deliver(app, items, app.now(), outbox::AFTER_COMMIT).await;
     Ok(())
 }
 

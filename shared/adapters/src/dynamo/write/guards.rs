@@ -69,14 +69,14 @@ pub fn delete_role(
     )
 }
 
-/// Copies the user's search text and lock onto one membership, with the
-/// user version they come from; fails if the membership is gone and, with
-/// `only_if_newer`, unless the copy there is older.
+/// Copies the user's lock and (if given) search text onto one membership,
+/// with the user version they come from; fails if the membership is gone
+/// and, with `only_if_newer`, unless the copy there is older.
 pub fn mirror_user(
     table: &str,
     practice: PracticeId,
     user: UserId,
-    search: &str,
+    search: Option<&str>,
     locked: bool,
     user_version: u64,
     only_if_newer: bool,
@@ -86,18 +86,15 @@ pub fn mirror_user(
     } else {
         "attribute_exists(PK)"
     };
-    update(
-        table,
-        Membership::primary_key((practice, user)),
-        "SET #search = :search, #locked = :locked, #user_version = :user_version",
-        condition,
-        &[("#search", "search"), ("#locked", "locked"), ("#user_version", "user_version")],
-        vec![
-            (":search", s(search)),
-            (":locked", AttributeValue::Bool(locked)),
-            (":user_version", n(user_version as i64)),
-        ],
-    )
+    let mut names = vec![("#locked", "locked"), ("#user_version", "user_version")];
+    let mut values = vec![(":locked", AttributeValue::Bool(locked)), (":user_version", n(user_version as i64))];
+    let mut expression = "SET #locked = :locked, #user_version = :user_version".to_string();
+    if let Some(search) = search {
+        names.push(("#search", "search"));
+        values.push((":search", s(search)));
+        expression.push_str(", #search = :search");
+    }
+    update(table, Membership::primary_key((practice, user)), &expression, condition, &names, values)
 }
 
 /// Locks the user and moves their version on, so any Replace of the user

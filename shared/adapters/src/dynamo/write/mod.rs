@@ -38,9 +38,15 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::DeleteRole { practice_id, role_id, expected_version } => {
             guards::delete_role(table, *practice_id, role_id, *expected_version)
         }
-        Write::MirrorUser { practice_id, user_id, search, locked, user_version, only_if_newer } => {
-            guards::mirror_user(table, *practice_id, *user_id, search, *locked, *user_version, *only_if_newer)
-        }
+        Write::MirrorUser { practice_id, user_id, search, locked, user_version, only_if_newer } => guards::mirror_user(
+            table,
+            *practice_id,
+            *user_id,
+            search.as_deref(),
+            *locked,
+            *user_version,
+            *only_if_newer,
+        ),
         Write::LockUser { user_id } => guards::lock_user(table, *user_id),
         Write::CheckFailures { key, at_least } => guards::check_failures(table, key, *at_least),
         Write::ConfirmSignIn { user_id, totp_step } => guards::confirm_sign_in(table, *user_id, *totp_step),
