@@ -59,6 +59,13 @@ async fn a_user_who_lost_the_link_asks_for_another_and_then_sees_the_invitation(
     assert_eq!(listed.len(), 1, "{}", mine.body);
     let r = h.call("POST", &format!("/me/invitations/{}/accept", s(&listed[0]["id"])), Some(&me), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
+
+    // The link is spent: its preview and an accept from it are 409.
+    let token = link_token(&invitation, "/invite/");
+    for (method, path) in [("GET", format!("/invitations/{token}")), ("POST", format!("/invitations/{token}/accept"))] {
+        let r = h.call(method, &path, Some(&me), None).await;
+        assert_eq!((r.status, r.body["code"].clone()), (409, json!("invitation_not_pending")), "{method} {path}");
+    }
 }
 
 // R13, R39: an account made with a temporary password gets a verification

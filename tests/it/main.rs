@@ -6,6 +6,7 @@
 mod common;
 
 mod access;
+mod access_fields;
 mod auth;
 mod contract;
 mod directory;

@@ -50,7 +50,7 @@ pub static CATALOGUE: &[PermissionDef] = &[
     p("clinical.medications", "clinical", "Manage medications"),
     p("clinical.prescriptions", "clinical", "Write prescriptions"),
     p("clinical.encounters", "clinical", "Record encounters"),
-    p("clinical.answer_sheets_unlocked", "clinical", "Edit answer sheets after they are locked"),
+    p("clinical.answer_sheets_unlocked", "clinical", "Edit unlocked answer sheets"),
     narrowing("clinical.assigned_clients_only", "clinical", "Limit clinical access to assigned clients"),
     p("inbox", "communication", "Read the practice inbox"),
     p("outbox", "communication", "Send from the practice outbox"),

@@ -343,6 +343,14 @@ impl AccessPatch {
         if becomes_director && (!overrides.grant.is_empty() || !overrides.revoke.is_empty()) {
             e.add("overrides", "a director takes no overrides");
         }
+        // A director holds every permission, billing's included, so a
+        // director without billing access would show unticked boxes beside
+        // permissions they hold: asked for, it is refused; carried over from
+        // the access before a promotion, it is set.
+        if becomes_director && self.access_billing == Some(false) {
+            e.add("access_billing", "a director always has billing access");
+        }
+        let access_billing = becomes_director || self.access_billing.or(base.map(|b| b.access_billing)).unwrap_or(true);
         let same_kind = base.filter(|b| Some(b.kind) == kind);
         let show_on_calendar = self
             .show_on_calendar
@@ -368,7 +376,7 @@ impl AccessPatch {
             kind: kind?,
             role_id: role_id?,
             overrides,
-            access_billing: self.access_billing.or(base.map(|b| b.access_billing)).unwrap_or(true),
+            access_billing,
             show_on_calendar,
             primary_location_id: primary?,
             location_access,

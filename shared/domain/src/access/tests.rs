@@ -72,6 +72,22 @@ fn a_change_keeps_what_it_leaves_out_and_checks_the_result() {
     assert_eq!(director.map(|a| a.overrides), Ok(Overrides::default()));
 }
 
+// Issue 12: a director always has billing access: refused when asked
+// otherwise, set when a member without it is promoted.
+#[test]
+fn a_director_always_has_billing_access() {
+    let l = location(true);
+    let locations = std::slice::from_ref(&l);
+    let off = Access { access_billing: false, ..Access::new(Kind::Staff, "billing_manager", l.id) };
+    let promoted = apply(&patch(serde_json::json!({"role_id": "director"})), Some(&off), locations);
+    assert_eq!(promoted.map(|a| a.access_billing), Ok(true));
+    let asked =
+        apply(&patch(serde_json::json!({"role_id": "director", "access_billing": false})), Some(&off), locations);
+    assert_eq!(asked, Err(vec!["access_billing".into()]));
+    let invited = serde_json::json!({"kind": "staff", "role_id": "director", "primary_location_id": l.id, "access_billing": false});
+    assert_eq!(apply(&patch(invited), None, locations), Err(vec!["access_billing".into()]));
+}
+
 // R16: the profile's own rules, each broken one named.
 #[test]
 fn practitioner_profile_rules() {
