@@ -196,3 +196,24 @@ async fn registration_takes_the_invited_name_unless_the_person_types_another() {
     let fields: Vec<String> = r.body["errors"].as_array().into_iter().flatten().map(|e| s(&e["field"])).collect();
     assert_eq!(fields, ["first_name", "last_name"]);
 }
+
+// R28, R39, R40: a member whose practice requires a second factor, with an
+// email never verified, signs in to an enroll-only session; enrolling needs
+// a verified email, so the way out includes asking for a new link.
+#[tokio::test]
+async fn an_enroll_only_session_may_ask_for_a_new_link_and_then_enroll() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (uid, _) = h.member(&pid, "desk@mail.example", "front_desk", roster_domain::model::MemberStatus::Active).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"mfa_required": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let session = h.login("desk@mail.example").await;
+    let refused = h.call("POST", "/me/mfa/totp", Some(&session), None).await;
+    assert_eq!((refused.status, refused.body["code"].clone()), (403, json!("email_unverified")));
+
+    assert_eq!(resend(&h, &session).await.status, 204);
+    let newest = verify_links(&h, "desk@mail.example").pop().expect("a new link");
+    assert_eq!(verify_with(&h, &newest).await, 204);
+    let r = h.call("POST", "/me/mfa/totp", Some(&session), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
