@@ -309,7 +309,7 @@ async fn practice_and_location_writes_need_the_acting_member_as_authorized() {
     let (practice, membership) = (found.practice.expect("the practice"), found.membership.expect("A's membership"));
     let ctx = member_ctx(&h.app, found.caller, practice, membership).await.expect("A's context");
     // ...then, before A's write commits, B changes A's access.
-    let r = h.patch_member(&b, &pid, &a_uid, None, json!({"access_billing": false})).await;
+    let r = h.patch_member(&b, &pid, &a_uid, None, json!({"location_access": [loc]})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     let rename = PatchPracticeInput { name: Some("Renamed".into()) };

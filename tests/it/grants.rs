@@ -120,3 +120,51 @@ async fn reactivating_a_snapshot_the_manager_could_not_grant_is_403() {
     let r = c.h.call("POST", &format!("{path}/reactivate"), Some(&c.director), Some(body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+// The stored override lists are grants too, not only what they grant today:
+// a billing key granted to a member without billing access, a key granted
+// that the role holds already, or a restriction revoked from a member whose
+// role lacks the keys it restricts, would each take effect the day a
+// director ticks billing or changes the role.
+#[tokio::test]
+async fn overrides_that_grant_nothing_yet_are_grants_too() {
+    let c = Clinic::new().await;
+    let token = c.manager.1.clone();
+    let (clinician, _) = c.h.member(&c.pid, "c@clinic.example", "clinician", MemberStatus::Active).await;
+    let (desk, _) = c.h.member(&c.pid, "f@clinic.example", "front_desk", MemberStatus::Active).await;
+    c.set(&clinician, json!({"access_billing": false, "location_access": [c.main]})).await;
+    c.set(&desk, json!({"location_access": [c.main]})).await;
+
+    let r = c.patch_by(&token, &clinician, json!({"overrides": {"grant": ["billing.refunds"], "revoke": []}})).await;
+    forbidden(&r, "a billing key stored while billing is off");
+    let r =
+        c.patch_by(&token, &clinician, json!({"overrides": {"grant": ["clinical.prescriptions"], "revoke": []}})).await;
+    forbidden(&r, "a key the role holds, stored as a grant of its own");
+    let restriction = json!({"overrides": {"grant": [], "revoke": ["clinical.assigned_clients_only"]}});
+    let r = c.patch_by(&token, &desk, restriction.clone()).await;
+    forbidden(&r, "a restriction revoked ahead of a role change");
+    let r = c
+        .invite_by(&token, "b@clinic.example", "front_desk", json!({"access_billing": false,
+            "overrides": {"grant": ["billing.payments", "billing.refunds"], "revoke": []}, "location_access": [c.main]}))
+        .await;
+    forbidden(&r, "an invitation holding billing keys for later");
+    let stored = c.h.get_member(&c.director, &c.pid, &clinician).await;
+    assert_eq!(stored["overrides"], json!({"grant": [], "revoke": []}), "nothing stored");
+
+    // What the manager holds they may store; the director may store anything.
+    let r = c.patch_by(&token, &desk, json!({"overrides": {"grant": ["users.view"], "revoke": []}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    c.set(&desk, restriction).await;
+}
+
+// A resend issues the access again with a fresh link: only who could have
+// sent the invitation may.
+#[tokio::test]
+async fn resending_an_invitation_the_manager_could_not_send_is_403() {
+    let c = Clinic::new().await;
+    let r = c.invite_by(&c.director, "new.director@clinic.example", "director", json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = format!("/practices/{}/invitations/{}/resend", c.pid, s(&r.body["id"]));
+    forbidden(&c.h.call("POST", &path, Some(&c.manager.1), None).await, "resending a director's invitation");
+    assert_eq!(c.h.call("POST", &path, Some(&c.director), None).await.status, 200);
+}

@@ -85,7 +85,8 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::GetMember,            [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::ListInvitations,      [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::Invite,               [201, 201, 403, 403, 403, 404, 404, 401, 403]),
-    (Op::ResendInvitation,     [200, 200, 403, 403, 403, 404, 404, 401, 403]),
+    // R36: a resend issues the front-desk access anew, which the manager lacks.
+    (Op::ResendInvitation,     [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::RevokeInvitation,     [204, 204, 403, 403, 403, 404, 404, 401, 403]),
     // R15: the only director cannot leave; everyone else may
     (Op::Leave,                [409, 204, 204, 204, 204, 404, 404, 401, 403]),

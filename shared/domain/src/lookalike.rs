@@ -6,7 +6,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::mixed_script::AugmentedScriptSet;
-use unicode_security::{MixedScript, RestrictionLevel, RestrictionLevelDetection};
+use unicode_security::{skeleton, GeneralSecurityProfile, MixedScript, RestrictionLevel, RestrictionLevelDetection};
 
 /// A typed name in its compatibility form (NFKC), as it is stored: styled
 /// letters become the letters they dress up (fullwidth `Ｔａｒｏ`, the
@@ -40,6 +40,18 @@ pub fn mixes_scripts(text: &str) -> bool {
 /// syllabics).
 fn word_mixes_scripts(word: &str) -> bool {
     !word.is_single_script() && !word.check_restriction_level(RestrictionLevel::HighlyRestrictive)
+}
+
+/// Whether a word of `text` spells a plain ASCII word with letters that no
+/// language's writing uses, only phonetics or technical notation (Latin
+/// alpha `ɑ`, script `ɡ`, the click letter `ǀ`): its UTS #39
+/// skeleton is ASCII, and it holds a letter outside UTS #39's identifier
+/// profile. Letters of living orthographies are in that profile, so
+/// Turkish `Aydın` and `Işık` are names.
+pub fn disguises_ascii(text: &str) -> bool {
+    text.split(|c: char| AugmentedScriptSet::for_char(c).is_all()).any(|word| {
+        !word.is_ascii() && skeleton(word).all(|c| c.is_ascii()) && word.chars().any(|c| !c.identifier_allowed())
+    })
 }
 
 #[cfg(test)]
@@ -91,6 +103,17 @@ mod tests {
             "3-5 Main St.",
         ] {
             assert!(!mixes_scripts(&normalized(one)), "{one}");
+        }
+    }
+
+    #[test]
+    fn phonetic_letters_spelling_a_plain_word_are_a_disguise() {
+        for disguised in ["P\u{251}yp\u{251}l", "Paypa\u{1c0}", "G\u{261}\u{261}gle"] {
+            assert!(disguises_ascii(&normalized(disguised)), "{disguised}");
+        }
+        for name in ["Aydın", "Işık", "José", "Zoë", "Łukasz", "Ñúñez", "Straße", "Nguyễn", "Hawaiʻi", "ᏣᎳᎩ", "Paypal"]
+        {
+            assert!(!disguises_ascii(&normalized(name)), "{name}");
         }
     }
 

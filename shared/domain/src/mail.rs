@@ -86,7 +86,9 @@ pub fn defang(text: &str) -> String {
         let after = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
         let scheme = c == ':' && chars.get(i + 1) == Some(&'/') && chars.get(i + 2) == Some(&'/');
         match c {
-            '.' | '@' if before && after => {
+            // The ideographic full stops are label separators to IDNA, and
+            // the other dots look like one.
+            '.' | '@' | '\u{3002}' | '\u{FF61}' | '\u{FF0E}' | '\u{FE52}' | '\u{2024}' if before && after => {
                 out.push('[');
                 out.push(c);
                 out.push(']');
@@ -158,6 +160,10 @@ mod tests {
         }
         assert!(m.text.contains("http[:]//evil[.]test/login"), "{}", m.text);
         assert_eq!(defang("St. Mary's & Co., Lisbon"), "St. Mary's & Co., Lisbon");
+        // Dots that IDNA reads as label separators, or that look like one.
+        for dot in ['\u{3002}', '\u{FF61}', '\u{FF0E}', '\u{FE52}', '\u{2024}'] {
+            assert_eq!(defang(&format!("evil{dot}test")), format!("evil[{dot}]test"));
+        }
     }
 
     #[test]

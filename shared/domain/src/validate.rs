@@ -121,6 +121,11 @@ impl Errors {
     fn lookalike(&mut self, field: &str, v: &str) {
         if crate::lookalike::mixes_scripts(v) {
             self.add(field, "must not mix letters of different scripts in one word, such as Latin with Cyrillic");
+        } else if crate::lookalike::disguises_ascii(v) {
+            self.add(field, "must not spell a plain name with look-alike phonetic or technical letters");
+        }
+        if !v.is_empty() && !v.chars().any(char::is_alphanumeric) {
+            self.add(field, "must contain a letter or digit");
         }
     }
 
@@ -128,8 +133,10 @@ impl Errors {
         if v.chars().count() > max {
             self.add(field, &format!("must be at most {max} characters"));
         }
-        if v.chars().any(|c| c.is_control()) {
-            self.add(field, "must not contain control characters");
+        // Line and paragraph separators are no control characters, yet start
+        // a new line in a plain-text mail as a line feed would.
+        if v.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+            self.add(field, "must not contain control characters or line breaks");
         }
         // A name that hides characters or reverses its own text reads as
         // something it is not, on a calendar or in a mail (issue 11).
@@ -183,7 +190,7 @@ pub fn invisible(c: char) -> bool {
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{2800}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
         | '\u{E0000}'..='\u{E0FFF}')
 }
 
@@ -369,6 +376,17 @@ mod tests {
         }
         assert_eq!(e.optional_name("title", Some(" Dr "), TITLE_MAX).as_deref(), Some("Dr"));
         assert!(e.finish().is_ok());
+
+        // Phonetic letters spelling a plain word, a line separator, an
+        // interlinear annotation, a name of marks alone.
+        let mut e = Errors::new();
+        e.required_name("a", Some("P\u{251}yp\u{251}l"), NAME_MAX);
+        e.required_name("b", Some("Dr\u{2028}Evil"), NAME_MAX);
+        e.required_name("c", Some("Ana\u{fff9}"), NAME_MAX);
+        e.required_name("d", Some("\u{301}\u{301}"), NAME_MAX);
+        let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
+        let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["a", "b", "c", "d"]);
     }
 
     // R24

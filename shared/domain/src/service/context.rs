@@ -121,8 +121,31 @@ impl MemberCtx {
         {
             return Err(DomainError::Forbidden);
         }
+        self.ensure_may_set_overrides(before.map(|b| &b.overrides), &after.overrides)?;
         let held_before = before.map(|b| b.permissions(true, custom)).unwrap_or_default();
         self.ensure_may_set_keys(&held_before, &after.permissions(true, custom))
+    }
+
+    /// R36 for the override lists as stored, not only for what they grant
+    /// today: a stored grant of a key nobody checked would take effect the
+    /// day a director turns billing on or changes the role. So a key newly
+    /// granted, or no longer revoked, must be one the actor holds, and a
+    /// restrictive key is never newly revoked nor dropped from the grants.
+    fn ensure_may_set_overrides(&self, before: Option<&Overrides>, after: &Overrides) -> Result<(), DomainError> {
+        let empty = Overrides::default();
+        let before = before.unwrap_or(&empty);
+        let newly = |list: &[String], old: &[String]| -> Vec<String> {
+            list.iter().filter(|k| !old.contains(k)).cloned().collect()
+        };
+        let granted = newly(&after.grant, &before.grant);
+        let unrevoked = newly(&before.revoke, &after.revoke);
+        let widening = granted.iter().chain(&unrevoked).any(|k| !is_restrictive(k) && !self.can(k));
+        let revoked_restriction = newly(&after.revoke, &before.revoke).iter().any(|k| is_restrictive(k));
+        let dropped_restriction = newly(&before.grant, &after.grant).iter().any(|k| is_restrictive(k));
+        if widening || revoked_restriction || dropped_restriction {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(())
     }
 
     /// R36 for a set of permission keys changing from `before` to `after`

@@ -271,7 +271,12 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     ctx.require(USERS_MANAGE)?;
     // R41: else anyone could sign up, make a practice and mail any address.
     ctx.caller.ensure_verified()?;
-    let before = practice_invitation(app, ctx, id).await?;
+    let (before, roles) = futures::try_join!(practice_invitation(app, ctx, id), async {
+        app.store.roles(ctx.practice.id).await.map_err(DomainError::from)
+    })?;
+    // A resend issues the access anew, a fresh link and seven more days:
+    // only who could have invited it may (R36).
+    ctx.ensure_may_grant(None, None, &before.access, &roles)?;
     let now = app.now();
     if !matches!(before.status_at(now), InvitationStatus::Pending | InvitationStatus::Expired) {
         return Err(DomainError::InvitationNotPending);
