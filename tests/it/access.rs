@@ -235,7 +235,7 @@ async fn practitioner_fields_locations_and_seats() {
     let r = h.patch_member(&d, &pid, &uid, None, json!({"show_on_calendar": true})).await;
     assert_eq!((r.status, r.field()), (422, "show_on_calendar".into()));
     let r = h.patch_member(&d, &pid, &uid, None, json!({"practitioner": {"capacity": 3}})).await;
-    assert_eq!((r.status, r.field()), (422, "practitioner".into()));
+    assert_eq!((r.status, r.field()), (422, "practitioner.capacity".into()));
     let r = h
         .patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "practitioner": {"npi": "1234567890"}}))
         .await;

@@ -79,3 +79,26 @@ async fn a_director_always_has_billing_access() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["access_billing"], true);
 }
+
+// R16 (Halaxy asks every user's profession): staff hold a profession and a
+// bio; the practitioner-only fields are refused for staff, each named.
+#[tokio::test]
+async fn staff_hold_a_profession_and_a_bio() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let loc = h.first_location(&d, &pid).await;
+    let profile = json!({"profession": "Practice manager", "bio": "Runs the front office."});
+    let body = json!({"email": "sam@mail.example", "kind": "staff", "role_id": "front_desk",
+        "primary_location_id": loc, "practitioner": profile});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let reg = h.register(&h.invite_token_for("sam@mail.example"), "Sam", "Ko", PASSWORD).await;
+    let uid = s(&reg.body["user"]["id"]);
+    let member = h.get_member(&d, &pid, &uid).await;
+    assert_eq!(pick(&member["practitioner"], &["profession", "bio"]), profile);
+
+    let r = h
+        .patch_member(&d, &pid, &uid, None, json!({"practitioner": {"profession": "Nurse", "npi": "1234567893"}}))
+        .await;
+    assert_eq!((r.status, r.field()), (422, "practitioner.npi".to_string()), "{}", r.body);
+}

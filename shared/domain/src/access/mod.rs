@@ -77,6 +77,29 @@ pub struct PractitionerProfile {
     pub scheduling_step_minutes: Option<u32>,
 }
 
+impl PractitionerProfile {
+    /// What of the profile staff may hold too (R16): profession and bio;
+    /// `None` when neither is set.
+    pub fn for_staff(&self) -> Option<Self> {
+        let kept = Self { profession: self.profession.clone(), bio: self.bio.clone(), ..Self::default() };
+        (kept != Self::default()).then_some(kept)
+    }
+
+    /// The fields set that only a practitioner may hold (R16).
+    pub fn practitioner_only_fields(&self) -> Vec<&'static str> {
+        [
+            ("registration_number", self.registration_number.is_some()),
+            ("npi", self.npi.is_some()),
+            ("taxonomy_code", self.taxonomy_code.is_some()),
+            ("capacity", self.capacity.is_some()),
+            ("scheduling_step_minutes", self.scheduling_step_minutes.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+}
+
 /// The access a membership holds or an invitation offers. Stored and
 /// returned flattened into its owner, so items and JSON keep one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -308,7 +331,8 @@ impl AccessPatch {
     /// `locations` are the practice's, needed only when the patch names a
     /// location; `roles` its custom roles. Defaults that depend on other
     /// fields: a change of kind resets `show_on_calendar` (on for a
-    /// practitioner) and drops the practitioner profile for staff; becoming a
+    /// practitioner) and keeps of the profile only what staff may hold
+    /// (profession and bio) for staff; becoming a
     /// director clears the overrides, since a director takes none.
     pub fn apply(
         &self,
@@ -358,15 +382,18 @@ impl AccessPatch {
         let practitioner = match &self.practitioner {
             Some(p) => p.clone(),
             None if kind == Some(Kind::Practitioner) => base.and_then(|b| b.practitioner.clone()),
-            None => None,
+            // Staff keep what staff may hold of the profile (R16).
+            None => base.and_then(|b| b.practitioner.as_ref()).and_then(PractitionerProfile::for_staff),
         };
         // R16: practitioner-only fields.
         if kind == Some(Kind::Staff) {
             if show_on_calendar {
                 e.add("show_on_calendar", "applies to practitioners only");
             }
-            if practitioner.is_some() {
-                e.add("practitioner", "applies to practitioners only");
+            if let Some(p) = &practitioner {
+                for field in p.practitioner_only_fields() {
+                    e.add(&format!("practitioner.{field}"), "applies to practitioners only");
+                }
             }
         }
         if let Some(p) = &practitioner {

@@ -129,6 +129,36 @@ fn practitioner_profile_rules() {
     assert!(ok.is_empty());
 }
 
+// R16: staff may hold a profession and a bio; the rest of the profile is a
+// practitioner's, named field by field when given for staff, and dropped
+// when a practitioner becomes staff.
+#[test]
+fn staff_hold_profession_and_bio_only() {
+    let l = location(true);
+    let locations = std::slice::from_ref(&l);
+    let staff = serde_json::json!({"kind": "staff", "role_id": "front_desk", "primary_location_id": l.id,
+        "practitioner": {"profession": "Receptionist", "bio": "Front desk since 2019."}});
+    let held = apply(&patch(staff), None, locations).map(|a| a.practitioner);
+    let profile = PractitionerProfile {
+        profession: Some("Receptionist".into()),
+        bio: Some("Front desk since 2019.".into()),
+        ..Default::default()
+    };
+    assert_eq!(held, Ok(Some(profile.clone())));
+    let too_much = serde_json::json!({"kind": "staff", "role_id": "front_desk", "primary_location_id": l.id,
+        "practitioner": {"profession": "Nurse", "npi": "1234567893", "capacity": 3}});
+    assert_eq!(
+        apply(&patch(too_much), None, locations),
+        Err(vec!["practitioner.npi".into(), "practitioner.capacity".into()])
+    );
+    let practitioner = Access {
+        practitioner: Some(PractitionerProfile { npi: Some("1234567893".into()), ..profile.clone() }),
+        ..Access::new(Kind::Practitioner, "clinician", l.id)
+    };
+    let to_staff = apply(&patch(serde_json::json!({"kind": "staff"})), Some(&practitioner), locations);
+    assert_eq!(to_staff.map(|a| a.practitioner), Ok(Some(profile)));
+}
+
 // Unknown fields stay refused when the patch is flattened into an input.
 #[test]
 fn a_flattened_patch_refuses_unknown_fields() {
