@@ -208,12 +208,12 @@ fn replace_sets_every_field_under_the_version_and_removes_the_placement_it_lost(
     assert_eq!(r.condition, "attribute_exists(PK) AND #version = :expected");
     assert_eq!(r.expected, Some(AttributeValue::N("5".into())));
     assert_eq!(r.set, settable(&record, &[]));
-    assert_eq!(r.removed, set_of(&["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl"]));
+    assert_eq!(r.removed, set_of(&["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl", "display_search"]));
 
     let record = Record::Invitation(fx::invitation(InvitationStatus::Pending));
     let r = replaced(record.clone(), 5);
     assert_eq!(r.set, settable(&record, &[]));
-    assert_eq!(r.removed, set_of(&[]));
+    assert_eq!(r.removed, set_of(&["display_search"]));
 }
 
 #[test]
@@ -228,6 +228,7 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     let member = Record::Membership(fx::membership(DIRECTOR, MemberStatus::Active));
     let r = replaced(member.clone(), 2);
     assert_eq!(r.set, settable(&member, &["search", "locked", "user_version"]));
+    assert_eq!(r.set.get("display_search"), Some(&AttributeValue::S("ada king, countess".into())));
     assert_eq!(r.removed, set_of(&["ttl"]));
 
     let demoted = Record::Membership(fx::membership("receptionist", MemberStatus::Active));

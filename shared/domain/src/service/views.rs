@@ -44,7 +44,10 @@ pub struct MemberView {
     pub user_id: UserId,
     pub practice_id: PracticeId,
     pub email: String,
+    /// The practice's name for the member, for notes and signatures (R14).
+    pub display_name: String,
     pub title: Option<String>,
+    /// The user's own names (the identity's, R3).
     pub first_name: String,
     pub last_name: String,
     #[serde(flatten)]
@@ -60,10 +63,12 @@ pub struct MemberView {
 impl MemberView {
     /// `custom` are custom roles of the practice (at least the member's).
     pub fn new(m: &Membership, u: &User, custom: &[Role]) -> Self {
+        let name = m.name(u);
         Self {
             user_id: m.user_id,
             practice_id: m.practice_id,
             email: u.email.clone(),
+            display_name: name.display_name,
             title: u.title.clone(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
