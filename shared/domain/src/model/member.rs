@@ -53,9 +53,12 @@ pub struct Membership {
     #[serde(flatten)]
     pub name: Option<PracticeName>,
     /// Lower-cased names and email of the member's user, for the members
-    /// search (R22) to filter in the store. Only [`Write::MirrorUser`](crate::ports::Write::MirrorUser)
-    /// changes it after creation, so an access change never overwrites it.
-    /// The practice's own name is searched beside it, never in it.
+    /// search (R22) to filter in the store. Only the copies of the user
+    /// ([`Write::MirrorUser`](crate::ports::Write::MirrorUser), and
+    /// [`Write::ReplaceMirrored`](crate::ports::Write::ReplaceMirrored) when
+    /// the user changes with the membership) change it after creation, so
+    /// an access change never overwrites it. The practice's own name is
+    /// searched beside it, never in it.
     #[serde(default)]
     pub search: String,
     /// The user's lock (R25), mirrored like `search` so that the members

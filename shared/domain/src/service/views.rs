@@ -46,6 +46,7 @@ pub struct MemberView {
     pub email: String,
     /// The practice's name for the member, for notes and signatures (R14).
     pub display_name: String,
+    /// The practice's title for the member (R14), not the user's own.
     pub title: Option<String>,
     /// The user's own names (the identity's, R3).
     pub first_name: String,
@@ -69,7 +70,7 @@ impl MemberView {
             practice_id: m.practice_id,
             email: u.email.clone(),
             display_name: name.display_name,
-            title: u.title.clone(),
+            title: name.title,
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             access: m.access.clone(),
