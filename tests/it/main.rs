@@ -18,6 +18,7 @@ mod logs;
 mod mail_abuse;
 mod malformed;
 mod matrix;
+mod member_details;
 mod members_list;
 mod openapi_shapes;
 mod outbound;

@@ -71,6 +71,12 @@ pub enum Write {
     Put(Record),
     /// Fails unless the stored item exists with `version == expected` (R18).
     Replace { record: Record, expected_version: u64 },
+    /// A `Replace` of a membership that also writes its copy of the user
+    /// (the search text, the lock and their `user_version`, which `Replace`
+    /// leaves to `MirrorUser`): for one change of both a user and their
+    /// membership, since a transaction may write an item only once. Fails
+    /// as `Replace` does.
+    ReplaceMirrored { membership: Membership, expected_version: u64 },
     /// Unconditional.
     Delete(Key),
     /// Fails if the item is absent (single-use tokens).
@@ -132,7 +138,7 @@ impl Write {
             // Unconditional, so never the write that failed; they share the
             // answer of an unguarded `Create`.
             Write::Put(_) | Write::Delete(_) => DomainError::Conflict("already_exists"),
-            Write::Replace { .. } => DomainError::PreconditionFailed,
+            Write::Replace { .. } | Write::ReplaceMirrored { .. } => DomainError::PreconditionFailed,
             Write::DeleteExisting(_) => DomainError::NotFound,
             Write::AdjustCounters { .. } => DomainError::Conflict("counter_floor"),
             Write::PutSlot { .. } => DomainError::InvitationPending,
@@ -394,6 +400,12 @@ mod tests {
         assert!(tx(u).into_conflict(3).is_none());
     }
 
+    fn membership() -> Membership {
+        let now = chrono::Utc::now();
+        let user = User::new("a@b.example".into(), "a@b.example".into(), "A".into(), "B".into(), "!".into(), now);
+        Membership::new(PracticeId::new(), &user, Access::new(Kind::Staff, "front_desk", LocationId::new()), now)
+    }
+
     #[test]
     fn unguarded_writes_keep_their_meaning() {
         let (practice_id, user_id) = (PracticeId::new(), UserId::new());
@@ -401,6 +413,7 @@ mod tests {
         let cases: Vec<(Write, &str)> = vec![
             (Write::Create(Record::Slot(slot.clone())), "Conflict(\"already_exists\")"),
             (Write::Replace { record: Record::Slot(slot.clone()), expected_version: 1 }, "PreconditionFailed"),
+            (Write::ReplaceMirrored { membership: membership(), expected_version: 1 }, "PreconditionFailed"),
             (Write::PutSlot { slot, holder: None, now: chrono::Utc::now() }, "InvitationPending"),
             (Write::LockUser { user_id }, "AccountLocked"),
             (Write::DeleteExisting(Key::Token("t".into())), "NotFound"),

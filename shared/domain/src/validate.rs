@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 /// A person's first or last name, in characters.
 pub const NAME_MAX: usize = 100;
+/// A practice's name for a member (R14), in characters: room for a first
+/// and a last name and the space between, which is what it starts as.
+pub const DISPLAY_NAME_MAX: usize = 2 * NAME_MAX + 1;
 /// A person's title ("Dr"), in characters.
 pub const TITLE_MAX: usize = 50;
 /// A practice's name, in characters.

@@ -2,7 +2,7 @@
 //! entity for the keys, index keys, TTL and `type` around them.
 
 use super::entity::{self, Entity};
-use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
+use super::keys::{DISPLAY_SEARCH, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ports::Record;
@@ -45,6 +45,9 @@ pub fn to_item<T: Entity>(record: &T) -> Result<Item, PortError> {
     }
     if let Some(ttl) = p.ttl {
         item.insert(TTL.into(), n(ttl));
+    }
+    if let Some(text) = p.display_search {
+        item.insert(DISPLAY_SEARCH.into(), s(text));
     }
     Ok(item)
 }

@@ -101,11 +101,13 @@ pub fn location() -> Location {
     }
 }
 
-/// The user's membership of the practice with this role and status.
+/// The user's membership of the practice with this role and status, under
+/// a name of the practice's own (R14).
 pub fn membership(role_id: &str, status: MemberStatus) -> Membership {
     let mut m = Membership::new(PRACTICE, &user(), Access::new(Kind::Practitioner, role_id, LOCATION), now());
     m.status = status;
     m.version = 2;
+    m.name = Some(PracticeName { display_name: "Ada King, Countess".into(), title: Some("Lady".into()) });
     m
 }
 

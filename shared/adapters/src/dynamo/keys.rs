@@ -18,9 +18,13 @@ pub const TYPE: &str = "type";
 /// The attribute `Store::count_attempt` counts in.
 pub const FAILURES: &str = "failures";
 
-/// Index-only attributes, present on an item only while it belongs in that
-/// index; a `Replace` removes those its new placement lacks.
-pub const PLACEMENT_ATTRIBUTES: [&str; 5] = [GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL];
+/// A named member's display name, lower-cased, for the members search.
+pub const DISPLAY_SEARCH: &str = "display_search";
+
+/// Attributes derived from a record's state (index keys, TTL, search text),
+/// present on an item only while its state calls for them; a `Replace`
+/// removes those its new placement lacks.
+pub const PLACEMENT_ATTRIBUTES: [&str; 6] = [GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, DISPLAY_SEARCH];
 
 /// Sort keys that order by time must sort as strings: fixed-width epoch
 /// milliseconds (RFC 3339 from chrono varies in its fraction digits).

@@ -4,7 +4,7 @@
 //! record's own fields. No database needed.
 
 use super::fixtures::{self as fx, EMAIL_NORM, ROLE_ID};
-use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
+use super::keys::{DISPLAY_SEARCH, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, TYPE};
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::model::{AuditScope, InvitationStatus, MemberStatus, OutboxItem};
 use roster_domain::permissions::DIRECTOR;
@@ -22,7 +22,7 @@ const EVENT_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000005";
 const OUTBOX_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000006";
 
 /// The attributes the store adds around a record's own fields.
-const PLACEMENT: [&str; 8] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, TYPE];
+const PLACEMENT: [&str; 9] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, DISPLAY_SEARCH, TYPE];
 
 fn item_of(record: &Record) -> Item {
     super::codec::record_item(record).expect("every record encodes")
@@ -137,14 +137,16 @@ fn location() {
 }
 
 /// A membership's own fields; its `Access` adds its own, flattened.
-const MEMBERSHIP_OWN: [&str; 10] = [
+const MEMBERSHIP_OWN: [&str; 12] = [
     "deactivated_at",
+    "display_name",
     "email",
     "joined_at",
     "locked",
     "practice_id",
     "search",
     "status",
+    "title",
     "user_id",
     "user_version",
     "version",
@@ -172,6 +174,8 @@ fn membership_of_an_active_director_is_in_the_directors_index() {
             (GSI1SK, s(format!("MEMBER#{PID}"))),
             (GSI2PK, s(format!("DIRECTORS#{PID}"))),
             (GSI2SK, s(format!("MEMBER#{UID}"))),
+            // The practice's name for the member, searched beside `search`.
+            (DISPLAY_SEARCH, s("ada king, countess")),
             (TYPE, s("membership")),
         ],
         &with_access(&MEMBERSHIP_OWN),
@@ -189,11 +193,41 @@ fn membership_of_anyone_else_is_not() {
                 (SK, s(format!("MEMBER#{UID}"))),
                 (GSI1PK, s(format!("USER#{UID}"))),
                 (GSI1SK, s(format!("MEMBER#{PID}"))),
+                (DISPLAY_SEARCH, s("ada king, countess")),
                 (TYPE, s("membership")),
             ],
             &with_access(&MEMBERSHIP_OWN),
         );
     }
+}
+
+// R14: a membership stored before practices named their members has no
+// name of the practice's, nothing to search by it, and reads back as such;
+// the view then shows the user's own name.
+#[test]
+fn membership_stored_before_practice_names_reads_back_unnamed() {
+    let mut m = fx::membership("receptionist", MemberStatus::Active);
+    m.name = None;
+    let own: Vec<&str> = MEMBERSHIP_OWN.into_iter().filter(|f| !["display_name", "title"].contains(f)).collect();
+    assert_item(
+        Record::Membership(m.clone()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("MEMBER#{UID}"))),
+            (GSI1PK, s(format!("USER#{UID}"))),
+            (GSI1SK, s(format!("MEMBER#{PID}"))),
+            (TYPE, s("membership")),
+        ],
+        &with_access(&own),
+    );
+    let back: roster_domain::model::Membership =
+        super::codec::decode(item_of(&Record::Membership(m.clone()))).expect("decodes");
+    assert_eq!(back, m);
+
+    let named = fx::membership("receptionist", MemberStatus::Active);
+    let back: roster_domain::model::Membership =
+        super::codec::decode(item_of(&Record::Membership(named.clone()))).expect("decodes");
+    assert_eq!(back.name, named.name);
 }
 
 #[test]

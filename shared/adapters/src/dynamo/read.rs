@@ -27,10 +27,11 @@ pub struct QuerySpec<'a> {
     pub filters: Vec<Filter>,
 }
 
-/// One term of a filter expression, with its one name and one value.
+/// One term of a filter expression, with the names it reads and its one
+/// value.
 pub struct Filter {
     pub expression: &'static str,
-    pub name: (&'static str, &'static str),
+    pub names: &'static [(&'static str, &'static str)],
     pub value: (&'static str, AttributeValue),
 }
 
@@ -137,9 +138,10 @@ impl DynamoStore {
             let expression: Vec<&str> = q.filters.iter().map(|f| f.expression).collect();
             req = req.filter_expression(expression.join(" AND "));
             for f in &q.filters {
-                req = req
-                    .expression_attribute_names(f.name.0, f.name.1)
-                    .expression_attribute_values(f.value.0, f.value.1.clone());
+                for (placeholder, name) in f.names {
+                    req = req.expression_attribute_names(*placeholder, *name);
+                }
+                req = req.expression_attribute_values(f.value.0, f.value.1.clone());
             }
         }
         let out = req

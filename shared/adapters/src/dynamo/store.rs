@@ -3,7 +3,7 @@
 
 use super::codec::{decode, item_type, s, Item};
 use super::entity::*;
-use super::keys::{practice_pk, user_pk};
+use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
 use super::read::{Filter, QuerySpec};
 use super::DynamoStore;
 use async_trait::async_trait;
@@ -218,21 +218,24 @@ fn member_filters(filter: &MemberFilter) -> Vec<Filter> {
         };
         filters.push(Filter {
             expression: "#status = :status",
-            name: ("#status", "status"),
+            names: &[("#status", "status")],
             value: (":status", s(word)),
         });
     }
     if filter.locked_only {
         filters.push(Filter {
             expression: "#locked = :locked",
-            name: ("#locked", "locked"),
+            names: &[("#locked", "locked")],
             value: (":locked", AttributeValue::Bool(true)),
         });
     }
     if let Some(needle) = filter.contains.as_deref().filter(|n| !n.is_empty()) {
+        // The user's names and email, or the practice's name for them; a
+        // membership never named by the practice has no `display_search`,
+        // and `contains` on a missing attribute is simply false.
         filters.push(Filter {
-            expression: "contains(#search, :needle)",
-            name: ("#search", "search"),
+            expression: "(contains(#search, :needle) OR contains(#display_search, :needle))",
+            names: &[("#search", "search"), ("#display_search", DISPLAY_SEARCH)],
             value: (":needle", s(needle)),
         });
     }

@@ -169,7 +169,11 @@ struct Replaced {
 }
 
 fn replaced(record: Record, expected_version: u64) -> Replaced {
-    let t = translate(&Write::Replace { record, expected_version }).expect("a versioned record");
+    replaced_by(&Write::Replace { record, expected_version })
+}
+
+fn replaced_by(write: &Write) -> Replaced {
+    let t = translate(write).expect("a versioned record");
     let u = t.update().expect("an update");
     let names = u.expression_attribute_names().expect("names");
     let values = u.expression_attribute_values().expect("values");
@@ -208,12 +212,12 @@ fn replace_sets_every_field_under_the_version_and_removes_the_placement_it_lost(
     assert_eq!(r.condition, "attribute_exists(PK) AND #version = :expected");
     assert_eq!(r.expected, Some(AttributeValue::N("5".into())));
     assert_eq!(r.set, settable(&record, &[]));
-    assert_eq!(r.removed, set_of(&["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl"]));
+    assert_eq!(r.removed, set_of(&["GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "ttl", "display_search"]));
 
     let record = Record::Invitation(fx::invitation(InvitationStatus::Pending));
     let r = replaced(record.clone(), 5);
     assert_eq!(r.set, settable(&record, &[]));
-    assert_eq!(r.removed, set_of(&[]));
+    assert_eq!(r.removed, set_of(&["display_search"]));
 }
 
 #[test]
@@ -228,6 +232,7 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     let member = Record::Membership(fx::membership(DIRECTOR, MemberStatus::Active));
     let r = replaced(member.clone(), 2);
     assert_eq!(r.set, settable(&member, &["search", "locked", "user_version"]));
+    assert_eq!(r.set.get("display_search"), Some(&AttributeValue::S("ada king, countess".into())));
     assert_eq!(r.removed, set_of(&["ttl"]));
 
     let demoted = Record::Membership(fx::membership("receptionist", MemberStatus::Active));
@@ -238,4 +243,21 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     {
         assert_eq!(replaced(unchanged.clone(), 1).set, settable(&unchanged, &[]));
     }
+}
+
+// R14, R22: a change of both a user and their membership writes the item
+// once, the copy of the user included, under the membership's version.
+#[test]
+fn replace_mirrored_writes_the_copy_of_the_user_too() {
+    let mut m = fx::membership("receptionist", MemberStatus::Active);
+    m.search = "ada byron\nada@example.com".into();
+    m.user_version = 9;
+    let r = replaced_by(&Write::ReplaceMirrored { membership: m.clone(), expected_version: 2 });
+    assert_eq!(r.condition, "attribute_exists(PK) AND #version = :expected");
+    assert_eq!(r.expected, Some(AttributeValue::N("2".into())));
+    let record = Record::Membership(m);
+    assert_eq!(r.set, settable(&record, &[]));
+    assert_eq!(r.set.get("search"), Some(&AttributeValue::S("ada byron\nada@example.com".into())));
+    assert_eq!(r.set.get("user_version"), Some(&AttributeValue::N("9".into())));
+    assert_eq!(r.removed, set_of(&["GSI2PK", "GSI2SK", "ttl"]));
 }

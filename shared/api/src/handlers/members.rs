@@ -29,7 +29,7 @@ pub fn update_access<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pend
 
 pub fn update_details<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
     Box::pin(async move {
-        let m = change::update_details(app, ctx, req.id("uid")?, req.json()?).await?;
+        let m = change::update_details(app, ctx, req.id("uid")?, req.json()?, req.if_match()?).await?;
         versioned(StatusCode::OK, &m, m.version)
     })
 }

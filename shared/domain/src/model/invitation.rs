@@ -1,7 +1,7 @@
 //! Invitations (R5..R13): the offer of an [`Access`] to an email, the
 //! slot that keeps one per practice and email, and the link's token.
 
-use super::member::Membership;
+use super::member::{Membership, PracticeName};
 use super::record::InvitedBy;
 use super::user::User;
 use crate::access::Access;
@@ -133,7 +133,83 @@ impl Membership {
     /// membership holds exactly the access the invitation offered. (Written
     /// here, beside the invitation, so that memberships need not know of
     /// invitations.)
+    ///
+    /// The practice's name for the member is the one it typed on the
+    /// invitation ("full name as it should appear on clinical notes and
+    /// signatures"), field by field, whatever the person calls themselves;
+    /// what it left out is the person's own.
     pub fn from_invitation(inv: &Invitation, user: &User, now: Time) -> Self {
-        Self::new(inv.practice_id, user, inv.access.clone(), now)
+        let first = inv.first_name.as_deref().unwrap_or(&user.first_name);
+        let last = inv.last_name.as_deref().unwrap_or(&user.last_name);
+        let name = PracticeName {
+            display_name: format!("{first} {last}").trim().to_string(),
+            title: inv.title.clone().or_else(|| user.title.clone()),
+        };
+        Self { name: Some(name), ..Self::new(inv.practice_id, user, inv.access.clone(), now) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Kind;
+    use crate::ids::LocationId;
+
+    fn invitation(first: Option<&str>, last: Option<&str>, title: Option<&str>) -> Invitation {
+        let now = chrono::Utc::now();
+        Invitation {
+            id: InvitationId::new(),
+            practice_id: PracticeId::new(),
+            email: "jo@clinic.example".into(),
+            email_norm: "jo@clinic.example".into(),
+            title: title.map(str::to_string),
+            first_name: first.map(str::to_string),
+            last_name: last.map(str::to_string),
+            access: Access::new(Kind::Practitioner, "clinician", LocationId::new()),
+            status: InvitationStatus::Pending,
+            token_hash: "hash".into(),
+            invited_by: InvitedBy { user_id: UserId::new(), name: "Director".into() },
+            created_at: now,
+            expires_at: now,
+            resend_count: 0,
+            resent_at: Vec::new(),
+            accepted_at: None,
+            revoked_at: None,
+            declined_at: None,
+            version: 1,
+        }
+    }
+
+    fn jo() -> User {
+        let now = chrono::Utc::now();
+        User {
+            title: Some("Mx".into()),
+            ..User::new(
+                "jo@clinic.example".into(),
+                "jo@clinic.example".into(),
+                "Jo".into(),
+                "Bloggs".into(),
+                "!".into(),
+                now,
+            )
+        }
+    }
+
+    // R14: the practice's name for the member is what it typed on the
+    // invitation, field by field; what it left out is the person's own.
+    #[test]
+    fn the_member_is_named_as_the_practice_invited_them() {
+        let now = chrono::Utc::now();
+        let typed = invitation(Some("Joanna"), Some("Bloggs-Smith"), Some("Dr"));
+        let m = Membership::from_invitation(&typed, &jo(), now);
+        assert_eq!(m.name, Some(PracticeName { display_name: "Joanna Bloggs-Smith".into(), title: Some("Dr".into()) }));
+
+        let first_only = invitation(Some("Joanna"), None, None);
+        let m = Membership::from_invitation(&first_only, &jo(), now);
+        assert_eq!(m.name, Some(PracticeName { display_name: "Joanna Bloggs".into(), title: Some("Mx".into()) }));
+
+        let nothing = invitation(None, None, None);
+        let m = Membership::from_invitation(&nothing, &jo(), now);
+        assert_eq!(m.name, Some(PracticeName { display_name: "Jo Bloggs".into(), title: Some("Mx".into()) }));
     }
 }

@@ -30,8 +30,8 @@ pub struct SignupInput {
     pub title: Option<String>,
 }
 
-/// A change of a user's title and names: `PATCH /me`, and a practice's
-/// `PATCH .../members/{uid}/details`. Fields left out keep their value.
+/// A change of a user's own title and names (`PATCH /me`). Fields left out
+/// keep their value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamesPatch {

@@ -44,7 +44,11 @@ pub struct MemberView {
     pub user_id: UserId,
     pub practice_id: PracticeId,
     pub email: String,
+    /// The practice's name for the member, for notes and signatures (R14).
+    pub display_name: String,
+    /// The practice's title for the member (R14), not the user's own.
     pub title: Option<String>,
+    /// The user's own names (the identity's, R3).
     pub first_name: String,
     pub last_name: String,
     #[serde(flatten)]
@@ -60,11 +64,13 @@ pub struct MemberView {
 impl MemberView {
     /// `custom` are custom roles of the practice (at least the member's).
     pub fn new(m: &Membership, u: &User, custom: &[Role]) -> Self {
+        let name = m.name(u);
         Self {
             user_id: m.user_id,
             practice_id: m.practice_id,
             email: u.email.clone(),
-            title: u.title.clone(),
+            display_name: name.display_name,
+            title: name.title,
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             access: m.access.clone(),

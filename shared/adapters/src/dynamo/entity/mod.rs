@@ -56,20 +56,24 @@ impl IndexKey {
 }
 
 /// Everything an item carries besides its own fields and its `type`: its
-/// keys, its sparse index keys, and (for what expires) the TTL in epoch
-/// seconds (R35).
+/// keys, its sparse index keys, (for what expires) the TTL in epoch
+/// seconds (R35), and (for a named member) the text a filter searches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     pub primary: Primary,
     pub gsi1: Option<IndexKey>,
     pub gsi2: Option<IndexKey>,
     pub ttl: Option<i64>,
+    /// `display_search`: a practice's name for a member, lower-cased for
+    /// the members search (R22). Derived from the record like its keys, so
+    /// it is always the name's and no other write has to keep it so.
+    pub display_search: Option<String>,
 }
 
 impl Placement {
-    /// In the table only: no index, no TTL.
+    /// In the table only: no index, no TTL, nothing searched.
     pub fn new(primary: Primary) -> Self {
-        Self { primary, gsi1: None, gsi2: None, ttl: None }
+        Self { primary, gsi1: None, gsi2: None, ttl: None, display_search: None }
     }
 
     /// The `ExclusiveStartKey` of a GSI1 query that resumes right after this

@@ -76,6 +76,9 @@ impl Entity for Membership {
             // GSI2: the practice's active directors, whom support-access
             // mail goes to (R30); a Replace moves a member in or out.
             gsi2: director.then(|| IndexKey::new(directors_pk(self.practice_id), member_sk(self.user_id))),
+            // Beside `search`, which `MirrorUser` keeps as the user's: the
+            // practice's name and the user's never overwrite each other.
+            display_search: self.name.as_ref().map(|n| n.display_name.to_lowercase()),
             ..Placement::new(Self::primary_key((self.practice_id, self.user_id)))
         }
     }

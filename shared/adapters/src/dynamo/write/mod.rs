@@ -24,6 +24,9 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::Create(r) => record::create(table, r),
         Write::Put(r) => record::put(table, r),
         Write::Replace { record, expected_version } => record::replace(table, record, *expected_version),
+        Write::ReplaceMirrored { membership, expected_version } => {
+            record::replace_mirrored(table, membership, *expected_version)
+        }
         Write::Delete(key) => record::delete(table, key),
         Write::DeleteExisting(key) => record::delete_existing(table, key),
         Write::DeleteVersioned { key, expected_version } => record::delete_versioned(table, key, *expected_version),

@@ -5,8 +5,9 @@ use super::{built, delete as delete_item};
 use crate::dynamo::codec::{n, record_item};
 use crate::dynamo::entity::{primary, stored};
 use crate::dynamo::keys::{PK, PLACEMENT_ATTRIBUTES, SK};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use roster_domain::error::PortError;
+use roster_domain::model::Membership;
 use roster_domain::ports::{Key, Record};
 use std::collections::HashMap;
 
@@ -35,11 +36,31 @@ pub fn replace(table: &str, record: &Record, expected_version: u64) -> Result<Tr
     if !entity.versioned() {
         return Err(PortError::Backend("Replace of an unversioned record".into()));
     }
-    let mut item = entity.item()?;
+    update_all(table, entity.item()?, entity.kept_by_replace(), expected_version)
+}
+
+/// `replace` of a membership that writes its copy of the user too: every
+/// field, those `MirrorUser` keeps included.
+pub fn replace_mirrored(
+    table: &str,
+    membership: &Membership,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    update_all(table, record_item(&Record::Membership(membership.clone()))?, &[], expected_version)
+}
+
+/// An update of every attribute of `item` but its keys and `kept`, under
+/// the version; placement attributes the item lacks are removed.
+fn update_all(
+    table: &str,
+    mut item: HashMap<String, AttributeValue>,
+    kept: &[&str],
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
     let (Some(pk), Some(sk)) = (item.remove(PK), item.remove(SK)) else {
         return Err(PortError::Backend("record without keys".into()));
     };
-    for c in entity.kept_by_replace() {
+    for c in kept {
         item.remove(*c);
     }
     let mut names = HashMap::new();

@@ -4,17 +4,16 @@ use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_r
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
+use crate::model::{Membership, PracticeName, User};
 use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, CounterDelta, Record, Tx, Write};
-use crate::service::account::{names_of, NamesPatch};
-use crate::service::context::{custom_role_of, MemberCtx};
+use crate::service::context::MemberCtx;
 use crate::service::roles::{release_role, take_role, unknown_role};
-use crate::service::user_copies::copy_user;
 use crate::service::views::MemberView;
-use crate::service::writes::{commit, commit_with, outbox_event};
-use crate::validate::{Errors, NoOtherFields};
+use crate::service::writes::{commit, outbox_event};
+use crate::validate::{double_option, Errors, NoOtherFields, DISPLAY_NAME_MAX, NAME_MAX, TITLE_MAX};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// `PATCH /practices/{pid}/members/{uid}`: any fields of the access.
 #[derive(Debug, Default, Deserialize)]
@@ -102,48 +101,179 @@ async fn update_access_once(
     Ok(MemberView::new(&after, &user, &roles))
 }
 
+/// `PATCH /practices/{pid}/members/{uid}/details`. Fields left out keep
+/// their value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDetailsInput {
+    /// The practice's name for the member (R14).
+    pub display_name: Option<String>,
+    /// The practice's title for the member; `null` clears it, absent
+    /// leaves it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub title: Option<Option<String>>,
+    /// The user's own names: the practice may change them only for a user
+    /// who belongs to it alone (R14).
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// A details change whose every field keeps its rules: names normalised,
+/// no lookalikes, within their lengths.
+#[derive(Debug)]
+struct DetailsChange {
+    display_name: Option<String>,
+    title: Option<Option<String>>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+impl UpdateDetailsInput {
+    /// The change, or `422` naming every broken field.
+    fn parse(self) -> Result<DetailsChange, DomainError> {
+        let mut e = Errors::new();
+        let mut required =
+            |field: &str, v: Option<String>, max: usize| v.map(|v| e.required_name(field, Some(&v), max));
+        let display_name = required("display_name", self.display_name, DISPLAY_NAME_MAX);
+        let first_name = required("first_name", self.first_name, NAME_MAX);
+        let last_name = required("last_name", self.last_name, NAME_MAX);
+        let title = self.title.map(|t| e.optional_name("title", t.as_deref(), TITLE_MAX));
+        e.finish()?;
+        Ok(DetailsChange { display_name, title, first_name, last_name })
+    }
+}
+
+impl DetailsChange {
+    /// `before` with the practice's part of the change made.
+    fn practice_name(&self, before: &PracticeName) -> PracticeName {
+        PracticeName {
+            display_name: self.display_name.clone().unwrap_or_else(|| before.display_name.clone()),
+            title: self.title.clone().unwrap_or_else(|| before.title.clone()),
+        }
+    }
+
+    /// `user` with the person's part of the change made.
+    fn person(&self, user: &User) -> User {
+        let mut u = user.clone();
+        if let Some(first) = &self.first_name {
+            u.first_name = first.clone();
+        }
+        if let Some(last) = &self.last_name {
+            u.last_name = last.clone();
+        }
+        u
+    }
+}
+
+/// A member's details as audited and published: the practice's name for
+/// them and the user's own names.
+fn details_of(name: &PracticeName, u: &User) -> Value {
+    json!({"display_name": name.display_name, "title": name.title, "first_name": u.first_name, "last_name": u.last_name})
+}
+
 /// `PATCH /practices/{pid}/members/{uid}/details` (users.manage, R14): the
-/// user's title and names, for a user who belongs to this practice only. A
-/// user is one identity (R3); the user's version guards the write.
+/// practice's name and title for any member, as a change of the membership
+/// under its version (R18); and the user's own names, only for a user who
+/// belongs to this practice alone, under the user's version too. Both in
+/// one transaction.
 pub async fn update_details(
     app: &App,
     ctx: &MemberCtx,
     uid: UserId,
-    input: NamesPatch,
+    input: UpdateDetailsInput,
+    if_match: Option<u64>,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    let ((m, user), memberships) = futures::try_join!(target(app, ctx, uid), async {
-        app.store.memberships_of_user(uid).await.map_err(DomainError::from)
-    })?;
-    if !m.is_active() {
+    let change = input.parse()?;
+    on_fresh_reads(if_match.is_none(), || update_details_once(app, ctx, uid, &change, if_match)).await
+}
+
+async fn update_details_once(
+    app: &App,
+    ctx: &MemberCtx,
+    uid: UserId,
+    change: &DetailsChange,
+    if_match: Option<u64>,
+) -> Result<MemberView, DomainError> {
+    let pid = ctx.practice.id;
+    // Only a change of the person's own names needs to know who else
+    // knows them.
+    let renames_person = change.first_name.is_some() || change.last_name.is_some();
+    let ((before, user), memberships, roles) = futures::try_join!(
+        target(app, ctx, uid),
+        async {
+            if renames_person {
+                app.store.memberships_of_user(uid).await.map_err(DomainError::from)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        async { app.store.roles(pid).await.map_err(DomainError::from) },
+    )?;
+    if !before.is_active() {
         return Err(DomainError::MemberDeactivated);
     }
-    ensure_may_touch(ctx, &m)?;
+    // Details are not access, so a manager may change their own (R36 is
+    // about access); a director's are still a director's to change.
+    ensure_may_touch(ctx, &before)?;
+    let person = change.person(&user);
+    let person_changed = (&person.first_name, &person.last_name) != (&user.first_name, &user.last_name);
     // One practice's administrators do not rename a person other practices
-    // know too (R2); that person changes their own name through PATCH /me.
-    if memberships.iter().any(|o| o.practice_id != ctx.practice.id) {
+    // know too (R2, R14), whatever their standing there; that person
+    // changes their own name through PATCH /me. Names sent unchanged are no
+    // change, so a form that sends every field still works for a locum.
+    if person_changed && memberships.iter().any(|o| o.practice_id != pid) {
         return Err(DomainError::Forbidden);
     }
-    let mut updated = input.apply(&user)?;
-    let custom = custom_role_of(app, ctx.practice.id, &m.access.role_id).await?;
-    if names_of(&updated) == names_of(&user) {
-        return Ok(MemberView::new(&m, &user, &custom));
+    let expected = if_match.unwrap_or(before.version);
+    if expected != before.version {
+        return Err(DomainError::PreconditionFailed);
+    }
+    let name_before = before.name(&user);
+    let name_after = change.practice_name(&name_before);
+    if name_after == name_before && !person_changed {
+        return Ok(MemberView::new(&before, &user, &roles));
     }
     let now = app.now();
-    updated.updated_at = now;
-    updated.version += 1;
+    let mut after = before.clone();
+    after.name = Some(name_after.clone());
+    after.version += 1;
     let mut tx = Tx::new();
-    tx.guarded(
-        Write::Replace { record: Record::User(updated.clone()), expected_version: user.version },
-        DomainError::PreconditionFailed,
-    );
+    let user_after = if person_changed {
+        let mut updated = person;
+        updated.updated_at = now;
+        updated.version += 1;
+        // The user belongs to this practice alone, so this membership holds
+        // the only copy of them the members search reads (R22): it is
+        // written here, in the one write this item may have.
+        after.search = Membership::search_text(&updated);
+        after.locked = updated.locked;
+        after.user_version = updated.version;
+        tx.guarded(
+            Write::Replace { record: Record::User(updated.clone()), expected_version: user.version },
+            DomainError::PreconditionFailed,
+        )
+        .guarded(
+            Write::ReplaceMirrored { membership: after.clone(), expected_version: expected },
+            DomainError::PreconditionFailed,
+        );
+        updated
+    } else {
+        tx.guarded(
+            Write::Replace { record: Record::Membership(after.clone()), expected_version: expected },
+            DomainError::PreconditionFailed,
+        );
+        user.clone()
+    };
     authorized(&mut tx, ctx, uid)?;
-    tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, names_of(&user), names_of(&updated))))
-        .push(Write::Create(outbox_event(
+    let (b, a) = (details_of(&name_before, &user), details_of(&name_after, &user_after));
+    tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, b.clone(), a.clone()))).push(
+        Write::Create(outbox_event(
             now,
             "MemberDetailsChanged",
-            json!({"practice_id": ctx.practice.id, "user_id": uid, "after": names_of(&updated)}),
-        )));
-    commit_with(app, tx, [copy_user(&memberships, &updated, None)]).await?;
-    Ok(MemberView::new(&m, &updated, &custom))
+            json!({"practice_id": pid, "user_id": uid, "before": b, "after": a}),
+        )),
+    );
+    commit(app, tx).await?;
+    Ok(MemberView::new(&after, &user_after, &roles))
 }
