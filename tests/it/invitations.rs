@@ -133,7 +133,7 @@ async fn invite_validation() {
         ),
         (
             json!({"email": "a@b.co", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc, "practitioner": {"capacity": 3}}),
-            "practitioner",
+            "practitioner.capacity",
         ),
         (
             json!({"email": "a@b.co", "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc, "practitioner": {"npi": "1234567890"}}),
