@@ -14,6 +14,7 @@ mod fan_out;
 mod grants;
 mod invitations;
 mod invitee;
+mod lock_mail;
 mod logs;
 mod mail_abuse;
 mod malformed;

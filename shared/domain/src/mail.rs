@@ -70,8 +70,8 @@ fn env() -> &'static Result<Environment<'static>, String> {
 
 /// The context fields whose text a user typed (names of people and
 /// practices), as opposed to what Roster itself puts in a mail (links,
-/// times, counts).
-const TYPED: [&str; 4] = ["first_name", "inviter", "practice_name", "granted_by"];
+/// times, counts), at any depth of the context.
+const TYPED: [&str; 5] = ["first_name", "inviter", "practice_name", "granted_by", "name"];
 
 /// R41: typed text never becomes a link in mail. Mail clients turn
 /// `scheme://`, `name.tld` and `a@b` into links even in plain text, so a
@@ -101,14 +101,25 @@ pub fn defang(text: &str) -> String {
 }
 
 fn defang_typed(mut ctx: serde_json::Value) -> serde_json::Value {
-    if let Some(map) = ctx.as_object_mut() {
-        for key in TYPED {
-            if let Some(serde_json::Value::String(text)) = map.get_mut(key) {
-                *text = defang(text);
+    defang_in(&mut ctx);
+    ctx
+}
+
+/// `defang_typed` in place, through nested lists and maps (a list of
+/// practices, each with its directors' names).
+fn defang_in(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    serde_json::Value::String(text) if TYPED.contains(&key.as_str()) => *text = defang(text),
+                    other => defang_in(other),
+                }
             }
         }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(defang_in),
+        _ => {}
     }
-    ctx
 }
 
 /// Render template `name` for `to` with `ctx` (a serialisable struct or map).
@@ -181,6 +192,27 @@ mod tests {
         assert!(m.text.contains("Ana <b>"));
         assert!(m.html.contains("Ana &lt;b&gt;"), "{}", m.html);
         assert!(m.html.contains("<title>Confirm your email address</title>"));
+    }
+
+    // R47: the lock mail lists whom to ask, one line a practice.
+    #[test]
+    fn the_lock_mail_lists_practices_and_directors_line_by_line() {
+        let m = render(
+            "account_locked",
+            "a@b.co",
+            json!({"first_name": "Ana", "attempts": 5, "reset_link": "https://app/reset-password",
+                "more_practices": 2, "practices": [
+                    {"name": "Harbour", "more_directors": 0, "directors": [{"name": "Dr Dana", "email": "d@h.co"}, {"name": null, "email": "e@h.co"}]},
+                    {"name": "Quay", "more_directors": 3, "directors": [{"name": "Flo", "email": "f@q.co"}]}]}),
+        )
+        .expect("render");
+        let expected = "Your Roster account was locked after 5 failed sign-ins in a row.\n\n\
+            A director of one of your practices can unlock it for you:\n\n\
+            - Harbour: Dr Dana (d@h.co), e@h.co\n\
+            - Quay: Flo (f@q.co) and 3 more\n\
+            - and 2 more practices\n\n\
+            You can also reset your password";
+        assert!(m.text.contains(expected), "{}", m.text);
     }
 
     #[test]

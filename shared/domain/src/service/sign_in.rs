@@ -8,7 +8,7 @@ use super::user_copies::copy_lock;
 use super::views::SessionView;
 use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail};
 use crate::error::DomainError;
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, PracticeId, UserId};
 use crate::mail;
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -278,6 +278,7 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     locked.locked = true;
     // What `LockUser` makes of the version this user was read at.
     locked.version += 1;
+    let (practices, more_practices) = who_can_unlock(app, &memberships).await;
     let mail = mail::render(
         "account_locked",
         &user.email,
@@ -285,6 +286,8 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
             "first_name": user.first_name,
             "attempts": LOCK_AFTER,
             "reset_link": format!("{}/reset-password", app.config.app_base_url),
+            "practices": practices,
+            "more_practices": more_practices,
         }),
     )?;
     let audit = PracticeAudit {
@@ -309,6 +312,45 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     // However many practices the user is in, the lock commits alone and at
     // once; the copies the members lists filter on follow (R37).
     commit_with(app, tx, [copy_lock(&memberships, &locked, audit)]).await
+}
+
+/// How many of a locked user's practices the lock mail names, and how many
+/// directors of each (R47): enough for anyone but a locum in dozens, whose
+/// mail says how many more.
+const PRACTICES_NAMED: usize = 10;
+const DIRECTORS_NAMED: usize = 5;
+
+/// Whom a locked user can ask to unlock them (R47): the practices they are
+/// active in, by name, each with its directors' names (as the practice
+/// shows them) and addresses; and how many practices are left unnamed. A
+/// read that fails shortens the list; the mail still goes.
+async fn who_can_unlock(app: &App, memberships: &[Membership]) -> (Vec<serde_json::Value>, usize) {
+    let ids: Vec<PracticeId> = memberships.iter().filter(|m| m.is_active()).map(|m| m.practice_id).collect();
+    let mut practices = match app.store.practices(&ids).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "lock mail names no practice: could not read them");
+            return (Vec::new(), 0);
+        }
+    };
+    practices.sort_by_key(|p| p.name.to_lowercase());
+    let more = practices.len().saturating_sub(PRACTICES_NAMED);
+    practices.truncate(PRACTICES_NAMED);
+    let directors = futures::future::join_all(practices.iter().map(|p| app.store.directors(p.id))).await;
+    let listed = practices
+        .iter()
+        .zip(directors)
+        .map(|(p, found)| {
+            let active: Vec<Membership> = found.unwrap_or_default().into_iter().filter(|d| d.is_active()).collect();
+            let named: Vec<serde_json::Value> = active
+                .iter()
+                .take(DIRECTORS_NAMED)
+                .map(|d| json!({"name": d.name.as_ref().map(|n| n.display_name.clone()), "email": d.email}))
+                .collect();
+            json!({"name": p.name, "directors": named, "more_directors": active.len().saturating_sub(DIRECTORS_NAMED)})
+        })
+        .collect();
+    (listed, more)
 }
 
 #[cfg(test)]
