@@ -583,3 +583,41 @@ async fn an_unverified_inviter_sends_nothing() {
     let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&m), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+// R47: pending invitations are found by part of a name or the email, in any
+// case, with the status filter and paging as without.
+#[tokio::test]
+async fn invitations_are_searched_by_name_or_email() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let loc = h.first_location(&d, &pid).await;
+    for (email, first, last) in [
+        ("amara.o@mail.example", "Amara", "Okafor"),
+        ("bea@okafor-family.example", "Bea", "Lund"),
+        ("cy@mail.example", "Cy", "Tran"),
+    ] {
+        let body = json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": loc,
+            "first_name": first, "last_name": last});
+        assert_eq!(h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(body)).await.status, 201);
+    }
+    let found = |q: &'static str| {
+        let path = format!("/practices/{pid}/invitations?{q}");
+        let d = d.clone();
+        let h = &h;
+        async move {
+            let r = h.call("GET", &path, Some(&d), None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            (items(&r.body).iter().map(|i| s(&i["email"])).collect::<Vec<_>>(), r.body["next_cursor"].clone())
+        }
+    };
+    assert_eq!(found("q=OKAF").await.0, ["amara.o@mail.example", "bea@okafor-family.example"]);
+    assert_eq!(found("q=tran&status=pending").await.0, ["cy@mail.example"]);
+    assert_eq!(found("q=tran&status=accepted").await.0, Vec::<String>::new());
+    assert_eq!(found("q=nobody").await.0, Vec::<String>::new());
+    let (first, cursor) = found("q=okafor&limit=1").await;
+    assert_eq!(first, ["amara.o@mail.example"]);
+    let cursor = s(&cursor);
+    let r =
+        h.call("GET", &format!("/practices/{pid}/invitations?q=okafor&limit=1&cursor={cursor}"), Some(&d), None).await;
+    assert_eq!(items(&r.body).iter().map(|i| s(&i["email"])).collect::<Vec<_>>(), ["bea@okafor-family.example"]);
+}

@@ -302,10 +302,12 @@ pub trait Store: Send + Sync {
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
     /// The invitation a link's token names, if the token is still on file.
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
-    /// A practice's invitations in id (creation) order.
+    /// A practice's invitations in id (creation) order; with `contains`
+    /// (lower-cased), only those whose names or email contain it (R47).
     async fn invitations(
         &self,
         practice: PracticeId,
+        contains: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Invitation>, PortError>;

@@ -153,11 +153,12 @@ impl Store for CountingStore {
     async fn invitations(
         &self,
         practice: PracticeId,
+        contains: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Invitation>, PortError> {
         self.note("invitations");
-        self.inner.invitations(practice, limit, cursor).await
+        self.inner.invitations(practice, contains, limit, cursor).await
     }
     async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError> {
         self.note("pending_invitations_for");

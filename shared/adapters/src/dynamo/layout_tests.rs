@@ -371,6 +371,8 @@ fn pending_invitation_is_the_invitees_due_and_expires() {
             // The expiry plus 30 days, in seconds.
             (TTL, n(1_799_312_400)),
             (TYPE, s("invitation")),
+            // What the practice searches it by (R47): names typed, email.
+            (DISPLAY_SEARCH, s("ada\nada@example.com")),
         ],
         &with_access(&INVITATION_OWN),
     );
@@ -383,7 +385,12 @@ fn invitation_no_longer_pending_is_in_no_index_and_stays() {
     {
         assert_item(
             Record::Invitation(fx::invitation(status)),
-            &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s(format!("INVITE#{IID}"))), (TYPE, s("invitation"))],
+            &[
+                (PK, s(format!("PRACTICE#{PID}"))),
+                (SK, s(format!("INVITE#{IID}"))),
+                (TYPE, s("invitation")),
+                (DISPLAY_SEARCH, s("ada\nada@example.com")),
+            ],
             &with_access(&INVITATION_OWN),
         );
     }

@@ -157,10 +157,20 @@ impl Store for DynamoStore {
     async fn invitations(
         &self,
         practice: PracticeId,
+        contains: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Invitation>, PortError> {
-        self.paged(practice_pk(practice), INVITE_PREFIX, true, limit, cursor).await
+        let Some(needle) = contains.filter(|n| !n.is_empty()) else {
+            return self.paged(practice_pk(practice), INVITE_PREFIX, true, limit, cursor).await;
+        };
+        let mut q = QuerySpec::table(practice_pk(practice), INVITE_PREFIX, true);
+        q.filters = vec![Filter {
+            expression: "contains(#display_search, :needle)",
+            names: &[("#display_search", DISPLAY_SEARCH)],
+            value: (":needle", s(needle)),
+        }];
+        self.filtered(&q, limit, cursor).await
     }
 
     async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError> {

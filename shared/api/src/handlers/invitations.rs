@@ -61,8 +61,8 @@ pub fn decline_mine<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pendi
 
 pub fn list<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
     Box::pin(async move {
-        let status = req.query("status");
-        let list = inviting::list(app, ctx, status, req.limit()?, req.query("cursor").map(str::to_string)).await?;
+        let (status, q) = (req.query("status"), req.query("q"));
+        let list = inviting::list(app, ctx, status, q, req.limit()?, req.query("cursor").map(str::to_string)).await?;
         json(StatusCode::OK, &list)
     })
 }

@@ -30,7 +30,13 @@ impl Entity for Invitation {
     const TYPE: &'static str = "invitation";
     const KEPT_BY_REPLACE: &'static [&'static str] = &[];
     fn placement(&self) -> Placement {
-        let base = Placement::new(Self::primary_key((self.practice_id, self.id)));
+        // What the practice searches an invitation by (R47): the names it
+        // typed and the address, lower-cased.
+        let names = [&self.first_name, &self.last_name].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+        let base = Placement {
+            display_search: Some(format!("{names}\n{}", self.email_norm).to_lowercase()),
+            ..Placement::new(Self::primary_key((self.practice_id, self.id)))
+        };
         if self.status != InvitationStatus::Pending {
             return base;
         }

@@ -348,9 +348,12 @@ pub async fn list(
     app: &App,
     ctx: &MemberCtx,
     status: Option<&str>,
+    q: Option<&str>,
     limit: usize,
     cursor: Option<String>,
 ) -> Result<ListView<InvitationView>, DomainError> {
+    // R47: by part of a name or the email, as the members list searches.
+    let contains = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
     ctx.require(USERS_VIEW)?;
     let wanted = match status.unwrap_or("all") {
         "all" => None,
@@ -362,7 +365,8 @@ pub async fn list(
     let mut items = Vec::new();
     let mut cursor = cursor;
     loop {
-        let page = app.store.invitations(ctx.practice.id, limit - items.len(), cursor.as_deref()).await?;
+        let page =
+            app.store.invitations(ctx.practice.id, contains.as_deref(), limit - items.len(), cursor.as_deref()).await?;
         for inv in &page.items {
             let st = inv.status_at(now);
             let shown =
