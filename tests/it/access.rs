@@ -89,10 +89,15 @@ async fn custom_roles_have_unique_names_and_built_ins_are_read_only() {
     let stale = h.req("PATCH", &path).token(&d).if_match(1).json(json!({"permissions": []})).send().await;
     assert_eq!(stale.status, 412);
 
-    // Built-ins cannot be changed or deleted; unknown roles are not found.
+    // Built-ins keep their names and cannot be deleted, the director's is
+    // read-only (R23); unknown roles are not found.
     let builtin =
         h.call("PATCH", &format!("/practices/{pid}/roles/clinician"), Some(&d), Some(json!({"name": "X"}))).await;
-    assert_eq!((builtin.status, s(&builtin.body["code"])), (403, "forbidden".into()));
+    assert_eq!((builtin.status, builtin.field()), (422, "name".into()), "{}", builtin.body);
+    let director =
+        h.call("PATCH", &format!("/practices/{pid}/roles/director"), Some(&d), Some(json!({"permissions": []}))).await;
+    assert_eq!((director.status, s(&director.body["code"])), (403, "forbidden".into()));
+    assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/clinician"), Some(&d), None).await.status, 403);
     assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/director"), Some(&d), None).await.status, 403);
     let unknown = uuid::Uuid::now_v7();
     assert_eq!(h.call("DELETE", &format!("/practices/{pid}/roles/{unknown}"), Some(&d), None).await.status, 404);

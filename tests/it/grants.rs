@@ -148,8 +148,11 @@ async fn overrides_that_grant_nothing_yet_are_grants_too() {
             "overrides": {"grant": ["billing.payments", "billing.refunds"], "revoke": []}, "location_access": [c.main]}))
         .await;
     forbidden(&r, "an invitation holding billing keys for later");
+    let r = c.patch_by(&token, &clinician, json!({"access_billing": true})).await;
+    forbidden(&r, "billing ticked back on by a manager without billing access");
     let stored = c.h.get_member(&c.director, &c.pid, &clinician).await;
     assert_eq!(stored["overrides"], json!({"grant": [], "revoke": []}), "nothing stored");
+    assert_eq!(stored["access_billing"], false);
 
     // What the manager holds they may store; the director may store anything.
     let r = c.patch_by(&token, &desk, json!({"overrides": {"grant": ["users.view"], "revoke": []}})).await;

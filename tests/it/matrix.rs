@@ -81,6 +81,7 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::CreateRole,           [201, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::UpdateRole,           [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::DeleteRole,           [204, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::ResetRole,            [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::ListMembers,          [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::GetMember,            [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::ListInvitations,      [200, 200, 403, 403, 403, 404, 404, 401, 200]),
@@ -262,6 +263,10 @@ impl Fixture {
             Op::UpdateRole => {
                 params.push(("rid", self.manager_role.clone()));
                 Some(json!({"permissions": ["users.manage", "users.view", "calendar.view"]}))
+            }
+            Op::ResetRole => {
+                params.push(("rid", "front_desk".to_string()));
+                None
             }
             Op::DeleteRole => {
                 let role = self

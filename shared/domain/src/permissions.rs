@@ -161,12 +161,17 @@ pub fn built_in_role(id: &str) -> Option<BuiltInRole> {
     built_in_roles().into_iter().find(|r| r.id == id)
 }
 
-/// A role's permissions: a built-in's, or the practice's custom role's from
-/// `custom`. `None` when no such role exists (any more).
-pub fn role_permissions(role_id: &str, custom: &[crate::model::practice::Role]) -> Option<Vec<String>> {
-    match built_in_role(role_id) {
-        Some(r) => Some(r.permissions.iter().map(|k| k.to_string()).collect()),
-        None => custom.iter().find(|r| r.id == role_id).map(|r| r.permissions.clone()),
+/// A role's permissions: the practice's own role's from `in_force` (its
+/// custom roles and the built-ins it adjusted, `Practice::roles_in_force`),
+/// else a built-in's from the catalogue. A director's are always the
+/// catalogue's: no practice adjusts them (R23). `None` when no such role
+/// exists (any more).
+pub fn role_permissions(role_id: &str, in_force: &[crate::model::practice::Role]) -> Option<Vec<String>> {
+    let own = in_force.iter().find(|r| r.id == role_id && role_id != DIRECTOR);
+    match (own, built_in_role(role_id)) {
+        (Some(r), _) => Some(r.permissions.clone()),
+        (None, Some(b)) => Some(b.permissions.iter().map(|k| k.to_string()).collect()),
+        (None, None) => None,
     }
 }
 

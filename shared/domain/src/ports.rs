@@ -6,6 +6,7 @@ use crate::error::{DomainError, PortError};
 use crate::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
 use crate::model::*;
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Everything Roster stores, one variant per kind of item.
@@ -125,6 +126,9 @@ pub enum Write {
     /// Fails unless the membership exists, active, at `version`: the acting
     /// member still holds the access they were authorized with.
     CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
+    /// Sets the practice's adjusted built-in roles (R23). Fails unless the
+    /// practice exists with its sets at `expected_version` (0: never set).
+    SetBuiltInRoles { practice_id: PracticeId, sets: BTreeMap<String, RoleSet>, expected_version: u64 },
 }
 
 impl Write {
@@ -151,6 +155,7 @@ impl Write {
             Write::ConfirmSignIn { .. } => DomainError::AccountLocked,
             Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
             Write::CheckMember { .. } => DomainError::Forbidden,
+            Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
         }
     }
 }
@@ -441,6 +446,7 @@ mod tests {
             (Write::ConfirmSignIn { user_id, totp_step: None }, "AccountLocked"),
             (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),
             (Write::CheckMember { practice_id, user_id, version: 1 }, "Forbidden"),
+            (Write::SetBuiltInRoles { practice_id, sets: BTreeMap::new(), expected_version: 0 }, "PreconditionFailed"),
         ];
         for (write, meaning) in cases {
             assert_eq!(format!("{:?}", write.conflict_error()), meaning, "{write:?}");

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::RoleSet;
 use roster_domain::model::*;
 use uuid::Uuid;
 
@@ -83,6 +84,12 @@ pub fn practice() -> Practice {
         seats: Seats { practitioner: 1, staff: 0 },
         directors: 1,
         active_locations: 1,
+        built_in_roles: [(
+            "front_desk".to_string(),
+            RoleSet { permissions: vec!["calendar.view".into()], version: 2, updated_at: now() },
+        )]
+        .into(),
+        built_in_roles_version: 4,
         created_at: now(),
         version: 3,
     }

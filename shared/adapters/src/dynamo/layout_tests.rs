@@ -123,7 +123,17 @@ fn practice_with_its_counters() {
     assert_item(
         Record::Practice(fx::practice()),
         &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s("PRACTICE")), (TYPE, s("practice"))],
-        &["active_locations", "created_at", "directors", "id", "name", "seats", "version"],
+        &[
+            "active_locations",
+            "built_in_roles",
+            "built_in_roles_version",
+            "created_at",
+            "directors",
+            "id",
+            "name",
+            "seats",
+            "version",
+        ],
     );
 }
 

@@ -110,11 +110,13 @@ fn writes() -> Vec<Write> {
         Write::ConfirmSignIn { user_id: fx::USER, totp_step: Some(59_870_520) },
         Write::DeleteVersioned { key: Key::SupportGrant(fx::PRACTICE), expected_version: 2 },
         Write::CheckMember { practice_id: fx::PRACTICE, user_id: fx::USER, version: 7 },
+        Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 0 },
+        Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 4 },
     ]
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 20] = [
+const PINNED: [&str; 22] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -135,6 +137,8 @@ const PINNED: [&str; 20] = [
     r##"Update key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} expr="SET #step = :step" cond=Some("#locked <> :true AND (attribute_not_exists(#step) OR #step < :step)") names={"#locked": "\"locked\"", "#step": "\"totp_last_step\""} values={":step": "N(\"59870520\")", ":true": "Bool(true)"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SUPPORT\")"} cond=Some("attribute_exists(PK) AND #version = :v") names={"#version": "\"version\""} values={":v": "N(\"2\")"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} cond="#version = :v AND #status = :active" names={"#status": "\"status\"", "#version": "\"version\""} values={":active": "S(\"active\")", ":v": "N(\"7\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":sets": "M({})"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND #roles_version = :expected") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"4\")", ":next": "N(\"5\")", ":sets": "M({})"}"##,
 ];
 
 #[test]
@@ -225,7 +229,10 @@ fn replace_sets_every_field_under_the_version_and_removes_the_placement_it_lost(
 fn replace_leaves_alone_what_only_its_own_writes_change() {
     let practice = Record::Practice(fx::practice());
     let r = replaced(practice.clone(), 3);
-    assert_eq!(r.set, settable(&practice, &["seats", "directors", "active_locations"]));
+    assert_eq!(
+        r.set,
+        settable(&practice, &["seats", "directors", "active_locations", "built_in_roles", "built_in_roles_version"])
+    );
 
     let role = Record::Role(fx::role());
     assert_eq!(replaced(role.clone(), 4).set, settable(&role, &["holders"]));

@@ -74,7 +74,15 @@ pub fn update_role<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pendin
     Box::pin(async move {
         let rid = req.segment("rid")?;
         let r = roles::update_role(app, ctx, rid, req.json()?, req.if_match()?).await?;
-        versioned(StatusCode::OK, &r, r.version.unwrap_or(1))
+        // A built-in as the catalogue has it is at version 0.
+        versioned(StatusCode::OK, &r, r.version.unwrap_or(0))
+    })
+}
+
+pub fn reset_role<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let r = roles::reset_role(app, ctx, req.segment("rid")?).await?;
+        versioned(StatusCode::OK, &r, r.version.unwrap_or(0))
     })
 }
 

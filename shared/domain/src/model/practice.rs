@@ -5,6 +5,7 @@ use super::record::InvitedBy;
 use crate::clock::Time;
 use crate::ids::{LocationId, PracticeId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seats {
@@ -24,8 +25,46 @@ pub struct Practice {
     pub directors: i64,
     #[serde(default)]
     pub active_locations: i64,
+    /// The practice's own permission sets for built-in roles (R23), by role
+    /// id. On the practice item, which every request in the practice reads
+    /// already, so holders see a change on their next request at no cost.
+    /// Changed only by [`Write::SetBuiltInRoles`](crate::ports::Write::SetBuiltInRoles), under
+    /// `built_in_roles_version`, never by a rename of the practice.
+    #[serde(default)]
+    pub built_in_roles: BTreeMap<String, RoleSet>,
+    #[serde(default)]
+    pub built_in_roles_version: u64,
     pub created_at: Time,
     pub version: u64,
+}
+
+/// A built-in role's permissions as a practice adjusted them (R23).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSet {
+    pub permissions: Vec<String>,
+    /// The role's own version (its ETag, R18): 1 at the first adjustment.
+    pub version: u64,
+    pub updated_at: Time,
+}
+
+impl Practice {
+    /// `stored` (custom roles of this practice) with the built-ins this
+    /// practice adjusted, as roles: what a member's permissions are
+    /// computed from (R1, R23). Only id and permissions count there; a
+    /// built-in's name is the catalogue's, so the id stands in for it.
+    pub fn roles_in_force(&self, mut stored: Vec<Role>) -> Vec<Role> {
+        stored.extend(self.built_in_roles.iter().map(|(id, set)| Role {
+            id: id.clone(),
+            practice_id: self.id,
+            name: id.clone(),
+            permissions: set.permissions.clone(),
+            holders: 0,
+            created_at: self.created_at,
+            updated_at: set.updated_at,
+            version: set.version,
+        }));
+        stored
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -131,13 +131,17 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         futures::try_join!(async { app.store.practices(&ids).await.map_err(DomainError::from) }, async {
             app.store.roles_by_id(&role_ids).await.map_err(DomainError::from)
         },)?;
-    let names: HashMap<_, _> = practices.into_iter().map(|p| (p.id, p.name)).collect();
+    let practices: HashMap<_, _> = practices.into_iter().map(|p| (p.id, p)).collect();
     let mut views: Vec<MyMembershipView> = memberships
         .iter()
         .filter_map(|m| {
-            names.get(&m.practice_id).map(|name| {
+            practices.get(&m.practice_id).map(|practice| {
                 let custom: Vec<Role> = roles.iter().filter(|r| r.practice_id == m.practice_id).cloned().collect();
-                MyMembershipView { member: MemberView::new(m, &caller.user, &custom), practice_name: name.clone() }
+                let in_force = practice.roles_in_force(custom);
+                MyMembershipView {
+                    member: MemberView::new(m, &caller.user, &in_force),
+                    practice_name: practice.name.clone(),
+                }
             })
         })
         .collect();

@@ -3,7 +3,6 @@
 //! and the grant rule every change that hands out access obeys.
 
 use crate::error::DomainError;
-use crate::ids::PracticeId;
 use crate::ids::UserId;
 use crate::model::*;
 use crate::permissions::{is_custom_role, is_restrictive, module_of};
@@ -51,21 +50,30 @@ pub async fn member_ctx(
     practice: Practice,
     membership: Membership,
 ) -> Result<MemberCtx, DomainError> {
-    let custom = custom_role_of(app, practice.id, &membership.access.role_id).await?;
+    let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
     let permissions = membership.permissions(&custom);
     Ok(MemberCtx { caller, practice, membership: Some(membership), permissions })
 }
 
-/// The custom role a membership or invitation names, if it is one and
-/// still exists, for computing its permissions.
-pub async fn custom_role_of(app: &App, practice: PracticeId, role_id: &str) -> Result<Vec<Role>, DomainError> {
-    if !is_custom_role(role_id) {
-        return Ok(Vec::new());
-    }
-    Ok(app.store.role(practice, role_id).await?.into_iter().collect())
+/// The roles in force for computing the permissions of a membership or
+/// invitation holding `role_id` in `practice`: its custom role, if it is
+/// one and still exists, and the built-ins the practice adjusted (R23).
+pub async fn custom_role_of(app: &App, practice: &Practice, role_id: &str) -> Result<Vec<Role>, DomainError> {
+    let stored = if is_custom_role(role_id) {
+        app.store.role(practice.id, role_id).await?.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    Ok(practice.roles_in_force(stored))
 }
 
 impl MemberCtx {
+    /// Every role in force in the practice: its custom roles and the
+    /// built-ins it adjusted (R23), for permissions computed in a use case.
+    pub async fn roles(&self, app: &App) -> Result<Vec<Role>, DomainError> {
+        Ok(self.practice.roles_in_force(app.store.roles(self.practice.id).await?))
+    }
+
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
     }
@@ -114,9 +122,16 @@ impl MemberCtx {
         let cleared_mfa = before.is_some_and(|b| b.mfa_required) && !after.mfa_required;
         let before_scope = before.map_or(LocationAccess::Only(Vec::new()), |b| b.location_access.clone());
         let widened = !within(&after.location_access, &before_scope);
+        // Billing ticked back on grants nothing while the role holds no
+        // billing key, and every billing key the day a director changes the
+        // role: only who has billing access may tick it.
+        let billing_on = before.is_some_and(|b| !b.access_billing)
+            && after.access_billing
+            && !self.permissions.iter().any(|k| module_of(k) == Some("billing"));
         if own
             || after.is_director()
             || cleared_mfa
+            || billing_on
             || (widened && !within(&after.location_access, &actor.access.location_access))
         {
             return Err(DomainError::Forbidden);

@@ -325,7 +325,7 @@ async fn admin_reset(
             async { app.store.membership(pid, uid).await.map_err(DomainError::from) },
             async { app.store.user(uid).await.map_err(DomainError::from) },
             async { app.store.memberships_of_user(uid).await.map_err(DomainError::from) },
-            async { app.store.roles(pid).await.map_err(DomainError::from) },
+            ctx.roles(app),
         )?;
         let (Some(member), Some(user)) = (member, user) else { return Err(DomainError::NotFound) };
         if member.status != MemberStatus::Active {

@@ -209,8 +209,10 @@ pub struct RoleView {
     pub id: String,
     pub name: String,
     pub built_in: bool,
+    /// A built-in this practice gave a permission set of its own (R23).
+    pub customized: bool,
     pub permissions: Vec<String>,
-    /// `None` for the read-only built-ins.
+    /// `None` for a built-in as the catalogue has it.
     pub version: Option<u64>,
 }
 
@@ -220,6 +222,7 @@ impl From<&Role> for RoleView {
             id: r.id.clone(),
             name: r.name.clone(),
             built_in: false,
+            customized: false,
             permissions: r.permissions.clone(),
             version: Some(r.version),
         }

@@ -30,7 +30,8 @@ impl Keyed for Practice {
 
 impl Entity for Practice {
     const TYPE: &'static str = "practice";
-    const KEPT_BY_REPLACE: &'static [&'static str] = &["seats", "directors", "active_locations"];
+    const KEPT_BY_REPLACE: &'static [&'static str] =
+        &["seats", "directors", "active_locations", "built_in_roles", "built_in_roles_version"];
     fn placement(&self) -> Placement {
         Placement::new(Self::primary_key(self.id))
     }

@@ -10,8 +10,9 @@ use crate::dynamo::keys::FAILURES;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, PracticeId, UserId};
-use roster_domain::model::{EmailSlot, Membership, Role, Time, User};
+use roster_domain::model::{EmailSlot, Membership, Practice, Role, RoleSet, Time, User};
 use roster_domain::ports::{Key, Record};
+use std::collections::BTreeMap;
 
 /// Takes the (practice, email) slot: fails unless it is free, held by an
 /// invitation that expired by `now`, or held by `holder`.
@@ -154,5 +155,34 @@ pub fn check_member(
         "#version = :v AND #status = :active",
         &[("#version", "version"), ("#status", "status")],
         vec![(":v", n(version as i64)), (":active", s("active"))],
+    )
+}
+
+/// Sets a practice's adjusted built-in roles, the whole map at once, under
+/// its own version; a practice write leaves them alone (`KEPT_BY_REPLACE`).
+pub fn set_built_in_roles(
+    table: &str,
+    practice: PracticeId,
+    sets: &BTreeMap<String, RoleSet>,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    let map =
+        serde_dynamo::to_attribute_value(sets).map_err(|e| PortError::Backend(format!("encoding role sets: {e}")))?;
+    // Never set yet: version 0, or none stored at all on a practice made
+    // before built-in roles could be adjusted.
+    let condition = if expected_version == 0 {
+        "attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)"
+    } else {
+        "attribute_exists(PK) AND #roles_version = :expected"
+    };
+    let values =
+        vec![(":sets", map), (":next", n(expected_version as i64 + 1)), (":expected", n(expected_version as i64))];
+    update(
+        table,
+        Practice::primary_key(practice),
+        "SET #roles = :sets, #roles_version = :next",
+        condition,
+        &[("#roles", "built_in_roles"), ("#roles_version", "built_in_roles_version")],
+        values,
     )
 }

@@ -70,7 +70,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     let (locations, roles, slot, claim) = futures::try_join!(
         async { app.store.locations(pid).await.map_err(DomainError::from) },
-        async { app.store.roles(pid).await.map_err(DomainError::from) },
+        ctx.roles(app),
         async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
         async { app.store.email_claim(&email_norm).await.map_err(DomainError::from) },
     )?;
@@ -271,9 +271,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     ctx.require(USERS_MANAGE)?;
     // R41: else anyone could sign up, make a practice and mail any address.
     ctx.caller.ensure_verified()?;
-    let (before, roles) = futures::try_join!(practice_invitation(app, ctx, id), async {
-        app.store.roles(ctx.practice.id).await.map_err(DomainError::from)
-    })?;
+    let (before, roles) = futures::try_join!(practice_invitation(app, ctx, id), async { ctx.roles(app).await })?;
     // A resend issues the access anew, a fresh link and seven more days:
     // only who could have invited it may (R36).
     ctx.ensure_may_grant(None, None, &before.access, &roles)?;

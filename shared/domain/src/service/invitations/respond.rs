@@ -143,9 +143,18 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Re
         );
     }
     let membership = accept_writes(&mut tx, &inv, &user, now);
-    let custom = custom_role_of(app, inv.practice_id, &inv.access.role_id).await?;
+    let custom = roles_of(app, &inv).await?;
     commit(app, tx).await?;
     Ok(MemberView::new(&membership, &user, &custom))
+}
+
+/// The roles in force for the member `inv` makes: its custom role and the
+/// built-ins its practice adjusted (R23), for the member view's permissions.
+async fn roles_of(app: &App, inv: &Invitation) -> Result<Vec<Role>, DomainError> {
+    match app.store.practice(inv.practice_id).await? {
+        Some(practice) => custom_role_of(app, &practice, &inv.access.role_id).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// `POST /invitations/{token}/accept`
@@ -272,7 +281,7 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     )));
     let membership = accept_writes(&mut tx, &inv, &user, now);
     commit(app, tx).await?;
-    let custom = custom_role_of(app, inv.practice_id, &inv.access.role_id).await?;
+    let custom = roles_of(app, &inv).await?;
     Ok(Registered {
         user: UserView::from(&user),
         member: MemberView::new(&membership, &user, &custom),

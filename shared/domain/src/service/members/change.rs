@@ -48,7 +48,7 @@ async fn update_access_once(
     let ((before, user), locations, roles) = futures::try_join!(
         target(app, ctx, uid),
         async { app.store.locations(pid).await.map_err(DomainError::from) },
-        async { app.store.roles(pid).await.map_err(DomainError::from) },
+        ctx.roles(app),
     )?;
     if !before.is_active() {
         return Err(DomainError::MemberDeactivated);
@@ -208,7 +208,7 @@ async fn update_details_once(
                 Ok(Vec::new())
             }
         },
-        async { app.store.roles(pid).await.map_err(DomainError::from) },
+        ctx.roles(app),
     )?;
     if !before.is_active() {
         return Err(DomainError::MemberDeactivated);

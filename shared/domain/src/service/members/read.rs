@@ -51,13 +51,12 @@ pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Res
         MemberListStatus::Locked | MemberListStatus::All => None,
     };
     let store_filter = MemberFilter { status, contains, locked_only: query.status == MemberListStatus::Locked };
-    let (roles, page) =
-        futures::try_join!(async { app.store.roles(ctx.practice.id).await.map_err(DomainError::from) }, async {
-            app.store
-                .members(ctx.practice.id, &store_filter, query.limit, query.cursor.as_deref())
-                .await
-                .map_err(DomainError::from)
-        },)?;
+    let (roles, page) = futures::try_join!(ctx.roles(app), async {
+        app.store
+            .members(ctx.practice.id, &store_filter, query.limit, query.cursor.as_deref())
+            .await
+            .map_err(DomainError::from)
+    },)?;
     let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
     let users: HashMap<UserId, User> = app.store.users(&ids).await?.into_iter().map(|u| (u.id, u)).collect();
     let items =
@@ -75,7 +74,7 @@ pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Membe
         let u = app.store.user(uid).await?.ok_or(DomainError::NotFound)?;
         (m, u)
     };
-    let custom = custom_role_of(app, ctx.practice.id, &m.access.role_id).await?;
+    let custom = custom_role_of(app, &ctx.practice, &m.access.role_id).await?;
     Ok(MemberView::new(&m, &u, &custom))
 }
 

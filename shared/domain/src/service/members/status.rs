@@ -85,7 +85,7 @@ pub async fn deactivate(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Membe
 async fn deactivate_once(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
     let (m, user) = target(app, ctx, uid).await?;
-    let custom = custom_role_of(app, ctx.practice.id, &m.access.role_id).await?;
+    let custom = custom_role_of(app, &ctx.practice, &m.access.role_id).await?;
     if !m.is_active() {
         return Ok(MemberView::new(&m, &user, &custom));
     }
@@ -184,7 +184,7 @@ pub async fn reactivate(
     input: ReactivateInput,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    let roles = app.store.roles(ctx.practice.id).await?;
+    let roles = ctx.roles(app).await?;
     let (role_id, accept) = (input.role_id.as_deref(), input.accept_license_terms.unwrap_or(false));
     on_fresh_reads(true, || reactivate_one(app, ctx, uid, role_id, accept, &roles)).await
 }
@@ -208,7 +208,7 @@ pub async fn bulk_reactivate(
             unique.push(id);
         }
     }
-    let roles = app.store.roles(ctx.practice.id).await?;
+    let roles = ctx.roles(app).await?;
     let accept = input.accept_license_terms.unwrap_or(false);
     // One after another: each touches the practice's counters, and
     // DynamoDB refuses overlapping transactions on one item; parallel

@@ -1,8 +1,14 @@
-//! Roles: the read-only built-ins and a practice's custom roles (R1, R23).
+//! Roles: the built-ins, which a practice may adjust (all but `director`),
+//! and a practice's custom roles (R1, R23).
+
+pub mod built_in;
+mod rules;
+
+use rules::{check_permissions, role_audit};
 
 use super::context::MemberCtx;
 use super::views::{ListView, RoleView};
-use super::writes::{audit_event, commit, outbox_event, to_value};
+use super::writes::{commit, outbox_event, to_value};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::permissions::is_custom_role;
@@ -21,22 +27,15 @@ pub struct RoleInput {
     pub permissions: Option<Vec<String>>,
 }
 
-fn built_in_view(r: &permissions::BuiltInRole) -> RoleView {
-    RoleView {
-        id: r.id.to_string(),
-        name: r.name.to_string(),
-        built_in: true,
-        permissions: r.permissions.iter().map(|k| k.to_string()).collect(),
-        version: None,
-    }
-}
-
 /// `GET /practices/{pid}/roles`: the built-ins, then the practice's own by name.
 pub async fn list_roles(app: &App, ctx: &MemberCtx) -> Result<ListView<RoleView>, DomainError> {
     let mut custom = app.store.roles(ctx.practice.id).await?;
     custom.sort_by_key(|r| r.name.to_lowercase());
-    let items =
-        permissions::built_in_roles().iter().map(built_in_view).chain(custom.iter().map(RoleView::from)).collect();
+    let items = permissions::built_in_roles()
+        .iter()
+        .map(|r| built_in::view(r, &ctx.practice))
+        .chain(custom.iter().map(RoleView::from))
+        .collect();
     Ok(ListView { items, next_cursor: None })
 }
 
@@ -50,29 +49,8 @@ fn check_name(e: &mut Errors, name: Option<&str>) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn check_permissions(e: &mut Errors, keys: &[String]) -> Vec<String> {
-    let mut keys: Vec<String> = keys.iter().map(|k| k.trim().to_string()).collect();
-    keys.sort();
-    keys.dedup();
-    if let Some(bad) = keys.iter().find(|k| !permissions::is_known(k)) {
-        e.add("permissions", &format!("{bad} is not a permission"));
-    }
-    keys
-}
-
 fn name_taken() -> DomainError {
     DomainError::field("name", "is already the name of another role in this practice")
-}
-
-fn role_audit(
-    ctx: &MemberCtx,
-    now: Time,
-    action: &str,
-    id: &str,
-    before: serde_json::Value,
-    after: serde_json::Value,
-) -> Record {
-    audit_event(AuditScope::Practice(ctx.practice.id), now, ctx.actor(), action, Target::new("role", id), before, after)
 }
 
 /// `POST /practices/{pid}/roles` (practice.settings). The name is claimed by
@@ -146,6 +124,9 @@ pub async fn update_role(
     if_match: Option<u64>,
 ) -> Result<RoleView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
+    if let Some(r) = built_in::adjustable(id)? {
+        return built_in::update(app, ctx, &r, input.name.as_deref(), input.permissions.as_deref(), if_match).await;
+    }
     let before = custom_role(app, ctx, id).await?;
     let mut e = Errors::new();
     let mut after = before.clone();
@@ -194,6 +175,15 @@ pub async fn update_role(
     ));
     commit(app, tx).await?;
     Ok(a)
+}
+
+/// `POST /practices/{pid}/roles/{rid}/reset` (practice.settings, R23): a
+/// built-in back to the catalogue's set; `director` is read-only (403), and
+/// a custom role has no catalogue set (404).
+pub async fn reset_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<RoleView, DomainError> {
+    ctx.require(PRACTICE_SETTINGS)?;
+    let role = built_in::adjustable(id)?.ok_or(DomainError::NotFound)?;
+    built_in::reset(app, ctx, &role).await
 }
 
 /// `DELETE /practices/{pid}/roles/{rid}` (practice.settings). R23: the
