@@ -26,4 +26,5 @@ mod outbox;
 mod races;
 mod second_factor;
 mod security;
+mod settings;
 mod support;

@@ -31,6 +31,7 @@ pub enum Record {
     Challenge(MfaChallenge),
     SupportGrant(SupportGrant),
     SentMails(SentMails),
+    PracticeSettings(PracticeSettings),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -54,6 +55,7 @@ pub enum Key {
     RoleName(PracticeId, String),
     Challenge(String),
     SupportGrant(PracticeId),
+    PracticeSettings(PracticeId),
     /// A user's streak of failed sign-ins (R25), counted by
     /// `Store::count_attempt`.
     LoginFailures(UserId),
@@ -330,6 +332,8 @@ pub trait Store: Send + Sync {
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
+    /// A practice's settings as saved (R43); `None` until first saved.
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
     /// Grants whose expiry is at or before `now`, through the sparse expiry
     /// index (R34), oldest first.
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;

@@ -187,6 +187,10 @@ impl Store for CountingStore {
         self.note("support_grant");
         self.inner.support_grant(practice).await
     }
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
+        self.note("practice_settings");
+        self.inner.practice_settings(practice).await
+    }
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
         self.note("due_support_grants");
         self.inner.due_support_grants(now, limit).await

@@ -128,6 +128,15 @@ pub fn role_name() -> RoleName {
     RoleName { practice_id: PRACTICE, name_norm: "front desk".into(), role_id: ROLE_ID.into() }
 }
 
+pub fn practice_settings() -> PracticeSettings {
+    PracticeSettings {
+        practice_id: PRACTICE,
+        default_roles: DefaultRoles { practitioner: "clinician".into(), staff: ROLE_ID.into() },
+        onboarding_mails: false,
+        version: 3,
+    }
+}
+
 pub fn support_grant() -> SupportGrant {
     SupportGrant {
         practice_id: PRACTICE,

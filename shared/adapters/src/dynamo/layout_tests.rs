@@ -127,6 +127,16 @@ fn practice_with_its_counters() {
     );
 }
 
+// R43: beside the practice, in no index, with its own version.
+#[test]
+fn practice_settings_beside_the_practice() {
+    assert_item(
+        Record::PracticeSettings(fx::practice_settings()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s("SETTINGS")), (TYPE, s("practice_settings"))],
+        &["default_roles", "onboarding_mails", "practice_id", "version"],
+    );
+}
+
 #[test]
 fn location() {
     assert_item(
@@ -446,6 +456,7 @@ fn keys_name_their_records_items() {
         (Key::RoleName(fx::PRACTICE, "front desk".into()), Record::RoleName(fx::role_name())),
         (Key::Challenge("mfahash".into()), Record::Challenge(fx::challenge())),
         (Key::SupportGrant(fx::PRACTICE), Record::SupportGrant(fx::support_grant())),
+        (Key::PracticeSettings(fx::PRACTICE), Record::PracticeSettings(fx::practice_settings())),
     ];
     for (key, record) in cases {
         let item = item_of(&record);

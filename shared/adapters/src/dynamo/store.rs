@@ -191,6 +191,10 @@ impl Store for DynamoStore {
         self.get::<SupportGrant>(practice).await
     }
 
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
+        self.get::<PracticeSettings>(practice).await
+    }
+
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
         self.due(DUE_SUPPORT_GRANTS, now, limit).await
     }

@@ -238,9 +238,12 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     let demoted = Record::Membership(fx::membership("receptionist", MemberStatus::Active));
     assert_eq!(replaced(demoted, 2).removed, set_of(&["GSI2PK", "GSI2SK", "ttl"]));
 
-    for unchanged in
-        [Record::User(fx::user()), Record::Location(fx::location()), Record::SupportGrant(fx::support_grant())]
-    {
+    for unchanged in [
+        Record::User(fx::user()),
+        Record::Location(fx::location()),
+        Record::SupportGrant(fx::support_grant()),
+        Record::PracticeSettings(fx::practice_settings()),
+    ] {
         assert_eq!(replaced(unchanged.clone(), 1).set, settable(&unchanged, &[]));
     }
 }

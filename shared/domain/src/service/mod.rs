@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod roles;
 pub mod second_factor;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 pub mod support;
 pub mod sweep;

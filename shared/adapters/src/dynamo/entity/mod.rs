@@ -153,6 +153,7 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::Challenge(r) => r,
         Record::SupportGrant(r) => r,
         Record::SentMails(r) => r,
+        Record::PracticeSettings(r) => r,
     }
 }
 
@@ -174,6 +175,7 @@ pub fn primary(key: &Key) -> Primary {
         Key::RoleName(p, name_norm) => RoleName::primary_key((*p, name_norm)),
         Key::Challenge(hash) => MfaChallenge::primary_key(hash),
         Key::SupportGrant(p) => SupportGrant::primary_key(*p),
+        Key::PracticeSettings(p) => PracticeSettings::primary_key(*p),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
     }
 }
