@@ -20,6 +20,7 @@ mod malformed;
 mod matrix;
 mod member_details;
 mod members_list;
+mod onboarding;
 mod openapi_shapes;
 mod outbound;
 mod outbox;

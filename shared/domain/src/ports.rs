@@ -32,6 +32,7 @@ pub enum Record {
     SupportGrant(SupportGrant),
     SentMails(SentMails),
     PracticeSettings(PracticeSettings),
+    OnboardingMail(OnboardingMail),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -56,6 +57,7 @@ pub enum Key {
     Challenge(String),
     SupportGrant(PracticeId),
     PracticeSettings(PracticeId),
+    OnboardingMail(PracticeId, UserId, OnboardingStep),
     /// A user's streak of failed sign-ins (R25), counted by
     /// `Store::count_attempt`.
     LoginFailures(UserId),
@@ -127,6 +129,9 @@ pub enum Write {
     /// Fails unless the membership exists, active, at `version`: the acting
     /// member still holds the access they were authorized with.
     CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
+    /// Fails if the practice's settings turned onboarding mails off (R44);
+    /// a practice that never saved settings has them on.
+    CheckOnboardingMails { practice_id: PracticeId },
 }
 
 impl Write {
@@ -153,6 +158,7 @@ impl Write {
             Write::ConfirmSignIn { .. } => DomainError::AccountLocked,
             Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
             Write::CheckMember { .. } => DomainError::Forbidden,
+            Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
         }
     }
 }
@@ -334,6 +340,20 @@ pub trait Store: Send + Sync {
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// A practice's settings as saved (R43); `None` until first saved.
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
+    /// The saved settings of each practice named; those never saved are
+    /// left out.
+    async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError>;
+    /// Memberships by (practice, user); absent ones are left out.
+    async fn memberships_by_id(&self, ids: &[(PracticeId, UserId)]) -> Result<Vec<Membership>, PortError>;
+    /// Up to `limit` onboarding mails due at or before `now`, soonest first,
+    /// resuming after `after` (one a previous call returned): a key range
+    /// on a sparse index, never a scan (R34, R44).
+    async fn due_onboarding(
+        &self,
+        now: Time,
+        after: Option<&OnboardingMail>,
+        limit: usize,
+    ) -> Result<Vec<OnboardingMail>, PortError>;
     /// Grants whose expiry is at or before `now`, through the sparse expiry
     /// index (R34), oldest first.
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;
@@ -443,6 +463,7 @@ mod tests {
             (Write::ConfirmSignIn { user_id, totp_step: None }, "AccountLocked"),
             (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),
             (Write::CheckMember { practice_id, user_id, version: 1 }, "Forbidden"),
+            (Write::CheckOnboardingMails { practice_id }, "Conflict(\"onboarding_off\")"),
         ];
         for (write, meaning) in cases {
             assert_eq!(format!("{:?}", write.conflict_error()), meaning, "{write:?}");

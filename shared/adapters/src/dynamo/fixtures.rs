@@ -137,6 +137,17 @@ pub fn practice_settings() -> PracticeSettings {
     }
 }
 
+/// Day 3's mail of a series begun at `now()`.
+pub fn onboarding_mail() -> OnboardingMail {
+    OnboardingMail {
+        practice_id: PRACTICE,
+        user_id: USER,
+        step: OnboardingStep::TwoFactor,
+        due_at: now() + Duration::days(3),
+        version: 1_796_115_600_000,
+    }
+}
+
 pub fn support_grant() -> SupportGrant {
     SupportGrant {
         practice_id: PRACTICE,

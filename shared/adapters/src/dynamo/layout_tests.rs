@@ -289,6 +289,25 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
     );
 }
 
+// R44: due on its day in the sweep's list, tidied by TTL a month after.
+#[test]
+fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {
+    assert_item(
+        Record::OnboardingMail(fx::onboarding_mail()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("ONBOARDING#{UID}#two_factor"))),
+            // Three days after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#ONBOARDING")),
+            (GSI2SK, s(format!("001796374800000#{PID}#{UID}#two_factor"))),
+            // Due plus 30 days, in seconds.
+            (TTL, n(1_798_966_800)),
+            (TYPE, s("onboarding_mail")),
+        ],
+        &["due_at", "practice_id", "step", "user_id", "version"],
+    );
+}
+
 #[test]
 fn audit_events_in_a_practice_or_a_users_log() {
     let fields = ["action", "actor", "after", "at", "before", "id", "scope", "target"];
@@ -457,6 +476,10 @@ fn keys_name_their_records_items() {
         (Key::Challenge("mfahash".into()), Record::Challenge(fx::challenge())),
         (Key::SupportGrant(fx::PRACTICE), Record::SupportGrant(fx::support_grant())),
         (Key::PracticeSettings(fx::PRACTICE), Record::PracticeSettings(fx::practice_settings())),
+        (
+            Key::OnboardingMail(fx::PRACTICE, fx::USER, roster_domain::model::OnboardingStep::TwoFactor),
+            Record::OnboardingMail(fx::onboarding_mail()),
+        ),
     ];
     for (key, record) in cases {
         let item = item_of(&record);

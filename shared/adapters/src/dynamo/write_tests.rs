@@ -110,11 +110,12 @@ fn writes() -> Vec<Write> {
         Write::ConfirmSignIn { user_id: fx::USER, totp_step: Some(59_870_520) },
         Write::DeleteVersioned { key: Key::SupportGrant(fx::PRACTICE), expected_version: 2 },
         Write::CheckMember { practice_id: fx::PRACTICE, user_id: fx::USER, version: 7 },
+        Write::CheckOnboardingMails { practice_id: fx::PRACTICE },
     ]
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 20] = [
+const PINNED: [&str; 21] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -135,6 +136,7 @@ const PINNED: [&str; 20] = [
     r##"Update key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} expr="SET #step = :step" cond=Some("#locked <> :true AND (attribute_not_exists(#step) OR #step < :step)") names={"#locked": "\"locked\"", "#step": "\"totp_last_step\""} values={":step": "N(\"59870520\")", ":true": "Bool(true)"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SUPPORT\")"} cond=Some("attribute_exists(PK) AND #version = :v") names={"#version": "\"version\""} values={":v": "N(\"2\")"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} cond="#version = :v AND #status = :active" names={"#status": "\"status\"", "#version": "\"version\""} values={":active": "S(\"active\")", ":v": "N(\"7\")"}"##,
+    r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SETTINGS\")"} cond="attribute_not_exists(PK) OR #onboarding_mails = :true" names={"#onboarding_mails": "\"onboarding_mails\""} values={":true": "Bool(true)"}"##,
 ];
 
 #[test]

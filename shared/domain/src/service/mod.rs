@@ -14,6 +14,7 @@ pub mod gate;
 pub mod invitations;
 pub mod mail_limits;
 pub mod members;
+pub mod onboarding;
 pub mod outbox;
 pub mod practices;
 pub mod recovery;

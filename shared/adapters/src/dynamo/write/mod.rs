@@ -56,6 +56,7 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::CheckMember { practice_id, user_id, version } => {
             guards::check_member(table, *practice_id, *user_id, *version)
         }
+        Write::CheckOnboardingMails { practice_id } => guards::check_onboarding_mails(table, *practice_id),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::permissions::{USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
+use crate::service::onboarding;
 use crate::service::roles::{take_role, unknown_role};
 use crate::service::settings::settings_of;
 use crate::service::support::is_agent_address;
@@ -252,6 +253,8 @@ async fn create_with_temporary_password(
     .guarded(Write::AdjustCounters { practice_id: pid, delta: membership.access.joining() }, DomainError::NotFound);
     take_role(&mut tx, pid, &membership.access.role_id, unknown_role());
     tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    // R44: the new member's onboarding series, with the join.
+    onboarding::schedule(&mut tx, &membership);
     tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,
