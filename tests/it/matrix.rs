@@ -74,6 +74,9 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     // R30, R31 let the agent read and nothing else
     (Op::GetPractice,          [200, 200, 200, 200, 200, 404, 404, 401, 200]),
     (Op::PatchPractice,        [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    // R43: every member reads the settings, the agent too; practice.settings changes them
+    (Op::GetSettings,          [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::UpdateSettings,       [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::ListLocations,        [200, 200, 200, 200, 200, 404, 404, 401, 200]),
     (Op::CreateLocation,       [201, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::PatchLocation,        [200, 403, 403, 403, 403, 404, 404, 401, 403]),
@@ -257,6 +260,9 @@ impl Fixture {
                 None
             }
             Op::PatchPractice => Some(json!({"name": "Harbour Clinic"})),
+            // Onboarding off is a change from the defaults: the director's cell writes.
+            Op::UpdateSettings => Some(json!({"default_roles": {"practitioner": "clinician", "staff": "front_desk"},
+                "onboarding_mails": false})),
             Op::CreateLocation => Some(json!({"name": self.unique("Room")})),
             Op::PatchLocation => Some(json!({"name": "Main St"})),
             Op::CreateRole => Some(json!({"name": self.unique("Role"), "permissions": []})),
@@ -324,6 +330,7 @@ impl Fixture {
             | Op::ListPermissions
             | Op::MyInvitations
             | Op::GetPractice
+            | Op::GetSettings
             | Op::ListLocations
             | Op::ListRoles
             | Op::ListMembers

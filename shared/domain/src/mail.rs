@@ -52,6 +52,26 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         include_str!("../templates/support_access_granted.html"),
         include_str!("../templates/support_access_granted.txt"),
     ),
+    // R44: the onboarding series, day 1, 3 and 7 after joining. Subjects
+    // name no practice: typed text stays in the body, defanged.
+    (
+        "onboarding_profile",
+        "Complete your Roster profile",
+        include_str!("../templates/onboarding_profile.html"),
+        include_str!("../templates/onboarding_profile.txt"),
+    ),
+    (
+        "onboarding_two_factor",
+        "Secure your Roster account with two-factor sign-in",
+        include_str!("../templates/onboarding_two_factor.html"),
+        include_str!("../templates/onboarding_two_factor.txt"),
+    ),
+    (
+        "onboarding_getting_started",
+        "Getting started with your practice on Roster",
+        include_str!("../templates/onboarding_getting_started.html"),
+        include_str!("../templates/onboarding_getting_started.txt"),
+    ),
 ];
 
 fn env() -> &'static Result<Environment<'static>, String> {
@@ -234,6 +254,28 @@ mod tests {
         let support = render("support_access_granted", "a@b.co", &ctx).expect("support mail");
         assert!(support.text.contains("Harbour & Co") && support.html.contains("Harbour &amp; Co"));
         assert!(support.text.contains("2026-12-01 10:00 UTC") && support.text.contains("Dr Who"));
+    }
+
+    // R41, R44: the onboarding mails greet by name and name the practice,
+    // both defanged, and carry only Roster's own link.
+    #[test]
+    fn onboarding_mails_defang_the_names_they_carry() {
+        for name in ["onboarding_profile", "onboarding_two_factor", "onboarding_getting_started"] {
+            let m = render(
+                name,
+                "a@b.co",
+                json!({"first_name": "kim@evil.test", "practice_name": "Visit www.evil.test <b>now</b>",
+                    "link": "https://app.roster.test/account"}),
+            )
+            .expect(name);
+            for part in [&m.text, &m.html] {
+                assert!(!part.contains("evil.test") && !part.contains("kim@evil"), "{name}: {part}");
+                assert!(part.contains("https://app.roster.test/account"), "{name}: {part}");
+            }
+            assert!(m.text.contains("www[.]evil[.]test <b>now</b>"), "{name}: {}", m.text);
+            assert!(m.html.contains("www[.]evil[.]test &lt;b&gt;now"), "{name}: {}", m.html);
+            assert_eq!(m.html.matches("<a ").count(), 1, "{name}: one link, Roster's");
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub const AUDIT_VIEW: &str = "audit.view";
 pub static CATALOGUE: &[PermissionDef] = &[
     p(USERS_MANAGE, "users", "Invite, resend, revoke, change access, edit details, deactivate, reactivate, unlock and set temporary passwords"),
     p(USERS_VIEW, "users", "See the practice's members and invitations"),
-    p(PRACTICE_SETTINGS, "practice", "Change the practice name, locations and custom roles"),
+    p(PRACTICE_SETTINGS, "practice", "Change the practice name, locations, custom roles and settings"),
     p(SUPPORT_ACCESS_MANAGE, "practice", "Grant and revoke the vendor's read-only support access"),
     p(AUDIT_VIEW, "practice", "Read the practice's audit log"),
     p("calendar.view", "calendar", "See calendars"),

@@ -32,6 +32,8 @@ pub enum Record {
     Challenge(MfaChallenge),
     SupportGrant(SupportGrant),
     SentMails(SentMails),
+    PracticeSettings(PracticeSettings),
+    OnboardingMail(OnboardingMail),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -55,6 +57,8 @@ pub enum Key {
     RoleName(PracticeId, String),
     Challenge(String),
     SupportGrant(PracticeId),
+    PracticeSettings(PracticeId),
+    OnboardingMail(PracticeId, UserId, OnboardingStep),
     /// A user's streak of failed sign-ins (R25), counted by
     /// `Store::count_attempt`.
     LoginFailures(UserId),
@@ -129,6 +133,9 @@ pub enum Write {
     /// Sets the practice's adjusted built-in roles (R23). Fails unless the
     /// practice exists with its sets at `expected_version` (0: never set).
     SetBuiltInRoles { practice_id: PracticeId, sets: BTreeMap<String, RoleSet>, expected_version: u64 },
+    /// Fails if the practice's settings turned onboarding mails off (R44);
+    /// a practice that never saved settings has them on.
+    CheckOnboardingMails { practice_id: PracticeId },
 }
 
 impl Write {
@@ -156,6 +163,7 @@ impl Write {
             Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
             Write::CheckMember { .. } => DomainError::Forbidden,
             Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
+            Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
         }
     }
 }
@@ -337,6 +345,22 @@ pub trait Store: Send + Sync {
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
+    /// A practice's settings as saved (R43); `None` until first saved.
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
+    /// The saved settings of each practice named; those never saved are
+    /// left out.
+    async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError>;
+    /// Memberships by (practice, user); absent ones are left out.
+    async fn memberships_by_id(&self, ids: &[(PracticeId, UserId)]) -> Result<Vec<Membership>, PortError>;
+    /// Up to `limit` onboarding mails due at or before `now`, soonest first,
+    /// resuming after `after` (one a previous call returned): a key range
+    /// on a sparse index, never a scan (R34, R44).
+    async fn due_onboarding(
+        &self,
+        now: Time,
+        after: Option<&OnboardingMail>,
+        limit: usize,
+    ) -> Result<Vec<OnboardingMail>, PortError>;
     /// Grants whose expiry is at or before `now`, through the sparse expiry
     /// index (R34), oldest first.
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;
@@ -447,6 +471,7 @@ mod tests {
             (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),
             (Write::CheckMember { practice_id, user_id, version: 1 }, "Forbidden"),
             (Write::SetBuiltInRoles { practice_id, sets: BTreeMap::new(), expected_version: 0 }, "PreconditionFailed"),
+            (Write::CheckOnboardingMails { practice_id }, "Conflict(\"onboarding_off\")"),
         ];
         for (write, meaning) in cases {
             assert_eq!(format!("{:?}", write.conflict_error()), meaning, "{write:?}");

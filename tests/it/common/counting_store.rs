@@ -188,6 +188,27 @@ impl Store for CountingStore {
         self.note("support_grant");
         self.inner.support_grant(practice).await
     }
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
+        self.note("practice_settings");
+        self.inner.practice_settings(practice).await
+    }
+    async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError> {
+        self.note("settings_of_practices");
+        self.inner.settings_of_practices(ids).await
+    }
+    async fn memberships_by_id(&self, ids: &[(PracticeId, UserId)]) -> Result<Vec<Membership>, PortError> {
+        self.note("memberships_by_id");
+        self.inner.memberships_by_id(ids).await
+    }
+    async fn due_onboarding(
+        &self,
+        now: Time,
+        after: Option<&OnboardingMail>,
+        limit: usize,
+    ) -> Result<Vec<OnboardingMail>, PortError> {
+        self.note("due_onboarding");
+        self.inner.due_onboarding(now, after, limit).await
+    }
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
         self.note("due_support_grants");
         self.inner.due_support_grants(now, limit).await

@@ -135,6 +135,26 @@ pub fn role_name() -> RoleName {
     RoleName { practice_id: PRACTICE, name_norm: "front desk".into(), role_id: ROLE_ID.into() }
 }
 
+pub fn practice_settings() -> PracticeSettings {
+    PracticeSettings {
+        practice_id: PRACTICE,
+        default_roles: DefaultRoles { practitioner: "clinician".into(), staff: ROLE_ID.into() },
+        onboarding_mails: false,
+        version: 3,
+    }
+}
+
+/// Day 3's mail of a series begun at `now()`.
+pub fn onboarding_mail() -> OnboardingMail {
+    OnboardingMail {
+        practice_id: PRACTICE,
+        user_id: USER,
+        step: OnboardingStep::TwoFactor,
+        due_at: now() + Duration::days(3),
+        version: 1_796_115_600_000,
+    }
+}
+
 pub fn support_grant() -> SupportGrant {
     SupportGrant {
         practice_id: PRACTICE,

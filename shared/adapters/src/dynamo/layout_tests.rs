@@ -137,6 +137,16 @@ fn practice_with_its_counters() {
     );
 }
 
+// R43: beside the practice, in no index, with its own version.
+#[test]
+fn practice_settings_beside_the_practice() {
+    assert_item(
+        Record::PracticeSettings(fx::practice_settings()),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s("SETTINGS")), (TYPE, s("practice_settings"))],
+        &["default_roles", "onboarding_mails", "practice_id", "version"],
+    );
+}
+
 #[test]
 fn location() {
     assert_item(
@@ -286,6 +296,25 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
             (TYPE, s("support_grant")),
         ],
         &["expires_at", "granted_at", "granted_by", "practice_id", "version"],
+    );
+}
+
+// R44: due on its day in the sweep's list, tidied by TTL a month after.
+#[test]
+fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {
+    assert_item(
+        Record::OnboardingMail(fx::onboarding_mail()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("ONBOARDING#{UID}#two_factor"))),
+            // Three days after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#ONBOARDING")),
+            (GSI2SK, s(format!("001796374800000#{PID}#{UID}#two_factor"))),
+            // Due plus 30 days, in seconds.
+            (TTL, n(1_798_966_800)),
+            (TYPE, s("onboarding_mail")),
+        ],
+        &["due_at", "practice_id", "step", "user_id", "version"],
     );
 }
 
@@ -463,6 +492,11 @@ fn keys_name_their_records_items() {
         (Key::RoleName(fx::PRACTICE, "front desk".into()), Record::RoleName(fx::role_name())),
         (Key::Challenge("mfahash".into()), Record::Challenge(fx::challenge())),
         (Key::SupportGrant(fx::PRACTICE), Record::SupportGrant(fx::support_grant())),
+        (Key::PracticeSettings(fx::PRACTICE), Record::PracticeSettings(fx::practice_settings())),
+        (
+            Key::OnboardingMail(fx::PRACTICE, fx::USER, roster_domain::model::OnboardingStep::TwoFactor),
+            Record::OnboardingMail(fx::onboarding_mail()),
+        ),
     ];
     for (key, record) in cases {
         let item = item_of(&record);

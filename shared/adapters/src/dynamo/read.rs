@@ -12,6 +12,13 @@ use roster_domain::ports::Page;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 
+/// Which sparse index a due list is on.
+#[derive(Debug, Clone, Copy)]
+pub enum SparseIndex {
+    Gsi1,
+    Gsi2,
+}
+
 /// BatchGetItem takes 100 keys per call.
 const MAX_BATCH_GET: usize = 100;
 
@@ -260,17 +267,22 @@ impl DynamoStore {
         out.items.unwrap_or_default().into_iter().map(decode).collect()
     }
 
-    /// Up to `limit` items of a sparse GSI1 list whose sort key starts with
-    /// a time at or before `now`, resuming after `start`: a key range, never
-    /// a scan (R34). Reads on past short pages (DynamoDB stops at 1 MB), so
-    /// fewer than `limit` items means nothing more is due.
-    pub(super) async fn due_gsi1<T: DeserializeOwned>(
+    /// Up to `limit` items of a sparse list (GSI1's or GSI2's) whose sort
+    /// key starts with a time at or before `now`, resuming after `start`: a
+    /// key range, never a scan (R34). Reads on past short pages (DynamoDB
+    /// stops at 1 MB), so fewer than `limit` items means nothing more is due.
+    pub(super) async fn due_after<T: DeserializeOwned>(
         &self,
+        index: SparseIndex,
         list: &str,
         now: Time,
         mut start: Option<Item>,
         limit: usize,
     ) -> Result<Vec<T>, PortError> {
+        let (name, pk, sk) = match index {
+            SparseIndex::Gsi1 => (GSI1, GSI1PK, GSI1SK),
+            SparseIndex::Gsi2 => (GSI2, GSI2PK, GSI2SK),
+        };
         let upper = format!("{}#~", time_key(now));
         let mut found = Vec::new();
         loop {
@@ -278,10 +290,10 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(GSI1)
+                .index_name(name)
                 .key_condition_expression("#pk = :pk AND #sk <= :upper")
-                .expression_attribute_names("#pk", GSI1PK)
-                .expression_attribute_names("#sk", GSI1SK)
+                .expression_attribute_names("#pk", pk)
+                .expression_attribute_names("#sk", sk)
                 .expression_attribute_values(":pk", s(list))
                 .expression_attribute_values(":upper", s(upper.clone()))
                 .limit((limit - found.len()).clamp(1, 1000) as i32)

@@ -4,7 +4,7 @@
 use super::codec::{decode, item_type, s, Item};
 use super::entity::*;
 use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
-use super::read::{Filter, QuerySpec};
+use super::read::{Filter, QuerySpec, SparseIndex};
 use super::DynamoStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -128,7 +128,7 @@ impl Store for DynamoStore {
         limit: usize,
     ) -> Result<Vec<OutboxItem>, PortError> {
         let start = after.and_then(|item| item.placement().gsi1_start_key());
-        self.due_gsi1(OUTBOX_INDEX_PK, now, start, limit).await
+        self.due_after(SparseIndex::Gsi1, OUTBOX_INDEX_PK, now, start, limit).await
     }
 
     async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
@@ -199,6 +199,28 @@ impl Store for DynamoStore {
 
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.get::<SupportGrant>(practice).await
+    }
+
+    async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
+        self.get::<PracticeSettings>(practice).await
+    }
+
+    async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError> {
+        self.batch_get_all(ids.iter().map(|p| PracticeSettings::primary_key(*p))).await
+    }
+
+    async fn memberships_by_id(&self, ids: &[(PracticeId, UserId)]) -> Result<Vec<Membership>, PortError> {
+        self.batch_get_all(ids.iter().map(|(p, u)| Membership::primary_key((*p, *u)))).await
+    }
+
+    async fn due_onboarding(
+        &self,
+        now: Time,
+        after: Option<&OnboardingMail>,
+        limit: usize,
+    ) -> Result<Vec<OnboardingMail>, PortError> {
+        let start = after.and_then(|item| item.placement().gsi2_start_key());
+        self.due_after(SparseIndex::Gsi2, DUE_ONBOARDING, now, start, limit).await
     }
 
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {

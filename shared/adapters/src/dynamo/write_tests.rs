@@ -112,11 +112,12 @@ fn writes() -> Vec<Write> {
         Write::CheckMember { practice_id: fx::PRACTICE, user_id: fx::USER, version: 7 },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 0 },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 4 },
+        Write::CheckOnboardingMails { practice_id: fx::PRACTICE },
     ]
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 22] = [
+const PINNED: [&str; 23] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -139,6 +140,7 @@ const PINNED: [&str; 22] = [
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} cond="#version = :v AND #status = :active" names={"#status": "\"status\"", "#version": "\"version\""} values={":active": "S(\"active\")", ":v": "N(\"7\")"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":sets": "M({})"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND #roles_version = :expected") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"4\")", ":next": "N(\"5\")", ":sets": "M({})"}"##,
+    r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SETTINGS\")"} cond="attribute_not_exists(PK) OR #onboarding_mails = :true" names={"#onboarding_mails": "\"onboarding_mails\""} values={":true": "Bool(true)"}"##,
 ];
 
 #[test]
@@ -246,9 +248,12 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     let demoted = Record::Membership(fx::membership("receptionist", MemberStatus::Active));
     assert_eq!(replaced(demoted, 2).removed, set_of(&["GSI2PK", "GSI2SK", "ttl"]));
 
-    for unchanged in
-        [Record::User(fx::user()), Record::Location(fx::location()), Record::SupportGrant(fx::support_grant())]
-    {
+    for unchanged in [
+        Record::User(fx::user()),
+        Record::Location(fx::location()),
+        Record::SupportGrant(fx::support_grant()),
+        Record::PracticeSettings(fx::practice_settings()),
+    ] {
         assert_eq!(replaced(unchanged.clone(), 1).set, settable(&unchanged, &[]));
     }
 }

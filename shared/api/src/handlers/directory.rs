@@ -1,5 +1,5 @@
-//! Practices, locations, roles, the member list and the audit log (the
-//! `directory` function).
+//! Practices, their settings, locations, roles, the member list and the
+//! audit log (the `directory` function).
 
 use crate::request::Req;
 use crate::response::{json, no_content, versioned};
@@ -9,7 +9,7 @@ use roster_domain::ids::{LocationId, UserId};
 use roster_domain::ports::App;
 use roster_domain::service::context::{Caller, MemberCtx};
 use roster_domain::service::members::read::{self as member_reads, MemberListStatus, MemberQuery};
-use roster_domain::service::{audit, practices, roles};
+use roster_domain::service::{audit, practices, roles, settings};
 
 // ---------------------------------------------------------------- personal
 
@@ -37,6 +37,20 @@ pub fn patch_practice<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pen
     Box::pin(async move {
         let p = practices::patch_practice(app, ctx, req.json()?, req.if_match()?).await?;
         versioned(StatusCode::OK, &p, p.version)
+    })
+}
+
+pub fn get_settings<'a>(app: &'a App, _req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let s = settings::get_settings(app, ctx).await?;
+        versioned(StatusCode::OK, &s, s.version)
+    })
+}
+
+pub fn put_settings<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let s = settings::put_settings(app, ctx, req.json()?, req.if_match()?).await?;
+        versioned(StatusCode::OK, &s, s.version)
     })
 }
 

@@ -5,7 +5,7 @@
 //! `apply`'s rules, and nowhere else.
 
 use crate::ids::LocationId;
-use crate::model::practice::{CounterDelta, Location, Role};
+use crate::model::practice::{CounterDelta, DefaultRoles, Location, Role};
 use crate::permissions::{self, effective_permissions, Grants, DIRECTOR};
 use crate::validate::{self, double_option, Errors};
 use serde::{Deserialize, Serialize};
@@ -324,6 +324,20 @@ fn check_profile(e: &mut Errors, prefix: &str, p: &PractitionerProfile) {
 }
 
 impl AccessPatch {
+    /// R43: an invitation that names no role (absent or `null`) offers the
+    /// practice's default for its kind. An unknown kind takes none, and is
+    /// refused by `apply` as it stands.
+    pub fn or_default_role(mut self, defaults: &DefaultRoles) -> Self {
+        if self.role_id.is_none() {
+            self.role_id = match self.kind.as_deref() {
+                Some("practitioner") => Some(defaults.practitioner.clone()),
+                Some("staff") => Some(defaults.staff.clone()),
+                _ => None,
+            };
+        }
+        self
+    }
+
     /// The access this patch makes of `base` (a member's current access), or
     /// of nothing (an invitation's), checked against R1, R16 and R17. Every
     /// broken rule goes to `e`; `None` when a required part is missing.

@@ -45,6 +45,29 @@ fn a_new_access_needs_kind_role_and_primary_and_defaults_the_rest() {
     assert_eq!(apply(&p, None, std::slice::from_ref(&l)), Ok(Access::new(Kind::Practitioner, "clinician", l.id)));
 }
 
+// R43: no role named, the default for the kind; a role named, that role.
+#[test]
+fn an_invitation_naming_no_role_takes_the_default_of_its_kind() {
+    let l = location(true);
+    let defaults = DefaultRoles { practitioner: "supervisor".into(), staff: "billing_manager".into() };
+    let role = |body: serde_json::Value| {
+        apply(&patch(body).or_default_role(&defaults), None, std::slice::from_ref(&l)).map(|a| a.role_id)
+    };
+    assert_eq!(role(serde_json::json!({"kind": "practitioner", "primary_location_id": l.id})), Ok("supervisor".into()));
+    assert_eq!(
+        role(serde_json::json!({"kind": "staff", "role_id": null, "primary_location_id": l.id})),
+        Ok("billing_manager".into())
+    );
+    assert_eq!(
+        role(serde_json::json!({"kind": "staff", "role_id": "front_desk", "primary_location_id": l.id})),
+        Ok("front_desk".into())
+    );
+    assert_eq!(
+        role(serde_json::json!({"kind": "intern", "primary_location_id": l.id})),
+        Err(vec!["kind".into(), "role_id".into()])
+    );
+}
+
 // R16, R17 on the merged result; a deactivated current primary stays.
 #[test]
 fn a_change_keeps_what_it_leaves_out_and_checks_the_result() {

@@ -7,6 +7,7 @@
 
 pub mod invitation;
 pub mod member;
+pub mod onboarding;
 pub mod practice;
 pub mod record;
 pub mod user;
@@ -15,6 +16,7 @@ pub use crate::access::{Access, Kind, LocationAccess, Overrides, PractitionerPro
 pub use crate::clock::Time;
 pub use invitation::*;
 pub use member::*;
+pub use onboarding::*;
 pub use practice::*;
 pub use record::*;
 pub use user::*;

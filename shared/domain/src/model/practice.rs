@@ -1,5 +1,5 @@
-//! A practice (R2, R20, R23, R30): its counters, locations, custom roles
-//! and the support grant.
+//! A practice (R2, R20, R23, R30, R43): its counters, locations, custom
+//! roles, settings and the support grant.
 
 use super::record::InvitedBy;
 use crate::clock::Time;
@@ -88,7 +88,9 @@ pub struct Role {
     pub practice_id: PracticeId,
     pub name: String,
     pub permissions: Vec<String>,
-    /// Active memberships plus pending invitations holding the role (R23).
+    /// Active memberships plus pending invitations holding the role, plus
+    /// one for each kind the practice's settings make it the default of
+    /// (R23, R43).
     /// Changed only by [`Write::AdjustRoleHolders`](crate::ports::Write::AdjustRoleHolders); deleting the role is
     /// conditioned on it being zero.
     #[serde(default)]
@@ -96,6 +98,46 @@ pub struct Role {
     pub created_at: Time,
     pub updated_at: Time,
     pub version: u64,
+}
+
+/// The role an invitation gets when it names none, by kind (R43). Never
+/// `director`: a default must never make anyone a director.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultRoles {
+    pub practitioner: String,
+    pub staff: String,
+}
+
+impl Default for DefaultRoles {
+    /// The built-ins that fit each kind best: a practitioner treats, staff
+    /// run the front desk. (Slugs of `permissions::built_in_roles`, which
+    /// this module cannot name without an import circle; a test there
+    /// keeps them built-ins.)
+    fn default() -> Self {
+        Self { practitioner: "clinician".into(), staff: "front_desk".into() }
+    }
+}
+
+/// A practice's settings (R43). An item of their own beside the practice,
+/// with their own version: a rename never makes a settings `If-Match`
+/// stale, and no write of the practice can overwrite them. A practice that
+/// never saved any has [`PracticeSettings::defaults`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PracticeSettings {
+    pub practice_id: PracticeId,
+    pub default_roles: DefaultRoles,
+    /// R44: onboarding mails to whoever joins; checked when each is due.
+    pub onboarding_mails: bool,
+    pub version: u64,
+}
+
+impl PracticeSettings {
+    /// What a practice has until its settings are first saved: version 1,
+    /// so that saving them makes version 2 and a stale `If-Match` of 1
+    /// fails like any other.
+    pub fn defaults(practice_id: PracticeId) -> Self {
+        Self { practice_id, default_roles: DefaultRoles::default(), onboarding_mails: true, version: 1 }
+    }
 }
 
 /// Claims a role name within a practice (R23: names are unique), created

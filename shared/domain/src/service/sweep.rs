@@ -1,12 +1,12 @@
 //! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
 //! with "now" taken from the scheduled event. It expires due invitations,
-//! ends due support grants (R30) and redelivers the outbox (R33, R42).
-//! Running it twice changes nothing more.
+//! ends due support grants (R30), sends due onboarding mails (R44) and
+//! redelivers the outbox (R33, R42). Running it twice changes nothing more.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::roles::release_role;
 use super::writes::{audit_event, commit, outbox_event};
-use super::{outbox, support};
+use super::{onboarding, outbox, support};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::ports::{App, Record, Tx, Write};
@@ -20,6 +20,9 @@ const BATCH: usize = 100;
 /// the next run: the function's timeout is 60 seconds, and the expiries
 /// above come first. What is left stays due and goes first next time.
 const OUTBOX_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
+/// How long one run may spend on onboarding mails, so the outbox keeps its
+/// time within the function's 60 seconds; what is left stays due.
+const ONBOARDING_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -31,6 +34,9 @@ pub struct Summary {
     /// Deliveries that failed for the last allowed time: the item is dead
     /// and not tried again (R42).
     pub outbox_dead: usize,
+    /// Onboarding mails sent (R44); those dropped unsent (membership no
+    /// longer active, onboarding off) are not counted.
+    pub onboarding_sent: usize,
 }
 
 const STALE: DomainError = DomainError::Conflict("stale");
@@ -125,6 +131,7 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
             break;
         }
     }
+    summary.onboarding_sent = onboarding::send_due(app, now, ONBOARDING_BUDGET).await?;
     redeliver(app, now, &mut summary).await?;
     Ok(summary)
 }

@@ -181,6 +181,20 @@ impl From<&Practice> for PracticeView {
     }
 }
 
+/// A practice's settings (R43), with their own version for `If-Match`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    pub default_roles: DefaultRoles,
+    pub onboarding_mails: bool,
+    pub version: u64,
+}
+
+impl From<&PracticeSettings> for SettingsView {
+    fn from(s: &PracticeSettings) -> Self {
+        Self { default_roles: s.default_roles.clone(), onboarding_mails: s.onboarding_mails, version: s.version }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LocationView {
     pub id: LocationId,

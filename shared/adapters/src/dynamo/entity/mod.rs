@@ -8,15 +8,17 @@
 mod account;
 mod events;
 mod invitation;
+mod onboarding;
 mod practice;
 
 pub use account::LoginFailures;
 pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX_PK, OUTBOX_INDEX_PK};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
+pub use onboarding::DUE_ONBOARDING;
 pub use practice::{directors_pk, DUE_SUPPORT_GRANTS, LOCATION_PREFIX, MEMBER_PREFIX, ROLE_PREFIX};
 
 use super::codec::{s, Item};
-use super::keys::{GSI1PK, GSI1SK, PK, SK};
+use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK};
 use roster_domain::error::PortError;
 use roster_domain::model::*;
 use roster_domain::ports::{Key, Record};
@@ -80,10 +82,20 @@ impl Placement {
     /// item: its table key and its GSI1 key. `None` if it is not in GSI1.
     pub fn gsi1_start_key(self) -> Option<Item> {
         let index = self.gsi1?;
-        let mut key = self.primary.item();
-        key.insert(GSI1PK.to_string(), s(index.pk));
-        key.insert(GSI1SK.to_string(), s(index.sk));
-        Some(key)
+        Some(Self::start_key(self.primary, index, GSI1PK, GSI1SK))
+    }
+
+    /// As `gsi1_start_key`, for GSI2.
+    pub fn gsi2_start_key(self) -> Option<Item> {
+        let index = self.gsi2?;
+        Some(Self::start_key(self.primary, index, GSI2PK, GSI2SK))
+    }
+
+    fn start_key(primary: Primary, index: IndexKey, pk: &str, sk: &str) -> Item {
+        let mut key = primary.item();
+        key.insert(pk.to_string(), s(index.pk));
+        key.insert(sk.to_string(), s(index.sk));
+        key
     }
 }
 
@@ -153,6 +165,8 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::Challenge(r) => r,
         Record::SupportGrant(r) => r,
         Record::SentMails(r) => r,
+        Record::PracticeSettings(r) => r,
+        Record::OnboardingMail(r) => r,
     }
 }
 
@@ -174,6 +188,8 @@ pub fn primary(key: &Key) -> Primary {
         Key::RoleName(p, name_norm) => RoleName::primary_key((*p, name_norm)),
         Key::Challenge(hash) => MfaChallenge::primary_key(hash),
         Key::SupportGrant(p) => SupportGrant::primary_key(*p),
+        Key::PracticeSettings(p) => PracticeSettings::primary_key(*p),
+        Key::OnboardingMail(p, u, step) => OnboardingMail::primary_key((*p, *u, *step)),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
     }
 }

@@ -1,10 +1,10 @@
-//! A practice and what lives in its partition: locations, memberships,
-//! custom roles and their name claims, and the support grant.
+//! A practice and what lives in its partition: its settings, locations,
+//! memberships, custom roles and their name claims, and the support grant.
 
 use super::{Entity, IndexKey, Keyed, Placement, Primary};
 use crate::dynamo::keys::{practice_pk, time_key, user_pk};
 use roster_domain::ids::{LocationId, PracticeId, UserId};
-use roster_domain::model::{Location, Membership, Practice, Role, RoleName, SupportGrant};
+use roster_domain::model::{Location, Membership, Practice, PracticeSettings, Role, RoleName, SupportGrant};
 
 pub const LOCATION_PREFIX: &str = "LOCATION#";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
@@ -34,6 +34,26 @@ impl Entity for Practice {
         &["seats", "directors", "active_locations", "built_in_roles", "built_in_roles_version"];
     fn placement(&self) -> Placement {
         Placement::new(Self::primary_key(self.id))
+    }
+    fn version(&self) -> Option<u64> {
+        Some(self.version)
+    }
+}
+
+/// One per practice, beside it (R43): a practice's `Replace` never touches
+/// this item, so a rename cannot overwrite settings saved meanwhile.
+impl Keyed for PracticeSettings {
+    type KeyInput<'a> = PracticeId;
+    fn primary_key(id: PracticeId) -> Primary {
+        Primary::new(practice_pk(id), "SETTINGS")
+    }
+}
+
+impl Entity for PracticeSettings {
+    const TYPE: &'static str = "practice_settings";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        Placement::new(Self::primary_key(self.practice_id))
     }
     fn version(&self) -> Option<u64> {
         Some(self.version)

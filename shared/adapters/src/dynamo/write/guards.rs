@@ -1,7 +1,7 @@
 //! Writes that each exist for one invariant, with a condition of their own:
 //! the email slots (R6), role deletion (R23), the members list's mirror of
-//! the user (R22), the lock and sign-in checks (R25, R28), and the acting
-//! member's check.
+//! the user (R22), the lock and sign-in checks (R25, R28), the acting
+//! member's check, and onboarding mails still wanted (R44).
 
 use super::{check, delete, update};
 use crate::dynamo::codec::{n, record_item, s};
@@ -10,7 +10,7 @@ use crate::dynamo::keys::FAILURES;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, PracticeId, UserId};
-use roster_domain::model::{EmailSlot, Membership, Practice, Role, RoleSet, Time, User};
+use roster_domain::model::{EmailSlot, Membership, Practice, PracticeSettings, Role, RoleSet, Time, User};
 use roster_domain::ports::{Key, Record};
 use std::collections::BTreeMap;
 
@@ -184,5 +184,17 @@ pub fn set_built_in_roles(
         condition,
         &[("#roles", "built_in_roles"), ("#roles_version", "built_in_roles_version")],
         values,
+    )
+}
+
+/// Fails if the practice's saved settings turned onboarding mails off; a
+/// practice that never saved settings has them on (R43, R44).
+pub fn check_onboarding_mails(table: &str, practice: PracticeId) -> Result<TransactWriteItem, PortError> {
+    check(
+        table,
+        PracticeSettings::primary_key(practice),
+        "attribute_not_exists(PK) OR #onboarding_mails = :true",
+        &[("#onboarding_mails", "onboarding_mails")],
+        vec![(":true", AttributeValue::Bool(true))],
     )
 }

@@ -12,7 +12,9 @@ use crate::permissions::{USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
+use crate::service::onboarding;
 use crate::service::roles::{take_role, unknown_role};
+use crate::service::settings::settings_of;
 use crate::service::support::is_agent_address;
 use crate::service::verification::{verification_link, VERIFY_EMAIL_HOURS};
 use crate::service::views::{InvitationView, ListView, MemberView};
@@ -68,13 +70,27 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let first_name = e.optional_name("first_name", input.first_name.as_deref(), NAME_MAX);
     let last_name = e.optional_name("last_name", input.last_name.as_deref(), NAME_MAX);
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
-    let (locations, roles, slot, claim) = futures::try_join!(
+    // R43: the settings are read only when the invitation names no role.
+    let names_no_role = input.access.role_id.is_none();
+    let (locations, roles, slot, claim, settings) = futures::try_join!(
         async { app.store.locations(pid).await.map_err(DomainError::from) },
         ctx.roles(app),
         async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
         async { app.store.email_claim(&email_norm).await.map_err(DomainError::from) },
+        async {
+            match names_no_role {
+                true => settings_of(app, pid).await.map(Some),
+                false => Ok(None),
+            }
+        },
     )?;
-    let access = input.access.apply(None, &mut e, &locations, &roles);
+    let patch = match settings {
+        Some(s) => input.access.or_default_role(&s.default_roles),
+        None => input.access,
+    };
+    // R36 below (`ensure_may_grant`) judges the access with the default
+    // role in it, as if the inviter had named it.
+    let access = patch.apply(None, &mut e, &locations, &roles);
     let temporary = match &input.temporary_password {
         Some(_) if claim.is_some() => {
             e.add("temporary_password", "must be absent: an account exists for this email");
@@ -237,6 +253,8 @@ async fn create_with_temporary_password(
     .guarded(Write::AdjustCounters { practice_id: pid, delta: membership.access.joining() }, DomainError::NotFound);
     take_role(&mut tx, pid, &membership.access.role_id, unknown_role());
     tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    // R44: the new member's onboarding series, with the join.
+    onboarding::schedule(&mut tx, &membership);
     tx.push(Write::Create(audit_event(
         AuditScope::Practice(pid),
         now,

@@ -9,6 +9,7 @@ use crate::model::*;
 use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::{custom_role_of, Caller};
+use crate::service::onboarding;
 use crate::service::session::new_session;
 use crate::service::views::{
     InvitationView, ListView, MemberView, MyInvitationView, PreviewView, SessionView, UserView,
@@ -59,6 +60,8 @@ pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError>
 /// The writes that turn a pending invitation into an active membership,
 /// exactly once (R12): the invitation's version and the slot's holder are
 /// conditions, so of two racing accepts (or an accept and a revoke) one wins.
+/// The onboarding series (R44) is scheduled with it, so no join goes
+/// without it and no lost race leaves one behind.
 fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membership {
     let membership = Membership::from_invitation(inv, user, now);
     let mut accepted = inv.clone();
@@ -110,6 +113,7 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
         "SeatAdded",
         json!({"practice_id": inv.practice_id, "user_id": user.id, "kind": inv.access.kind}),
     )));
+    onboarding::schedule(tx, &membership);
     membership
 }
 
