@@ -217,3 +217,32 @@ async fn an_enroll_only_session_may_ask_for_a_new_link_and_then_enroll() {
     let r = h.call("POST", "/me/mfa/totp", Some(&session), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+// The own list pages like every other list (a limit of 1..100, a cursor),
+// and no answer, least of all one carrying a session token, may be cached.
+#[tokio::test]
+async fn the_own_list_pages_and_answers_are_not_cached() {
+    let h = Harness::new().await;
+    let (_, d1, p1) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (_, d2, p2) = h.director("quay@clinic.example", "Quay Clinic").await;
+    let (_, me) = h.signup("amara@mail.example").await;
+    h.verify("amara@mail.example").await;
+    assert_eq!(h.invite(&d1, &p1, "amara@mail.example").await.status, 201);
+    assert_eq!(h.invite(&d2, &p2, "amara@mail.example").await.status, 201);
+
+    let r = h.call("GET", "/me/invitations?limit=101", Some(&me), None).await;
+    assert_eq!((r.status, r.field()), (422, "limit".to_string()));
+    let first = h.call("GET", "/me/invitations?limit=1", Some(&me), None).await;
+    assert_eq!(items(&first.body).len(), 1, "{}", first.body);
+    let cursor = s(&first.body["next_cursor"]);
+    let second = h.call("GET", &format!("/me/invitations?limit=1&cursor={cursor}"), Some(&me), None).await;
+    assert_eq!(items(&second.body).len(), 1, "{}", second.body);
+    assert_ne!(items(&first.body)[0]["id"], items(&second.body)[0]["id"]);
+    assert_eq!(second.body["next_cursor"], Value::Null);
+    let bad = h.call("GET", "/me/invitations?cursor=nope", Some(&me), None).await;
+    assert_eq!((bad.status, bad.field()), (422, "cursor".to_string()));
+
+    for r in [h.login_with("amara@mail.example", PASSWORD).await, bad] {
+        assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    }
+}

@@ -43,10 +43,15 @@ pub async fn handle(app: &App, function: Function, req: Request) -> Response<Bod
     let method = req.method().as_str().to_string();
     let route = match_route(&method, req.uri().path()).map_or("(no route)", |(r, _)| r.path);
     let result = route_and_run(app, function, req).await;
-    let response = result.unwrap_or_else(|e| problem_response(&e));
+    let mut response = result.unwrap_or_else(|e| problem_response(&e));
+    // Every answer is about one caller (a session token, a member, a
+    // practice's people): no browser or proxy cache may keep it.
+    response.headers_mut().insert(lambda_http::http::header::CACHE_CONTROL, NO_STORE);
     tracing::info!(function = function.name(), %method, route, status = response.status().as_u16(), "request");
     response
 }
+
+const NO_STORE: lambda_http::http::HeaderValue = lambda_http::http::HeaderValue::from_static("no-store");
 
 async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Response<Body>, HttpError> {
     let path = req.uri().path().to_string();

@@ -39,8 +39,10 @@ pub fn accept_by_token<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pe
     })
 }
 
-pub fn my_invitations<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
-    Box::pin(async move { json(StatusCode::OK, &respond::my_invitations(app, caller).await?) })
+pub fn my_invitations<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        json(StatusCode::OK, &respond::my_invitations(app, caller, req.limit()?, req.query("cursor")).await?)
+    })
 }
 
 pub fn accept_mine<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {

@@ -213,10 +213,28 @@ pub async fn decline_by_token(app: &App, token: &str) -> Result<(), DomainError>
     commit(app, tx).await
 }
 
-/// `GET /me/invitations`: pending and unexpired, with the practice's name.
-pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInvitationView>, DomainError> {
+/// `GET /me/invitations`: pending and unexpired, with the practice's name,
+/// `limit` a page in id order like every other list; the cursor is the last
+/// id of the page before.
+pub async fn my_invitations(
+    app: &App,
+    caller: &Caller,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<ListView<MyInvitationView>, DomainError> {
     let now = app.now();
-    let open = open_to(app, caller).await?;
+    let after = match cursor {
+        None => None,
+        Some(c) => {
+            Some(c.parse::<InvitationId>().map_err(|_| DomainError::field("cursor", "is not a cursor of this list"))?)
+        }
+    };
+    let mut open: Vec<Invitation> =
+        open_to(app, caller).await?.into_iter().filter(|i| after.is_none_or(|a| i.id > a)).collect();
+    open.sort_by_key(|i| i.id);
+    let more = open.len() > limit;
+    open.truncate(limit);
+    let next_cursor = more.then(|| open.last().map(|i| i.id.to_string())).flatten();
     let ids: Vec<_> = open.iter().map(|i| i.practice_id).collect();
     let names: HashMap<_, _> = app.store.practices(&ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
     let items = open
@@ -227,7 +245,7 @@ pub async fn my_invitations(app: &App, caller: &Caller) -> Result<ListView<MyInv
                 .map(|n| MyInvitationView { invitation: InvitationView::new(i, now), practice_name: n.clone() })
         })
         .collect();
-    Ok(ListView { items, next_cursor: None })
+    Ok(ListView { items, next_cursor })
 }
 
 /// `POST /invitations/{token}/register` (R10): a new person creates their
