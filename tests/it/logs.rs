@@ -131,3 +131,19 @@ async fn no_token_password_or_secret_reaches_the_logs() {
         assert!(!text.contains(secret.as_str()), "the {what} appears in the logs");
     }
 }
+
+// Issue 14: a support ticket that quotes a problem's `instance` leads to the
+// request's log line, which carries API Gateway's request id.
+#[tokio::test]
+async fn a_problem_names_its_request_and_the_log_line_carries_it() {
+    let logs = Captured::default();
+    let filter = tracing_subscriber::EnvFilter::new("info");
+    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber(filter, logs.clone()));
+    let h = Harness::new().await;
+    let r = h.req("GET", "/me").request_id("JRI1cjcoIAMEMjw=").send().await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["instance"], "urn:roster:request:JRI1cjcoIAMEMjw=");
+    let text = logs.text();
+    let line = text.lines().find(|l| l.contains("\"route\":\"/me\"")).unwrap_or_default();
+    assert!(line.contains("\"request_id\":\"JRI1cjcoIAMEMjw=\""), "{text}");
+}

@@ -4,10 +4,11 @@
 //! The gates themselves are the domain's (`roster_domain::service::gate`); this only
 //! runs them in order: 401, then R13, then R28, then R2's 404, then R31.
 
-use crate::problem::{problem_response, HttpError};
+use crate::problem::{problem_response_for, HttpError};
 use crate::request::{body_bytes, Req};
 use crate::routes::{match_route, path_exists, Answer, Function, Handler, Route};
-use lambda_http::{service_fn, Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use roster_domain::ids::PracticeId;
 use roster_domain::ports::App;
 use roster_domain::service::context::{member_ctx, MemberCtx};
@@ -42,13 +43,33 @@ pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Erro
 pub async fn handle(app: &App, function: Function, req: Request) -> Response<Body> {
     let method = req.method().as_str().to_string();
     let route = match_route(&method, req.uri().path()).map_or("(no route)", |(r, _)| r.path);
+    let (request_id, lambda_request_id) = request_ids(&req);
     let result = route_and_run(app, function, req).await;
-    let mut response = result.unwrap_or_else(|e| problem_response(&e));
+    let mut response = result.unwrap_or_else(|e| problem_response_for(&e, request_id.as_deref()));
     // Every answer is about one caller (a session token, a member, a
     // practice's people): no browser or proxy cache may keep it.
     response.headers_mut().insert(lambda_http::http::header::CACHE_CONTROL, NO_STORE);
-    tracing::info!(function = function.name(), %method, route, status = response.status().as_u16(), "request");
+    tracing::info!(
+        function = function.name(),
+        %method,
+        route,
+        status = response.status().as_u16(),
+        request_id = request_id.as_deref().unwrap_or("-"),
+        lambda_request_id = lambda_request_id.as_deref().unwrap_or("-"),
+        "request"
+    );
     response
+}
+
+/// API Gateway's id of the request (what the client and the access log
+/// see) and the Lambda invocation's, when the request carries them.
+fn request_ids(req: &Request) -> (Option<String>, Option<String>) {
+    let gateway = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.request_id.clone(),
+        _ => None,
+    };
+    let lambda = req.lambda_context_ref().map(|c| c.request_id.clone()).filter(|id| !id.is_empty());
+    (gateway, lambda)
 }
 
 const NO_STORE: lambda_http::http::HeaderValue = lambda_http::http::HeaderValue::from_static("no-store");

@@ -30,6 +30,10 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError>,
+    /// This occurrence: the request's id, so a support ticket that quotes
+    /// it leads to the log line of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
 }
 
 /// (status, code, title) for every error.
@@ -96,6 +100,7 @@ fn problem(e: &HttpError) -> (StatusCode, Problem<'_>) {
         code,
         detail,
         errors,
+        instance: None,
     };
     (status, body)
 }
@@ -108,7 +113,13 @@ pub fn problem_value(e: &HttpError) -> (u16, serde_json::Value) {
 }
 
 pub fn problem_response(e: &HttpError) -> Response<Body> {
-    let (status, body) = problem(e);
+    problem_response_for(e, None)
+}
+
+/// `problem_response` naming the request it answers (`instance`).
+pub fn problem_response_for(e: &HttpError, request_id: Option<&str>) -> Response<Body> {
+    let (status, mut body) = problem(e);
+    body.instance = request_id.map(|id| format!("urn:roster:request:{id}"));
     let code = body.code;
     let json = serde_json::to_string(&body)
         .unwrap_or_else(|_| format!("{{\"status\":{},\"code\":\"{code}\"}}", status.as_u16()));

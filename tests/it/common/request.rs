@@ -8,9 +8,11 @@
 //! 405) name the function, with `send_to_function`.
 
 use super::Harness;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::http::HeaderMap;
 use lambda_http::http::Request as HttpRequest;
-use lambda_http::{Body, Request};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
 use roster_api::routes::ROUTES;
 use roster_api::Function;
 use serde_json::Value;
@@ -80,12 +82,21 @@ pub struct Req<'h> {
     path: String,
     headers: Vec<(String, String)>,
     body: Body,
+    /// API Gateway's request id, as the gateway would hand it over.
+    request_id: Option<String>,
 }
 
 impl Harness {
     /// Start a request: `h.req("POST", "/practices").token(&t).json(body).send().await`.
     pub fn req(&self, method: &str, path: &str) -> Req<'_> {
-        Req { h: self, method: method.to_string(), path: path.to_string(), headers: Vec::new(), body: Body::Empty }
+        Req {
+            h: self,
+            method: method.to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Body::Empty,
+            request_id: None,
+        }
     }
 
     /// `method path` with an optional session and JSON body, sent to the
@@ -124,6 +135,12 @@ impl<'h> Req<'h> {
         self
     }
 
+    /// The request as API Gateway would hand it over with this id.
+    pub fn request_id(mut self, id: &str) -> Self {
+        self.request_id = Some(id.to_string());
+        self
+    }
+
     /// `If-Match: "{version}"` (R18).
     pub fn if_match(self, version: u64) -> Self {
         self.header("if-match", &format!("\"{version}\""))
@@ -135,7 +152,16 @@ impl<'h> Req<'h> {
         for (name, value) in &self.headers {
             b = b.header(name.as_str(), value.as_str());
         }
-        (self.h, b.body(self.body).expect("request"))
+        let req: Request = b.body(self.body).expect("request");
+        let req = match self.request_id {
+            Some(id) => {
+                let mut context = ApiGatewayV2httpRequestContext::default();
+                context.request_id = Some(id);
+                req.with_request_context(RequestContext::ApiGatewayV2(context))
+            }
+            None => req,
+        };
+        (self.h, req)
     }
 
     /// Send to the function the route table names for this method and path.
