@@ -353,3 +353,18 @@ async fn names_mixing_lookalike_scripts_are_422() {
     let me = h.me(&token).await;
     assert_eq!((s(&me["first_name"]), s(&me["last_name"])), ("Taro".to_string(), "Petrov Иванов".to_string()));
 }
+
+// Issue 14 (the fuzzer): a name cannot be cleared; `null` is 422 naming it,
+// as the document types it a string, and nothing changes.
+#[tokio::test]
+async fn a_null_name_is_422() {
+    let h = Harness::new().await;
+    let (_, token) = h.signup("ana@clinic.example").await;
+    for field in ["first_name", "last_name"] {
+        let r = h.call("PATCH", "/me", Some(&token), Some(json!({ field: null }))).await;
+        assert_eq!((r.status, r.field()), (422, field.to_string()), "{}", r.body);
+    }
+    assert_eq!(h.me(&token).await["last_name"], "Silva");
+    let r = h.call("PATCH", "/me", Some(&token), Some(json!({"title": null}))).await;
+    assert_eq!(r.status, 200, "a title may be cleared: {}", r.body);
+}

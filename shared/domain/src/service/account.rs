@@ -38,8 +38,11 @@ pub struct NamesPatch {
     /// `null` clears the title; absent leaves it.
     #[serde(default, deserialize_with = "double_option")]
     pub title: Option<Option<String>>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    /// A name cannot be cleared: `null` is 422, absent leaves it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub last_name: Option<Option<String>>,
 }
 
 impl NamesPatch {
@@ -50,11 +53,11 @@ impl NamesPatch {
         if let Some(title) = &self.title {
             updated.title = e.optional_name("title", title.as_deref(), TITLE_MAX);
         }
-        if self.first_name.is_some() {
-            updated.first_name = e.required_name("first_name", self.first_name.as_deref(), NAME_MAX);
+        if let Some(first) = &self.first_name {
+            updated.first_name = e.required_name("first_name", first.as_deref(), NAME_MAX);
         }
-        if self.last_name.is_some() {
-            updated.last_name = e.required_name("last_name", self.last_name.as_deref(), NAME_MAX);
+        if let Some(last) = &self.last_name {
+            updated.last_name = e.required_name("last_name", last.as_deref(), NAME_MAX);
         }
         e.finish()?;
         Ok(updated)
