@@ -271,7 +271,7 @@ async fn practitioner_fields_locations_and_seats() {
 
     let before = h.stored_practice(&pid).await.seats;
     let r = h.patch_member(&d, &pid, &uid, None, json!({"kind": "practitioner", "role_id": "clinician",
-            "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}}),
+            "accept_license_terms": true, "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}}),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -390,7 +390,8 @@ async fn deactivate_then_reactivate_restores_the_snapshot() {
 async fn reactivation_license_terms_and_bulk() {
     let h = Harness::new().await;
     let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
-    let prac = json!({"kind": "practitioner", "role_id": "clinician", "practitioner": {"npi": "1234567893"}});
+    let prac = json!({"kind": "practitioner", "role_id": "clinician", "practitioner": {"npi": "1234567893"},
+        "accept_license_terms": true});
     let (p, _) = join(&h, &d, &pid, "doc@clinic.example", prac).await;
     let (a, _) = join(&h, &d, &pid, "a@clinic.example", json!({})).await;
     let (b, _) = join(&h, &d, &pid, "b@clinic.example", json!({})).await;

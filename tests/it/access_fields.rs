@@ -22,7 +22,7 @@ async fn unticked_boxes_and_the_profile_read_back_from_invitation_to_member() {
         "taxonomy_code": "225100000X", "bio": "Sports injuries and rehabilitation.", "capacity": 6,
         "scheduling_step_minutes": 15});
     let body = json!({"email": "pat@mail.example", "kind": "practitioner", "role_id": "clinician",
-        "primary_location_id": loc, "access_billing": false, "show_on_calendar": false, "practitioner": profile});
+        "accept_license_terms": true, "primary_location_id": loc, "access_billing": false, "show_on_calendar": false, "practitioner": profile});
     let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let boxes = ["access_billing", "show_on_calendar"];

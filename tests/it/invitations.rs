@@ -176,7 +176,7 @@ async fn invite_validation() {
             &path,
             Some(&d),
             Some(json!({"email": "np@b.co", "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc,
-                "location_access": [loc], "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}})),
+                "accept_license_terms": true, "location_access": [loc], "practitioner": {"npi": "1234567893", "taxonomy_code": "207Q00000X", "capacity": 4, "scheduling_step_minutes": 15}})),
         )
         .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
@@ -548,7 +548,7 @@ async fn invited_directors_are_counted() {
     let temp = h
         .call("POST", &format!("/practices/{pid}/invitations"), Some(&d),
             Some(json!({"email": "third@clinic.example", "kind": "practitioner", "role_id": "director", "primary_location_id": loc,
-                "first_name": "T", "last_name": "D", "temporary_password": "Temporary-Pass-1", "mfa_required": true})))
+                "accept_license_terms": true, "first_name": "T", "last_name": "D", "temporary_password": "Temporary-Pass-1", "mfa_required": true})))
         .await;
     assert_eq!(temp.status, 201, "{}", temp.body);
     // R5: the temporary-password path keeps what the invitation asked for.

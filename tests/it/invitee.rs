@@ -142,8 +142,8 @@ async fn registration_takes_the_invited_name_unless_the_person_types_another() {
     let loc = h.first_location(&d, &pid).await;
     let path = format!("/practices/{pid}/invitations");
     let invite = |email: &str, names: Value| {
-        let mut body =
-            json!({"email": email, "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc});
+        let mut body = json!({"email": email, "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc,
+                "accept_license_terms": true});
         if let (Some(b), Some(n)) = (body.as_object_mut(), names.as_object()) {
             b.extend(n.clone());
         }

@@ -255,7 +255,8 @@ async fn seat_counts_survive_a_burst() {
         async move {
             let email = format!("new{n}@mail.example");
             let body = if practitioner {
-                json!({"email": email, "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc})
+                json!({"email": email, "kind": "practitioner", "role_id": "clinician", "primary_location_id": loc,
+                    "accept_license_terms": true})
             } else {
                 json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": loc})
             };

@@ -26,10 +26,11 @@ async fn get(h: &Harness, token: &str, pid: &str) -> Reply {
     h.call("GET", &settings_path(pid), Some(token), None).await
 }
 
-/// Invite `email` with `kind` and no role, as `token`.
+/// Invite `email` with `kind` and no role, as `token` (accepting the
+/// license terms a practitioner's seat needs, R45).
 async fn invite_without_role(h: &Harness, token: &str, pid: &str, email: &str, kind: &str) -> Reply {
     let loc = h.first_location(token, pid).await;
-    let body = json!({"email": email, "kind": kind, "primary_location_id": loc});
+    let body = json!({"email": email, "kind": kind, "primary_location_id": loc, "accept_license_terms": true});
     h.call("POST", &format!("/practices/{pid}/invitations"), Some(token), Some(body)).await
 }
 

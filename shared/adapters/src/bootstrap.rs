@@ -23,11 +23,15 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// `APP_BASE_URL` and `SUPPORT_AGENTS` (comma-separated emails).
+/// `APP_BASE_URL`, `SUPPORT_AGENTS` (comma-separated emails) and
+/// `LICENSE_TERMS_VERSION` (R45).
 pub fn config_from_env() -> Config {
     let mut c = Config::default();
     if let Some(url) = var("APP_BASE_URL") {
         c.app_base_url = url.trim_end_matches('/').to_string();
+    }
+    if let Some(version) = var("LICENSE_TERMS_VERSION") {
+        c.license_terms_version = version;
     }
     // Compared with users' normalised emails, so normalised the same way
     // (R4); an entry that is no address names nobody.

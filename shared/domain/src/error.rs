@@ -53,7 +53,7 @@ pub enum DomainError {
     RoleInUse,
     #[error("the member's former role no longer exists; name a role")]
     RoleRequired,
-    #[error("reactivating a practitioner requires accepting the license terms")]
+    #[error("a paid seat (a practitioner or a module) requires accepting the license terms: send accept_license_terms: true")]
     LicenseTermsRequired,
     #[error("the resource changed since you read it")]
     PreconditionFailed,

@@ -386,11 +386,23 @@ pub struct Config {
     pub app_base_url: String,
     /// Lower-cased emails of the vendor's support agents (R30).
     pub support_agents: Vec<String>,
+    /// The version of the license terms an administrator accepts when a
+    /// change adds a paid seat (R45), recorded with each consent.
+    pub license_terms_version: String,
 }
+
+/// What `license_terms_version` is when `LICENSE_TERMS_VERSION` is unset:
+/// only local runs leave it so (the SAM template requires it), and their
+/// consents then say they were given to no published terms.
+pub const LOCAL_LICENSE_TERMS_VERSION: &str = "local-dev";
 
 impl Default for Config {
     fn default() -> Self {
-        Self { app_base_url: "http://localhost:5173".into(), support_agents: Vec::new() }
+        Self {
+            app_base_url: "http://localhost:5173".into(),
+            support_agents: Vec::new(),
+            license_terms_version: LOCAL_LICENSE_TERMS_VERSION.into(),
+        }
     }
 }
 

@@ -16,6 +16,9 @@ pub const DIRECTOR: &str = "director@clinic.example";
 /// The vendor's support agent every harness is configured with (R30).
 pub const SUPPORT_AGENT: &str = "agent@support.test";
 
+/// The license terms every harness is configured with (R45).
+pub const LICENSE_TERMS_VERSION: &str = "2025-06-terms";
+
 impl Harness {
     /// Sign up a user (password `PASSWORD`); returns (user id, session token).
     pub async fn signup(&self, email: &str) -> (String, String) {

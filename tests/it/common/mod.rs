@@ -12,7 +12,7 @@ mod fixtures;
 mod request;
 
 pub use counting_store::CountingStore;
-pub use fixtures::{DIRECTOR, PASSWORD, SUPPORT_AGENT};
+pub use fixtures::{DIRECTOR, LICENSE_TERMS_VERSION, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -86,6 +86,7 @@ impl Harness {
             config: Config {
                 app_base_url: "https://app.roster.test".into(),
                 support_agents: vec![SUPPORT_AGENT.into()],
+                license_terms_version: LICENSE_TERMS_VERSION.into(),
             },
         };
         Self { app, clock, dir, table, client }

@@ -84,6 +84,7 @@ pub fn practice() -> Practice {
         seats: Seats { practitioner: 1, staff: 0 },
         directors: 1,
         active_locations: 1,
+        module_seats: ModuleSeats { telehealth: 1, ..ModuleSeats::default() },
         built_in_roles: [(
             "front_desk".to_string(),
             RoleSet { permissions: vec!["calendar.view".into()], version: 2, updated_at: now() },
@@ -217,6 +218,7 @@ pub fn invitation(status: InvitationStatus) -> Invitation {
         accepted_at: None,
         revoked_at: None,
         declined_at: None,
+        license_consent: None,
         version: 1,
     }
 }

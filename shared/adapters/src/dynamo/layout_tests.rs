@@ -130,11 +130,33 @@ fn practice_with_its_counters() {
             "created_at",
             "directors",
             "id",
+            // R46: one counter per module, each an attribute of its own.
+            "module_seats_analytics",
+            "module_seats_billing",
+            "module_seats_eprescribing",
+            "module_seats_patient_portal",
+            "module_seats_telehealth",
             "name",
             "seats",
             "version",
         ],
     );
+}
+
+// R46: the module seat counters read back as stored, and a practice stored
+// before R46 (none of them on its item) reads back with none taken.
+#[test]
+fn practice_module_seats_read_back_and_default_to_none() {
+    let practice = fx::practice();
+    let item = item_of(&Record::Practice(practice.clone()));
+    assert_eq!(item.get("module_seats_telehealth"), Some(&n(1)));
+    let back: roster_domain::model::Practice = super::codec::decode(item.clone()).expect("decodes");
+    assert_eq!(back, practice);
+    let mut old = item;
+    old.retain(|k, _| !k.starts_with("module_seats_"));
+    let back: roster_domain::model::Practice = super::codec::decode(old).expect("decodes");
+    assert_eq!(back.module_seats, roster_domain::model::ModuleSeats::default());
+    assert_eq!(back.seats, practice.seats);
 }
 
 // R43: beside the practice, in no index, with its own version.
@@ -374,7 +396,7 @@ fn dead_outbox_item_is_in_the_dead_index_only() {
 }
 
 /// An invitation's own fields; the `Access` it offers adds its own, flattened.
-const INVITATION_OWN: [&str; 18] = [
+const INVITATION_OWN: [&str; 19] = [
     "accepted_at",
     "created_at",
     "declined_at",
@@ -385,6 +407,7 @@ const INVITATION_OWN: [&str; 18] = [
     "id",
     "invited_by",
     "last_name",
+    "license_consent",
     "practice_id",
     "resend_count",
     "resent_at",

@@ -6,7 +6,7 @@
 use super::fixtures as fx;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use roster_domain::error::PortError;
-use roster_domain::model::{InvitationStatus, MemberStatus};
+use roster_domain::model::{InvitationStatus, MemberStatus, ModuleSeats};
 use roster_domain::permissions::DIRECTOR;
 use roster_domain::ports::{CounterDelta, Key, Record, Write};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -76,11 +76,33 @@ fn writes() -> Vec<Write> {
         Write::DeleteExisting(Key::Token("tokenhash".into())),
         Write::AdjustCounters {
             practice_id: fx::PRACTICE,
-            delta: CounterDelta { practitioner_seats: -1, staff_seats: 0, directors: -1, active_locations: 1 },
+            delta: CounterDelta {
+                practitioner_seats: -1,
+                staff_seats: 0,
+                directors: -1,
+                active_locations: 1,
+                module_seats: ModuleSeats::default(),
+            },
         },
         Write::AdjustCounters {
             practice_id: fx::PRACTICE,
-            delta: CounterDelta { practitioner_seats: 0, staff_seats: 2, directors: 0, active_locations: -1 },
+            delta: CounterDelta {
+                practitioner_seats: 0,
+                staff_seats: 2,
+                directors: 0,
+                active_locations: -1,
+                module_seats: ModuleSeats::default(),
+            },
+        },
+        // R46: a module seat counter starts from 0 where a practice stored
+        // before R46 lacks it; one taken away keeps its floor of 0.
+        Write::AdjustCounters {
+            practice_id: fx::PRACTICE,
+            delta: CounterDelta {
+                practitioner_seats: 1,
+                module_seats: ModuleSeats { billing: -1, patient_portal: 2, ..ModuleSeats::default() },
+                ..CounterDelta::default()
+            },
         },
         Write::PutSlot { slot: fx::invitation_slot(), holder: None, now: fx::now() },
         Write::PutSlot { slot: fx::member_slot(), holder: Some(fx::INVITATION), now: fx::now() },
@@ -117,13 +139,14 @@ fn writes() -> Vec<Write> {
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 23] = [
+const PINNED: [&str; 24] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"TOKEN#tokenhash\")", "SK": "S(\"TOKEN\")"} cond=Some("attribute_exists(PK)") names={} values={}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #seats.#practitioner = #seats.#practitioner + :d0, #directors = #directors + :d2, #active_locations = #active_locations + :d3" cond=Some("attribute_exists(PK) AND #seats.#practitioner >= :min0 AND #directors >= :min2") names={"#active_locations": "\"active_locations\"", "#directors": "\"directors\"", "#practitioner": "\"practitioner\"", "#seats": "\"seats\""} values={":d0": "N(\"-1\")", ":d2": "N(\"-1\")", ":d3": "N(\"1\")", ":min0": "N(\"1\")", ":min2": "N(\"2\")"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #seats.#staff = #seats.#staff + :d1, #active_locations = #active_locations + :d3" cond=Some("attribute_exists(PK) AND #active_locations >= :min3") names={"#active_locations": "\"active_locations\"", "#seats": "\"seats\"", "#staff": "\"staff\""} values={":d1": "N(\"2\")", ":d3": "N(\"-1\")", ":min3": "N(\"2\")"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #seats.#practitioner = #seats.#practitioner + :d0, #m0 = if_not_exists(#m0, :zero) + :md0, #m3 = if_not_exists(#m3, :zero) + :md3" cond=Some("attribute_exists(PK) AND #m0 >= :mmin0") names={"#m0": "\"module_seats_billing\"", "#m3": "\"module_seats_patient_portal\"", "#practitioner": "\"practitioner\"", "#seats": "\"seats\""} values={":d0": "N(\"1\")", ":md0": "N(\"-1\")", ":md3": "N(\"2\")", ":mmin0": "N(\"1\")", ":zero": "N(\"0\")"}"##,
     r##"Put key={"PK": "Some(S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\"))", "SK": "Some(S(\"SLOT#ada@example.com\"))"} cond=Some("attribute_not_exists(PK) OR #expires_ms <= :now") names={"#expires_ms": "\"expires_ms\""} values={":now": "N(\"1796115600000\")"}"##,
     r##"Put key={"PK": "Some(S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\"))", "SK": "Some(S(\"SLOT#ada@example.com\"))"} cond=Some("attribute_not_exists(PK) OR #expires_ms <= :now OR #invitation_id = :holder") names={"#expires_ms": "\"expires_ms\"", "#invitation_id": "\"invitation_id\""} values={":holder": "S(\"0190c3c8-6b1d-7c4e-9a0f-000000000004\")", ":now": "N(\"1796115600000\")"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SLOT#ada@example.com\")"} cond=Some("#invitation_id = :holder") names={"#invitation_id": "\"invitation_id\""} values={":holder": "S(\"0190c3c8-6b1d-7c4e-9a0f-000000000004\")"}"##,
@@ -233,7 +256,21 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
     let r = replaced(practice.clone(), 3);
     assert_eq!(
         r.set,
-        settable(&practice, &["seats", "directors", "active_locations", "built_in_roles", "built_in_roles_version"])
+        settable(
+            &practice,
+            &[
+                "seats",
+                "directors",
+                "active_locations",
+                "module_seats_billing",
+                "module_seats_telehealth",
+                "module_seats_eprescribing",
+                "module_seats_patient_portal",
+                "module_seats_analytics",
+                "built_in_roles",
+                "built_in_roles_version"
+            ]
+        )
     );
 
     let role = Record::Role(fx::role());

@@ -5,10 +5,12 @@
 //! `apply`'s rules, and nowhere else.
 
 use crate::ids::LocationId;
+use crate::model::license::Module;
 use crate::model::practice::{CounterDelta, DefaultRoles, Location, Role};
 use crate::permissions::{self, effective_permissions, Grants, DIRECTOR};
 use crate::validate::{self, double_option, Errors};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,6 +119,11 @@ pub struct Access {
     pub mfa_required: bool,
     #[serde(default)]
     pub practitioner: Option<PractitionerProfile>,
+    /// R46: the licensed product modules a practitioner holds; staff hold
+    /// none. Each counts in the practice's `module_seats` while the
+    /// membership is active.
+    #[serde(default)]
+    pub modules: BTreeSet<Module>,
 }
 
 impl Access {
@@ -133,6 +140,7 @@ impl Access {
             location_access: LocationAccess::All,
             mfa_required: false,
             practitioner: None,
+            modules: BTreeSet::new(),
         }
     }
 
@@ -156,7 +164,8 @@ impl Access {
     }
 
     /// The practice's counters as this access starts to count: its seat
-    /// (R20) and, for a director, the director count (R15).
+    /// (R20), a module seat per module it holds (R46) and, for a director,
+    /// the director count (R15).
     pub fn joining(&self) -> CounterDelta {
         let mut d = match self.kind {
             Kind::Practitioner => CounterDelta { practitioner_seats: 1, ..Default::default() },
@@ -165,7 +174,25 @@ impl Access {
         if self.is_director() {
             d.directors = 1;
         }
+        for m in &self.modules {
+            d.module_seats.add(*m, 1);
+        }
         d
+    }
+
+    /// Whether holding this access instead of `before` (`None`: holding
+    /// nothing, as an invitation or a reactivation starts) adds a paid seat:
+    /// a practitioner seat (R45) or a module seat (R46). Either needs the
+    /// administrator to accept the license terms.
+    pub fn adds_paid_seat(&self, before: Option<&Access>) -> bool {
+        let was_practitioner = before.is_some_and(|b| b.kind == Kind::Practitioner);
+        let new_practitioner = self.kind == Kind::Practitioner && !was_practitioner;
+        new_practitioner || !self.modules_added(before).is_empty()
+    }
+
+    /// The modules this access holds that `before` did not.
+    pub fn modules_added(&self, before: Option<&Access>) -> Vec<Module> {
+        self.modules.iter().filter(|m| !before.is_some_and(|b| b.modules.contains(m))).copied().collect()
     }
 
     /// The practice's counters as this access stops counting.
@@ -191,6 +218,9 @@ pub struct AccessPatch {
     /// `null` removes the profile; absent keeps it.
     #[serde(default, deserialize_with = "double_option")]
     pub practitioner: Option<Option<PractitionerProfile>>,
+    /// The whole set (R46); absent keeps it (a practitioner's), names of
+    /// the catalogue only.
+    pub modules: Option<Vec<String>>,
 }
 
 fn sorted_unique(keys: &[String]) -> Vec<String> {
@@ -198,6 +228,20 @@ fn sorted_unique(keys: &[String]) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+/// R46: names of the catalogue, each once, in the catalogue's order.
+fn parse_modules(e: &mut Errors, raw: &[String]) -> BTreeSet<Module> {
+    let mut out = BTreeSet::new();
+    for name in raw {
+        match Module::parse(name.trim()) {
+            Some(m) => {
+                out.insert(m);
+            }
+            None => e.add("modules", &format!("{name} is not a module")),
+        }
+    }
+    out
 }
 
 fn parse_kind(e: &mut Errors, raw: Option<&str>, base: Option<Kind>) -> Option<Kind> {
@@ -346,8 +390,9 @@ impl AccessPatch {
     /// location; `roles` its custom roles. Defaults that depend on other
     /// fields: a change of kind resets `show_on_calendar` (on for a
     /// practitioner) and keeps of the profile only what staff may hold
-    /// (profession and bio) for staff; becoming a
-    /// director clears the overrides, since a director takes none.
+    /// (profession and bio) for staff, and drops the modules, which staff
+    /// never hold; becoming a director clears the overrides, since a
+    /// director takes none.
     pub fn apply(
         &self,
         base: Option<&Access>,
@@ -399,8 +444,17 @@ impl AccessPatch {
             // Staff keep what staff may hold of the profile (R16).
             None => base.and_then(|b| b.practitioner.as_ref()).and_then(PractitionerProfile::for_staff),
         };
-        // R16: practitioner-only fields.
+        let modules = match &self.modules {
+            Some(raw) => parse_modules(e, raw),
+            None if kind == Some(Kind::Practitioner) => base.map(|b| b.modules.clone()).unwrap_or_default(),
+            // Staff hold no modules (R46): becoming staff frees them.
+            None => BTreeSet::new(),
+        };
+        // R16: practitioner-only fields (and R46's modules).
         if kind == Some(Kind::Staff) {
+            if !modules.is_empty() {
+                e.add("modules", "apply to practitioners only");
+            }
             if show_on_calendar {
                 e.add("show_on_calendar", "applies to practitioners only");
             }
@@ -423,6 +477,7 @@ impl AccessPatch {
             location_access,
             mfa_required: self.mfa_required.or(base.map(|b| b.mfa_required)).unwrap_or(false),
             practitioner,
+            modules,
         })
     }
 }

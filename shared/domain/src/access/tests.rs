@@ -218,6 +218,72 @@ fn joining_and_leaving_are_opposites() {
     assert_eq!(d.leaving() + d.joining(), CounterDelta::default());
 }
 
+// R46: modules are a practitioner's, named from the catalogue, kept as a
+// set; staff asking for any is a 422 naming `modules`, and a change of kind
+// to staff drops them.
+#[test]
+fn modules_are_a_practitioners_from_the_catalogue() {
+    let l = location(true);
+    let locs = std::slice::from_ref(&l);
+    let new = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({"role_id": "clinician", "primary_location_id": l.id});
+        if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(x.clone());
+        }
+        apply(&patch(body), None, locs)
+    };
+    let prac = new(serde_json::json!({"kind": "practitioner", "modules": ["telehealth", "billing", "telehealth"]}));
+    let held = prac.clone().map(|a| a.modules.into_iter().collect::<Vec<_>>());
+    assert_eq!(held, Ok(vec![Module::Billing, Module::Telehealth]));
+    assert_eq!(new(serde_json::json!({"kind": "practitioner", "modules": ["radiology"]})), Err(vec!["modules".into()]));
+    assert_eq!(
+        new(serde_json::json!({"kind": "staff", "modules": ["billing"], "show_on_calendar": false})),
+        Err(vec!["modules".into()])
+    );
+    assert!(new(serde_json::json!({"kind": "staff", "modules": []})).is_ok());
+
+    let Ok(prac) = prac else { panic!("a practitioner with modules") };
+    let kept = apply(&patch(serde_json::json!({"role_id": "supervisor"})), Some(&prac), locs);
+    assert_eq!(kept.map(|a| a.modules), Ok(prac.modules.clone()), "a change of role keeps the modules");
+    let staff = apply(&patch(serde_json::json!({"kind": "staff"})), Some(&prac), locs);
+    assert_eq!(staff.map(|a| a.modules.is_empty()), Ok(true), "becoming staff drops them");
+    let cleared = apply(&patch(serde_json::json!({"modules": []})), Some(&prac), locs);
+    assert_eq!(cleared.map(|a| a.modules.is_empty()), Ok(true));
+}
+
+// R45, R46: what adds a paid seat (and so needs the license terms): a
+// practitioner seat taken, or a module added; not a module removed, nor
+// a staff seat.
+#[test]
+fn a_paid_seat_is_a_new_practitioner_or_a_module_added() {
+    let loc = LocationId::new();
+    let staff = Access::new(Kind::Staff, "front_desk", loc);
+    let prac = Access::new(Kind::Practitioner, "clinician", loc);
+    let with = |a: &Access, ms: &[Module]| Access { modules: ms.iter().copied().collect(), ..a.clone() };
+    let tele = with(&prac, &[Module::Telehealth]);
+    assert!(!staff.adds_paid_seat(None));
+    assert!(prac.adds_paid_seat(None));
+    assert!(prac.adds_paid_seat(Some(&staff)));
+    assert!(!staff.adds_paid_seat(Some(&prac)));
+    assert!(!prac.adds_paid_seat(Some(&prac)));
+    assert!(tele.adds_paid_seat(Some(&prac)));
+    assert!(!prac.adds_paid_seat(Some(&tele)), "a module taken away costs nothing");
+    assert_eq!(with(&prac, &[Module::Billing, Module::Telehealth]).modules_added(Some(&tele)), vec![Module::Billing]);
+}
+
+// R46: each module held is a module seat while the access counts.
+#[test]
+fn joining_counts_each_module_held() {
+    let a = Access {
+        modules: [Module::Billing, Module::Analytics].into_iter().collect(),
+        ..Access::new(Kind::Practitioner, "clinician", LocationId::new())
+    };
+    let d = a.joining();
+    assert_eq!((d.practitioner_seats, d.module_seats.billing, d.module_seats.analytics), (1, 1, 1));
+    assert_eq!(d.module_seats.telehealth, 0);
+    assert_eq!(a.leaving() + a.joining(), CounterDelta::default());
+}
+
 impl Access {
     fn with_kind(self, kind: Kind) -> Self {
         Self { kind, ..self }

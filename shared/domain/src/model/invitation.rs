@@ -1,6 +1,7 @@
 //! Invitations (R5..R13): the offer of an [`Access`] to an email, the
 //! slot that keeps one per practice and email, and the link's token.
 
+use super::license::LicenseConsent;
 use super::member::{Membership, PracticeName};
 use super::record::InvitedBy;
 use super::user::User;
@@ -65,6 +66,12 @@ pub struct Invitation {
     pub revoked_at: Option<Time>,
     #[serde(default)]
     pub declined_at: Option<Time>,
+    /// R45: the inviter's acceptance of the license terms, for an
+    /// invitation that will add a paid seat. Kept until the invitation is
+    /// accepted, when the seat is added and the consent recorded with it.
+    /// `None` for staff, and for invitations sent before R45.
+    #[serde(default)]
+    pub license_consent: Option<LicenseConsent>,
     pub version: u64,
 }
 
@@ -176,6 +183,7 @@ mod tests {
             accepted_at: None,
             revoked_at: None,
             declined_at: None,
+            license_consent: None,
             version: 1,
         }
     }

@@ -6,6 +6,7 @@
 //! never through here.
 
 pub mod invitation;
+pub mod license;
 pub mod member;
 pub mod onboarding;
 pub mod practice;
@@ -15,6 +16,7 @@ pub mod user;
 pub use crate::access::{Access, Kind, LocationAccess, Overrides, PractitionerProfile};
 pub use crate::clock::Time;
 pub use invitation::*;
+pub use license::*;
 pub use member::*;
 pub use onboarding::*;
 pub use practice::*;

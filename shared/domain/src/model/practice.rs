@@ -1,6 +1,7 @@
 //! A practice (R2, R20, R23, R30, R43): its counters, locations, custom
 //! roles, settings and the support grant.
 
+use super::license::ModuleSeats;
 use super::record::InvitedBy;
 use crate::clock::Time;
 use crate::ids::{LocationId, PracticeId};
@@ -25,6 +26,11 @@ pub struct Practice {
     pub directors: i64,
     #[serde(default)]
     pub active_locations: i64,
+    /// Active practitioners holding each licensed module (R46), counted like
+    /// `seats`. Flattened: see [`ModuleSeats`] for why each is an attribute
+    /// of its own.
+    #[serde(flatten)]
+    pub module_seats: ModuleSeats,
     /// The practice's own permission sets for built-in roles (R23), by role
     /// id. On the practice item, which every request in the practice reads
     /// already, so holders see a change on their next request at no cost.
@@ -173,13 +179,14 @@ impl SupportGrant {
 
 /// Signed changes to a practice's counters. The adapter applies them as one
 /// atomic update whose condition keeps the floors: at least one director (R15)
-/// and one active location, never a negative seat count (R20).
+/// and one active location, never a negative seat count (R20, R46).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CounterDelta {
     pub practitioner_seats: i64,
     pub staff_seats: i64,
     pub directors: i64,
     pub active_locations: i64,
+    pub module_seats: ModuleSeats,
 }
 
 impl std::ops::Add for CounterDelta {
@@ -190,6 +197,7 @@ impl std::ops::Add for CounterDelta {
             staff_seats: self.staff_seats + o.staff_seats,
             directors: self.directors + o.directors,
             active_locations: self.active_locations + o.active_locations,
+            module_seats: self.module_seats + o.module_seats,
         }
     }
 }
@@ -202,6 +210,7 @@ impl std::ops::Neg for CounterDelta {
             staff_seats: -self.staff_seats,
             directors: -self.directors,
             active_locations: -self.active_locations,
+            module_seats: -self.module_seats,
         }
     }
 }

@@ -106,7 +106,9 @@ impl MemberCtx {
     /// new to them: an invitation, or a snapshot being restored). A director
     /// may do anything; anyone else may not touch their own access, make a
     /// director, add a key they lack, remove a restrictive key, reach past
-    /// their own restrictions or locations, or clear `mfa_required`.
+    /// their own restrictions or locations, clear `mfa_required`, or add a
+    /// licensed module they do not hold themselves (R46: a module is a
+    /// grant like a key; taking one away is not).
     pub fn ensure_may_grant(
         &self,
         member: Option<UserId>,
@@ -128,10 +130,12 @@ impl MemberCtx {
         let billing_on = before.is_some_and(|b| !b.access_billing)
             && after.access_billing
             && !self.permissions.iter().any(|k| module_of(k) == Some("billing"));
+        let lacked_module = after.modules_added(before).iter().any(|m| !actor.access.modules.contains(m));
         if own
             || after.is_director()
             || cleared_mfa
             || billing_on
+            || lacked_module
             || (widened && !within(&after.location_access, &actor.access.location_access))
         {
             return Err(DomainError::Forbidden);

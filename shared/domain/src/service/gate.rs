@@ -119,6 +119,7 @@ mod tests {
             seats: Default::default(),
             directors: 1,
             active_locations: 1,
+            module_seats: Default::default(),
             built_in_roles: Default::default(),
             built_in_roles_version: 0,
             created_at: chrono::Utc::now(),

@@ -4,8 +4,9 @@
 //! after commit (R32, R33).
 //!
 //! The modules form no circle: the leaves ([`context`], [`writes`],
-//! [`session`], [`user_copies`], [`outbox`], [`tasks`], [`views`]) import
-//! no use case, and a use case imports only leaves and use cases below it.
+//! [`seats`], [`session`], [`user_copies`], [`outbox`], [`tasks`],
+//! [`views`]) import no use case, and a use case imports only leaves and
+//! use cases below it.
 
 pub mod account;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod outbox;
 pub mod practices;
 pub mod recovery;
 pub mod roles;
+pub mod seats;
 pub mod second_factor;
 pub mod session;
 pub mod settings;

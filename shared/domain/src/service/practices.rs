@@ -105,6 +105,7 @@ pub async fn create_practice(
         seats: Seats { practitioner: 0, staff: 1 },
         directors: 1,
         active_locations: 1,
+        module_seats: ModuleSeats::default(),
         built_in_roles: Default::default(),
         built_in_roles_version: 0,
         created_at: now,

@@ -3,6 +3,7 @@
 use crate::ids::{InvitationId, LocationId, PracticeId, UserId};
 use crate::model::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
@@ -171,13 +172,23 @@ pub struct PracticeView {
     pub id: PracticeId,
     pub name: String,
     pub seats: Seats,
+    /// R46: active practitioners holding each module, every module of the
+    /// catalogue named.
+    pub module_seats: BTreeMap<Module, i64>,
     pub created_at: Time,
     pub version: u64,
 }
 
 impl From<&Practice> for PracticeView {
     fn from(p: &Practice) -> Self {
-        Self { id: p.id, name: p.name.clone(), seats: p.seats, created_at: p.created_at, version: p.version }
+        Self {
+            id: p.id,
+            name: p.name.clone(),
+            seats: p.seats,
+            module_seats: Module::ALL.into_iter().map(|m| (m, p.module_seats.get(m))).collect(),
+            created_at: p.created_at,
+            version: p.version,
+        }
     }
 }
 

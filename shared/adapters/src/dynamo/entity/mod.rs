@@ -15,7 +15,9 @@ pub use account::LoginFailures;
 pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX_PK, OUTBOX_INDEX_PK};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use onboarding::DUE_ONBOARDING;
-pub use practice::{directors_pk, DUE_SUPPORT_GRANTS, LOCATION_PREFIX, MEMBER_PREFIX, ROLE_PREFIX};
+pub use practice::{
+    directors_pk, module_seats_attribute, DUE_SUPPORT_GRANTS, LOCATION_PREFIX, MEMBER_PREFIX, ROLE_PREFIX,
+};
 
 use super::codec::{s, Item};
 use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK};

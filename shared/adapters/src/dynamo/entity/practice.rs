@@ -4,13 +4,25 @@
 use super::{Entity, IndexKey, Keyed, Placement, Primary};
 use crate::dynamo::keys::{practice_pk, time_key, user_pk};
 use roster_domain::ids::{LocationId, PracticeId, UserId};
-use roster_domain::model::{Location, Membership, Practice, PracticeSettings, Role, RoleName, SupportGrant};
+use roster_domain::model::{Location, Membership, Module, Practice, PracticeSettings, Role, RoleName, SupportGrant};
 
 pub const LOCATION_PREFIX: &str = "LOCATION#";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const ROLE_PREFIX: &str = "ROLE#";
 /// The GSI2 partition of support grants by expiry, for the sweep (R34).
 pub const DUE_SUPPORT_GRANTS: &str = "DUE#SUPPORT";
+
+/// The practice item's module seat counter of `m` (R46): an attribute of
+/// its own per module (see `ModuleSeats`, whose field names these are).
+pub fn module_seats_attribute(m: Module) -> &'static str {
+    match m {
+        Module::Billing => "module_seats_billing",
+        Module::Telehealth => "module_seats_telehealth",
+        Module::Eprescribing => "module_seats_eprescribing",
+        Module::PatientPortal => "module_seats_patient_portal",
+        Module::Analytics => "module_seats_analytics",
+    }
+}
 
 /// GSI2 partition of a practice's active directors (support-access mail).
 pub fn directors_pk(id: PracticeId) -> String {
@@ -30,8 +42,18 @@ impl Keyed for Practice {
 
 impl Entity for Practice {
     const TYPE: &'static str = "practice";
-    const KEPT_BY_REPLACE: &'static [&'static str] =
-        &["seats", "directors", "active_locations", "built_in_roles", "built_in_roles_version"];
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[
+        "seats",
+        "directors",
+        "active_locations",
+        "module_seats_billing",
+        "module_seats_telehealth",
+        "module_seats_eprescribing",
+        "module_seats_patient_portal",
+        "module_seats_analytics",
+        "built_in_roles",
+        "built_in_roles_version",
+    ];
     fn placement(&self) -> Placement {
         Placement::new(Self::primary_key(self.id))
     }

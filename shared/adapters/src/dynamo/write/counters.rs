@@ -4,17 +4,18 @@
 
 use super::{built, update};
 use crate::dynamo::codec::n;
-use crate::dynamo::entity::Keyed;
+use crate::dynamo::entity::{module_seats_attribute, Keyed};
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use roster_domain::error::PortError;
 use roster_domain::ids::PracticeId;
-use roster_domain::model::{Practice, Role};
+use roster_domain::model::{Module, Practice, Role};
 use roster_domain::ports::CounterDelta;
 use std::collections::HashMap;
 
 /// `SET c = c + :d` per counter of the practice, under a condition that keeps
-/// each floor: directors and active locations at least 1 (R15), seats at
-/// least 0 (R20).
+/// each floor: directors and active locations at least 1 (R15), seats and
+/// module seats at least 0 (R20, R46). A module seat counter may be absent
+/// (a practice stored before R46), so it starts from 0 where missing.
 pub fn practice(table: &str, practice: PracticeId, delta: &CounterDelta) -> Result<TransactWriteItem, PortError> {
     let fields: [(&str, &str, i64, i64); 4] = [
         ("#seats.#practitioner", "practitioner", delta.practitioner_seats, 0),
@@ -39,6 +40,21 @@ pub fn practice(table: &str, practice: PracticeId, delta: &CounterDelta) -> Resu
         if *d < 0 {
             values.insert(format!(":min{i}"), n(floor - d));
             conditions.push(format!("{path} >= :min{i}"));
+        }
+    }
+    for (i, m) in Module::ALL.into_iter().enumerate() {
+        let d = delta.module_seats.get(m);
+        if d == 0 {
+            continue;
+        }
+        let path = format!("#m{i}");
+        names.insert(path.clone(), module_seats_attribute(m).to_string());
+        values.insert(format!(":md{i}"), n(d));
+        values.insert(":zero".into(), n(0));
+        sets.push(format!("{path} = if_not_exists({path}, :zero) + :md{i}"));
+        if d < 0 {
+            values.insert(format!(":mmin{i}"), n(-d));
+            conditions.push(format!("{path} >= :mmin{i}"));
         }
     }
     if sets.is_empty() {

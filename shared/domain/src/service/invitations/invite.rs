@@ -14,6 +14,7 @@ use crate::secrets;
 use crate::service::context::MemberCtx;
 use crate::service::onboarding;
 use crate::service::roles::{take_role, unknown_role};
+use crate::service::seats::{license_consent, module_events, seat_added, with_consent};
 use crate::service::settings::settings_of;
 use crate::service::support::is_agent_address;
 use crate::service::verification::{verification_link, VERIFY_EMAIL_HOURS};
@@ -33,6 +34,10 @@ pub struct InviteInput {
     pub last_name: Option<String>,
     pub title: Option<String>,
     pub temporary_password: Option<String>,
+    /// R45: needed for a practitioner, whose seat (and module seats, R46)
+    /// the practice pays for once the invitation is accepted, or at once
+    /// with a temporary password.
+    pub accept_license_terms: Option<bool>,
     #[serde(flatten)]
     pub access: AccessPatch,
     #[serde(flatten)]
@@ -114,6 +119,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let Some(access) = access else { return Err(DomainError::field("kind", "is required")) };
     ctx.ensure_may_grant(None, None, &access, &roles)?;
     let now = app.now();
+    let consent = license_consent(app, ctx, None, &access, input.accept_license_terms == Some(true), now)?;
     if let Some(conflict) = slot_conflict(app, ctx, slot.as_ref(), now).await? {
         return Err(conflict);
     }
@@ -128,7 +134,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 last_name: last_name.unwrap_or_default(),
                 password,
             };
-            create_with_temporary_password(app, ctx, access, &roles, person, invited_by, now).await
+            let join = Join { access, consent, invited_by };
+            create_with_temporary_password(app, ctx, join, &roles, person, now).await
         }
         None => {
             let token = secrets::random_secret();
@@ -151,6 +158,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 accepted_at: None,
                 revoked_at: None,
                 declined_at: None,
+                license_consent: consent,
                 version: 1,
             };
             let view = InvitationView::new(&inv, now);
@@ -167,7 +175,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 ctx.actor(),
                 "invitation.created",
                 json!(null),
-                to_value(&view),
+                with_consent(to_value(&view), inv.license_consent.as_ref()),
             )))
             .push(Write::Create(outbox_mail(now, mail)))
             .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
@@ -200,17 +208,25 @@ async fn slot_conflict(
     Ok(live.then_some(DomainError::InvitationPending))
 }
 
+/// What a temporary password makes the new person hold, who offered it,
+/// and the license consent that pays for its seat (R45).
+struct Join {
+    access: Access,
+    consent: Option<LicenseConsent>,
+    invited_by: InvitedBy,
+}
+
 /// R13: no account exists for the email, so the user and an active
 /// membership are created at once; the user must change the password first.
 async fn create_with_temporary_password(
     app: &App,
     ctx: &MemberCtx,
-    access: Access,
+    join: Join,
     roles: &[Role],
     person: NewPerson,
-    invited_by: InvitedBy,
     now: Time,
 ) -> Result<Invited, DomainError> {
+    let Join { access, consent, invited_by } = join;
     let pid = ctx.practice.id;
     let email_norm = person.email_norm.clone();
     let user = User {
@@ -262,7 +278,7 @@ async fn create_with_temporary_password(
         "member.created_with_temporary_password",
         target,
         json!(null),
-        to_value(&view),
+        with_consent(to_value(&view), consent.as_ref()),
     )))
     .push(Write::Create(outbox_mail(now, mail)))
     .push(Write::Create(outbox_event(
@@ -270,11 +286,8 @@ async fn create_with_temporary_password(
         "MemberCreated",
         json!({"practice_id": pid, "user_id": user.id, "kind": membership.access.kind}),
     )))
-    .push(Write::Create(outbox_event(
-        now,
-        "SeatAdded",
-        json!({"practice_id": pid, "user_id": user.id, "kind": membership.access.kind}),
-    )));
+    .push(Write::Create(seat_added(now, pid, user.id, membership.access.kind, consent.as_ref())));
+    module_events(&mut tx, now, pid, user.id, None, Some(&membership.access), consent.as_ref());
     commit(app, tx).await?;
     Ok(Invited::Member(Box::new(view)))
 }

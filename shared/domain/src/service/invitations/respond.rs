@@ -10,6 +10,7 @@ use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::{custom_role_of, Caller};
 use crate::service::onboarding;
+use crate::service::seats::{module_events, seat_added, with_consent};
 use crate::service::session::new_session;
 use crate::service::views::{
     InvitationView, ListView, MemberView, MyInvitationView, PreviewView, SessionView, UserView,
@@ -61,7 +62,9 @@ pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError>
 /// exactly once (R12): the invitation's version and the slot's holder are
 /// conditions, so of two racing accepts (or an accept and a revoke) one wins.
 /// The onboarding series (R44) is scheduled with it, so no join goes
-/// without it and no lost race leaves one behind.
+/// without it and no lost race leaves one behind. The seats are added now,
+/// not at the invitation (a pending invitation counts none), so the
+/// inviter's license consent (R45) is recorded again with them.
 fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membership {
     let membership = Membership::from_invitation(inv, user, now);
     let mut accepted = inv.clone();
@@ -101,18 +104,19 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
         "member.joined",
         Target::new("user", user.id),
         json!(null),
-        json!({"role_id": membership.access.role_id, "kind": membership.access.kind, "invitation_id": inv.id}),
+        with_consent(
+            json!({"role_id": membership.access.role_id, "kind": membership.access.kind,
+                "modules": membership.access.modules, "invitation_id": inv.id}),
+            inv.license_consent.as_ref(),
+        ),
     )))
     .push(Write::Create(outbox_event(
         now,
         "InvitationAccepted",
         json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "user_id": user.id}),
     )))
-    .push(Write::Create(outbox_event(
-        now,
-        "SeatAdded",
-        json!({"practice_id": inv.practice_id, "user_id": user.id, "kind": inv.access.kind}),
-    )));
+    .push(Write::Create(seat_added(now, inv.practice_id, user.id, inv.access.kind, inv.license_consent.as_ref())));
+    module_events(tx, now, inv.practice_id, user.id, None, Some(&membership.access), inv.license_consent.as_ref());
     onboarding::schedule(tx, &membership);
     membership
 }

@@ -1,6 +1,6 @@
 //! Changing a member's access (R14..R18) and details (R14).
 
-use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, seat_event, target};
+use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, target};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -9,6 +9,7 @@ use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, CounterDelta, Record, Tx, Write};
 use crate::service::context::MemberCtx;
 use crate::service::roles::{release_role, take_role, unknown_role};
+use crate::service::seats::{license_consent, module_events, seat_added, seat_removed, with_consent};
 use crate::service::views::MemberView;
 use crate::service::writes::{commit, outbox_event};
 use crate::validate::{double_option, Errors, NoOtherFields, DISPLAY_NAME_MAX, NAME_MAX, TITLE_MAX};
@@ -18,6 +19,9 @@ use serde_json::{json, Value};
 /// `PATCH /practices/{pid}/members/{uid}`: any fields of the access.
 #[derive(Debug, Default, Deserialize)]
 pub struct UpdateAccessInput {
+    /// R45: needed when the change adds a paid seat (a change of kind to
+    /// practitioner, or a module added).
+    pub accept_license_terms: Option<bool>,
     #[serde(flatten)]
     pub access: AccessPatch,
     #[serde(flatten)]
@@ -70,6 +74,8 @@ async fn update_access_once(
         return Ok(MemberView::new(&before, &user, &roles));
     }
     let now = app.now();
+    let accepted = input.accept_license_terms == Some(true);
+    let consent = license_consent(app, ctx, Some(&before.access), &after.access, accepted, now)?;
     after.version += 1;
     let mut tx = Tx::new();
     tx.guarded(
@@ -86,7 +92,8 @@ async fn update_access_once(
         take_role(&mut tx, pid, &after.access.role_id, unknown_role());
     }
     authorized(&mut tx, ctx, uid)?;
-    tx.push(Write::Create(member_audit(ctx, now, "member.access_changed", uid, b.clone(), a.clone()))).push(
+    let audited = with_consent(a.clone(), consent.as_ref());
+    tx.push(Write::Create(member_audit(ctx, now, "member.access_changed", uid, b.clone(), audited))).push(
         Write::Create(outbox_event(
             now,
             "MemberAccessChanged",
@@ -94,9 +101,15 @@ async fn update_access_once(
         )),
     );
     if before.access.kind != after.access.kind {
-        tx.push(Write::Create(seat_event(now, "SeatRemoved", pid, uid, before.access.kind)))
-            .push(Write::Create(seat_event(now, "SeatAdded", pid, uid, after.access.kind)));
+        tx.push(Write::Create(seat_removed(now, pid, uid, before.access.kind))).push(Write::Create(seat_added(
+            now,
+            pid,
+            uid,
+            after.access.kind,
+            consent.as_ref(),
+        )));
     }
+    module_events(&mut tx, now, pid, uid, Some(&before.access), Some(&after.access), consent.as_ref());
     commit(app, tx).await?;
     Ok(MemberView::new(&after, &user, &roles))
 }

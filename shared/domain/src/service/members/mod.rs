@@ -9,13 +9,13 @@ pub mod read;
 pub mod status;
 
 use crate::error::DomainError;
-use crate::ids::{PracticeId, UserId};
+use crate::ids::UserId;
 use crate::model::*;
 use crate::ports::{App, Record, Tx};
 use crate::service::context::MemberCtx;
-use crate::service::writes::{audit_event, outbox_event};
+use crate::service::writes::audit_event;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// What a membership grants, as audited and published (before and after):
 /// its access, what that lets it do, and its status.
@@ -45,10 +45,6 @@ fn member_audit(ctx: &MemberCtx, now: Time, action: &str, uid: UserId, before: V
         before,
         after,
     )
-}
-
-fn seat_event(now: Time, name: &str, pid: PracticeId, uid: UserId, kind: Kind) -> Record {
-    outbox_event(now, name, json!({"practice_id": pid, "user_id": uid, "kind": kind}))
 }
 
 /// The member being acted on, with their user. A member of no practice of

@@ -2,7 +2,7 @@
 //! membership as the snapshot reactivation restores, leaving, and
 //! reactivation one at a time or in bulk.
 
-use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, seat_event, target};
+use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, target};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -11,6 +11,7 @@ use crate::permissions::{role_permissions, USERS_MANAGE};
 use crate::ports::{App, Record, Tx, Write};
 use crate::service::context::{custom_role_of, MemberCtx};
 use crate::service::roles::{release_role, take_role, unknown_role};
+use crate::service::seats::{license_consent, module_events, seat_added, seat_removed, with_consent};
 use crate::service::views::MemberView;
 use crate::service::writes::{commit, outbox_event};
 use crate::validate::Errors;
@@ -34,9 +35,10 @@ pub struct BulkReactivateInput {
     pub accept_license_terms: Option<bool>,
 }
 
-/// The writes of a deactivation (R19, R20, R15): status and time, the seat
-/// and director count, the role's holder count, audit and events. The
-/// membership keeps every other field as the snapshot reactivation restores.
+/// The writes of a deactivation (R19, R20, R15, R46): status and time, the
+/// seat, module seat and director counts, the role's holder count, audit
+/// and events. The membership keeps every other field (its modules too) as
+/// the snapshot reactivation restores.
 fn deactivation(
     ctx: &MemberCtx,
     m: &Membership,
@@ -70,7 +72,8 @@ fn deactivation(
         "MemberDeactivated",
         json!({"practice_id": pid, "user_id": m.user_id, "kind": m.access.kind, "role_id": m.access.role_id, "reason": reason}),
     )))
-    .push(Write::Create(seat_event(now, "SeatRemoved", pid, m.user_id, m.access.kind)));
+    .push(Write::Create(seat_removed(now, pid, m.user_id, m.access.kind)));
+    module_events(&mut tx, now, pid, m.user_id, Some(&m.access), None, None);
     Ok((tx, after))
 }
 
@@ -139,11 +142,10 @@ async fn reactivate_one(
     // R36: what comes back is granted anew, so the actor must hold it all,
     // whether a director set it or not.
     ctx.ensure_may_grant(Some(uid), None, &after.access, roles)?;
-    // R20: a practitioner seat is a billable licence.
-    if m.access.kind == Kind::Practitioner && !accept_license_terms {
-        return Err(DomainError::LicenseTermsRequired);
-    }
     let now = app.now();
+    // R20, R45, R46: a practitioner seat and each module seat are billable
+    // licences, taken anew.
+    let consent = license_consent(app, ctx, None, &after.access, accept_license_terms, now)?;
     after.status = MemberStatus::Active;
     after.deactivated_at = None;
     after.version += 1;
@@ -164,14 +166,15 @@ async fn reactivate_one(
         "member.reactivated",
         uid,
         access_audit(&m, roles),
-        access_audit(&after, roles),
+        with_consent(access_audit(&after, roles), consent.as_ref()),
     )))
     .push(Write::Create(outbox_event(
         now,
         "MemberReactivated",
         json!({"practice_id": pid, "user_id": uid, "kind": after.access.kind, "role_id": after.access.role_id}),
     )))
-    .push(Write::Create(seat_event(now, "SeatAdded", pid, uid, after.access.kind)));
+    .push(Write::Create(seat_added(now, pid, uid, after.access.kind, consent.as_ref())));
+    module_events(&mut tx, now, pid, uid, None, Some(&after.access), consent.as_ref());
     commit(app, tx).await?;
     Ok(MemberView::new(&after, &user, roles))
 }
