@@ -615,3 +615,27 @@ fn template_table_has_keys_gsis_and_ttl() {
     }
     fail_on("Table", problems);
 }
+
+/// Issue 14: every route anyone can call without a session, or that a mailed
+/// link reaches (`/auth/*`, `/invitations/{token}*`), has a throttle of its own
+/// in the template, tighter than the default; and no such setting names a
+/// route that does not exist.
+#[test]
+fn public_routes_are_throttled_tighter_than_the_default() {
+    let template = repo_yaml("infra/template.yaml");
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    let default = api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_f64().unwrap_or(f64::MAX);
+    let settings = api["RouteSettings"].as_mapping().cloned().unwrap_or_default();
+    let keys: BTreeSet<String> = settings.keys().filter_map(|k| k.as_str().map(str::to_string)).collect();
+    let mut problems = Vec::new();
+    for r in ROUTES.iter().filter(|r| r.path.starts_with("/auth/") || r.path.starts_with("/invitations/{token}")) {
+        let key = format!("{} {}", r.method, r.path);
+        match settings.get(Value::from(key.as_str())).and_then(|s| s["ThrottlingRateLimit"].as_f64()) {
+            Some(rate) if rate < default => {}
+            other => problems.push(format!("{key}: throttle {other:?}, default {default}")),
+        }
+    }
+    let routes: BTreeSet<String> = ROUTES.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    problems.extend(keys.difference(&routes).map(|k| format!("{k}: a throttle for no route")));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
