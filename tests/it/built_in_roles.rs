@@ -97,4 +97,27 @@ async fn nobody_adds_to_a_built_in_a_key_they_lack() {
     let r = h.call("PATCH", &path, Some(&m), Some(json!({"permissions": ["billing.refunds"]}))).await;
     assert_eq!((r.status, r.code()), (403, "forbidden".to_string()), "{}", r.body);
     assert_eq!(role(&h, &d, &pid, "front_desk").await["customized"], false);
+    // Nor does a non-director change the role they hold themselves: that is
+    // their own access (a key held by an override would outlive it).
+    let own = format!("/practices/{pid}/roles/{settings}");
+    let r = h.call("PATCH", &own, Some(&m), Some(json!({"permissions": ["practice.settings"]}))).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".to_string()), "{}", r.body);
+}
+
+// R18: a built-in's version never repeats, not even after a reset, so an
+// If-Match from before the reset never matches a later change.
+#[tokio::test]
+async fn a_built_in_version_never_repeats() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let path = format!("/practices/{pid}/roles/front_desk");
+    let r = h.call("PATCH", &path, Some(&d), Some(json!({"permissions": ["calendar.view"]}))).await;
+    assert_eq!(r.body["version"], 1, "{}", r.body);
+    assert_eq!(h.call("POST", &format!("{path}/reset"), Some(&d), None).await.status, 200);
+    let r = h.req("PATCH", &path).token(&d).if_match(0).json(json!({"permissions": ["inbox"]})).send().await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let now = r.body["version"].as_u64().unwrap_or_default();
+    assert!(now > 1, "{now}");
+    let stale = h.req("PATCH", &path).token(&d).if_match(1).json(json!({"permissions": []})).send().await;
+    assert_eq!(stale.status, 412);
 }

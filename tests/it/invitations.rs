@@ -614,6 +614,11 @@ async fn invitations_are_searched_by_name_or_email() {
     assert_eq!(found("q=tran&status=pending").await.0, ["cy@mail.example"]);
     assert_eq!(found("q=tran&status=accepted").await.0, Vec::<String>::new());
     assert_eq!(found("q=nobody").await.0, Vec::<String>::new());
+    let long = "x".repeat(201);
+    for list in ["invitations", "members"] {
+        let r = h.call("GET", &format!("/practices/{pid}/{list}?q={long}"), Some(&d), None).await;
+        assert_eq!((r.status, r.field()), (422, "q".to_string()), "{list}: {}", r.body);
+    }
     let (first, cursor) = found("q=okafor&limit=1").await;
     assert_eq!(first, ["amara.o@mail.example"]);
     let cursor = s(&cursor);

@@ -34,3 +34,17 @@ async fn the_lock_mail_names_each_practice_and_its_directors() {
     let html = s(&mail["html"]);
     assert!(html.contains("<strong>Harbour Clinic</strong>: Dr Dana Reyes (director@clinic.example)"), "{html}");
 }
+
+// A director locked out is not listed as whom to ask in their own practice.
+#[tokio::test]
+async fn the_locked_user_is_not_whom_to_ask() {
+    let h = Harness::new().await;
+    h.director(DIRECTOR, "Harbour Clinic").await;
+    for _ in 0..5 {
+        h.login_with(DIRECTOR, "not the password").await;
+    }
+    let mail = h.mails_to(DIRECTOR, "account_locked").pop().expect("the lock mail");
+    let text = s(&mail["text"]);
+    assert!(text.contains("- Harbour Clinic\n"), "{text}");
+    assert!(!text.contains("(director@clinic.example)"), "{text}");
+}

@@ -183,6 +183,19 @@ impl Errors {
     }
 }
 
+/// The longest search text a list takes (`?q=`, as OpenAPI says).
+pub const SEARCH_MAX: usize = 200;
+
+/// A list's `?q=`: trimmed and lower-cased, absent when empty; 422 when
+/// longer than `SEARCH_MAX`.
+pub fn search_text(q: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(q) = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) else { return Ok(None) };
+    if q.chars().count() > SEARCH_MAX {
+        return Err(DomainError::field("q", &format!("must be at most {SEARCH_MAX} characters")));
+    }
+    Ok(Some(q))
+}
+
 /// Characters a reader cannot see, or that reorder what they see: Unicode's
 /// default-ignorable code points (zero-width spaces and joiners, the
 /// bidirectional controls, soft hyphen, variation selectors, tags, ...).

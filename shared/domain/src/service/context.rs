@@ -99,6 +99,16 @@ impl MemberCtx {
     pub fn is_director(&self) -> bool {
         self.membership.as_ref().is_some_and(|m| m.access.is_director())
     }
+
+    /// R36 for a role: a non-director never changes the role they hold
+    /// themselves, which would be changing their own access (a key held
+    /// only by an override would outlive the override in the role).
+    pub fn ensure_not_own_role(&self, role_id: &str) -> Result<(), DomainError> {
+        match &self.membership {
+            Some(m) if !self.is_director() && m.access.role_id == role_id => Err(DomainError::Forbidden),
+            _ => Ok(()),
+        }
+    }
     /// R36, nobody grants more than they hold: the one check every change
     /// that makes or changes an access passes (invite, access change,
     /// reactivation). `member` is whose access it is (`None` for an

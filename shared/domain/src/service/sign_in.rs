@@ -278,7 +278,7 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
     locked.locked = true;
     // What `LockUser` makes of the version this user was read at.
     locked.version += 1;
-    let (practices, more_practices) = who_can_unlock(app, &memberships).await;
+    let (practices, more_practices) = who_can_unlock(app, user.id, &memberships).await;
     let mail = mail::render(
         "account_locked",
         &user.email,
@@ -324,7 +324,7 @@ const DIRECTORS_NAMED: usize = 5;
 /// active in, by name, each with its directors' names (as the practice
 /// shows them) and addresses; and how many practices are left unnamed. A
 /// read that fails shortens the list; the mail still goes.
-async fn who_can_unlock(app: &App, memberships: &[Membership]) -> (Vec<serde_json::Value>, usize) {
+async fn who_can_unlock(app: &App, locked: UserId, memberships: &[Membership]) -> (Vec<serde_json::Value>, usize) {
     let ids: Vec<PracticeId> = memberships.iter().filter(|m| m.is_active()).map(|m| m.practice_id).collect();
     let mut practices = match app.store.practices(&ids).await {
         Ok(p) => p,
@@ -341,7 +341,9 @@ async fn who_can_unlock(app: &App, memberships: &[Membership]) -> (Vec<serde_jso
         .iter()
         .zip(directors)
         .map(|(p, found)| {
-            let active: Vec<Membership> = found.unwrap_or_default().into_iter().filter(|d| d.is_active()).collect();
+            // The locked user cannot unlock themselves, director or not.
+            let active: Vec<Membership> =
+                found.unwrap_or_default().into_iter().filter(|d| d.is_active() && d.user_id != locked).collect();
             let named: Vec<serde_json::Value> = active
                 .iter()
                 .take(DIRECTORS_NAMED)

@@ -16,12 +16,12 @@ use serde_json::json;
 
 /// Items per index page; the sweep keeps paging until nothing is due.
 const BATCH: usize = 100;
-/// How long one run may spend on the outbox before it leaves the rest for
-/// the next run: the function's timeout is 60 seconds, and the expiries
-/// above come first. What is left stays due and goes first next time.
-const OUTBOX_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
-/// How long one run may spend on onboarding mails, so the outbox keeps its
-/// time within the function's 60 seconds; what is left stays due.
+/// How long one run may take, counted from its start: the function's
+/// timeout is 60 seconds, and a run cut off there is retried and overlaps
+/// the next. No stage starts an item after it; what is left stays due and
+/// goes first next time.
+const RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);
+/// At most this much of it for onboarding mails, so the outbox keeps time.
 const ONBOARDING_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,10 +89,36 @@ async fn expire(app: &App, inv: &Invitation, now: Time) -> Result<bool, DomainEr
     }
 }
 
+/// One run: expiries, then onboarding mails, then the outbox. A stage that
+/// fails is logged and the next still runs (a bad item among the
+/// onboarding mails must not stop redelivery, R42); the run then answers
+/// the first failure, so the function's errors show it.
 pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
+    let started = std::time::Instant::now();
+    let left = || RUN_BUDGET.saturating_sub(started.elapsed());
     let mut summary = Summary::default();
-    // Each pass takes what is due; expired items leave the sparse index, so
-    // the loop ends when a pass expires nothing.
+    let mut failed: Option<DomainError> = None;
+    let mut note = |stage: &str, outcome: Result<(), DomainError>| {
+        if let Err(e) = outcome {
+            tracing::error!(stage, error = %e, "sweep stage failed; the next stage runs, the rest stays due");
+            failed.get_or_insert(e);
+        }
+    };
+    note("invitations", expire_invitations(app, now, &mut summary).await);
+    note("support grants", end_support_grants(app, now, &mut summary).await);
+    let onboarding = onboarding::send_due(app, now, left().min(ONBOARDING_BUDGET)).await;
+    note("onboarding", onboarding.map(|sent| summary.onboarding_sent = sent));
+    note("outbox", redeliver(app, now, left(), &mut summary).await);
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+/// Every invitation due to expire (R7, R34). Each pass takes what is due;
+/// expired items leave the sparse index, so the loop ends when a pass
+/// expires nothing.
+async fn expire_invitations(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
     loop {
         let due = app.store.due_invitations(now, BATCH).await?;
         let mut progressed = false;
@@ -109,9 +135,13 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
             }
         }
         if !progressed || due.len() < BATCH {
-            break;
+            return Ok(());
         }
     }
+}
+
+/// Every support grant past its expiry (R30, R34).
+async fn end_support_grants(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
     loop {
         let due = app.store.due_support_grants(now, BATCH).await?;
         let mut progressed = false;
@@ -128,33 +158,35 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
             }
         }
         if !progressed || due.len() < BATCH {
-            break;
+            return Ok(());
         }
     }
-    summary.onboarding_sent = onboarding::send_due(app, now, ONBOARDING_BUDGET).await?;
-    redeliver(app, now, &mut summary).await?;
-    Ok(summary)
 }
 
 /// Deliver every due outbox item, soonest due first, page after page (R42).
 /// Each page resumes after the last item of the one before, so what failed
 /// (now due later, or dead) is never met twice in one run, and a head of
 /// items the mail service always refuses cannot hold back newer ones.
-async fn redeliver(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+async fn redeliver(
+    app: &App,
+    now: Time,
+    budget: std::time::Duration,
+    summary: &mut Summary,
+) -> Result<(), DomainError> {
     let started = std::time::Instant::now();
     let mut after: Option<OutboxItem> = None;
     loop {
         let due = app.store.due_outbox(now, after.as_ref(), BATCH).await?;
         let more = due.len() >= BATCH;
         after = due.last().cloned();
-        let delivered = outbox::deliver(app, due, now, OUTBOX_BUDGET.saturating_sub(started.elapsed())).await;
+        let delivered = outbox::deliver(app, due, now, budget.saturating_sub(started.elapsed())).await;
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
         summary.outbox_dead += delivered.dead;
         if !more && delivered.left == 0 {
             return Ok(());
         }
-        if started.elapsed() >= OUTBOX_BUDGET {
+        if started.elapsed() >= budget {
             tracing::warn!(?summary, "outbox still has due items; left for the next sweep");
             return Ok(());
         }

@@ -382,7 +382,7 @@ pub async fn list(
     cursor: Option<String>,
 ) -> Result<ListView<InvitationView>, DomainError> {
     // R47: by part of a name or the email, as the members list searches.
-    let contains = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let contains = crate::validate::search_text(q)?;
     ctx.require(USERS_VIEW)?;
     let wanted = match status.unwrap_or("all") {
         "all" => None,

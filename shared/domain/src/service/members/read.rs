@@ -44,7 +44,7 @@ pub struct MemberQuery {
 /// is skipped or repeated.
 pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Result<ListView<MemberView>, DomainError> {
     ctx.require(USERS_VIEW)?;
-    let contains = query.q.as_deref().map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let contains = crate::validate::search_text(query.q.as_deref())?;
     let status = match query.status {
         MemberListStatus::Active => Some(MemberStatus::Active),
         MemberListStatus::Deactivated => Some(MemberStatus::Deactivated),

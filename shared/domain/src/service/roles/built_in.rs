@@ -97,7 +97,10 @@ async fn adjust(
         if after_keys == catalogue_keys(role) {
             sets.remove(role.id);
         } else {
-            let version = before.version.unwrap_or(0) + 1;
+            // The practice's map version only ever grows, so a role's version
+            // never repeats, not even after a reset (R18: an old If-Match
+            // must not match again).
+            let version = practice.built_in_roles_version + 1;
             sets.insert(role.id.to_string(), RoleSet { permissions: after_keys, version, updated_at: now });
         }
         let after = view(role, &Practice { built_in_roles: sets.clone(), ..practice.clone() });

@@ -124,6 +124,7 @@ pub async fn update_role(
     if_match: Option<u64>,
 ) -> Result<RoleView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
+    ctx.ensure_not_own_role(id)?;
     if let Some(r) = built_in::adjustable(id)? {
         return built_in::update(app, ctx, &r, input.name.as_deref(), input.permissions.as_deref(), if_match).await;
     }
@@ -182,6 +183,7 @@ pub async fn update_role(
 /// a custom role has no catalogue set (404).
 pub async fn reset_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<RoleView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
+    ctx.ensure_not_own_role(id)?;
     let role = built_in::adjustable(id)?.ok_or(DomainError::NotFound)?;
     built_in::reset(app, ctx, &role).await
 }
