@@ -639,3 +639,21 @@ fn public_routes_are_throttled_tighter_than_the_default() {
     problems.extend(keys.difference(&routes).map(|k| format!("{k}: a throttle for no route")));
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Issue 14: every detail-type Roster emits has its section in
+/// docs/events.md, for the teams that consume them; and no section names an
+/// event Roster does not emit.
+#[test]
+fn every_event_is_documented() {
+    use roster_domain::model::EventType;
+    let doc = repo_file("docs/events.md");
+    let documented: BTreeSet<String> =
+        doc.lines().filter_map(|l| l.strip_prefix("### ")).map(|h| h.trim().to_string()).collect();
+    let emitted: BTreeSet<String> = EventType::ALL.iter().map(|e| e.detail_type()).collect();
+    let missing: Vec<_> = emitted.difference(&documented).collect();
+    let stray: Vec<_> = documented.difference(&emitted).collect();
+    assert!(
+        missing.is_empty() && stray.is_empty(),
+        "undocumented: {missing:?}; documented but never emitted: {stray:?}"
+    );
+}

@@ -77,6 +77,83 @@ pub struct Mail {
 
 /// A domain event for EventBridge (R33): source `roster`, the id doubles as
 /// the consumers' de-duplication key.
+/// Every kind of domain event Roster publishes (R33): the EventBridge
+/// detail-type is the variant's name. docs/events.md documents each one, and
+/// a test fails when one is missing there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    UserSignedUp,
+    UserLocked,
+    UserUnlocked,
+    PracticeCreated,
+    PracticeUpdated,
+    PracticeSettingsChanged,
+    LocationCreated,
+    LocationUpdated,
+    RoleCreated,
+    RoleUpdated,
+    RoleReset,
+    RoleDeleted,
+    InvitationCreated,
+    InvitationResent,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationRevoked,
+    InvitationExpired,
+    MemberCreated,
+    MemberAccessChanged,
+    MemberDetailsChanged,
+    MemberDeactivated,
+    MemberReactivated,
+    SeatAdded,
+    SeatRemoved,
+    ModuleAdded,
+    ModuleRemoved,
+    SupportAccessGranted,
+    SupportAccessRevoked,
+    SupportAccessExpired,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 30] = [
+        Self::UserSignedUp,
+        Self::UserLocked,
+        Self::UserUnlocked,
+        Self::PracticeCreated,
+        Self::PracticeUpdated,
+        Self::PracticeSettingsChanged,
+        Self::LocationCreated,
+        Self::LocationUpdated,
+        Self::RoleCreated,
+        Self::RoleUpdated,
+        Self::RoleReset,
+        Self::RoleDeleted,
+        Self::InvitationCreated,
+        Self::InvitationResent,
+        Self::InvitationAccepted,
+        Self::InvitationDeclined,
+        Self::InvitationRevoked,
+        Self::InvitationExpired,
+        Self::MemberCreated,
+        Self::MemberAccessChanged,
+        Self::MemberDetailsChanged,
+        Self::MemberDeactivated,
+        Self::MemberReactivated,
+        Self::SeatAdded,
+        Self::SeatRemoved,
+        Self::ModuleAdded,
+        Self::ModuleRemoved,
+        Self::SupportAccessGranted,
+        Self::SupportAccessRevoked,
+        Self::SupportAccessExpired,
+    ];
+
+    /// The EventBridge detail-type: the variant's name.
+    pub fn detail_type(self) -> String {
+        format!("{self:?}")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainEvent {
     pub id: EventId,

@@ -115,7 +115,7 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
             json!({"email": user.email, "first_name": user.first_name, "last_name": user.last_name, "title": user.title}),
         )))
         .push(Write::Create(outbox_mail(now, mail)))
-        .push(Write::Create(outbox_event(now, "UserSignedUp", json!({"user_id": user.id}))));
+        .push(Write::Create(outbox_event(now, EventType::UserSignedUp, json!({"user_id": user.id}))));
     commit(app, tx).await?;
     Ok(SignedUp { user: UserView::from(&user), session: session_view })
 }

@@ -163,12 +163,12 @@ pub async fn create_practice(
         )))
         .push(Write::Create(outbox_event(
             now,
-            "PracticeCreated",
+            EventType::PracticeCreated,
             json!({"practice_id": pid, "name": practice.name, "created_by": caller.user.id}),
         )))
         .push(Write::Create(outbox_event(
             now,
-            "SeatAdded",
+            EventType::SeatAdded,
             json!({"practice_id": pid, "user_id": caller.user.id, "kind": "staff", "seats": practice.seats}),
         )));
     commit(app, tx).await?;
@@ -221,7 +221,7 @@ pub async fn patch_practice(
     )))
     .push(Write::Create(outbox_event(
         now,
-        "PracticeUpdated",
+        EventType::PracticeUpdated,
         json!({"practice_id": before.id, "name": updated.name}),
     )));
     commit(app, tx).await?;
@@ -280,7 +280,7 @@ pub async fn create_location(app: &App, ctx: &MemberCtx, input: LocationInput) -
         )))
         .push(Write::Create(outbox_event(
             now,
-            "LocationCreated",
+            EventType::LocationCreated,
             json!({"practice_id": pid, "location_id": location.id}),
         )));
     commit(app, tx).await?;
@@ -361,7 +361,7 @@ pub async fn patch_location(
     )))
     .push(Write::Create(outbox_event(
         now,
-        "LocationUpdated",
+        EventType::LocationUpdated,
         json!({"practice_id": pid, "location_id": id, "active": updated.active}),
     )));
     commit(app, tx).await?;

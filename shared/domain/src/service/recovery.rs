@@ -233,7 +233,7 @@ fn unlock_writes(
     };
     tx.push(Write::Create(outbox_event(
         now,
-        "UserUnlocked",
+        EventType::UserUnlocked,
         json!({"user_id": unlocked.id, "practice_id": practice, "by": actor.user_id}),
     )));
     match practice {

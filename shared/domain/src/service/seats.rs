@@ -49,13 +49,13 @@ pub fn with_consent(mut value: Value, consent: Option<&LicenseConsent>) -> Value
 pub fn seat_added(now: Time, pid: PracticeId, uid: UserId, kind: Kind, consent: Option<&LicenseConsent>) -> Record {
     outbox_event(
         now,
-        "SeatAdded",
+        EventType::SeatAdded,
         json!({"practice_id": pid, "user_id": uid, "kind": kind, "license_consent": consent}),
     )
 }
 
 pub fn seat_removed(now: Time, pid: PracticeId, uid: UserId, kind: Kind) -> Record {
-    outbox_event(now, "SeatRemoved", json!({"practice_id": pid, "user_id": uid, "kind": kind}))
+    outbox_event(now, EventType::SeatRemoved, json!({"practice_id": pid, "user_id": uid, "kind": kind}))
 }
 
 /// One event per module seat a change moves (R46): `ModuleAdded` (with the
@@ -78,12 +78,12 @@ pub fn module_events(
         match (held(before, &m), held(after, &m)) {
             (false, true) => tx.push(Write::Create(outbox_event(
                 now,
-                "ModuleAdded",
+                EventType::ModuleAdded,
                 json!({"practice_id": pid, "user_id": uid, "module": m, "license_consent": consent}),
             ))),
             (true, false) => tx.push(Write::Create(outbox_event(
                 now,
-                "ModuleRemoved",
+                EventType::ModuleRemoved,
                 json!({"practice_id": pid, "user_id": uid, "module": m}),
             ))),
             _ => tx,

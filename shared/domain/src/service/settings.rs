@@ -149,7 +149,7 @@ pub async fn put_settings(
     )))
     .push(Write::Create(outbox_event(
         now,
-        "PracticeSettingsChanged",
+        EventType::PracticeSettingsChanged,
         json!({"practice_id": pid, "default_roles": after.default_roles,
             "onboarding_mails": after.onboarding_mails, "version": after.version}),
     )));

@@ -308,7 +308,7 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
         )
         .push(Write::Create(Record::Audit(audit.event(AuditScope::User(user.id), EventId::new()))))
         .push(Write::Create(outbox_mail(now, mail)))
-        .push(Write::Create(outbox_event(now, "UserLocked", json!({"user_id": user.id}))));
+        .push(Write::Create(outbox_event(now, EventType::UserLocked, json!({"user_id": user.id}))));
     // However many practices the user is in, the lock commits alone and at
     // once; the copies the members lists filter on follow (R37).
     commit_with(app, tx, [copy_lock(&memberships, &locked, audit)]).await

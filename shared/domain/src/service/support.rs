@@ -125,7 +125,7 @@ pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainErro
         )))
         .push(Write::Create(outbox_event(
             now,
-            "SupportAccessGranted",
+            EventType::SupportAccessGranted,
             json!({"practice_id": pid, "granted_by": grant.granted_by, "expires_at": grant.expires_at}),
         )));
     // One task however many directors the practice has: the mails would
@@ -167,7 +167,7 @@ pub async fn revoke(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
         )))
         .push(Write::Create(outbox_event(
             now,
-            "SupportAccessRevoked",
+            EventType::SupportAccessRevoked,
             json!({"practice_id": pid, "revoked_by": ctx.caller.user.id}),
         )));
     match commit(app, tx).await {
@@ -194,7 +194,7 @@ pub async fn expire(app: &App, grant: &SupportGrant, now: Time) -> Result<bool, 
         )))
         .push(Write::Create(outbox_event(
             now,
-            "SupportAccessExpired",
+            EventType::SupportAccessExpired,
             json!({"practice_id": pid, "expired_at": grant.expires_at}),
         )));
     match commit(app, tx).await {

@@ -65,7 +65,7 @@ fn expire_tx(inv: &Invitation, now: Time, release_slot: bool) -> Tx {
     )))
     .push(Write::Create(outbox_event(
         now,
-        "InvitationExpired",
+        EventType::InvitationExpired,
         json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "email": inv.email}),
     )));
     // An expired invitation no longer holds its role (R23).

@@ -34,12 +34,12 @@ pub fn outbox_mail(at: Time, mail: Mail) -> Record {
     Record::Outbox(OutboxItem::new(EventId::new(), at, OutboxPayload::Mail(mail)))
 }
 
-pub fn outbox_event(at: Time, detail_type: &str, detail: Value) -> Record {
+pub fn outbox_event(at: Time, event: EventType, detail: Value) -> Record {
     let id = EventId::new();
     Record::Outbox(OutboxItem::new(
         id,
         at,
-        OutboxPayload::Event(DomainEvent { id, detail_type: detail_type.to_string(), at, detail }),
+        OutboxPayload::Event(DomainEvent { id, detail_type: event.detail_type(), at, detail }),
     ))
 }
 

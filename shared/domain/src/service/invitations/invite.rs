@@ -178,7 +178,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 with_consent(to_value(&view), inv.license_consent.as_ref()),
             )))
             .push(Write::Create(outbox_mail(now, mail)))
-            .push(Write::Create(outbox_event(now, "InvitationCreated", event_detail(&inv))))
+            .push(Write::Create(outbox_event(now, EventType::InvitationCreated, event_detail(&inv))))
             .guarded(ctx.still_authorized()?, DomainError::Forbidden);
             take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
@@ -283,7 +283,7 @@ async fn create_with_temporary_password(
     .push(Write::Create(outbox_mail(now, mail)))
     .push(Write::Create(outbox_event(
         now,
-        "MemberCreated",
+        EventType::MemberCreated,
         json!({"practice_id": pid, "user_id": user.id, "kind": membership.access.kind}),
     )))
     .push(Write::Create(seat_added(now, pid, user.id, membership.access.kind, consent.as_ref())));
@@ -347,7 +347,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
         json!({"expires_at": inv.expires_at, "status": inv.status}),
     )))
     .push(Write::Create(outbox_mail(now, mail)))
-    .push(Write::Create(outbox_event(now, "InvitationResent", event_detail(&inv))));
+    .push(Write::Create(outbox_event(now, EventType::InvitationResent, event_detail(&inv))));
     tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     // The sweep released the role of an invitation it marked expired.
     if before.status == InvitationStatus::Expired {
@@ -366,7 +366,8 @@ pub async fn revoke(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<(), 
     if before.status_at(now) != InvitationStatus::Pending {
         return Err(DomainError::InvitationNotPending);
     }
-    let mut tx = close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", "InvitationRevoked");
+    let mut tx =
+        close(&before, now, InvitationStatus::Revoked, ctx.actor(), "invitation.revoked", EventType::InvitationRevoked);
     tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
     commit(app, tx).await
 }

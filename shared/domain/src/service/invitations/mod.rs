@@ -82,7 +82,7 @@ fn event_detail(inv: &Invitation) -> serde_json::Value {
 
 /// Close a pending invitation (revoked or declined): its version guards the
 /// change and its slot is freed for a new invitation (R6, R9, R11).
-fn close(before: &Invitation, now: Time, status: InvitationStatus, actor: Actor, action: &str, event: &str) -> Tx {
+fn close(before: &Invitation, now: Time, status: InvitationStatus, actor: Actor, action: &str, event: EventType) -> Tx {
     let mut inv = before.clone();
     inv.status = status;
     match status {

@@ -112,7 +112,7 @@ fn accept_writes(tx: &mut Tx, inv: &Invitation, user: &User, now: Time) -> Membe
     )))
     .push(Write::Create(outbox_event(
         now,
-        "InvitationAccepted",
+        EventType::InvitationAccepted,
         json!({"practice_id": inv.practice_id, "invitation_id": inv.id, "user_id": user.id}),
     )))
     .push(Write::Create(seat_added(now, inv.practice_id, user.id, inv.access.kind, inv.license_consent.as_ref())));
@@ -200,7 +200,7 @@ pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Resul
         InvitationStatus::Declined,
         Actor::user(&caller.user),
         "invitation.declined",
-        "InvitationDeclined",
+        EventType::InvitationDeclined,
     );
     commit(app, tx).await
 }
@@ -213,7 +213,8 @@ pub async fn decline_by_token(app: &App, token: &str) -> Result<(), DomainError>
     let now = app.now();
     ensure_open(&before, now)?;
     let invitee = Actor { user_id: None, email: Some(before.email.clone()), support: false };
-    let tx = close(&before, now, InvitationStatus::Declined, invitee, "invitation.declined", "InvitationDeclined");
+    let tx =
+        close(&before, now, InvitationStatus::Declined, invitee, "invitation.declined", EventType::InvitationDeclined);
     commit(app, tx).await
 }
 

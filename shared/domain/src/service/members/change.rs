@@ -4,7 +4,7 @@ use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_r
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
-use crate::model::{Membership, PracticeName, User};
+use crate::model::{EventType, Membership, PracticeName, User};
 use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, CounterDelta, Record, Tx, Write};
 use crate::service::context::MemberCtx;
@@ -96,7 +96,7 @@ async fn update_access_once(
     tx.push(Write::Create(member_audit(ctx, now, "member.access_changed", uid, b.clone(), audited))).push(
         Write::Create(outbox_event(
             now,
-            "MemberAccessChanged",
+            EventType::MemberAccessChanged,
             json!({"practice_id": pid, "user_id": uid, "before": b, "after": a}),
         )),
     );
@@ -283,7 +283,7 @@ async fn update_details_once(
     tx.push(Write::Create(member_audit(ctx, now, "member.details_changed", uid, b.clone(), a.clone()))).push(
         Write::Create(outbox_event(
             now,
-            "MemberDetailsChanged",
+            EventType::MemberDetailsChanged,
             json!({"practice_id": pid, "user_id": uid, "before": b, "after": a}),
         )),
     );

@@ -69,7 +69,7 @@ fn deactivation(
     )))
     .push(Write::Create(outbox_event(
         now,
-        "MemberDeactivated",
+        EventType::MemberDeactivated,
         json!({"practice_id": pid, "user_id": m.user_id, "kind": m.access.kind, "role_id": m.access.role_id, "reason": reason}),
     )))
     .push(Write::Create(seat_removed(now, pid, m.user_id, m.access.kind)));
@@ -170,7 +170,7 @@ async fn reactivate_one(
     )))
     .push(Write::Create(outbox_event(
         now,
-        "MemberReactivated",
+        EventType::MemberReactivated,
         json!({"practice_id": pid, "user_id": uid, "kind": after.access.kind, "role_id": after.access.role_id}),
     )))
     .push(Write::Create(seat_added(now, pid, uid, after.access.kind, consent.as_ref())));

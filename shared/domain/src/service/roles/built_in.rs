@@ -60,12 +60,12 @@ pub async fn update(
     }
     let wanted = permissions.map(|p| check_permissions(&mut e, p));
     e.finish()?;
-    adjust(app, ctx, role, wanted, if_match, "role.updated", "RoleUpdated").await
+    adjust(app, ctx, role, wanted, if_match, "role.updated", EventType::RoleUpdated).await
 }
 
 /// `POST …/roles/{built-in}/reset` (practice.settings): the catalogue's set.
 pub async fn reset(app: &App, ctx: &MemberCtx, role: &BuiltInRole) -> Result<RoleView, DomainError> {
-    adjust(app, ctx, role, Some(catalogue_keys(role)), None, "role.reset", "RoleReset").await
+    adjust(app, ctx, role, Some(catalogue_keys(role)), None, "role.reset", EventType::RoleReset).await
 }
 
 /// Give `role` the set `wanted` (`None`: keep the one in force) in this
@@ -78,7 +78,7 @@ async fn adjust(
     wanted: Option<Vec<String>>,
     if_match: Option<u64>,
     action: &str,
-    event: &str,
+    event: EventType,
 ) -> Result<RoleView, DomainError> {
     let pid = ctx.practice.id;
     let mut practice = ctx.practice.clone();

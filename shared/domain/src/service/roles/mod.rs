@@ -93,7 +93,7 @@ pub async fn create_role(app: &App, ctx: &MemberCtx, input: RoleInput) -> Result
     .push(Write::Create(role_audit(ctx, now, "role.created", &role.id, json!(null), to_value(&view))))
     .push(Write::Create(outbox_event(
         now,
-        "RoleCreated",
+        EventType::RoleCreated,
         json!({"practice_id": role.practice_id, "role_id": role.id, "name": role.name, "permissions": role.permissions}),
     )))
     .push(Write::Create(Record::Role(role)));
@@ -170,7 +170,7 @@ pub async fn update_role(
     tx.push(Write::Create(role_audit(ctx, now, "role.updated", id, to_value(&b), to_value(&a)))).push(Write::Create(
         outbox_event(
             now,
-            "RoleUpdated",
+            EventType::RoleUpdated,
             json!({"practice_id": ctx.practice.id, "role_id": id, "name": after.name, "permissions": after.permissions}),
         ),
     ));
@@ -205,7 +205,11 @@ pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), Dom
     .guarded(ctx.still_authorized()?, DomainError::Forbidden)
     .push(Write::Delete(Key::RoleName(ctx.practice.id, role_name_norm(&role.name))))
     .push(Write::Create(role_audit(ctx, now, "role.deleted", id, to_value(&RoleView::from(&role)), json!(null))))
-    .push(Write::Create(outbox_event(now, "RoleDeleted", json!({"practice_id": ctx.practice.id, "role_id": id}))));
+    .push(Write::Create(outbox_event(
+        now,
+        EventType::RoleDeleted,
+        json!({"practice_id": ctx.practice.id, "role_id": id}),
+    )));
     commit(app, tx).await
 }
 
