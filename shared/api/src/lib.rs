@@ -31,9 +31,58 @@ where
         .finish()
 }
 
-/// JSON logs for CloudWatch, filtered by `RUST_LOG` (default `info`).
+/// The log filter: `RUST_LOG` if set, else the level Lambda's logging
+/// controls set (`AWS_LAMBDA_LOG_LEVEL`: TRACE, DEBUG, INFO, WARN, ERROR or
+/// FATAL), else `info`.
+pub fn log_filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> String {
+    if let Some(f) = rust_log.map(str::trim).filter(|f| !f.is_empty()) {
+        return f.to_string();
+    }
+    match lambda_level.map(|l| l.trim().to_ascii_uppercase()).as_deref() {
+        Some("TRACE") => "trace",
+        Some("DEBUG") => "debug",
+        Some("WARN") => "warn",
+        Some("ERROR" | "FATAL") => "error",
+        _ => "info",
+    }
+    .to_string()
+}
+
+/// Logs for CloudWatch, filtered by `log_filter`: JSON lines, or plain text
+/// when Lambda's logging controls ask for it (`AWS_LAMBDA_LOG_FORMAT=Text`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing::subscriber::set_global_default(log_subscriber(filter, std::io::stdout));
+    let var = |name: &str| std::env::var(name).ok();
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(
+        var("RUST_LOG").as_deref(),
+        var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let text = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
+    let _ = if text {
+        let plain = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .without_time()
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .finish();
+        tracing::subscriber::set_global_default(plain)
+    } else {
+        tracing::subscriber::set_global_default(log_subscriber(filter, std::io::stdout))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    // Issue 14: Lambda's logging controls are honoured unless RUST_LOG says otherwise.
+    #[test]
+    fn the_log_level_comes_from_rust_log_then_lambda_then_info() {
+        assert_eq!(log_filter(Some("debug,hyper=warn"), Some("ERROR")), "debug,hyper=warn");
+        assert_eq!(log_filter(None, Some("WARN")), "warn");
+        assert_eq!(log_filter(Some(" "), Some("fatal")), "error");
+        assert_eq!(log_filter(None, Some("nonsense")), "info");
+        assert_eq!(log_filter(None, None), "info");
+    }
 }
