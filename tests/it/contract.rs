@@ -657,3 +657,31 @@ fn every_event_is_documented() {
         "undocumented: {missing:?}; documented but never emitted: {stray:?}"
     );
 }
+
+/// Issue 14: every function has its log group in the template, named after
+/// it and kept for `LogRetentionDays` (one Lambda makes on first use never
+/// expires, and adding it after a first deploy fails on "already exists").
+#[test]
+fn every_function_has_a_log_group_with_retention() {
+    let template = repo_yaml("infra/template.yaml");
+    let resources = template["Resources"].as_mapping().cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    for (id, r) in &resources {
+        let Some(id) = id.as_str() else { continue };
+        if r["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let logs = &resources.get(Value::from(format!("{id}Logs"))).cloned().unwrap_or_default();
+        let name = serde_yaml::to_string(&logs["Properties"]["LogGroupName"]).unwrap_or_default();
+        let retention = serde_yaml::to_string(&logs["Properties"]["RetentionInDays"]).unwrap_or_default();
+        if logs["Type"].as_str() != Some("AWS::Logs::LogGroup")
+            || !name.contains(&format!("/aws/lambda/${{{id}}}"))
+            || !retention.contains("LogRetentionDays")
+        {
+            problems.push(format!(
+                "{id}: no {id}Logs log group named after it with RetentionInDays: !Ref LogRetentionDays"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
