@@ -190,4 +190,10 @@ async fn unknown_routes_and_methods() {
     assert_problem(&r, 404, "not_found");
     let r = h.req("GET", "/practices/../../me").token(&token).send_to_function(Function::Directory).await;
     assert!(r.status == 404 || r.status == 405, "{}", r.status);
+    // What the API's catch-all route hands the directory function: paths no
+    // route has are 404, a wrong method on another function's path 405.
+    let r = h.req("GET", "/no/such/thing").send_to_function(Function::Directory).await;
+    assert_problem(&r, 404, "not_found");
+    let r = h.req("PUT", "/auth/login").send_to_function(Function::Directory).await;
+    assert_problem(&r, 405, "method_not_allowed");
 }

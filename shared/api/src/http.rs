@@ -78,7 +78,12 @@ async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Re
     let path = req.uri().path().to_string();
     let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function)
     else {
-        return Err(if path_exists(function, &path) { HttpError::MethodNotAllowed } else { HttpError::NoRoute });
+        let method = req.method().as_str();
+        return Err(if path_exists(function, method, &path) {
+            HttpError::MethodNotAllowed
+        } else {
+            HttpError::NoRoute
+        });
     };
     let body = body_bytes(req.body());
     if body.len() > MAX_BODY {

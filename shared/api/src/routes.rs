@@ -342,11 +342,15 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Params)>
     })
 }
 
-/// Whether `function` serves this path under some other method (405, not 404).
-pub fn path_exists(function: Function, path: &str) -> bool {
-    ["GET", "POST", "PATCH", "PUT", "DELETE"]
-        .iter()
-        .any(|m| match_route(m, path).is_some_and(|(r, _)| r.function == function))
+/// Whether this path is served under some method other than `method`
+/// (405, not 404). A request reaches a function either by its own route or
+/// by the API's catch-all `$default` (no route took it), so a path another
+/// function serves under another method is a wrong method too; one it
+/// serves under this very method was misrouted, and is no route here.
+pub fn path_exists(function: Function, method: &str, path: &str) -> bool {
+    let served = |m: &str| match_route(m, path).map(|(r, _)| r.function);
+    served(method).is_none_or(|f| f == function)
+        && ["GET", "POST", "PATCH", "PUT", "DELETE"].iter().any(|m| *m != method && served(m).is_some())
 }
 
 #[cfg(test)]
@@ -361,8 +365,12 @@ mod tests {
         assert_eq!(match_route("get", "/me/").map(|x| x.0.op), Some(Op::GetMe));
         assert!(match_route("DELETE", "/me").is_none());
         assert!(match_route("GET", "/practices/a/b/c/d").is_none());
-        assert!(path_exists(Function::Auth, "/me"));
-        assert!(!path_exists(Function::Directory, "/me"));
+        assert!(path_exists(Function::Auth, "DELETE", "/me"));
+        // The catch-all hands the directory a wrong method on another's path.
+        assert!(path_exists(Function::Directory, "DELETE", "/me"));
+        // A method another function serves on the path: misrouted, no route.
+        assert!(!path_exists(Function::Directory, "GET", "/me"));
+        assert!(!path_exists(Function::Directory, "GET", "/nowhere"));
     }
 
     #[test]
