@@ -692,3 +692,47 @@ fn every_function_has_a_log_group_with_retention() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The `Conflict` codes the code base answers with: each `Conflict("…")`
+/// outside tests, in the domain and the HTTP layer.
+fn conflict_codes() -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    let mut dirs = vec![repo_root().join("shared/domain/src"), repo_root().join("shared/api/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, _) in code.match_indices("Conflict(\"") {
+                let rest = &code[i + "Conflict(\"".len()..];
+                codes.insert(rest.split('"').next().unwrap_or_default().to_string());
+            }
+        }
+    }
+    codes
+}
+
+/// Issue 14: `Problem.code` is an enum in the OpenAPI document, so a client
+/// can switch on it exhaustively; it is exactly the codes Roster answers.
+#[test]
+fn problem_codes_are_an_enum_of_what_roster_answers() {
+    let doc = repo_yaml("infra/openapi.yaml");
+    let documented: BTreeSet<String> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let mut answered: BTreeSet<String> = roster_api::problem::fixed_codes().into_iter().map(String::from).collect();
+    answered.extend(conflict_codes());
+    let missing: Vec<_> = answered.difference(&documented).collect();
+    let stray: Vec<_> = documented.difference(&answered).collect();
+    assert!(
+        missing.is_empty() && stray.is_empty(),
+        "not in the enum: {missing:?}; in the enum, never answered: {stray:?}"
+    );
+}

@@ -82,6 +82,82 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
     }
 }
 
+/// Every `code` an answer can carry but the `Conflict` ones (each of which
+/// names its own), for the test that the OpenAPI document's enum of codes
+/// is exactly what Roster answers.
+pub fn fixed_codes() -> Vec<&'static str> {
+    use DomainError as D;
+    let every = [
+        D::Malformed(String::new()),
+        D::Validation(Vec::new()),
+        D::Unauthenticated,
+        D::InvalidCredentials,
+        D::Forbidden,
+        D::SupportReadOnly,
+        D::NotFound,
+        D::EmailTaken,
+        D::AlreadyMember,
+        D::MemberDeactivated,
+        D::InvitationPending,
+        D::InvitationExpired,
+        D::InvitationRevoked,
+        D::InvitationNotPending,
+        D::InvitationEmailMismatch,
+        D::LastDirector,
+        D::RoleInUse,
+        D::RoleRequired,
+        D::LicenseTermsRequired,
+        D::PreconditionFailed,
+        D::AccountLocked,
+        D::MfaRequired,
+        D::EmailUnverified,
+        D::PasswordChangeRequired,
+        D::RateLimited,
+        D::TokenGone,
+        D::Internal(String::new()),
+    ];
+    // A new kind of error does not compile here until it is named, and
+    // then belongs in the list above.
+    for e in &every {
+        match e {
+            D::Malformed(_)
+            | D::Validation(_)
+            | D::Unauthenticated
+            | D::InvalidCredentials
+            | D::Forbidden
+            | D::SupportReadOnly
+            | D::NotFound
+            | D::EmailTaken
+            | D::AlreadyMember
+            | D::MemberDeactivated
+            | D::InvitationPending
+            | D::InvitationExpired
+            | D::InvitationRevoked
+            | D::InvitationNotPending
+            | D::InvitationEmailMismatch
+            | D::LastDirector
+            | D::RoleInUse
+            | D::RoleRequired
+            | D::LicenseTermsRequired
+            | D::PreconditionFailed
+            | D::AccountLocked
+            | D::MfaRequired
+            | D::EmailUnverified
+            | D::PasswordChangeRequired
+            | D::RateLimited
+            | D::TokenGone
+            | D::Conflict(_)
+            | D::Internal(_) => {}
+        }
+    }
+    let http = [HttpError::NoRoute, HttpError::MethodNotAllowed, HttpError::TooLarge(0)];
+    let mut codes: Vec<&'static str> = http.iter().map(|e| classify(e).1).collect();
+    codes.extend(every.into_iter().map(|d| classify(&HttpError::Domain(d)).1));
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+}
+
 fn problem(e: &HttpError) -> (StatusCode, Problem<'_>) {
     let (status, code, title) = classify(e);
     let (detail, errors) = match e {
