@@ -103,9 +103,18 @@ pub async fn resend_verification(app: &App, caller: &Caller) -> Result<(), Domai
     let purpose = TokenPurpose::VerifyEmail;
     let uid = caller.user.id;
     for read in 1..=READS {
-        let (user, sent) = futures::try_join!(async { app.store.user(uid).await.map_err(DomainError::from) }, async {
-            app.store.sent_mails(uid, purpose).await.map_err(DomainError::from)
-        })?;
+        // The request read the user with the session already; only a retry
+        // after a race needs it again.
+        let fresh = read > 1;
+        let (user, sent) = futures::try_join!(
+            async {
+                match fresh {
+                    true => app.store.user(uid).await.map_err(DomainError::from),
+                    false => Ok(Some(caller.user.clone())),
+                }
+            },
+            async { app.store.sent_mails(uid, purpose).await.map_err(DomainError::from) }
+        )?;
         let user = user.ok_or(DomainError::Unauthenticated)?;
         if user.email_verified {
             return Err(DomainError::Conflict("already_verified"));

@@ -6,9 +6,10 @@ use super::{by_token, close, ensure_open, open_to};
 use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::model::*;
+use crate::permissions::is_custom_role;
 use crate::ports::{App, Record, Tx, Write};
 use crate::secrets;
-use crate::service::context::{custom_role_of, Caller};
+use crate::service::context::Caller;
 use crate::service::onboarding;
 use crate::service::seats::{module_events, seat_added, with_consent};
 use crate::service::session::new_session;
@@ -159,10 +160,17 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Re
 /// The roles in force for the member `inv` makes: its custom role and the
 /// built-ins its practice adjusted (R23), for the member view's permissions.
 async fn roles_of(app: &App, inv: &Invitation) -> Result<Vec<Role>, DomainError> {
-    match app.store.practice(inv.practice_id).await? {
-        Some(practice) => custom_role_of(app, &practice, &inv.access.role_id).await,
-        None => Ok(Vec::new()),
-    }
+    // Both reads at once: the practice holds the adjusted built-ins, the
+    // custom role (if it is one) its own item.
+    let role = async {
+        match is_custom_role(&inv.access.role_id) {
+            true => app.store.role(inv.practice_id, &inv.access.role_id).await.map_err(DomainError::from),
+            false => Ok(None),
+        }
+    };
+    let (practice, custom) =
+        futures::try_join!(async { app.store.practice(inv.practice_id).await.map_err(DomainError::from) }, role)?;
+    Ok(practice.map(|p| p.roles_in_force(custom.into_iter().collect())).unwrap_or_default())
 }
 
 /// `POST /invitations/{token}/accept`
