@@ -185,6 +185,8 @@ async fn unknown_routes_and_methods() {
     assert_problem(&r, 404, "not_found");
     let r = h.req("DELETE", "/me").token(&token).send_to_function(Function::Auth).await;
     assert_problem(&r, 405, "method_not_allowed");
+    // RFC 9110: a 405 says which methods the path does take.
+    assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some("GET, PATCH"));
     // A route of another function is not served here.
     let r = h.req("GET", "/permissions").token(&token).send_to_function(Function::Auth).await;
     assert_problem(&r, 404, "not_found");
@@ -196,4 +198,37 @@ async fn unknown_routes_and_methods() {
     assert_problem(&r, 404, "not_found");
     let r = h.req("PUT", "/auth/login").send_to_function(Function::Directory).await;
     assert_problem(&r, 405, "method_not_allowed");
+    assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+}
+
+/// Issue 14 item 9: API Gateway hands a body that is not UTF-8 over
+/// base64-encoded (`isBase64Encoded`), so Roster reads the bytes and refuses
+/// them as JSON: a 400 problem, never a 5xx. (`cargo lambda watch` refuses
+/// such a body itself, before Roster runs; that 500 is the emulator's.)
+#[tokio::test]
+async fn a_base64_body_that_is_not_utf8_is_a_400_problem() {
+    use base64::Engine as _;
+    let h = Harness::new().await;
+    for bytes in [&[0xff, 0xfe, b'{'][..], b"{\"email\": \"\xc3\x28\"}"] {
+        let event = json!({
+            "version": "2.0",
+            "routeKey": "POST /auth/login",
+            "rawPath": "/auth/login",
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {
+                "http": {"method": "POST", "path": "/auth/login", "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1", "userAgent": "test"},
+                "requestId": "base64-test", "routeKey": "POST /auth/login", "stage": "$default",
+                "accountId": "1", "apiId": "a", "domainName": "api.roster.test", "domainPrefix": "api",
+                "time": "30/Nov/2026:00:00:00 +0000", "timeEpoch": 0
+            },
+            "body": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "isBase64Encoded": true
+        });
+        let req = lambda_http::request::from_str(&event.to_string()).expect("an HTTP API event");
+        let r = h.handle(Function::Auth, req).await;
+        assert_problem(&r, 400, "malformed_request");
+        assert_eq!(r.body["instance"], "urn:roster:request:base64-test");
+    }
 }

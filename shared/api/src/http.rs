@@ -6,7 +6,7 @@
 
 use crate::problem::{problem_response_for, HttpError};
 use crate::request::{body_bytes, Req};
-use crate::routes::{match_route, path_exists, Answer, Function, Handler, Route};
+use crate::routes::{allowed_methods, match_route, Answer, Function, Handler, Route};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use roster_domain::ids::PracticeId;
@@ -79,11 +79,8 @@ async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Re
     let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function)
     else {
         let method = req.method().as_str();
-        return Err(if path_exists(function, method, &path) {
-            HttpError::MethodNotAllowed
-        } else {
-            HttpError::NoRoute
-        });
+        let allowed = allowed_methods(function, method, &path);
+        return Err(if allowed.is_empty() { HttpError::NoRoute } else { HttpError::MethodNotAllowed(allowed) });
     };
     let body = body_bytes(req.body());
     if body.len() > MAX_BODY {

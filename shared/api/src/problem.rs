@@ -14,8 +14,9 @@ pub enum HttpError {
     Domain(#[from] DomainError),
     #[error("no such route")]
     NoRoute,
+    /// With the methods the path does take, for `Allow` (RFC 9110).
     #[error("method not allowed on this path")]
-    MethodNotAllowed,
+    MethodNotAllowed(Vec<&'static str>),
     #[error("the body exceeds {0} bytes")]
     TooLarge(usize),
 }
@@ -41,7 +42,7 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
     use DomainError as D;
     match e {
         HttpError::NoRoute => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-        HttpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
+        HttpError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed"),
         HttpError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large"),
         HttpError::Domain(d) => match d {
             D::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_request", "Malformed request"),
@@ -150,7 +151,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
             | D::Internal(_) => {}
         }
     }
-    let http = [HttpError::NoRoute, HttpError::MethodNotAllowed, HttpError::TooLarge(0)];
+    let http = [HttpError::NoRoute, HttpError::MethodNotAllowed(Vec::new()), HttpError::TooLarge(0)];
     let mut codes: Vec<&'static str> = http.iter().map(|e| classify(e).1).collect();
     codes.extend(every.into_iter().map(|d| classify(&HttpError::Domain(d)).1));
     codes.sort_unstable();
@@ -202,6 +203,9 @@ pub fn problem_response_for(e: &HttpError, request_id: Option<&str>) -> Response
     let mut builder = Response::builder().status(status).header("content-type", "application/problem+json");
     if status == StatusCode::UNAUTHORIZED {
         builder = builder.header("www-authenticate", "Bearer");
+    }
+    if let HttpError::MethodNotAllowed(methods) = e {
+        builder = builder.header("allow", methods.join(", "));
     }
     builder.body(Body::from(json)).unwrap_or_else(|_| Response::new(Body::Empty))
 }

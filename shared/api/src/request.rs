@@ -9,6 +9,11 @@ use roster_domain::DomainError;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+/// The largest page a list answers (`?limit=`).
+pub const LIMIT_MAX: usize = 100;
+/// The page a list answers when `limit` is left out.
+pub const LIMIT_DEFAULT: usize = 50;
+
 /// One request, read once: the route's path parameters, the headers, the
 /// query and the body (already checked against `MAX_BODY`).
 pub struct Req {
@@ -92,15 +97,15 @@ impl Req {
         s.parse().map(Some).map_err(|_| DomainError::PreconditionFailed)
     }
 
-    /// `limit`: 1 to 100, 50 when left out.
+    /// `limit`: 1 to `LIMIT_MAX`, `LIMIT_DEFAULT` when left out.
     pub fn limit(&self) -> Result<usize, DomainError> {
         match self.query.get("limit") {
-            None => Ok(50),
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=100).contains(n))
-                .ok_or_else(|| DomainError::field("limit", "must be a whole number from 1 to 100")),
+            None => Ok(LIMIT_DEFAULT),
+            Some(v) => {
+                v.parse::<usize>().ok().filter(|n| (1..=LIMIT_MAX).contains(n)).ok_or_else(|| {
+                    DomainError::field("limit", &format!("must be a whole number from 1 to {LIMIT_MAX}"))
+                })
+            }
         }
     }
 }

@@ -342,15 +342,18 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Params)>
     })
 }
 
-/// Whether this path is served under some method other than `method`
-/// (405, not 404). A request reaches a function either by its own route or
-/// by the API's catch-all `$default` (no route took it), so a path another
-/// function serves under another method is a wrong method too; one it
-/// serves under this very method was misrouted, and is no route here.
-pub fn path_exists(function: Function, method: &str, path: &str) -> bool {
+/// The methods this path is served under when `method` is not one of them
+/// (405 with `Allow`, not 404); empty when it is no path of the API. A
+/// request reaches a function either by its own route or by the API's
+/// catch-all `$default` (no route took it), so a path another function
+/// serves under other methods is a wrong method too; one served under this
+/// very method was misrouted, and is no route here.
+pub fn allowed_methods(function: Function, method: &str, path: &str) -> Vec<&'static str> {
     let served = |m: &str| match_route(m, path).map(|(r, _)| r.function);
-    served(method).is_none_or(|f| f == function)
-        && ["GET", "POST", "PATCH", "PUT", "DELETE"].iter().any(|m| *m != method && served(m).is_some())
+    if served(method).is_some_and(|f| f != function) {
+        return Vec::new();
+    }
+    ["GET", "POST", "PATCH", "PUT", "DELETE"].into_iter().filter(|m| *m != method && served(m).is_some()).collect()
 }
 
 #[cfg(test)]
@@ -365,12 +368,12 @@ mod tests {
         assert_eq!(match_route("get", "/me/").map(|x| x.0.op), Some(Op::GetMe));
         assert!(match_route("DELETE", "/me").is_none());
         assert!(match_route("GET", "/practices/a/b/c/d").is_none());
-        assert!(path_exists(Function::Auth, "DELETE", "/me"));
+        assert_eq!(allowed_methods(Function::Auth, "DELETE", "/me"), ["GET", "PATCH"]);
         // The catch-all hands the directory a wrong method on another's path.
-        assert!(path_exists(Function::Directory, "DELETE", "/me"));
+        assert_eq!(allowed_methods(Function::Directory, "DELETE", "/me"), ["GET", "PATCH"]);
         // A method another function serves on the path: misrouted, no route.
-        assert!(!path_exists(Function::Directory, "GET", "/me"));
-        assert!(!path_exists(Function::Directory, "GET", "/nowhere"));
+        assert!(allowed_methods(Function::Directory, "GET", "/me").is_empty());
+        assert!(allowed_methods(Function::Directory, "GET", "/nowhere").is_empty());
     }
 
     #[test]

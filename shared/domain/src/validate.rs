@@ -20,6 +20,17 @@ pub const LOCATION_NAME_MAX: usize = 120;
 pub const ADDRESS_MAX: usize = 500;
 /// An IANA time zone name, in characters.
 pub const TIME_ZONE_MAX: usize = 64;
+/// A password's length in characters (R24).
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 128;
+/// An email address, in bytes (RFC 5321's path limit less the brackets).
+pub const EMAIL_MAX: usize = 254;
+/// A practitioner's profession, registration number and bio (R16), in characters.
+pub const PROFESSION_MAX: usize = 100;
+pub const REGISTRATION_NUMBER_MAX: usize = 50;
+pub const BIO_MAX: usize = 2000;
+/// How many patients a practitioner sees at once (R16).
+pub const CAPACITY: std::ops::RangeInclusive<u32> = 1..=20;
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -157,10 +168,10 @@ impl Errors {
             }
             Some(p) => {
                 let n = p.chars().count();
-                if n < 10 {
-                    self.add(field, "must be at least 10 characters");
-                } else if n > 128 {
-                    self.add(field, "must be at most 128 characters");
+                if n < PASSWORD_MIN {
+                    self.add(field, &format!("must be at least {PASSWORD_MIN} characters"));
+                } else if n > PASSWORD_MAX {
+                    self.add(field, &format!("must be at most {PASSWORD_MAX} characters"));
                 }
                 p.to_string()
             }
@@ -225,7 +236,7 @@ fn atext(b: u8) -> bool {
 pub fn parse_email(raw: &str) -> Option<(String, String)> {
     let display = raw.trim();
     if display.is_empty()
-        || display.len() > 254
+        || display.len() > EMAIL_MAX
         || display.chars().any(|c| c.is_whitespace() || c.is_control() || invisible(c))
     {
         return None;

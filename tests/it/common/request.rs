@@ -186,7 +186,7 @@ impl<'h> Req<'h> {
 
 impl Harness {
     /// Hand `req` to `function`'s handler; any 5xx fails the test.
-    async fn handle(&self, function: Function, req: Request) -> Reply {
+    pub async fn handle(&self, function: Function, req: Request) -> Reply {
         let resp = roster_api::handle(&self.app, function, req).await;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();

@@ -347,8 +347,9 @@ fn check_profile(e: &mut Errors, prefix: &str, p: &PractitionerProfile) {
         }
     }
     if let Some(c) = p.capacity {
-        if !(1..=20).contains(&c) {
-            e.add(&f("capacity"), "must be from 1 to 20");
+        if !validate::CAPACITY.contains(&c) {
+            let (min, max) = (validate::CAPACITY.start(), validate::CAPACITY.end());
+            e.add(&f("capacity"), &format!("must be from {min} to {max}"));
         }
     }
     if let Some(step) = p.scheduling_step_minutes {
@@ -356,9 +357,11 @@ fn check_profile(e: &mut Errors, prefix: &str, p: &PractitionerProfile) {
             e.add(&f("scheduling_step_minutes"), "must be one of 5, 10, 15, 20, 30, 45, 60");
         }
     }
-    for (name, value, max) in
-        [("profession", &p.profession, 100), ("registration_number", &p.registration_number, 50), ("bio", &p.bio, 2000)]
-    {
+    for (name, value, max) in [
+        ("profession", &p.profession, validate::PROFESSION_MAX),
+        ("registration_number", &p.registration_number, validate::REGISTRATION_NUMBER_MAX),
+        ("bio", &p.bio, validate::BIO_MAX),
+    ] {
         if let Some(v) = value {
             if v.chars().count() > max {
                 e.add(&f(name), &format!("must be at most {max} characters"));

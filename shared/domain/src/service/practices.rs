@@ -309,7 +309,7 @@ pub async fn patch_location(
         updated.address = e.optional_text("address", a.as_deref(), ADDRESS_MAX);
     }
     if let Some(tz) = &input.time_zone {
-        updated.time_zone = e.optional_text("time_zone", tz.as_deref(), 64);
+        updated.time_zone = e.optional_text("time_zone", tz.as_deref(), TIME_ZONE_MAX);
         if let Some(tz) = &updated.time_zone {
             if !valid_time_zone(tz) {
                 e.add("time_zone", "must be an IANA time zone such as Europe/Lisbon");

@@ -18,7 +18,7 @@ use crate::validate::Errors;
 use serde::Deserialize;
 use serde_json::json;
 
-const ROLE_NAME_MAX: usize = 60;
+pub const ROLE_NAME_MAX: usize = 60;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
