@@ -9,6 +9,7 @@ mod access;
 mod access_fields;
 mod auth;
 mod built_in_roles;
+mod constraints;
 mod contract;
 mod directory;
 mod fan_out;

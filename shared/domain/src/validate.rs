@@ -91,16 +91,17 @@ impl Errors {
 
     /// A required, trimmed, non-empty text of at most `max` characters.
     pub fn required_text(&mut self, field: &str, value: Option<&str>, max: usize) -> String {
-        match value.map(str::trim) {
-            None => {
-                self.add(field, "is required");
-                String::new()
-            }
-            Some("") => {
+        let Some(raw) = value else {
+            self.add(field, "is required");
+            return String::new();
+        };
+        self.plain(field, raw);
+        match raw.trim() {
+            "" => {
                 self.add(field, "must not be empty");
                 String::new()
             }
-            Some(v) => {
+            v => {
                 self.max_len(field, v, max);
                 v.to_string()
             }
@@ -109,7 +110,12 @@ impl Errors {
 
     /// An optional text: trimmed, empty becomes absent.
     pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        let raw = value?;
+        self.plain(field, raw);
+        let v = raw.trim();
+        if v.is_empty() {
+            return None;
+        }
         self.max_len(field, v, max);
         Some(v.to_string())
     }
@@ -147,9 +153,12 @@ impl Errors {
         if v.chars().count() > max {
             self.add(field, &format!("must be at most {max} characters"));
         }
-        // Line and paragraph separators are no control characters, yet start
-        // a new line in a plain-text mail as a line feed would.
-        if v.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+    }
+
+    /// Checked on the text as sent, before trimming, so that the rule is
+    /// the one pattern the OpenAPI document states (`text_pattern`).
+    fn plain(&mut self, field: &str, v: &str) {
+        if v.chars().any(|c| LINE_BREAKING.iter().any(|r| r.contains(&c))) {
             self.add(field, "must not contain control characters or line breaks");
         }
         // A name that hides characters or reverses its own text reads as
@@ -213,12 +222,55 @@ pub fn search_text(q: Option<&str>) -> Result<Option<String>, DomainError> {
 /// IDNA would silently drop several of them, so two addresses that look the
 /// same could compare alike or apart at an attacker's choosing (R4).
 pub fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-        | '\u{2800}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
-        | '\u{E0000}'..='\u{E0FFF}')
+    INVISIBLE.iter().any(|r| r.contains(&c))
+}
+
+/// The ranges of `invisible`.
+pub const INVISIBLE: [std::ops::RangeInclusive<char>; 18] = [
+    '\u{00AD}'..='\u{00AD}',
+    '\u{034F}'..='\u{034F}',
+    '\u{061C}'..='\u{061C}',
+    '\u{115F}'..='\u{1160}',
+    '\u{17B4}'..='\u{17B5}',
+    '\u{180B}'..='\u{180F}',
+    '\u{200B}'..='\u{200F}',
+    '\u{202A}'..='\u{202E}',
+    '\u{2060}'..='\u{206F}',
+    '\u{3164}'..='\u{3164}',
+    '\u{FE00}'..='\u{FE0F}',
+    '\u{FEFF}'..='\u{FEFF}',
+    '\u{FFA0}'..='\u{FFA0}',
+    '\u{2800}'..='\u{2800}',
+    '\u{FFF0}'..='\u{FFFB}',
+    '\u{1BCA0}'..='\u{1BCA3}',
+    '\u{1D173}'..='\u{1D17A}',
+    '\u{E0000}'..='\u{E0FFF}',
+];
+
+/// Control characters (`char::is_control`), and the line and paragraph
+/// separators: no control characters, yet they start a new line in a
+/// plain-text mail as a line feed would.
+pub const LINE_BREAKING: [std::ops::RangeInclusive<char>; 3] =
+    ['\u{0000}'..='\u{001F}', '\u{007F}'..='\u{009F}', '\u{2028}'..='\u{2029}'];
+
+/// What typed text may not contain, as the OpenAPI document's `pattern`
+/// (ECMA-262, and Python's `re`, alike): every character of the Basic
+/// Multilingual Plane that `Errors::plain` refuses. The few invisible characters
+/// above it (tags, shorthand format controls) need a notation the two
+/// dialects do not share; the code still refuses them.
+pub fn text_pattern() -> String {
+    let bmp = LINE_BREAKING.iter().chain(&INVISIBLE).filter(|r| u32::from(*r.end()) <= 0xFFFF);
+    let class: String = bmp
+        .map(|r| {
+            let (a, b) = (u32::from(*r.start()), u32::from(*r.end()));
+            if a == b {
+                format!("\\u{a:04X}")
+            } else {
+                format!("\\u{a:04X}-\\u{b:04X}")
+            }
+        })
+        .collect();
+    format!("^[^{class}]*$")
 }
 
 /// RFC 5321's `atext`: what a dot-atom local part is made of.
@@ -414,6 +466,18 @@ mod tests {
         let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
         let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["a", "b", "c", "d"]);
+    }
+
+    // The pattern the OpenAPI document states is this rule.
+    #[test]
+    fn line_breaking_is_control_or_a_separator_and_the_pattern_lists_it() {
+        for c in (0..=0x3000).filter_map(char::from_u32) {
+            let listed = LINE_BREAKING.iter().any(|r| r.contains(&c));
+            assert_eq!(listed, c.is_control() || c == '\u{2028}' || c == '\u{2029}', "{c:?}");
+        }
+        let p = text_pattern();
+        assert!(p.starts_with("^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028-\\u2029\\u00AD"), "{p}");
+        assert!(!p.contains("E0000"), "{p}");
     }
 
     // R24
