@@ -107,5 +107,8 @@ log "serving the functions on http://127.0.0.1:$PORT (mail in $MAIL_DIR, events 
 log "the first request to each function compiles it: expect a few minutes' wait the first time"
 # Not exec: the EXIT trap must still stop DynamoDB Local afterwards.
 status=0
-cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$ENV_FILE" || status=$?
+# WATCH_FLAGS: more flags for cargo lambda watch (`make fuzz` passes
+# --ignore-changes, so an edit does not restart the functions mid-run).
+# shellcheck disable=SC2086
+cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$ENV_FILE" ${WATCH_FLAGS:-} || status=$?
 exit "$status"

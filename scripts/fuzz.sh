@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `make fuzz`: Schemathesis against the whole local stack, as a signed-in
+# director of a practice, for a bounded time. Not part of `make test`.
+#   1. installs the tools, and Schemathesis into .tools/fuzz (pinned in
+#      scripts/fuzz/requirements.txt + constraints.txt);
+#   2. starts DynamoDB Local in memory and `make dev`'s server on free ports,
+#      with mail and events in .local/fuzz/;
+#   3. signs up a director, verifies the email with the mailed link, creates
+#      a practice;
+#   4. runs every check in the coverage, fuzzing and stateful phases for
+#      FUZZ_SECONDS (default 600), and prints the summary;
+#   5. exits non-zero when Schemathesis found anything but the emulator's
+#      own 500s for bodies that are not UTF-8 (scripts/fuzz/triage.py).
+# The operations that end or lock the director's session (logout, a wrong
+# current password five times) run in a second, short pass with an account
+# of their own. Reports: .local/fuzz/report/.
+#
+#   scripts/fuzz.sh            run
+#   scripts/fuzz.sh --relock   reinstall Schemathesis and rewrite constraints.txt
+# Env: FUZZ_SECONDS, FUZZ_SCHEMA (default infra/openapi.yaml), FUZZ_SEED, FUZZ_WORKERS (default 2), SCHEMATHESIS_ARGS (extra arguments).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+LOG_TAG="fuzz"
+# shellcheck source=scripts/dynamodb-local.sh
+source "$ROOT/scripts/dynamodb-local.sh"
+
+: "${FUZZ_SECONDS:=600}"
+: "${FUZZ_WORKERS:=2}"
+: "${FUZZ_SCHEMA:=infra/openapi.yaml}"
+FUZZ_VENV="$ROOT/.tools/fuzz"
+REQS="$ROOT/scripts/fuzz/requirements.txt"
+CONSTRAINTS="$ROOT/scripts/fuzz/constraints.txt"
+WORK="$ROOT/.local/fuzz"
+
+bash "$ROOT/scripts/tools.sh"
+use_tools_path
+
+# --- Schemathesis, pinned, in a venv of its own --------------------------------
+want="$(cat "$REQS" "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)"
+if [[ "${1:-}" == "--relock" || ! -x "$FUZZ_VENV/bin/schemathesis" || "$(cat "$FUZZ_VENV/.roster-stamp" 2>/dev/null)" != "$want" ]]; then
+    log "installing Schemathesis into .tools/fuzz ..."
+    rm -rf "$FUZZ_VENV"
+    python3 -m venv "$FUZZ_VENV"
+    pip_args=(-q --disable-pip-version-check --no-input -r "$REQS")
+    if [[ "${1:-}" != "--relock" ]]; then pip_args+=(-c "$CONSTRAINTS"); fi
+    "$FUZZ_VENV/bin/python" -m pip install "${pip_args[@]}"
+    if [[ "${1:-}" == "--relock" ]]; then
+        { grep '^#' "$CONSTRAINTS" || true; "$FUZZ_VENV/bin/python" -m pip freeze | sort -f; } >"$CONSTRAINTS.new"
+        mv "$CONSTRAINTS.new" "$CONSTRAINTS"
+        want="$(cat "$REQS" "$CONSTRAINTS" | sha256sum | cut -d' ' -f1)"
+        log "rewrote scripts/fuzz/constraints.txt"
+    fi
+    echo "$want" >"$FUZZ_VENV/.roster-stamp"
+fi
+
+# --- the stack -----------------------------------------------------------------
+rm -rf "$WORK"
+mkdir -p "$WORK/mail" "$WORK/events" "$WORK/report"
+DDB_PID=""
+DEV_PID=""
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM HUP
+    trap '' PIPE
+    set +e
+    stop_group "$DEV_PID"
+    stop_group "$DDB_PID"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# The functions are built before the server starts: `cargo lambda watch`
+# would build each on its first request, which times the fuzzer's requests out.
+log "building the functions ..."
+packages=()
+for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
+cargo build -q "${packages[@]}" -p roster-adapters --bin create-table
+
+read -r PORT DDB_PORT < <(free_ports 2)
+ddb_start memory "$DDB_PORT" "$WORK/dynamodb.log"
+log "serving on 127.0.0.1:$PORT (DynamoDB Local on $DDB_PORT; logs in .local/fuzz/)"
+DEV_PID="$(PORT="$PORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT" TABLE_NAME=roster-fuzz \
+    MAIL_DIR="$WORK/mail" EVENTS_DIR="$WORK/events" RUST_LOG=warn WATCH_FLAGS=--ignore-changes \
+    spawn_group "$WORK/dev.pid" "$WORK/dev.log" bash "$ROOT/scripts/dev.sh")"
+wait_http "make dev" 127.0.0.1 "$PORT" "$DEV_PID" "$WORK/dev.log" 300
+API="http://127.0.0.1:$PORT"
+
+# --- a director with a practice, and an account to spend -------------------------
+read -r TOKEN PID SPARE < <("$FUZZ_VENV/bin/python" "$ROOT/scripts/fuzz/setup.py" "$API" "$WORK/mail")
+log "director signed in; practice $PID"
+
+# --- Schemathesis ----------------------------------------------------------------
+export SCHEMATHESIS_HOOKS=hooks
+export PYTHONPATH="$ROOT/scripts/fuzz"
+# The director must stay signed in: these end or lock the session.
+ends_session=(logout change_password disable_totp)
+common=(--url "$API" --checks all
+    --phases coverage,fuzzing,stateful --workers "$FUZZ_WORKERS" --request-timeout 30 --report json
+    ${FUZZ_SEED:+--seed "$FUZZ_SEED"})
+exclude=()
+for op in "${ends_session[@]}"; do exclude+=(--exclude-operation-id "$op"); done
+include=()
+for op in "${ends_session[@]}"; do include+=(--include-operation-id "$op"); done
+status=0
+# shellcheck disable=SC2086
+"$FUZZ_VENV/bin/schemathesis" --config-file "$ROOT/scripts/fuzz/schemathesis.toml" run "$FUZZ_SCHEMA" "${common[@]}" -H "Authorization: Bearer $TOKEN" \
+    --max-time "$FUZZ_SECONDS" "${exclude[@]}" --report-json-path "$WORK/report/main.json" \
+    ${SCHEMATHESIS_ARGS:-} || status=$?
+# shellcheck disable=SC2086
+"$FUZZ_VENV/bin/schemathesis" --config-file "$ROOT/scripts/fuzz/schemathesis.toml" run "$FUZZ_SCHEMA" "${common[@]}" -H "Authorization: Bearer $SPARE" \
+    --max-time "$((FUZZ_SECONDS / 10 + 10))" "${include[@]}" --report-json-path "$WORK/report/session.json" \
+    ${SCHEMATHESIS_ARGS:-} || status=$?
+log "Schemathesis exit $status; triage:"
+"$FUZZ_VENV/bin/python" "$ROOT/scripts/fuzz/triage.py" "$WORK/report/main.json" "$WORK/report/session.json"

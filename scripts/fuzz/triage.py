@@ -1,0 +1,1 @@
+print("triage: todo")
