@@ -66,8 +66,6 @@ enum Rule {
     RefOrNull(&'static str),
 }
 
-const TIME_ZONE: &str = r"^\s*(UTC|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+)?\s*$";
-
 /// The rule of each field, by `Schema.field`, or `operation?param` for a
 /// parameter written in one operation, `#param` for a shared one.
 fn rules() -> Vec<(&'static str, Rule)> {
@@ -175,31 +173,53 @@ fn rules() -> Vec<(&'static str, Rule)> {
     ]
 }
 
-/// Anything but whitespace as `str::trim` sees it: a character class of
-/// every character that is not `char::is_whitespace`.
+/// The fields each request schema's code answers `422 "is required"` (or,
+/// for `accept_terms`, "must be true") when left out; every other request
+/// schema's fields may be left out.
+fn required() -> BTreeMap<&'static str, Vec<&'static str>> {
+    BTreeMap::from([
+        ("SignupRequest", vec!["email", "password", "first_name", "last_name"]),
+        ("LoginRequest", vec!["email", "password"]),
+        ("LoginMfaRequest", vec!["mfa_token", "code"]),
+        ("VerifyEmailRequest", vec!["token"]),
+        ("ConfirmPasswordResetRequest", vec!["token", "new_password"]),
+        ("ChangePasswordRequest", vec!["current_password", "new_password"]),
+        ("TotpCodeRequest", vec!["code"]),
+        ("CreatePracticeRequest", vec!["name", "location"]),
+        ("NewLocation", vec!["name"]),
+        ("PracticeSettingsRequest", vec!["default_roles", "onboarding_mails"]),
+        ("DefaultRoles", vec!["practitioner", "staff"]),
+        ("RoleInput", vec!["name", "permissions"]),
+        ("InviteRequest", vec!["email", "kind", "primary_location_id"]),
+        ("RegisterRequest", vec!["password", "accept_terms"]),
+        ("BulkReactivateInput", vec!["user_ids"]),
+        ("TemporaryPasswordInput", vec!["temporary_password"]),
+    ])
+}
+
+/// A regular-expression class (without brackets) of the characters of the
+/// Basic Multilingual Plane that `pick` picks, in runs.
+fn class(pick: impl Fn(char) -> bool) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for c in (0..=0xFFFFu32).filter(|c| char::from_u32(*c).is_some_and(&pick)) {
+        match runs.last_mut() {
+            Some((_, b)) if *b + 1 == c => *b = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs.iter().map(|&(a, b)| if a == b { escape(a) } else { format!("{}-{}", escape(a), escape(b)) }).collect()
+}
+
+/// Anything but whitespace as `str::trim` sees it.
 fn non_blank_pattern() -> String {
-    let mut class = String::new();
-    let mut run: Option<(u32, u32)> = None;
-    let flush = |class: &mut String, (a, b): (u32, u32)| match (a, b) {
-        _ if a == b && a < 0x80 => class.push_str(&escape(a)),
-        _ if a == b => class.push_str(&format!("\\u{a:04X}")),
-        _ => class.push_str(&format!("{}-{}", escape(a), escape(b))),
-    };
-    for c in (0..=0xFFFFu32).filter_map(char::from_u32).filter(|c| c.is_whitespace()) {
-        let c = u32::from(c);
-        run = match run {
-            Some((a, b)) if b + 1 == c => Some((a, c)),
-            Some(r) => {
-                flush(&mut class, r);
-                Some((c, c))
-            }
-            None => Some((c, c)),
-        };
-    }
-    if let Some(r) = run {
-        flush(&mut class, r);
-    }
-    format!("[^{class}]")
+    format!("[^{}]", class(char::is_whitespace))
+}
+
+/// The shape `practices::valid_time_zone` takes, between the whitespace
+/// `str::trim` takes off that `Errors::plain` lets through.
+fn time_zone_pattern() -> String {
+    let ws = class(|c| c.is_whitespace() && !v::LINE_BREAKING.iter().any(|r| r.contains(&c)));
+    format!("^[{ws}]*(UTC|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+)?[{ws}]*$")
 }
 
 fn escape(c: u32) -> String {
@@ -216,15 +236,21 @@ fn expected(rule: &Rule) -> Value {
     let nullable_string = json!(["string", "null"]);
     match rule {
         Rule::Name { max, required, nullable } => {
-            let mut v = json!({"type": if *nullable { nullable_string } else { json!("string") },
-                "format": "name", "maxLength": max, "pattern": text});
+            let mut v = json!({"type": "string", "format": "name", "maxLength": max, "pattern": text});
             if *required {
                 v["minLength"] = json!(1);
+            }
+            // Not `type: [string, null]`: Schemathesis would take `null` for
+            // a value that breaks the `format`.
+            if *nullable {
+                v = json!({"anyOf": [v, {"type": "null"}]});
             }
             v
         }
         Rule::Text(max) => json!({"type": nullable_string, "maxLength": max, "pattern": text}),
-        Rule::TimeZone => json!({"type": nullable_string, "maxLength": v::TIME_ZONE_MAX, "pattern": TIME_ZONE}),
+        Rule::TimeZone => {
+            json!({"type": nullable_string, "maxLength": v::TIME_ZONE_MAX, "pattern": time_zone_pattern()})
+        }
         Rule::Email => json!({"type": "string", "format": "email", "maxLength": v::EMAIL_MAX}),
         Rule::NewPassword => json!({"type": "string", "minLength": v::PASSWORD_MIN, "maxLength": v::PASSWORD_MAX}),
         Rule::Typed => json!({"type": "string", "minLength": 1}),
@@ -265,7 +291,7 @@ fn expected(rule: &Rule) -> Value {
 
 /// The constraint keywords of a field's schema, as JSON.
 fn constraints(schema: &Yaml) -> Value {
-    const KEYWORDS: [&str; 16] = [
+    const KEYWORDS: [&str; 17] = [
         "type",
         "format",
         "minLength",
@@ -280,6 +306,7 @@ fn constraints(schema: &Yaml) -> Value {
         "items",
         "$ref",
         "oneOf",
+        "anyOf",
         "default",
         "uniqueItems",
     ];
@@ -378,6 +405,24 @@ fn every_request_field_has_the_codes_constraints() {
         let (want, got) = (expected(rule), constraints(schema));
         if want != got {
             problems.push(format!("{key}: the document says {got}, the code {want}"));
+        }
+    }
+    let schemas: BTreeSet<&str> = fields.keys().filter_map(|k| k.split_once('.').map(|(s, _)| s)).collect();
+    let want = required();
+    for schema in schemas {
+        let listed = &doc["components"]["schemas"][schema];
+        let parts = listed["allOf"].as_sequence().cloned().unwrap_or_default();
+        let mut got: Vec<String> = parts
+            .iter()
+            .chain([listed])
+            .flat_map(|p| p["required"].as_sequence().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        got.sort_unstable();
+        let mut expected: Vec<String> = want.get(schema).into_iter().flatten().map(|s| s.to_string()).collect();
+        expected.sort_unstable();
+        if got != expected {
+            problems.push(format!("{schema}: the document requires {got:?}, the code {expected:?}"));
         }
     }
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));

@@ -54,8 +54,13 @@ pub fn put_settings<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pendi
     })
 }
 
-pub fn list_locations<'a>(app: &'a App, _req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
-    Box::pin(async move { json(StatusCode::OK, &practices::list_locations(app, ctx).await?) })
+/// A practice's locations, and its roles, are few: one page, whatever the
+/// `limit`; a `limit` no list takes is still the 422 every list answers.
+pub fn list_locations<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        req.limit()?;
+        json(StatusCode::OK, &practices::list_locations(app, ctx).await?)
+    })
 }
 
 pub fn create_location<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
@@ -73,8 +78,11 @@ pub fn patch_location<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pen
     })
 }
 
-pub fn list_roles<'a>(app: &'a App, _req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
-    Box::pin(async move { json(StatusCode::OK, &roles::list_roles(app, ctx).await?) })
+pub fn list_roles<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        req.limit()?;
+        json(StatusCode::OK, &roles::list_roles(app, ctx).await?)
+    })
 }
 
 pub fn create_role<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
