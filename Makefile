@@ -4,7 +4,7 @@
 SHELL := bash
 ARGS ?=
 
-.PHONY: dev test tools fmt lint clean-local
+.PHONY: dev test fuzz tools fmt lint clean-local
 
 ## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
 dev:
@@ -13,6 +13,10 @@ dev:
 ## Run cfn-lint and every test (nextest), against DynamoDB Local and moto. Extra nextest args: make test ARGS='-p roster-domain'
 test:
 	@bash scripts/test.sh $(ARGS)
+
+## Schemathesis against the local stack as a signed-in director, FUZZ_SECONDS (default 600); not part of make test
+fuzz:
+	@bash scripts/fuzz.sh
 
 ## Install the tools into .tools/ (also done by dev and test)
 tools:

@@ -10,7 +10,8 @@
 #   4. runs every check in the coverage, fuzzing and stateful phases for
 #      FUZZ_SECONDS (default 600), and prints the summary;
 #   5. exits non-zero when Schemathesis found anything but the emulator's
-#      own 500s for bodies that are not UTF-8 (scripts/fuzz/triage.py).
+#      own answers: its 500 for a body that is not UTF-8, and its router's
+#      404 for a method a path does not list (scripts/fuzz/triage.py).
 # The operations that end or lock the director's session (logout, a wrong
 # current password five times) run in a second, short pass with an account
 # of their own. Reports: .local/fuzz/report/.
@@ -97,10 +98,11 @@ log "director signed in; practice $PID"
 # --- Schemathesis ----------------------------------------------------------------
 export SCHEMATHESIS_HOOKS=hooks
 export PYTHONPATH="$ROOT/scripts/fuzz"
-# The director must stay signed in: these end or lock the session.
+# The director must stay signed in: these end or lock the session. Their own
+# pass has no stateful phase: no link leads to them.
 ends_session=(logout change_password disable_totp)
 common=(--url "$API" --checks all
-    --phases coverage,fuzzing,stateful --workers "$FUZZ_WORKERS" --request-timeout 30 --report json
+    --phases coverage,fuzzing,stateful --workers "$FUZZ_WORKERS" --request-timeout 30 --report json,junit
     ${FUZZ_SEED:+--seed "$FUZZ_SEED"})
 exclude=()
 for op in "${ends_session[@]}"; do exclude+=(--exclude-operation-id "$op"); done
@@ -109,11 +111,11 @@ for op in "${ends_session[@]}"; do include+=(--include-operation-id "$op"); done
 status=0
 # shellcheck disable=SC2086
 "$FUZZ_VENV/bin/schemathesis" --config-file "$ROOT/scripts/fuzz/schemathesis.toml" run "$FUZZ_SCHEMA" "${common[@]}" -H "Authorization: Bearer $TOKEN" \
-    --max-time "$FUZZ_SECONDS" "${exclude[@]}" --report-json-path "$WORK/report/main.json" \
+    --max-time "$FUZZ_SECONDS" "${exclude[@]}" --report-json-path "$WORK/report/main.json" --report-junit-path "$WORK/report/main.xml" \
     ${SCHEMATHESIS_ARGS:-} || status=$?
 # shellcheck disable=SC2086
 "$FUZZ_VENV/bin/schemathesis" --config-file "$ROOT/scripts/fuzz/schemathesis.toml" run "$FUZZ_SCHEMA" "${common[@]}" -H "Authorization: Bearer $SPARE" \
-    --max-time "$((FUZZ_SECONDS / 10 + 10))" "${include[@]}" --report-json-path "$WORK/report/session.json" \
+    --max-time "$((FUZZ_SECONDS / 10 + 10))" "${include[@]}" --phases coverage,fuzzing --report-json-path "$WORK/report/session.json" --report-junit-path "$WORK/report/session.xml" \
     ${SCHEMATHESIS_ARGS:-} || status=$?
 log "Schemathesis exit $status; triage:"
-"$FUZZ_VENV/bin/python" "$ROOT/scripts/fuzz/triage.py" "$WORK/report/main.json" "$WORK/report/session.json"
+"$FUZZ_VENV/bin/python" "$ROOT/scripts/fuzz/triage.py" "$WORK/report/main.xml" "$WORK/report/session.xml"
