@@ -105,3 +105,24 @@ is_running() {
     state="$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
     [[ -n "$state" && "$state" != Z ]]
 }
+
+# stop_groups_on_exit VAR...: on any exit (and on INT, TERM, HUP), stops the
+# process groups whose pids the named variables then hold, in order, and
+# exits with the script's status.
+stop_groups_on_exit() {
+    STOP_ON_EXIT=("$@")
+    trap _stop_groups_and_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+}
+
+_stop_groups_and_exit() {
+    local status=$? var
+    trap - EXIT INT TERM HUP
+    # A closed terminal or a dead `| tee` must not stop the clean-up half-way.
+    trap '' PIPE
+    set +e
+    for var in "${STOP_ON_EXIT[@]}"; do stop_group "${!var}"; done
+    exit "$status"
+}

@@ -25,20 +25,7 @@ mkdir -p "$LOGS"
 
 DDB_PID=""
 MOTO_PID=""
-cleanup() {
-    local status=$?
-    trap - EXIT INT TERM HUP
-    # A closed terminal or a dead `| tee` must not stop the clean-up half-way.
-    trap '' PIPE
-    set +e
-    stop_group "$MOTO_PID"
-    stop_group "$DDB_PID"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+stop_groups_on_exit MOTO_PID DDB_PID
 
 read -r DDB_PORT MOTO_PORT < <(free_ports 2)
 

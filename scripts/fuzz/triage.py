@@ -1,5 +1,6 @@
 """`make fuzz`'s verdict, from Schemathesis's JUnit reports: each failure is
-Roster's, or the local emulator's own, which API Gateway would not produce:
+Roster's, or the local emulator's own, which API Gateway would not produce,
+or one false positive of Schemathesis's (`FALSE_POSITIVE` below):
 
 - `cargo lambda watch` answers a body that is not UTF-8 with its own `500`
   (`"type":"https://httpstatuses.com/500"`) before Roster runs; API Gateway
@@ -24,7 +25,15 @@ EMULATOR = {
     "the emulator's router: 404 for a method the path does not list": "Default function disabled",
 }
 
-roster, emulator, errors = [], {k: 0 for k in EMULATOR}, []
+# Schemathesis cannot check a custom format, so it takes any string for one
+# that breaks `format: name` (schemathesis/specs/openapi/negative: custom
+# formats are "always invalid"): a name it sends as "invalid" may be a name,
+# which Roster rightly takes. Only a case whose one broken rule is that.
+NAME_FORMAT = re.compile(r"Invalid component: in body - violates `format` at /(?:properties/\w+/)*properties/"
+                         r"(?:first_name|last_name|title|name|display_name)\n")
+FALSE_POSITIVE = "Schemathesis's: a 'name' that breaks only `format: name`, which it cannot check"
+
+roster, emulator, errors = [], {k: 0 for k in [*EMULATOR, FALSE_POSITIVE]}, []
 for path in sys.argv[1:]:
     try:
         tree = ET.parse(path)
@@ -41,6 +50,8 @@ for path in sys.argv[1:]:
                     if not part.strip():
                         continue
                     why = next((k for k, marker in EMULATOR.items() if marker in part), None)
+                    if why is None and "ST201" in part and NAME_FORMAT.search(part):
+                        why = FALSE_POSITIVE
                     if why:
                         emulator[why] += 1
                     elif kind == "error":

@@ -736,3 +736,31 @@ fn problem_codes_are_an_enum_of_what_roster_answers() {
         "not in the enum: {missing:?}; in the enum, never answered: {stray:?}"
     );
 }
+
+/// Issue 14 item 8: every operation documents API Gateway's throttling
+/// (`429`, not problem+json) and Roster's `500`, and the `405` Roster answers
+/// for a method a path does not list is described with its `Allow` header.
+#[test]
+fn every_operation_documents_throttling_and_internal_errors() {
+    let doc = repo_yaml("infra/openapi.yaml");
+    let mut problems = Vec::new();
+    for (path, item) in entries(get(&doc, "paths")) {
+        for (method, op) in entries(Some(item)).into_iter().filter(|(m, _)| HTTP_METHODS.contains(&m.as_str())) {
+            let responses = get(op, "responses");
+            for (status, want) in [("429", ["Throttled", "RateLimited"].as_slice()), ("500", &["InternalError"])] {
+                let named = responses.and_then(|r| get(r, status)).and_then(|r| get_str(r, "$ref")).unwrap_or("");
+                if !want.iter().any(|w| named == format!("#/components/responses/{w}")) {
+                    problems.push(format!("{method} {path}: {status} is {named:?}, not one of {want:?}"));
+                }
+            }
+        }
+    }
+    let responses = &doc["components"]["responses"];
+    if responses["Throttled"]["content"]["application/json"].is_null() {
+        problems.push("Throttled: API Gateway's body is application/json".into());
+    }
+    if responses["MethodNotAllowed"]["headers"]["Allow"].is_null() {
+        problems.push("MethodNotAllowed: no Allow header".into());
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
