@@ -22,6 +22,7 @@ mod malformed;
 mod matrix;
 mod member_details;
 mod members_list;
+mod metrics;
 mod modules;
 mod onboarding;
 mod openapi_shapes;

@@ -2,6 +2,7 @@
 //! backoff and a dead state (R33, R42). Delivering a task (R37) runs it.
 
 use super::tasks;
+use crate::metrics::{self, Count};
 use crate::model::{OutboxItem, OutboxPayload, Time};
 use crate::ports::{App, Key, Record, Tx, Write};
 use chrono::Duration;
@@ -104,6 +105,9 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::
             tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery");
         }
     }
+    metrics::count(Count::OutboxDelivered, result.delivered);
+    metrics::count(Count::OutboxFailed, result.failed);
+    metrics::count(Count::OutboxDead, result.dead);
     result
 }
 

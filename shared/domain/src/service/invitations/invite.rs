@@ -7,6 +7,7 @@ use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::mail;
+use crate::metrics::{self, Count};
 use crate::model::*;
 use crate::permissions::{USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -183,6 +184,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
+            metrics::count(Count::InvitationsSent, 1);
             Ok(Invited::Invitation(Box::new(view)))
         }
     }
@@ -354,6 +356,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
         take_role(&mut tx, inv.practice_id, &inv.access.role_id, DomainError::RoleRequired);
     }
     commit(app, tx).await?;
+    metrics::count(Count::InvitationsSent, 1);
     Ok(view)
 }
 
