@@ -13,6 +13,7 @@ mod contract;
 mod directory;
 mod fan_out;
 mod grants;
+mod iam;
 mod invitations;
 mod invitee;
 mod lock_mail;

@@ -7,9 +7,11 @@
 //! turns a `Tx` into a transaction, `read` gets and queries, `cursor` makes
 //! page cursors, `attempts` counts sign-in attempts, and `store` is the
 //! `Store` the use cases see. `keys` holds the attribute names and the
-//! partitions several records share; `table` creates the table.
+//! partitions several records share; `table` creates the table. `call_log`
+//! records a client's calls, for tests and benches, never for the store.
 
 mod attempts;
+pub mod call_log;
 mod codec;
 mod cursor;
 mod entity;
