@@ -1,6 +1,7 @@
 //! Local stand-ins for SES and EventBridge (`MAIL_TRANSPORT=dir`): each mail
 //! or event becomes one JSON file in a directory, so a developer or an
 //! end-to-end test can open the invitation link without any AWS account.
+//! The mailer can also play the receiving servers and bounce (issue 14).
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -101,7 +102,7 @@ impl Mailer for DirMailer {
 
 /// What the pretend receiving server says of mail to `to`, by its local
 /// part's start.
-pub fn make_believe_feedback(to: &str) -> Option<FeedbackKind> {
+fn make_believe_feedback(to: &str) -> Option<FeedbackKind> {
     let local = to.trim().rsplit_once('@')?.0.to_ascii_lowercase();
     [
         ("bounce", FeedbackKind::PermanentBounce),
