@@ -8,6 +8,7 @@ mod common;
 mod access;
 mod access_fields;
 mod auth;
+mod bounce;
 mod built_in_roles;
 mod contract;
 mod directory;

@@ -77,6 +77,26 @@ async fn sign_ins_locks_mfa_invitations_and_the_outbox_are_counted() {
     assert_eq!(r.status, 200, "{}", r.body);
     expect(&flushed(collector), &[(Count::MfaFailures, 1.0), (Count::SignIns, 1.0)]);
 
+    // An invitation whose mail bounces (the local transport bounces
+    // `bounce*` addresses): the mark is counted, and the resend's mail is
+    // withheld and counted.
+    let r = h.invite(&token, &pid, "bounce.ana@mail.example").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let iid = s(&r.body["id"]);
+    let r = h.call("POST", &format!("/practices/{pid}/invitations/{iid}/resend"), Some(&token), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    expect(
+        &flushed(collector),
+        &[
+            (Count::InvitationsSent, 2.0),
+            (Count::MailBounces, 1.0),
+            (Count::MailSkipped, 1.0),
+            (Count::OutboxDelivered, 3.0),
+        ],
+    );
+    h.call("DELETE", &format!("/practices/{pid}/invitations/{iid}"), Some(&token), None).await;
+    flushed(collector);
+
     // The sweep, 8 days on: the invitation expires (its event delivered), and its duration is recorded.
     let summary = h.sweep_at(h.clock.now() + chrono::Duration::days(8)).await;
     assert_eq!(summary.invitations_expired, 1);

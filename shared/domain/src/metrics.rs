@@ -30,10 +30,16 @@ pub enum Count {
     SupportGrantsExpired,
     /// Onboarding mails the sweep sent.
     OnboardingSent,
+    /// Addresses a permanent bounce marked undeliverable.
+    MailBounces,
+    /// Addresses a complaint marked undeliverable.
+    MailComplaints,
+    /// Mails withheld because their address is marked undeliverable.
+    MailSkipped,
 }
 
 impl Count {
-    pub const ALL: [Count; 11] = [
+    pub const ALL: [Count; 14] = [
         Count::SignIns,
         Count::SignInFailures,
         Count::AccountLocks,
@@ -45,6 +51,9 @@ impl Count {
         Count::InvitationsExpired,
         Count::SupportGrantsExpired,
         Count::OnboardingSent,
+        Count::MailBounces,
+        Count::MailComplaints,
+        Count::MailSkipped,
     ];
 
     /// The metric's name in CloudWatch.
@@ -61,6 +70,9 @@ impl Count {
             Count::InvitationsExpired => "InvitationsExpired",
             Count::SupportGrantsExpired => "SupportGrantsExpired",
             Count::OnboardingSent => "OnboardingSent",
+            Count::MailBounces => "MailBounces",
+            Count::MailComplaints => "MailComplaints",
+            Count::MailSkipped => "MailSkipped",
         }
     }
 }

@@ -26,7 +26,7 @@ use roster_adapters::dynamo::DynamoStore;
 use roster_adapters::local_dir::{DirEvents, DirMailer};
 use roster_api::Function;
 use roster_domain::clock::Clock;
-use roster_domain::ports::{App, Config};
+use roster_domain::ports::{App, Config, Store};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -97,9 +97,12 @@ impl Harness {
         ensure_table(&client, &table, &def).await.expect("create table");
         let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4()));
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+        let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client.clone(), table.clone()));
         let app = App {
-            store: Arc::new(DynamoStore::new(client.clone(), table.clone())),
-            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone())),
+            store: store.clone(),
+            // Addresses starting `bounce`, `complaint` or `transient` get
+            // the feedback SES would send (issue 14).
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store)),
             events: Arc::new(DirEvents::new(dir.join("events"))),
             clock: clock.clone(),
             config: Config {
