@@ -4,7 +4,7 @@
 SHELL := bash
 ARGS ?=
 
-.PHONY: dev test fuzz tools fmt lint clean-local
+.PHONY: dev test fuzz tools fmt lint clean-local deploy-check deploy-build deploy
 
 ## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
 dev:
@@ -32,3 +32,15 @@ lint:
 ## Delete local data: DynamoDB Local's files, mail and events written by make dev, logs
 clean-local:
 	rm -rf .local
+
+## sam validate --lint, then sam build of every function (arm64, release) into a throwaway folder; CI runs it
+deploy-check:
+	@bash scripts/deploy.sh check
+
+## sam build into .aws-sam/ (README: Deploy)
+deploy-build:
+	@bash scripts/deploy.sh build
+
+## sam build, then sam deploy $(ARGS), e.g. make deploy ARGS=--guided (README: Deploy)
+deploy:
+	@bash scripts/deploy.sh deploy $(ARGS)

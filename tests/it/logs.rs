@@ -147,3 +147,30 @@ async fn a_problem_names_its_request_and_the_log_line_carries_it() {
     let line = text.lines().find(|l| l.contains("\"route\":\"/me\"")).unwrap_or_default();
     assert!(line.contains("\"request_id\":\"JRI1cjcoIAMEMjw=\""), "{text}");
 }
+
+// Issue 14, in R38's spirit: the bounce path names an address by a hash in
+// its log lines, never in clear, whether it marks, withholds or ignores.
+#[tokio::test]
+async fn the_bounce_path_logs_no_address() {
+    let logs = Captured::default();
+    let filter = tracing_subscriber::EnvFilter::new("info");
+    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber(filter, logs.clone()));
+    let h = Harness::new().await;
+    let (_, token, pid) = h.director("dana@harbour.example", "Harbour").await;
+    let bouncing = "bounce.kim@clinic.example";
+    let r = h.invite(&token, &pid, bouncing).await;
+    let resend = format!("/practices/{pid}/invitations/{}/resend", s(&r.body["id"]));
+    assert_eq!(h.call("POST", &resend, Some(&token), None).await.status, 200);
+    let stranger = "stranger@elsewhere.example";
+    let event = json!({"source": "aws.ses", "detail-type": "Email Bounced", "detail": {"bounce": {
+        "bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": stranger}]}}});
+    roster_api::mail_events::handle(&h.app, &event).await.expect("handled");
+
+    let text = logs.text();
+    for line in ["address marked undeliverable", "mail withheld", "does not know"] {
+        assert!(text.contains(line), "no {line:?} line in:\n{text}");
+    }
+    for address in [bouncing, "bounce.kim", stranger, "stranger@"] {
+        assert!(!text.contains(address), "{address} in the logs:\n{text}");
+    }
+}

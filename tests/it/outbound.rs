@@ -193,6 +193,63 @@ async fn ses_mailer_sends_subject_recipient_and_bodies_in_utf8() {
     assert_eq!(sent[0]["body"], plain.text.as_str());
 }
 
+/// Notes the body of every request its client sends: moto takes a send's
+/// `ConfigurationSetName` but keeps no record of it.
+#[derive(Debug, Clone, Default)]
+struct SentBodies(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl aws_sdk_sesv2::config::Intercept for SentBodies {
+    fn name(&self) -> &'static str {
+        "SentBodies"
+    }
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_sesv2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_sesv2::config::RuntimeComponents,
+        _: &mut aws_sdk_sesv2::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sesv2::error::BoxError> {
+        let body = context.request().body().bytes().map(|b| String::from_utf8_lossy(b).into_owned());
+        self.0.lock().unwrap().extend(body);
+        Ok(())
+    }
+}
+
+// Issue 14: every send names the configuration set whose event destination
+// brings bounces and complaints back.
+#[tokio::test]
+async fn ses_mailer_names_its_configuration_set_on_every_send() {
+    let bodies = SentBodies::default();
+    let conf = aws_sdk_sesv2::config::Builder::from(&sdk_config(&moto_url()).await).interceptor(bodies.clone()).build();
+    let client = aws_sdk_sesv2::Client::from_conf(conf);
+    let domain = format!("{}.example.com", short_id());
+    client.create_email_identity().email_identity(&domain).send().await.unwrap();
+    let set = format!("roster-mail-{}", short_id());
+    let mailer = SesMailer::new(client, format!("noreply@{domain}")).with_configuration_set(&set);
+    let subject = format!("with a set {}", short_id());
+    let mail = Mail {
+        to: "zoe@example.org".into(),
+        subject: subject.clone(),
+        text: "text".into(),
+        html: String::new(),
+        template: "verify_email".into(),
+    };
+    mailer.send(&mail).await.unwrap();
+    mailer.send(&mail).await.unwrap();
+    let sends: Vec<Value> = bodies
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+        .filter(|b| b["Content"]["Simple"]["Subject"]["Data"] == subject.as_str())
+        .collect();
+    assert_eq!(sends.len(), 2, "{sends:?}");
+    for send in &sends {
+        assert_eq!(send["ConfigurationSetName"], set.as_str(), "{send}");
+    }
+    assert_eq!(moto_sent_mail().iter().filter(|m| m["subject"] == subject.as_str()).count(), 2, "and SES took both");
+}
+
 #[tokio::test]
 async fn ses_mailer_reports_a_rejected_send_as_backend_error() {
     let mailer = SesMailer::new(ses_client().await, format!("noreply@{}.unverified.example", short_id()));

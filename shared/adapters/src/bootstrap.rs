@@ -51,11 +51,21 @@ pub async fn app_from_env() -> Result<App, BootError> {
     let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
     let mailer: Arc<dyn Mailer> = match var("MAIL_TRANSPORT").as_deref().unwrap_or("ses") {
-        "dir" => Arc::new(DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock.clone())),
-        "ses" => Arc::new(SesMailer::new(
-            aws_sdk_sesv2::Client::new(&sdk),
-            var("MAIL_FROM").ok_or(BootError::Missing("MAIL_FROM"))?,
-        )),
+        "dir" => Arc::new(
+            DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock.clone())
+                .with_feedback(store.clone()),
+        ),
+        "ses" => {
+            let mailer = SesMailer::new(
+                aws_sdk_sesv2::Client::new(&sdk),
+                var("MAIL_FROM").ok_or(BootError::Missing("MAIL_FROM"))?,
+            );
+            // The template sets it; without it no bounce would come back.
+            match var("MAIL_CONFIGURATION_SET") {
+                Some(set) => Arc::new(mailer.with_configuration_set(set)),
+                None => return Err(BootError::Missing("MAIL_CONFIGURATION_SET")),
+            }
+        }
         other => return Err(BootError::Invalid("MAIL_TRANSPORT", other.into())),
     };
     let events: Arc<dyn EventPublisher> = match var("EVENTS_TRANSPORT").as_deref().unwrap_or("eventbridge") {

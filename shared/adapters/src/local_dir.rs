@@ -1,13 +1,15 @@
 //! Local stand-ins for SES and EventBridge (`MAIL_TRANSPORT=dir`): each mail
 //! or event becomes one JSON file in a directory, so a developer or an
 //! end-to-end test can open the invitation link without any AWS account.
+//! The mailer can also play the receiving servers and bounce (issue 14).
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use roster_domain::clock::Clock;
 use roster_domain::error::PortError;
-use roster_domain::model::{DomainEvent, Mail};
-use roster_domain::ports::{EventPublisher, Mailer};
+use roster_domain::model::{DomainEvent, FeedbackKind, Mail, MailFeedback};
+use roster_domain::ports::{EventPublisher, Mailer, Store};
+use roster_domain::service::mail_feedback;
 use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -22,13 +24,25 @@ use std::sync::Arc;
 pub struct DirMailer {
     dir: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Where make-believe bounces are reported (`with_feedback`).
+    feedback: Option<Arc<dyn Store>>,
 }
 
 impl DirMailer {
     /// The directory is created on the first send, so configuring a path that
     /// does not exist yet is fine.
     pub fn new(dir: impl Into<PathBuf>, clock: Arc<dyn Clock>) -> Self {
-        Self { dir: dir.into(), clock }
+        Self { dir: dir.into(), clock, feedback: None }
+    }
+
+    /// Plays the receiving servers too: after writing a mail to an address
+    /// whose local part starts with `bounce`, `complaint` or `transient`, it
+    /// reports a permanent bounce, a complaint or a transient bounce to the
+    /// same domain service the SES feedback handler calls, so the whole
+    /// path runs without AWS (issue 14).
+    pub fn with_feedback(mut self, store: Arc<dyn Store>) -> Self {
+        self.feedback = Some(store);
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -73,8 +87,31 @@ impl Mailer for DirMailer {
             file_safe(&mail.template, "mail")
         );
         let bytes = to_json(&file)?;
-        write_atomically(&self.dir, &name, &bytes).await
+        write_atomically(&self.dir, &name, &bytes).await?;
+        // The mail left, as through SES; what the receiving end makes of it
+        // comes back afterwards, as SES's feedback would.
+        if let (Some(store), Some(kind)) = (&self.feedback, make_believe_feedback(&mail.to)) {
+            let feedback = MailFeedback { kind, recipients: vec![mail.to.clone()] };
+            if let Err(e) = mail_feedback::record(store.as_ref(), &feedback, created_at).await {
+                tracing::warn!(error = %e, "local mail feedback could not be recorded");
+            }
+        }
+        Ok(())
     }
+}
+
+/// What the pretend receiving server says of mail to `to`, by its local
+/// part's start.
+fn make_believe_feedback(to: &str) -> Option<FeedbackKind> {
+    let local = to.trim().rsplit_once('@')?.0.to_ascii_lowercase();
+    [
+        ("bounce", FeedbackKind::PermanentBounce),
+        ("complaint", FeedbackKind::Complaint),
+        ("transient", FeedbackKind::TransientBounce),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| local.starts_with(prefix))
+    .map(|(_, kind)| kind)
 }
 
 /// Writes each domain event to `dir` as `<at ms>-<event id>-<detail type>.json`

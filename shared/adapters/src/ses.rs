@@ -15,13 +15,22 @@ use roster_domain::ports::Mailer;
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    configuration_set: Option<String>,
 }
 
 impl SesMailer {
     /// `from` must be an identity (address or domain) verified in SES for the
     /// client's region; otherwise every send is rejected.
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into() }
+        Self { client, from: from.into(), configuration_set: None }
+    }
+
+    /// Names the configuration set on every send: its event destination is
+    /// what brings bounces and complaints back (issue 14). Without one, SES
+    /// still sends, and Roster never hears of a bounce.
+    pub fn with_configuration_set(mut self, name: impl Into<String>) -> Self {
+        self.configuration_set = Some(name.into());
+        self
     }
 }
 
@@ -51,6 +60,7 @@ impl Mailer for SesMailer {
         self.client
             .send_email()
             .from_email_address(&self.from)
+            .set_configuration_set_name(self.configuration_set.clone())
             .destination(Destination::builder().to_addresses(&mail.to).build())
             .content(EmailContent::builder().simple(message).build())
             .send()

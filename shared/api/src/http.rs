@@ -28,9 +28,14 @@ pub use roster_domain::timing::RESET_REQUEST_FLOOR;
 /// Run one function on the Lambda runtime.
 pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Error> {
     let app = Arc::new(app);
+    let metrics = crate::metrics::init();
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(handle(&app, function, req).await) }
+        async move {
+            let response = handle(&app, function, req).await;
+            crate::metrics::flush(metrics, std::io::stdout().lock());
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

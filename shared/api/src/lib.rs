@@ -5,6 +5,8 @@
 
 pub mod handlers;
 pub mod http;
+pub mod mail_events;
+pub mod metrics;
 pub mod problem;
 pub mod request;
 pub mod response;

@@ -32,10 +32,12 @@ pub enum Function {
     UpdateAccess,
     Deactivate,
     Sweep,
+    /// SES bounce and complaint events (issue 14); no route.
+    MailEvents,
 }
 
 impl Function {
-    pub const ALL: [Function; 8] = [
+    pub const ALL: [Function; 9] = [
         Function::Auth,
         Function::Accept,
         Function::Directory,
@@ -44,6 +46,7 @@ impl Function {
         Function::UpdateAccess,
         Function::Deactivate,
         Function::Sweep,
+        Function::MailEvents,
     ];
 
     /// The binary and package name.
@@ -57,6 +60,7 @@ impl Function {
             Function::UpdateAccess => "update-access",
             Function::Deactivate => "deactivate",
             Function::Sweep => "sweep",
+            Function::MailEvents => "mail-events",
         }
     }
 }

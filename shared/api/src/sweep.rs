@@ -4,6 +4,7 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use roster_domain::metrics::{self, Count, Timing};
 use roster_domain::ports::App;
 use roster_domain::service::sweep::{self, Summary};
 use std::sync::Arc;
@@ -30,16 +31,28 @@ impl From<SweepError> for Diagnostic {
 
 pub async fn handle(app: &App, event: EventBridgeEvent<serde_json::Value>) -> Result<Summary, SweepError> {
     let now = event.time.ok_or(SweepError::NoTime)?;
+    let started = std::time::Instant::now();
     let summary = sweep::run(app, now).await?;
+    // The outbox counts itself as it delivers (in every function); these
+    // are the sweep's own.
+    metrics::timing(Timing::SweepDuration, started.elapsed());
+    metrics::count(Count::InvitationsExpired, summary.invitations_expired);
+    metrics::count(Count::SupportGrantsExpired, summary.support_grants_expired);
+    metrics::count(Count::OnboardingSent, summary.onboarding_sent);
     tracing::info!(%now, ?summary, "sweep");
     Ok(summary)
 }
 
 pub async fn serve(app: App) -> Result<(), lambda_runtime::Error> {
     let app = Arc::new(app);
+    let collector = crate::metrics::init();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
         let app = app.clone();
-        async move { handle(&app, event.payload).await }
+        async move {
+            let result = handle(&app, event.payload).await;
+            crate::metrics::flush(collector, std::io::stdout().lock());
+            result
+        }
     }))
     .await
 }

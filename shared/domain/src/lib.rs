@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod lookalike;
 pub mod mail;
+pub mod metrics;
 pub mod model;
 pub mod permissions;
 pub mod ports;

@@ -366,6 +366,25 @@ pub trait Store: Send + Sync {
     async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;
     /// A practice's active directors, through their sparse index.
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError>;
+
+    /// The mark on an address mail is no longer sent to (issue 14), if any.
+    async fn undeliverable(&self, email_norm: &str) -> Result<Option<Undeliverable>, PortError>;
+    /// The marks of the addresses named; unmarked ones are left out.
+    async fn undeliverables(&self, emails_norm: &[String]) -> Result<Vec<Undeliverable>, PortError>;
+    /// Marks the address in one atomic update: a complaint overrides a
+    /// bounce, a bounce never a complaint, and marking again changes
+    /// nothing else, so a report delivered twice is harmless.
+    async fn mark_undeliverable(
+        &self,
+        email_norm: &str,
+        reason: UndeliverableReason,
+        at: Time,
+    ) -> Result<(), PortError>;
+    /// Counts one more mail withheld from a marked address; nothing if the
+    /// mark was lifted meanwhile.
+    async fn count_skipped(&self, email_norm: &str) -> Result<(), PortError>;
+    /// Lifts the mark if, and only if, its reason is `reason`: whether it did.
+    async fn clear_undeliverable(&self, email_norm: &str, reason: UndeliverableReason) -> Result<bool, PortError>;
 }
 
 #[async_trait]

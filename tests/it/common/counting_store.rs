@@ -217,4 +217,29 @@ impl Store for CountingStore {
         self.note("directors");
         self.inner.directors(practice).await
     }
+    async fn undeliverable(&self, email_norm: &str) -> Result<Option<Undeliverable>, PortError> {
+        self.note("undeliverable");
+        self.inner.undeliverable(email_norm).await
+    }
+    async fn undeliverables(&self, emails_norm: &[String]) -> Result<Vec<Undeliverable>, PortError> {
+        self.note("undeliverables");
+        self.inner.undeliverables(emails_norm).await
+    }
+    async fn mark_undeliverable(
+        &self,
+        email_norm: &str,
+        reason: UndeliverableReason,
+        at: Time,
+    ) -> Result<(), PortError> {
+        self.note("mark_undeliverable");
+        self.inner.mark_undeliverable(email_norm, reason, at).await
+    }
+    async fn count_skipped(&self, email_norm: &str) -> Result<(), PortError> {
+        self.note("count_skipped");
+        self.inner.count_skipped(email_norm).await
+    }
+    async fn clear_undeliverable(&self, email_norm: &str, reason: UndeliverableReason) -> Result<bool, PortError> {
+        self.note("clear_undeliverable");
+        self.inner.clear_undeliverable(email_norm, reason).await
+    }
 }

@@ -235,7 +235,8 @@ impl Harness {
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
         }))
         .expect("scheduled event");
-        roster_api::sweep::handle(&self.app, event).await.expect("sweep")
+        let swept = roster_api::sweep::handle(&self.app, event);
+        self.attributed(roster_api::Function::Sweep, swept).await.expect("sweep")
     }
 
     /// A practice's whole audit log through the API, newest first.

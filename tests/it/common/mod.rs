@@ -6,22 +6,27 @@
 //! - `fixtures.rs`: users, practices, members and invitations set up through
 //!   the API or the store.
 //! - `counting_store.rs`: a `Store` that notes every call it passes on.
+//! - `usage.rs`: which DynamoDB calls, mail and events each function made.
 
 mod counting_store;
 mod fixtures;
 mod request;
+mod usage;
 
 pub use counting_store::CountingStore;
 pub use fixtures::{DIRECTOR, LICENSE_TERMS_VERSION, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
+pub use usage::Usage;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use chrono::{DateTime, Duration, Utc};
+use roster_adapters::dynamo::call_log::CallLog;
 use roster_adapters::dynamo::table::{ensure_table, TableDef};
 use roster_adapters::dynamo::DynamoStore;
 use roster_adapters::local_dir::{DirEvents, DirMailer};
+use roster_api::Function;
 use roster_domain::clock::Clock;
-use roster_domain::ports::{App, Config};
+use roster_domain::ports::{App, Config, Store};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -52,14 +57,17 @@ impl Clock for TestClock {
     }
 }
 
-pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
+/// A DynamoDB Local client, whose calls go to `log` if there is one.
+fn dynamo_client(log: Option<&CallLog>) -> aws_sdk_dynamodb::Client {
+    let mut conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(env_url("ROSTER_TEST_DYNAMODB"))
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"));
+    if let Some(log) = log {
+        conf = conf.interceptor(log.clone());
+    }
+    aws_sdk_dynamodb::Client::from_conf(conf.build())
 }
 
 pub struct Harness {
@@ -68,19 +76,33 @@ pub struct Harness {
     pub dir: PathBuf,
     pub table: String,
     pub client: aws_sdk_dynamodb::Client,
+    /// What each function used, when the harness is `recording`.
+    pub usage: Option<Arc<Usage>>,
 }
 
 impl Harness {
     pub async fn new() -> Self {
-        let client = dynamo_client().await;
+        Self::build(None).await
+    }
+
+    /// A harness that notes what each function uses (`Usage`).
+    pub async fn recording() -> Self {
+        Self::build(Some(Arc::new(Usage::default()))).await
+    }
+
+    async fn build(usage: Option<Arc<Usage>>) -> Self {
+        let client = dynamo_client(usage.as_ref().map(|u| &u.log));
         let table = format!("roster-test-{}", uuid::Uuid::new_v4());
         let def = TableDef::from_repo().expect("table definition in infra/template.yaml");
         ensure_table(&client, &table, &def).await.expect("create table");
         let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4()));
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
+        let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client.clone(), table.clone()));
         let app = App {
-            store: Arc::new(DynamoStore::new(client.clone(), table.clone())),
-            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone())),
+            store: store.clone(),
+            // Addresses starting `bounce`, `complaint` or `transient` get
+            // the feedback SES would send (issue 14).
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store)),
             events: Arc::new(DirEvents::new(dir.join("events"))),
             clock: clock.clone(),
             config: Config {
@@ -89,7 +111,16 @@ impl Harness {
                 license_terms_version: LICENSE_TERMS_VERSION.into(),
             },
         };
-        Self { app, clock, dir, table, client }
+        Self { app, clock, dir, table, client, usage }
+    }
+
+    /// Run `work`, which `function` does, noting what it uses if recording.
+    pub async fn attributed<T>(&self, function: Function, work: impl std::future::Future<Output = T>) -> T {
+        let Some(usage) = &self.usage else { return work.await };
+        usage.start(&self.dir);
+        let out = work.await;
+        usage.finish(function, &self.dir);
+        out
     }
 
     fn read_dir(&self, sub: &str) -> Vec<Value> {

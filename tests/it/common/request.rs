@@ -187,7 +187,7 @@ impl<'h> Req<'h> {
 impl Harness {
     /// Hand `req` to `function`'s handler; any 5xx fails the test.
     pub async fn handle(&self, function: Function, req: Request) -> Reply {
-        let resp = roster_api::handle(&self.app, function, req).await;
+        let resp = self.attributed(function, roster_api::handle(&self.app, function, req)).await;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = match resp.body() {

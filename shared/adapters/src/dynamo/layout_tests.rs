@@ -94,6 +94,30 @@ fn email_claim() {
     );
 }
 
+// Issue 14: written by UpdateItem (`undeliverable.rs`) with these same
+// attributes, and read back as the record.
+#[test]
+fn undeliverable_mark_beside_the_email_claim() {
+    use roster_domain::model::{Undeliverable, UndeliverableReason};
+    let mark = Undeliverable {
+        email_norm: EMAIL_NORM.into(),
+        reason: UndeliverableReason::Complained,
+        marked_at: fx::now(),
+        skipped: 2,
+    };
+    let item = super::codec::to_item(&mark).expect("encodes");
+    let placement: BTreeMap<&str, &AttributeValue> =
+        item.iter().filter(|(k, _)| PLACEMENT.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v)).collect();
+    let (pk, sk, kind) = (s("EMAIL#ada@example.com"), s("UNDELIVERABLE"), s("undeliverable"));
+    assert_eq!(placement, BTreeMap::from([(PK, &pk), (SK, &sk), (TYPE, &kind)]));
+    let mut own: Vec<&str> = item.keys().map(String::as_str).filter(|k| !PLACEMENT.contains(k)).collect();
+    own.sort_unstable();
+    assert_eq!(own, ["email_norm", "marked_at", "reason", "skipped"]);
+    assert_eq!(item["reason"], s("complained"));
+    assert_eq!(item["skipped"], n(2));
+    assert_eq!(super::codec::decode::<Undeliverable>(item).expect("decodes"), mark);
+}
+
 #[test]
 fn session_expires_with_its_ttl() {
     assert_item(

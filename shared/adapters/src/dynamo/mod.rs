@@ -5,11 +5,13 @@
 //! One file per concern: `entity/` says where each record lives (its keys
 //! beside its type), `codec` turns records into items and back, `write/`
 //! turns a `Tx` into a transaction, `read` gets and queries, `cursor` makes
-//! page cursors, `attempts` counts sign-in attempts, and `store` is the
+//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks addresses, and `store` is the
 //! `Store` the use cases see. `keys` holds the attribute names and the
-//! partitions several records share; `table` creates the table.
+//! partitions several records share; `table` creates the table. `call_log`
+//! records a client's calls, for tests and benches, never for the store.
 
 mod attempts;
+pub mod call_log;
 mod codec;
 mod cursor;
 mod entity;
@@ -17,6 +19,7 @@ pub mod keys;
 mod read;
 mod store;
 pub mod table;
+mod undeliverable;
 mod write;
 
 #[cfg(test)]

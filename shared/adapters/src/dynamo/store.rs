@@ -230,6 +230,31 @@ impl Store for DynamoStore {
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
         self.query_all(&QuerySpec::gsi2(directors_pk(practice), "")).await
     }
+
+    async fn undeliverable(&self, email_norm: &str) -> Result<Option<Undeliverable>, PortError> {
+        self.get::<Undeliverable>(email_norm).await
+    }
+
+    async fn undeliverables(&self, emails_norm: &[String]) -> Result<Vec<Undeliverable>, PortError> {
+        self.batch_get_all(emails_norm.iter().map(|e| Undeliverable::primary_key(e))).await
+    }
+
+    async fn mark_undeliverable(
+        &self,
+        email_norm: &str,
+        reason: UndeliverableReason,
+        at: Time,
+    ) -> Result<(), PortError> {
+        self.mark(email_norm, reason, at).await
+    }
+
+    async fn count_skipped(&self, email_norm: &str) -> Result<(), PortError> {
+        self.skipped(email_norm).await
+    }
+
+    async fn clear_undeliverable(&self, email_norm: &str, reason: UndeliverableReason) -> Result<bool, PortError> {
+        self.clear(email_norm, reason).await
+    }
 }
 
 /// The record of kind `T` among `items`, taken out, if there is one.

@@ -7,6 +7,7 @@
 
 pub mod invitation;
 pub mod license;
+pub mod mail_feedback;
 pub mod member;
 pub mod onboarding;
 pub mod practice;
@@ -17,6 +18,7 @@ pub use crate::access::{Access, Kind, LocationAccess, Overrides, PractitionerPro
 pub use crate::clock::Time;
 pub use invitation::*;
 pub use license::*;
+pub use mail_feedback::*;
 pub use member::*;
 pub use onboarding::*;
 pub use practice::*;

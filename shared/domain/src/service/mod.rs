@@ -4,7 +4,7 @@
 //! after commit (R32, R33).
 //!
 //! The modules form no circle: the leaves ([`context`], [`writes`],
-//! [`seats`], [`session`], [`user_copies`], [`outbox`], [`tasks`],
+//! [`seats`], [`session`], [`user_copies`], [`mail_feedback`], [`outbox`], [`tasks`],
 //! [`views`]) import no use case, and a use case imports only leaves and
 //! use cases below it.
 
@@ -13,6 +13,7 @@ pub mod audit;
 pub mod context;
 pub mod gate;
 pub mod invitations;
+pub mod mail_feedback;
 pub mod mail_limits;
 pub mod members;
 pub mod onboarding;

@@ -1,7 +1,8 @@
 //! Delivery of outbox items after commit, and redelivery by the sweep, with
 //! backoff and a dead state (R33, R42). Delivering a task (R37) runs it.
 
-use super::tasks;
+use super::{mail_feedback, tasks};
+use crate::metrics::{self, Count};
 use crate::model::{OutboxItem, OutboxPayload, Time};
 use crate::ports::{App, Key, Record, Tx, Write};
 use chrono::Duration;
@@ -17,6 +18,9 @@ const MAX_BACKOFF_SECONDS: i64 = 6 * 60 * 60;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
     pub delivered: usize,
+    /// Mails withheld from an address marked undeliverable (issue 14); done
+    /// with, like the delivered ones.
+    pub skipped: usize,
     /// Failures that will be retried.
     pub failed: usize,
     /// Failures that were the last allowed: the item is now dead.
@@ -71,8 +75,16 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::
             tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the sweep");
             break;
         }
+        let mut skipped = false;
         let sent = match &item.payload {
-            OutboxPayload::Mail(m) => app.mailer.send(m).await.map_err(|e| e.to_string()),
+            OutboxPayload::Mail(m) => match mail_feedback::send(app, m).await {
+                Ok(mail_feedback::MailOutcome::Sent) => Ok(()),
+                Ok(mail_feedback::MailOutcome::Skipped(_)) => {
+                    skipped = true;
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
             OutboxPayload::Event(e) => app.events.publish(std::slice::from_ref(e)).await.map_err(|e| e.to_string()),
             OutboxPayload::Task(t) => match tasks::run(app, item.id, t).await {
                 Ok(added) => {
@@ -85,7 +97,10 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::
         let mut tx = Tx::new();
         match sent {
             Ok(()) => {
-                result.delivered += 1;
+                match skipped {
+                    true => result.skipped += 1,
+                    false => result.delivered += 1,
+                }
                 tx.push(Write::Delete(Key::Outbox(item.id)));
             }
             Err(e) => {
@@ -104,6 +119,10 @@ pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::
             tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery");
         }
     }
+    metrics::count(Count::OutboxDelivered, result.delivered);
+    metrics::count(Count::OutboxFailed, result.failed);
+    metrics::count(Count::OutboxDead, result.dead);
+    metrics::count(Count::MailSkipped, result.skipped);
     result
 }
 

@@ -10,6 +10,7 @@ use super::writes::{audit_event, commit, commit_with, outbox_event, outbox_mail}
 use crate::error::DomainError;
 use crate::ids::{EventId, PracticeId, UserId};
 use crate::mail;
+use crate::metrics::{self, Count};
 use crate::model::*;
 use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
@@ -78,6 +79,16 @@ async fn account_for(app: &App, email_norm: &str) -> Result<(UserId, Option<User
 /// answer takes as long. An input that is no email address cannot name an
 /// account, which the caller knows without timing anything.
 pub async fn login(app: &App, input: LoginInput) -> Result<SignIn, DomainError> {
+    let result = login_checked(app, input).await;
+    match &result {
+        Ok(SignIn::Session(_)) => metrics::count(Count::SignIns, 1),
+        Err(DomainError::InvalidCredentials | DomainError::AccountLocked) => metrics::count(Count::SignInFailures, 1),
+        _ => {}
+    }
+    result
+}
+
+async fn login_checked(app: &App, input: LoginInput) -> Result<SignIn, DomainError> {
     let mut e = Errors::new();
     if input.email.as_deref().map(str::trim).unwrap_or("").is_empty() {
         e.add("email", "is required");
@@ -177,6 +188,16 @@ pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<Sig
 /// sign-in attempts, so a wrong code counts towards the lock like a wrong
 /// password however many run at once; a right code works once.
 pub async fn login_mfa(app: &App, input: MfaLoginInput) -> Result<SessionView, DomainError> {
+    let result = login_mfa_checked(app, input).await;
+    match &result {
+        Ok(_) => metrics::count(Count::SignIns, 1),
+        Err(DomainError::InvalidCredentials | DomainError::AccountLocked) => metrics::count(Count::MfaFailures, 1),
+        _ => {}
+    }
+    result
+}
+
+async fn login_mfa_checked(app: &App, input: MfaLoginInput) -> Result<SessionView, DomainError> {
     let mut e = Errors::new();
     let token = input.mfa_token.unwrap_or_default();
     let code = input.code.unwrap_or_default();
@@ -311,7 +332,9 @@ async fn lock(app: &App, user: &User) -> Result<(), DomainError> {
         .push(Write::Create(outbox_event(now, EventType::UserLocked, json!({"user_id": user.id}))));
     // However many practices the user is in, the lock commits alone and at
     // once; the copies the members lists filter on follow (R37).
-    commit_with(app, tx, [copy_lock(&memberships, &locked, audit)]).await
+    commit_with(app, tx, [copy_lock(&memberships, &locked, audit)]).await?;
+    metrics::count(Count::AccountLocks, 1);
+    Ok(())
 }
 
 /// How many of a locked user's practices the lock mail names, and how many

@@ -34,6 +34,8 @@ pub struct Summary {
     /// Deliveries that failed for the last allowed time: the item is dead
     /// and not tried again (R42).
     pub outbox_dead: usize,
+    /// Mails withheld from addresses marked undeliverable (issue 14).
+    pub outbox_skipped: usize,
     /// Onboarding mails sent (R44); those dropped unsent (membership no
     /// longer active, onboarding off) are not counted.
     pub onboarding_sent: usize,
@@ -183,6 +185,7 @@ async fn redeliver(
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
         summary.outbox_dead += delivered.dead;
+        summary.outbox_skipped += delivered.skipped;
         if !more && delivered.left == 0 {
             return Ok(());
         }

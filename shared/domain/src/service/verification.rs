@@ -3,6 +3,7 @@
 //! the welcome mail of an account made with a temporary password (R13).
 
 use super::context::Caller;
+use super::mail_feedback;
 use super::mail_limits::count_one_more;
 use super::writes::{audit_event, commit, outbox_mail};
 use crate::error::DomainError;
@@ -146,6 +147,9 @@ pub async fn resend_verification(app: &App, caller: &Caller) -> Result<(), Domai
             json!({"expires_at": now + Duration::hours(VERIFY_EMAIL_HOURS)}),
         )))
         .push(Write::Create(outbox_mail(now, mail)));
+        // Issue 14: the account's owner asks for this mail, so a bounce is
+        // tried again (a complaint is not).
+        mail_feedback::lift_bounce(app, &user.email_norm).await?;
         match commit(app, tx).await {
             // The user changed, or another resend counted first: read again.
             Err(DomainError::PreconditionFailed) if read < READS => continue,

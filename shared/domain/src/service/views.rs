@@ -97,6 +97,8 @@ pub struct InvitationView {
     #[serde(flatten)]
     pub access: Access,
     pub status: InvitationStatus,
+    /// Whether mail to the address bounced (issue 14).
+    pub delivery: MailDelivery,
     pub invited_by: InvitedBy,
     pub created_at: Time,
     pub expires_at: Time,
@@ -107,7 +109,9 @@ pub struct InvitationView {
 }
 
 impl InvitationView {
-    pub fn new(i: &Invitation, now: Time) -> Self {
+    /// `mark`: the address's undeliverable mark, if it has one.
+    pub fn new(i: &Invitation, now: Time, mark: Option<&Undeliverable>) -> Self {
+        let status = i.status_at(now);
         Self {
             id: i.id,
             practice_id: i.practice_id,
@@ -116,7 +120,8 @@ impl InvitationView {
             first_name: i.first_name.clone(),
             last_name: i.last_name.clone(),
             access: i.access.clone(),
-            status: i.status_at(now),
+            status,
+            delivery: MailDelivery::of(status == InvitationStatus::Pending, mark),
             invited_by: i.invited_by.clone(),
             created_at: i.created_at,
             expires_at: i.expires_at,

@@ -8,6 +8,7 @@
 mod account;
 mod events;
 mod invitation;
+mod mail;
 mod onboarding;
 mod practice;
 

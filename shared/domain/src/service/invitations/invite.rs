@@ -7,6 +7,7 @@ use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::mail;
+use crate::metrics::{self, Count};
 use crate::model::*;
 use crate::permissions::{USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, Key, Record, Tx, Write};
@@ -24,6 +25,7 @@ use crate::validate::{Errors, NoOtherFields, NAME_MAX, TITLE_MAX};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// `POST /practices/{pid}/invitations`: who is invited, and the access
 /// offered (every field of [`AccessPatch`]).
@@ -77,7 +79,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     // R43: the settings are read only when the invitation names no role.
     let names_no_role = input.access.role_id.is_none();
-    let (locations, roles, slot, claim, settings) = futures::try_join!(
+    let (locations, roles, slot, claim, settings, mark) = futures::try_join!(
         async { app.store.locations(pid).await.map_err(DomainError::from) },
         ctx.roles(app),
         async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
@@ -88,6 +90,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 false => Ok(None),
             }
         },
+        // Issue 14: an invitation to a bounced address shows it at once.
+        async { app.store.undeliverable(&email_norm).await.map_err(DomainError::from) },
     )?;
     let patch = match settings {
         Some(s) => input.access.or_default_role(&s.default_roles),
@@ -161,7 +165,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 license_consent: consent,
                 version: 1,
             };
-            let view = InvitationView::new(&inv, now);
+            let view = InvitationView::new(&inv, now, mark.as_ref());
             let mail = invitation_mail(app, &inv, &token, &ctx.practice.name, claim.is_some())?;
             let mut tx = Tx::new();
             tx.guarded(
@@ -183,6 +187,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
+            metrics::count(Count::InvitationsSent, 1);
             Ok(Invited::Invitation(Box::new(view)))
         }
     }
@@ -314,7 +319,10 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     if recent.len() >= RESENDS_PER_HOUR {
         return Err(DomainError::RateLimited);
     }
-    let account_exists = app.store.email_claim(&before.email_norm).await?.is_some();
+    let (claim, mark) = futures::try_join!(app.store.email_claim(&before.email_norm), async {
+        app.store.undeliverable(&before.email_norm).await
+    })?;
+    let account_exists = claim.is_some();
     let token = secrets::random_secret();
     let mut inv = before.clone();
     inv.status = InvitationStatus::Pending;
@@ -324,7 +332,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     inv.resent_at = recent;
     inv.resent_at.push(now);
     inv.version += 1;
-    let view = InvitationView::new(&inv, now);
+    let view = InvitationView::new(&inv, now, mark.as_ref());
     let mail = invitation_mail(app, &inv, &token, &ctx.practice.name, account_exists)?;
     let mut tx = Tx::new();
     tx.guarded(
@@ -354,6 +362,7 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
         take_role(&mut tx, inv.practice_id, &inv.access.role_id, DomainError::RoleRequired);
     }
     commit(app, tx).await?;
+    metrics::count(Count::InvitationsSent, 1);
     Ok(view)
 }
 
@@ -392,23 +401,32 @@ pub async fn list(
         })?),
     };
     let now = app.now();
-    let mut items = Vec::new();
+    let mut shown = Vec::new();
     let mut cursor = cursor;
     loop {
         let page =
-            app.store.invitations(ctx.practice.id, contains.as_deref(), limit - items.len(), cursor.as_deref()).await?;
-        for inv in &page.items {
+            app.store.invitations(ctx.practice.id, contains.as_deref(), limit - shown.len(), cursor.as_deref()).await?;
+        for inv in page.items {
             let st = inv.status_at(now);
-            let shown =
+            let listed =
                 !(st == InvitationStatus::Expired && inv.expires_at + Duration::days(LISTED_AFTER_EXPIRY_DAYS) <= now);
-            if shown && wanted.is_none_or(|w| w == st) {
-                items.push(InvitationView::new(inv, now));
+            if listed && wanted.is_none_or(|w| w == st) {
+                shown.push(inv);
             }
         }
         cursor = page.next;
-        if items.len() >= limit || cursor.is_none() {
+        if shown.len() >= limit || cursor.is_none() {
             break;
         }
     }
+    // Issue 14: only a pending invitation can show a bounce, so only their
+    // addresses are looked up, in one batch.
+    let pending: Vec<String> =
+        shown.iter().filter(|i| i.status_at(now) == InvitationStatus::Pending).map(|i| i.email_norm.clone()).collect();
+    let marks: HashMap<String, Undeliverable> = match pending.is_empty() {
+        true => HashMap::new(),
+        false => app.store.undeliverables(&pending).await?.into_iter().map(|m| (m.email_norm.clone(), m)).collect(),
+    };
+    let items = shown.iter().map(|i| InvitationView::new(i, now, marks.get(&i.email_norm))).collect();
     Ok(ListView { items, next_cursor: cursor })
 }

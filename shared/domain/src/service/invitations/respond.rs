@@ -249,13 +249,18 @@ pub async fn my_invitations(
     open.truncate(limit);
     let next_cursor = more.then(|| open.last().map(|i| i.id.to_string())).flatten();
     let ids: Vec<_> = open.iter().map(|i| i.practice_id).collect();
-    let names: HashMap<_, _> = app.store.practices(&ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    // Every one is to the caller's own address, so one mark serves them all.
+    let (practices, mark) = futures::try_join!(app.store.practices(&ids), async {
+        app.store.undeliverable(&caller.user.email_norm).await
+    })?;
+    let names: HashMap<_, _> = practices.into_iter().map(|p| (p.id, p.name)).collect();
     let items = open
         .iter()
         .filter_map(|i| {
-            names
-                .get(&i.practice_id)
-                .map(|n| MyInvitationView { invitation: InvitationView::new(i, now), practice_name: n.clone() })
+            names.get(&i.practice_id).map(|n| MyInvitationView {
+                invitation: InvitationView::new(i, now, mark.as_ref()),
+                practice_name: n.clone(),
+            })
         })
         .collect();
     Ok(ListView { items, next_cursor })

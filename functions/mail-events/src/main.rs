@@ -1,0 +1,9 @@
+//! Lambda entry point of the `mail-events` function: SES bounce and
+//! complaint events from EventBridge (issue 14).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    roster_api::init_tracing();
+    let app = roster_adapters::bootstrap::app_from_env().await?;
+    roster_api::mail_events::serve(app).await
+}
