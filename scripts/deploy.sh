@@ -100,8 +100,10 @@ case "$cmd" in
         # full profile's eight LTO links take longer than all the tests.
         CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
             sam_build "$tmp/build" "$tmp/cache"
+        mapfile -t fns < <(functions)
+        [[ ${#fns[@]} -gt 0 ]] || die "found no AWS::Serverless::Function in infra/template.yaml"
         missing=0
-        while read -r fn; do
+        for fn in "${fns[@]}"; do
             bin="$tmp/build/$fn/bootstrap"
             if [[ -f "$bin" ]] && is_arm64_elf "$bin"; then
                 say "  $fn: bootstrap, arm64, $(( $(stat -c %s "$bin") / 1024 )) KiB"
@@ -109,7 +111,7 @@ case "$cmd" in
                 say "  $fn: no arm64 bootstrap in $tmp/build/$fn"
                 missing=1
             fi
-        done < <(functions)
+        done
         [[ $missing == 0 ]] || die "sam build did not produce every function"
         [[ -f "$tmp/build/template.yaml" ]] || die "sam build wrote no template"
         say "ok: the template validates and every function builds"

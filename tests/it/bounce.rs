@@ -45,7 +45,7 @@ fn ses_event(detail_type: &str, detail: Value) -> Value {
         "resources": [], "detail": detail})
 }
 
-fn bounce(bounce_type: &str, to: &str) -> Value {
+pub(crate) fn bounce(bounce_type: &str, to: &str) -> Value {
     ses_event(
         "Email Bounced",
         json!({"eventType": "Bounce", "bounce": {"bounceType": bounce_type, "bounceSubType": "General",

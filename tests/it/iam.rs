@@ -41,6 +41,9 @@ struct Grants {
     denies: Vec<Yaml>,
     /// Anything else allowed, described: a grant this test cannot check.
     unknown: Vec<String>,
+    /// The partition-key patterns the table grants are limited to
+    /// (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`), if they are.
+    key_patterns: Option<Vec<String>>,
 }
 
 fn as_list(v: &Yaml) -> Vec<Yaml> {
@@ -88,6 +91,10 @@ impl Grants {
         if acts.iter().all(|a| a.starts_with("ses:")) {
             self.ses.push(statement.clone());
             return;
+        }
+        let patterns = as_list(&statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]);
+        if !patterns.is_empty() {
+            self.key_patterns = Some(patterns.iter().filter_map(Yaml::as_str).map(String::from).collect());
         }
         for resource in as_list(&statement["Resource"]).iter().map(resource_text) {
             for action in &acts {
@@ -275,6 +282,11 @@ async fn run_everything() -> std::sync::Arc<Usage> {
     assert!(swept.support_grants_expired > 0, "{swept:?}");
     assert!(swept.onboarding_sent > 0, "{swept:?}");
     assert!(swept.outbox_delivered >= 4, "{swept:?}");
+    // SES reports a bounce for an address Roster knows, as the mail-events
+    // function receives it.
+    let event = crate::bounce::bounce("Permanent", crate::common::DIRECTOR);
+    let fed = h.attributed(Function::MailEvents, roster_api::mail_events::handle(&h.app, &event)).await;
+    assert_eq!(fed.expect("feedback").marked, 1);
     h.usage.clone().expect("recording")
 }
 
@@ -317,6 +329,13 @@ async fn every_role_grants_what_its_function_uses_and_no_more() {
                 wrong.push(format!("{name}: {e}"));
             }
         }
+        if let Some(patterns) = &g.key_patterns {
+            // A prefix pattern ("EMAIL#*") must take every item the function touched.
+            let partitions = used.calls.iter().flat_map(|c| &c.items).map(|i| i.partition.as_str());
+            for p in partitions.filter(|p| !patterns.iter().any(|pat| p.starts_with(pat.trim_end_matches('*')))) {
+                wrong.push(format!("{name}: touches partition {p:?}, outside its keys {patterns:?}"));
+            }
+        }
         if !g.denies.iter().any(audit_is_append_only) {
             wrong.push(format!("{name}: no deny on changing or deleting audit items"));
         }
@@ -351,7 +370,11 @@ fn sends_as_roster_only(st: &Yaml) -> Result<(), String> {
     }
     let resources: Vec<String> = as_list(&st["Resource"]).iter().map(resource_text).collect();
     let identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/";
-    let want = [format!("{identity}${{MailFrom}}"), format!("{identity}${{Domain}}")];
+    let want = [
+        format!("{identity}${{MailFrom}}"),
+        format!("{identity}${{Domain}}"),
+        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}".into(),
+    ];
     if resources != want {
         return Err(format!("SES resources {resources:?}, want {want:?}"));
     }

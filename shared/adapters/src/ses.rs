@@ -65,15 +65,50 @@ impl Mailer for SesMailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            // The recipient is personal data and stays out of the message; the
+            // The recipient is personal data and stays out of the message,
+            // SES's own included (the sandbox's "not verified" names it); the
             // template is enough to find the mail in the outbox.
             .map_err(|e| {
                 PortError::Backend(format!(
                     "SES v2 SendEmail of a `{}` mail failed: {}",
                     mail.template,
-                    DisplayErrorContext(&e)
+                    without(&DisplayErrorContext(&e).to_string(), &mail.to)
                 ))
             })?;
         Ok(())
+    }
+}
+
+/// `text` with every occurrence of `address` (in any letter case: SES may
+/// quote it as given or lower-cased) replaced by a placeholder.
+fn without(text: &str, address: &str) -> String {
+    if address.is_empty() || !address.is_ascii() {
+        return text.to_string();
+    }
+    let (lower, needle) = (text.to_ascii_lowercase(), address.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    // ASCII lower-casing keeps every byte offset, so offsets found in
+    // `lower` cut `text` on the same character boundaries.
+    for (at, _) in lower.match_indices(&needle) {
+        out.push_str(&text[rest..at]);
+        out.push_str("<recipient>");
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without;
+
+    #[test]
+    fn the_recipient_is_cut_out_of_sess_errors() {
+        let e = "MessageRejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: Ana@Clinic.example, ana@clinic.example";
+        let cut = without(e, "ana@clinic.example");
+        assert!(!cut.to_ascii_lowercase().contains("ana@clinic.example"), "{cut}");
+        assert!(cut.ends_with("EU-WEST-1: <recipient>, <recipient>"), "{cut}");
+        assert_eq!(without("ünïcode text", "x@y.example"), "ünïcode text");
     }
 }

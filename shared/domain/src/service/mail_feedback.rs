@@ -8,8 +8,8 @@
 //! bounces to the same `record`.
 
 use crate::clock::Time;
-use crate::metrics::{self, Count};
 use crate::error::{DomainError, PortError};
+use crate::metrics::{self, Count};
 use crate::model::{FeedbackKind, Mail, MailFeedback, UndeliverableReason};
 use crate::ports::{App, Store};
 use crate::secrets::sha256_hex;
