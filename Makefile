@@ -4,7 +4,7 @@
 SHELL := bash
 ARGS ?=
 
-.PHONY: dev test tools fmt lint clean-local deploy-check deploy-build deploy
+.PHONY: dev test bench tools fmt lint clean-local deploy-check deploy-build deploy
 
 ## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
 dev:
@@ -13,6 +13,10 @@ dev:
 ## Run cfn-lint and every test (nextest), against DynamoDB Local and moto. Extra nextest args: make test ARGS='-p roster-domain'
 test:
 	@bash scripts/test.sh $(ARGS)
+
+## Release builds, then start-up, sizes, DynamoDB calls, latency and the sweep side by side into bench/results.md (README: Bench). BENCH_QUICK=1 for a smoke run
+bench:
+	@bash scripts/bench.sh
 
 ## Install the tools into .tools/ (also done by dev and test)
 tools:
