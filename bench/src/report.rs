@@ -245,6 +245,9 @@ impl Table {
             if settings.quick { " (BENCH_QUICK: a smoke run, not figures)" } else { "" }
         );
         let _ = writeln!(out, "- machine: {}", machine());
+        if let Ok(ddb) = std::env::var("BENCH_DYNAMODB_LOCAL") {
+            let _ = writeln!(out, "- DynamoDB Local: {ddb}");
+        }
         let _ = writeln!(
             out,
             "- settings: {} start-up runs per cell (median, {} ms apart), {} callers x {} requests, {} members, {} sweep items\n",
