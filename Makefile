@@ -4,7 +4,7 @@
 SHELL := bash
 ARGS ?=
 
-.PHONY: dev test fuzz tools fmt lint clean-local deploy-check deploy-build deploy
+.PHONY: dev test fuzz bench tools fmt lint clean-local deploy-check deploy-build deploy
 
 ## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
 dev:
@@ -17,6 +17,10 @@ test:
 ## Schemathesis against the local stack as a signed-in director, FUZZ_SECONDS (default 600); not part of make test
 fuzz:
 	@bash scripts/fuzz.sh
+
+## Release builds, then start-up, sizes, DynamoDB calls, latency and the sweep side by side into bench/results.md (README: Bench). BENCH_QUICK=1 for a smoke run
+bench:
+	@bash scripts/bench.sh
 
 ## Install the tools into .tools/ (also done by dev and test)
 tools:

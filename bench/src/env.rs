@@ -1,0 +1,180 @@
+//! What every in-process measurement stands on: a DynamoDB Local client
+//! with the bench's interceptors, a fresh table from the SAM template, and
+//! an `App` wired as `make dev` wires it (mail and events as files), with a
+//! clock the bench moves.
+
+use crate::record::{Capacity, Recorder};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration, Utc};
+use roster_adapters::dynamo::call_log::CallLog;
+use roster_adapters::dynamo::table::{ensure_table, TableDef};
+use roster_adapters::dynamo::DynamoStore;
+use roster_adapters::local_dir::{DirEvents, DirMailer};
+use roster_domain::clock::Clock;
+use roster_domain::ports::{App, Config};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The bench's own clock: the sweep's "due" is a matter of dates.
+#[derive(Debug)]
+pub struct BenchClock(Mutex<DateTime<Utc>>);
+
+impl BenchClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) += by;
+    }
+}
+
+impl Clock for BenchClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The interceptors every bench client carries; each is idle until asked.
+#[derive(Clone, Default)]
+pub struct Taps {
+    pub log: CallLog,
+    pub recorder: Recorder,
+    pub capacity: Capacity,
+}
+
+pub fn client(endpoint: &str, taps: &Taps) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .interceptor(taps.log.clone())
+        .interceptor(taps.recorder.clone())
+        .interceptor(taps.capacity.clone())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// A fresh table of the template's shape.
+pub async fn new_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Result<String, Error> {
+    let table = format!("{prefix}-{}", uuid::Uuid::new_v4());
+    ensure_table(client, &table, &TableDef::from_repo()?).await?;
+    Ok(table)
+}
+
+pub struct Env {
+    pub app: App,
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub taps: Taps,
+    pub clock: Arc<BenchClock>,
+    pub dir: PathBuf,
+}
+
+impl Env {
+    pub async fn new(endpoint: &str) -> Result<Self, Error> {
+        let taps = Taps::default();
+        let client = client(endpoint, &taps);
+        let table = new_table(&client, "roster-bench").await?;
+        let dir = std::env::temp_dir().join(format!("roster-bench-{}", uuid::Uuid::new_v4()));
+        let clock = Arc::new(BenchClock(Mutex::new(Utc::now())));
+        let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+        let app = App {
+            store: store.clone(),
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store)),
+            events: Arc::new(DirEvents::new(dir.join("events"))),
+            clock: clock.clone(),
+            config: Config {
+                app_base_url: "https://app.roster.bench".into(),
+                support_agents: vec![crate::scenario::AGENT.into()],
+                license_terms_version: "bench-terms".into(),
+            },
+        };
+        Ok(Self { app, client, table, taps, clock, dir })
+    }
+
+    /// The mail files written so far, oldest first.
+    pub fn mails(&self) -> Vec<Value> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.dir.join("mail"))
+            .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        paths.iter().filter_map(|p| std::fs::read(p).ok()).filter_map(|b| serde_json::from_slice(&b).ok()).collect()
+    }
+
+    /// The token of the newest mail to `to` whose link has `prefix`.
+    pub fn link(&self, to: &str, prefix: &str) -> Result<String, Error> {
+        let mails = self.mails();
+        let text = mails
+            .iter()
+            .rev()
+            .filter(|m| m["to"] == to)
+            .filter_map(|m| m["text"].as_str())
+            .find(|t| t.contains(prefix))
+            .ok_or_else(|| format!("no mail to {to} with a {prefix} link"))?;
+        let start = text.find(prefix).map_or(0, |i| i + prefix.len());
+        Ok(text[start..].split_whitespace().next().unwrap_or_default().to_string())
+    }
+
+    /// Every item of the table (a bench may scan; the functions never do).
+    pub async fn all_items(&self) -> Result<Vec<Item>, Error> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self.client.scan().table_name(&self.table).set_exclusive_start_key(start.take()).send().await?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Put `items` with BatchWriteItem, `parallel` batches at a time.
+    pub async fn load(&self, items: Vec<Item>, parallel: usize) -> Result<(), Error> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        use futures::stream::{self, TryStreamExt};
+        let batches: Vec<Vec<Item>> = items.chunks(25).map(<[Item]>::to_vec).collect();
+        stream::iter(batches.into_iter().map(Ok::<_, Error>))
+            .try_for_each_concurrent(parallel, |batch| async move {
+                let mut requests: Vec<WriteRequest> = batch
+                    .into_iter()
+                    .map(|item| {
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .map(|p| WriteRequest::builder().put_request(p).build())
+                    })
+                    .collect::<Result<_, _>>()?;
+                while !requests.is_empty() {
+                    let out = self.client.batch_write_item().request_items(&self.table, requests).send().await?;
+                    requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Drop the table: DynamoDB Local keeps everything in memory.
+    pub async fn drop_table(&self) -> Result<(), Error> {
+        self.client.delete_table().table_name(&self.table).send().await?;
+        Ok(())
+    }
+
+    /// Drop the table and make it again holding exactly `items`: the state
+    /// a replay starts from.
+    pub async fn restore(&self, items: Vec<Item>) -> Result<(), Error> {
+        self.client.delete_table().table_name(&self.table).send().await?;
+        ensure_table(&self.client, &self.table, &TableDef::from_repo()?).await?;
+        self.load(items, 4).await
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

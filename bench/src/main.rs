@@ -1,0 +1,118 @@
+//! `make bench` (scripts/bench.sh builds everything and starts DynamoDB
+//! Local, then runs this): one table of Roster's figures, each next to what
+//! it is measured against, all measured in this one run. See the README's
+//! "Bench" section for what each row means.
+
+mod env;
+mod load;
+mod record;
+mod report;
+mod scenario;
+mod startup;
+mod sweep;
+
+use env::{Env, Error};
+use std::path::PathBuf;
+
+/// The knobs, from the environment (scripts/bench.sh sets them).
+pub struct Settings {
+    pub dynamodb: String,
+    pub bin_dir: PathBuf,
+    pub out: PathBuf,
+    pub command: String,
+    pub commit: String,
+    pub quick: bool,
+    pub runs: usize,
+    pub pause: std::time::Duration,
+    pub callers: usize,
+    pub per_caller: usize,
+    pub members: usize,
+    pub items: usize,
+    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep`), while iterating.
+    pub skip: Vec<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number(name: &str, default: usize) -> Result<usize, Error> {
+    var(name).map_or(Ok(default), |v| v.trim().parse().map_err(|_| format!("{name} is not a number: {v}").into()))
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, Error> {
+        let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
+        let pick = |full: usize, smoke: usize| if quick { smoke } else { full };
+        Ok(Self {
+            dynamodb: var("BENCH_DYNAMODB")
+                .ok_or("BENCH_DYNAMODB (DynamoDB Local's URL) is not set; run `make bench`")?,
+            bin_dir: PathBuf::from(var("BENCH_BIN_DIR").unwrap_or_else(|| "target/release".into())),
+            out: PathBuf::from(var("BENCH_OUT").unwrap_or_else(|| "bench/results.md".into())),
+            command: var("BENCH_COMMAND").unwrap_or_else(|| "make bench".into()),
+            commit: var("BENCH_COMMIT").unwrap_or_else(|| "unknown".into()),
+            quick,
+            runs: number("BENCH_RUNS", pick(21, 5))?,
+            pause: std::time::Duration::from_millis(number("BENCH_PAUSE_MS", 100)? as u64),
+            callers: number("BENCH_CALLERS", 16)?,
+            per_caller: number("BENCH_PER_CALLER", pick(20, 2))?,
+            members: number("BENCH_MEMBERS", pick(1000, 100))?,
+            items: number("BENCH_ITEMS", pick(100_000, 10_000))?,
+            skip: var("BENCH_SKIP").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
+        })
+    }
+}
+
+fn say(what: &str) {
+    eprintln!("[bench] {what}");
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let settings = Settings::from_env()?;
+    let mut table = report::Table::default();
+
+    let on = |section: &str| !settings.skip.iter().any(|s| s == section);
+
+    if on("sizes") {
+        say("binary sizes");
+        table.sizes(&settings)?;
+    }
+    if on("starts") {
+        say(&format!("start to first response, {} runs each", settings.runs));
+        let env = Env::new(&settings.dynamodb).await?;
+        let starts = report::startup(&settings, &env)?;
+        table.starts(&starts);
+        env.drop_table().await?;
+    }
+    if on("calls") {
+        say("DynamoDB calls per route (scenario)");
+        let env = Env::new(&settings.dynamodb).await?;
+        let seen = scenario::run(&env).await?;
+        table.calls(&seen);
+        env.drop_table().await?;
+    }
+    if on("load") {
+        say(&format!(
+            "p50/p99, {} callers x {} requests, {} members",
+            settings.callers, settings.per_caller, settings.members
+        ));
+        let env = Env::new(&settings.dynamodb).await?;
+        let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
+        table.load(&figures, settings.callers);
+        env.drop_table().await?;
+    }
+    if on("sweep") {
+        say(&format!("sweep against a Scan, {} items", settings.items));
+        let env = Env::new(&settings.dynamodb).await?;
+        let swept = sweep::run(&env, settings.items).await?;
+        table.sweep(&swept);
+        env.drop_table().await?;
+    }
+
+    let text = table.render(&settings);
+    println!("{text}");
+    std::fs::write(&settings.out, text)?;
+    say(&format!("written to {}", settings.out.display()));
+    Ok(())
+}

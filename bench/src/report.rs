@@ -1,0 +1,287 @@
+//! The one table: a row per figure, Roster's value next to its yardstick
+//! (hello-world, the same calls made directly, a Scan) and their ratio;
+//! and the start-up runs, which need the binaries and the table.
+
+use crate::env::{Env, Error};
+use crate::scenario::Seen;
+use crate::startup::{http_event, median, once, Invocation};
+use crate::Settings;
+use roster_api::{Function, ROUTES};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct Table {
+    /// figure, Roster, yardstick, ratio, goal
+    rows: Vec<[String; 5]>,
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}x", a / b)
+    } else {
+        "-".into()
+    }
+}
+
+/// Binaries measured: every function, then the yardstick.
+fn binaries() -> Vec<&'static str> {
+    Function::ALL.iter().map(|f| f.name()).chain(["hello"]).collect()
+}
+
+/// Two columns of start-up: a first request that touches no DynamoDB, and
+/// one whose first step reads it.
+pub struct Starts {
+    /// binary -> (column -> (median, outcome))
+    pub by_binary: BTreeMap<&'static str, [(Duration, String); 2]>,
+}
+
+/// The two events each binary gets; `None` for hello's second (it has no
+/// DynamoDB), which then gets the first again.
+fn events(binary: &str) -> [serde_json::Value; 2] {
+    let token = roster_domain::secrets::new_session_token(roster_domain::ids::UserId::new());
+    let fill = |path: &str| {
+        path.split('/')
+            .map(|seg| if seg.starts_with('{') { uuid::Uuid::now_v7().to_string() } else { seg.to_string() })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let unknown = http_event("GET", "/bench/no-such-route", None);
+    let scheduled = |time: Option<&str>| {
+        let mut e = serde_json::json!({"version": "0", "id": "bench", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}});
+        if let Some(t) = time {
+            e["time"] = t.into();
+        }
+        e
+    };
+    let ses = |source: &str| {
+        serde_json::json!({"version": "0", "id": "bench", "detail-type": "Email Bounced", "source": source,
+            "account": "123456789012", "time": "2026-11-30T00:41:02Z", "region": "us-east-1", "resources": [],
+            "detail": {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+                "bouncedRecipients": [{"emailAddress": "nobody@mail.bench"}], "timestamp": "2026-11-30T00:41:02.669Z",
+                "feedbackId": "bench"}, "mail": {"timestamp": "2026-11-30T00:40:02.012Z", "messageId": "bench",
+                "destination": ["nobody@mail.bench"]}}})
+    };
+    match binary {
+        // No time: refused before any read. With one: the sweep's reads.
+        "sweep" => [scheduled(None), scheduled(Some(&chrono::Utc::now().to_rfc3339()))],
+        // Not from SES: dropped unread. A bounce: the address is looked up.
+        "mail-events" => [ses("bench.other"), ses("aws.ses")],
+        "hello" => [unknown.clone(), unknown],
+        http => {
+            // The function's first route that needs a session: its first
+            // step is the session read, which an unknown token fails (401).
+            let route = ROUTES.iter().find(|r| r.function.name() == http && r.auth);
+            let reads = route.map_or_else(|| unknown.clone(), |r| http_event(r.method, &fill(r.path), Some(&token)));
+            [unknown, reads]
+        }
+    }
+}
+
+pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
+    let vars: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", settings.dynamodb.as_str()),
+        ("TABLE_NAME", env.table.as_str()),
+        ("MAIL_TRANSPORT", "dir"),
+        ("EVENTS_TRANSPORT", "dir"),
+        ("APP_BASE_URL", "https://app.roster.bench"),
+        ("LICENSE_TERMS_VERSION", "bench-terms"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain([
+        ("MAIL_DIR".to_string(), env.dir.join("start-mail").display().to_string()),
+        ("EVENTS_DIR".to_string(), env.dir.join("start-events").display().to_string()),
+    ])
+    .collect();
+    let plan: Vec<(&'static str, [serde_json::Value; 2])> = binaries().into_iter().map(|b| (b, events(b))).collect();
+    let mut times: BTreeMap<(&str, usize), Vec<Duration>> = BTreeMap::new();
+    let mut outcomes: BTreeMap<(&str, usize), String> = BTreeMap::new();
+    // Round robin: run i of every binary and column before run i + 1 of
+    // any, so whatever else the machine does falls on all of them alike.
+    for _ in 0..settings.runs {
+        for (binary, evs) in &plan {
+            for (column, event) in evs.iter().enumerate() {
+                let run =
+                    once(&settings.bin_dir.join(binary), &Invocation { event, env: &vars }, Duration::from_secs(20))?;
+                times.entry((binary, column)).or_default().push(run.elapsed);
+                outcomes.insert((binary, column), run.outcome);
+                std::thread::sleep(settings.pause);
+            }
+        }
+    }
+    let mut by_binary = BTreeMap::new();
+    for (binary, _) in &plan {
+        let mut col = |c: usize| {
+            let mut xs = times.remove(&(*binary, c)).unwrap_or_default();
+            (median(&mut xs), outcomes.remove(&(*binary, c)).unwrap_or_default())
+        };
+        by_binary.insert(*binary, [col(0), col(1)]);
+    }
+    Ok(Starts { by_binary })
+}
+
+impl Table {
+    fn row(&mut self, cells: [&str; 5]) {
+        self.rows.push(cells.map(str::to_string));
+    }
+
+    pub fn sizes(&mut self, settings: &Settings) -> Result<(), Error> {
+        let size = |b: &str| -> Result<f64, Error> {
+            let path = settings.bin_dir.join(b);
+            let bytes = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+            Ok(bytes as f64 / 1_000_000.0)
+        };
+        let hello = size("hello")?;
+        for f in Function::ALL {
+            let mb = size(f.name())?;
+            let figure = format!("stripped size, {}", f.name());
+            self.row([&figure, &format!("{mb:.1} MB"), &format!("{hello:.1} MB"), &ratio(mb, hello), "<= 8 MB"]);
+        }
+        Ok(())
+    }
+
+    pub fn starts(&mut self, starts: &Starts) {
+        let Some(hello) = starts.by_binary.get("hello").cloned() else { return };
+        let columns = ["start to first response, no DynamoDB", "start to first response, first read of DynamoDB"];
+        for (c, what) in columns.iter().enumerate() {
+            // Hello's own runs of the same column: it answers both alike.
+            let hello = hello[c].0;
+            for f in Function::ALL {
+                let Some(cols) = starts.by_binary.get(f.name()) else { continue };
+                let (t, outcome) = &cols[c];
+                let figure = format!("{what}: {} ({outcome})", f.name());
+                let goal = if c == 0 { "<= 1.5x" } else { "-" };
+                self.row([&figure, &ms(*t), &ms(hello), &ratio(t.as_secs_f64(), hello.as_secs_f64()), goal]);
+            }
+        }
+    }
+
+    pub fn calls(&mut self, seen: &BTreeMap<String, Seen>) {
+        for route in ROUTES {
+            let key = format!("{} {}", route.method, route.path);
+            let Some(s) = seen.get(&key) else { continue };
+            // The session read is every signed-in request's first call.
+            let skip = usize::from(route.auth && s.calls.first().is_some_and(|c| c.operation == "BatchGetItem"));
+            let rest = &s.calls[skip.min(s.calls.len())..];
+            let tx =
+                rest.iter().filter(|c| c.operation.starts_with("Transact") && c.operation.contains("Write")).count();
+            let reads = rest.len() - tx;
+            let figure = format!("DynamoDB calls beyond the session read: {key} ({})", s.status);
+            let goal = if route.method == "GET" { "<= 1" } else { "1 read + 1 transaction" };
+            self.row([&figure, &format!("{} ({reads} reads, {tx} transactions)", rest.len()), "-", "-", goal]);
+        }
+    }
+
+    pub fn load(&mut self, figures: &[crate::load::Figures], callers: usize) {
+        for f in figures {
+            for (q, r, d) in [("p50", f.roster.0, f.direct.0), ("p99", f.roster.1, f.direct.1)] {
+                let figure = format!(
+                    "{q}, {callers} callers: {} ({}; {:.1} calls each{})",
+                    f.name,
+                    f.statuses,
+                    f.calls_per_request,
+                    if f.refused > 0 { format!("; {} replayed calls refused", f.refused) } else { String::new() }
+                );
+                let goal = if q == "p99" { "<= 1.5x" } else { "-" };
+                self.row([&figure, &ms(r), &ms(d), &ratio(r.as_secs_f64(), d.as_secs_f64()), goal]);
+            }
+        }
+    }
+
+    pub fn sweep(&mut self, s: &crate::sweep::Figures) {
+        let what = format!("{} items, {} due", s.items, s.due);
+        let figure = format!(
+            "sweep read units vs a Scan's, {what} ({} expired in {} runs: {} queries, {} transactions, {:.0} write units; the Scan found {})",
+            s.expired, s.runs, s.sweep_queries, s.sweep_transactions, s.sweep_wcu, s.scan_found
+        );
+        let fewer = if s.sweep_rcu > 0.0 { format!("{:.1}x fewer", s.scan_rcu / s.sweep_rcu) } else { "-".into() };
+        self.row([
+            &figure,
+            &format!("{:.1} RCU", s.sweep_rcu),
+            &format!("{:.1} RCU", s.scan_rcu),
+            &fewer,
+            ">= 50x fewer",
+        ]);
+        let figure = format!("sweep time vs the Scan's, {what}");
+        self.row([
+            &figure,
+            &ms(s.sweep_time),
+            &ms(s.scan_time),
+            &ratio(s.sweep_time.as_secs_f64(), s.scan_time.as_secs_f64()),
+            "-",
+        ]);
+    }
+
+    pub fn render(&self, settings: &Settings) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# Roster bench results\n");
+        let _ = writeln!(out, "- date: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+        let _ = writeln!(out, "- commit: {}", settings.commit);
+        let _ = writeln!(
+            out,
+            "- command: `{}`{}",
+            settings.command,
+            if settings.quick { " (BENCH_QUICK: a smoke run, not figures)" } else { "" }
+        );
+        let _ = writeln!(out, "- machine: {}", machine());
+        if let Ok(ddb) = std::env::var("BENCH_DYNAMODB_LOCAL") {
+            let _ = writeln!(out, "- DynamoDB Local: {ddb}");
+        }
+        let _ = writeln!(
+            out,
+            "- settings: {} start-up runs per cell (median, {} ms apart), {} callers x {} requests, {} members, {} sweep items\n",
+            settings.runs,
+            settings.pause.as_millis(),
+            settings.callers,
+            settings.per_caller,
+            settings.members,
+            settings.items
+        );
+        let _ = writeln!(out, "| figure | Roster | against | ratio | goal (issue 15) |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+        for [a, b, c, d, e] in &self.rows {
+            let _ = writeln!(out, "| {a} | {b} | {c} | {d} | {e} |");
+        }
+        out
+    }
+}
+
+/// nproc, CPU model, memory: what the figures are worth on.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("unknown CPU".to_string(), |m| m.trim().to_string());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    format!("nproc {cpus}, {model}, {:.1} GiB memory, {}", mem_kb as f64 / 1_048_576.0, std::env::consts::ARCH)
+}
