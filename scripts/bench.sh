@@ -26,9 +26,10 @@ COMMAND="${knobs}make bench"
 bash "$ROOT/scripts/tools.sh"
 use_tools_path
 
-FUNCTIONS=(auth directory invite accept update-access deactivate revoke sweep mail-events)
+# Every function: each package under functions/ is one (its name is its
+# directory's; tests/it/contract.rs checks the template deploys each).
 packages=()
-for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+for d in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$d")"); done
 log "release build: the functions"
 cargo build --release "${packages[@]}"
 log "release build: hello-world (alone: its features are its own)"
@@ -41,18 +42,7 @@ LOGS="$ROOT/.local/bench-logs"
 mkdir -p "$LOGS"
 
 DDB_PID=""
-cleanup() {
-    local status=$?
-    trap - EXIT INT TERM HUP
-    trap '' PIPE
-    set +e
-    stop_group "$DDB_PID"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+stop_groups_on_exit DDB_PID
 
 read -r DDB_PORT < <(free_ports 1)
 ddb_start memory "$DDB_PORT" "$LOGS/dynamodb.log"

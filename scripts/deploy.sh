@@ -14,6 +14,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 cd "$ROOT"
 VENV="$ROOT/.tools/deploy-venv"
 REQS="$ROOT/scripts/requirements-deploy.txt"
@@ -22,7 +24,6 @@ TARGET=aarch64-unknown-linux-gnu
 
 say() { printf '[deploy] %s\n' "$*" >&2; }
 die() { printf '[deploy] ERROR: %s\n' "$*" >&2; exit 1; }
-hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
 cmd="${1:-}"
 shift || true

@@ -6,6 +6,10 @@ ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-roster}" "$*" >&2; }
 
+# hash_of FILE...: the SHA-256 of the files' contents, one after the other
+# (a stamp: reinstall when a requirements or constraints file changes).
+hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
+
 # Put the project's tools (scripts/tools.sh) first on PATH.
 use_tools_path() {
     export PATH="$ROOT/.tools/venv/bin:$ROOT/.tools/cargo/bin:$PATH"

@@ -18,6 +18,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 TOOLS="$ROOT/.tools"
 REQS="$ROOT/scripts/requirements-tools.txt"
 CONSTRAINTS="$ROOT/scripts/constraints-tools.txt"
@@ -35,7 +37,6 @@ die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 
-hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
 mkdir -p "$TOOLS"
 
