@@ -9,7 +9,8 @@
 #   BENCH_QUICK=1 make bench   a smoke run of every section, small sizes
 #
 # Knobs (see bench/src/main.rs): BENCH_RUNS, BENCH_PAUSE_MS, BENCH_CALLERS,
-# BENCH_PER_CALLER, BENCH_MEMBERS, BENCH_ITEMS, BENCH_OUT.
+# BENCH_PER_CALLER, BENCH_MEMBERS, BENCH_ITEMS, BENCH_OUT, BENCH_SKIP (sections
+# left out: sizes,starts,calls,load,sweep,memory,arm64).
 # DynamoDB Local's log: .local/bench-logs/.
 set -euo pipefail
 
@@ -38,6 +39,27 @@ log "release build: the bench"
 cargo build --release -p roster-bench
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# arm64, as deployed (issue 15 item 6): the same builds with cargo-lambda's
+# zig, and qemu-aarch64 to start them (Debian's qemu-user-static, with the
+# arm64 glibc of libc6-arm64-cross, installed with apt when missing and
+# possible; without them the section says so).
+if [[ ",${BENCH_SKIP:-}," != *,arm64,* ]]; then
+    log "release build for arm64: every function and hello-world"
+    bash "$ROOT/scripts/deploy.sh" arm64 "$TARGET_DIR/bench-arm64"
+    export BENCH_ARM64_DIR="$TARGET_DIR/bench-arm64"
+    qemu="$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)"
+    sysroot=/usr/aarch64-linux-gnu
+    if [[ (-z "$qemu" || ! -e "$sysroot/lib/ld-linux-aarch64.so.1") && "$(id -u)" == 0 ]] &&
+        command -v apt-get >/dev/null; then
+        log "apt-get install qemu-user-static libc6-arm64-cross (for arm64 start-up)"
+        pkgs=(qemu-user-static libc6-arm64-cross)
+        { apt-get install -y -qq "${pkgs[@]}" || { apt-get update -qq && apt-get install -y -qq "${pkgs[@]}"; }; } >&2 || true
+        qemu="$(command -v qemu-aarch64-static || true)"
+    fi
+    if [[ -n "$qemu" && -e "$sysroot/lib/ld-linux-aarch64.so.1" ]]; then
+        export BENCH_QEMU_AARCH64="$qemu" BENCH_QEMU_LD_PREFIX="$sysroot"
+    fi
+fi
 LOGS="$ROOT/.local/bench-logs"
 mkdir -p "$LOGS"
 

@@ -11,6 +11,8 @@
 #   scripts/deploy.sh deploy ARGS  build, then `sam deploy ARGS` (make deploy ARGS=--guided)
 #   scripts/deploy.sh relock       rebuild the venv from requirements-deploy.txt alone
 #                                  and rewrite constraints-deploy.txt
+#   scripts/deploy.sh arm64 DIR    release builds of every function and the bench's hello-world
+#                                  for arm64 (make bench), copied to DIR
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -127,7 +129,23 @@ case "$cmd" in
         # it would upload the whole repository as every function's code).
         sam deploy --config-file "$ROOT/samconfig.toml" "$@"
         ;;
+    arm64)
+        # make bench: every function and the hello-world yardstick built for
+        # arm64 with the full release profile (cargo-lambda's zig, as sam
+        # build does), bootstraps copied to $1/<binary>.
+        out="${1:?usage: scripts/deploy.sh arm64 OUT_DIR}"
+        mkdir -p "$out"
+        for d in "$ROOT"/functions/*/; do
+            name="$(basename "$d")"
+            say "cargo lambda build --release --arm64 -p $name"
+            cargo lambda build --release --arm64 -p "$name" >&2
+            cp "${CARGO_TARGET_DIR:-$ROOT/target}/lambda/$name/bootstrap" "$out/$name"
+        done
+        say "cargo lambda build --release --arm64 -p roster-bench-hello"
+        cargo lambda build --release --arm64 -p roster-bench-hello >&2
+        cp "${CARGO_TARGET_DIR:-$ROOT/target}/lambda/hello/bootstrap" "$out/hello"
+        ;;
     *)
-        die "usage: scripts/deploy.sh check|build|deploy [sam deploy args]|relock"
+        die "usage: scripts/deploy.sh check|build|deploy [sam deploy args]|relock|arm64 OUT_DIR"
         ;;
 esac

@@ -3,8 +3,10 @@
 //! it is measured against, all measured in this one run. See the README's
 //! "Bench" section for what each row means.
 
+mod arm64;
 mod env;
 mod load;
+mod memory;
 mod record;
 mod report;
 mod scenario;
@@ -28,7 +30,7 @@ pub struct Settings {
     pub per_caller: usize,
     pub members: usize,
     pub items: usize,
-    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep`), while iterating.
+    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep,memory,arm64`), while iterating.
     pub skip: Vec<String>,
 }
 
@@ -107,6 +109,23 @@ async fn main() -> Result<(), Error> {
         let env = Env::new(&settings.dynamodb).await?;
         let swept = sweep::run(&env, settings.items).await?;
         table.sweep(&swept);
+        env.drop_table().await?;
+    }
+
+    if on("arm64") {
+        let env = Env::new(&settings.dynamodb).await?;
+        if let Some(figures) = arm64::run(&settings, &report::lambda_vars(&settings, &env))? {
+            say("arm64 sizes and emulated start-up");
+            table.arm64(&figures);
+        }
+        env.drop_table().await?;
+    }
+    if on("memory") {
+        say("sign-in at Lambda memory sizes (CPU share by cgroup)");
+        let env = Env::new(&settings.dynamodb).await?;
+        memory::seed(&env).await?;
+        let outcome = memory::run(&settings, &report::lambda_vars(&settings, &env))?;
+        table.memory(&outcome);
         env.drop_table().await?;
     }
 

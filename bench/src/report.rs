@@ -43,7 +43,7 @@ pub struct Starts {
 
 /// The two events each binary gets; `None` for hello's second (it has no
 /// DynamoDB), which then gets the first again.
-fn events(binary: &str) -> [serde_json::Value; 2] {
+pub fn events(binary: &str) -> [serde_json::Value; 2] {
     let token = roster_domain::secrets::new_session_token(roster_domain::ids::UserId::new());
     let fill = |path: &str| {
         path.split('/')
@@ -85,8 +85,10 @@ fn events(binary: &str) -> [serde_json::Value; 2] {
     }
 }
 
-pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
-    let vars: Vec<(String, String)> = [
+/// The environment a function binary runs with in the bench: Lambda's own
+/// variables, and `make dev`'s wiring against the bench's table.
+pub fn lambda_vars(settings: &Settings, env: &Env) -> Vec<(String, String)> {
+    [
         ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
@@ -113,7 +115,11 @@ pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
         ("MAIL_DIR".to_string(), env.dir.join("start-mail").display().to_string()),
         ("EVENTS_DIR".to_string(), env.dir.join("start-events").display().to_string()),
     ])
-    .collect();
+    .collect()
+}
+
+pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
+    let vars = lambda_vars(settings, env);
     let plan: Vec<(&'static str, [serde_json::Value; 2])> = binaries().into_iter().map(|b| (b, events(b))).collect();
     let mut times: BTreeMap<(&str, usize), Vec<Duration>> = BTreeMap::new();
     let mut outcomes: BTreeMap<(&str, usize), String> = BTreeMap::new();
@@ -122,8 +128,11 @@ pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
     for _ in 0..settings.runs {
         for (binary, evs) in &plan {
             for (column, event) in evs.iter().enumerate() {
-                let run =
-                    once(&settings.bin_dir.join(binary), &Invocation { event, env: &vars }, Duration::from_secs(20))?;
+                let run = once(
+                    &settings.bin_dir.join(binary),
+                    &Invocation { event, env: &vars, launcher: None },
+                    Duration::from_secs(20),
+                )?;
                 times.entry((binary, column)).or_default().push(run.elapsed);
                 outcomes.insert((binary, column), run.outcome);
                 std::thread::sleep(settings.pause);
@@ -231,6 +240,65 @@ impl Table {
             &ratio(s.sweep_time.as_secs_f64(), s.scan_time.as_secs_f64()),
             "-",
         ]);
+    }
+
+    pub fn arm64(&mut self, figures: &crate::arm64::Figures) {
+        let hello = figures.sizes.iter().find(|(b, _)| *b == "hello").map_or(0.0, |s| s.1);
+        for (b, mb) in figures.sizes.iter().filter(|(b, _)| *b != "hello") {
+            let figure = format!("arm64 stripped size, {b}");
+            self.row([&figure, &format!("{mb:.1} MB"), &format!("{hello:.1} MB"), &ratio(*mb, hello), "<= 8 MB"]);
+        }
+        match &figures.starts {
+            Err(why) => self.row([&format!("arm64 start to first response: not measured ({why})"), "-", "-", "-", "-"]),
+            Ok(starts) => {
+                let hello = starts.iter().find(|(b, ..)| *b == "hello").map_or(Duration::ZERO, |s| s.1);
+                for (b, t, outcome) in starts.iter().filter(|(b, ..)| *b != "hello") {
+                    let figure =
+                        format!("arm64 start to first response under qemu-aarch64, no DynamoDB: {b} ({outcome})");
+                    self.row([&figure, &ms(*t), &ms(hello), &ratio(t.as_secs_f64(), hello.as_secs_f64()), "<= 1.5x"]);
+                }
+            }
+        }
+    }
+
+    pub fn memory(&mut self, outcome: &crate::memory::Outcome) {
+        let figures = match outcome {
+            crate::memory::Outcome::Skipped(why) => {
+                self.row([&format!("sign-in at Lambda memory sizes: not measured ({why})"), "-", "-", "-", "-"]);
+                return;
+            }
+            crate::memory::Outcome::Measured(figures) => figures,
+        };
+        let Some(full) = figures.first() else { return };
+        // Billed memory times duration: what one sign-in costs at that size.
+        let gb_ms = |f: &crate::memory::Figures| f64::from(f.memory_mb) / 1024.0 * f.warm.as_secs_f64() * 1000.0;
+        for f in figures {
+            let figure = format!(
+                "sign-in (POST /auth/login, Argon2id) at {} MB, warm median ({}; {:.0} GB-ms each) vs at {} MB ({:.0} GB-ms)",
+                f.memory_mb,
+                f.statuses,
+                gb_ms(f),
+                full.memory_mb,
+                gb_ms(full)
+            );
+            self.row([
+                &figure,
+                &ms(f.warm),
+                &ms(full.warm),
+                &ratio(f.warm.as_secs_f64(), full.warm.as_secs_f64()),
+                "-",
+            ]);
+        }
+        for f in figures {
+            let figure = format!("start plus first sign-in at {} MB vs at {} MB", f.memory_mb, full.memory_mb);
+            self.row([
+                &figure,
+                &ms(f.cold),
+                &ms(full.cold),
+                &ratio(f.cold.as_secs_f64(), full.cold.as_secs_f64()),
+                "-",
+            ]);
+        }
     }
 
     pub fn render(&self, settings: &Settings) -> String {

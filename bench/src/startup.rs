@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 pub struct Invocation<'a> {
     pub event: &'a serde_json::Value,
     pub env: &'a [(String, String)],
+    /// A program that runs the binary (an emulator), or none.
+    pub launcher: Option<&'a Path>,
 }
 
 /// What a run saw: the time to the answer, and the answer's HTTP status
@@ -91,7 +93,15 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
     });
     let started = Instant::now();
     // A clean environment, as Lambda's: only what the bench sets.
-    let mut child = Command::new(binary)
+    let mut command = match inv.launcher {
+        Some(launcher) => {
+            let mut c = Command::new(launcher);
+            c.arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .env_clear()
         .envs(inv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
@@ -109,7 +119,7 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
     Ok(Run { elapsed: at.duration_since(started), outcome })
 }
 
-fn epoch_ms() -> u128 {
+pub fn epoch_ms() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
 }
 
