@@ -2,9 +2,9 @@
 //! and hands the work to the file of its concern.
 
 use super::codec::{decode, item_type, s, Item};
+use super::due::After;
 use super::entity::*;
 use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
-use super::due::After;
 use super::read::{Filter, QuerySpec};
 use super::DynamoStore;
 use async_trait::async_trait;

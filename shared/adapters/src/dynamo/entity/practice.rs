@@ -186,9 +186,7 @@ impl Entity for SupportGrant {
             // GSI2: the sweep's due list (R34). The TTL leaves the sweep a
             // month to end the grant with its event before the item goes;
             // reads check the expiry themselves (R30, R35).
-            gsi2: Some(
-                DUE_SUPPORT_GRANTS.key(&primary, format!("{}#{}", time_key(self.expires_at), self.practice_id)),
-            ),
+            gsi2: Some(DUE_SUPPORT_GRANTS.key(&primary, format!("{}#{}", time_key(self.expires_at), self.practice_id))),
             ttl: Some((self.expires_at + chrono::Duration::days(30)).timestamp()),
             ..Placement::new(primary)
         }
