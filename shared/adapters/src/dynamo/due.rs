@@ -139,8 +139,11 @@ impl DynamoStore {
                 })
                 .collect(),
         };
-        // Enough from each shard that one round usually fills the page.
-        let per_shard = (2 * limit).div_ceil(usize::from(SHARDS)).clamp(1, 1000);
+        // The page's own size from each shard, since a page may come from
+        // one shard alone: fewer, fuller Queries waste less of DynamoDB's
+        // rounding of each up to 4 KB, and what they read past the page is
+        // kept for the next, not read again.
+        let per_shard = limit.clamp(1, 1000);
         let mut page: Vec<(String, Item)> = Vec::with_capacity(limit);
         loop {
             let dry = shards.iter_mut().filter(|r| r.dry());
