@@ -13,7 +13,7 @@
 //! from the cursor, which is always correct, only dearer.
 
 use super::codec::{decode, s, Item};
-use super::entity::{Placement, Primary};
+use super::entity::{Entity, Placement, Primary};
 use super::keys::time_key;
 use super::shard::{Sharded, SparseIndex, SHARDS};
 use super::{backend, DynamoStore};
@@ -25,14 +25,14 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// Where a read resumes: right after this item of the list.
-pub(super) struct After {
+struct After {
     primary: Primary,
     sk: String,
 }
 
 impl After {
     /// Right after the item `placement` places, if it is in `list`'s index.
-    pub fn of(placement: Placement, list: Sharded) -> Option<Self> {
+    fn of(placement: Placement, list: Sharded) -> Option<Self> {
         let key = match list.index {
             SparseIndex::Gsi1 => placement.gsi1,
             SparseIndex::Gsi2 => placement.gsi2,
@@ -110,7 +110,7 @@ impl DynamoStore {
     /// or before `upto` (every item if `None`), oldest first across shards,
     /// resuming after `after`. Fewer than `limit` means nothing more is in
     /// range. A key range in each shard, never a scan (R34).
-    pub(super) async fn listed<T: DeserializeOwned>(
+    async fn listed<T: DeserializeOwned>(
         &self,
         list: Sharded,
         upto: Option<Time>,
@@ -162,6 +162,24 @@ impl DynamoStore {
         let paused = (page.len() >= limit).then(|| page.last().map(|(sk, _)| sk.clone())).flatten();
         self.read_ahead.pause(paused.map(|last| Paused { list, upper, last, shards }));
         page.into_iter().map(|(_, item)| decode(item)).collect()
+    }
+
+    /// The first `limit` items of `list`, due or not, oldest first.
+    pub(super) async fn head<T: DeserializeOwned>(&self, list: Sharded, limit: usize) -> Result<Vec<T>, PortError> {
+        self.listed(list, None, None, limit).await
+    }
+
+    /// Up to `limit` items of a due list at or before `now`, oldest first,
+    /// resuming after `after` (an item a previous call returned).
+    pub(super) async fn due<T: Entity>(
+        &self,
+        list: Sharded,
+        now: Time,
+        after: Option<&T>,
+        limit: usize,
+    ) -> Result<Vec<T>, PortError> {
+        let after = after.and_then(|item| After::of(item.placement(), list));
+        self.listed(list, Some(now), after, limit).await
     }
 
     /// One Query on one shard: its next `limit` items in range.

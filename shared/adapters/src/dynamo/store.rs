@@ -2,7 +2,6 @@
 //! and hands the work to the file of its concern.
 
 use super::codec::{decode, item_type, s, Item};
-use super::due::After;
 use super::entity::*;
 use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
 use super::read::{Filter, QuerySpec};
@@ -118,7 +117,7 @@ impl Store for DynamoStore {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        self.listed(OUTBOX_INDEX, None, None, limit).await
+        self.head(OUTBOX_INDEX, limit).await
     }
 
     async fn due_outbox(
@@ -127,12 +126,11 @@ impl Store for DynamoStore {
         after: Option<&OutboxItem>,
         limit: usize,
     ) -> Result<Vec<OutboxItem>, PortError> {
-        let after = after.and_then(|item| After::of(item.placement(), OUTBOX_INDEX));
-        self.listed(OUTBOX_INDEX, Some(now), after, limit).await
+        self.due(OUTBOX_INDEX, now, after, limit).await
     }
 
     async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        self.listed(OUTBOX_DEAD_INDEX, None, None, limit).await
+        self.head(OUTBOX_DEAD_INDEX, limit).await
     }
 
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
@@ -181,8 +179,7 @@ impl Store for DynamoStore {
         after: Option<&Invitation>,
         limit: usize,
     ) -> Result<Vec<Invitation>, PortError> {
-        let after = after.and_then(|item| After::of(item.placement(), DUE_INVITATIONS));
-        self.listed(DUE_INVITATIONS, Some(now), after, limit).await
+        self.due(DUE_INVITATIONS, now, after, limit).await
     }
 
     async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
@@ -223,8 +220,7 @@ impl Store for DynamoStore {
         after: Option<&OnboardingMail>,
         limit: usize,
     ) -> Result<Vec<OnboardingMail>, PortError> {
-        let after = after.and_then(|item| After::of(item.placement(), DUE_ONBOARDING));
-        self.listed(DUE_ONBOARDING, Some(now), after, limit).await
+        self.due(DUE_ONBOARDING, now, after, limit).await
     }
 
     async fn due_support_grants(
@@ -233,8 +229,7 @@ impl Store for DynamoStore {
         after: Option<&SupportGrant>,
         limit: usize,
     ) -> Result<Vec<SupportGrant>, PortError> {
-        let after = after.and_then(|item| After::of(item.placement(), DUE_SUPPORT_GRANTS));
-        self.listed(DUE_SUPPORT_GRANTS, Some(now), after, limit).await
+        self.due(DUE_SUPPORT_GRANTS, now, after, limit).await
     }
 
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
