@@ -21,6 +21,15 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// How many times fewer `ours` is than `theirs`.
+fn fewer(theirs: f64, ours: f64) -> String {
+    if ours > 0.0 {
+        format!("{:.1}x fewer", theirs / ours)
+    } else {
+        "-".into()
+    }
+}
+
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 {
         format!("{:.2}x", a / b)
@@ -218,18 +227,60 @@ impl Table {
         }
     }
 
-    pub fn sweep(&mut self, s: &crate::sweep::Figures) {
+    /// The sweep at each table size, then how its cost scales between them.
+    pub fn sweep(&mut self, sizes: &[crate::sweep::Figures]) {
+        let shards = usize::from(roster_adapters::dynamo::shard::SHARDS);
+        for s in sizes {
+            self.sweep_at(s, shards);
+        }
+        if let [small, large] = sizes {
+            let per_due = |s: &crate::sweep::Figures| s.sweep_rcu / s.due.max(1) as f64;
+            let figure = format!(
+                "sweep read units per due item, {} items vs {} (Scan: {:.1} vs {:.1} RCU, {:.1}x for {:.1}x the table)",
+                large.items,
+                small.items,
+                large.scan_rcu,
+                small.scan_rcu,
+                large.scan_rcu / small.scan_rcu.max(f64::MIN_POSITIVE),
+                large.items as f64 / small.items.max(1) as f64
+            );
+            self.row([
+                &figure,
+                &format!("{:.3} RCU", per_due(large)),
+                &format!("{:.3} RCU", per_due(small)),
+                &ratio(per_due(large), per_due(small)),
+                "about 1x (R34)",
+            ]);
+        }
+    }
+
+    fn sweep_at(&mut self, s: &crate::sweep::Figures, shards: usize) {
+        let lists = crate::sweep::LISTS;
+        let figure = format!(
+            "sweep read units with nothing due, {} items ({} queries: {lists} lists x {shards} shards, {:.2} RCU and {:.2} queries per shard of a list; DynamoDB Local bills an empty Query nothing, DynamoDB at least 0.5 RCU: {:.0} RCU a run)",
+            s.items,
+            s.idle_queries,
+            s.idle_rcu / (lists * shards) as f64,
+            s.idle_queries as f64 / (lists * shards) as f64,
+            s.idle_rcu.max(0.5 * s.idle_queries as f64)
+        );
+        self.row([
+            &figure,
+            &format!("{:.1} RCU", s.idle_rcu),
+            &format!("{:.1} RCU", s.scan_rcu),
+            &fewer(s.scan_rcu, s.idle_rcu),
+            "-",
+        ]);
         let what = format!("{} items, {} due", s.items, s.due);
         let figure = format!(
             "sweep read units vs a Scan's, {what} ({} expired in {} runs: {} queries, {} transactions, {:.0} write units; the Scan found {})",
             s.expired, s.runs, s.sweep_queries, s.sweep_transactions, s.sweep_wcu, s.scan_found
         );
-        let fewer = if s.sweep_rcu > 0.0 { format!("{:.1}x fewer", s.scan_rcu / s.sweep_rcu) } else { "-".into() };
         self.row([
             &figure,
             &format!("{:.1} RCU", s.sweep_rcu),
             &format!("{:.1} RCU", s.scan_rcu),
-            &fewer,
+            &fewer(s.scan_rcu, s.sweep_rcu),
             ">= 50x fewer",
         ]);
         let figure = format!("sweep time vs the Scan's, {what}");

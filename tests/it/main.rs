@@ -13,6 +13,7 @@ mod built_in_roles;
 mod constraints;
 mod contract;
 mod directory;
+mod due_shards;
 mod fan_out;
 mod grants;
 mod iam;

@@ -326,9 +326,15 @@ pub trait Store: Send + Sync {
     ) -> Result<Page<Invitation>, PortError>;
     /// Pending invitations to an email, across practices (R11).
     async fn pending_invitations_for(&self, email_norm: &str) -> Result<Vec<Invitation>, PortError>;
-    /// Pending invitations whose expiry is at or before `now`, through the
-    /// sparse expiry index (R34), oldest first.
-    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError>;
+    /// Up to `limit` pending invitations whose expiry is at or before
+    /// `now`, oldest first, resuming after `after` (one a previous call
+    /// returned): through the sparse expiry index, never a scan (R34).
+    async fn due_invitations(
+        &self,
+        now: Time,
+        after: Option<&Invitation>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, PortError>;
 
     /// One more attempt on the counter at `key`, counted before the attempt
     /// is judged, in one atomic update (R25, R28): the new count, so of any
@@ -361,9 +367,15 @@ pub trait Store: Send + Sync {
         after: Option<&OnboardingMail>,
         limit: usize,
     ) -> Result<Vec<OnboardingMail>, PortError>;
-    /// Grants whose expiry is at or before `now`, through the sparse expiry
-    /// index (R34), oldest first.
-    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError>;
+    /// Up to `limit` grants whose expiry is at or before `now`, oldest
+    /// first, resuming after `after` (one a previous call returned):
+    /// through the sparse expiry index, never a scan (R34).
+    async fn due_support_grants(
+        &self,
+        now: Time,
+        after: Option<&SupportGrant>,
+        limit: usize,
+    ) -> Result<Vec<SupportGrant>, PortError>;
     /// A practice's active directors, through their sparse index.
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError>;
 

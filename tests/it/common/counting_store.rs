@@ -164,9 +164,14 @@ impl Store for CountingStore {
         self.note("pending_invitations_for");
         self.inner.pending_invitations_for(email_norm).await
     }
-    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
+    async fn due_invitations(
+        &self,
+        now: Time,
+        after: Option<&Invitation>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, PortError> {
         self.note("due_invitations");
-        self.inner.due_invitations(now, limit).await
+        self.inner.due_invitations(now, after, limit).await
     }
     async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
         self.note(format!("count_attempt({}, must_exist: {must_exist})", kind(&key)));
@@ -209,9 +214,14 @@ impl Store for CountingStore {
         self.note("due_onboarding");
         self.inner.due_onboarding(now, after, limit).await
     }
-    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
+    async fn due_support_grants(
+        &self,
+        now: Time,
+        after: Option<&SupportGrant>,
+        limit: usize,
+    ) -> Result<Vec<SupportGrant>, PortError> {
         self.note("due_support_grants");
-        self.inner.due_support_grants(now, limit).await
+        self.inner.due_support_grants(now, after, limit).await
     }
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
         self.note("directors");

@@ -334,8 +334,9 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
         &[
             (PK, s(format!("PRACTICE#{PID}"))),
             (SK, s("SUPPORT")),
-            // Expiry 72 hours after 1796115600, in fixed-width milliseconds.
-            (GSI2PK, s("DUE#SUPPORT")),
+            // Shard 11 of 16, from the hash of its primary key; expiry 72
+            // hours after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#SUPPORT#11")),
             (GSI2SK, s(format!("001796374800000#{PID}"))),
             // The expiry plus 30 days, in seconds.
             (TTL, n(1_798_966_800)),
@@ -353,8 +354,9 @@ fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {
         &[
             (PK, s(format!("PRACTICE#{PID}"))),
             (SK, s(format!("ONBOARDING#{UID}#two_factor"))),
-            // Three days after 1796115600, in fixed-width milliseconds.
-            (GSI2PK, s("DUE#ONBOARDING")),
+            // Shard 12; three days after 1796115600, in fixed-width
+            // milliseconds.
+            (GSI2PK, s("DUE#ONBOARDING#12")),
             (GSI2SK, s(format!("001796374800000#{PID}#{UID}#two_factor"))),
             // Due plus 30 days, in seconds.
             (TTL, n(1_798_966_800)),
@@ -386,7 +388,8 @@ fn outbox_item_is_in_the_undelivered_index_by_its_next_attempt() {
         &[
             (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
             (SK, s("OUTBOX")),
-            (GSI1PK, s("OUTBOX")),
+            // Shard 2, which a dead item keeps.
+            (GSI1PK, s("OUTBOX#02")),
             (GSI1SK, s(format!("001796115660000#{OUTBOX_ID}"))),
             (TYPE, s("outbox")),
         ],
@@ -411,7 +414,7 @@ fn dead_outbox_item_is_in_the_dead_index_only() {
         &[
             (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
             (SK, s("OUTBOX")),
-            (GSI1PK, s("OUTBOX_DEAD")),
+            (GSI1PK, s("OUTBOX_DEAD#02")),
             (GSI1SK, s(format!("001796148000000#{OUTBOX_ID}"))),
             (TYPE, s("outbox")),
         ],
@@ -451,8 +454,9 @@ fn pending_invitation_is_the_invitees_due_and_expires() {
             (SK, s(format!("INVITE#{IID}"))),
             (GSI1PK, s(format!("INVITEE#{EMAIL_NORM}"))),
             (GSI1SK, s(format!("INVITE#{IID}"))),
-            // Expiry a week after 1796115600, in fixed-width milliseconds.
-            (GSI2PK, s("DUE#INVITATION")),
+            // Shard 14; expiry a week after 1796115600, in fixed-width
+            // milliseconds.
+            (GSI2PK, s("DUE#INVITATION#14")),
             (GSI2SK, s(format!("001796720400000#{IID}"))),
             // The expiry plus 30 days, in seconds.
             (TTL, n(1_799_312_400)),

@@ -4,9 +4,11 @@
 //!
 //! One file per concern: `entity/` says where each record lives (its keys
 //! beside its type), `codec` turns records into items and back, `write/`
-//! turns a `Tx` into a transaction, `read` gets and queries, `cursor` makes
-//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks addresses, and `store` is the
-//! `Store` the use cases see. `keys` holds the attribute names and the
+//! turns a `Tx` into a transaction, `read` gets and queries, `shard` spreads
+//! the lists all tenants write over partitions and `due` reads them back as
+//! one, `cursor` makes page cursors, `attempts` counts sign-in attempts,
+//! `undeliverable` marks addresses, and `store` is the `Store` the use
+//! cases see. `keys` holds the attribute names and the
 //! partitions several records share; `table` creates the table. `call_log`
 //! records a client's calls, for tests and benches, never for the store.
 
@@ -14,9 +16,11 @@ mod attempts;
 pub mod call_log;
 mod codec;
 mod cursor;
+mod due;
 mod entity;
 pub mod keys;
 mod read;
+pub mod shard;
 mod store;
 pub mod table;
 mod undeliverable;
@@ -32,16 +36,18 @@ mod write_tests;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::Client;
 use roster_domain::error::PortError;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    read_ahead: Arc<due::ReadAhead>,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), read_ahead: Arc::default() }
     }
 
     pub fn client(&self) -> &Client {

@@ -3,21 +3,13 @@
 
 use super::codec::{decode, s, Item};
 use super::entity::{Entity, Primary};
-use super::keys::{time_key, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
+use super::keys::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
 use super::{backend, cursor, DynamoStore};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use roster_domain::error::PortError;
-use roster_domain::model::Time;
 use roster_domain::ports::Page;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
-
-/// Which sparse index a due list is on.
-#[derive(Debug, Clone, Copy)]
-pub enum SparseIndex {
-    Gsi1,
-    Gsi2,
-}
 
 /// BatchGetItem takes 100 keys per call.
 const MAX_BATCH_GET: usize = 100;
@@ -237,76 +229,6 @@ impl DynamoStore {
                     let items = found.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
                     return Ok(Page { items, next: None });
                 }
-            }
-        }
-    }
-
-    /// Items of a sparse due list whose sort key starts with an expiry at
-    /// or before `now`: a key range, never a scan (R34).
-    pub(super) async fn due<T: DeserializeOwned>(
-        &self,
-        list: &str,
-        now: Time,
-        limit: usize,
-    ) -> Result<Vec<T>, PortError> {
-        let upper = format!("{}#~", time_key(now));
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk AND #sk <= :upper")
-            .expression_attribute_names("#pk", GSI2PK)
-            .expression_attribute_names("#sk", GSI2SK)
-            .expression_attribute_values(":pk", s(list))
-            .expression_attribute_values(":upper", s(upper))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(|e| backend("Query", e))?;
-        out.items.unwrap_or_default().into_iter().map(decode).collect()
-    }
-
-    /// Up to `limit` items of a sparse list (GSI1's or GSI2's) whose sort
-    /// key starts with a time at or before `now`, resuming after `start`: a
-    /// key range, never a scan (R34). Reads on past short pages (DynamoDB
-    /// stops at 1 MB), so fewer than `limit` items means nothing more is due.
-    pub(super) async fn due_after<T: DeserializeOwned>(
-        &self,
-        index: SparseIndex,
-        list: &str,
-        now: Time,
-        mut start: Option<Item>,
-        limit: usize,
-    ) -> Result<Vec<T>, PortError> {
-        let (name, pk, sk) = match index {
-            SparseIndex::Gsi1 => (GSI1, GSI1PK, GSI1SK),
-            SparseIndex::Gsi2 => (GSI2, GSI2PK, GSI2SK),
-        };
-        let upper = format!("{}#~", time_key(now));
-        let mut found = Vec::new();
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(name)
-                .key_condition_expression("#pk = :pk AND #sk <= :upper")
-                .expression_attribute_names("#pk", pk)
-                .expression_attribute_names("#sk", sk)
-                .expression_attribute_values(":pk", s(list))
-                .expression_attribute_values(":upper", s(upper.clone()))
-                .limit((limit - found.len()).clamp(1, 1000) as i32)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            for item in out.items.unwrap_or_default() {
-                found.push(decode(item)?);
-            }
-            start = out.last_evaluated_key;
-            if found.len() >= limit || start.is_none() {
-                return Ok(found);
             }
         }
     }

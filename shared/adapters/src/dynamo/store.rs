@@ -4,7 +4,7 @@
 use super::codec::{decode, item_type, s, Item};
 use super::entity::*;
 use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
-use super::read::{Filter, QuerySpec, SparseIndex};
+use super::read::{Filter, QuerySpec};
 use super::DynamoStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -117,8 +117,7 @@ impl Store for DynamoStore {
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        let (items, _, _) = self.query_page(&QuerySpec::gsi1(OUTBOX_INDEX_PK.into(), ""), Some(limit), None).await?;
-        items.into_iter().map(decode).collect()
+        self.head(OUTBOX_INDEX, limit).await
     }
 
     async fn due_outbox(
@@ -127,14 +126,11 @@ impl Store for DynamoStore {
         after: Option<&OutboxItem>,
         limit: usize,
     ) -> Result<Vec<OutboxItem>, PortError> {
-        let start = after.and_then(|item| item.placement().gsi1_start_key());
-        self.due_after(SparseIndex::Gsi1, OUTBOX_INDEX_PK, now, start, limit).await
+        self.due(OUTBOX_INDEX, now, after, limit).await
     }
 
     async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
-        let (items, _, _) =
-            self.query_page(&QuerySpec::gsi1(OUTBOX_DEAD_INDEX_PK.into(), ""), Some(limit), None).await?;
-        items.into_iter().map(decode).collect()
+        self.head(OUTBOX_DEAD_INDEX, limit).await
     }
 
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
@@ -177,8 +173,13 @@ impl Store for DynamoStore {
         self.query_all(&QuerySpec::gsi1(invitee_pk(email_norm), INVITE_PREFIX)).await
     }
 
-    async fn due_invitations(&self, now: Time, limit: usize) -> Result<Vec<Invitation>, PortError> {
-        self.due(DUE_INVITATIONS, now, limit).await
+    async fn due_invitations(
+        &self,
+        now: Time,
+        after: Option<&Invitation>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, PortError> {
+        self.due(DUE_INVITATIONS, now, after, limit).await
     }
 
     async fn count_attempt(&self, key: Key, must_exist: bool) -> Result<Option<u32>, PortError> {
@@ -219,12 +220,16 @@ impl Store for DynamoStore {
         after: Option<&OnboardingMail>,
         limit: usize,
     ) -> Result<Vec<OnboardingMail>, PortError> {
-        let start = after.and_then(|item| item.placement().gsi2_start_key());
-        self.due_after(SparseIndex::Gsi2, DUE_ONBOARDING, now, start, limit).await
+        self.due(DUE_ONBOARDING, now, after, limit).await
     }
 
-    async fn due_support_grants(&self, now: Time, limit: usize) -> Result<Vec<SupportGrant>, PortError> {
-        self.due(DUE_SUPPORT_GRANTS, now, limit).await
+    async fn due_support_grants(
+        &self,
+        now: Time,
+        after: Option<&SupportGrant>,
+        limit: usize,
+    ) -> Result<Vec<SupportGrant>, PortError> {
+        self.due(DUE_SUPPORT_GRANTS, now, after, limit).await
     }
 
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {

@@ -117,51 +117,48 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
     }
 }
 
-/// Every invitation due to expire (R7, R34). Each pass takes what is due;
-/// expired items leave the sparse index, so the loop ends when a pass
-/// expires nothing.
+/// Every invitation due to expire (R7, R34), page after page, each
+/// resuming after the last item of the one before: an item that could not
+/// be expired is not met twice in a run, and the index's lag behind the
+/// expiries just made cannot show them again.
 async fn expire_invitations(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+    let mut after: Option<Invitation> = None;
     loop {
-        let due = app.store.due_invitations(now, BATCH).await?;
-        let mut progressed = false;
+        let due = app.store.due_invitations(now, after.as_ref(), BATCH).await?;
         for inv in due.iter().filter(|i| i.status == InvitationStatus::Pending && i.expires_at <= now) {
             // One item's failure must not stop the rest, nor the outbox below;
             // it stays due and the next run tries it again.
             match expire(app, inv, now).await {
-                Ok(true) => {
-                    summary.invitations_expired += 1;
-                    progressed = true;
-                }
+                Ok(true) => summary.invitations_expired += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(invitation = %inv.id, error = %e, "could not expire; left for the next sweep"),
             }
         }
-        if !progressed || due.len() < BATCH {
+        if due.len() < BATCH {
             return Ok(());
         }
+        after = due.last().cloned();
     }
 }
 
-/// Every support grant past its expiry (R30, R34).
+/// Every support grant past its expiry (R30, R34), paged as invitations are.
 async fn end_support_grants(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+    let mut after: Option<SupportGrant> = None;
     loop {
-        let due = app.store.due_support_grants(now, BATCH).await?;
-        let mut progressed = false;
+        let due = app.store.due_support_grants(now, after.as_ref(), BATCH).await?;
         for grant in due.iter().filter(|g| !g.active_at(now)) {
             match support::expire(app, grant, now).await {
-                Ok(true) => {
-                    summary.support_grants_expired += 1;
-                    progressed = true;
-                }
+                Ok(true) => summary.support_grants_expired += 1,
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(practice = %grant.practice_id, error = %e, "could not end support grant; left for the next sweep")
                 }
             }
         }
-        if !progressed || due.len() < BATCH {
+        if due.len() < BATCH {
             return Ok(());
         }
+        after = due.last().cloned();
     }
 }
 

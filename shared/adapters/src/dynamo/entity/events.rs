@@ -1,15 +1,18 @@
 //! What a change leaves behind: audit events (R32) and outbox items (R33).
 
-use super::{Entity, IndexKey, Keyed, Placement, Primary};
+use super::{Entity, Keyed, Placement, Primary};
 use crate::dynamo::keys::time_key;
+use crate::dynamo::shard::{Sharded, SparseIndex};
 use roster_domain::ids::EventId;
 use roster_domain::model::{AuditEvent, AuditScope, OutboxItem};
 
 pub const EVENT_PREFIX: &str = "EVENT#";
-/// The GSI1 partition of live undelivered outbox items, by next attempt.
-pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
-/// The GSI1 partition of dead outbox items, by death, for an operator (R42).
-pub const OUTBOX_DEAD_INDEX_PK: &str = "OUTBOX_DEAD";
+/// The GSI1 list of live undelivered outbox items, by next attempt.
+pub const OUTBOX_INDEX: Sharded = Sharded::new(SparseIndex::Gsi1, "OUTBOX");
+/// The GSI1 list of dead outbox items, by death, for an operator (R42):
+/// sharded too, since a mail service down for a day kills items as fast
+/// as they are written.
+pub const OUTBOX_DEAD_INDEX: Sharded = Sharded::new(SparseIndex::Gsi1, "OUTBOX_DEAD");
 
 /// The partition of one audit log: a practice's, or a user's own.
 pub fn audit_pk(scope: AuditScope) -> String {
@@ -53,11 +56,12 @@ impl Entity for OutboxItem {
         // next due, so the sweep reads only what is due by key range (R42); a
         // delivered item is deleted. A dead item moves to its own partition:
         // out of the sweep's way, still listable.
+        let primary = Self::primary_key(self.id);
         let gsi1 = match self.dead_at {
-            Some(dead) => IndexKey::new(OUTBOX_DEAD_INDEX_PK, format!("{}#{}", time_key(dead), self.id)),
-            None => IndexKey::new(OUTBOX_INDEX_PK, format!("{}#{}", time_key(self.due_at()), self.id)),
+            Some(dead) => OUTBOX_DEAD_INDEX.key(&primary, format!("{}#{}", time_key(dead), self.id)),
+            None => OUTBOX_INDEX.key(&primary, format!("{}#{}", time_key(self.due_at()), self.id)),
         };
-        Placement { gsi1: Some(gsi1), ..Placement::new(Self::primary_key(self.id)) }
+        Placement { gsi1: Some(gsi1), ..Placement::new(primary) }
     }
     fn version(&self) -> Option<u64> {
         None

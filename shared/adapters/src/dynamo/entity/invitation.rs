@@ -3,12 +3,13 @@
 
 use super::{Entity, IndexKey, Keyed, Placement, Primary};
 use crate::dynamo::keys::{practice_pk, time_key};
+use crate::dynamo::shard::{Sharded, SparseIndex};
 use roster_domain::ids::{InvitationId, PracticeId};
 use roster_domain::model::{EmailSlot, Invitation, InvitationStatus, InvitationToken};
 
 pub const INVITE_PREFIX: &str = "INVITE#";
-/// The GSI2 partition of pending invitations by expiry, for the sweep (R34).
-pub const DUE_INVITATIONS: &str = "DUE#INVITATION";
+/// The GSI2 list of pending invitations by expiry, for the sweep (R34).
+pub const DUE_INVITATIONS: Sharded = Sharded::new(SparseIndex::Gsi2, "DUE#INVITATION");
 
 /// GSI1 partition of the pending invitations to an email (R11).
 pub fn invitee_pk(email_norm: &str) -> String {
@@ -33,9 +34,11 @@ impl Entity for Invitation {
         // What the practice searches an invitation by (R47): the names it
         // typed and the address, lower-cased.
         let names = [&self.first_name, &self.last_name].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+        let primary = Self::primary_key((self.practice_id, self.id));
+        let due = DUE_INVITATIONS.key(&primary, format!("{}#{}", time_key(self.expires_at), self.id));
         let base = Placement {
             display_search: Some(format!("{names}\n{}", self.email_norm).to_lowercase()),
-            ..Placement::new(Self::primary_key((self.practice_id, self.id)))
+            ..Placement::new(primary)
         };
         if self.status != InvitationStatus::Pending {
             return base;
@@ -44,7 +47,7 @@ impl Entity for Invitation {
         // (GSI2, R34), and listable for 30 days past expiry (R35).
         Placement {
             gsi1: Some(IndexKey::new(invitee_pk(&self.email_norm), invitation_sk(self.id))),
-            gsi2: Some(IndexKey::new(DUE_INVITATIONS, format!("{}#{}", time_key(self.expires_at), self.id))),
+            gsi2: Some(due),
             ttl: Some((self.expires_at + chrono::Duration::days(30)).timestamp()),
             ..base
         }

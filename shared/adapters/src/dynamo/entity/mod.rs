@@ -13,7 +13,7 @@ mod onboarding;
 mod practice;
 
 pub use account::LoginFailures;
-pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX_PK, OUTBOX_INDEX_PK};
+pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX, OUTBOX_INDEX};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use onboarding::DUE_ONBOARDING;
 pub use practice::{
@@ -21,7 +21,7 @@ pub use practice::{
 };
 
 use super::codec::{s, Item};
-use super::keys::{GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK};
+use super::keys::{PK, SK};
 use roster_domain::error::PortError;
 use roster_domain::model::*;
 use roster_domain::ports::{Key, Record};
@@ -79,26 +79,6 @@ impl Placement {
     /// In the table only: no index, no TTL, nothing searched.
     pub fn new(primary: Primary) -> Self {
         Self { primary, gsi1: None, gsi2: None, ttl: None, display_search: None }
-    }
-
-    /// The `ExclusiveStartKey` of a GSI1 query that resumes right after this
-    /// item: its table key and its GSI1 key. `None` if it is not in GSI1.
-    pub fn gsi1_start_key(self) -> Option<Item> {
-        let index = self.gsi1?;
-        Some(Self::start_key(self.primary, index, GSI1PK, GSI1SK))
-    }
-
-    /// As `gsi1_start_key`, for GSI2.
-    pub fn gsi2_start_key(self) -> Option<Item> {
-        let index = self.gsi2?;
-        Some(Self::start_key(self.primary, index, GSI2PK, GSI2SK))
-    }
-
-    fn start_key(primary: Primary, index: IndexKey, pk: &str, sk: &str) -> Item {
-        let mut key = primary.item();
-        key.insert(pk.to_string(), s(index.pk));
-        key.insert(sk.to_string(), s(index.sk));
-        key
     }
 }
 

@@ -3,14 +3,15 @@
 
 use super::{Entity, IndexKey, Keyed, Placement, Primary};
 use crate::dynamo::keys::{practice_pk, time_key, user_pk};
+use crate::dynamo::shard::{Sharded, SparseIndex};
 use roster_domain::ids::{LocationId, PracticeId, UserId};
 use roster_domain::model::{Location, Membership, Module, Practice, PracticeSettings, Role, RoleName, SupportGrant};
 
 pub const LOCATION_PREFIX: &str = "LOCATION#";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const ROLE_PREFIX: &str = "ROLE#";
-/// The GSI2 partition of support grants by expiry, for the sweep (R34).
-pub const DUE_SUPPORT_GRANTS: &str = "DUE#SUPPORT";
+/// The GSI2 list of support grants by expiry, for the sweep (R34).
+pub const DUE_SUPPORT_GRANTS: Sharded = Sharded::new(SparseIndex::Gsi2, "DUE#SUPPORT");
 
 /// The practice item's module seat counter of `m` (R46): an attribute of
 /// its own per module (see `ModuleSeats`, whose field names these are).
@@ -180,16 +181,14 @@ impl Entity for SupportGrant {
     const TYPE: &'static str = "support_grant";
     const KEPT_BY_REPLACE: &'static [&'static str] = &[];
     fn placement(&self) -> Placement {
+        let primary = Self::primary_key(self.practice_id);
         Placement {
             // GSI2: the sweep's due list (R34). The TTL leaves the sweep a
             // month to end the grant with its event before the item goes;
             // reads check the expiry themselves (R30, R35).
-            gsi2: Some(IndexKey::new(
-                DUE_SUPPORT_GRANTS,
-                format!("{}#{}", time_key(self.expires_at), self.practice_id),
-            )),
+            gsi2: Some(DUE_SUPPORT_GRANTS.key(&primary, format!("{}#{}", time_key(self.expires_at), self.practice_id))),
             ttl: Some((self.expires_at + chrono::Duration::days(30)).timestamp()),
-            ..Placement::new(Self::primary_key(self.practice_id))
+            ..Placement::new(primary)
         }
     }
     fn version(&self) -> Option<u64> {
