@@ -5,8 +5,8 @@
 //! One file per concern: `entity/` says where each record lives (its keys
 //! beside its type), `codec` turns records into items and back, `write/`
 //! turns a `Tx` into a transaction, `read` gets and queries, `cursor` makes
-//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks addresses, and `store` is the
-//! `Store` the use cases see. `keys` holds the attribute names and the
+//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks addresses, `store` is the
+//! `Store` the use cases see, and `stream` reads outbox items off the change stream. `keys` holds the attribute names and the
 //! partitions several records share; `table` creates the table. `call_log`
 //! records a client's calls, for tests and benches, never for the store.
 
@@ -16,8 +16,11 @@ mod codec;
 mod cursor;
 mod entity;
 pub mod keys;
+#[cfg(feature = "local-stream")]
+pub mod local_stream;
 mod read;
 mod store;
+pub mod stream;
 pub mod table;
 mod undeliverable;
 mod write;
