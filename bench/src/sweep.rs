@@ -124,7 +124,7 @@ pub async fn run(env: &Env, items: usize) -> Result<Figures, Error> {
             "source": "aws.events", "account": "123456789012", "time": now.to_rfc3339(), "region": "us-east-1",
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
         }))?;
-        let summary = roster_api::sweep::handle(&env.app, event).await?;
+        let summary = roster_api::sweep::handle(&env.app, &env.out, event).await?;
         runs += 1;
         expired += summary.invitations_expired;
         if summary.invitations_expired == 0 || runs >= 20 {
