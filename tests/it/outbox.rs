@@ -75,7 +75,7 @@ async fn only_pending(h: &Harness) -> OutboxItem {
 }
 
 /// The real directory mailer, pointed at a path that is a file: every send fails.
-fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
+pub fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
     std::fs::create_dir_all(&h.dir).expect("dir");
     let blocker = h.dir.join("not-a-dir");
     std::fs::write(&blocker, b"x").expect("file");

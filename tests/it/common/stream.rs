@@ -52,7 +52,8 @@ impl Pump {
     /// A pump of `table`'s stream, from its first record.
     pub async fn stream(client: &aws_sdk_dynamodb::Client, table: &str) -> Self {
         let endpoint = env_url("ROSTER_TEST_DYNAMODB");
-        let poller = StreamPoller::open(client, &endpoint, table, Start::TrimHorizon).await.expect("the table's stream");
+        let poller =
+            StreamPoller::open(client, &endpoint, table, Start::TrimHorizon).await.expect("the table's stream");
         Self { feed: Feed::Stream(Box::new(poller)), seen: HashSet::new(), made: 0, failures: Vec::new() }
     }
 
@@ -84,8 +85,15 @@ fn key(item: &OutboxItem) -> String {
 }
 
 impl Harness {
-    /// Feed the outbox to the delivery function until it has caught up.
-    pub async fn deliver(&self) {
+    /// Feed the outbox to the delivery function until it has caught up. A
+    /// boxed future made in a frame of its own: requests end with it, tests
+    /// hold many requests in one future, and a debug build's stack overflows
+    /// if each polling frame has room for it inline.
+    pub fn deliver(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+        Box::pin(self.deliver_now())
+    }
+
+    async fn deliver_now(&self) {
         let mut pump = self.stream.lock().await;
         // The store as built: a test's counting store sees requests only.
         let app = App { store: self.store.clone(), ..self.app.clone() };
