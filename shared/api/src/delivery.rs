@@ -43,7 +43,12 @@ impl From<Unidentified> for Diagnostic {
 }
 
 /// One batch: what was delivered, and the batch item failure to retry from.
-pub async fn handle(app: &App, out: &Outbound, read: ReadItem, event: Event) -> Result<DynamoDbEventResponse, Unidentified> {
+pub async fn handle(
+    app: &App,
+    out: &Outbound,
+    read: ReadItem,
+    event: Event,
+) -> Result<DynamoDbEventResponse, Unidentified> {
     let mut summary = Delivery::default();
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {

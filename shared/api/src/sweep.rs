@@ -29,7 +29,11 @@ impl From<SweepError> for Diagnostic {
     }
 }
 
-pub async fn handle(app: &App, out: &Outbound, event: EventBridgeEvent<serde_json::Value>) -> Result<Summary, SweepError> {
+pub async fn handle(
+    app: &App,
+    out: &Outbound,
+    event: EventBridgeEvent<serde_json::Value>,
+) -> Result<Summary, SweepError> {
     let now = event.time.ok_or(SweepError::NoTime)?;
     let started = std::time::Instant::now();
     let summary = sweep::run(app, out, now).await?;

@@ -25,10 +25,8 @@ type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Full<byte
 
 async fn invoke(http: &Http, url: &str, body: Vec<u8>) -> Result<String, String> {
     let req = http_body_util::Full::new(bytes::Bytes::from(body));
-    let req = hyper::Request::post(url)
-        .header("content-type", "application/json")
-        .body(req)
-        .map_err(|e| e.to_string())?;
+    let req =
+        hyper::Request::post(url).header("content-type", "application/json").body(req).map_err(|e| e.to_string())?;
     let resp = http.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status();
     let text = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();

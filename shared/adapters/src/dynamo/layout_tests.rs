@@ -409,12 +409,7 @@ fn delivered_outbox_item_is_in_no_index_and_expires_a_week_on() {
     let delivered = fx::outbox().delivered(fx::now() + chrono::Duration::seconds(1));
     assert_item(
         Record::Outbox(delivered),
-        &[
-            (PK, s(format!("OUTBOX#{OUTBOX_ID}"))),
-            (SK, s("OUTBOX")),
-            (TTL, n(1_796_720_401)),
-            (TYPE, s("outbox")),
-        ],
+        &[(PK, s(format!("OUTBOX#{OUTBOX_ID}"))), (SK, s("OUTBOX")), (TTL, n(1_796_720_401)), (TYPE, s("outbox"))],
         &["attempts", "created_at", "dead_at", "delivered_at", "id", "next_attempt_at", "payload"],
     );
 }

@@ -88,12 +88,8 @@ impl StreamPoller {
         table: &str,
         start: Start,
     ) -> Result<Self, PortError> {
-        let described = dynamo
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(|e| super::backend("DescribeTable", e))?;
+        let described =
+            dynamo.describe_table().table_name(table).send().await.map_err(|e| super::backend("DescribeTable", e))?;
         let arn = described
             .table
             .and_then(|t| t.latest_stream_arn)
@@ -178,7 +174,8 @@ impl StreamPoller {
                         attributes.values_mut().for_each(repair);
                     }
                 }
-                let mut record: EventRecord = serde_json::from_value(record).map_err(|e| failed("a stream record", e))?;
+                let mut record: EventRecord =
+                    serde_json::from_value(record).map_err(|e| failed("a stream record", e))?;
                 record.event_source_arn = Some(self.arn.clone());
                 event.records.push(record);
                 shard.read_any = true;

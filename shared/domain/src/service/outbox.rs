@@ -96,7 +96,9 @@ async fn attempt(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome
         OutboxPayload::Event(e) => {
             out.events.publish(std::slice::from_ref(e)).await.map(|()| Outcome::Delivered).map_err(|e| e.to_string())
         }
-        OutboxPayload::Task(t) => tasks::run(app, item.id, t).await.map(|()| Outcome::Delivered).map_err(|e| e.to_string()),
+        OutboxPayload::Task(t) => {
+            tasks::run(app, item.id, t).await.map(|()| Outcome::Delivered).map_err(|e| e.to_string())
+        }
     }
 }
 

@@ -61,11 +61,7 @@ impl Entity for OutboxItem {
             (None, Some(dead)) => Some(IndexKey::new(OUTBOX_DEAD_INDEX_PK, format!("{}#{}", time_key(dead), self.id))),
             (None, None) => Some(IndexKey::new(OUTBOX_INDEX_PK, format!("{}#{}", time_key(self.due_at()), self.id))),
         };
-        Placement {
-            gsi1,
-            ttl: self.keep_until().map(|t| t.timestamp()),
-            ..Placement::new(Self::primary_key(self.id))
-        }
+        Placement { gsi1, ttl: self.keep_until().map(|t| t.timestamp()), ..Placement::new(Self::primary_key(self.id)) }
     }
     fn version(&self) -> Option<u64> {
         None
