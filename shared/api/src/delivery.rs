@@ -72,7 +72,6 @@ pub async fn handle(
                 let mut failure = DynamoDbBatchItemFailure::default();
                 failure.item_identifier = Some(sequence);
                 response.batch_item_failures.push(failure);
-                summary.left = 1;
                 break;
             }
         }
