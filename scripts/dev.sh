@@ -4,8 +4,12 @@
 #   2. starts DynamoDB Local on DYNAMODB_PORT with its data in .local/dynamodb
 #      (kept across restarts), unless something already answers there;
 #   3. creates the table if missing (roster-adapters' create-table binary);
-#   4. serves every function with `cargo lambda watch` on 127.0.0.1:PORT.
-# Mail and events are written as files (MAIL_DIR, EVENTS_DIR).
+#   4. starts the stream poller (roster-adapters' stream-poller binary), which
+#      reads the table's stream and invokes the `delivery` function through
+#      cargo lambda's invoke endpoint, as Lambda's event source mapping would;
+#   5. serves every function with `cargo lambda watch` on 127.0.0.1:PORT.
+# Mail and events are written as files (MAIL_DIR, EVENTS_DIR) by the delivery
+# function, within a second of the request.
 # Ctrl-C stops the server and the DynamoDB Local this script started.
 # Every variable below can be set by the caller.
 set -euo pipefail
@@ -56,12 +60,16 @@ LOGS="$ROOT/.local/dev-logs"
 mkdir -p "$LOGS" "$MAIL_DIR" "$EVENTS_DIR"
 
 DDB_PID=""
+POLLER_PID=""
 cleanup() {
     local status=$?
     trap - EXIT INT TERM HUP
     # A closed terminal or a dead `| tee` must not stop the clean-up half-way.
     trap '' PIPE
     set +e
+    if [[ -n "$POLLER_PID" ]]; then
+        stop_group "$POLLER_PID"
+    fi
     if [[ -n "$DDB_PID" ]]; then
         log "stopping DynamoDB Local (pid $DDB_PID)"
         stop_group "$DDB_PID"
@@ -102,6 +110,11 @@ ENV_FILE="$ROOT/.local/dev.env"
         printf '%s=%s\n' "$name" "$value"
     done
 } >"$ENV_FILE"
+
+log "starting the stream poller (log in .local/dev-logs/stream-poller.log)"
+cargo build -q -p roster-adapters --features local-stream --bin stream-poller
+POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/delivery/invocations" \
+    spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "$ROOT/target/debug/stream-poller")"
 
 log "serving the functions on http://127.0.0.1:$PORT (mail in $MAIL_DIR, events in $EVENTS_DIR)"
 log "the first request to each function compiles it: expect a few minutes' wait the first time"

@@ -65,6 +65,11 @@ log "openapi-spec-validator infra/openapi.yaml (scripts/check_openapi.py)"
 python "$ROOT/scripts/check_openapi.py" infra/openapi.yaml || openapi_status=$?
 if [[ $openapi_status != 0 ]]; then log "the OpenAPI document is invalid (exit $openapi_status); running the tests anyway"; fi
 
+# A test's future lives on its thread's stack, and a debug build of one that
+# sends many requests in one expression needs more than the default 2 MiB
+# now that each request ends with its outbox's delivery (tests/it/common/stream.rs).
+export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
+
 test_status=0
 cargo nextest run --workspace --no-fail-fast "$@" || test_status=$?
 

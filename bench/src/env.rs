@@ -12,7 +12,7 @@ use roster_adapters::dynamo::table::{ensure_table, TableDef};
 use roster_adapters::dynamo::DynamoStore;
 use roster_adapters::local_dir::{DirEvents, DirMailer};
 use roster_domain::clock::Clock;
-use roster_domain::ports::{App, Config};
+use roster_domain::ports::{App, Config, Outbound};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -67,6 +67,8 @@ pub async fn new_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Resul
 
 pub struct Env {
     pub app: App,
+    /// Where the sweep's redelivery sends (files, as `make dev`).
+    pub out: Outbound,
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
     pub taps: Taps,
@@ -82,10 +84,12 @@ impl Env {
         let dir = std::env::temp_dir().join(format!("roster-bench-{}", uuid::Uuid::new_v4()));
         let clock = Arc::new(BenchClock(Mutex::new(Utc::now())));
         let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-        let app = App {
-            store: store.clone(),
-            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store)),
+        let out = Outbound {
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store.clone())),
             events: Arc::new(DirEvents::new(dir.join("events"))),
+        };
+        let app = App {
+            store,
             clock: clock.clone(),
             config: Config {
                 app_base_url: "https://app.roster.bench".into(),
@@ -93,7 +97,7 @@ impl Env {
                 license_terms_version: "bench-terms".into(),
             },
         };
-        Ok(Self { app, client, table, taps, clock, dir })
+        Ok(Self { app, out, client, table, taps, clock, dir })
     }
 
     /// The mail files written so far, oldest first.
@@ -105,8 +109,14 @@ impl Env {
         paths.iter().filter_map(|p| std::fs::read(p).ok()).filter_map(|b| serde_json::from_slice(&b).ok()).collect()
     }
 
-    /// The token of the newest mail to `to` whose link has `prefix`.
-    pub fn link(&self, to: &str, prefix: &str) -> Result<String, Error> {
+    /// The token of the newest mail to `to` whose link has `prefix`. Mail
+    /// leaves the outbox through the delivery function in AWS; here the
+    /// outbox is delivered first, between requests, outside any figure.
+    pub async fn link(&self, to: &str, prefix: &str) -> Result<String, Error> {
+        let now = self.app.now();
+        for item in self.app.store.pending_outbox(1000).await? {
+            roster_domain::service::outbox::deliver(&self.app, &self.out, &item, now).await?;
+        }
         let mails = self.mails();
         let text = mails
             .iter()

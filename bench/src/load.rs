@@ -171,13 +171,16 @@ pub async fn run(env: &Env, members: usize, callers: usize, per_caller: usize) -
         })
         .collect();
     out.push(measure(env, "invite", &invite, callers).await?);
-    let accept: Vec<Req> = invitees
-        .iter()
-        .map(|(email, token)| {
-            let link = env.link(email, "/invite/").unwrap_or_default();
-            Req { method: "POST", path: format!("/invitations/{link}/accept"), token: token.clone(), body: None }
-        })
-        .collect();
+    let mut accept: Vec<Req> = Vec::with_capacity(invitees.len());
+    for (email, token) in &invitees {
+        let link = env.link(email, "/invite/").await.unwrap_or_default();
+        accept.push(Req {
+            method: "POST",
+            path: format!("/invitations/{link}/accept"),
+            token: token.clone(),
+            body: None,
+        });
+    }
     out.push(measure(env, "accept", &accept, callers).await?);
     Ok(out)
 }

@@ -83,6 +83,9 @@ pub fn events(binary: &str) -> [serde_json::Value; 2] {
         "sweep" => [scheduled(None), scheduled(Some(&chrono::Utc::now().to_rfc3339()))],
         // Not from SES: dropped unread. A bounce: the address is looked up.
         "mail-events" => [ses("bench.other"), ses("aws.ses")],
+        // An empty batch: nothing read. A new outbox event: published, and
+        // its outcome written.
+        "delivery" => [serde_json::json!({"Records": []}), outbox_insert()],
         "hello" => [unknown.clone(), unknown],
         http => {
             // The function's first route that needs a session: its first
@@ -92,6 +95,31 @@ pub fn events(binary: &str) -> [serde_json::Value; 2] {
             [unknown, reads]
         }
     }
+}
+
+/// A stream batch of one new outbox item (an event, published as a file),
+/// as the event source mapping sends it.
+fn outbox_insert() -> serde_json::Value {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = chrono::Utc::now();
+    let s = |v: String| serde_json::json!({ "S": v });
+    serde_json::json!({"Records": [{
+        "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"PK": s(format!("OUTBOX#{id}")), "SK": s("OUTBOX".into())},
+            "NewImage": {
+                "PK": s(format!("OUTBOX#{id}")), "SK": s("OUTBOX".into()), "type": s("outbox".into()),
+                "id": s(id.clone()), "created_at": s(now.to_rfc3339()), "attempts": {"N": "0"},
+                "next_attempt_at": s((now + chrono::Duration::hours(1)).to_rfc3339()),
+                "dead_at": {"NULL": true}, "delivered_at": {"NULL": true},
+                "payload": {"M": {"kind": s("event".into()), "body": {"M": {
+                    "id": s(id), "detail_type": s("BenchStarted".into()), "at": s(now.to_rfc3339()), "detail": {"M": {}}
+                }}}}
+            },
+            "SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_IMAGE"
+        }
+    }]})
 }
 
 /// The environment a function binary runs with in the bench: Lambda's own

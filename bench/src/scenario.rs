@@ -71,7 +71,7 @@ impl Env {
     pub async fn verified_user(&self, email: &str) -> Result<(String, String), Error> {
         let body = json!({"email": email, "password": PASSWORD, "first_name": "Ana", "last_name": "Silva"});
         let r = self.ok("POST", "/auth/signup", None, Some(body)).await?;
-        let token = self.link(email, "/verify-email/")?;
+        let token = self.link(email, "/verify-email/").await?;
         self.ok("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await?;
         Ok((s(&r["user"]["id"]), s(&r["session"]["token"])))
     }
@@ -123,14 +123,14 @@ impl Script<'_> {
     async fn invite(&mut self, d: &str, pid: &str, lid: &str, email: &str) -> Result<(String, String), Error> {
         let body = json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": lid});
         let r = self.go("POST", &format!("/practices/{pid}/invitations"), Some(d), Some(body)).await?;
-        Ok((s(&r["id"]), self.env.link(email, "/invite/")?))
+        Ok((s(&r["id"]), self.env.link(email, "/invite/").await?))
     }
 
     /// Sign up through the counted routes and verify; (user id, session).
     async fn user(&mut self, email: &str) -> Result<(String, String), Error> {
         let body = json!({"email": email, "password": PASSWORD, "first_name": "Ana", "last_name": "Silva"});
         let r = self.go("POST", "/auth/signup", None, Some(body)).await?;
-        let token = self.env.link(email, "/verify-email/")?;
+        let token = self.env.link(email, "/verify-email/").await?;
         self.go("POST", "/auth/verify-email", None, Some(json!({"token": token}))).await?;
         Ok((s(&r["user"]["id"]), s(&r["session"]["token"])))
     }
@@ -184,7 +184,7 @@ pub async fn run(env: &Env) -> Result<BTreeMap<String, Seen>, Error> {
     let (iid, link) = sc.invite(d, &pid, &lid, "new@mail.bench").await?;
     sc.go("GET", &format!("{p}/invitations"), Some(d), None).await?;
     sc.go("POST", &format!("{p}/invitations/{iid}/resend"), Some(d), None).await?;
-    let link = env.link("new@mail.bench", "/invite/").unwrap_or(link);
+    let link = env.link("new@mail.bench", "/invite/").await.unwrap_or(link);
     sc.go("GET", &format!("/invitations/{link}"), None, None).await?;
     let body = json!({"first_name": "Nia", "last_name": "Okafor", "password": PASSWORD, "accept_terms": true});
     sc.go("POST", &format!("/invitations/{link}/register"), None, Some(body)).await?;
@@ -227,7 +227,7 @@ pub async fn run(env: &Env) -> Result<BTreeMap<String, Seen>, Error> {
 
     // The joiner's own account: reset, second factor, password, leave, logout.
     sc.go("POST", "/auth/password-reset", None, Some(json!({"email": "joiner@mail.bench"}))).await?;
-    let reset = env.link("joiner@mail.bench", "/reset-password/")?;
+    let reset = env.link("joiner@mail.bench", "/reset-password/").await?;
     let body = json!({"token": reset, "new_password": PASSWORD});
     sc.go("POST", "/auth/password-reset/confirm", None, Some(body)).await?;
     let login = json!({"email": "joiner@mail.bench", "password": PASSWORD});

@@ -178,5 +178,5 @@ async fn sweep(env: &Env, now: chrono::DateTime<chrono::Utc>) -> Result<roster_d
         "source": "aws.events", "account": "123456789012", "time": now.to_rfc3339(), "region": "us-east-1",
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
     }))?;
-    Ok(roster_api::sweep::handle(&env.app, event).await?)
+    Ok(roster_api::sweep::handle(&env.app, &env.out, event).await?)
 }

@@ -195,8 +195,9 @@ fn template_functions(template: &Value) -> Vec<TemplateFunction> {
                         f.problems.push(format!("{id}.{ev_id}: ApiId is not `!Ref HttpApi`"));
                     }
                 }
-                // A schedule (the sweep) or an EventBridge rule (SES feedback).
-                Some("Schedule") | Some("ScheduleV2") | Some("EventBridgeRule") => f.schedules += 1,
+                // A schedule (the sweep), an EventBridge rule (SES feedback) or
+                // the table's stream (delivery).
+                Some("Schedule") | Some("ScheduleV2") | Some("EventBridgeRule") | Some("DynamoDB") => f.schedules += 1,
                 other => f.problems.push(format!("{id}.{ev_id}: unexpected event type {other:?}")),
             }
         }
@@ -497,8 +498,8 @@ fn openapi_matches_routes() {
 }
 
 /// d) every package under functions/ is deployed, and is reachable by a route
-/// or (a function with no routes, like the sweep) by a Schedule or
-/// EventBridgeRule event.
+/// or (a function with no routes, like the sweep) by a Schedule,
+/// EventBridgeRule or DynamoDB (stream) event.
 #[test]
 fn every_function_package_is_deployed_and_triggered() {
     let template = repo_yaml("infra/template.yaml");
@@ -522,7 +523,7 @@ fn every_function_package_is_deployed_and_triggered() {
         if !routed.contains(name.as_str()) {
             if f.schedules == 0 {
                 problems.push(format!(
-                    "package {name:?} has no route in ROUTES and its template function {} has no Schedule or EventBridgeRule event",
+                    "package {name:?} has no route in ROUTES and its template function {} has no Schedule, EventBridgeRule or DynamoDB event",
                     f.logical_id
                 ));
             }

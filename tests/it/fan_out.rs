@@ -142,9 +142,10 @@ async fn the_sweep_finishes_a_fan_out_and_a_second_run_adds_nothing() {
         before: json!({"locked": false}),
         after: json!({"locked": true}),
     };
+    // Written past its grace period: the stream lost it, so it is the sweep's.
     let task = OutboxItem::new(
         roster_domain::ids::EventId::new(),
-        h.app.now(),
+        h.app.now() - chrono::Duration::minutes(5),
         OutboxPayload::Task(Task::CopyUser { user_id: id, audit: Some(audit) }),
     );
     let mut tx = Tx::new();

@@ -1,6 +1,7 @@
 //! Issue 14 item 6: least privilege, kept so. Every route of every function
-//! (the authorization matrix's cells, then the flows the matrix only refuses)
-//! and a sweep with work due in every stage run on a harness that records
+//! (the authorization matrix's cells, then the flows the matrix only refuses),
+//! the delivery of their outbox with every kind of item (issue 15), and a
+//! sweep with work due in every stage run on a harness that records
 //! each function's DynamoDB calls, mail and events; then each function's
 //! role in infra/template.yaml must grant exactly that: no action, index,
 //! mail or event permission it did not use, none it used missing, and the
@@ -14,7 +15,7 @@ use roster_adapters::dynamo::call_log::Call;
 use roster_api::Function;
 use roster_domain::ids::{EventId, UserId};
 use roster_domain::model::{
-    Actor, DomainEvent, Mail, MemberStatus, OutboxItem, OutboxPayload, PracticeAudit, Target, Task,
+    Actor, DomainEvent, Mail, MemberStatus, OutboxItem, OutboxPayload, PracticeAudit, Target, Task, UndeliverableReason,
 };
 use roster_domain::ports::{Record, Tx, Write};
 use serde_json::json;
@@ -265,6 +266,45 @@ async fn leave_outbox_for_the_sweep(h: &Harness, pid: &str, director: &str) {
     h.app.store.transact(tx).await.expect("leave the outbox");
 }
 
+/// What the delivery function does besides sending and recording (issue 15),
+/// as it would for a fan-out too large for its change's transaction: both
+/// kinds of task, and a mail withheld from a marked address (counted on the
+/// mark). Fresh items, so the delivery function takes them, not the sweep.
+async fn leave_work_for_delivery(h: &Harness, pid: &str, director: &str) {
+    let at = h.app.now();
+    let uid: UserId = director.parse().expect("uid");
+    let marked = "marked@mail.example";
+    h.app.store.mark_undeliverable(marked, UndeliverableReason::Bounced, at).await.expect("mark");
+    let mail = Mail {
+        to: marked.into(),
+        subject: "Withheld".into(),
+        text: "withheld".into(),
+        html: String::new(),
+        template: "account_locked".into(),
+    };
+    let audit = PracticeAudit {
+        at,
+        actor: Actor::system(),
+        action: "user.unlocked".into(),
+        target: Target::new("user", uid),
+        before: json!({}),
+        after: json!({}),
+    };
+    let data =
+        json!({"practice_name": "Least Privilege Clinic", "granted_by": "Ana Silva", "expires_at": "2030-01-01 00:00"});
+    let pid = pid.parse().expect("pid");
+    let mut tx = Tx::new();
+    for payload in [
+        OutboxPayload::Mail(mail),
+        OutboxPayload::Task(Task::CopyUser { user_id: uid, audit: Some(audit) }),
+        OutboxPayload::Task(Task::MailDirectors { practice_id: pid, template: "support_access_granted".into(), data }),
+    ] {
+        tx.push(Write::Create(Record::Outbox(OutboxItem::new(EventId::new(), at, payload))));
+    }
+    h.app.store.transact(tx).await.expect("leave work for delivery");
+    h.deliver().await;
+}
+
 /// Every route, the succeeding flows, and a sweep with work in every stage:
 /// what each function used.
 async fn run_everything() -> std::sync::Arc<Usage> {
@@ -273,6 +313,7 @@ async fn run_everything() -> std::sync::Arc<Usage> {
     assert!(wrong.is_empty(), "the matrix's scenario must hold here too:\n{}", wrong.join("\n"));
     let h = &fx.h;
     let (pid, director) = succeeding_flows(h).await;
+    leave_work_for_delivery(h, &pid, &director).await;
     leave_outbox_for_the_sweep(h, &pid, &director).await;
     // Past every invitation's and the support grant's expiry, and every
     // onboarding mail's day.

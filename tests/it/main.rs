@@ -12,6 +12,7 @@ mod bounce;
 mod built_in_roles;
 mod constraints;
 mod contract;
+mod delivery;
 mod directory;
 mod due_shards;
 mod fan_out;

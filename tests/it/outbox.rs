@@ -1,6 +1,7 @@
 //! R33, R42: mail and events ride in the change's transaction and are
-//! delivered after commit; what fails to deliver stays in the outbox for the
-//! sweep, which retries it with backoff until it is delivered or dead.
+//! delivered after commit, from the table's stream (tests/it/delivery.rs);
+//! what fails to deliver stays in the outbox for the sweep, which retries it
+//! with backoff until it is delivered or dead.
 
 use crate::common::Harness;
 use chrono::{DateTime, Duration, Utc};
@@ -32,7 +33,7 @@ impl Mailer for RefusingMailer {
 }
 
 fn refuse_some(h: &mut Harness) {
-    h.app.mailer = Arc::new(RefusingMailer(h.app.mailer.clone()));
+    h.out.mailer = Arc::new(RefusingMailer(h.out.mailer.clone()));
 }
 
 fn mail_item(to: &str, created_at: DateTime<Utc>) -> OutboxItem {
@@ -74,7 +75,7 @@ async fn only_pending(h: &Harness) -> OutboxItem {
 }
 
 /// The real directory mailer, pointed at a path that is a file: every send fails.
-fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
+pub fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
     std::fs::create_dir_all(&h.dir).expect("dir");
     let blocker = h.dir.join("not-a-dir");
     std::fs::write(&blocker, b"x").expect("file");
@@ -84,7 +85,7 @@ fn failing_mailer(h: &Harness) -> Arc<DirMailer> {
 #[tokio::test]
 async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
     let mut h = Harness::new().await;
-    h.app.mailer = failing_mailer(&h);
+    h.out.mailer = failing_mailer(&h);
 
     let r = h
         .call("POST", "/auth/signup", None, Some(json!({"email": "kept@clinic.example", "password": "correct horse battery", "first_name": "K", "last_name": "T"})))
@@ -110,12 +111,12 @@ async fn a_failed_delivery_stays_in_the_outbox_and_the_change_stands() {
 #[tokio::test]
 async fn the_sweep_redelivers_failed_items() {
     let mut h = Harness::new().await;
-    let working = h.app.mailer.clone();
-    h.app.mailer = failing_mailer(&h);
+    let working = h.out.mailer.clone();
+    h.out.mailer = failing_mailer(&h);
     h.signup("later@clinic.example").await;
     assert!(h.mails().is_empty());
 
-    h.app.mailer = working;
+    h.out.mailer = working;
     let now = h.app.now();
     // Items younger than a minute may still be in their first delivery.
     let early = h.sweep_at(now).await;
@@ -163,7 +164,7 @@ async fn refused_mails_at_the_head_do_not_starve_newer_items() {
 #[tokio::test]
 async fn a_failed_item_waits_out_its_backoff() {
     let mut h = Harness::new().await;
-    let working = h.app.mailer.clone();
+    let working = h.out.mailer.clone();
     refuse_some(&mut h);
     let now = h.app.now();
     seed(&h, vec![mail_item(&format!("late{REFUSED}"), now - Duration::minutes(5))]).await;
@@ -179,7 +180,7 @@ async fn a_failed_item_waits_out_its_backoff() {
     assert_eq!((second.attempts, second.due_at()), (2, t1 + Duration::minutes(2)), "the wait doubles");
     assert_eq!(h.sweep_at(t1 + Duration::seconds(119)).await.outbox_failed, 0);
 
-    h.app.mailer = working;
+    h.out.mailer = working;
     let later = h.sweep_at(t1 + Duration::minutes(2)).await;
     assert_eq!((later.outbox_delivered, later.outbox_failed), (1, 0), "{later:?}");
     assert_eq!(h.mails_to(&format!("late{REFUSED}"), "account_locked").len(), 1);
@@ -191,7 +192,7 @@ async fn a_failed_item_waits_out_its_backoff() {
 #[tokio::test]
 async fn the_tenth_failure_makes_an_item_dead() {
     let mut h = Harness::new().await;
-    let working = h.app.mailer.clone();
+    let working = h.out.mailer.clone();
     refuse_some(&mut h);
     let now = h.app.now();
     seed(&h, vec![mail_item(&format!("never{REFUSED}"), now - Duration::minutes(5))]).await;
@@ -213,7 +214,7 @@ async fn the_tenth_failure_makes_an_item_dead() {
     assert_eq!((dead[0].attempts, dead[0].dead_at), (MAX_ATTEMPTS, Some(at)));
 
     // Even once the mail service would take it, a dead item stays dead.
-    h.app.mailer = working;
+    h.out.mailer = working;
     for later in [at, at + Duration::hours(7), at + Duration::days(30)] {
         let s = h.sweep_at(later).await;
         assert_eq!((s.outbox_delivered, s.outbox_failed, s.outbox_dead), (0, 0, 0), "{s:?}");
@@ -245,20 +246,21 @@ async fn a_refused_mail_during_a_request_still_answers_success() {
     assert_eq!(item.due_at(), now + Duration::minutes(1));
 }
 
-// R42: delivery after a commit stops when its time is up; what it did not
-// try stays due, untouched, for the sweep.
+// R42: the sweep's redelivery stops when its time is up; what it did not
+// try stays due, untouched, for the next sweep.
 #[tokio::test]
-async fn delivery_out_of_time_leaves_the_rest_for_the_sweep() {
+async fn redelivery_out_of_time_leaves_the_rest_for_the_next_sweep() {
     let h = Harness::new().await;
     let now = h.app.now();
-    let items: Vec<OutboxItem> = (0..3).map(|i| mail_item(&format!("late{i}@clinic.example"), now)).collect();
+    let old = now - Duration::minutes(5);
+    let items: Vec<OutboxItem> = (0..3).map(|i| mail_item(&format!("late{i}@clinic.example"), old)).collect();
     seed(&h, items.clone()).await;
-    let d = roster_domain::service::outbox::deliver(&h.app, items, now, std::time::Duration::ZERO).await;
+    let d = roster_domain::service::outbox::deliver_all(&h.app, &h.out, items, now, std::time::Duration::ZERO).await;
     assert_eq!((d.delivered, d.failed, d.left), (0, 0, 3));
     let pending = h.app.store.pending_outbox(10).await.expect("outbox");
     assert_eq!(pending.len(), 3);
     assert!(pending.iter().all(|i| i.attempts == 0), "not counted as failures");
-    let swept = h.sweep_at(now + Duration::minutes(2)).await;
+    let swept = h.sweep_at(now).await;
     assert_eq!(swept.outbox_delivered, 3, "{swept:?}");
     assert_eq!(h.mails().len(), 3);
 }

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     roster_api::init_tracing();
-    let app = roster_adapters::bootstrap::app_from_env().await?;
-    roster_api::sweep::serve(app).await
+    let (app, out) = roster_adapters::bootstrap::delivering_from_env().await?;
+    roster_api::sweep::serve(app, out).await
 }

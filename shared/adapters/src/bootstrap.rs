@@ -1,5 +1,9 @@
-//! Wiring from the environment. Production uses SES v2 and EventBridge; local
-//! runs write mail and events as files (`MAIL_TRANSPORT=dir`,
+//! Wiring from the environment. Every function gets an `App` (the table, the
+//! clock, the settings); only the functions that deliver the outbox (delivery
+//! and the sweep) call `outbound_from_env` for the mail service and the
+//! event bus, so no other binary refers to the SES or EventBridge clients
+//! and the linker leaves them out. Production uses SES v2 and EventBridge;
+//! local runs write mail and events as files (`MAIL_TRANSPORT=dir`,
 //! `EVENTS_TRANSPORT=dir`). AWS endpoints follow the SDK's own settings
 //! (`AWS_ENDPOINT_URL_DYNAMODB` points at DynamoDB Local).
 
@@ -8,7 +12,7 @@ use crate::eventbridge::EventBridgePublisher;
 use crate::local_dir::{DirEvents, DirMailer};
 use crate::ses::SesMailer;
 use roster_domain::clock::{Clock, SystemClock};
-use roster_domain::ports::{App, Config, EventPublisher, Mailer};
+use roster_domain::ports::{App, Config, EventPublisher, Mailer, Outbound, Store};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,18 +50,35 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 pub async fn app_from_env() -> Result<App, BootError> {
-    let sdk = sdk_config().await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    app_with(&sdk_config().await)
+}
+
+fn app_with(sdk: &aws_config::SdkConfig) -> Result<App, BootError> {
     let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table));
+    Ok(App { store, clock: Arc::new(SystemClock), config: config_from_env() })
+}
+
+/// The `App` and where its outbox goes: for the functions that deliver.
+pub async fn delivering_from_env() -> Result<(App, Outbound), BootError> {
+    let sdk = sdk_config().await;
+    let app = app_with(&sdk)?;
+    let out = outbound_from_env(&sdk, app.store.clone(), app.clock.clone())?;
+    Ok((app, out))
+}
+
+fn outbound_from_env(
+    sdk: &aws_config::SdkConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<Outbound, BootError> {
     let mailer: Arc<dyn Mailer> = match var("MAIL_TRANSPORT").as_deref().unwrap_or("ses") {
         "dir" => Arc::new(
-            DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock.clone())
-                .with_feedback(store.clone()),
+            DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock).with_feedback(store),
         ),
         "ses" => {
             let mailer = SesMailer::new(
-                aws_sdk_sesv2::Client::new(&sdk),
+                aws_sdk_sesv2::Client::new(sdk),
                 var("MAIL_FROM").ok_or(BootError::Missing("MAIL_FROM"))?,
             );
             // The template sets it; without it no bounce would come back.
@@ -71,10 +92,10 @@ pub async fn app_from_env() -> Result<App, BootError> {
     let events: Arc<dyn EventPublisher> = match var("EVENTS_TRANSPORT").as_deref().unwrap_or("eventbridge") {
         "dir" => Arc::new(DirEvents::new(var("EVENTS_DIR").unwrap_or_else(|| ".local/events".into()))),
         "eventbridge" => Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(&sdk),
+            aws_sdk_eventbridge::Client::new(sdk),
             var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
         )),
         other => return Err(BootError::Invalid("EVENTS_TRANSPORT", other.into())),
     };
-    Ok(App { store, mailer, events, clock, config: config_from_env() })
+    Ok(Outbound { mailer, events })
 }

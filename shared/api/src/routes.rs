@@ -34,10 +34,12 @@ pub enum Function {
     Sweep,
     /// SES bounce and complaint events (issue 14); no route.
     MailEvents,
+    /// The outbox, from the table's change stream (issue 15); no route.
+    Delivery,
 }
 
 impl Function {
-    pub const ALL: [Function; 9] = [
+    pub const ALL: [Function; 10] = [
         Function::Auth,
         Function::Accept,
         Function::Directory,
@@ -47,6 +49,7 @@ impl Function {
         Function::Deactivate,
         Function::Sweep,
         Function::MailEvents,
+        Function::Delivery,
     ];
 
     /// The binary and package name.
@@ -61,6 +64,7 @@ impl Function {
             Function::Deactivate => "deactivate",
             Function::Sweep => "sweep",
             Function::MailEvents => "mail-events",
+            Function::Delivery => "delivery",
         }
     }
 }

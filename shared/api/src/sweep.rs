@@ -5,7 +5,7 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use roster_domain::metrics::{self, Count, Timing};
-use roster_domain::ports::App;
+use roster_domain::ports::{App, Outbound};
 use roster_domain::service::sweep::{self, Summary};
 use std::sync::Arc;
 
@@ -29,10 +29,14 @@ impl From<SweepError> for Diagnostic {
     }
 }
 
-pub async fn handle(app: &App, event: EventBridgeEvent<serde_json::Value>) -> Result<Summary, SweepError> {
+pub async fn handle(
+    app: &App,
+    out: &Outbound,
+    event: EventBridgeEvent<serde_json::Value>,
+) -> Result<Summary, SweepError> {
     let now = event.time.ok_or(SweepError::NoTime)?;
     let started = std::time::Instant::now();
-    let summary = sweep::run(app, now).await?;
+    let summary = sweep::run(app, out, now).await?;
     // The outbox counts itself as it delivers (in every function); these
     // are the sweep's own.
     metrics::timing(Timing::SweepDuration, started.elapsed());
@@ -43,13 +47,14 @@ pub async fn handle(app: &App, event: EventBridgeEvent<serde_json::Value>) -> Re
     Ok(summary)
 }
 
-pub async fn serve(app: App) -> Result<(), lambda_runtime::Error> {
+pub async fn serve(app: App, out: Outbound) -> Result<(), lambda_runtime::Error> {
     let app = Arc::new(app);
+    let out = Arc::new(out);
     let collector = crate::metrics::init();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
-        let app = app.clone();
+        let (app, out) = (app.clone(), out.clone());
         async move {
-            let result = handle(&app, event.payload).await;
+            let result = handle(&app, &out, event.payload).await;
             crate::metrics::flush(collector, std::io::stdout().lock());
             result
         }

@@ -217,16 +217,6 @@ impl Tx {
         let (write, on_conflict) = self.writes.swap_remove(index);
         Some(on_conflict.unwrap_or_else(|| write.conflict_error()))
     }
-    /// The outbox items this transaction writes, for delivery after commit.
-    pub fn outbox(&self) -> Vec<OutboxItem> {
-        self.writes
-            .iter()
-            .filter_map(|(w, _)| match w {
-                Write::Create(Record::Outbox(o)) | Write::Put(Record::Outbox(o)) => Some(o.clone()),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// What authenticating a request needs, read in one round trip.
@@ -437,14 +427,21 @@ impl Default for Config {
     }
 }
 
-/// The wiring every use case receives.
+/// The wiring every use case receives. It sends nothing itself: a change
+/// writes its mail and events to the outbox, and only the functions that
+/// deliver it (delivery and the sweep) hold an `Outbound`.
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
-    pub mailer: Arc<dyn Mailer>,
-    pub events: Arc<dyn EventPublisher>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
+}
+
+/// Where outbox items go: the mail service and the event bus.
+#[derive(Clone)]
+pub struct Outbound {
+    pub mailer: Arc<dyn Mailer>,
+    pub events: Arc<dyn EventPublisher>,
 }
 
 impl App {

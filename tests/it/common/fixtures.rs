@@ -235,8 +235,11 @@ impl Harness {
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
         }))
         .expect("scheduled event");
-        let swept = roster_api::sweep::handle(&self.app, event);
-        self.attributed(roster_api::Function::Sweep, swept).await.expect("sweep")
+        let swept = roster_api::sweep::handle(&self.app, &self.out, event);
+        let summary = self.attributed(roster_api::Function::Sweep, swept).await.expect("sweep");
+        // What the sweep wrote to the outbox goes out through the stream.
+        self.deliver().await;
+        summary
     }
 
     /// A practice's whole audit log through the API, newest first.

@@ -7,10 +7,13 @@
 //!   the API or the store.
 //! - `counting_store.rs`: a `Store` that notes every call it passes on.
 //! - `usage.rs`: which DynamoDB calls, mail and events each function made.
+//! - `stream.rs`: the outbox fed to the delivery function after every
+//!   request and sweep, off the table's stream or made from the table.
 
 mod counting_store;
 mod fixtures;
 mod request;
+mod stream;
 mod usage;
 
 pub use counting_store::CountingStore;
@@ -26,7 +29,7 @@ use roster_adapters::dynamo::DynamoStore;
 use roster_adapters::local_dir::{DirEvents, DirMailer};
 use roster_api::Function;
 use roster_domain::clock::Clock;
-use roster_domain::ports::{App, Config, Store};
+use roster_domain::ports::{App, Config, Outbound, Store};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -72,6 +75,12 @@ fn dynamo_client(log: Option<&CallLog>) -> aws_sdk_dynamodb::Client {
 
 pub struct Harness {
     pub app: App,
+    /// Where the delivery function and the sweep send: files under `dir`.
+    pub out: Outbound,
+    /// The store as built, whatever a test puts in `app.store`: the stream
+    /// pump delivers through it, so no test counts the pump's calls.
+    store: Arc<dyn Store>,
+    stream: tokio::sync::Mutex<stream::Pump>,
     pub clock: Arc<TestClock>,
     pub dir: PathBuf,
     pub table: String,
@@ -82,28 +91,39 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new() -> Self {
-        Self::build(None).await
+        Self::build(None, false).await
     }
 
     /// A harness that notes what each function uses (`Usage`).
     pub async fn recording() -> Self {
-        Self::build(Some(Arc::new(Usage::default()))).await
+        Self::build(Some(Arc::new(Usage::default())), false).await
     }
 
-    async fn build(usage: Option<Arc<Usage>>) -> Self {
+    /// A harness whose table has its stream, read by the delivery function
+    /// as in AWS (`stream.rs` says why the others make their records).
+    pub async fn streaming() -> Self {
+        Self::build(None, true).await
+    }
+
+    async fn build(usage: Option<Arc<Usage>>, streaming: bool) -> Self {
         let client = dynamo_client(usage.as_ref().map(|u| &u.log));
         let table = format!("roster-test-{}", uuid::Uuid::new_v4());
-        let def = TableDef::from_repo().expect("table definition in infra/template.yaml");
+        let mut def = TableDef::from_repo().expect("table definition in infra/template.yaml");
+        if !streaming {
+            def.stream_specification = None;
+        }
         ensure_table(&client, &table, &def).await.expect("create table");
         let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4()));
         let clock = Arc::new(TestClock(Mutex::new(Utc::now())));
         let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-        let app = App {
-            store: store.clone(),
+        let out = Outbound {
             // Addresses starting `bounce`, `complaint` or `transient` get
             // the feedback SES would send (issue 14).
-            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store)),
+            mailer: Arc::new(DirMailer::new(dir.join("mail"), clock.clone()).with_feedback(store.clone())),
             events: Arc::new(DirEvents::new(dir.join("events"))),
+        };
+        let app = App {
+            store: store.clone(),
             clock: clock.clone(),
             config: Config {
                 app_base_url: "https://app.roster.test".into(),
@@ -111,7 +131,9 @@ impl Harness {
                 license_terms_version: LICENSE_TERMS_VERSION.into(),
             },
         };
-        Self { app, clock, dir, table, client, usage }
+        let pump = if streaming { stream::Pump::stream(&client, &table).await } else { stream::Pump::outbox() };
+        let stream = tokio::sync::Mutex::new(pump);
+        Self { app, out, store, stream, clock, dir, table, client, usage }
     }
 
     /// Run `work`, which `function` does, noting what it uses if recording.

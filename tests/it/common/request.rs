@@ -185,7 +185,8 @@ impl<'h> Req<'h> {
 }
 
 impl Harness {
-    /// Hand `req` to `function`'s handler; any 5xx fails the test.
+    /// Hand `req` to `function`'s handler, then its outbox to the delivery
+    /// function through the stream (`deliver`); any 5xx fails the test.
     pub async fn handle(&self, function: Function, req: Request) -> Reply {
         let resp = self.attributed(function, roster_api::handle(&self.app, function, req)).await;
         let status = resp.status().as_u16();
@@ -196,6 +197,7 @@ impl Harness {
             _ => Value::Null,
         };
         assert!(status < 500, "a request got {status}: {body}");
+        self.deliver().await;
         Reply { status, headers, body }
     }
 }

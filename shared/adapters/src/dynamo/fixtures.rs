@@ -190,9 +190,10 @@ pub fn outbox() -> OutboxItem {
             detail: serde_json::json!({ "practice_id": PRACTICE }),
         }),
         attempts: 0,
-        // As a new item is written: due for the sweep a minute on.
+        // Due for the sweep a minute on.
         next_attempt_at: Some(now() + chrono::Duration::minutes(1)),
         dead_at: None,
+        delivered_at: None,
     }
 }
 

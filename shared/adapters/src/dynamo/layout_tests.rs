@@ -393,7 +393,7 @@ fn outbox_item_is_in_the_undelivered_index_by_its_next_attempt() {
             (GSI1SK, s(format!("001796115660000#{OUTBOX_ID}"))),
             (TYPE, s("outbox")),
         ],
-        &["attempts", "created_at", "dead_at", "id", "next_attempt_at", "payload"],
+        &["attempts", "created_at", "dead_at", "delivered_at", "id", "next_attempt_at", "payload"],
     );
 }
 
@@ -403,6 +403,18 @@ fn outbox_item_is_in_the_undelivered_index_by_its_next_attempt() {
 fn outbox_item_without_next_attempt_is_due_from_its_creation() {
     let item = item_of(&Record::Outbox(OutboxItem { next_attempt_at: None, ..fx::outbox() }));
     assert_eq!(item.get(GSI1SK), Some(&s(format!("001796115600000#{OUTBOX_ID}"))));
+}
+
+/// A delivered item leaves every index and carries a TTL a week on: the
+/// table forgets it (issue 15).
+#[test]
+fn delivered_outbox_item_is_in_no_index_and_expires_a_week_on() {
+    let delivered = fx::outbox().delivered(fx::now() + chrono::Duration::seconds(1));
+    assert_item(
+        Record::Outbox(delivered),
+        &[(PK, s(format!("OUTBOX#{OUTBOX_ID}"))), (SK, s("OUTBOX")), (TTL, n(1_796_720_401)), (TYPE, s("outbox"))],
+        &["attempts", "created_at", "dead_at", "delivered_at", "id", "next_attempt_at", "payload"],
+    );
 }
 
 /// A dead item leaves the sweep's index for the dead list (R42).
@@ -418,7 +430,7 @@ fn dead_outbox_item_is_in_the_dead_index_only() {
             (GSI1SK, s(format!("001796148000000#{OUTBOX_ID}"))),
             (TYPE, s("outbox")),
         ],
-        &["attempts", "created_at", "dead_at", "id", "next_attempt_at", "payload"],
+        &["attempts", "created_at", "dead_at", "delivered_at", "id", "next_attempt_at", "payload"],
     );
 }
 

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde::Deserialize;
@@ -18,6 +18,25 @@ pub struct TableDef {
     #[serde(default)]
     pub global_secondary_indexes: Vec<GsiDef>,
     pub time_to_live_specification: TtlDef,
+    /// The change stream the delivery function reads (issue 15).
+    #[serde(default)]
+    pub stream_specification: Option<StreamDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamDef {
+    pub stream_view_type: String,
+}
+
+impl StreamDef {
+    fn spec(&self) -> Result<StreamSpecification, TableError> {
+        StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::from(self.stream_view_type.as_str()))
+            .build()
+            .map_err(|e| TableError::Template(e.to_string()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,11 +111,20 @@ fn key_schema(keys: &[KeyDef]) -> Result<Vec<KeySchemaElement>, TableError> {
         .collect()
 }
 
-/// Create the table unless it exists, and turn TTL on.
+/// Create the table unless it exists, and turn TTL on. A table made before
+/// the template had a stream (`make dev`'s, kept across runs) gets one.
 pub async fn ensure_table(client: &Client, name: &str, def: &TableDef) -> Result<bool, TableError> {
     let dynamo = |e: String| TableError::Dynamo(e);
     match client.describe_table().table_name(name).send().await {
-        Ok(_) => return Ok(false),
+        Ok(found) => {
+            let streams = found.table.and_then(|t| t.stream_specification).is_some_and(|s| s.stream_enabled);
+            if let (Some(stream), false) = (&def.stream_specification, streams) {
+                client.update_table().table_name(name).stream_specification(stream.spec()?).send().await.map_err(
+                    |e| dynamo(format!("stream on {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+                )?;
+            }
+            return Ok(false);
+        }
         Err(e) => {
             let not_found = e.as_service_error().map(|s| s.is_resource_not_found_exception()).unwrap_or(false);
             if !not_found {
@@ -115,6 +143,9 @@ pub async fn ensure_table(client: &Client, name: &str, def: &TableDef) -> Result
         );
     }
     req = req.set_key_schema(Some(key_schema(&def.key_schema)?));
+    if let Some(stream) = &def.stream_specification {
+        req = req.stream_specification(stream.spec()?);
+    }
     for g in &def.global_secondary_indexes {
         req = req.global_secondary_indexes(
             GlobalSecondaryIndex::builder()

@@ -214,8 +214,9 @@ impl PracticeAudit {
     }
 }
 
-/// Written in the transaction of the change, delivered after commit, retried
-/// by the sweep with backoff until delivered or dead (R33, R42).
+/// Written in the transaction of the change, delivered from the table's
+/// change stream, retried by the sweep with backoff until delivered or dead
+/// (R33, R42). A delivered item stays until its TTL, out of the due index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxItem {
     pub id: EventId,
@@ -232,11 +233,22 @@ pub struct OutboxItem {
     /// but never tried again.
     #[serde(default)]
     pub dead_at: Option<Time>,
+    /// When it was delivered (or withheld from an undeliverable address):
+    /// done with, left for the table's TTL to forget.
+    #[serde(default)]
+    pub delivered_at: Option<Time>,
 }
 
-/// A new item is not due for the sweep before this: the request that wrote
-/// it may still be in its first delivery, and both sending would duplicate.
-pub const OUTBOX_GRACE_SECONDS: i64 = 60;
+/// A new item is not due for the sweep before this: the stream may still be
+/// delivering it, and both sending would duplicate. Longer than the event
+/// source mapping's `MaximumRecordAgeInSeconds` plus the delivery function's
+/// timeout (tests/it/delivery.rs reads both from the template), so the sweep
+/// only takes what the stream has given up on.
+pub const OUTBOX_GRACE_SECONDS: i64 = 180;
+
+/// How long a delivered item is kept (its TTL) before the table forgets it:
+/// long enough to see what was sent when, short enough not to pile up.
+pub const OUTBOX_KEPT_DAYS: i64 = 7;
 
 impl OutboxItem {
     /// A new item, due for the sweep only after the grace period.
@@ -248,7 +260,19 @@ impl OutboxItem {
             attempts: 0,
             next_attempt_at: Some(at + chrono::Duration::seconds(OUTBOX_GRACE_SECONDS)),
             dead_at: None,
+            delivered_at: None,
         }
+    }
+
+    /// The item as recorded once delivered at `now`.
+    pub fn delivered(&self, now: Time) -> Self {
+        Self { delivered_at: Some(now), ..self.clone() }
+    }
+
+    /// Until when a delivered item is kept; an undelivered one is work
+    /// still to do and a dead one is kept for an operator (R42).
+    pub fn keep_until(&self) -> Option<Time> {
+        self.delivered_at.map(|at| at + chrono::Duration::days(OUTBOX_KEPT_DAYS))
     }
 
     /// When the sweep may next try this item.

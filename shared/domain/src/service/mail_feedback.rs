@@ -11,7 +11,7 @@ use crate::clock::Time;
 use crate::error::{DomainError, PortError};
 use crate::metrics::{self, Count};
 use crate::model::{FeedbackKind, Mail, MailFeedback, UndeliverableReason};
-use crate::ports::{App, Store};
+use crate::ports::{App, Outbound, Store};
 use crate::secrets::sha256_hex;
 use crate::validate::parse_email;
 
@@ -87,7 +87,7 @@ pub enum MailOutcome {
 /// Sends the mail unless its address is marked; a withheld mail is counted
 /// on the mark. The one place every mail passes (the outbox delivers them
 /// all), so the one place to count skips.
-pub async fn send(app: &App, mail: &Mail) -> Result<MailOutcome, PortError> {
+pub async fn send(app: &App, out: &Outbound, mail: &Mail) -> Result<MailOutcome, PortError> {
     if let Some((_, norm)) = parse_email(&mail.to) {
         if let Some(mark) = app.store.undeliverable(&norm).await? {
             app.store.count_skipped(&norm).await?;
@@ -97,7 +97,7 @@ pub async fn send(app: &App, mail: &Mail) -> Result<MailOutcome, PortError> {
             return Ok(MailOutcome::Skipped(mark.reason));
         }
     }
-    app.mailer.send(mail).await?;
+    out.mailer.send(mail).await?;
     Ok(MailOutcome::Sent)
 }
 

@@ -1,12 +1,15 @@
-//! Delivery of outbox items after commit, and redelivery by the sweep, with
-//! backoff and a dead state (R33, R42). Delivering a task (R37) runs it.
+//! Delivery of outbox items (R33, R42): one item at a time from the
+//! table's change stream (the delivery function), and again by the sweep for
+//! what the stream could not deliver, with backoff and a dead state.
+//! Delivering a task (R37) runs it; the items it adds reach the stream as
+//! their own inserts.
 
 use super::{mail_feedback, tasks};
+use crate::error::DomainError;
 use crate::metrics::{self, Count};
 use crate::model::{OutboxItem, OutboxPayload, Time};
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, Outbound, Record, Tx, Write};
 use chrono::Duration;
-use std::collections::VecDeque;
 
 /// Failed deliveries after which an item is dead (R42).
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -14,6 +17,19 @@ pub const MAX_ATTEMPTS: u32 = 10;
 const FIRST_BACKOFF_SECONDS: i64 = 60;
 /// The longest wait between two attempts (R42: at most 6 hours apart).
 const MAX_BACKOFF_SECONDS: i64 = 6 * 60 * 60;
+
+/// What one attempt came to, as recorded on the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// A mail withheld from an address marked undeliverable (issue 14):
+    /// done with, like a delivered one.
+    Skipped,
+    /// Failed; due again after its backoff.
+    Failed,
+    /// Failed for the last allowed time (R42).
+    Dead,
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
@@ -50,79 +66,111 @@ pub fn after_failure(item: &OutboxItem, now: Time) -> OutboxItem {
     next
 }
 
-/// How long delivery right after a commit may take before it leaves the
-/// rest to the sweep: the answer waits for it, API functions time out after
-/// 10 seconds, and a timeout after the commit would turn a change that
-/// stands into an error (R42). Mail to 150 directors does not fit in it.
-pub const AFTER_COMMIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Send each item (run each task), then delete the delivered ones from the
-/// outbox; the items a task adds are delivered in the same pass. An item
-/// that fails is rewritten with its attempt count raised and its next try
-/// pushed out, or marked dead; consumers de-duplicate events by id, so a
-/// retry after a lost delete is safe. Nothing here fails the caller: after a
-/// commit the change stands whatever delivery does (R42).
-///
-/// No item is started once `budget` has passed: what is left is stored
-/// already and stays due for the sweep.
-pub async fn deliver(app: &App, items: Vec<OutboxItem>, now: Time, budget: std::time::Duration) -> Delivery {
-    let started = std::time::Instant::now();
-    let mut result = Delivery::default();
-    let mut queue = VecDeque::from(items);
-    while let Some(item) = queue.pop_front() {
-        if started.elapsed() >= budget {
-            result.left = queue.len() + 1;
-            tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the sweep");
-            break;
-        }
-        let mut skipped = false;
-        let sent = match &item.payload {
-            OutboxPayload::Mail(m) => match mail_feedback::send(app, m).await {
-                Ok(mail_feedback::MailOutcome::Sent) => Ok(()),
-                Ok(mail_feedback::MailOutcome::Skipped(_)) => {
-                    skipped = true;
-                    Ok(())
-                }
-                Err(e) => Err(e.to_string()),
-            },
-            OutboxPayload::Event(e) => app.events.publish(std::slice::from_ref(e)).await.map_err(|e| e.to_string()),
-            OutboxPayload::Task(t) => match tasks::run(app, item.id, t).await {
-                Ok(added) => {
-                    queue.extend(added);
-                    Ok(())
-                }
-                Err(e) => Err(e.to_string()),
-            },
-        };
-        let mut tx = Tx::new();
-        match sent {
-            Ok(()) => {
-                match skipped {
-                    true => result.skipped += 1,
-                    false => result.delivered += 1,
-                }
-                tx.push(Write::Delete(Key::Outbox(item.id)));
-            }
-            Err(e) => {
-                let next = after_failure(&item, now);
-                if next.dead_at.is_some() {
-                    result.dead += 1;
-                    tracing::error!(outbox_id = %item.id, attempts = next.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
-                } else {
-                    result.failed += 1;
-                    tracing::warn!(outbox_id = %item.id, attempts = next.attempts, next_attempt_at = %next.due_at(), error = %e, "outbox delivery failed; left for the sweep");
-                }
-                tx.push(Write::Put(Record::Outbox(next)));
-            }
-        }
-        if let Err(e) = app.store.transact(tx).await {
-            tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery");
+impl Delivery {
+    pub fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Dead => self.dead += 1,
         }
     }
-    metrics::count(Count::OutboxDelivered, result.delivered);
-    metrics::count(Count::OutboxFailed, result.failed);
-    metrics::count(Count::OutboxDead, result.dead);
-    metrics::count(Count::MailSkipped, result.skipped);
+
+    /// Count these outcomes in the function's metrics.
+    pub fn count(&self) {
+        metrics::count(Count::OutboxDelivered, self.delivered);
+        metrics::count(Count::OutboxFailed, self.failed);
+        metrics::count(Count::OutboxDead, self.dead);
+        metrics::count(Count::MailSkipped, self.skipped);
+    }
+}
+
+/// Send the item (run its task) and say how that went.
+async fn attempt(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome, String> {
+    match &item.payload {
+        OutboxPayload::Mail(m) => match mail_feedback::send(app, out, m).await {
+            Ok(mail_feedback::MailOutcome::Sent) => Ok(Outcome::Delivered),
+            Ok(mail_feedback::MailOutcome::Skipped(_)) => Ok(Outcome::Skipped),
+            Err(e) => Err(e.to_string()),
+        },
+        OutboxPayload::Event(e) => {
+            out.events.publish(std::slice::from_ref(e)).await.map(|()| Outcome::Delivered).map_err(|e| e.to_string())
+        }
+        OutboxPayload::Task(t) => {
+            tasks::run(app, item.id, t).await.map(|()| Outcome::Delivered).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Deliver one item and record the outcome on it: delivered, it leaves the
+/// due index and waits for its TTL; failed, it is due again after its
+/// backoff, or dead at the last allowed attempt. A failure to send is an
+/// outcome, not an error; the error is only that the outcome could not be
+/// recorded, and then the item is as it was and someone must try again.
+/// Consumers de-duplicate events by id, so a second delivery is safe.
+pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) -> Result<Outcome, DomainError> {
+    let (outcome, next) = match attempt(app, out, item).await {
+        Ok(outcome) => (outcome, item.delivered(now)),
+        Err(e) => {
+            let next = after_failure(item, now);
+            if next.dead_at.is_some() {
+                tracing::error!(outbox_id = %item.id, attempts = next.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
+                (Outcome::Dead, next)
+            } else {
+                tracing::warn!(outbox_id = %item.id, attempts = next.attempts, next_attempt_at = %next.due_at(), error = %e, "outbox delivery failed; left for the sweep");
+                (Outcome::Failed, next)
+            }
+        }
+    };
+    let mut tx = Tx::new();
+    tx.push(Write::Put(Record::Outbox(next)));
+    app.store.transact(tx).await?;
+    Ok(outcome)
+}
+
+/// Deliver an item the change stream reports as new, unless the sweep owns
+/// it already: an item past its grace period (`OUTBOX_GRACE_SECONDS`) is
+/// due for the sweep, which may have delivered it; a stream record that
+/// late (a retried or replayed batch) is dropped, so the two never both
+/// send one item. `None` when dropped.
+pub async fn deliver_new(
+    app: &App,
+    out: &Outbound,
+    item: &OutboxItem,
+    now: Time,
+) -> Result<Option<Outcome>, DomainError> {
+    if item.due_at() <= now {
+        tracing::info!(outbox_id = %item.id, created_at = %item.created_at, "outbox insert past its grace; left to the sweep");
+        return Ok(None);
+    }
+    deliver(app, out, item, now).await.map(Some)
+}
+
+/// The sweep's redelivery of `items`, one after another. Nothing here fails
+/// the caller; an item whose outcome could not be recorded stays due. No
+/// item is started once `budget` has passed: what is left stays due too.
+pub async fn deliver_all(
+    app: &App,
+    out: &Outbound,
+    items: Vec<OutboxItem>,
+    now: Time,
+    budget: std::time::Duration,
+) -> Delivery {
+    let started = std::time::Instant::now();
+    let mut result = Delivery::default();
+    let total = items.len();
+    for (done, item) in items.iter().enumerate() {
+        if started.elapsed() >= budget {
+            result.left = total - done;
+            tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the next sweep");
+            break;
+        }
+        match deliver(app, out, item, now).await {
+            Ok(outcome) => result.add(outcome),
+            Err(e) => tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery"),
+        }
+    }
+    result.count();
     result
 }
 

@@ -1,7 +1,8 @@
 //! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
 //! with "now" taken from the scheduled event. It expires due invitations,
 //! ends due support grants (R30), sends due onboarding mails (R44) and
-//! redelivers the outbox (R33, R42). Running it twice changes nothing more.
+//! redelivers what the outbox stream could not (R33, R42). Running it twice
+//! changes nothing more.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::roles::release_role;
@@ -9,7 +10,7 @@ use super::writes::{audit_event, commit, outbox_event};
 use super::{onboarding, outbox, support};
 use crate::error::DomainError;
 use crate::model::*;
-use crate::ports::{App, Record, Tx, Write};
+use crate::ports::{App, Outbound, Record, Tx, Write};
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
@@ -95,7 +96,7 @@ async fn expire(app: &App, inv: &Invitation, now: Time) -> Result<bool, DomainEr
 /// fails is logged and the next still runs (a bad item among the
 /// onboarding mails must not stop redelivery, R42); the run then answers
 /// the first failure, so the function's errors show it.
-pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
+pub async fn run(app: &App, out: &Outbound, now: Time) -> Result<Summary, DomainError> {
     let started = std::time::Instant::now();
     let left = || RUN_BUDGET.saturating_sub(started.elapsed());
     let mut summary = Summary::default();
@@ -110,7 +111,7 @@ pub async fn run(app: &App, now: Time) -> Result<Summary, DomainError> {
     note("support grants", end_support_grants(app, now, &mut summary).await);
     let onboarding = onboarding::send_due(app, now, left().min(ONBOARDING_BUDGET)).await;
     note("onboarding", onboarding.map(|sent| summary.onboarding_sent = sent));
-    note("outbox", redeliver(app, now, left(), &mut summary).await);
+    note("outbox", redeliver(app, out, now, left(), &mut summary).await);
     match failed {
         Some(e) => Err(e),
         None => Ok(summary),
@@ -162,12 +163,15 @@ async fn end_support_grants(app: &App, now: Time, summary: &mut Summary) -> Resu
     }
 }
 
-/// Deliver every due outbox item, soonest due first, page after page (R42).
+/// Deliver every due outbox item, soonest due first, page after page (R42):
+/// what the stream failed to send (due after its backoff) or never got to
+/// (due after the grace period, `OUTBOX_GRACE_SECONDS`).
 /// Each page resumes after the last item of the one before, so what failed
 /// (now due later, or dead) is never met twice in one run, and a head of
 /// items the mail service always refuses cannot hold back newer ones.
 async fn redeliver(
     app: &App,
+    out: &Outbound,
     now: Time,
     budget: std::time::Duration,
     summary: &mut Summary,
@@ -178,7 +182,7 @@ async fn redeliver(
         let due = app.store.due_outbox(now, after.as_ref(), BATCH).await?;
         let more = due.len() >= BATCH;
         after = due.last().cloned();
-        let delivered = outbox::deliver(app, due, now, budget.saturating_sub(started.elapsed())).await;
+        let delivered = outbox::deliver_all(app, out, due, now, budget.saturating_sub(started.elapsed())).await;
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
         summary.outbox_dead += delivered.dead;

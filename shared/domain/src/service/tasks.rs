@@ -14,11 +14,11 @@ use serde_json::Value;
 /// How often copying reads again after a newer copy won a race.
 const COPY_ROUNDS: usize = 5;
 
-/// Runs `task`, the payload of outbox item `id`. What it returns are new
-/// outbox items, stored already, for delivery now.
-pub async fn run(app: &App, id: EventId, task: &Task) -> Result<Vec<OutboxItem>, DomainError> {
+/// Runs `task`, the payload of outbox item `id`. The outbox items it
+/// writes reach the delivery function through the stream like any other.
+pub async fn run(app: &App, id: EventId, task: &Task) -> Result<(), DomainError> {
     match task {
-        Task::CopyUser { user_id, audit } => copy_user(app, id, *user_id, audit.as_ref()).await.map(|()| Vec::new()),
+        Task::CopyUser { user_id, audit } => copy_user(app, id, *user_id, audit.as_ref()).await,
         Task::MailDirectors { practice_id, template, data } => {
             mail_directors(app, id, *practice_id, template, data).await
         }
@@ -73,13 +73,12 @@ async fn mail_directors(
     practice_id: PracticeId,
     template: &str,
     data: &Value,
-) -> Result<Vec<OutboxItem>, DomainError> {
+) -> Result<(), DomainError> {
     let now = app.now();
     let mut items = Vec::new();
     for d in app.store.directors(practice_id).await?.iter().filter(|d| d.is_active() && !d.email.is_empty()) {
         let mail = mail::render(template, &d.email, data)?;
         items.push(OutboxItem::new(id.derived(d.user_id.0), now, OutboxPayload::Mail(mail)));
     }
-    in_chunks(app, items.iter().map(|i| Write::Put(Record::Outbox(i.clone()))).collect()).await?;
-    Ok(items)
+    in_chunks(app, items.into_iter().map(|i| Write::Put(Record::Outbox(i))).collect()).await
 }

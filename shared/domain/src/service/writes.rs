@@ -1,8 +1,7 @@
 //! What every change writes besides itself: its audit event (R32) and its
 //! outbox of mail and domain events (R33), committed with it in one
-//! transaction and delivered after.
+//! transaction, and delivered from the table's change stream (outbox.rs).
 
-use super::outbox;
 use crate::error::DomainError;
 use crate::ids::EventId;
 use crate::model::*;
@@ -43,7 +42,8 @@ pub fn outbox_event(at: Time, event: EventType, detail: Value) -> Record {
     ))
 }
 
-/// A fan-out task (R37), run after the commit of the change that wrote it.
+/// A fan-out task (R37), run from the stream after the commit of the change
+/// that wrote it.
 pub fn outbox_task(at: Time, task: Task) -> Record {
     Record::Outbox(OutboxItem::new(EventId::new(), at, OutboxPayload::Task(task)))
 }
@@ -65,14 +65,12 @@ pub async fn commit_with(app: &App, mut tx: Tx, fan_outs: impl IntoIterator<Item
     commit(app, tx).await
 }
 
-/// Commit the transaction, then try to deliver its outbox at once. Delivery
-/// failures are logged and left for the sweep (R33); the change stands.
+/// Commit the transaction, and only that: its outbox items reach the
+/// delivery function through the table's stream, so no mail service or
+/// event bus is waited for inside a request, and none can turn a committed
+/// change into an error (R42).
 pub async fn commit(app: &App, tx: Tx) -> Result<(), DomainError> {
-    let items = tx.outbox();
     app.store.transact(tx).await?;
-    // The change is committed: whatever delivery does now, the answer is
-    // the change's (R42). Failures are recorded on the items and logged.
-    outbox::deliver(app, items, app.now(), outbox::AFTER_COMMIT).await;
     Ok(())
 }
 

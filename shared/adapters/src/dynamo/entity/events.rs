@@ -7,6 +7,9 @@ use roster_domain::ids::EventId;
 use roster_domain::model::{AuditEvent, AuditScope, OutboxItem};
 
 pub const EVENT_PREFIX: &str = "EVENT#";
+/// The partition of each outbox item begins so; the stream's filter in
+/// infra/template.yaml passes inserts of such keys only.
+pub const OUTBOX_KEY_PREFIX: &str = "OUTBOX#";
 /// The GSI1 list of live undelivered outbox items, by next attempt.
 pub const OUTBOX_INDEX: Sharded = Sharded::new(SparseIndex::Gsi1, "OUTBOX");
 /// The GSI1 list of dead outbox items, by death, for an operator (R42):
@@ -44,7 +47,7 @@ impl Entity for AuditEvent {
 impl Keyed for OutboxItem {
     type KeyInput<'a> = EventId;
     fn primary_key(id: EventId) -> Primary {
-        Primary::new(format!("OUTBOX#{id}"), "OUTBOX")
+        Primary::new(format!("{OUTBOX_KEY_PREFIX}{id}"), "OUTBOX")
     }
 }
 
@@ -53,15 +56,16 @@ impl Entity for OutboxItem {
     const KEPT_BY_REPLACE: &'static [&'static str] = &[];
     fn placement(&self) -> Placement {
         // GSI1: the sparse index of undelivered items, sorted by when each is
-        // next due, so the sweep reads only what is due by key range (R42); a
-        // delivered item is deleted. A dead item moves to its own partition:
-        // out of the sweep's way, still listable.
+        // next due, so the sweep reads only what is due by key range (R42). A
+        // delivered item leaves it and waits for its TTL. A dead item moves
+        // to its own partition: out of the sweep's way, still listable.
         let primary = Self::primary_key(self.id);
-        let gsi1 = match self.dead_at {
-            Some(dead) => OUTBOX_DEAD_INDEX.key(&primary, format!("{}#{}", time_key(dead), self.id)),
-            None => OUTBOX_INDEX.key(&primary, format!("{}#{}", time_key(self.due_at()), self.id)),
+        let gsi1 = match (self.delivered_at, self.dead_at) {
+            (Some(_), _) => None,
+            (None, Some(dead)) => Some(OUTBOX_DEAD_INDEX.key(&primary, format!("{}#{}", time_key(dead), self.id))),
+            (None, None) => Some(OUTBOX_INDEX.key(&primary, format!("{}#{}", time_key(self.due_at()), self.id))),
         };
-        Placement { gsi1: Some(gsi1), ..Placement::new(primary) }
+        Placement { gsi1, ttl: self.keep_until().map(|t| t.timestamp()), ..Placement::new(primary) }
     }
     fn version(&self) -> Option<u64> {
         None

@@ -13,7 +13,7 @@ mod onboarding;
 mod practice;
 
 pub use account::LoginFailures;
-pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX, OUTBOX_INDEX};
+pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX, OUTBOX_INDEX, OUTBOX_KEY_PREFIX};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use onboarding::DUE_ONBOARDING;
 pub use practice::{

@@ -1,0 +1,97 @@
+//! The `delivery` function's entry: batches of the table's change stream, as
+//! the event source mapping hands them over (infra/template.yaml), each
+//! outbox item inserted delivered and its outcome recorded on it
+//! (`outbox::deliver`).
+//!
+//! An item already due for the sweep (past its grace period) is the
+//! sweep's: a record that late is dropped (`outbox::deliver_new`).
+//!
+//! Records that hold no new outbox item (other items, changes, removals,
+//! TTL deletions, event names added later) are ignored: the mapping's
+//! filter should keep them out, and a local poller or a replay may not. An
+//! outbox insert whose image cannot be read is dropped with an error log;
+//! retrying it would never make it readable, and the sweep still finds it
+//! by the due index.
+//!
+//! Only a record whose outcome could not be recorded is reported as a
+//! batch item failure, and nothing after it in the batch is tried: Lambda
+//! retries from the lowest failed sequence number, so anything delivered
+//! after it would be delivered twice.
+
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use roster_domain::error::PortError;
+use roster_domain::model::OutboxItem;
+use roster_domain::ports::{App, Outbound};
+use roster_domain::service::outbox::{self, Delivery};
+use std::sync::Arc;
+
+/// Reads the outbox item a record holds, from its event name and new image:
+/// `None` for a record that holds none (the adapters'
+/// `dynamo::stream::outbox_item`; the table's layout is theirs to know).
+pub type ReadItem = fn(&str, &serde_dynamo::Item) -> Option<Result<OutboxItem, PortError>>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("a record whose outcome could not be recorded has no sequence number to report")]
+pub struct Unidentified;
+
+impl From<Unidentified> for Diagnostic {
+    fn from(e: Unidentified) -> Self {
+        Diagnostic { error_type: "Unidentified".into(), error_message: e.to_string() }
+    }
+}
+
+/// One batch: what was delivered, and the batch item failure to retry from.
+pub async fn handle(
+    app: &App,
+    out: &Outbound,
+    read: ReadItem,
+    event: Event,
+) -> Result<DynamoDbEventResponse, Unidentified> {
+    let mut summary = Delivery::default();
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let item = match read(&record.event_name, &record.change.new_image) {
+            None => continue,
+            Some(Ok(item)) => item,
+            Some(Err(e)) => {
+                tracing::error!(sequence = ?record.change.sequence_number, error = %e, "outbox insert unreadable; dropped");
+                continue;
+            }
+        };
+        match outbox::deliver_new(app, out, &item, app.now()).await {
+            Ok(Some(outcome)) => summary.add(outcome),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(outbox_id = %item.id, error = %e, "could not record the outcome; the batch is retried from this record");
+                let Some(sequence) = record.change.sequence_number else {
+                    summary.count();
+                    return Err(Unidentified);
+                };
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(sequence);
+                response.batch_item_failures.push(failure);
+                break;
+            }
+        }
+    }
+    summary.count();
+    tracing::info!(?summary, "outbox delivery");
+    Ok(response)
+}
+
+pub async fn serve(app: App, out: Outbound, read: ReadItem) -> Result<(), lambda_runtime::Error> {
+    let app = Arc::new(app);
+    let out = Arc::new(out);
+    let collector = crate::metrics::init();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+        let (app, out) = (app.clone(), out.clone());
+        async move {
+            let result = handle(&app, &out, read, event.payload).await;
+            crate::metrics::flush(collector, std::io::stdout().lock());
+            result
+        }
+    }))
+    .await
+}
