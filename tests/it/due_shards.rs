@@ -104,13 +104,20 @@ async fn invitation_statuses(h: &Harness, pid: &str) -> Vec<String> {
     }
 }
 
-/// `SPREAD` events in the outbox, the `i`th due at `due + i` seconds.
+/// `SPREAD` events in the outbox, each tried once before, the `i`th due
+/// again at `due + i` seconds.
 async fn outbox(h: &Harness, due: DateTime<Utc>) -> Vec<OutboxItem> {
     let items: Vec<OutboxItem> = (0..SPREAD)
         .map(|i| {
             let (id, at) = (EventId::new(), due + Duration::seconds(i as i64));
             let event = DomainEvent { id, detail_type: "SpreadProbe".into(), at, detail: json!({"n": i}) };
-            OutboxItem { next_attempt_at: Some(at), ..OutboxItem::new(id, at, OutboxPayload::Event(event)) }
+            // Tried once and waiting out the backoff: the sweep's to deliver,
+            // not the stream's (a new item the stream would send at once).
+            OutboxItem {
+                attempts: 1,
+                next_attempt_at: Some(at),
+                ..OutboxItem::new(id, at, OutboxPayload::Event(event))
+            }
         })
         .collect();
     put(h, items.iter().cloned().map(Record::Outbox).collect()).await;
