@@ -34,6 +34,7 @@ mod openapi_shapes;
 mod outbound;
 mod outbox;
 mod races;
+mod reads;
 mod second_factor;
 mod security;
 mod settings;

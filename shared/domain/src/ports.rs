@@ -229,6 +229,15 @@ pub struct AuthBundle {
     pub support_grant: Option<SupportGrant>,
 }
 
+/// What an invitation link's preview shows (R10), read together.
+#[derive(Debug, Clone)]
+pub struct LinkPreview {
+    pub invitation: Invitation,
+    pub practice: Option<Practice>,
+    /// Whether the invited address has an account.
+    pub account_exists: bool,
+}
+
 /// What the store filters members by (R22).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
@@ -268,6 +277,12 @@ pub trait Store: Send + Sync {
     async fn location(&self, practice: PracticeId, id: LocationId) -> Result<Option<Location>, PortError>;
     async fn locations(&self, practice: PracticeId) -> Result<Vec<Location>, PortError>;
     async fn membership(&self, practice: PracticeId, user: UserId) -> Result<Option<Membership>, PortError>;
+    /// A membership and its user, in one round trip.
+    async fn member_and_user(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<(Option<Membership>, Option<User>), PortError>;
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError>;
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError>;
     /// Members of a practice in user-id order, up to `limit` of those that
@@ -282,8 +297,13 @@ pub trait Store: Send + Sync {
     /// A practice's custom roles.
     async fn roles(&self, practice: PracticeId) -> Result<Vec<Role>, PortError>;
     async fn role(&self, practice: PracticeId, id: &str) -> Result<Option<Role>, PortError>;
-    /// Custom roles by (practice, id); absent ones are left out.
-    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError>;
+    /// Practices and custom roles by key, in one round trip; absent ones
+    /// are left out.
+    async fn practices_and_roles(
+        &self,
+        practices: &[PracticeId],
+        roles: &[(PracticeId, String)],
+    ) -> Result<(Vec<Practice>, Vec<Role>), PortError>;
     /// A scope's audit events, newest first.
     async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>)
         -> Result<Page<AuditEvent>, PortError>;
@@ -305,6 +325,8 @@ pub trait Store: Send + Sync {
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
     /// The invitation a link's token names, if the token is still on file.
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
+    /// As `invitation_by_token`, with what the link's preview shows beside.
+    async fn link_preview(&self, token_hash: &str) -> Result<Option<LinkPreview>, PortError>;
     /// A practice's invitations in id (creation) order; with `contains`
     /// (lower-cased), only those whose names or email contain it (R47).
     async fn invitations(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, Key, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{AuthBundle, Key, LinkPreview, MemberFilter, Page, Store, Tx};
 use std::sync::{Arc, Mutex};
 
 pub struct CountingStore {
@@ -82,6 +82,14 @@ impl Store for CountingStore {
         self.note("membership");
         self.inner.membership(practice, user).await
     }
+    async fn member_and_user(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<(Option<Membership>, Option<User>), PortError> {
+        self.note("member_and_user");
+        self.inner.member_and_user(practice, user).await
+    }
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
         self.note("memberships_of_user");
         self.inner.memberships_of_user(user).await
@@ -108,9 +116,13 @@ impl Store for CountingStore {
         self.note("role");
         self.inner.role(practice, id).await
     }
-    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError> {
-        self.note("roles_by_id");
-        self.inner.roles_by_id(ids).await
+    async fn practices_and_roles(
+        &self,
+        practices: &[PracticeId],
+        roles: &[(PracticeId, String)],
+    ) -> Result<(Vec<Practice>, Vec<Role>), PortError> {
+        self.note("practices_and_roles");
+        self.inner.practices_and_roles(practices, roles).await
     }
     async fn audit(
         &self,
@@ -149,6 +161,10 @@ impl Store for CountingStore {
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
         self.note("invitation_by_token");
         self.inner.invitation_by_token(token_hash).await
+    }
+    async fn link_preview(&self, token_hash: &str) -> Result<Option<LinkPreview>, PortError> {
+        self.note("link_preview");
+        self.inner.link_preview(token_hash).await
     }
     async fn invitations(
         &self,

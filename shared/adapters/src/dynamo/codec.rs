@@ -28,6 +28,10 @@ pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, PortError> {
     serde_dynamo::from_item(item).map_err(|e| PortError::Backend(format!("decoding item: {e}")))
 }
 
+pub fn decode_all<T: DeserializeOwned>(items: Vec<Item>) -> Result<Vec<T>, PortError> {
+    items.into_iter().map(decode).collect()
+}
+
 /// The record's own fields plus its placement attributes and `type`.
 pub fn to_item<T: Entity>(record: &T) -> Result<Item, PortError> {
     let mut item = encode(record)?;

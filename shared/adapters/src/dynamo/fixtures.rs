@@ -237,6 +237,7 @@ pub fn invitation_token() -> InvitationToken {
         token_hash: "linkhash".into(),
         practice_id: PRACTICE,
         invitation_id: INVITATION,
+        email_norm: Some(EMAIL_NORM.into()),
         keep_until: now() + Duration::days(37),
     }
 }

@@ -514,7 +514,7 @@ fn invitation_link_token_is_kept_until_its_keep_until() {
     assert_item(
         Record::InvitationToken(fx::invitation_token()),
         &[(PK, s("INVTOKEN#linkhash")), (SK, s("INVTOKEN")), (TTL, n(1_799_312_400)), (TYPE, s("invitation_token"))],
-        &["invitation_id", "keep_until", "practice_id", "token_hash"],
+        &["email_norm", "invitation_id", "keep_until", "practice_id", "token_hash"],
     );
 }
 

@@ -1,7 +1,7 @@
 //! Reads: GetItem and BatchGetItem by key, and Query by partition and
 //! sort-key prefix, whole or a page at a time. Never Scan.
 
-use super::codec::{decode, s, Item};
+use super::codec::{decode, decode_all, s, Item};
 use super::entity::{Entity, Primary};
 use super::keys::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
 use super::{backend, cursor, DynamoStore};
@@ -106,7 +106,7 @@ impl DynamoStore {
         &self,
         keys: impl IntoIterator<Item = Primary>,
     ) -> Result<Vec<T>, PortError> {
-        self.batch_get(keys).await?.into_iter().map(decode).collect()
+        decode_all(self.batch_get(keys).await?)
     }
 
     /// One page of a key-condition query: the items (that passed the

@@ -1,7 +1,7 @@
 //! `Store` for DynamoDB: each method names the record kind and key it reads
 //! and hands the work to the file of its concern.
 
-use super::codec::{decode, item_type, s, Item};
+use super::codec::{decode, decode_all, item_type, s, Item};
 use super::entity::*;
 use super::keys::{practice_pk, user_pk, DISPLAY_SEARCH};
 use super::read::{Filter, QuerySpec};
@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, Key, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{AuthBundle, Key, LinkPreview, MemberFilter, Page, Store, Tx};
 
 #[async_trait]
 impl Store for DynamoStore {
@@ -75,6 +75,15 @@ impl Store for DynamoStore {
         self.get::<Membership>((practice, user)).await
     }
 
+    async fn member_and_user(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<(Option<Membership>, Option<User>), PortError> {
+        let mut items = self.batch_get([Membership::primary_key((practice, user)), User::primary_key(user)]).await?;
+        Ok((take(&mut items)?, take(&mut items)?))
+    }
+
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
         self.query_all(&QuerySpec::gsi1(user_pk(user), MEMBER_PREFIX)).await
     }
@@ -103,8 +112,16 @@ impl Store for DynamoStore {
         self.get::<Role>((practice, id)).await
     }
 
-    async fn roles_by_id(&self, ids: &[(PracticeId, String)]) -> Result<Vec<Role>, PortError> {
-        self.batch_get_all(ids.iter().map(|(p, r)| Role::primary_key((*p, r)))).await
+    async fn practices_and_roles(
+        &self,
+        practices: &[PracticeId],
+        roles: &[(PracticeId, String)],
+    ) -> Result<(Vec<Practice>, Vec<Role>), PortError> {
+        let keys = practices.iter().map(|p| Practice::primary_key(*p));
+        let items = self.batch_get(keys.chain(roles.iter().map(|(p, r)| Role::primary_key((*p, r))))).await?;
+        let (practices, roles): (Vec<Item>, Vec<Item>) =
+            items.into_iter().partition(|item| item_type(item) == Some(Practice::TYPE));
+        Ok((decode_all(practices)?, decode_all(roles)?))
     }
 
     async fn audit(
@@ -146,8 +163,26 @@ impl Store for DynamoStore {
             return Ok(None);
         };
         let invitation = self.get::<Invitation>((t.practice_id, t.invitation_id)).await?;
-        // A resend replaces the token; the old one names nothing any more.
-        Ok(invitation.filter(|i| i.token_hash == token_hash))
+        Ok(invitation.filter(|i| named_by(i, token_hash)))
+    }
+
+    async fn link_preview(&self, token_hash: &str) -> Result<Option<LinkPreview>, PortError> {
+        let Some(t) = self.get::<InvitationToken>(token_hash).await? else {
+            return Ok(None);
+        };
+        let mut keys =
+            vec![Invitation::primary_key((t.practice_id, t.invitation_id)), Practice::primary_key(t.practice_id)];
+        keys.extend(t.email_norm.as_deref().map(EmailClaim::primary_key));
+        let mut items = self.batch_get(keys).await?;
+        let Some(invitation) = take::<Invitation>(&mut items)?.filter(|i| named_by(i, token_hash)) else {
+            return Ok(None);
+        };
+        let claim: Option<EmailClaim> = match t.email_norm {
+            Some(_) => take(&mut items)?,
+            // A token item older than its `email_norm`: one more read.
+            None => self.get::<EmailClaim>(&invitation.email_norm).await?,
+        };
+        Ok(Some(LinkPreview { practice: take(&mut items)?, invitation, account_exists: claim.is_some() }))
     }
 
     async fn invitations(
@@ -268,6 +303,12 @@ fn take<T: Entity>(items: &mut Vec<Item>) -> Result<Option<T>, PortError> {
         Some(i) => decode(items.swap_remove(i)).map(Some),
         None => Ok(None),
     }
+}
+
+/// Whether `token_hash` is the invitation's link now: a resend replaces the
+/// token, and the old one names nothing any more.
+fn named_by(invitation: &Invitation, token_hash: &str) -> bool {
+    invitation.token_hash == token_hash
 }
 
 /// What the members list filters on in DynamoDB (R22): all must hold.

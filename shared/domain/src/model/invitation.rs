@@ -131,6 +131,11 @@ pub struct InvitationToken {
     pub token_hash: String,
     pub practice_id: PracticeId,
     pub invitation_id: InvitationId,
+    /// The invited address, so that the preview reads the invitation and
+    /// whether the address has an account in one round trip. `None` on
+    /// items written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_norm: Option<String>,
     /// When the item may be cleaned up: the invitation's expiry plus 30 days.
     pub keep_until: Time,
 }

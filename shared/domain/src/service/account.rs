@@ -121,19 +121,22 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
 }
 
 /// `GET /me`: the user and every practice they are an active member of (R3).
+/// Two round trips: the memberships and the pending invitations (two index
+/// partitions, one by user and one by address), then the practices and
+/// custom roles they name, in one batch.
 pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
-    let memberships: Vec<Membership> =
-        app.store.memberships_of_user(caller.user.id).await?.into_iter().filter(Membership::is_active).collect();
+    let (memberships, pending) = futures::try_join!(
+        async { app.store.memberships_of_user(caller.user.id).await.map_err(DomainError::from) },
+        open_to(app, caller),
+    )?;
+    let memberships: Vec<Membership> = memberships.into_iter().filter(Membership::is_active).collect();
     let ids: Vec<_> = memberships.iter().map(|m| m.practice_id).collect();
     let role_ids: Vec<_> = memberships
         .iter()
         .filter(|m| is_custom_role(&m.access.role_id))
         .map(|m| (m.practice_id, m.access.role_id.clone()))
         .collect();
-    let (practices, roles) =
-        futures::try_join!(async { app.store.practices(&ids).await.map_err(DomainError::from) }, async {
-            app.store.roles_by_id(&role_ids).await.map_err(DomainError::from)
-        },)?;
+    let (practices, roles) = app.store.practices_and_roles(&ids, &role_ids).await?;
     let practices: HashMap<_, _> = practices.into_iter().map(|p| (p.id, p)).collect();
     let mut views: Vec<MyMembershipView> = memberships
         .iter()
@@ -149,8 +152,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, DomainError> {
         })
         .collect();
     views.sort_by_key(|v| v.practice_name.to_lowercase());
-    let pending = open_to(app, caller).await?.len();
-    Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: pending })
+    Ok(MeView { user: UserView::from(&caller.user), memberships: views, pending_invitations: pending.len() })
 }
 
 /// `PATCH /me`: the user's own title and names.

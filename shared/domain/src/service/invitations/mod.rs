@@ -131,16 +131,23 @@ fn link_token(inv: &Invitation) -> Record {
         token_hash: inv.token_hash.clone(),
         practice_id: inv.practice_id,
         invitation_id: inv.id,
+        email_norm: Some(inv.email_norm.clone()),
         keep_until: inv.expires_at + chrono::Duration::days(LISTED_AFTER_EXPIRY_DAYS),
     })
 }
 
 async fn by_token(app: &App, token: &str) -> Result<Invitation, DomainError> {
+    app.store.invitation_by_token(&token_hash(token)?).await?.ok_or(DomainError::NotFound)
+}
+
+/// The stored hash of a link's token; a token no link could carry names
+/// nothing.
+fn token_hash(token: &str) -> Result<String, DomainError> {
     let token = token.trim();
     if token.is_empty() || token.len() > 200 {
         return Err(DomainError::NotFound);
     }
-    app.store.invitation_by_token(&secrets::sha256_hex(token)).await?.ok_or(DomainError::NotFound)
+    Ok(secrets::sha256_hex(token))
 }
 
 /// The invitations open to the caller from their own list (R11): pending

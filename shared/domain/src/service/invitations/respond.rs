@@ -2,12 +2,12 @@
 //! signed-in user or register a new account from it, and accept or decline
 //! from one's own list.
 
-use super::{by_token, close, ensure_open, open_to};
+use super::{by_token, close, ensure_open, open_to, token_hash};
 use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::model::*;
 use crate::permissions::is_custom_role;
-use crate::ports::{App, Record, Tx, Write};
+use crate::ports::{App, LinkPreview, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::Caller;
 use crate::service::onboarding;
@@ -41,10 +41,10 @@ pub struct Registered {
 
 /// `GET /invitations/{token}`: what the invitee sees before deciding.
 pub async fn preview(app: &App, token: &str) -> Result<PreviewView, DomainError> {
-    let inv = by_token(app, token).await?;
+    let LinkPreview { invitation: inv, practice, account_exists } =
+        app.store.link_preview(&token_hash(token)?).await?.ok_or(DomainError::NotFound)?;
     ensure_open(&inv, app.now())?;
-    let practice = app.store.practice(inv.practice_id).await?.ok_or(DomainError::NotFound)?;
-    let account_exists = app.store.email_claim(&inv.email_norm).await?.is_some();
+    let practice = practice.ok_or(DomainError::NotFound)?;
     Ok(PreviewView {
         practice_name: practice.name,
         invited_by: inv.invited_by,

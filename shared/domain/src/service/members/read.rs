@@ -6,7 +6,7 @@ use crate::ids::UserId;
 use crate::model::*;
 use crate::permissions::USERS_VIEW;
 use crate::ports::{App, MemberFilter};
-use crate::service::context::{custom_role_of, MemberCtx};
+use crate::service::context::MemberCtx;
 use crate::service::views::{ListView, MemberView};
 use std::collections::HashMap;
 
@@ -70,11 +70,12 @@ pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Membe
         (own.clone(), ctx.caller.user.clone())
     } else {
         ctx.require(USERS_VIEW)?;
-        let m = app.store.membership(ctx.practice.id, uid).await?.ok_or(DomainError::NotFound)?;
-        let u = app.store.user(uid).await?.ok_or(DomainError::NotFound)?;
-        (m, u)
+        match app.store.member_and_user(ctx.practice.id, uid).await? {
+            (Some(m), Some(u)) => (m, u),
+            _ => return Err(DomainError::NotFound),
+        }
     };
-    let custom = custom_role_of(app, &ctx.practice, &m.access.role_id).await?;
+    let custom = ctx.roles_for(app, &m.access.role_id).await?;
     Ok(MemberView::new(&m, &u, &custom))
 }
 
