@@ -1,19 +1,29 @@
-//! Issue 15 item 4: what each read route costs in DynamoDB calls, through
-//! the real handlers, so that a change adding a read fails here. Each call
-//! is a round trip; the first of a signed-in request is the session's
+//! Issue 15 item 4: what a route costs in DynamoDB calls, through the real
+//! handlers, so that a change adding a read fails here. Each call is a
+//! round trip; the first of a signed-in request is the session's
 //! BatchGetItem.
 
 use crate::common::{route_of, s, Harness, Reply, DIRECTOR};
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::model::MemberStatus;
-use serde_json::json;
+use serde_json::{json, Value};
 
-/// The reply to one request and the DynamoDB operations it made, in order.
+/// The reply to one GET and the DynamoDB operations it made, in order.
 async fn traced(h: &Harness, path: &str, token: Option<&str>) -> (Reply, Vec<String>) {
-    let (function, _) = route_of("GET", path).expect("a route");
+    traced_call(h, "GET", path, token, None).await
+}
+
+async fn traced_call(
+    h: &Harness,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (Reply, Vec<String>) {
+    let (function, _) = route_of(method, path).expect("a route");
     let usage = h.usage.as_ref().expect("a recording harness");
     let before = usage.of(function).calls.len();
-    let reply = h.call("GET", path, token, None).await;
+    let reply = h.call(method, path, token, body).await;
     let ops = usage.of(function).calls[before..].iter().map(|c| c.operation.clone()).collect();
     (reply, ops)
 }
@@ -128,4 +138,64 @@ async fn an_older_token_item_reads_the_claim_after() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["account_exists"], true);
     assert_eq!(ops, ["GetItem", "BatchGetItem", "GetItem"]);
+}
+
+/// The calls before the request's transaction. What follows it is the
+/// delivery of its mail and events, which leaves the request (issue 15
+/// item 3).
+fn reads_before_the_transaction(ops: &[String]) -> Vec<String> {
+    let at = ops.iter().position(|o| o == "TransactWriteItems").expect("a transaction");
+    ops[..at].to_vec()
+}
+
+// Invite: one batch of what the request names (the slot, the email claim,
+// the bounce mark, the named locations and custom role), then the one
+// transaction; a listed location and a custom role read nothing more.
+#[tokio::test]
+async fn invite_reads_one_batch_then_commits() {
+    let h = Harness::recording().await;
+    let (_, director, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let role = s(&h.create_role(&director, &pid, "Office manager", &["users.view"]).await.body["id"]);
+    let loc = h.first_location(&director, &pid).await;
+    let path = format!("/practices/{pid}/invitations");
+    let bodies = [
+        json!({"email": "a@mail.example", "kind": "staff", "role_id": "front_desk", "primary_location_id": loc}),
+        json!({"email": "b@mail.example", "kind": "staff", "role_id": role, "primary_location_id": loc,
+            "location_access": [loc]}),
+    ];
+    for body in bodies {
+        let (r, ops) = traced_call(&h, "POST", &path, Some(&director), Some(body.clone())).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["role_id"], body["role_id"]);
+        assert_eq!(reads_before_the_transaction(&ops), ["BatchGetItem", "BatchGetItem"], "{body}");
+    }
+}
+
+// With no role named, the practice's settings come in the same batch; only
+// a custom default role, unknown until they came, is one read more.
+#[tokio::test]
+async fn invite_with_a_default_role_reads_the_settings_in_the_batch() {
+    let h = Harness::recording().await;
+    let (_, director, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let loc = h.first_location(&director, &pid).await;
+    let path = format!("/practices/{pid}/invitations");
+    let body = |email: &str| json!({"email": email, "kind": "staff", "primary_location_id": loc});
+    let (r, ops) = traced_call(&h, "POST", &path, Some(&director), Some(body("a@mail.example"))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["role_id"], "front_desk");
+    assert_eq!(reads_before_the_transaction(&ops), ["BatchGetItem", "BatchGetItem"]);
+
+    let role = s(&h.create_role(&director, &pid, "Office manager", &["users.view"]).await.body["id"]);
+    let saved = h
+        .req("PUT", &format!("/practices/{pid}/settings"))
+        .token(&director)
+        .if_match(1)
+        .json(json!({"default_roles": {"practitioner": "clinician", "staff": role}, "onboarding_mails": true}))
+        .send()
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    let (r, ops) = traced_call(&h, "POST", &path, Some(&director), Some(body("b@mail.example"))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["role_id"], role.as_str());
+    assert_eq!(reads_before_the_transaction(&ops), ["BatchGetItem", "BatchGetItem", "GetItem"]);
 }

@@ -238,6 +238,31 @@ pub struct LinkPreview {
     pub account_exists: bool,
 }
 
+/// What an invitation is judged by before its transaction (R5, R6, R43),
+/// read in one round trip: what the request names is read by key.
+#[derive(Debug, Clone, Default)]
+pub struct InviteBundle {
+    pub slot: Option<EmailSlot>,
+    pub claim: Option<EmailClaim>,
+    pub undeliverable: Option<Undeliverable>,
+    /// Only when asked for, and only once saved.
+    pub settings: Option<PracticeSettings>,
+    /// At least those of the named locations that exist.
+    pub locations: Vec<Location>,
+    /// The named custom role, if it exists.
+    pub role: Option<Role>,
+}
+
+/// The keys of an [`InviteBundle`].
+#[derive(Debug, Clone, Copy)]
+pub struct InviteKeys<'a> {
+    pub practice: PracticeId,
+    pub email_norm: &'a str,
+    pub locations: &'a [LocationId],
+    pub custom_role: Option<&'a str>,
+    pub settings: bool,
+}
+
 /// What the store filters members by (R22).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
@@ -322,6 +347,7 @@ pub trait Store: Send + Sync {
     async fn dead_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
 
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError>;
+    async fn invite_bundle(&self, keys: InviteKeys<'_>) -> Result<InviteBundle, PortError>;
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
     /// The invitation a link's token names, if the token is still on file.
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;

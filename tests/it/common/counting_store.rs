@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
 use std::sync::{Arc, Mutex};
 
 pub struct CountingStore {
@@ -153,6 +153,10 @@ impl Store for CountingStore {
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
         self.note("slot");
         self.inner.slot(practice, email_norm).await
+    }
+    async fn invite_bundle(&self, keys: InviteKeys<'_>) -> Result<InviteBundle, PortError> {
+        self.note("invite_bundle");
+        self.inner.invite_bundle(keys).await
     }
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError> {
         self.note("invitation");

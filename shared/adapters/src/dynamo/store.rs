@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
 
 #[async_trait]
 impl Store for DynamoStore {
@@ -152,6 +152,40 @@ impl Store for DynamoStore {
 
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError> {
         self.get::<EmailSlot>((practice, email_norm)).await
+    }
+
+    async fn invite_bundle(&self, k: InviteKeys<'_>) -> Result<InviteBundle, PortError> {
+        let mut keys = vec![
+            EmailSlot::primary_key((k.practice, k.email_norm)),
+            EmailClaim::primary_key(k.email_norm),
+            Undeliverable::primary_key(k.email_norm),
+        ];
+        if k.settings {
+            keys.push(PracticeSettings::primary_key(k.practice));
+        }
+        keys.extend(k.custom_role.map(|r| Role::primary_key((k.practice, r))));
+        // A request can list any number of locations; past one batch's room
+        // the practice's own list is the cheaper read.
+        let by_key = k.locations.len() < NAMED_LOCATIONS_BY_KEY;
+        if by_key {
+            keys.extend(k.locations.iter().map(|l| Location::primary_key((k.practice, *l))));
+        }
+        let mut items = self.batch_get(keys).await?;
+        let mut locations = Vec::new();
+        while let Some(location) = take::<Location>(&mut items)? {
+            locations.push(location);
+        }
+        if !by_key {
+            locations = self.locations(k.practice).await?;
+        }
+        Ok(InviteBundle {
+            slot: take(&mut items)?,
+            claim: take(&mut items)?,
+            undeliverable: take(&mut items)?,
+            settings: take(&mut items)?,
+            locations,
+            role: take(&mut items)?,
+        })
     }
 
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError> {
@@ -296,6 +330,10 @@ impl Store for DynamoStore {
         self.clear(email_norm, reason).await
     }
 }
+
+/// Named locations read by key, with the invite's other keys, in one
+/// BatchGetItem (100 keys).
+const NAMED_LOCATIONS_BY_KEY: usize = 90;
 
 /// The record of kind `T` among `items`, taken out, if there is one.
 fn take<T: Entity>(items: &mut Vec<Item>) -> Result<Option<T>, PortError> {

@@ -223,6 +223,20 @@ pub struct AccessPatch {
     pub modules: Option<Vec<String>>,
 }
 
+impl AccessPatch {
+    /// The locations the patch names, for a caller that reads only those:
+    /// [`apply`](Self::apply) needs no others.
+    pub fn named_locations(&self) -> Vec<LocationId> {
+        let mut ids: Vec<LocationId> = self.primary_location_id.iter().filter_map(|raw| raw.parse().ok()).collect();
+        if let Some(LocationAccess::Only(listed)) = &self.location_access {
+            ids.extend(listed);
+        }
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
 fn sorted_unique(keys: &[String]) -> Vec<String> {
     let mut v: Vec<String> = keys.iter().map(|k| k.trim().to_string()).collect();
     v.sort();

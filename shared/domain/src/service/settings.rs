@@ -31,7 +31,12 @@ pub struct DefaultRolesInput {
 
 /// The practice's settings: as saved, or the defaults until they are.
 pub async fn settings_of(app: &App, practice: PracticeId) -> Result<PracticeSettings, DomainError> {
-    Ok(app.store.practice_settings(practice).await?.unwrap_or_else(|| PracticeSettings::defaults(practice)))
+    Ok(saved_or_defaults(app.store.practice_settings(practice).await?, practice))
+}
+
+/// The practice's settings as saved, or the defaults until first saved.
+pub fn saved_or_defaults(saved: Option<PracticeSettings>, practice: PracticeId) -> PracticeSettings {
+    saved.unwrap_or_else(|| PracticeSettings::defaults(practice))
 }
 
 /// `GET /practices/{pid}/settings`: any member, and a support agent under a

@@ -9,14 +9,14 @@ use crate::ids::InvitationId;
 use crate::mail;
 use crate::metrics::{self, Count};
 use crate::model::*;
-use crate::permissions::{USERS_MANAGE, USERS_VIEW};
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::permissions::{is_custom_role, USERS_MANAGE, USERS_VIEW};
+use crate::ports::{App, InviteBundle, InviteKeys, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
 use crate::service::onboarding;
 use crate::service::roles::{take_role, unknown_role};
 use crate::service::seats::{license_consent, module_events, seat_added, with_consent};
-use crate::service::settings::settings_of;
+use crate::service::settings::saved_or_defaults;
 use crate::service::support::is_agent_address;
 use crate::service::verification::{verification_link, VERIFY_EMAIL_HOURS};
 use crate::service::views::{InvitationView, ListView, MemberView};
@@ -77,26 +77,32 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
     let first_name = e.optional_name("first_name", input.first_name.as_deref(), NAME_MAX);
     let last_name = e.optional_name("last_name", input.last_name.as_deref(), NAME_MAX);
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
-    // R43: the settings are read only when the invitation names no role.
+    // One round trip: what the request names is read by key. R43: the
+    // settings only when the invitation names no role; issue 14: the
+    // address's bounce mark, shown at once.
     let names_no_role = input.access.role_id.is_none();
-    let (locations, roles, slot, claim, settings, mark) = futures::try_join!(
-        async { app.store.locations(pid).await.map_err(DomainError::from) },
-        ctx.roles(app),
-        async { app.store.slot(pid, &email_norm).await.map_err(DomainError::from) },
-        async { app.store.email_claim(&email_norm).await.map_err(DomainError::from) },
-        async {
-            match names_no_role {
-                true => settings_of(app, pid).await.map(Some),
-                false => Ok(None),
-            }
-        },
-        // Issue 14: an invitation to a bounced address shows it at once.
-        async { app.store.undeliverable(&email_norm).await.map_err(DomainError::from) },
-    )?;
-    let patch = match settings {
-        Some(s) => input.access.or_default_role(&s.default_roles),
-        None => input.access,
+    let named_role = input.access.role_id.as_deref().and_then(stored_role_id);
+    let read = app
+        .store
+        .invite_bundle(InviteKeys {
+            practice: pid,
+            email_norm: &email_norm,
+            locations: &input.access.named_locations(),
+            custom_role: named_role,
+            settings: names_no_role,
+        })
+        .await?;
+    let InviteBundle { slot, claim, undeliverable: mark, settings, locations, role } = read;
+    let patch = match names_no_role {
+        true => input.access.or_default_role(&saved_or_defaults(settings, pid).default_roles),
+        false => input.access,
     };
+    // A custom default role was not known before the settings came.
+    let role = match patch.role_id.as_deref().and_then(stored_role_id) {
+        Some(id) if role.as_ref().is_none_or(|r| r.id != id) => app.store.role(pid, id).await?,
+        _ => role,
+    };
+    let roles = ctx.practice.roles_in_force(role.into_iter().collect());
     // R36 below (`ensure_may_grant`) judges the access with the default
     // role in it, as if the inviter had named it.
     let access = patch.apply(None, &mut e, &locations, &roles);
@@ -191,6 +197,14 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             Ok(Invited::Invitation(Box::new(view)))
         }
     }
+}
+
+/// `raw` as the id of a custom role that could be stored: custom role ids
+/// are UUIDs, so anything else is not read (nor can it make a key too long
+/// for DynamoDB).
+fn stored_role_id(raw: &str) -> Option<&str> {
+    let id = raw.trim();
+    (is_custom_role(id) && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
 }
 
 /// Why the (practice, email) slot is taken, for the right 409 (R6). The slot
