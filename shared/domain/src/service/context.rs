@@ -39,9 +39,6 @@ pub struct MemberCtx {
     /// agent's are the read-only few of
     /// [`AGENT_PERMISSIONS`](super::support::AGENT_PERMISSIONS).
     pub permissions: Vec<String>,
-    /// The custom role `permissions` came from, as read for this request,
-    /// so that showing the caller's own role does not read it again.
-    pub own_role: Option<Role>,
 }
 
 /// The caller's context in a practice: their permissions come from their
@@ -53,36 +50,24 @@ pub async fn member_ctx(
     practice: Practice,
     membership: Membership,
 ) -> Result<MemberCtx, DomainError> {
-    let own_role = stored_role(app, &practice, &membership.access.role_id).await?;
-    let permissions = membership.permissions(&practice.roles_in_force(own_role.iter().cloned().collect()));
-    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, own_role })
+    let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
+    let permissions = membership.permissions(&custom);
+    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions })
 }
 
 /// The roles in force for computing the permissions of a membership or
 /// invitation holding `role_id` in `practice`: its custom role, if it is
 /// one and still exists, and the built-ins the practice adjusted (R23).
 pub async fn custom_role_of(app: &App, practice: &Practice, role_id: &str) -> Result<Vec<Role>, DomainError> {
-    Ok(practice.roles_in_force(stored_role(app, practice, role_id).await?.into_iter().collect()))
-}
-
-/// The stored custom role `role_id`, if it is one and still exists.
-async fn stored_role(app: &App, practice: &Practice, role_id: &str) -> Result<Option<Role>, DomainError> {
-    match is_custom_role(role_id) {
-        true => Ok(app.store.role(practice.id, role_id).await?),
-        false => Ok(None),
-    }
+    let stored = if is_custom_role(role_id) {
+        app.store.role(practice.id, role_id).await?.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    Ok(practice.roles_in_force(stored))
 }
 
 impl MemberCtx {
-    /// [`custom_role_of`], without reading again the caller's own custom
-    /// role when the member holds it too.
-    pub async fn roles_for(&self, app: &App, role_id: &str) -> Result<Vec<Role>, DomainError> {
-        match self.own_role.as_ref().filter(|r| r.id == role_id) {
-            Some(own) => Ok(self.practice.roles_in_force(vec![own.clone()])),
-            None => custom_role_of(app, &self.practice, role_id).await,
-        }
-    }
-
     /// Every role in force in the practice: its custom roles and the
     /// built-ins it adjusted (R23), for permissions computed in a use case.
     pub async fn roles(&self, app: &App) -> Result<Vec<Role>, DomainError> {

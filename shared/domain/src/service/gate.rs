@@ -125,7 +125,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             version: 1,
         };
-        MemberCtx { caller, practice, membership, permissions: Vec::new(), own_role: None }
+        MemberCtx { caller, practice, membership, permissions: Vec::new() }
     }
 
     /// A verdict in short: `ok`, or the refusal's API.md code.

@@ -64,7 +64,6 @@ pub fn agent_ctx(app: &App, caller: Caller, practice: Practice, grant: Option<Su
         practice,
         membership: None,
         permissions: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
-        own_role: None,
     })
 }
 

@@ -65,6 +65,11 @@ pub struct MemberView {
 impl MemberView {
     /// `custom` are custom roles of the practice (at least the member's).
     pub fn new(m: &Membership, u: &User, custom: &[Role]) -> Self {
+        Self::with_permissions(m, u, m.permissions(custom))
+    }
+
+    /// With the member's `permissions` already computed.
+    pub fn with_permissions(m: &Membership, u: &User, permissions: Vec<String>) -> Self {
         let name = m.name(u);
         Self {
             user_id: m.user_id,
@@ -75,7 +80,7 @@ impl MemberView {
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             access: m.access.clone(),
-            permissions: m.permissions(custom),
+            permissions,
             status: m.status,
             locked: u.locked,
             joined_at: m.joined_at,

@@ -6,7 +6,7 @@ use crate::ids::UserId;
 use crate::model::*;
 use crate::permissions::USERS_VIEW;
 use crate::ports::{App, MemberFilter};
-use crate::service::context::MemberCtx;
+use crate::service::context::{custom_role_of, MemberCtx};
 use crate::service::views::{ListView, MemberView};
 use std::collections::HashMap;
 
@@ -66,16 +66,16 @@ pub async fn list_members(app: &App, ctx: &MemberCtx, query: MemberQuery) -> Res
 
 /// `GET /practices/{pid}/members/{uid}`: oneself, or anyone with users.view.
 pub async fn get_member(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
-    let (m, u) = if let Some(own) = ctx.membership.as_ref().filter(|m| m.user_id == uid) {
-        (own.clone(), ctx.caller.user.clone())
-    } else {
-        ctx.require(USERS_VIEW)?;
-        match app.store.member_and_user(ctx.practice.id, uid).await? {
-            (Some(m), Some(u)) => (m, u),
-            _ => return Err(DomainError::NotFound),
-        }
+    if let Some(own) = ctx.membership.as_ref().filter(|m| m.user_id == uid) {
+        // The permissions this request runs with are the membership's, from
+        // its role as read for the request: no need to read the role again.
+        return Ok(MemberView::with_permissions(own, &ctx.caller.user, ctx.permissions.clone()));
+    }
+    ctx.require(USERS_VIEW)?;
+    let (Some(m), Some(u)) = app.store.member_and_user(ctx.practice.id, uid).await? else {
+        return Err(DomainError::NotFound);
     };
-    let custom = ctx.roles_for(app, &m.access.role_id).await?;
+    let custom = custom_role_of(app, &ctx.practice, &m.access.role_id).await?;
     Ok(MemberView::new(&m, &u, &custom))
 }
 
