@@ -626,3 +626,43 @@ async fn invitations_are_searched_by_name_or_email() {
         h.call("GET", &format!("/practices/{pid}/invitations?q=okafor&limit=1&cursor={cursor}"), Some(&d), None).await;
     assert_eq!(items(&r.body).iter().map(|i| s(&i["email"])).collect::<Vec<_>>(), ["bea@okafor-family.example"]);
 }
+
+// Issue 15 item 4: the invite reads its primary location by key before
+// its one transaction, which checks it again: a location deactivated
+// between the two refuses the commit with the answer the read would have
+// given, and one never made refuses it too.
+#[tokio::test]
+async fn the_commit_checks_the_primary_location_is_still_active() {
+    use roster_domain::error::{DomainError, PortError};
+    use roster_domain::ids::{LocationId, PracticeId};
+    use roster_domain::ports::{Tx, Write};
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let annex = h.call("POST", &format!("/practices/{pid}/locations"), Some(&d), Some(json!({"name": "Annex"}))).await;
+    assert_eq!(annex.status, 201, "{}", annex.body);
+    let annex = s(&annex.body["id"]);
+    let practice_id: PracticeId = pid.parse().expect("practice id");
+    let check = |location_id: LocationId| {
+        let mut tx = Tx::new();
+        tx.push(Write::CheckLocation { practice_id, location_id });
+        tx
+    };
+    let annex_id: LocationId = annex.parse().expect("location id");
+    h.app.store.transact(check(annex_id)).await.expect("an active location passes");
+
+    let off =
+        h.call("PATCH", &format!("/practices/{pid}/locations/{annex}"), Some(&d), Some(json!({"active": false}))).await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    for location in [annex_id, LocationId::new()] {
+        match h.app.store.transact(check(location)).await {
+            Err(PortError::Conflict(DomainError::Validation(fields))) => {
+                assert_eq!(fields.len(), 1);
+                assert_eq!(
+                    (fields[0].field.as_str(), fields[0].message.as_str()),
+                    ("primary_location_id", "is not an active location")
+                );
+            }
+            other => panic!("{location}: {other:?}"),
+        }
+    }
+}

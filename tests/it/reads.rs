@@ -168,6 +168,17 @@ async fn invite_reads_one_batch_then_commits() {
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["role_id"], body["role_id"]);
         assert_eq!(reads_before_the_transaction(&ops), ["BatchGetItem", "BatchGetItem"], "{body}");
+        // What the batch read of the primary location, the commit checks.
+        let usage = h.usage.as_ref().expect("a recording harness");
+        let calls = usage.of(roster_api::Function::Invite).calls;
+        let tx = calls.iter().rev().find(|c| c.operation == "TransactWriteItems").expect("the commit");
+        let checks: Vec<_> = tx
+            .items
+            .iter()
+            .filter(|i| i.action == "ConditionCheckItem" && i.condition.as_deref() == Some("#active = :true"))
+            .collect();
+        assert_eq!(checks.len(), 1, "{tx:?}");
+        assert_eq!(checks[0].partition, format!("PRACTICE#{pid}"));
     }
 }
 

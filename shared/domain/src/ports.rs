@@ -130,6 +130,9 @@ pub enum Write {
     /// Fails unless the membership exists, active, at `version`: the acting
     /// member still holds the access they were authorized with.
     CheckMember { practice_id: PracticeId, user_id: UserId, version: u64 },
+    /// Fails unless the location exists and is active: what an invitation
+    /// read of its primary location still holds when it commits.
+    CheckLocation { practice_id: PracticeId, location_id: LocationId },
     /// Sets the practice's adjusted built-in roles (R23). Fails unless the
     /// practice exists with its sets at `expected_version` (0: never set).
     SetBuiltInRoles { practice_id: PracticeId, sets: BTreeMap<String, RoleSet>, expected_version: u64 },
@@ -162,6 +165,7 @@ impl Write {
             Write::ConfirmSignIn { .. } => DomainError::AccountLocked,
             Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
             Write::CheckMember { .. } => DomainError::Forbidden,
+            Write::CheckLocation { .. } => DomainError::field("primary_location_id", "is not an active location"),
             Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
             Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
         }
@@ -558,6 +562,10 @@ mod tests {
             (Write::ConfirmSignIn { user_id, totp_step: None }, "AccountLocked"),
             (Write::DeleteVersioned { key: Key::SupportGrant(practice_id), expected_version: 1 }, "PreconditionFailed"),
             (Write::CheckMember { practice_id, user_id, version: 1 }, "Forbidden"),
+            (
+                Write::CheckLocation { practice_id, location_id: LocationId::new() },
+                "Validation([FieldError { field: \"primary_location_id\", message: \"is not an active location\" }])",
+            ),
             (Write::SetBuiltInRoles { practice_id, sets: BTreeMap::new(), expected_version: 0 }, "PreconditionFailed"),
             (Write::CheckOnboardingMails { practice_id }, "Conflict(\"onboarding_off\")"),
         ];

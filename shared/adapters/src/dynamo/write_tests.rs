@@ -132,6 +132,7 @@ fn writes() -> Vec<Write> {
         Write::ConfirmSignIn { user_id: fx::USER, totp_step: Some(59_870_520) },
         Write::DeleteVersioned { key: Key::SupportGrant(fx::PRACTICE), expected_version: 2 },
         Write::CheckMember { practice_id: fx::PRACTICE, user_id: fx::USER, version: 7 },
+        Write::CheckLocation { practice_id: fx::PRACTICE, location_id: fx::LOCATION },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 0 },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 4 },
         Write::CheckOnboardingMails { practice_id: fx::PRACTICE },
@@ -139,7 +140,7 @@ fn writes() -> Vec<Write> {
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 24] = [
+const PINNED: [&str; 25] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -161,6 +162,7 @@ const PINNED: [&str; 24] = [
     r##"Update key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"PROFILE\")"} expr="SET #step = :step" cond=Some("#locked <> :true AND (attribute_not_exists(#step) OR #step < :step)") names={"#locked": "\"locked\"", "#step": "\"totp_last_step\""} values={":step": "N(\"59870520\")", ":true": "Bool(true)"}"##,
     r##"Delete key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SUPPORT\")"} cond=Some("attribute_exists(PK) AND #version = :v") names={"#version": "\"version\""} values={":v": "N(\"2\")"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"MEMBER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")"} cond="#version = :v AND #status = :active" names={"#status": "\"status\"", "#version": "\"version\""} values={":active": "S(\"active\")", ":v": "N(\"7\")"}"##,
+    r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"LOCATION#0190c3c8-6b1d-7c4e-9a0f-000000000003\")"} cond="#active = :true" names={"#active": "\"active\""} values={":true": "Bool(true)"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":sets": "M({})"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND #roles_version = :expected") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"4\")", ":next": "N(\"5\")", ":sets": "M({})"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SETTINGS\")"} cond="attribute_not_exists(PK) OR #onboarding_mails = :true" names={"#onboarding_mails": "\"onboarding_mails\""} values={":true": "Bool(true)"}"##,

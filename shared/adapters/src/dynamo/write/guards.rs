@@ -9,8 +9,8 @@ use crate::dynamo::entity::{primary, Keyed};
 use crate::dynamo::keys::FAILURES;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use roster_domain::error::PortError;
-use roster_domain::ids::{InvitationId, PracticeId, UserId};
-use roster_domain::model::{EmailSlot, Membership, Practice, PracticeSettings, Role, RoleSet, Time, User};
+use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::model::{EmailSlot, Location, Membership, Practice, PracticeSettings, Role, RoleSet, Time, User};
 use roster_domain::ports::{Key, Record};
 use std::collections::BTreeMap;
 
@@ -155,6 +155,17 @@ pub fn check_member(
         "#version = :v AND #status = :active",
         &[("#version", "version"), ("#status", "status")],
         vec![(":v", n(version as i64)), (":active", s("active"))],
+    )
+}
+
+/// Fails unless the location exists and is active.
+pub fn check_location(table: &str, practice: PracticeId, location: LocationId) -> Result<TransactWriteItem, PortError> {
+    check(
+        table,
+        Location::primary_key((practice, location)),
+        "#active = :true",
+        &[("#active", "active")],
+        vec![(":true", AttributeValue::Bool(true))],
     )
 }
 

@@ -56,6 +56,7 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::CheckMember { practice_id, user_id, version } => {
             guards::check_member(table, *practice_id, *user_id, *version)
         }
+        Write::CheckLocation { practice_id, location_id } => guards::check_location(table, *practice_id, *location_id),
         Write::SetBuiltInRoles { practice_id, sets, expected_version } => {
             guards::set_built_in_roles(table, *practice_id, sets, *expected_version)
         }

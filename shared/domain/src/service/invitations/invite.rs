@@ -5,7 +5,7 @@ use super::{close, event_detail, invitation_mail, inviter_name, link_token, prac
 use super::{RESENDS_PER_HOUR, VALID_DAYS};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
-use crate::ids::InvitationId;
+use crate::ids::{InvitationId, PracticeId};
 use crate::mail;
 use crate::metrics::{self, Count};
 use crate::model::*;
@@ -189,7 +189,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             )))
             .push(Write::Create(outbox_mail(now, mail)))
             .push(Write::Create(outbox_event(now, EventType::InvitationCreated, event_detail(&inv))))
-            .guarded(ctx.still_authorized()?, DomainError::Forbidden);
+            .guarded(ctx.still_authorized()?, DomainError::Forbidden)
+            .push(primary_still_active(&inv.access, pid));
             take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
             tx.push(Write::Create(Record::Invitation(inv)));
             commit(app, tx).await?;
@@ -197,6 +198,12 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             Ok(Invited::Invitation(Box::new(view)))
         }
     }
+}
+
+/// The primary location was read active; it must still be when the
+/// invitation commits, else the same 422 as if it had been read inactive.
+fn primary_still_active(access: &Access, practice_id: PracticeId) -> Write {
+    Write::CheckLocation { practice_id, location_id: access.primary_location_id }
 }
 
 /// `raw` as the id of a custom role that could be stored: custom role ids
@@ -287,7 +294,7 @@ async fn create_with_temporary_password(
     .guarded(Write::Create(Record::Membership(membership.clone())), DomainError::AlreadyMember)
     .guarded(Write::AdjustCounters { practice_id: pid, delta: membership.access.joining() }, DomainError::NotFound);
     take_role(&mut tx, pid, &membership.access.role_id, unknown_role());
-    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden).push(primary_still_active(&membership.access, pid));
     // R44: the new member's onboarding series, with the join.
     onboarding::schedule(&mut tx, &membership);
     tx.push(Write::Create(audit_event(
