@@ -11,6 +11,7 @@ pub mod problem;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod served;
 pub mod sweep;
 
 pub use http::{handle, serve, MAX_BODY};
