@@ -41,9 +41,7 @@ pub fn config_from_env() -> Config {
     c
 }
 
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
-}
+pub use crate::aws::sdk_config;
 
 pub async fn app_from_env() -> Result<App, BootError> {
     let sdk = sdk_config().await;
