@@ -29,9 +29,14 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-/// Binaries measured: every function, then the yardstick.
-fn binaries() -> Vec<&'static str> {
-    Function::ALL.iter().map(|f| f.name()).chain(["hello"]).collect()
+/// The functions measured: every one, or those `BENCH_FUNCTIONS` names.
+fn functions(settings: &Settings) -> impl Iterator<Item = Function> + '_ {
+    Function::ALL.into_iter().filter(|f| settings.functions.as_ref().is_none_or(|only| only.iter().any(|o| o == f.name())))
+}
+
+/// Binaries measured: the functions, then the yardstick.
+fn binaries(settings: &Settings) -> Vec<&'static str> {
+    functions(settings).map(|f| f.name()).chain(["hello"]).collect()
 }
 
 /// Two columns of start-up: a first request that touches no DynamoDB, and
@@ -114,7 +119,7 @@ pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
         ("EVENTS_DIR".to_string(), env.dir.join("start-events").display().to_string()),
     ])
     .collect();
-    let plan: Vec<(&'static str, [serde_json::Value; 2])> = binaries().into_iter().map(|b| (b, events(b))).collect();
+    let plan: Vec<(&'static str, [serde_json::Value; 2])> = binaries(settings).into_iter().map(|b| (b, events(b))).collect();
     let mut times: BTreeMap<(&str, usize), Vec<Duration>> = BTreeMap::new();
     let mut outcomes: BTreeMap<(&str, usize), String> = BTreeMap::new();
     // Round robin: run i of every binary and column before run i + 1 of
@@ -153,7 +158,7 @@ impl Table {
             Ok(bytes as f64 / 1_000_000.0)
         };
         let hello = size("hello")?;
-        for f in Function::ALL {
+        for f in functions(settings) {
             let mb = size(f.name())?;
             let figure = format!("stripped size, {}", f.name());
             self.row([&figure, &format!("{mb:.1} MB"), &format!("{hello:.1} MB"), &ratio(mb, hello), "<= 8 MB"]);
