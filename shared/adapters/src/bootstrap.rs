@@ -48,6 +48,7 @@ pub async fn app_from_env() -> Result<App, BootError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+    store.warm_up().await;
     let mailer: Arc<dyn Mailer> = match var("MAIL_TRANSPORT").as_deref().unwrap_or("ses") {
         "dir" => Arc::new(
             DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock.clone())

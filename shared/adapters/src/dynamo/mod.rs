@@ -5,7 +5,8 @@
 //! One file per concern: `entity/` says where each record lives (its keys
 //! beside its type), `codec` turns records into items and back, `write/`
 //! turns a `Tx` into a transaction, `read` gets and queries, `cursor` makes
-//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks addresses, and `store` is the
+//! page cursors, `attempts` counts sign-in attempts, `undeliverable` marks
+//! addresses, `warm_up` opens the connection at start, and `store` is the
 //! `Store` the use cases see. `keys` holds the attribute names and the
 //! partitions several records share; `table` creates the table. `call_log`
 //! records a client's calls, for tests and benches, never for the store.
@@ -20,6 +21,7 @@ mod read;
 mod store;
 pub mod table;
 mod undeliverable;
+mod warm_up;
 mod write;
 
 #[cfg(test)]
