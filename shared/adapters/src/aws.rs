@@ -65,3 +65,21 @@ impl LoadServiceConfig for EnvEndpoints {
         var(&format!("{}_{service}", key.env())).or_else(|| var(key.env()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+
+    // A root lost or damaged on its way into the bundle is a server the
+    // functions would no longer trust.
+    #[test]
+    fn the_bundle_holds_every_compiled_in_root_intact() {
+        let bundle = pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS);
+        let parsed: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(&bundle).collect::<Result<_, _>>().expect("PEM");
+        assert!(parsed.len() > 100);
+        assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS);
+    }
+}
