@@ -31,7 +31,9 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// The functions measured: every one, or those `BENCH_FUNCTIONS` names.
 fn functions(settings: &Settings) -> impl Iterator<Item = Function> + '_ {
-    Function::ALL.into_iter().filter(|f| settings.functions.as_ref().is_none_or(|only| only.iter().any(|o| o == f.name())))
+    Function::ALL
+        .into_iter()
+        .filter(|f| settings.functions.as_ref().is_none_or(|only| only.iter().any(|o| o == f.name())))
 }
 
 /// Binaries measured: the functions, then the yardstick.
@@ -121,7 +123,8 @@ pub fn startup(settings: &Settings, env: &Env) -> Result<Starts, Error> {
         ("EVENTS_DIR".to_string(), env.dir.join("start-events").display().to_string()),
     ])
     .collect();
-    let plan: Vec<(&'static str, [serde_json::Value; 2])> = binaries(settings).into_iter().map(|b| (b, events(b))).collect();
+    let plan: Vec<(&'static str, [serde_json::Value; 2])> =
+        binaries(settings).into_iter().map(|b| (b, events(b))).collect();
     let mut times: BTreeMap<(&str, usize), Vec<Duration>> = BTreeMap::new();
     let mut outcomes: BTreeMap<(&str, usize), String> = BTreeMap::new();
     // Round robin: run i of every binary and column before run i + 1 of

@@ -38,7 +38,10 @@ pub fn http_client() -> SharedHttpClient {
     let roots = TrustStore::empty().with_pem_certificate(pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS));
     // Building a context cannot fail (it only stores what it is given).
     let tls = TlsContext::builder().with_trust_store(roots).build().unwrap_or_default();
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).tls_context(tls).build_https()
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https()
 }
 
 /// Certificates as one PEM bundle: the trust store takes no other form.

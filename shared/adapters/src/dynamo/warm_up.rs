@@ -3,8 +3,8 @@
 //! handshakes: Lambda runs init before the first request arrives, and at
 //! full CPU.
 
-use roster_domain::model::EmailClaim;
 use super::DynamoStore;
+use roster_domain::model::EmailClaim;
 use std::time::Duration;
 
 /// The longest the warm-up may hold up the start: a DynamoDB that does not
