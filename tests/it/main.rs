@@ -38,3 +38,4 @@ mod second_factor;
 mod security;
 mod settings;
 mod support;
+mod warm_up;
