@@ -10,7 +10,8 @@
 #
 # Knobs (see bench/src/main.rs): BENCH_RUNS, BENCH_PAUSE_MS, BENCH_CALLERS,
 # BENCH_PER_CALLER, BENCH_MEMBERS, BENCH_ITEMS, BENCH_OUT, BENCH_SKIP (sections
-# left out: sizes,starts,calls,load,sweep,memory,arm64).
+# left out: sizes,starts,calls,load,sweep,memory,arm64), and BENCH_FUNCTIONS (a
+# comma list: only those are built and measured).
 # DynamoDB Local's log: .local/bench-logs/.
 set -euo pipefail
 
@@ -30,7 +31,10 @@ use_tools_path
 # Every function: each package under functions/ is one (its name is its
 # directory's; tests/it/contract.rs checks the template deploys each).
 packages=()
-for d in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$d")"); done
+for d in "$ROOT"/functions/*/; do
+    name="$(basename "$d")"
+    if [[ -z "${BENCH_FUNCTIONS:-}" || ",$BENCH_FUNCTIONS," == *",$name,"* ]]; then packages+=(-p "$name"); fi
+done
 log "release build: the functions"
 cargo build --release "${packages[@]}"
 log "release build: hello-world (alone: its features are its own)"
@@ -78,7 +82,7 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB A
     AWS_ENDPOINT_URL_EVENTBRIDGE
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export BENCH_DYNAMODB="http://127.0.0.1:$DDB_PORT"
-export BENCH_BIN_DIR="$TARGET_DIR/release"
+export BENCH_BIN_DIR="${BENCH_BIN_DIR:-$TARGET_DIR/release}"
 export BENCH_OUT="${BENCH_OUT:-$ROOT/bench/results.md}"
 export BENCH_COMMAND="$COMMAND"
 export BENCH_COMMIT="$commit"

@@ -51,6 +51,7 @@ pub fn client(endpoint: &str, taps: &Taps) -> aws_sdk_dynamodb::Client {
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .http_client(roster_adapters::aws::http_client())
         .interceptor(taps.log.clone())
         .interceptor(taps.recorder.clone())
         .interceptor(taps.capacity.clone())

@@ -30,6 +30,8 @@ pub struct Settings {
     pub per_caller: usize,
     pub members: usize,
     pub items: usize,
+    /// Only these functions' sizes and starts (`BENCH_FUNCTIONS=auth,sweep`), while iterating.
+    pub functions: Option<Vec<String>>,
     /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep,memory,arm64`), while iterating.
     pub skip: Vec<String>,
 }
@@ -60,6 +62,7 @@ impl Settings {
             per_caller: number("BENCH_PER_CALLER", pick(20, 2))?,
             members: number("BENCH_MEMBERS", pick(1000, 100))?,
             items: number("BENCH_ITEMS", pick(100_000, 10_000))?,
+            functions: var("BENCH_FUNCTIONS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
             skip: var("BENCH_SKIP").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
         })
     }

@@ -25,6 +25,9 @@ pub struct Invocation<'a> {
 /// (from an API Gateway response) or `error` (a Lambda error).
 pub struct Run {
     pub elapsed: Duration,
+    /// From the event handed over to the answer: the request alone, without
+    /// the process's start and init.
+    pub request: Duration,
     pub outcome: String,
 }
 
@@ -35,14 +38,14 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
     let server = tiny_http::Server::http("127.0.0.1:0")?;
     let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("runtime API has no port")?;
     let event = inv.event.to_string();
-    let (tx, rx) = mpsc::channel::<(Instant, String)>();
+    let (tx, rx) = mpsc::channel::<(Instant, Instant, String)>();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     // Serves until told to stop; polls after the first are left unanswered
     // (a real runtime would hold them too).
     let serving = std::thread::spawn(move || {
         let mut held = Vec::new();
-        let mut handed = false;
+        let mut handed = None;
         while !stopping.load(Ordering::SeqCst) {
             let mut req = match server.recv_timeout(Duration::from_millis(20)) {
                 Ok(Some(req)) => req,
@@ -51,11 +54,10 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
             };
             let url = req.url().to_string();
             if url.ends_with("/invocation/next") {
-                if handed {
+                if handed.is_some() {
                     held.push(req);
                     continue;
                 }
-                handed = true;
                 let headers = [
                     ("Lambda-Runtime-Aws-Request-Id", REQUEST_ID.to_string()),
                     ("Lambda-Runtime-Deadline-Ms", (epoch_ms() + 30_000).to_string()),
@@ -73,6 +75,7 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
                     }
                 }
                 let _ = req.respond(resp);
+                handed = Some(Instant::now());
             } else {
                 let at = Instant::now();
                 let mut body = String::new();
@@ -86,7 +89,7 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
                     "error".to_string()
                 };
                 let _ = req.respond(tiny_http::Response::empty(202));
-                let _ = tx.send((at, outcome));
+                let _ = tx.send((at, handed.unwrap_or(at), outcome));
             }
         }
         drop(held);
@@ -115,8 +118,9 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
     // The listener goes with the thread: nothing of this run reaches the next.
     stop.store(true, Ordering::SeqCst);
     let _ = serving.join();
-    let (at, outcome) = answer.map_err(|_| format!("{} gave no answer within {timeout:?}", binary.display()))?;
-    Ok(Run { elapsed: at.duration_since(started), outcome })
+    let (at, handed, outcome) =
+        answer.map_err(|_| format!("{} gave no answer within {timeout:?}", binary.display()))?;
+    Ok(Run { elapsed: at.duration_since(started), request: at.duration_since(handed), outcome })
 }
 
 pub fn epoch_ms() -> u128 {

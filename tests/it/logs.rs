@@ -53,8 +53,7 @@ async fn no_token_password_or_secret_reaches_the_logs() {
     let logs = Captured::default();
     // The test runtime runs on this one thread, so a thread-local default
     // sees every request's log lines.
-    let filter = tracing_subscriber::EnvFilter::new("info");
-    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber(filter, logs.clone()));
+    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber("info", logs.clone()));
     let h = Harness::new().await;
     let mut secrets: Vec<(&str, String)> = vec![("password", PASSWORD.to_string())];
 
@@ -137,8 +136,7 @@ async fn no_token_password_or_secret_reaches_the_logs() {
 #[tokio::test]
 async fn a_problem_names_its_request_and_the_log_line_carries_it() {
     let logs = Captured::default();
-    let filter = tracing_subscriber::EnvFilter::new("info");
-    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber(filter, logs.clone()));
+    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber("info", logs.clone()));
     let h = Harness::new().await;
     let r = h.req("GET", "/me").request_id("JRI1cjcoIAMEMjw=").send().await;
     assert_eq!(r.status, 401);
@@ -153,8 +151,7 @@ async fn a_problem_names_its_request_and_the_log_line_carries_it() {
 #[tokio::test]
 async fn the_bounce_path_logs_no_address() {
     let logs = Captured::default();
-    let filter = tracing_subscriber::EnvFilter::new("info");
-    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber(filter, logs.clone()));
+    let _guard = tracing::subscriber::set_default(roster_api::log_subscriber("info", logs.clone()));
     let h = Harness::new().await;
     let (_, token, pid) = h.director("dana@harbour.example", "Harbour").await;
     let bouncing = "bounce.kim@clinic.example";

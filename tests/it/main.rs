@@ -39,3 +39,4 @@ mod second_factor;
 mod security;
 mod settings;
 mod support;
+mod warm_up;

@@ -42,6 +42,7 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .endpoint_url(endpoint)
         .region("us-east-1")
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(roster_adapters::aws::http_client())
         .load()
         .await
 }

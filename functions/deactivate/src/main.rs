@@ -4,5 +4,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     roster_api::init_tracing();
     let app = roster_adapters::bootstrap::app_from_env().await?;
-    roster_api::serve(roster_api::Function::Deactivate, app).await
+    roster_api::serve(roster_api::served::DEACTIVATE, app).await
 }

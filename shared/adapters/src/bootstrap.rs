@@ -45,24 +45,23 @@ pub fn config_from_env() -> Config {
     c
 }
 
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
-}
+pub use crate::aws::sdk_config;
 
 pub async fn app_from_env() -> Result<App, BootError> {
-    app_with(&sdk_config().await)
+    app_with(&sdk_config().await).await
 }
 
-fn app_with(sdk: &aws_config::SdkConfig) -> Result<App, BootError> {
+async fn app_with(sdk: &aws_config::SdkConfig) -> Result<App, BootError> {
     let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table));
+    store.warm_up().await;
     Ok(App { store, clock: Arc::new(SystemClock), config: config_from_env() })
 }
 
 /// The `App` and where its outbox goes: for the functions that deliver.
 pub async fn delivering_from_env() -> Result<(App, Outbound), BootError> {
     let sdk = sdk_config().await;
-    let app = app_with(&sdk)?;
+    let app = app_with(&sdk).await?;
     let out = outbound_from_env(&sdk, app.store.clone(), app.clock.clone())?;
     Ok((app, out))
 }

@@ -1,6 +1,7 @@
 //! Adapters behind the domain's ports: DynamoDB, SES v2, EventBridge, and the
 //! local directory stand-ins for mail and events.
 
+pub mod aws;
 pub mod bootstrap;
 pub mod dynamo;
 pub mod eventbridge;

@@ -6,7 +6,8 @@
 
 use crate::problem::{problem_response_for, HttpError};
 use crate::request::{body_bytes, Req};
-use crate::routes::{allowed_methods, match_route, Answer, Function, Handler, Route};
+use crate::routes::{Answer, Function, Handler, Route};
+use crate::served::{allowed_methods, key_of, Served};
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use roster_domain::ids::PracticeId;
@@ -25,14 +26,15 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// R27's floor, now the domain's.
 pub use roster_domain::timing::RESET_REQUEST_FLOOR;
 
-/// Run one function on the Lambda runtime.
-pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Error> {
+/// Run one function on the Lambda runtime, serving its own routes only
+/// (`roster_api::served::AUTH` and the like).
+pub async fn serve(served: Served, app: App) -> Result<(), lambda_http::Error> {
     let app = Arc::new(app);
     let metrics = crate::metrics::init();
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
         async move {
-            let response = handle(&app, function, req).await;
+            let response = respond(&app, served, req).await;
             crate::metrics::flush(metrics, std::io::stdout().lock());
             Ok::<_, Infallible>(response)
         }
@@ -45,11 +47,17 @@ pub async fn serve(function: Function, app: App) -> Result<(), lambda_http::Erro
 /// The log line names the route's template, never the concrete path: a path
 /// can carry a secret (an invitation link's token, R38), and whoever reads
 /// the logs must not be able to use it.
+/// This links every function's handlers: a binary answers through `serve`.
 pub async fn handle(app: &App, function: Function, req: Request) -> Response<Body> {
+    respond(app, function.served(), req).await
+}
+
+async fn respond(app: &App, served: Served, req: Request) -> Response<Body> {
+    let function = served.function;
     let method = req.method().as_str().to_string();
-    let route = match_route(&method, req.uri().path()).map_or("(no route)", |(r, _)| r.path);
+    let route = key_of(&method, req.uri().path()).map_or("(no route)", |k| k.path);
     let (request_id, lambda_request_id) = request_ids(&req);
-    let result = route_and_run(app, function, req).await;
+    let result = route_and_run(app, served, req).await;
     let mut response = result.unwrap_or_else(|e| problem_response_for(&e, request_id.as_deref()));
     // Every answer is about one caller (a session token, a member, a
     // practice's people): no browser or proxy cache may keep it.
@@ -79,12 +87,11 @@ fn request_ids(req: &Request) -> (Option<String>, Option<String>) {
 
 const NO_STORE: lambda_http::http::HeaderValue = lambda_http::http::HeaderValue::from_static("no-store");
 
-async fn route_and_run(app: &App, function: Function, req: Request) -> Result<Response<Body>, HttpError> {
+async fn route_and_run(app: &App, served: Served, req: Request) -> Result<Response<Body>, HttpError> {
     let path = req.uri().path().to_string();
-    let Some((route, params)) = match_route(req.method().as_str(), &path).filter(|(r, _)| r.function == function)
-    else {
+    let Some((route, params)) = served.route(req.method().as_str(), &path) else {
         let method = req.method().as_str();
-        let allowed = allowed_methods(function, method, &path);
+        let allowed = allowed_methods(served.function, method, &path);
         return Err(if allowed.is_empty() { HttpError::NoRoute } else { HttpError::MethodNotAllowed(allowed) });
     };
     let body = body_bytes(req.body());

@@ -12,26 +12,39 @@ pub mod problem;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod served;
 pub mod sweep;
 
 pub use http::{handle, serve, MAX_BODY};
 pub use routes::{Function, Op, ROUTES};
 
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+
 /// The logs every function writes: JSON lines for CloudWatch, filtered by
-/// `filter`, to `writer` (stdout in a function; a buffer in the test that
-/// reads them for secrets, R38).
-pub fn log_subscriber<W>(filter: tracing_subscriber::EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+/// `filter` (as `log_filter` gives it), to `writer` (stdout in a function; a
+/// buffer in the test that reads them for secrets, R38).
+pub fn log_subscriber<W>(filter: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .with_target(false)
         .without_time()
         .with_writer(writer)
         .finish()
+        .with(targets(filter))
+}
+
+/// `RUST_LOG`'s directives of a target and a level (`info`,
+/// `debug,hyper=warn`), read by tracing-subscriber's `Targets` rather than its
+/// `EnvFilter`: the span and field filters only `EnvFilter` knows need the
+/// regex engine, about a megabyte of every binary (issue 15 item 2), and no
+/// one here filters on them. A filter that does not parse logs `info`.
+fn targets(filter: &str) -> Targets {
+    filter.parse().unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// The log filter: `RUST_LOG` if set, else the level Lambda's logging
@@ -55,23 +68,19 @@ pub fn log_filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> String 
 /// when Lambda's logging controls ask for it (`AWS_LAMBDA_LOG_FORMAT=Text`).
 pub fn init_tracing() {
     let var = |name: &str| std::env::var(name).ok();
-    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(
-        var("RUST_LOG").as_deref(),
-        var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
-    ))
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = log_filter(var("RUST_LOG").as_deref(), var("AWS_LAMBDA_LOG_LEVEL").as_deref());
     let text = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
     let _ = if text {
         let plain = tracing_subscriber::fmt()
-            .with_env_filter(filter)
             .with_target(false)
             .without_time()
             .with_ansi(false)
             .with_writer(std::io::stdout)
-            .finish();
+            .finish()
+            .with(targets(&filter));
         tracing::subscriber::set_global_default(plain)
     } else {
-        tracing::subscriber::set_global_default(log_subscriber(filter, std::io::stdout))
+        tracing::subscriber::set_global_default(log_subscriber(&filter, std::io::stdout))
     };
 }
 

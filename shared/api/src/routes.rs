@@ -268,8 +268,11 @@ const DELETE: &str = "DELETE";
 use Function::*;
 use WhileHeld::{Both, Enrollment, PasswordChange};
 
+/// Every route, written once. Only compile-time code reads it directly: each
+/// function's share is copied out of it by `served.rs`, so a binary links
+/// only its own handlers.
 #[rustfmt::skip]
-pub static ROUTES: &[Route] = &[
+pub(crate) const TABLE: &[Route] = &[
     public(POST, "/auth/signup", Auth, Op::Signup, account::signup),
     public(POST, "/auth/login", Auth, Op::Login, account::login),
     personal(POST, "/auth/logout", Auth, Op::Logout, account::logout).open_while_held(Both),
@@ -329,12 +332,27 @@ pub static ROUTES: &[Route] = &[
 /// Path parameters, in order of appearance.
 pub type Params = Vec<(&'static str, String)>;
 
-/// Match a method and a concrete path against the table. Trailing slashes are
-/// ignored; segments are compared exactly.
+/// The whole table, for what looks at every route (the contract tests, the
+/// bench). A function binary does not touch it: it would link every handler.
+pub static ROUTES: &[Route] = TABLE;
+
+/// Match a method and a concrete path against the whole table.
 pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Params)> {
+    find(ROUTES, method, path, |r| (r.method, r.path))
+}
+
+/// The first of `items` whose method and path template (`key`) match a
+/// method and a concrete path, with the path's parameters. Trailing slashes
+/// are ignored; segments are compared exactly.
+pub(crate) fn find<T>(
+    items: &'static [T],
+    method: &str,
+    path: &str,
+    key: impl Fn(&T) -> (&'static str, &'static str),
+) -> Option<(&'static T, Params)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-    ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)).find_map(|r| {
-        let pat: Vec<&'static str> = r.path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    items.iter().filter(|i| key(i).0.eq_ignore_ascii_case(method)).find_map(|i| {
+        let pat: Vec<&'static str> = key(i).1.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
         if pat.len() != segs.len() {
             return None;
         }
@@ -346,22 +364,8 @@ pub fn match_route(method: &str, path: &str) -> Option<(&'static Route, Params)>
                 return None;
             }
         }
-        Some((r, params))
+        Some((i, params))
     })
-}
-
-/// The methods this path is served under when `method` is not one of them
-/// (405 with `Allow`, not 404); empty when it is no path of the API. A
-/// request reaches a function either by its own route or by the API's
-/// catch-all `$default` (no route took it), so a path another function
-/// serves under other methods is a wrong method too; one served under this
-/// very method was misrouted, and is no route here.
-pub fn allowed_methods(function: Function, method: &str, path: &str) -> Vec<&'static str> {
-    let served = |m: &str| match_route(m, path).map(|(r, _)| r.function);
-    if served(method).is_some_and(|f| f != function) {
-        return Vec::new();
-    }
-    ["GET", "POST", "PATCH", "PUT", "DELETE"].into_iter().filter(|m| *m != method && served(m).is_some()).collect()
 }
 
 #[cfg(test)]
@@ -376,12 +380,6 @@ mod tests {
         assert_eq!(match_route("get", "/me/").map(|x| x.0.op), Some(Op::GetMe));
         assert!(match_route("DELETE", "/me").is_none());
         assert!(match_route("GET", "/practices/a/b/c/d").is_none());
-        assert_eq!(allowed_methods(Function::Auth, "DELETE", "/me"), ["GET", "PATCH"]);
-        // The catch-all hands the directory a wrong method on another's path.
-        assert_eq!(allowed_methods(Function::Directory, "DELETE", "/me"), ["GET", "PATCH"]);
-        // A method another function serves on the path: misrouted, no route.
-        assert!(allowed_methods(Function::Directory, "GET", "/me").is_empty());
-        assert!(allowed_methods(Function::Directory, "GET", "/nowhere").is_empty());
     }
 
     #[test]

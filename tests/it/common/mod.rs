@@ -66,7 +66,8 @@ fn dynamo_client(log: Option<&CallLog>) -> aws_sdk_dynamodb::Client {
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(env_url("ROSTER_TEST_DYNAMODB"))
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"));
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(roster_adapters::aws::http_client());
     if let Some(log) = log {
         conf = conf.interceptor(log.clone());
     }

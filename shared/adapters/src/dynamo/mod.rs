@@ -7,9 +7,9 @@
 //! turns a `Tx` into a transaction, `read` gets and queries, `shard` spreads
 //! the lists all tenants write over partitions and `due` reads them back as
 //! one, `cursor` makes page cursors, `attempts` counts sign-in attempts,
-//! `undeliverable` marks addresses, `store` is the `Store` the use cases
-//! see, and `stream` reads outbox items off the change stream. `keys` holds
-//! the attribute names and the
+//! `undeliverable` marks addresses, `warm_up` opens the connection at start,
+//! `store` is the `Store` the use cases see, and `stream` reads outbox items
+//! off the change stream. `keys` holds the attribute names and the
 //! partitions several records share; `table` creates the table. `call_log`
 //! records a client's calls, for tests and benches, never for the store.
 
@@ -28,6 +28,7 @@ mod store;
 pub mod stream;
 pub mod table;
 mod undeliverable;
+mod warm_up;
 mod write;
 
 #[cfg(test)]

@@ -1,0 +1,88 @@
+//! The AWS SDK's configuration and https client (issue 15 item 2).
+//!
+//! Configuration from the environment alone: in Lambda the credentials and
+//! the region are environment variables, and `make dev`, the tests and the
+//! bench set the same ones. So there is no default provider chain here: no
+//! profile files, no SSO, no STS, no instance metadata, none of which any
+//! function uses, and none of which its binary then carries or runs at start.
+
+use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
+use aws_config::meta::region::ProvideRegion;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::{SharedCredentialsProvider, SharedHttpClient};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+use base64::Engine;
+
+/// What every client is built from: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and
+/// `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` where set.
+pub async fn sdk_config() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(EnvironmentVariableRegionProvider::new().region().await)
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .service_config(EnvEndpoints)
+        .http_client(http_client())
+        .build()
+}
+
+/// The SDK's own https client (hyper and rustls), with ring as rustls'
+/// crypto provider instead of aws-lc, and Mozilla's root certificates
+/// compiled in (webpki-root-certs) instead of read from the host's store.
+/// Servers' certificates are verified as before; only where the roots come
+/// from changes. Every client, the tests' and the bench's too, takes this
+/// one: the SDK is built without a default client of its own.
+pub fn http_client() -> SharedHttpClient {
+    let roots = TrustStore::empty().with_pem_certificate(pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS));
+    // Building a context cannot fail (it only stores what it is given).
+    let tls = TlsContext::builder().with_trust_store(roots).build().unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https()
+}
+
+/// Certificates as one PEM bundle: the trust store takes no other form.
+fn pem(certs: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    let mut out = String::new();
+    for cert in certs {
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        out.push_str(&base64::engine::general_purpose::STANDARD.encode(cert));
+        out.push_str("\n-----END CERTIFICATE-----\n");
+    }
+    out.into_bytes()
+}
+
+/// A service's endpoint from `AWS_ENDPOINT_URL_<SERVICE ID>`, else
+/// `AWS_ENDPOINT_URL`, named as the SDK names them (`DYNAMODB`, `SESV2`,
+/// `EVENTBRIDGE`); the SDK asks for nothing else.
+#[derive(Debug)]
+struct EnvEndpoints;
+
+impl LoadServiceConfig for EnvEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        let service = key.service_id().to_uppercase().replace(' ', "_");
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        var(&format!("{}_{service}", key.env())).or_else(|| var(key.env()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+
+    // A root lost or damaged on its way into the bundle is a server the
+    // functions would no longer trust.
+    #[test]
+    fn the_bundle_holds_every_compiled_in_root_intact() {
+        let bundle = pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS);
+        let parsed: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(&bundle).collect::<Result<_, _>>().expect("PEM");
+        assert!(parsed.len() > 100);
+        assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS);
+    }
+}
