@@ -8,13 +8,13 @@
 use crate::common::{fresh_deadline, repo_yaml, s, Harness};
 use aws_lambda_events::dynamodb::Event;
 use chrono::Duration;
-use roster_adapters::dynamo::stream::INSERT;
+use roster_adapters::dynamo::stream::{image_of, INSERT};
 use roster_adapters::dynamo::stream::{outbox_item, OUTBOX_KEY_PREFIX};
 use roster_adapters::dynamo::DynamoStore;
 use roster_api::delivery::STOP_BEFORE_DEADLINE;
 use roster_api::Function;
 use roster_domain::ids::EventId;
-use roster_domain::model::{OutboxItem, OutboxPayload, Task, OUTBOX_GRACE_SECONDS};
+use roster_domain::model::{DomainEvent, OutboxItem, OutboxPayload, Task, OUTBOX_GRACE_SECONDS};
 use roster_domain::ports::{App, Record, Tx, Write};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -293,4 +293,29 @@ async fn a_task_run_again_mails_no_director_twice() {
     }
     h.sweep_at(h.app.now() + Duration::hours(2)).await;
     assert_eq!(h.mails_to(director, "support_access_granted").len(), 1);
+}
+
+// One unreadable item in the due list is skipped, not the end of the
+// sweep's stage: the items after it are still delivered (R42).
+#[tokio::test]
+async fn an_unreadable_due_item_holds_back_none_after_it() {
+    let h = Harness::new().await;
+    let at = h.app.now() - Duration::minutes(10);
+    let item = |minutes| {
+        let id = EventId::new();
+        let event = DomainEvent { id, detail_type: "SeatAdded".into(), at, detail: json!({}) };
+        OutboxItem::new(id, at + Duration::minutes(minutes), OutboxPayload::Event(event))
+    };
+    let (poisoned, good) = (item(0), item(1));
+    let mut image = image_of(&poisoned).expect("an image");
+    image.insert("payload".into(), serde_dynamo::AttributeValue::S("not a payload".into()));
+    let image: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = image.into();
+    h.client.put_item().table_name(&h.table).set_item(Some(image)).send().await.expect("the poisoned item");
+    let mut tx = Tx::new();
+    tx.push(Write::Create(Record::Outbox(good)));
+    h.app.store.transact(tx).await.expect("the good item");
+
+    let swept = h.sweep_at(h.app.now()).await;
+    assert_eq!(swept.outbox_delivered, 1, "{swept:?}");
+    assert_eq!(h.events_of("SeatAdded").len(), 1);
 }
