@@ -169,7 +169,8 @@ impl Write {
             Write::CheckMember { .. } => DomainError::Forbidden,
             Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
             Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
-            Write::RecordOutcome { .. } => DomainError::Conflict("outcome_recorded"),
+            // Never answered to a request: the delivery takes it as done.
+            Write::RecordOutcome { .. } => DomainError::PreconditionFailed,
         }
     }
 }

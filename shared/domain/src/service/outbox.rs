@@ -126,9 +126,9 @@ pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) ->
     tx.push(Write::RecordOutcome { item: next, attempts: item.attempts });
     match app.store.transact(tx).await {
         Ok(()) => Ok(outcome),
-        // A retried batch or the sweep recorded this attempt first (or the
-        // item is gone): theirs stands, and nothing is left to do.
-        Err(PortError::Conflict(DomainError::Conflict("outcome_recorded"))) => {
+        // The one write's condition: a retried batch or the sweep recorded
+        // this attempt first (or the item is gone). Theirs stands.
+        Err(PortError::Conflict(_)) => {
             tracing::info!(outbox_id = %item.id, "outcome already recorded; kept");
             Ok(outcome)
         }
