@@ -5,16 +5,20 @@
 //! Local (`Harness::streaming`); the rest of the suite feeds the same
 //! function records made from the table (common/stream.rs says why).
 
-use crate::common::{repo_yaml, s, Harness};
+use crate::common::{fresh_deadline, repo_yaml, s, Harness};
 use aws_lambda_events::dynamodb::Event;
 use chrono::Duration;
+use roster_adapters::dynamo::stream::{image_of, INSERT};
 use roster_adapters::dynamo::stream::{outbox_item, OUTBOX_KEY_PREFIX};
 use roster_adapters::dynamo::DynamoStore;
+use roster_api::delivery::STOP_BEFORE_DEADLINE;
 use roster_api::Function;
-use roster_domain::model::OUTBOX_GRACE_SECONDS;
-use roster_domain::ports::App;
+use roster_domain::ids::EventId;
+use roster_domain::model::{DomainEvent, OutboxItem, OutboxPayload, Task, OUTBOX_GRACE_SECONDS};
+use roster_domain::ports::{App, Record, Tx, Write};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 const EMAIL: &str = "stream@clinic.example";
 
@@ -149,7 +153,8 @@ async fn unexpected_records_are_ignored() {
         record("INSERT", &format!("{OUTBOX_KEY_PREFIX}{late}"), event_image(&late, now - Duration::minutes(5)), 6),
     ]}))
     .expect("a DynamoDB stream event");
-    let answer = roster_api::delivery::handle(&h.app, &h.out, outbox_item, event).await.expect("answered");
+    let answer =
+        roster_api::delivery::handle(&h.app, &h.out, outbox_item, event, fresh_deadline()).await.expect("answered");
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert!(h.events().is_empty() && h.mails().is_empty());
     assert!(h.partition(&pk).await.is_empty() && h.partition(&format!("{OUTBOX_KEY_PREFIX}{late}")).await.is_empty());
@@ -157,7 +162,8 @@ async fn unexpected_records_are_ignored() {
     // The same function takes the same item when it is an insert.
     let event: Event = serde_json::from_value(json!({"Records": [record("INSERT", &pk, event_image(&id, now), 7)]}))
         .expect("a DynamoDB stream event");
-    let answer = roster_api::delivery::handle(&h.app, &h.out, outbox_item, event).await.expect("answered");
+    let answer =
+        roster_api::delivery::handle(&h.app, &h.out, outbox_item, event, fresh_deadline()).await.expect("answered");
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(h.events_of("SeatAdded").len(), 1);
 }
@@ -177,7 +183,8 @@ async fn an_outcome_that_cannot_be_recorded_is_the_batch_item_failure() {
         record("INSERT", &format!("{OUTBOX_KEY_PREFIX}{second}"), event_image(&second, now), 2),
     ]}))
     .expect("a DynamoDB stream event");
-    let answer = roster_api::delivery::handle(&app, &h.out, outbox_item, event).await.expect("answered");
+    let answer =
+        roster_api::delivery::handle(&app, &h.out, outbox_item, event, fresh_deadline()).await.expect("answered");
     let failed: Vec<_> = answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, vec![format!("{:021}", 1)]);
     assert_eq!(h.events().len(), 1, "the second was not tried: {:?}", h.events());
@@ -204,10 +211,111 @@ fn the_stream_mapping_is_bounded_filtered_and_within_the_grace_period() {
     assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
     let oldest = number(&p["MaximumRecordAgeInSeconds"]);
     assert!(oldest + number(&f["Timeout"]) < OUTBOX_GRACE_SECONDS, "the sweep waits out the stream");
+    let margin = STOP_BEFORE_DEADLINE.as_secs() as i64;
+    assert!(margin < number(&f["Timeout"]), "time left for a batch");
+    assert!(roster_adapters::aws::OUTBOUND_OPERATION_TIMEOUT < STOP_BEFORE_DEADLINE, "a send fits the margin");
     let pattern: Value = serde_json::from_str(p["FilterCriteria"]["Filters"][0]["Pattern"].as_str().expect("pattern"))
         .expect("JSON pattern");
     assert_eq!(
         pattern,
         json!({"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": OUTBOX_KEY_PREFIX}]}}}})
     );
+}
+
+// A batch that would run past the invocation's timeout is retried whole by
+// Lambda, sending again what it had sent: near its deadline the function
+// starts nothing more and names the first record it did not start.
+#[tokio::test]
+async fn near_its_deadline_a_batch_stops_and_is_retried_from_the_first_record_not_started() {
+    let h = Harness::new().await;
+    let now = h.app.now();
+    let (first, second) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    let records = json!({"Records": [
+        record("INSERT", &format!("{OUTBOX_KEY_PREFIX}{first}"), event_image(&first, now), 1),
+        record("INSERT", &format!("{OUTBOX_KEY_PREFIX}{second}"), event_image(&second, now), 2),
+    ]});
+    let event: Event = serde_json::from_value(records.clone()).expect("a DynamoDB stream event");
+    let near = SystemTime::now() + STOP_BEFORE_DEADLINE - std::time::Duration::from_secs(1);
+    let answer = roster_api::delivery::handle(&h.app, &h.out, outbox_item, event, near).await.expect("answered");
+    let failed: Vec<_> = answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, vec![format!("{:021}", 1)]);
+    assert!(h.events().is_empty(), "nothing started: {:?}", h.events());
+
+    let event: Event = serde_json::from_value(records).expect("a DynamoDB stream event");
+    let answer = roster_api::delivery::handle(&h.app, &h.out, outbox_item, event, fresh_deadline()).await;
+    assert!(answer.expect("answered").batch_item_failures.is_empty());
+    assert_eq!(h.events_of("SeatAdded").len(), 2);
+}
+
+// A record delivered again (a retried batch) finds its outcome recorded
+// already: that outcome stands, and the record is no failure.
+#[tokio::test]
+async fn an_outcome_recorded_first_is_never_undone() {
+    let h = Harness::new().await;
+    let now = h.app.now();
+    let id = uuid::Uuid::now_v7().to_string();
+    let pk = format!("{OUTBOX_KEY_PREFIX}{id}");
+    let image = event_image(&id, now);
+    let item = outbox_item(INSERT, &serde_json::from_value(image.clone()).expect("an image"))
+        .expect("an outbox item")
+        .expect("readable");
+    let mut tx = Tx::new();
+    tx.push(Write::Create(Record::Outbox(item.delivered(now - Duration::minutes(1)))));
+    h.app.store.transact(tx).await.expect("delivered once");
+    let before = stored_item(&h, &id).await;
+
+    let event: Event = serde_json::from_value(json!({"Records": [record("INSERT", &pk, image, 1)]})).expect("event");
+    let answer = roster_api::delivery::handle(&h.app, &h.out, outbox_item, event, fresh_deadline()).await;
+    assert!(answer.expect("answered").batch_item_failures.is_empty());
+    assert_eq!(stored_item(&h, &id).await, before, "still delivered as first recorded");
+}
+
+// A task run again (its outcome lost) finds the mails it wrote the first
+// time delivered: it leaves them so, and no director is mailed twice.
+#[tokio::test]
+async fn a_task_run_again_mails_no_director_twice() {
+    let h = Harness::new().await;
+    let director = "twice@clinic.example";
+    let (_, _, pid) = h.director(director, "Twice Clinic").await;
+    let data = json!({"practice_name": "Twice Clinic", "granted_by": "Ana Silva", "expires_at": "2030-01-01 00:00"});
+    let payload = OutboxPayload::Task(Task::MailDirectors {
+        practice_id: pid.parse().expect("pid"),
+        template: "support_access_granted".into(),
+        data,
+    });
+    let task = OutboxItem::new(EventId::new(), h.app.now() - Duration::minutes(5), payload);
+    for minutes in [2, 30] {
+        let mut tx = Tx::new();
+        tx.push(Write::Put(Record::Outbox(task.clone())));
+        h.app.store.transact(tx).await.expect("the task, undelivered");
+        let swept = h.sweep_at(h.app.now() + Duration::minutes(minutes)).await;
+        assert_eq!(swept.outbox_delivered, 1, "{swept:?}");
+    }
+    h.sweep_at(h.app.now() + Duration::hours(2)).await;
+    assert_eq!(h.mails_to(director, "support_access_granted").len(), 1);
+}
+
+// One unreadable item in the due list is skipped, not the end of the
+// sweep's stage: the items after it are still delivered (R42).
+#[tokio::test]
+async fn an_unreadable_due_item_holds_back_none_after_it() {
+    let h = Harness::new().await;
+    let at = h.app.now() - Duration::minutes(10);
+    let item = |minutes| {
+        let id = EventId::new();
+        let event = DomainEvent { id, detail_type: "SeatAdded".into(), at, detail: json!({}) };
+        OutboxItem::new(id, at + Duration::minutes(minutes), OutboxPayload::Event(event))
+    };
+    let (poisoned, good) = (item(0), item(1));
+    let mut image = image_of(&poisoned).expect("an image");
+    image.insert("payload".into(), serde_dynamo::AttributeValue::S("not a payload".into()));
+    let image: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = image.into();
+    h.client.put_item().table_name(&h.table).set_item(Some(image)).send().await.expect("the poisoned item");
+    let mut tx = Tx::new();
+    tx.push(Write::Create(Record::Outbox(good)));
+    h.app.store.transact(tx).await.expect("the good item");
+
+    let swept = h.sweep_at(h.app.now()).await;
+    assert_eq!(swept.outbox_delivered, 1, "{swept:?}");
+    assert_eq!(h.events_of("SeatAdded").len(), 1);
 }

@@ -8,12 +8,14 @@
 
 use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
 use aws_config::meta::region::ProvideRegion;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{SharedCredentialsProvider, SharedHttpClient};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use base64::Engine;
+use std::time::Duration;
 
 /// What every client is built from: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and
@@ -26,6 +28,23 @@ pub async fn sdk_config() -> SdkConfig {
         .service_config(EnvEndpoints)
         .http_client(http_client())
         .build()
+}
+
+/// The longest one call to SES or EventBridge may take, its retries
+/// included, and one attempt of it: well inside the delivery function's
+/// margin before its deadline (`roster_api::delivery::STOP_BEFORE_DEADLINE`),
+/// so a hung send cannot carry a batch past its timeout (which would have
+/// Lambda retry it whole, sending all of it again).
+pub const OUTBOUND_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+const OUTBOUND_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// `sdk` for the clients that send mail and events.
+pub fn outbound(sdk: &SdkConfig) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(OUTBOUND_OPERATION_TIMEOUT)
+        .operation_attempt_timeout(OUTBOUND_ATTEMPT_TIMEOUT)
+        .build();
+    sdk.to_builder().timeout_config(timeouts).build()
 }
 
 /// The SDK's own https client (hyper and rustls), with ring as rustls'
@@ -74,6 +93,20 @@ mod tests {
     use super::*;
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
+
+    // Without them a send waits as long as the endpoint does, past the
+    // delivery function's deadline.
+    #[test]
+    fn mail_and_event_clients_give_up_within_the_margin() {
+        let sdk = outbound(&SdkConfig::builder().behavior_version(BehaviorVersion::latest()).build());
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let bridge = aws_sdk_eventbridge::Client::new(&sdk);
+        for timeouts in [ses.config().timeout_config(), bridge.config().timeout_config()] {
+            let timeouts = timeouts.expect("timeouts");
+            assert_eq!(timeouts.operation_timeout(), Some(OUTBOUND_OPERATION_TIMEOUT));
+            assert!(timeouts.operation_attempt_timeout() < Some(OUTBOUND_OPERATION_TIMEOUT));
+        }
+    }
 
     // A root lost or damaged on its way into the bundle is a server the
     // functions would no longer trust.

@@ -71,13 +71,14 @@ fn outbound_from_env(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> Result<Outbound, BootError> {
+    let outbound = crate::aws::outbound(sdk);
     let mailer: Arc<dyn Mailer> = match var("MAIL_TRANSPORT").as_deref().unwrap_or("ses") {
         "dir" => Arc::new(
             DirMailer::new(var("MAIL_DIR").unwrap_or_else(|| ".local/mail".into()), clock).with_feedback(store),
         ),
         "ses" => {
             let mailer = SesMailer::new(
-                aws_sdk_sesv2::Client::new(sdk),
+                aws_sdk_sesv2::Client::new(&outbound),
                 var("MAIL_FROM").ok_or(BootError::Missing("MAIL_FROM"))?,
             );
             // The template sets it; without it no bounce would come back.
@@ -91,7 +92,7 @@ fn outbound_from_env(
     let events: Arc<dyn EventPublisher> = match var("EVENTS_TRANSPORT").as_deref().unwrap_or("eventbridge") {
         "dir" => Arc::new(DirEvents::new(var("EVENTS_DIR").unwrap_or_else(|| ".local/events".into()))),
         "eventbridge" => Arc::new(EventBridgePublisher::new(
-            aws_sdk_eventbridge::Client::new(sdk),
+            aws_sdk_eventbridge::Client::new(&outbound),
             var("EVENT_BUS_NAME").unwrap_or_else(|| "default".into()),
         )),
         other => return Err(BootError::Invalid("EVENTS_TRANSPORT", other.into())),

@@ -16,7 +16,9 @@
 //! Only a record whose outcome could not be recorded is reported as a
 //! batch item failure, and nothing after it in the batch is tried: Lambda
 //! retries from the lowest failed sequence number, so anything delivered
-//! after it would be delivered twice.
+//! after it would be delivered twice. So is the first record not started
+//! because the invocation's deadline is near (`STOP_BEFORE_DEADLINE`): a
+//! batch that timed out would be retried whole, everything in it sent again.
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -26,6 +28,13 @@ use roster_domain::model::OutboxItem;
 use roster_domain::ports::{App, Outbound};
 use roster_domain::service::outbox::{self, Delivery};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// No record is started closer than this to the invocation's deadline:
+/// longer than one delivery can take (the mail and event clients' operation
+/// timeouts, `roster_adapters::aws::OUTBOUND_OPERATION_TIMEOUT`, plus
+/// recording the outcome).
+pub const STOP_BEFORE_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Reads the outbox item a record holds, from its event name and new image:
 /// `None` for a record that holds none (the adapters'
@@ -42,16 +51,19 @@ impl From<Unidentified> for Diagnostic {
     }
 }
 
-/// One batch: what was delivered, and the batch item failure to retry from.
+/// One batch, started no later than `STOP_BEFORE_DEADLINE` before
+/// `deadline`: what was delivered, and the batch item failure to retry from.
 pub async fn handle(
     app: &App,
     out: &Outbound,
     read: ReadItem,
     event: Event,
+    deadline: SystemTime,
 ) -> Result<DynamoDbEventResponse, Unidentified> {
     let mut summary = Delivery::default();
     let mut response = DynamoDbEventResponse::default();
-    for record in event.records {
+    let records = event.records.len();
+    for (done, record) in event.records.into_iter().enumerate() {
         let item = match read(&record.event_name, &record.change.new_image) {
             None => continue,
             Some(Ok(item)) => item,
@@ -60,20 +72,32 @@ pub async fn handle(
                 continue;
             }
         };
-        match outbox::deliver_new(app, out, &item, app.now()).await {
-            Ok(Some(outcome)) => summary.add(outcome),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(outbox_id = %item.id, error = %e, "could not record the outcome; the batch is retried from this record");
-                let Some(sequence) = record.change.sequence_number else {
-                    summary.count();
-                    return Err(Unidentified);
-                };
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = Some(sequence);
-                response.batch_item_failures.push(failure);
-                break;
+        let retry_from = if SystemTime::now() + STOP_BEFORE_DEADLINE >= deadline {
+            summary.left = records - done;
+            tracing::info!(outbox_id = %item.id, left = summary.left, "out of time; the batch is retried from this record");
+            true
+        } else {
+            match outbox::deliver_new(app, out, &item, app.now()).await {
+                Ok(Some(outcome)) => {
+                    summary.add(outcome);
+                    false
+                }
+                Ok(None) => false,
+                Err(e) => {
+                    tracing::warn!(outbox_id = %item.id, error = %e, "could not record the outcome; the batch is retried from this record");
+                    true
+                }
             }
+        };
+        if retry_from {
+            let Some(sequence) = record.change.sequence_number else {
+                summary.count();
+                return Err(Unidentified);
+            };
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence);
+            response.batch_item_failures.push(failure);
+            break;
         }
     }
     summary.count();
@@ -88,7 +112,7 @@ pub async fn serve(app: App, out: Outbound, read: ReadItem) -> Result<(), lambda
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let (app, out) = (app.clone(), out.clone());
         async move {
-            let result = handle(&app, &out, read, event.payload).await;
+            let result = handle(&app, &out, read, event.payload, event.context.deadline()).await;
             crate::metrics::flush(collector, std::io::stdout().lock());
             result
         }

@@ -36,10 +36,13 @@ pub enum Count {
     MailComplaints,
     /// Mails withheld because their address is marked undeliverable.
     MailSkipped,
+    /// Items of a due list that could not be read, skipped (R42: one
+    /// poisoned item never holds back the rest); someone must look.
+    UnreadableSkipped,
 }
 
 impl Count {
-    pub const ALL: [Count; 14] = [
+    pub const ALL: [Count; 15] = [
         Count::SignIns,
         Count::SignInFailures,
         Count::AccountLocks,
@@ -54,6 +57,7 @@ impl Count {
         Count::MailBounces,
         Count::MailComplaints,
         Count::MailSkipped,
+        Count::UnreadableSkipped,
     ];
 
     /// The metric's name in CloudWatch.
@@ -73,6 +77,7 @@ impl Count {
             Count::MailBounces => "MailBounces",
             Count::MailComplaints => "MailComplaints",
             Count::MailSkipped => "MailSkipped",
+            Count::UnreadableSkipped => "UnreadableSkipped",
         }
     }
 }

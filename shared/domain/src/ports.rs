@@ -139,6 +139,11 @@ pub enum Write {
     /// Fails if the practice's settings turned onboarding mails off (R44);
     /// a practice that never saved settings has them on.
     CheckOnboardingMails { practice_id: PracticeId },
+    /// Records the outcome of one delivery of an outbox item: `item` as it
+    /// is after it. Fails unless the stored item is still undelivered at
+    /// `attempts` failures, as the delivery found it: an outcome someone
+    /// else recorded first (a retried batch, the sweep) is never undone.
+    RecordOutcome { item: OutboxItem, attempts: u32 },
 }
 
 impl Write {
@@ -168,6 +173,8 @@ impl Write {
             Write::CheckLocation { .. } => DomainError::field("primary_location_id", "is not an active location"),
             Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
             Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
+            // Never answered to a request: the delivery takes it as done.
+            Write::RecordOutcome { .. } => DomainError::PreconditionFailed,
         }
     }
 }

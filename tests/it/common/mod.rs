@@ -19,6 +19,7 @@ mod usage;
 pub use counting_store::CountingStore;
 pub use fixtures::{DIRECTOR, LICENSE_TERMS_VERSION, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
+pub use stream::fresh_deadline;
 pub use usage::Usage;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};

@@ -14,11 +14,12 @@
 
 use super::codec::{decode, s, Item};
 use super::entity::{Entity, Placement, Primary};
-use super::keys::time_key;
+use super::keys::{time_key, PK};
 use super::shard::{Sharded, SparseIndex, SHARDS};
 use super::{backend, DynamoStore};
 use futures::future::try_join_all;
 use roster_domain::error::PortError;
+use roster_domain::metrics::{self, Count};
 use roster_domain::model::Time;
 use serde::de::DeserializeOwned;
 use std::collections::VecDeque;
@@ -105,6 +106,17 @@ impl ReadAhead {
     }
 }
 
+/// One item of a list, or `None`, logged by its keys alone, if it cannot
+/// be read: skipped, not an error, so the items after it are still
+/// reached (R42), and not counted in a page, so a page short of its limit
+/// still means the list's end. The read resumes past it (after the last
+/// item read), so one pass skips it once.
+fn read_one<T: DeserializeOwned>(list: Sharded, sk: &str, item: Item) -> Option<T> {
+    let pk = item.get(PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    // The decoder's message may quote the item's content: only keys are logged.
+    decode(item).inspect_err(|_| tracing::error!(list = list.name, pk, sort_key = sk, "unreadable item skipped")).ok()
+}
+
 impl DynamoStore {
     /// Up to `limit` items of `list` whose sort key starts with a time at
     /// or before `upto` (every item if `None`), oldest first across shards,
@@ -144,7 +156,8 @@ impl DynamoStore {
         // rounding of each up to 4 KB, and what they read past the page is
         // kept for the next, not read again.
         let per_shard = limit.clamp(1, 1000);
-        let mut page: Vec<(String, Item)> = Vec::with_capacity(limit);
+        let mut page: Vec<(String, T)> = Vec::with_capacity(limit);
+        let mut skipped = 0;
         loop {
             let dry = shards.iter_mut().filter(|r| r.dry());
             try_join_all(dry.map(|r| self.read_shard(list, upper.as_deref(), per_shard, r))).await?;
@@ -153,7 +166,11 @@ impl DynamoStore {
             while page.len() < limit && !shards.iter().any(ShardRead::dry) {
                 let heads = shards.iter().enumerate().filter_map(|(i, r)| r.ahead.front().map(|(sk, _)| (sk, i)));
                 let Some((_, i)) = heads.min() else { break };
-                page.extend(shards[i].ahead.pop_front());
+                let Some((sk, item)) = shards[i].ahead.pop_front() else { break };
+                match read_one(list, &sk, item) {
+                    Some(read) => page.push((sk, read)),
+                    None => skipped += 1,
+                }
             }
             if page.len() >= limit || shards.iter().all(|r| r.done && r.ahead.is_empty()) {
                 break;
@@ -161,7 +178,8 @@ impl DynamoStore {
         }
         let paused = (page.len() >= limit).then(|| page.last().map(|(sk, _)| sk.clone())).flatten();
         self.read_ahead.pause(paused.map(|last| Paused { list, upper, last, shards }));
-        page.into_iter().map(|(_, item)| decode(item)).collect()
+        metrics::count(Count::UnreadableSkipped, skipped);
+        Ok(page.into_iter().map(|(_, read)| read).collect())
     }
 
     /// The first `limit` items of `list`, due or not, oldest first.

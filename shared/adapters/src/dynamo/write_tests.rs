@@ -136,6 +136,7 @@ fn writes() -> Vec<Write> {
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 0 },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 4 },
         Write::CheckOnboardingMails { practice_id: fx::PRACTICE },
+        Write::RecordOutcome { item: fx::outbox(), attempts: 2 },
     ]
 }
 
@@ -166,6 +167,7 @@ const PINNED: [&str; 25] = [
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":sets": "M({})"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND #roles_version = :expected") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"4\")", ":next": "N(\"5\")", ":sets": "M({})"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SETTINGS\")"} cond="attribute_not_exists(PK) OR #onboarding_mails = :true" names={"#onboarding_mails": "\"onboarding_mails\""} values={":true": "Bool(true)"}"##,
+    r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=Some("attribute_exists(PK) AND #attempts = :attempts AND (attribute_not_exists(#delivered) OR attribute_type(#delivered, :null))") names={"#attempts": "\"attempts\"", "#delivered": "\"delivered_at\""} values={":attempts": "N(\"2\")", ":null": "S(\"NULL\")"}"##,
 ];
 
 #[test]

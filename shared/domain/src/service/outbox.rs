@@ -5,10 +5,10 @@
 //! their own inserts.
 
 use super::{mail_feedback, tasks};
-use crate::error::DomainError;
+use crate::error::{DomainError, PortError};
 use crate::metrics::{self, Count};
 use crate::model::{OutboxItem, OutboxPayload, Time};
-use crate::ports::{App, Outbound, Record, Tx, Write};
+use crate::ports::{App, Outbound, Tx, Write};
 use chrono::Duration;
 
 /// Failed deliveries after which an item is dead (R42).
@@ -123,9 +123,17 @@ pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) ->
         }
     };
     let mut tx = Tx::new();
-    tx.push(Write::Put(Record::Outbox(next)));
-    app.store.transact(tx).await?;
-    Ok(outcome)
+    tx.push(Write::RecordOutcome { item: next, attempts: item.attempts });
+    match app.store.transact(tx).await {
+        Ok(()) => Ok(outcome),
+        // The one write's condition: a retried batch or the sweep recorded
+        // this attempt first (or the item is gone). Theirs stands.
+        Err(PortError::Conflict(_)) => {
+            tracing::info!(outbox_id = %item.id, "outcome already recorded; kept");
+            Ok(outcome)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Deliver an item the change stream reports as new, unless the sweep owns

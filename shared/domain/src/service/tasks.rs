@@ -4,7 +4,7 @@
 //! run after a later change, harmless.
 
 use super::user_copies::{mirror, practice_audits};
-use crate::error::DomainError;
+use crate::error::{DomainError, PortError};
 use crate::ids::{EventId, PracticeId, UserId};
 use crate::mail;
 use crate::model::*;
@@ -66,7 +66,8 @@ async fn copy_user(app: &App, id: EventId, user_id: UserId, audit: Option<&Pract
 }
 
 /// One mail per active director, each an outbox item of its own under an
-/// id derived from the task's, so a second run rewrites rather than adds.
+/// id derived from the task's, so a second run adds only what the first
+/// did not.
 async fn mail_directors(
     app: &App,
     id: EventId,
@@ -80,5 +81,37 @@ async fn mail_directors(
         let mail = mail::render(template, &d.email, data)?;
         items.push(OutboxItem::new(id.derived(d.user_id.0), now, OutboxPayload::Mail(mail)));
     }
-    in_chunks(app, items.into_iter().map(|i| Write::Put(Record::Outbox(i))).collect()).await
+    create_missing(app, items).await
+}
+
+/// Writes each of `items` that is not stored yet. One stored already is an
+/// earlier run's, perhaps delivered since: writing it again would put it
+/// back undelivered and send it again.
+async fn create_missing(app: &App, items: Vec<OutboxItem>) -> Result<(), DomainError> {
+    let create = |i: &OutboxItem| Write::Create(Record::Outbox(i.clone()));
+    for chunk in items.chunks(MAX_WRITES) {
+        let mut tx = Tx::new();
+        for item in chunk {
+            tx.push(create(item));
+        }
+        match app.store.transact(tx).await {
+            Ok(()) => continue,
+            // The store names no item, so each is written on its own.
+            Err(e) if already_exists(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for item in chunk {
+            let mut tx = Tx::new();
+            tx.push(create(item));
+            match app.store.transact(tx).await {
+                Err(e) if !already_exists(&e) => return Err(e.into()),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn already_exists(e: &PortError) -> bool {
+    matches!(e, PortError::Conflict(DomainError::Conflict("already_exists")))
 }

@@ -61,6 +61,7 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
             guards::set_built_in_roles(table, *practice_id, sets, *expected_version)
         }
         Write::CheckOnboardingMails { practice_id } => guards::check_onboarding_mails(table, *practice_id),
+        Write::RecordOutcome { item, attempts } => record::record_outcome(table, item, *attempts),
     }
 }
 

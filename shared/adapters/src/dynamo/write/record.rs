@@ -7,7 +7,7 @@ use crate::dynamo::entity::{primary, stored};
 use crate::dynamo::keys::{PK, PLACEMENT_ATTRIBUTES, SK};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use roster_domain::error::PortError;
-use roster_domain::model::Membership;
+use roster_domain::model::{Membership, OutboxItem};
 use roster_domain::ports::{Key, Record};
 use std::collections::HashMap;
 
@@ -17,6 +17,26 @@ pub fn create(table: &str, record: &Record) -> Result<TransactWriteItem, PortErr
         .table_name(table)
         .set_item(Some(record_item(record)?))
         .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(built)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The outcome of a delivery, over the item as the delivery found it: still
+/// there, undelivered (`delivered_at` absent or null), at `attempts`
+/// failures. A dead item has more failures than any delivery of it found.
+pub fn record_outcome(table: &str, item: &OutboxItem, attempts: u32) -> Result<TransactWriteItem, PortError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(record_item(&Record::Outbox(item.clone()))?))
+        .condition_expression(
+            "attribute_exists(PK) AND #attempts = :attempts \
+             AND (attribute_not_exists(#delivered) OR attribute_type(#delivered, :null))",
+        )
+        .expression_attribute_names("#attempts", "attempts")
+        .expression_attribute_names("#delivered", "delivered_at")
+        .expression_attribute_values(":attempts", n(i64::from(attempts)))
+        .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
         .build()
         .map_err(built)?;
     Ok(TransactWriteItem::builder().put(put).build())
