@@ -141,7 +141,7 @@ fn writes() -> Vec<Write> {
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 25] = [
+const PINNED: [&str; 26] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
