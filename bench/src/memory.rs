@@ -10,14 +10,12 @@
 //! cgroup v1 or v2 CPU controller) the section says so and measures nothing.
 
 use crate::env::{Env, Error};
-use crate::startup::{http_event, median};
+use crate::startup::{http_event, median, Run};
 use crate::Settings;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Memory sizes measured; 1,769 MB (one full vCPU) is what each is set
 /// against, so it comes first.
@@ -120,9 +118,9 @@ pub fn run(settings: &Settings, vars: &[(String, String)]) -> Result<Outcome, Er
                 Err(why) => return Ok(Outcome::Skipped(why)),
             };
             let answers = serve(&auth, &group, &with_memory(*mb), &login_event(), 1 + warm_runs)?;
-            statuses[i].extend(answers.iter().map(|a| a.1.clone()));
-            cold[i].extend(answers.first().map(|a| a.2));
-            warm[i].extend(answers.iter().skip(1).map(|a| a.0));
+            statuses[i].extend(answers.iter().map(|a| a.outcome.clone()));
+            cold[i].extend(answers.first().map(|a| a.elapsed));
+            warm[i].extend(answers.iter().skip(1).map(|a| a.request));
             std::thread::sleep(settings.pause);
         }
     }
@@ -157,100 +155,23 @@ pub async fn seed(env: &Env) -> Result<(), Error> {
     Ok(())
 }
 
-/// Spawn `binary` inside `group` and hand it `event` `count` times, one
-/// after another. Each answer: (handed to answered, status, spawn to
-/// answered).
+/// Spawn `binary` inside `group` and hand it `event` `count` times.
 fn serve(
     binary: &Path,
     group: &CpuGroup,
     vars: &[(String, String)],
     event: &serde_json::Value,
     count: usize,
-) -> Result<Vec<(Duration, String, Duration)>, Error> {
-    let server = tiny_http::Server::http("127.0.0.1:0")?;
-    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("runtime API has no port")?;
-    let event = event.to_string();
-    let (tx, rx) = mpsc::channel::<(Instant, Instant, String)>();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = stop.clone();
-    let serving = std::thread::spawn(move || {
-        let mut held = Vec::new();
-        let mut handed: Option<Instant> = None;
-        let mut n = 0usize;
-        while !stopping.load(Ordering::SeqCst) {
-            let mut req = match server.recv_timeout(Duration::from_millis(20)) {
-                Ok(Some(req)) => req,
-                Ok(None) => continue,
-                Err(_) => break,
-            };
-            let url = req.url().to_string();
-            if url.ends_with("/invocation/next") {
-                if n == count {
-                    held.push(req);
-                    continue;
-                }
-                n += 1;
-                let id = format!("bench-{n:04}");
-                let deadline = (crate::startup::epoch_ms() + 30_000).to_string();
-                let mut resp = tiny_http::Response::from_string(event.clone());
-                for (name, value) in [
-                    ("Lambda-Runtime-Aws-Request-Id", id.as_str()),
-                    ("Lambda-Runtime-Deadline-Ms", deadline.as_str()),
-                    ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench"),
-                    ("Content-Type", "application/json"),
-                ] {
-                    if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                        resp.add_header(h);
-                    }
-                }
-                handed = Some(Instant::now());
-                let _ = req.respond(resp);
-            } else {
-                let at = Instant::now();
-                let mut body = String::new();
-                let _ = req.as_reader().read_to_string(&mut body);
-                let status = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["statusCode"].as_u64())
-                    .map_or_else(|| "error".to_string(), |s| s.to_string());
-                let _ = req.respond(tiny_http::Response::empty(202));
-                let _ = tx.send((handed.unwrap_or(at), at, status));
-            }
-        }
-        drop(held);
-    });
-    let started = Instant::now();
+) -> Result<Vec<Run>, Error> {
     // The shell joins the group, then becomes the function: everything the
     // function does runs under the quota, its start-up included.
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg("echo $$ > \"$1\" && exec \"$0\"")
         .arg(binary)
         .arg(&group.procs)
         .env_clear()
-        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut answers = Vec::new();
-    let mut failure = None;
-    for _ in 0..count {
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok((handed, at, status)) => answers.push((at.duration_since(handed), status, at.duration_since(started))),
-            Err(_) => {
-                failure = Some(format!("{} gave no sign-in answer within 60 s", binary.display()));
-                break;
-            }
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    stop.store(true, Ordering::SeqCst);
-    let _ = serving.join();
-    match failure {
-        Some(f) => Err(f.into()),
-        None => Ok(answers),
-    }
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    crate::startup::serve(command, event, count, Duration::from_secs(60))
 }

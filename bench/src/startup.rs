@@ -31,21 +31,44 @@ pub struct Run {
     pub outcome: String,
 }
 
-const REQUEST_ID: &str = "bench-0001";
-
-/// Spawn `binary`, hand it `inv.event`, time its answer.
+/// Spawn `binary` (under `inv.launcher` if any), hand it `inv.event`, time
+/// its answer.
 pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Run, Error> {
+    let mut command = match inv.launcher {
+        Some(launcher) => {
+            let mut c = Command::new(launcher);
+            c.arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    command.env_clear().envs(inv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut runs = serve(command, inv.event, 1, timeout)?;
+    runs.pop().ok_or_else(|| format!("{} gave no answer", binary.display()).into())
+}
+
+/// Spawn `command` (its environment set already: Lambda's is clean) against
+/// a loopback Runtime API of its own and hand it `event` `count` times, one
+/// after another; each answer's times. The process is then killed, and the
+/// listener goes with its thread, so nothing of this run reaches the next.
+pub fn serve(
+    mut command: Command,
+    event: &serde_json::Value,
+    count: usize,
+    timeout: Duration,
+) -> Result<Vec<Run>, Error> {
     let server = tiny_http::Server::http("127.0.0.1:0")?;
     let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("runtime API has no port")?;
-    let event = inv.event.to_string();
+    let event = event.to_string();
     let (tx, rx) = mpsc::channel::<(Instant, Instant, String)>();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
-    // Serves until told to stop; polls after the first are left unanswered
-    // (a real runtime would hold them too).
+    // Serves until told to stop; polls after the last event are left
+    // unanswered (a real runtime would hold them too).
     let serving = std::thread::spawn(move || {
         let mut held = Vec::new();
-        let mut handed = None;
+        let mut handed: Option<Instant> = None;
+        let mut n = 0usize;
         while !stopping.load(Ordering::SeqCst) {
             let mut req = match server.recv_timeout(Duration::from_millis(20)) {
                 Ok(Some(req)) => req,
@@ -54,28 +77,27 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
             };
             let url = req.url().to_string();
             if url.ends_with("/invocation/next") {
-                if handed.is_some() {
+                if n == count {
                     held.push(req);
                     continue;
                 }
-                let headers = [
-                    ("Lambda-Runtime-Aws-Request-Id", REQUEST_ID.to_string()),
-                    ("Lambda-Runtime-Deadline-Ms", (epoch_ms() + 30_000).to_string()),
-                    (
-                        "Lambda-Runtime-Invoked-Function-Arn",
-                        "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
-                    ),
-                    ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000".into()),
-                    ("Content-Type", "application/json".into()),
-                ];
+                n += 1;
+                let id = format!("bench-{n:04}");
+                let deadline = (epoch_ms() + 30_000).to_string();
                 let mut resp = tiny_http::Response::from_string(event.clone());
-                for (name, value) in headers {
+                for (name, value) in [
+                    ("Lambda-Runtime-Aws-Request-Id", id.as_str()),
+                    ("Lambda-Runtime-Deadline-Ms", deadline.as_str()),
+                    ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench"),
+                    ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"),
+                    ("Content-Type", "application/json"),
+                ] {
                     if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
                         resp.add_header(h);
                     }
                 }
-                let _ = req.respond(resp);
                 handed = Some(Instant::now());
+                let _ = req.respond(resp);
             } else {
                 let at = Instant::now();
                 let mut body = String::new();
@@ -89,38 +111,39 @@ pub fn once(binary: &Path, inv: &Invocation<'_>, timeout: Duration) -> Result<Ru
                     "error".to_string()
                 };
                 let _ = req.respond(tiny_http::Response::empty(202));
-                let _ = tx.send((at, handed.unwrap_or(at), outcome));
+                let _ = tx.send((handed.unwrap_or(at), at, outcome));
             }
         }
         drop(held);
     });
     let started = Instant::now();
-    // A clean environment, as Lambda's: only what the bench sets.
-    let mut command = match inv.launcher {
-        Some(launcher) => {
-            let mut c = Command::new(launcher);
-            c.arg(binary);
-            c
-        }
-        None => Command::new(binary),
-    };
     let mut child = command
-        .env_clear()
-        .envs(inv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let answer = rx.recv_timeout(timeout);
+    let mut runs = Vec::new();
+    let mut failure = None;
+    for _ in 0..count {
+        match rx.recv_timeout(timeout) {
+            Ok((handed, at, outcome)) => {
+                runs.push(Run { elapsed: at.duration_since(started), request: at.duration_since(handed), outcome })
+            }
+            Err(_) => {
+                failure = Some(format!("{:?} gave no answer within {timeout:?}", command.get_program()));
+                break;
+            }
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    // The listener goes with the thread: nothing of this run reaches the next.
     stop.store(true, Ordering::SeqCst);
     let _ = serving.join();
-    let (at, handed, outcome) =
-        answer.map_err(|_| format!("{} gave no answer within {timeout:?}", binary.display()))?;
-    Ok(Run { elapsed: at.duration_since(started), request: at.duration_since(handed), outcome })
+    match failure {
+        Some(f) => Err(f.into()),
+        None => Ok(runs),
+    }
 }
 
 pub fn epoch_ms() -> u128 {
