@@ -249,6 +249,15 @@ pub struct LinkPreview {
     pub account_exists: bool,
 }
 
+/// An invitation with what accepting it shows (R11, R23), read together.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptBundle {
+    pub invitation: Option<Invitation>,
+    pub practice: Option<Practice>,
+    /// The custom role asked for, if it exists.
+    pub role: Option<Role>,
+}
+
 /// What an invitation is judged by before its transaction (R5, R6, R43),
 /// read in one round trip: what the request names is read by key.
 #[derive(Debug, Clone, Default)]
@@ -360,6 +369,13 @@ pub trait Store: Send + Sync {
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError>;
     async fn invite_bundle(&self, keys: InviteKeys<'_>) -> Result<InviteBundle, PortError>;
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
+    /// The invitation, its practice and `custom_role`, in one round trip.
+    async fn invitation_to_accept(
+        &self,
+        practice: PracticeId,
+        id: InvitationId,
+        custom_role: Option<&str>,
+    ) -> Result<AcceptBundle, PortError>;
     /// The invitation a link's token names, if the token is still on file.
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
     /// As `invitation_by_token`, with what the link's preview shows beside.
@@ -402,6 +418,13 @@ pub trait Store: Send + Sync {
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// A practice's settings as saved (R43); `None` until first saved.
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
+    /// A practice's settings as saved, and those of the custom roles named
+    /// that exist, in one round trip.
+    async fn settings_and_roles(
+        &self,
+        practice: PracticeId,
+        roles: &[&str],
+    ) -> Result<(Option<PracticeSettings>, Vec<Role>), PortError>;
     /// The saved settings of each practice named; those never saved are
     /// left out.
     async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError>;

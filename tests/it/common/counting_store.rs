@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
 use std::sync::{Arc, Mutex};
 
 pub struct CountingStore {
@@ -162,6 +162,15 @@ impl Store for CountingStore {
         self.note("invitation");
         self.inner.invitation(practice, id).await
     }
+    async fn invitation_to_accept(
+        &self,
+        practice: PracticeId,
+        id: InvitationId,
+        custom_role: Option<&str>,
+    ) -> Result<AcceptBundle, PortError> {
+        self.note("invitation_to_accept");
+        self.inner.invitation_to_accept(practice, id, custom_role).await
+    }
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
         self.note("invitation_by_token");
         self.inner.invitation_by_token(token_hash).await
@@ -216,6 +225,14 @@ impl Store for CountingStore {
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
         self.note("practice_settings");
         self.inner.practice_settings(practice).await
+    }
+    async fn settings_and_roles(
+        &self,
+        practice: PracticeId,
+        roles: &[&str],
+    ) -> Result<(Option<PracticeSettings>, Vec<Role>), PortError> {
+        self.note("settings_and_roles");
+        self.inner.settings_and_roles(practice, roles).await
     }
     async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError> {
         self.note("settings_of_practices");
