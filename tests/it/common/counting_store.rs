@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{
+    AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx,
+};
 use std::sync::{Arc, Mutex};
 
 pub struct CountingStore {

@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{
+    AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx,
+};
 
 #[async_trait]
 impl Store for DynamoStore {
