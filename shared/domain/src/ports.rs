@@ -249,6 +249,27 @@ pub struct LinkPreview {
     pub account_exists: bool,
 }
 
+/// What a mail a user asks for themselves (a reset, a verification link
+/// again) is judged by: the user, their record of such mails lately sent
+/// (R41) and their address's mark (issue 14).
+#[derive(Debug, Clone, Default)]
+pub struct AskedMail {
+    /// Only when asked for.
+    pub user: Option<User>,
+    pub sent: Option<SentMails>,
+    pub mark: Option<Undeliverable>,
+}
+
+/// The keys of an [`AskedMail`].
+#[derive(Debug, Clone, Copy)]
+pub struct AskedMailKeys<'a> {
+    pub user: UserId,
+    /// Whether to read the user (not when the session already did).
+    pub read_user: bool,
+    pub purpose: TokenPurpose,
+    pub email_norm: &'a str,
+}
+
 /// An invitation with what accepting it shows (R11, R23), read together.
 #[derive(Debug, Clone, Default)]
 pub struct AcceptBundle {
@@ -415,6 +436,8 @@ pub trait Store: Send + Sync {
     /// The record of mails of `purpose` lately sent to the user (R41), as
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
+    /// What a mail a user asks for is judged by, in one round trip.
+    async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// A practice's settings as saved (R43); `None` until first saved.
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;

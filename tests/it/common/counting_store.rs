@@ -7,7 +7,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
+    Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
@@ -219,6 +220,10 @@ impl Store for CountingStore {
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.note("sent_mails");
         self.inner.sent_mails(user, purpose).await
+    }
+    async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError> {
+        self.note("asked_mail");
+        self.inner.asked_mail(keys).await
     }
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.note("support_grant");

@@ -12,7 +12,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
+    Store, Tx,
 };
 
 #[async_trait]
@@ -279,6 +280,13 @@ impl Store for DynamoStore {
 
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.get::<SentMails>((user, purpose)).await
+    }
+
+    async fn asked_mail(&self, k: AskedMailKeys<'_>) -> Result<AskedMail, PortError> {
+        let mut keys = vec![SentMails::primary_key((k.user, k.purpose)), Undeliverable::primary_key(k.email_norm)];
+        keys.extend(k.read_user.then(|| User::primary_key(k.user)));
+        let mut items = self.batch_get(keys).await?;
+        Ok(AskedMail { user: take(&mut items)?, sent: take(&mut items)?, mark: take(&mut items)? })
     }
 
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
