@@ -4,25 +4,9 @@
 //! Where a route needs a second read, `docs/design.md` ("Reads per route")
 //! says why.
 
-use crate::common::{route_of, s, Harness, Reply, DIRECTOR, PASSWORD};
+use crate::common::{s, Harness, Reply, DIRECTOR, PASSWORD};
+use crate::reads::traced_call as traced;
 use serde_json::{json, Value};
-
-/// The reply to one request and the DynamoDB operations its function made,
-/// in order; the delivery of its mail and events is another function's.
-async fn traced(
-    h: &Harness,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (Reply, Vec<String>) {
-    let (function, _) = route_of(method, path).expect("a route");
-    let usage = h.usage.as_ref().expect("a recording harness");
-    let before = usage.of(function).calls.len();
-    let reply = h.call(method, path, token, body).await;
-    let ops = usage.of(function).calls[before..].iter().map(|c| c.operation.clone()).collect();
-    (reply, ops)
-}
 
 /// The route answered `status` after exactly `expected`.
 fn pin(r: &Reply, ops: &[String], status: u16, expected: &[&str], what: &str) {
