@@ -6,7 +6,7 @@
 
 use crate::common::{s, Harness, Reply, DIRECTOR, PASSWORD};
 use crate::reads::traced_call as traced;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The route answered `status` after exactly `expected`.
 fn pin(r: &Reply, ops: &[String], status: u16, expected: &[&str], what: &str) {
