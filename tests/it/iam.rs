@@ -172,6 +172,16 @@ async fn succeeding_flows(h: &Harness) -> (String, String) {
     let r = h.register(&h.invite_token_for("registers@mail.example"), "Nia", "Okafor", PASSWORD).await;
     ok(r, "register from a link");
 
+    // Past a batch's room of named locations, the invite reads the
+    // practice's list instead (a table Query), as it does before it judges
+    // them: here, none is the practice's.
+    let loc = h.first_location(&d, &pid).await;
+    let many: Vec<String> = (0..90).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let body = json!({"email": "many@mail.example", "kind": "staff", "role_id": "front_desk",
+        "primary_location_id": loc, "location_access": many});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(body)).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
     let (_, joiner) = h.signup("joiner@mail.example").await;
     h.verify("joiner@mail.example").await;
     assert_eq!(h.invite(&d, &pid, "joiner@mail.example").await.status, 201);

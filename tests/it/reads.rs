@@ -13,7 +13,7 @@ async fn traced(h: &Harness, path: &str, token: Option<&str>) -> (Reply, Vec<Str
     traced_call(h, "GET", path, token, None).await
 }
 
-async fn traced_call(
+pub(crate) async fn traced_call(
     h: &Harness,
     method: &str,
     path: &str,

@@ -249,6 +249,36 @@ pub struct LinkPreview {
     pub account_exists: bool,
 }
 
+/// What a mail a user asks for themselves (a reset, a verification link
+/// again) is judged by: the user, their record of such mails lately sent
+/// (R41) and their address's mark (issue 14).
+#[derive(Debug, Clone, Default)]
+pub struct AskedMail {
+    /// Only when asked for.
+    pub user: Option<User>,
+    pub sent: Option<SentMails>,
+    pub mark: Option<Undeliverable>,
+}
+
+/// The keys of an [`AskedMail`].
+#[derive(Debug, Clone, Copy)]
+pub struct AskedMailKeys<'a> {
+    pub user: UserId,
+    /// Whether to read the user (not when the session already did).
+    pub read_user: bool,
+    pub purpose: TokenPurpose,
+    pub email_norm: &'a str,
+}
+
+/// An invitation with what accepting it shows (R11, R23), read together.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptBundle {
+    pub invitation: Option<Invitation>,
+    pub practice: Option<Practice>,
+    /// The custom role asked for, if it exists.
+    pub role: Option<Role>,
+}
+
 /// What an invitation is judged by before its transaction (R5, R6, R43),
 /// read in one round trip: what the request names is read by key.
 #[derive(Debug, Clone, Default)]
@@ -360,6 +390,13 @@ pub trait Store: Send + Sync {
     async fn slot(&self, practice: PracticeId, email_norm: &str) -> Result<Option<EmailSlot>, PortError>;
     async fn invite_bundle(&self, keys: InviteKeys<'_>) -> Result<InviteBundle, PortError>;
     async fn invitation(&self, practice: PracticeId, id: InvitationId) -> Result<Option<Invitation>, PortError>;
+    /// The invitation, its practice and `custom_role`, in one round trip.
+    async fn invitation_to_accept(
+        &self,
+        practice: PracticeId,
+        id: InvitationId,
+        custom_role: Option<&str>,
+    ) -> Result<AcceptBundle, PortError>;
     /// The invitation a link's token names, if the token is still on file.
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError>;
     /// As `invitation_by_token`, with what the link's preview shows beside.
@@ -399,9 +436,18 @@ pub trait Store: Send + Sync {
     /// The record of mails of `purpose` lately sent to the user (R41), as
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
+    /// What a mail a user asks for is judged by, in one round trip.
+    async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
     /// A practice's settings as saved (R43); `None` until first saved.
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
+    /// A practice's settings as saved, and those of the custom roles named
+    /// that exist, in one round trip.
+    async fn settings_and_roles(
+        &self,
+        practice: PracticeId,
+        roles: &[&str],
+    ) -> Result<(Option<PracticeSettings>, Vec<Role>), PortError>;
     /// The saved settings of each practice named; those never saved are
     /// left out.
     async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError>;

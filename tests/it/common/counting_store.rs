@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
+    Store, Tx,
+};
 use std::sync::{Arc, Mutex};
 
 pub struct CountingStore {
@@ -162,6 +165,15 @@ impl Store for CountingStore {
         self.note("invitation");
         self.inner.invitation(practice, id).await
     }
+    async fn invitation_to_accept(
+        &self,
+        practice: PracticeId,
+        id: InvitationId,
+        custom_role: Option<&str>,
+    ) -> Result<AcceptBundle, PortError> {
+        self.note("invitation_to_accept");
+        self.inner.invitation_to_accept(practice, id, custom_role).await
+    }
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
         self.note("invitation_by_token");
         self.inner.invitation_by_token(token_hash).await
@@ -209,6 +221,10 @@ impl Store for CountingStore {
         self.note("sent_mails");
         self.inner.sent_mails(user, purpose).await
     }
+    async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError> {
+        self.note("asked_mail");
+        self.inner.asked_mail(keys).await
+    }
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.note("support_grant");
         self.inner.support_grant(practice).await
@@ -216,6 +232,14 @@ impl Store for CountingStore {
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
         self.note("practice_settings");
         self.inner.practice_settings(practice).await
+    }
+    async fn settings_and_roles(
+        &self,
+        practice: PracticeId,
+        roles: &[&str],
+    ) -> Result<(Option<PracticeSettings>, Vec<Role>), PortError> {
+        self.note("settings_and_roles");
+        self.inner.settings_and_roles(practice, roles).await
     }
     async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError> {
         self.note("settings_of_practices");

@@ -11,7 +11,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
+    Store, Tx,
+};
 
 #[async_trait]
 impl Store for DynamoStore {
@@ -192,6 +195,18 @@ impl Store for DynamoStore {
         self.get::<Invitation>((practice, id)).await
     }
 
+    async fn invitation_to_accept(
+        &self,
+        practice: PracticeId,
+        id: InvitationId,
+        custom_role: Option<&str>,
+    ) -> Result<AcceptBundle, PortError> {
+        let mut keys = vec![Invitation::primary_key((practice, id)), Practice::primary_key(practice)];
+        keys.extend(custom_role.map(|r| Role::primary_key((practice, r))));
+        let mut items = self.batch_get(keys).await?;
+        Ok(AcceptBundle { invitation: take(&mut items)?, practice: take(&mut items)?, role: take(&mut items)? })
+    }
+
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>, PortError> {
         let Some(t) = self.get::<InvitationToken>(token_hash).await? else {
             return Ok(None);
@@ -267,12 +282,30 @@ impl Store for DynamoStore {
         self.get::<SentMails>((user, purpose)).await
     }
 
+    async fn asked_mail(&self, k: AskedMailKeys<'_>) -> Result<AskedMail, PortError> {
+        let mut keys = vec![SentMails::primary_key((k.user, k.purpose)), Undeliverable::primary_key(k.email_norm)];
+        keys.extend(k.read_user.then(|| User::primary_key(k.user)));
+        let mut items = self.batch_get(keys).await?;
+        Ok(AskedMail { user: take(&mut items)?, sent: take(&mut items)?, mark: take(&mut items)? })
+    }
+
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.get::<SupportGrant>(practice).await
     }
 
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
         self.get::<PracticeSettings>(practice).await
+    }
+
+    async fn settings_and_roles(
+        &self,
+        practice: PracticeId,
+        roles: &[&str],
+    ) -> Result<(Option<PracticeSettings>, Vec<Role>), PortError> {
+        let keys = roles.iter().map(|r| Role::primary_key((practice, *r)));
+        let mut items = self.batch_get(std::iter::once(PracticeSettings::primary_key(practice)).chain(keys)).await?;
+        let settings = take(&mut items)?;
+        Ok((settings, decode_all(items)?))
     }
 
     async fn settings_of_practices(&self, ids: &[PracticeId]) -> Result<Vec<PracticeSettings>, PortError> {

@@ -10,7 +10,7 @@
 use crate::clock::Time;
 use crate::error::{DomainError, PortError};
 use crate::metrics::{self, Count};
-use crate::model::{FeedbackKind, Mail, MailFeedback, UndeliverableReason};
+use crate::model::{FeedbackKind, Mail, MailFeedback, Undeliverable, UndeliverableReason};
 use crate::ports::{App, Outbound, Store};
 use crate::secrets::sha256_hex;
 use crate::validate::parse_email;
@@ -106,9 +106,15 @@ pub async fn send(app: &App, out: &Outbound, mail: &Mail) -> Result<MailOutcome,
 /// mailbox since mended, so its mark is lifted and the mail tried again;
 /// if it bounces again, it is marked again. A complaint stays: anyone can
 /// ask for a reset mail to any account, and the person asked for no more.
-pub async fn lift_bounce(app: &App, email_norm: &str) -> Result<(), DomainError> {
-    if app.store.clear_undeliverable(email_norm, UndeliverableReason::Bounced).await? {
-        tracing::info!(address = %address_for_log(email_norm), "bounce mark lifted by the address's owner asking for mail");
+///
+/// `mark` is the address's mark as read with the request: no bounce read,
+/// no delete tried. The delete is still conditional on the reason, since a
+/// complaint may have replaced the bounce since.
+pub async fn lift_bounce(app: &App, mark: Option<&Undeliverable>) -> Result<(), DomainError> {
+    let Some(mark) = mark.filter(|m| m.reason == UndeliverableReason::Bounced) else { return Ok(()) };
+    if app.store.clear_undeliverable(&mark.email_norm, UndeliverableReason::Bounced).await? {
+        let address = address_for_log(&mark.email_norm);
+        tracing::info!(address = %address, "bounce mark lifted by the address's owner asking for mail");
     }
     Ok(())
 }

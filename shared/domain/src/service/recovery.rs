@@ -13,7 +13,7 @@ use crate::ids::{EventId, PracticeId, UserId};
 use crate::mail;
 use crate::model::*;
 use crate::permissions::USERS_MANAGE;
-use crate::ports::{App, FanOut, Key, Record, Tx, Write};
+use crate::ports::{App, AskedMail, AskedMailKeys, FanOut, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::timing::{no_sooner_than, RESET_REQUEST_FLOOR};
 use crate::validate::Errors;
@@ -81,10 +81,8 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
     let Some(claim) = app.store.email_claim(&norm).await? else { return Ok(()) };
     let purpose = TokenPurpose::PasswordReset;
     for read in 1..=RESET_MAIL_READS {
-        let (user, sent) =
-            futures::try_join!(async { app.store.user(claim.user_id).await.map_err(DomainError::from) }, async {
-                app.store.sent_mails(claim.user_id, purpose).await.map_err(DomainError::from)
-            },)?;
+        let keys = AskedMailKeys { user: claim.user_id, read_user: true, purpose, email_norm: &norm };
+        let AskedMail { user, sent, mark } = app.store.asked_mail(keys).await?;
         let Some(user) = user else { return Ok(()) };
         let now = app.now();
         let Some(count) =
@@ -98,7 +96,7 @@ async fn send_password_reset(app: &App, input: EmailInput) -> Result<(), DomainE
         // Issue 14: a reset is asked for the account's own sake, so a bounce
         // is tried again; R41's three an hour bound what that costs. A
         // complaint stays, since anyone may ask for a reset.
-        mail_feedback::lift_bounce(app, &user.email_norm).await?;
+        mail_feedback::lift_bounce(app, mark.as_ref()).await?;
         match commit(app, tx).await {
             // Another request's mail counted first: read again.
             Err(DomainError::PreconditionFailed) if read < RESET_MAIL_READS => continue,

@@ -2,6 +2,7 @@
 //! none, by kind, and whether people who join get onboarding mails (R44).
 
 use super::context::MemberCtx;
+use super::roles::stored_role_id;
 use super::views::SettingsView;
 use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
@@ -88,10 +89,12 @@ pub async fn put_settings(
 ) -> Result<SettingsView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
     let pid = ctx.practice.id;
-    let (saved, custom) =
-        futures::try_join!(async { app.store.practice_settings(pid).await.map_err(DomainError::from) }, async {
-            app.store.roles(pid).await.map_err(DomainError::from)
-        },)?;
+    // One round trip: the settings and the custom roles the request names,
+    // by key; what is not read is no role of the practice.
+    let named = input.default_roles.iter().flat_map(|d| [&d.practitioner, &d.staff]);
+    let mut named: Vec<&str> = named.filter_map(|r| r.as_deref().and_then(stored_role_id)).collect();
+    named.dedup();
+    let (saved, custom) = app.store.settings_and_roles(pid, &named).await?;
     let mut e = Errors::new();
     let default_roles = match &input.default_roles {
         Some(d) => Some(DefaultRoles {

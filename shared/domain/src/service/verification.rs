@@ -9,7 +9,7 @@ use super::writes::{audit_event, commit, outbox_mail};
 use crate::error::DomainError;
 use crate::mail;
 use crate::model::*;
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, AskedMail, AskedMailKeys, Key, Record, Tx, Write};
 use crate::secrets;
 use chrono::Duration;
 use serde::Deserialize;
@@ -107,15 +107,9 @@ pub async fn resend_verification(app: &App, caller: &Caller) -> Result<(), Domai
         // The request read the user with the session already; only a retry
         // after a race needs it again.
         let fresh = read > 1;
-        let (user, sent) = futures::try_join!(
-            async {
-                match fresh {
-                    true => app.store.user(uid).await.map_err(DomainError::from),
-                    false => Ok(Some(caller.user.clone())),
-                }
-            },
-            async { app.store.sent_mails(uid, purpose).await.map_err(DomainError::from) }
-        )?;
+        let keys = AskedMailKeys { user: uid, read_user: fresh, purpose, email_norm: &caller.user.email_norm };
+        let AskedMail { user, sent, mark } = app.store.asked_mail(keys).await?;
+        let user = if fresh { user } else { Some(caller.user.clone()) };
         let user = user.ok_or(DomainError::Unauthenticated)?;
         if user.email_verified {
             return Err(DomainError::Conflict("already_verified"));
@@ -149,7 +143,7 @@ pub async fn resend_verification(app: &App, caller: &Caller) -> Result<(), Domai
         .push(Write::Create(outbox_mail(now, mail)));
         // Issue 14: the account's owner asks for this mail, so a bounce is
         // tried again (a complaint is not).
-        mail_feedback::lift_bounce(app, &user.email_norm).await?;
+        mail_feedback::lift_bounce(app, mark.as_ref()).await?;
         match commit(app, tx).await {
             // The user changed, or another resend counted first: read again.
             Err(DomainError::PreconditionFailed) if read < READS => continue,

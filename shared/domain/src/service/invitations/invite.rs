@@ -9,12 +9,12 @@ use crate::ids::{InvitationId, PracticeId};
 use crate::mail;
 use crate::metrics::{self, Count};
 use crate::model::*;
-use crate::permissions::{is_custom_role, USERS_MANAGE, USERS_VIEW};
+use crate::permissions::{USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, InviteBundle, InviteKeys, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
 use crate::service::onboarding;
-use crate::service::roles::{take_role, unknown_role};
+use crate::service::roles::{stored_role_id, take_role, unknown_role};
 use crate::service::seats::{license_consent, module_events, seat_added, with_consent};
 use crate::service::settings::saved_or_defaults;
 use crate::service::support::is_agent_address;
@@ -206,14 +206,6 @@ fn primary_still_active(access: &Access, practice_id: PracticeId) -> Write {
     Write::CheckLocation { practice_id, location_id: access.primary_location_id }
 }
 
-/// `raw` as the id of a custom role that could be stored: custom role ids
-/// are UUIDs, so anything else is not read (nor can it make a key too long
-/// for DynamoDB).
-fn stored_role_id(raw: &str) -> Option<&str> {
-    let id = raw.trim();
-    (is_custom_role(id) && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
-}
-
 /// Why the (practice, email) slot is taken, for the right 409 (R6). The slot
 /// write's own condition is what stops a race; this only names the cause.
 async fn slot_conflict(
@@ -328,10 +320,23 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     ctx.require(USERS_MANAGE)?;
     // R41: else anyone could sign up, make a practice and mail any address.
     ctx.caller.ensure_verified()?;
-    let (before, roles) = futures::try_join!(practice_invitation(app, ctx, id), async { ctx.roles(app).await })?;
+    let before = practice_invitation(app, ctx, id).await?;
+    // One round trip for what the invitation names: its address's claim
+    // (which mail) and bounce mark (the view), and its custom role (R36
+    // below); the slot comes along unused, the port's price for one batch.
+    let InviteBundle { claim, undeliverable: mark, role, .. } = app
+        .store
+        .invite_bundle(InviteKeys {
+            practice: ctx.practice.id,
+            email_norm: &before.email_norm,
+            locations: &[],
+            custom_role: stored_role_id(&before.access.role_id),
+            settings: false,
+        })
+        .await?;
     // A resend issues the access anew, a fresh link and seven more days:
     // only who could have invited it may (R36).
-    ctx.ensure_may_grant(None, None, &before.access, &roles)?;
+    ctx.ensure_may_grant(None, None, &before.access, &ctx.practice.roles_in_force(role.into_iter().collect()))?;
     let now = app.now();
     if !matches!(before.status_at(now), InvitationStatus::Pending | InvitationStatus::Expired) {
         return Err(DomainError::InvitationNotPending);
@@ -340,9 +345,6 @@ pub async fn resend(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invi
     if recent.len() >= RESENDS_PER_HOUR {
         return Err(DomainError::RateLimited);
     }
-    let (claim, mark) = futures::try_join!(app.store.email_claim(&before.email_norm), async {
-        app.store.undeliverable(&before.email_norm).await
-    })?;
     let account_exists = claim.is_some();
     let token = secrets::random_secret();
     let mut inv = before.clone();

@@ -11,6 +11,7 @@ use crate::ports::{App, LinkPreview, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::Caller;
 use crate::service::onboarding;
+use crate::service::roles::stored_role_id;
 use crate::service::seats::{module_events, seat_added, with_consent};
 use crate::service::session::new_session;
 use crate::service::views::{
@@ -131,7 +132,43 @@ enum Proof {
     VerifiedAccount,
 }
 
-async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Result<MemberView, DomainError> {
+/// An invitation to accept, with the roles in force for the member it
+/// makes (its custom role and the built-ins its practice adjusted, R23),
+/// for the member view's permissions.
+struct Accepting {
+    invitation: Invitation,
+    roles: Vec<Role>,
+}
+
+impl Accepting {
+    /// `practice` and `role` as read beside the invitation; a custom role
+    /// not among them (a link's token item names no role) is one read more.
+    async fn new(
+        app: &App,
+        invitation: Invitation,
+        practice: Option<Practice>,
+        role: Option<Role>,
+    ) -> Result<Self, DomainError> {
+        let id = &invitation.access.role_id;
+        let custom = match is_custom_role(id) {
+            false => None,
+            true if role.as_ref().is_some_and(|r| &r.id == id) => role,
+            true => app.store.role(invitation.practice_id, id).await?,
+        };
+        let roles = practice.map(|p| p.roles_in_force(custom.into_iter().collect())).unwrap_or_default();
+        Ok(Self { invitation, roles })
+    }
+
+    /// The invitation a link names, its practice read in the same batch.
+    async fn by_link(app: &App, token: &str) -> Result<Self, DomainError> {
+        let LinkPreview { invitation, practice, .. } =
+            app.store.link_preview(&token_hash(token)?).await?.ok_or(DomainError::NotFound)?;
+        Self::new(app, invitation, practice, None).await
+    }
+}
+
+async fn accept(app: &App, caller: &Caller, accepting: Accepting, proof: Proof) -> Result<MemberView, DomainError> {
+    let Accepting { invitation: inv, roles } = accepting;
     let now = app.now();
     ensure_open(&inv, now)?;
     // R10: bound to the invited email; a mismatch leaves it pending.
@@ -152,54 +189,43 @@ async fn accept(app: &App, caller: &Caller, inv: Invitation, proof: Proof) -> Re
         );
     }
     let membership = accept_writes(&mut tx, &inv, &user, now);
-    let custom = roles_of(app, &inv).await?;
     commit(app, tx).await?;
-    Ok(MemberView::new(&membership, &user, &custom))
-}
-
-/// The roles in force for the member `inv` makes: its custom role and the
-/// built-ins its practice adjusted (R23), for the member view's permissions.
-async fn roles_of(app: &App, inv: &Invitation) -> Result<Vec<Role>, DomainError> {
-    // Both reads at once: the practice holds the adjusted built-ins, the
-    // custom role (if it is one) its own item.
-    let role = async {
-        match is_custom_role(&inv.access.role_id) {
-            true => app.store.role(inv.practice_id, &inv.access.role_id).await.map_err(DomainError::from),
-            false => Ok(None),
-        }
-    };
-    let (practice, custom) =
-        futures::try_join!(async { app.store.practice(inv.practice_id).await.map_err(DomainError::from) }, role)?;
-    Ok(practice.map(|p| p.roles_in_force(custom.into_iter().collect())).unwrap_or_default())
+    Ok(MemberView::new(&membership, &user, &roles))
 }
 
 /// `POST /invitations/{token}/accept`
 pub async fn accept_by_token(app: &App, caller: &Caller, token: &str) -> Result<MemberView, DomainError> {
-    let inv = by_token(app, token).await?;
-    accept(app, caller, inv, Proof::Link).await
+    accept(app, caller, Accepting::by_link(app, token).await?, Proof::Link).await
 }
 
-/// One of the caller's own invitations. The index (eventually consistent)
-/// says which practice it is in; the decision is made on a consistent read.
-async fn mine(app: &App, caller: &Caller, id: InvitationId) -> Result<Invitation, DomainError> {
-    let listed = open_to(app, caller).await?.into_iter().find(|i| i.id == id).ok_or(DomainError::NotFound)?;
-    app.store
-        .invitation(listed.practice_id, id)
-        .await?
-        .filter(|i| i.email_norm == caller.user.email_norm)
-        .ok_or(DomainError::NotFound)
+/// One of the caller's own invitations as the index (eventually
+/// consistent) lists it, which says which practice it is in.
+async fn listed(app: &App, caller: &Caller, id: InvitationId) -> Result<Invitation, DomainError> {
+    open_to(app, caller).await?.into_iter().find(|i| i.id == id).ok_or(DomainError::NotFound)
 }
 
-/// `POST /me/invitations/{id}/accept` (R11)
+/// The caller's own invitation as stored: the decision is made on a
+/// consistent read.
+fn own(caller: &Caller, read: Option<Invitation>) -> Result<Invitation, DomainError> {
+    read.filter(|i| i.email_norm == caller.user.email_norm).ok_or(DomainError::NotFound)
+}
+
+/// `POST /me/invitations/{id}/accept` (R11): the consistent read of the
+/// invitation, its practice and the custom role the listing names, in one
+/// batch.
 pub async fn accept_mine(app: &App, caller: &Caller, id: InvitationId) -> Result<MemberView, DomainError> {
-    let inv = mine(app, caller, id).await?;
-    accept(app, caller, inv, Proof::VerifiedAccount).await
+    let listed = listed(app, caller, id).await?;
+    let custom = stored_role_id(&listed.access.role_id);
+    let read = app.store.invitation_to_accept(listed.practice_id, id, custom).await?;
+    let accepting = Accepting::new(app, own(caller, read.invitation)?, read.practice, read.role).await?;
+    accept(app, caller, accepting, Proof::VerifiedAccount).await
 }
 
 /// `POST /me/invitations/{id}/decline` (R11): stays visible to the practice
 /// as declined.
 pub async fn decline_mine(app: &App, caller: &Caller, id: InvitationId) -> Result<(), DomainError> {
-    let before = mine(app, caller, id).await?;
+    let listed = listed(app, caller, id).await?;
+    let before = own(caller, app.store.invitation(listed.practice_id, id).await?)?;
     let now = app.now();
     ensure_open(&before, now)?;
     let tx = close(
@@ -273,7 +299,7 @@ pub async fn my_invitations(
 /// The names and title default to the ones the practice typed (R11): a
 /// field left out takes the invitation's, a field given is the person's.
 pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Registered, DomainError> {
-    let inv = by_token(app, token).await?;
+    let Accepting { invitation: inv, roles } = Accepting::by_link(app, token).await?;
     let now = app.now();
     ensure_open(&inv, now)?;
     let mut e = Errors::new();
@@ -321,10 +347,9 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     )));
     let membership = accept_writes(&mut tx, &inv, &user, now);
     commit(app, tx).await?;
-    let custom = roles_of(app, &inv).await?;
     Ok(Registered {
         user: UserView::from(&user),
-        member: MemberView::new(&membership, &user, &custom),
+        member: MemberView::new(&membership, &user, &roles),
         session: session_view,
     })
 }
