@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
-use roster_domain::ports::{AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page, Store, Tx};
+use roster_domain::ports::{
+    AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys, MembersBundle, Page, Store, Tx,
+};
 
 #[async_trait]
 impl Store for DynamoStore {
@@ -86,6 +88,24 @@ impl Store for DynamoStore {
 
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
         self.query_all(&QuerySpec::gsi1(user_pk(user), MEMBER_PREFIX)).await
+    }
+
+    async fn members_bundle(&self, k: MemberKeys<'_>) -> Result<MembersBundle, PortError> {
+        let people = k.users.iter().flat_map(|u| [Membership::primary_key((k.practice, *u)), User::primary_key(*u)]);
+        let roles = k.roles.iter().map(|r| Role::primary_key((k.practice, r)));
+        let by_key = k.locations.len() < NAMED_LOCATIONS_BY_KEY;
+        let named = k.locations.iter().filter(|_| by_key).map(|l| Location::primary_key((k.practice, *l)));
+        let mut items = self.batch_get(people.chain(roles).chain(named).collect::<Vec<_>>()).await?;
+        let locations = match by_key {
+            true => take_all(&mut items)?,
+            false => self.locations(k.practice).await?,
+        };
+        Ok(MembersBundle {
+            memberships: take_all(&mut items)?,
+            users: take_all(&mut items)?,
+            roles: take_all(&mut items)?,
+            locations,
+        })
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
@@ -171,10 +191,7 @@ impl Store for DynamoStore {
             keys.extend(k.locations.iter().map(|l| Location::primary_key((k.practice, *l))));
         }
         let mut items = self.batch_get(keys).await?;
-        let mut locations = Vec::new();
-        while let Some(location) = take::<Location>(&mut items)? {
-            locations.push(location);
-        }
+        let mut locations = take_all(&mut items)?;
         if !by_key {
             locations = self.locations(k.practice).await?;
         }
@@ -341,6 +358,13 @@ fn take<T: Entity>(items: &mut Vec<Item>) -> Result<Option<T>, PortError> {
         Some(i) => decode(items.swap_remove(i)).map(Some),
         None => Ok(None),
     }
+}
+
+/// Every record of kind `T` among `items`, taken out.
+fn take_all<T: Entity>(items: &mut Vec<Item>) -> Result<Vec<T>, PortError> {
+    let (kind, rest): (Vec<Item>, Vec<Item>) = items.drain(..).partition(|item| item_type(item) == Some(T::TYPE));
+    *items = rest;
+    decode_all(kind)
 }
 
 /// Whether `token_hash` is the invitation's link now: a resend replaces the

@@ -9,7 +9,7 @@ use crate::ids::{InvitationId, PracticeId};
 use crate::mail;
 use crate::metrics::{self, Count};
 use crate::model::*;
-use crate::permissions::{is_custom_role, USERS_MANAGE, USERS_VIEW};
+use crate::permissions::{stored_role_id, USERS_MANAGE, USERS_VIEW};
 use crate::ports::{App, InviteBundle, InviteKeys, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
@@ -204,14 +204,6 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
 /// invitation commits, else the same 422 as if it had been read inactive.
 fn primary_still_active(access: &Access, practice_id: PracticeId) -> Write {
     Write::CheckLocation { practice_id, location_id: access.primary_location_id }
-}
-
-/// `raw` as the id of a custom role that could be stored: custom role ids
-/// are UUIDs, so anything else is not read (nor can it make a key too long
-/// for DynamoDB).
-fn stored_role_id(raw: &str) -> Option<&str> {
-    let id = raw.trim();
-    (is_custom_role(id) && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
 }
 
 /// Why the (practice, email) slot is taken, for the right 409 (R6). The slot
