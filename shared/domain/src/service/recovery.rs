@@ -2,9 +2,9 @@
 //! unlock and temporary passwords by a practice's administrators.
 
 use super::context::MemberCtx;
-use super::members::{target, Acted};
 use super::mail_feedback;
 use super::mail_limits::count_one_more;
+use super::members::{target, Acted};
 use super::support::is_agent_address;
 use super::user_copies::copy_user;
 use super::views::MemberView;

@@ -214,16 +214,13 @@ async fn update_details_once(
     // Only a change of the person's own names needs to know who else
     // knows them.
     let renames_person = change.first_name.is_some() || change.last_name.is_some();
-    let (read, memberships) = futures::try_join!(
-        target(app, ctx, uid, None, &[]),
-        async {
-            if renames_person {
-                app.store.memberships_of_user(uid).await.map_err(DomainError::from)
-            } else {
-                Ok(Vec::new())
-            }
-        },
-    )?;
+    let (read, memberships) = futures::try_join!(target(app, ctx, uid, None, &[]), async {
+        if renames_person {
+            app.store.memberships_of_user(uid).await.map_err(DomainError::from)
+        } else {
+            Ok(Vec::new())
+        }
+    },)?;
     let Acted { member: before, user, roles, .. } = read;
     if !before.is_active() {
         return Err(DomainError::MemberDeactivated);

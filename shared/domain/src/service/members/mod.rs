@@ -4,6 +4,7 @@
 //! transaction whose conditions hold the version (R18), the director floor
 //! (R15), the seat counts (R20) and the role holder counts (R23).
 
+mod bulk;
 pub mod change;
 pub mod read;
 pub mod status;

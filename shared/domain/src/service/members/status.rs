@@ -2,6 +2,7 @@
 //! membership as the snapshot reactivation restores, leaving, and
 //! reactivation one at a time or in bulk.
 
+use super::bulk::{chunked, merge};
 use super::{access_audit, authorized, ensure_may_touch, held_roles, member_audit, on_fresh_reads, target, Acted};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
@@ -208,8 +209,9 @@ pub async fn reactivate(
 }
 
 /// `POST /practices/{pid}/members/reactivate` (users.manage, R21): up to 100
-/// ids, each its own transaction, each answered as it would be alone, in the
-/// order given (a repeated id is answered once).
+/// ids, each answered as it would be alone, in the order given (a repeated
+/// id is answered once). The members are read in one batch and reactivated
+/// in as few transactions as fit ([`super::bulk`]).
 pub async fn bulk_reactivate(
     app: &App,
     ctx: &MemberCtx,
@@ -233,31 +235,38 @@ pub async fn bulk_reactivate(
     let keys = MemberKeys { practice: ctx.practice.id, users: &ids, roles: &[], locations: &[] };
     let MembersBundle { memberships, users, .. } = app.store.members_bundle(keys).await?;
     let roles = held_roles(app, ctx, Vec::new(), &memberships).await?;
-    // One after another: each touches the practice's counters, and
-    // DynamoDB refuses overlapping transactions on one item; parallel
-    // reactivations would mostly buy retries.
-    let mut results = Vec::with_capacity(unique.len());
-    for raw in unique {
+    let mut answers: Vec<Option<Result<MemberView, DomainError>>> = Vec::with_capacity(unique.len());
+    let mut changes = Vec::new();
+    for (i, raw) in unique.iter().enumerate() {
         let read = raw.parse::<UserId>().ok().and_then(|uid| {
             let m = memberships.iter().find(|m| m.user_id == uid)?;
             Some((m, users.iter().find(|u| u.id == uid)?))
         });
-        let outcome = match read {
-            Some((m, user)) => match reactivation(app, ctx, m, user, None, accept, &roles) {
-                Ok((None, view)) => Ok(view),
-                Ok((Some(tx), view)) => match commit(app, tx).await {
-                    Ok(()) => Ok(view),
-                    // Changed since the read: as alone, on a fresh one.
-                    Err(DomainError::PreconditionFailed) => {
-                        on_fresh_reads(true, || reactivate_one(app, ctx, m.user_id, None, accept)).await
-                    }
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            },
-            None => Err(DomainError::NotFound),
-        };
-        results.push((raw, outcome));
+        answers.push(match read.map(|(m, user)| (m.user_id, reactivation(app, ctx, m, user, None, accept, &roles))) {
+            Some((uid, Ok((Some(tx), view)))) => {
+                changes.push(((i, uid, view), tx));
+                None
+            }
+            Some((_, Ok((None, view)))) => Some(Ok(view)),
+            Some((_, Err(e))) => Some(Err(e)),
+            None => Some(Err(DomainError::NotFound)),
+        });
     }
-    Ok(results)
+    // One run after another: each touches the practice's counters, and
+    // DynamoDB refuses overlapping transactions on one item.
+    for run in chunked(changes) {
+        let (done, txs): (Vec<_>, Vec<Tx>) = run.into_iter().unzip();
+        match commit(app, merge(txs)).await {
+            Ok(()) => done.into_iter().for_each(|(i, _, view)| answers[i] = Some(Ok(view))),
+            // One of them changed meanwhile, or broke a condition: each is
+            // done again alone, on a fresh read, and so answered as it
+            // would be alone.
+            Err(_) => {
+                for (i, uid, _) in done {
+                    answers[i] = Some(on_fresh_reads(true, || reactivate_one(app, ctx, uid, None, accept)).await);
+                }
+            }
+        }
+    }
+    Ok(unique.into_iter().zip(answers).map(|(raw, a)| (raw, a.unwrap_or(Err(DomainError::NotFound)))).collect())
 }
