@@ -211,7 +211,7 @@ pub async fn reactivate(
 /// `POST /practices/{pid}/members/reactivate` (users.manage, R21): up to 100
 /// ids, each answered as it would be alone, in the order given (a repeated
 /// id is answered once). The members are read in one batch and reactivated
-/// in as few transactions as fit ([`super::bulk`]).
+/// in as few transactions as fit (`members/bulk.rs`).
 pub async fn bulk_reactivate(
     app: &App,
     ctx: &MemberCtx,
