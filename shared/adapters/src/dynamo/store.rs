@@ -93,18 +93,16 @@ impl Store for DynamoStore {
     async fn members_bundle(&self, k: MemberKeys<'_>) -> Result<MembersBundle, PortError> {
         let people = k.users.iter().flat_map(|u| [Membership::primary_key((k.practice, *u)), User::primary_key(*u)]);
         let roles = k.roles.iter().map(|r| Role::primary_key((k.practice, r)));
-        let by_key = k.locations.len() < NAMED_LOCATIONS_BY_KEY;
-        let named = k.locations.iter().filter(|_| by_key).map(|l| Location::primary_key((k.practice, *l)));
+        // Always by key, 100 a call: the request body's limit (`MAX_BODY`)
+        // bounds a patch to about 1,700 ids, and so the functions that
+        // change members need no Query of the table.
+        let named = k.locations.iter().map(|l| Location::primary_key((k.practice, *l)));
         let mut items = self.batch_get(people.chain(roles).chain(named).collect::<Vec<_>>()).await?;
-        let locations = match by_key {
-            true => take_all(&mut items)?,
-            false => self.locations(k.practice).await?,
-        };
         Ok(MembersBundle {
             memberships: take_all(&mut items)?,
             users: take_all(&mut items)?,
             roles: take_all(&mut items)?,
-            locations,
+            locations: take_all(&mut items)?,
         })
     }
 
