@@ -35,6 +35,7 @@ mod outbound;
 mod outbox;
 mod races;
 mod reads;
+mod reads_members;
 mod reads_writes;
 mod second_factor;
 mod security;

@@ -180,6 +180,14 @@ pub fn is_custom_role(role_id: &str) -> bool {
     built_in_role(role_id).is_none()
 }
 
+/// `raw` as the id of a custom role that could be stored: custom role ids
+/// are UUIDs, so anything else is not read (nor can it make a key too long
+/// for DynamoDB).
+pub fn stored_role_id(raw: &str) -> Option<&str> {
+    let id = raw.trim();
+    (is_custom_role(id) && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
+}
+
 /// Inputs to R1, gathered from a membership and its role.
 pub struct Grants<'a> {
     pub role_id: &'a str,

@@ -304,6 +304,28 @@ pub struct InviteKeys<'a> {
     pub settings: bool,
 }
 
+/// What a change to members is judged by, read in one round trip: each
+/// named member's membership and user, and the custom roles and locations
+/// the request names, by key.
+#[derive(Debug, Clone, Default)]
+pub struct MembersBundle {
+    pub memberships: Vec<Membership>,
+    pub users: Vec<User>,
+    /// The named custom roles that exist.
+    pub roles: Vec<Role>,
+    /// At least those of the named locations that exist.
+    pub locations: Vec<Location>,
+}
+
+/// The keys of a [`MembersBundle`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemberKeys<'a> {
+    pub practice: PracticeId,
+    pub users: &'a [UserId],
+    pub roles: &'a [&'a str],
+    pub locations: &'a [LocationId],
+}
+
 /// What the store filters members by (R22).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
@@ -350,6 +372,7 @@ pub trait Store: Send + Sync {
         user: UserId,
     ) -> Result<(Option<Membership>, Option<User>), PortError>;
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError>;
+    async fn members_bundle(&self, keys: MemberKeys<'_>) -> Result<MembersBundle, PortError>;
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError>;
     /// Members of a practice in user-id order, up to `limit` of those that
     /// pass `filter`. The cursor resumes right after the last one returned.

@@ -7,8 +7,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
-    Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
+    MembersBundle, Page, Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
@@ -96,6 +96,10 @@ impl Store for CountingStore {
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
         self.note("memberships_of_user");
         self.inner.memberships_of_user(user).await
+    }
+    async fn members_bundle(&self, keys: MemberKeys<'_>) -> Result<MembersBundle, PortError> {
+        self.note("members_bundle");
+        self.inner.members_bundle(keys).await
     }
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
         self.note("users");

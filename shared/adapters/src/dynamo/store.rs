@@ -12,8 +12,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
-    Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
+    MembersBundle, Page, Store, Tx,
 };
 
 #[async_trait]
@@ -89,6 +89,22 @@ impl Store for DynamoStore {
 
     async fn memberships_of_user(&self, user: UserId) -> Result<Vec<Membership>, PortError> {
         self.query_all(&QuerySpec::gsi1(user_pk(user), MEMBER_PREFIX)).await
+    }
+
+    async fn members_bundle(&self, k: MemberKeys<'_>) -> Result<MembersBundle, PortError> {
+        let people = k.users.iter().flat_map(|u| [Membership::primary_key((k.practice, *u)), User::primary_key(*u)]);
+        let roles = k.roles.iter().map(|r| Role::primary_key((k.practice, r)));
+        // Always by key, 100 a call: the request body's limit (`MAX_BODY`)
+        // bounds a patch to about 1,700 ids, and so the functions that
+        // change members need no Query of the table.
+        let named = k.locations.iter().map(|l| Location::primary_key((k.practice, *l)));
+        let mut items = self.batch_get(people.chain(roles).chain(named).collect::<Vec<_>>()).await?;
+        Ok(MembersBundle {
+            memberships: take_all(&mut items)?,
+            users: take_all(&mut items)?,
+            roles: take_all(&mut items)?,
+            locations: take_all(&mut items)?,
+        })
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, PortError> {
@@ -174,10 +190,7 @@ impl Store for DynamoStore {
             keys.extend(k.locations.iter().map(|l| Location::primary_key((k.practice, *l))));
         }
         let mut items = self.batch_get(keys).await?;
-        let mut locations = Vec::new();
-        while let Some(location) = take::<Location>(&mut items)? {
-            locations.push(location);
-        }
+        let mut locations = take_all(&mut items)?;
         if !by_key {
             locations = self.locations(k.practice).await?;
         }
@@ -374,6 +387,13 @@ fn take<T: Entity>(items: &mut Vec<Item>) -> Result<Option<T>, PortError> {
         Some(i) => decode(items.swap_remove(i)).map(Some),
         None => Ok(None),
     }
+}
+
+/// Every record of kind `T` among `items`, taken out.
+fn take_all<T: Entity>(items: &mut Vec<Item>) -> Result<Vec<T>, PortError> {
+    let (kind, rest): (Vec<Item>, Vec<Item>) = items.drain(..).partition(|item| item_type(item) == Some(T::TYPE));
+    *items = rest;
+    decode_all(kind)
 }
 
 /// Whether `token_hash` is the invitation's link now: a resend replaces the

@@ -4,6 +4,7 @@
 use super::context::MemberCtx;
 use super::mail_feedback;
 use super::mail_limits::count_one_more;
+use super::members::{target, Acted};
 use super::support::is_agent_address;
 use super::user_copies::copy_user;
 use super::views::MemberView;
@@ -324,13 +325,12 @@ async fn admin_reset(
     };
     let pid = ctx.practice.id;
     for attempt in 1..=ATTEMPTS {
-        let (member, user, memberships, custom) = futures::try_join!(
-            async { app.store.membership(pid, uid).await.map_err(DomainError::from) },
-            async { app.store.user(uid).await.map_err(DomainError::from) },
-            async { app.store.memberships_of_user(uid).await.map_err(DomainError::from) },
-            ctx.roles(app),
-        )?;
-        let (Some(member), Some(user)) = (member, user) else { return Err(DomainError::NotFound) };
+        // The user's memberships, for the lock's copies and for who else
+        // knows them, live in another partition: queried beside the batch.
+        let (read, memberships) = futures::try_join!(target(app, ctx, uid, None, &[]), async {
+            app.store.memberships_of_user(uid).await.map_err(DomainError::from)
+        })?;
+        let Acted { member, user, roles: custom, .. } = read;
         if member.status != MemberStatus::Active {
             return Err(DomainError::MemberDeactivated);
         }

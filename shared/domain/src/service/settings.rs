@@ -2,7 +2,7 @@
 //! none, by kind, and whether people who join get onboarding mails (R44).
 
 use super::context::MemberCtx;
-use super::roles::stored_role_id;
+use crate::permissions::stored_role_id;
 use super::views::SettingsView;
 use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;

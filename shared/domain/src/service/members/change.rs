@@ -1,6 +1,6 @@
 //! Changing a member's access (R14..R18) and details (R14).
 
-use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, target};
+use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, target, Acted};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -49,11 +49,9 @@ async fn update_access_once(
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
     let pid = ctx.practice.id;
-    let ((before, user), locations, roles) = futures::try_join!(
-        target(app, ctx, uid),
-        async { app.store.locations(pid).await.map_err(DomainError::from) },
-        ctx.roles(app),
-    )?;
+    let patch = &input.access;
+    let read = target(app, ctx, uid, patch.role_id.as_deref(), &patch.named_locations()).await?;
+    let Acted { member: before, user, roles, locations } = read;
     if !before.is_active() {
         return Err(DomainError::MemberDeactivated);
     }
@@ -90,6 +88,10 @@ async fn update_access_once(
     if before.access.role_id != after.access.role_id {
         release_role(&mut tx, pid, &before.access.role_id);
         take_role(&mut tx, pid, &after.access.role_id, unknown_role());
+    }
+    if after.access.primary_location_id != before.access.primary_location_id {
+        // What the read found active, the commit still finds so.
+        tx.push(Write::CheckLocation { practice_id: pid, location_id: after.access.primary_location_id });
     }
     authorized(&mut tx, ctx, uid)?;
     let audited = with_consent(a.clone(), consent.as_ref());
@@ -212,17 +214,14 @@ async fn update_details_once(
     // Only a change of the person's own names needs to know who else
     // knows them.
     let renames_person = change.first_name.is_some() || change.last_name.is_some();
-    let ((before, user), memberships, roles) = futures::try_join!(
-        target(app, ctx, uid),
-        async {
-            if renames_person {
-                app.store.memberships_of_user(uid).await.map_err(DomainError::from)
-            } else {
-                Ok(Vec::new())
-            }
-        },
-        ctx.roles(app),
-    )?;
+    let (read, memberships) = futures::try_join!(target(app, ctx, uid, None, &[]), async {
+        if renames_person {
+            app.store.memberships_of_user(uid).await.map_err(DomainError::from)
+        } else {
+            Ok(Vec::new())
+        }
+    },)?;
+    let Acted { member: before, user, roles, .. } = read;
     if !before.is_active() {
         return Err(DomainError::MemberDeactivated);
     }

@@ -4,14 +4,16 @@
 //! transaction whose conditions hold the version (R18), the director floor
 //! (R15), the seat counts (R20) and the role holder counts (R23).
 
+mod bulk;
 pub mod change;
 pub mod read;
 pub mod status;
 
 use crate::error::DomainError;
-use crate::ids::UserId;
+use crate::ids::{LocationId, PracticeId, UserId};
 use crate::model::*;
-use crate::ports::{App, Record, Tx};
+use crate::permissions::{is_custom_role, stored_role_id};
+use crate::ports::{App, MemberKeys, MembersBundle, Record, Tx};
 use crate::service::context::MemberCtx;
 use crate::service::writes::audit_event;
 use serde::Serialize;
@@ -47,17 +49,52 @@ fn member_audit(ctx: &MemberCtx, now: Time, action: &str, uid: UserId, before: V
     )
 }
 
-/// The member being acted on, with their user. A member of no practice of
-/// the caller's is simply not found (R2).
-async fn target(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<(Membership, User), DomainError> {
-    let (m, u) = futures::try_join!(
-        async { app.store.membership(ctx.practice.id, uid).await.map_err(DomainError::from) },
-        async { app.store.user(uid).await.map_err(DomainError::from) },
-    )?;
-    match (m, u) {
-        (Some(m), Some(u)) => Ok((m, u)),
-        _ => Err(DomainError::NotFound),
+/// The member being acted on, with their user, read with what the request
+/// names by key in one round trip (issue 15 item 4): `roles` are those in
+/// force for the member's access and the role named, `locations` the
+/// locations named. A member of no practice of the caller's is simply not
+/// found (R2).
+pub(crate) struct Acted {
+    pub member: Membership,
+    pub user: User,
+    pub roles: Vec<Role>,
+    pub locations: Vec<Location>,
+}
+
+pub(crate) async fn target(
+    app: &App,
+    ctx: &MemberCtx,
+    uid: UserId,
+    named_role: Option<&str>,
+    locations: &[LocationId],
+) -> Result<Acted, DomainError> {
+    let named: Vec<&str> = named_role.and_then(stored_role_id).into_iter().collect();
+    let keys = MemberKeys { practice: ctx.practice.id, users: &[uid], roles: &named, locations };
+    let MembersBundle { mut memberships, mut users, roles, locations } = app.store.members_bundle(keys).await?;
+    let (Some(member), Some(user)) = (memberships.pop(), users.pop()) else { return Err(DomainError::NotFound) };
+    let roles = held_roles(app, ctx, roles, std::slice::from_ref(&member)).await?;
+    Ok(Acted { member, user, roles, locations })
+}
+
+/// The roles in force for the access of `members`: those already `read`,
+/// and the custom roles they hold besides, whose ids are known only once
+/// the memberships are, in one more read when there are any.
+async fn held_roles(
+    app: &App,
+    ctx: &MemberCtx,
+    mut read: Vec<Role>,
+    members: &[Membership],
+) -> Result<Vec<Role>, DomainError> {
+    let mut missing: Vec<(PracticeId, String)> = Vec::new();
+    for id in members.iter().map(|m| m.access.role_id.as_str()).filter(|id| is_custom_role(id)) {
+        if !read.iter().any(|r| r.id == id) && !missing.iter().any(|(_, r)| r == id) {
+            missing.push((ctx.practice.id, id.to_string()));
+        }
     }
+    if !missing.is_empty() {
+        read.extend(app.store.practices_and_roles(&[], &missing).await?.1);
+    }
+    Ok(ctx.practice.roles_in_force(read))
 }
 
 /// Only a director changes, deactivates or reactivates a director.

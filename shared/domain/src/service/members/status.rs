@@ -2,14 +2,15 @@
 //! membership as the snapshot reactivation restores, leaving, and
 //! reactivation one at a time or in bulk.
 
-use super::{access_audit, authorized, ensure_may_touch, member_audit, on_fresh_reads, target};
+use super::bulk::{chunked, merge};
+use super::{access_audit, authorized, ensure_may_touch, held_roles, member_audit, on_fresh_reads, target, Acted};
 use crate::access::AccessPatch;
 use crate::error::DomainError;
 use crate::ids::UserId;
 use crate::model::*;
 use crate::permissions::{role_permissions, USERS_MANAGE};
-use crate::ports::{App, Record, Tx, Write};
-use crate::service::context::{custom_role_of, MemberCtx};
+use crate::ports::{App, MemberKeys, MembersBundle, Record, Tx, Write};
+use crate::service::context::MemberCtx;
 use crate::service::roles::{release_role, take_role, unknown_role};
 use crate::service::seats::{license_consent, module_events, seat_added, seat_removed, with_consent};
 use crate::service::views::MemberView;
@@ -87,8 +88,7 @@ pub async fn deactivate(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<Membe
 
 async fn deactivate_once(app: &App, ctx: &MemberCtx, uid: UserId) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    let (m, user) = target(app, ctx, uid).await?;
-    let custom = custom_role_of(app, &ctx.practice, &m.access.role_id).await?;
+    let Acted { member: m, user, roles: custom, .. } = target(app, ctx, uid, None, &[]).await?;
     if !m.is_active() {
         return Ok(MemberView::new(&m, &user, &custom));
     }
@@ -114,13 +114,31 @@ async fn reactivate_one(
     uid: UserId,
     role_id: Option<&str>,
     accept_license_terms: bool,
-    roles: &[Role],
 ) -> Result<MemberView, DomainError> {
-    let (m, user) = target(app, ctx, uid).await?;
-    if m.is_active() {
-        return Ok(MemberView::new(&m, &user, roles));
+    let Acted { member, user, roles, .. } = target(app, ctx, uid, role_id, &[]).await?;
+    let (tx, view) = reactivation(app, ctx, &member, &user, role_id, accept_license_terms, &roles)?;
+    if let Some(tx) = tx {
+        commit(app, tx).await?;
     }
-    ensure_may_touch(ctx, &m)?;
+    Ok(view)
+}
+
+/// What reactivating `m` writes (nothing when it is active already) and
+/// the member it answers with.
+fn reactivation(
+    app: &App,
+    ctx: &MemberCtx,
+    m: &Membership,
+    user: &User,
+    role_id: Option<&str>,
+    accept_license_terms: bool,
+    roles: &[Role],
+) -> Result<(Option<Tx>, MemberView), DomainError> {
+    let uid = m.user_id;
+    if m.is_active() {
+        return Ok((None, MemberView::new(m, user, roles)));
+    }
+    ensure_may_touch(ctx, m)?;
     let mut after = m.clone();
     match role_id.map(str::trim) {
         Some(r) => {
@@ -165,7 +183,7 @@ async fn reactivate_one(
         now,
         "member.reactivated",
         uid,
-        access_audit(&m, roles),
+        access_audit(m, roles),
         with_consent(access_audit(&after, roles), consent.as_ref()),
     )))
     .push(Write::Create(outbox_event(
@@ -175,8 +193,7 @@ async fn reactivate_one(
     )))
     .push(Write::Create(seat_added(now, pid, uid, after.access.kind, consent.as_ref())));
     module_events(&mut tx, now, pid, uid, None, Some(&after.access), consent.as_ref());
-    commit(app, tx).await?;
-    Ok(MemberView::new(&after, &user, roles))
+    Ok((Some(tx), MemberView::new(&after, user, roles)))
 }
 
 /// `POST /practices/{pid}/members/{uid}/reactivate` (users.manage).
@@ -187,14 +204,14 @@ pub async fn reactivate(
     input: ReactivateInput,
 ) -> Result<MemberView, DomainError> {
     ctx.require(USERS_MANAGE)?;
-    let roles = ctx.roles(app).await?;
     let (role_id, accept) = (input.role_id.as_deref(), input.accept_license_terms.unwrap_or(false));
-    on_fresh_reads(true, || reactivate_one(app, ctx, uid, role_id, accept, &roles)).await
+    on_fresh_reads(true, || reactivate_one(app, ctx, uid, role_id, accept)).await
 }
 
 /// `POST /practices/{pid}/members/reactivate` (users.manage, R21): up to 100
-/// ids, each its own transaction, each answered as it would be alone, in the
-/// order given (a repeated id is answered once).
+/// ids, each answered as it would be alone, in the order given (a repeated
+/// id is answered once). The members are read in one batch and reactivated
+/// in as few transactions as fit (`members/bulk.rs`).
 pub async fn bulk_reactivate(
     app: &App,
     ctx: &MemberCtx,
@@ -211,18 +228,45 @@ pub async fn bulk_reactivate(
             unique.push(id);
         }
     }
-    let roles = ctx.roles(app).await?;
     let accept = input.accept_license_terms.unwrap_or(false);
-    // One after another: each touches the practice's counters, and
-    // DynamoDB refuses overlapping transactions on one item; parallel
-    // reactivations would mostly buy retries.
-    let mut results = Vec::with_capacity(unique.len());
-    for raw in unique {
-        let outcome = match raw.parse::<UserId>() {
-            Ok(uid) => on_fresh_reads(true, || reactivate_one(app, ctx, uid, None, accept, &roles)).await,
-            Err(_) => Err(DomainError::NotFound),
-        };
-        results.push((raw, outcome));
+    // Every member named, with their user, in one read; their custom roles
+    // in one more.
+    let ids: Vec<UserId> = unique.iter().filter_map(|raw| raw.parse().ok()).collect();
+    let keys = MemberKeys { practice: ctx.practice.id, users: &ids, roles: &[], locations: &[] };
+    let MembersBundle { memberships, users, .. } = app.store.members_bundle(keys).await?;
+    let roles = held_roles(app, ctx, Vec::new(), &memberships).await?;
+    let mut answers: Vec<Option<Result<MemberView, DomainError>>> = Vec::with_capacity(unique.len());
+    let mut changes = Vec::new();
+    for (i, raw) in unique.iter().enumerate() {
+        let read = raw.parse::<UserId>().ok().and_then(|uid| {
+            let m = memberships.iter().find(|m| m.user_id == uid)?;
+            Some((m, users.iter().find(|u| u.id == uid)?))
+        });
+        answers.push(match read.map(|(m, user)| (m.user_id, reactivation(app, ctx, m, user, None, accept, &roles))) {
+            Some((uid, Ok((Some(tx), view)))) => {
+                changes.push(((i, uid, view), tx));
+                None
+            }
+            Some((_, Ok((None, view)))) => Some(Ok(view)),
+            Some((_, Err(e))) => Some(Err(e)),
+            None => Some(Err(DomainError::NotFound)),
+        });
     }
-    Ok(results)
+    // One run after another: each touches the practice's counters, and
+    // DynamoDB refuses overlapping transactions on one item.
+    for run in chunked(changes) {
+        let (done, txs): (Vec<_>, Vec<Tx>) = run.into_iter().unzip();
+        match commit(app, merge(txs)).await {
+            Ok(()) => done.into_iter().for_each(|(i, _, view)| answers[i] = Some(Ok(view))),
+            // One of them changed meanwhile, or broke a condition: each is
+            // done again alone, on a fresh read, and so answered as it
+            // would be alone.
+            Err(_) => {
+                for (i, uid, _) in done {
+                    answers[i] = Some(on_fresh_reads(true, || reactivate_one(app, ctx, uid, None, accept)).await);
+                }
+            }
+        }
+    }
+    Ok(unique.into_iter().zip(answers).map(|(raw, a)| (raw, a.unwrap_or(Err(DomainError::NotFound)))).collect())
 }

@@ -213,14 +213,6 @@ pub async fn delete_role(app: &App, ctx: &MemberCtx, id: &str) -> Result<(), Dom
     commit(app, tx).await
 }
 
-/// `raw` as the id of a custom role that could be stored: custom role ids
-/// are UUIDs, so anything else is not read (nor can it make a key too long
-/// for DynamoDB).
-pub fn stored_role_id(raw: &str) -> Option<&str> {
-    let id = raw.trim();
-    (is_custom_role(id) && uuid::Uuid::parse_str(id).is_ok()).then_some(id)
-}
-
 /// The answer when a named role is not (or no longer) a role of the practice.
 pub fn unknown_role() -> DomainError {
     DomainError::field("role_id", "is not a role of this practice")
