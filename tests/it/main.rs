@@ -38,5 +38,6 @@ mod reads;
 mod second_factor;
 mod security;
 mod settings;
+mod stamps;
 mod support;
 mod warm_up;

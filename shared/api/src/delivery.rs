@@ -77,7 +77,7 @@ pub async fn handle(
             tracing::info!(outbox_id = %item.id, left = summary.left, "out of time; the batch is retried from this record");
             true
         } else {
-            match outbox::deliver_new(app, out, &item, app.now()).await {
+            match outbox::deliver_new(app, out, &item).await {
                 Ok(Some(outcome)) => {
                     summary.add(outcome);
                     false

@@ -102,17 +102,17 @@ async fn attempt(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome
     }
 }
 
-/// Deliver one item and record the outcome on it: delivered, it leaves the
+/// Deliver one item and record the outcome on it, stamped by the clock: delivered, it leaves the
 /// due index and waits for its TTL; failed, it is due again after its
 /// backoff, or dead at the last allowed attempt. A failure to send is an
 /// outcome, not an error; the error is only that the outcome could not be
 /// recorded, and then the item is as it was and someone must try again.
 /// Consumers de-duplicate events by id, so a second delivery is safe.
-pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) -> Result<Outcome, DomainError> {
+pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome, DomainError> {
     let (outcome, next) = match attempt(app, out, item).await {
-        Ok(outcome) => (outcome, item.delivered(now)),
+        Ok(outcome) => (outcome, item.delivered(app.now())),
         Err(e) => {
-            let next = after_failure(item, now);
+            let next = after_failure(item, app.now());
             if next.dead_at.is_some() {
                 tracing::error!(outbox_id = %item.id, attempts = next.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
                 (Outcome::Dead, next)
@@ -141,29 +141,18 @@ pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) ->
 /// due for the sweep, which may have delivered it; a stream record that
 /// late (a retried or replayed batch) is dropped, so the two never both
 /// send one item. `None` when dropped.
-pub async fn deliver_new(
-    app: &App,
-    out: &Outbound,
-    item: &OutboxItem,
-    now: Time,
-) -> Result<Option<Outcome>, DomainError> {
-    if item.due_at() <= now {
+pub async fn deliver_new(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Option<Outcome>, DomainError> {
+    if item.due_at() <= app.now() {
         tracing::info!(outbox_id = %item.id, created_at = %item.created_at, "outbox insert past its grace; left to the sweep");
         return Ok(None);
     }
-    deliver(app, out, item, now).await.map(Some)
+    deliver(app, out, item).await.map(Some)
 }
 
 /// The sweep's redelivery of `items`, one after another. Nothing here fails
 /// the caller; an item whose outcome could not be recorded stays due. No
 /// item is started once `budget` has passed: what is left stays due too.
-pub async fn deliver_all(
-    app: &App,
-    out: &Outbound,
-    items: Vec<OutboxItem>,
-    now: Time,
-    budget: std::time::Duration,
-) -> Delivery {
+pub async fn deliver_all(app: &App, out: &Outbound, items: Vec<OutboxItem>, budget: std::time::Duration) -> Delivery {
     let started = std::time::Instant::now();
     let mut result = Delivery::default();
     let total = items.len();
@@ -173,7 +162,7 @@ pub async fn deliver_all(
             tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the next sweep");
             break;
         }
-        match deliver(app, out, item, now).await {
+        match deliver(app, out, item).await {
             Ok(outcome) => result.add(outcome),
             Err(e) => tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery"),
         }
