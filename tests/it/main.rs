@@ -40,4 +40,5 @@ mod security;
 mod settings;
 mod stamps;
 mod support;
+mod unrecorded;
 mod warm_up;

@@ -20,6 +20,7 @@ use crate::ports::{App, Outbound, Record, Tx, Write};
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashSet;
 
 /// Items per index page; the sweep keeps paging until nothing is due.
 const BATCH: usize = 100;
@@ -175,9 +176,11 @@ async fn end_support_grants(app: &App, due_by: Time, summary: &mut Summary) -> R
 /// Deliver every due outbox item, soonest due first, page after page (R42):
 /// what the stream failed to send (due after its backoff) or never got to
 /// (due after the grace period, `OUTBOX_GRACE_SECONDS`).
-/// Each page resumes after the last item of the one before, so what failed
-/// (now due later, or dead) is never met twice in one run, and a head of
-/// items the mail service always refuses cannot hold back newer ones.
+/// Each page resumes after the last item of the one before, so a head of
+/// items the mail service always refuses cannot hold back newer ones. An
+/// item tried in this run is not tried again in it: its next attempt is
+/// due a backoff after the clock, which a `due_by` ahead of the clock (a
+/// hand-dated event) could still reach on a later page.
 async fn redeliver(
     app: &App,
     out: &Outbound,
@@ -187,10 +190,12 @@ async fn redeliver(
 ) -> Result<(), DomainError> {
     let started = std::time::Instant::now();
     let mut after: Option<OutboxItem> = None;
+    let mut tried = HashSet::new();
     loop {
         let due = app.store.due_outbox(due_by, after.as_ref(), BATCH).await?;
         let more = due.len() >= BATCH;
         after = due.last().cloned();
+        let due = due.into_iter().filter(|i| tried.insert(i.id)).collect();
         let delivered = outbox::deliver_all(app, out, due, budget.saturating_sub(started.elapsed())).await;
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
