@@ -203,6 +203,11 @@ async fn an_attempt_that_cannot_be_counted_is_the_batch_item_failure() {
     assert!(h.events().is_empty(), "nothing sent, the second not tried: {:?}", h.events());
 }
 
+/// A YAML value as the template spells it, tags included.
+fn yaml(text: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(text).expect("YAML")
+}
+
 fn number(v: &serde_yaml::Value) -> i64 {
     v.as_i64().unwrap_or_else(|| panic!("a number: {v:?}"))
 }
@@ -215,13 +220,15 @@ fn the_stream_mapping_is_bounded_filtered_and_within_the_grace_period() {
     let table = &t["Resources"]["Table"]["Properties"];
     assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
     let f = &t["Resources"]["DeliveryFunction"]["Properties"];
-    let source = &f["Events"]["Outbox"];
-    assert_eq!(source["Type"], "DynamoDB");
+    let source = &t["Resources"]["DeliveryFunctionOutbox"];
+    assert_eq!(source["Type"], "AWS::Lambda::EventSourceMapping");
     let p = &source["Properties"];
+    assert_eq!(p["FunctionName"], yaml("!Ref DeliveryFunction"));
+    assert_eq!(p["EventSourceArn"], yaml("!GetAtt Table.StreamArn"));
     assert!((0..=10).contains(&number(&p["MaximumRetryAttempts"])), "bounded retries");
     assert_eq!(p["BisectBatchOnFunctionError"], true);
     assert_eq!(p["FunctionResponseTypes"][0], "ReportBatchItemFailures");
-    assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
+    assert_eq!(p["DestinationConfig"]["OnFailure"]["Destination"], yaml("!GetAtt DeliveryFailures.Arn"));
     let oldest = number(&p["MaximumRecordAgeInSeconds"]);
     assert!(oldest + number(&f["Timeout"]) < OUTBOX_GRACE_SECONDS, "the sweep waits out the stream");
     let margin = STOP_BEFORE_DEADLINE.as_secs() as i64;
