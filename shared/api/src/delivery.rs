@@ -44,7 +44,7 @@ pub const STOP_BEFORE_DEADLINE: Duration = Duration::from_secs(5);
 pub type ReadItem = fn(&str, &serde_dynamo::Item) -> Option<Result<OutboxItem, PortError>>;
 
 #[derive(Debug, thiserror::Error)]
-#[error("a record whose outcome could not be recorded has no sequence number to report")]
+#[error("a record whose attempt or outcome could not be written has no sequence number to report")]
 pub struct Unidentified;
 
 impl From<Unidentified> for Diagnostic {
