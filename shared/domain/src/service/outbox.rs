@@ -109,9 +109,9 @@ async fn send(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome, S
 }
 
 /// Writes `next`, the item after one step of its delivery, over the item
-/// as found: undelivered, at `attempts` attempts. `false` when
-/// that condition failed: someone else (a retried batch, the sweep) took
-/// or recorded this step first, or the item is gone. Theirs stands.
+/// as found: neither delivered nor dead, at `attempts` attempts. `false`
+/// when that condition failed: someone else (a retried batch, the sweep)
+/// took or recorded this step first, or the item is gone. Theirs stands.
 async fn record(app: &App, next: OutboxItem, attempts: u32) -> Result<bool, DomainError> {
     let mut tx = Tx::new();
     tx.push(Write::RecordOutcome { item: next, attempts });
