@@ -114,9 +114,8 @@ impl Env {
     /// leaves the outbox through the delivery function in AWS; here the
     /// outbox is delivered first, between requests, outside any figure.
     pub async fn link(&self, to: &str, prefix: &str) -> Result<String, Error> {
-        let now = self.app.now();
         for item in self.app.store.pending_outbox(1000).await? {
-            roster_domain::service::outbox::deliver(&self.app, &self.out, &item, now).await?;
+            roster_domain::service::outbox::deliver(&self.app, &self.out, &item).await?;
         }
         let mails = self.mails();
         let text = mails

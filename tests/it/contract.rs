@@ -195,12 +195,18 @@ fn template_functions(template: &Value) -> Vec<TemplateFunction> {
                         f.problems.push(format!("{id}.{ev_id}: ApiId is not `!Ref HttpApi`"));
                     }
                 }
-                // A schedule (the sweep), an EventBridge rule (SES feedback) or
-                // the table's stream (delivery).
-                Some("Schedule") | Some("ScheduleV2") | Some("EventBridgeRule") | Some("DynamoDB") => f.schedules += 1,
+                // A schedule (the sweep) or an EventBridge rule (SES feedback).
+                Some("Schedule") | Some("ScheduleV2") | Some("EventBridgeRule") => f.schedules += 1,
                 other => f.problems.push(format!("{id}.{ev_id}: unexpected event type {other:?}")),
             }
         }
+        // The table's stream (delivery), mapped by a resource of its own so
+        // that SAM attaches no managed policy (tests/it/iam.rs).
+        f.schedules += entries(get(template, "Resources"))
+            .iter()
+            .filter(|(_, r)| get_str(r, "Type") == Some("AWS::Lambda::EventSourceMapping"))
+            .filter(|(_, r)| refs(get(r, "Properties").and_then(|p| get(p, "FunctionName")), &id))
+            .count();
         out.push(f);
     }
     out
@@ -523,7 +529,7 @@ fn every_function_package_is_deployed_and_triggered() {
         if !routed.contains(name.as_str()) {
             if f.schedules == 0 {
                 problems.push(format!(
-                    "package {name:?} has no route in ROUTES and its template function {} has no Schedule, EventBridgeRule or DynamoDB event",
+                    "package {name:?} has no route in ROUTES and its template function {} has no Schedule, EventBridgeRule or event source mapping",
                     f.logical_id
                 ));
             }

@@ -5,7 +5,9 @@
 //! each function's DynamoDB calls, mail and events; then each function's
 //! role in infra/template.yaml must grant exactly that: no action, index,
 //! mail or event permission it did not use, none it used missing, and the
-//! audit log's deny on every role.
+//! audit log's deny on every role. The delivery function's role also reads
+//! the table's stream for its event source mapping: exactly those reads,
+//! on that stream, and ListStreams, the one action that takes "*".
 
 use crate::common::{repo_yaml, s, Harness, Usage, PASSWORD};
 use crate::matrix::{every_cell, Fixture};
@@ -26,6 +28,18 @@ use std::collections::{BTreeMap, BTreeSet};
 const NEVER: [&str; 3] = ["dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"];
 /// The partitions of the audit log (entity/events.rs `audit_pk`).
 const AUDIT_PREFIX: &str = "AUDIT#";
+/// What the delivery function's event source mapping reads the table's
+/// stream with, as its role: Lambda's calls, not the code's, so no recording
+/// sees them. On the table's stream only.
+const STREAM_READS: [&str; 3] = ["DescribeStream", "GetRecords", "GetShardIterator"];
+/// The one action any role has on every resource: ListStreams has no
+/// resource type (Service Authorization Reference), so it takes "*".
+const ON_EVERYTHING: [&str; 1] = ["dynamodb:ListStreams"];
+/// Where the mapping sends the batches it gave up on.
+const FAILED_BATCHES: &str = "sqs:SendMessage on ${DeliveryFailures.Arn}";
+/// SAM events that attach an AWS managed policy whose reads allow every
+/// stream or queue ("*"): a function declares its mapping and grants itself.
+const WIDE_EVENTS: [&str; 5] = ["DynamoDB", "Kinesis", "SQS", "MSK", "MQ"];
 
 /// What one function's role grants, as far as this test knows how to read.
 #[derive(Debug, Default)]
@@ -38,6 +52,12 @@ struct Grants {
     ses: Vec<Yaml>,
     /// Whether it may put events on Roster's bus.
     events: bool,
+    /// DynamoDB actions allowed on the table's stream.
+    stream: BTreeSet<String>,
+    /// Actions allowed on every resource ("*").
+    everything: BTreeSet<String>,
+    /// SQS actions allowed, each with its queue.
+    queues: BTreeSet<String>,
     /// Deny statements.
     denies: Vec<Yaml>,
     /// Anything else allowed, described: a grant this test cannot check.
@@ -99,12 +119,22 @@ impl Grants {
         }
         for resource in as_list(&statement["Resource"]).iter().map(resource_text) {
             for action in &acts {
+                if resource == "*" {
+                    self.everything.insert(action.clone());
+                    continue;
+                }
+                if action.starts_with("sqs:") {
+                    self.queues.insert(format!("{action} on {resource}"));
+                    continue;
+                }
                 let Some(dynamo) = action.strip_prefix("dynamodb:") else {
                     self.unknown.push(format!("{action} on {resource}"));
                     continue;
                 };
                 if resource == "${Table.Arn}" {
                     self.table.insert(dynamo.to_string());
+                } else if resource == "${Table.StreamArn}" {
+                    self.stream.insert(dynamo.to_string());
                 } else if let Some(index) = resource.strip_prefix("${Table.Arn}/index/") {
                     self.indexes.entry(index.to_string()).or_default().insert(dynamo.to_string());
                 } else {
@@ -128,6 +158,11 @@ fn grants(template: &Yaml, function: Function) -> Grants {
         })
         .unwrap_or_else(|| panic!("no function resource builds {}", function.name()));
     let mut g = Grants::default();
+    for (event, e) in resource["Properties"]["Events"].as_mapping().into_iter().flatten() {
+        if e["Type"].as_str().is_some_and(|t| WIDE_EVENTS.contains(&t)) {
+            g.unknown.push(format!("event {event:?} of type {:?}: SAM attaches its managed policy", e["Type"]));
+        }
+    }
     for policy in as_list(&resource["Properties"]["Policies"]) {
         if let Some(statements) = policy.get("Statement") {
             as_list(statements).iter().for_each(|st| g.add(st));
@@ -365,6 +400,17 @@ async fn every_role_grants_what_its_function_uses_and_no_more() {
         let all_granted = g.table.iter().chain(g.indexes.values().flatten()).map(|a| format!("dynamodb:{a}"));
         for never in all_granted.filter(|a| NEVER.contains(&a.as_str())) {
             wrong.push(format!("{name}: {never} is granted"));
+        }
+        let mapped = function == Function::Delivery;
+        let want = |on: &[&str]| -> BTreeSet<String> { on.iter().filter(|_| mapped).map(|a| a.to_string()).collect() };
+        if g.stream != want(&STREAM_READS) {
+            wrong.push(format!("{name}: the stream grants {:?}, want {:?}", g.stream, want(&STREAM_READS)));
+        }
+        if g.everything != want(&ON_EVERYTHING) {
+            wrong.push(format!("{name}: \"*\" grants {:?}, want {:?}", g.everything, want(&ON_EVERYTHING)));
+        }
+        if g.queues != want(&[FAILED_BATCHES]) {
+            wrong.push(format!("{name}: queues {:?}, want {:?}", g.queues, want(&[FAILED_BATCHES])));
         }
         if !g.unknown.is_empty() {
             wrong.push(format!("{name}: grants this test cannot check: {:?}", g.unknown));

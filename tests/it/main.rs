@@ -40,5 +40,7 @@ mod reads_writes;
 mod second_factor;
 mod security;
 mod settings;
+mod stamps;
 mod support;
+mod unrecorded;
 mod warm_up;

@@ -172,16 +172,16 @@ async fn a_failed_item_waits_out_its_backoff() {
     assert_eq!(h.sweep_at(now).await.outbox_failed, 1);
     let first = only_pending(&h).await;
     assert_eq!((first.attempts, first.due_at()), (1, now + Duration::minutes(1)));
-    let early = h.sweep_at(now + Duration::seconds(59)).await;
+    let early = h.sweep_on_time(now + Duration::seconds(59)).await;
     assert_eq!((early.outbox_delivered, early.outbox_failed), (0, 0), "not before its time: {early:?}");
     let t1 = now + Duration::minutes(1);
-    assert_eq!(h.sweep_at(t1).await.outbox_failed, 1, "retried when due");
+    assert_eq!(h.sweep_on_time(t1).await.outbox_failed, 1, "retried when due");
     let second = only_pending(&h).await;
     assert_eq!((second.attempts, second.due_at()), (2, t1 + Duration::minutes(2)), "the wait doubles");
-    assert_eq!(h.sweep_at(t1 + Duration::seconds(119)).await.outbox_failed, 0);
+    assert_eq!(h.sweep_on_time(t1 + Duration::seconds(119)).await.outbox_failed, 0);
 
     h.out.mailer = working;
-    let later = h.sweep_at(t1 + Duration::minutes(2)).await;
+    let later = h.sweep_on_time(t1 + Duration::minutes(2)).await;
     assert_eq!((later.outbox_delivered, later.outbox_failed), (1, 0), "{later:?}");
     assert_eq!(h.mails_to(&format!("late{REFUSED}"), "account_locked").len(), 1);
     assert!(h.app.store.pending_outbox(10).await.expect("outbox").is_empty());
@@ -199,14 +199,14 @@ async fn the_tenth_failure_makes_an_item_dead() {
 
     let mut at = now;
     for n in 1..MAX_ATTEMPTS {
-        let s = h.sweep_at(at).await;
+        let s = h.sweep_on_time(at).await;
         assert_eq!((s.outbox_failed, s.outbox_dead), (1, 0), "attempt {n}: {s:?}");
         let item = only_pending(&h).await;
         assert_eq!(item.attempts, n);
         assert_eq!(item.due_at(), at + backoff(n));
         at = item.due_at();
     }
-    let last = h.sweep_at(at).await;
+    let last = h.sweep_on_time(at).await;
     assert_eq!((last.outbox_delivered, last.outbox_failed, last.outbox_dead), (0, 0, 1), "{last:?}");
     assert!(h.app.store.pending_outbox(10).await.expect("outbox").is_empty());
     let dead = h.app.store.dead_outbox(10).await.expect("dead outbox");
@@ -255,7 +255,7 @@ async fn redelivery_out_of_time_leaves_the_rest_for_the_next_sweep() {
     let old = now - Duration::minutes(5);
     let items: Vec<OutboxItem> = (0..3).map(|i| mail_item(&format!("late{i}@clinic.example"), old)).collect();
     seed(&h, items.clone()).await;
-    let d = roster_domain::service::outbox::deliver_all(&h.app, &h.out, items, now, std::time::Duration::ZERO).await;
+    let d = roster_domain::service::outbox::deliver_all(&h.app, &h.out, items, std::time::Duration::ZERO).await;
     assert_eq!((d.delivered, d.failed, d.left), (0, 0, 3));
     let pending = h.app.store.pending_outbox(10).await.expect("outbox");
     assert_eq!(pending.len(), 3);

@@ -13,12 +13,14 @@
 //! retrying it would never make it readable, and the sweep still finds it
 //! by the due index.
 //!
-//! Only a record whose outcome could not be recorded is reported as a
-//! batch item failure, and nothing after it in the batch is tried: Lambda
-//! retries from the lowest failed sequence number, so anything delivered
-//! after it would be delivered twice. So is the first record not started
-//! because the invocation's deadline is near (`STOP_BEFORE_DEADLINE`): a
-//! batch that timed out would be retried whole, everything in it sent again.
+//! Only a record whose attempt or outcome could not be written is reported
+//! as a batch item failure, and nothing after it in the batch is tried:
+//! Lambda retries from the lowest failed sequence number. A record retried
+//! that way is not sent twice: each attempt is counted on the item before
+//! it is sent, under a condition a second delivery of the same insert
+//! fails (`outbox::deliver`). So is the first record not started because
+//! the invocation's deadline is near (`STOP_BEFORE_DEADLINE`): a batch that
+//! timed out would be retried whole.
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -42,7 +44,7 @@ pub const STOP_BEFORE_DEADLINE: Duration = Duration::from_secs(5);
 pub type ReadItem = fn(&str, &serde_dynamo::Item) -> Option<Result<OutboxItem, PortError>>;
 
 #[derive(Debug, thiserror::Error)]
-#[error("a record whose outcome could not be recorded has no sequence number to report")]
+#[error("a record whose attempt or outcome could not be written has no sequence number to report")]
 pub struct Unidentified;
 
 impl From<Unidentified> for Diagnostic {
@@ -77,14 +79,14 @@ pub async fn handle(
             tracing::info!(outbox_id = %item.id, left = summary.left, "out of time; the batch is retried from this record");
             true
         } else {
-            match outbox::deliver_new(app, out, &item, app.now()).await {
+            match outbox::deliver_new(app, out, &item).await {
                 Ok(Some(outcome)) => {
                     summary.add(outcome);
                     false
                 }
                 Ok(None) => false,
                 Err(e) => {
-                    tracing::warn!(outbox_id = %item.id, error = %e, "could not record the outcome; the batch is retried from this record");
+                    tracing::warn!(outbox_id = %item.id, error = %e, "could not record the attempt or its outcome; the batch is retried from this record");
                     true
                 }
             }

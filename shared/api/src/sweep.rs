@@ -1,6 +1,7 @@
-//! The sweep's entry: an EventBridge scheduled event in, a summary out. "Now"
-//! is the event's `time` (R34), so a replayed or hand-dated event sweeps as
-//! of its own date.
+//! The sweep's entry: an EventBridge scheduled event in, a summary out. What
+//! is due is decided by the event's `time` (R34), so a replayed or
+//! hand-dated event sweeps as of its own date; what the run writes is
+//! stamped by the clock (`service::sweep` says why).
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -11,8 +12,8 @@ use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    /// Without the event's time there is no "now" to sweep by; guessing one
-    /// from the wall clock would hide a misconfigured schedule.
+    /// Without the event's time nothing says what is due; guessing it from
+    /// the wall clock would hide a misconfigured schedule.
     #[error("the scheduled event has no time")]
     NoTime,
     #[error("sweep failed: {0}")]
@@ -34,16 +35,16 @@ pub async fn handle(
     out: &Outbound,
     event: EventBridgeEvent<serde_json::Value>,
 ) -> Result<Summary, SweepError> {
-    let now = event.time.ok_or(SweepError::NoTime)?;
+    let due_by = event.time.ok_or(SweepError::NoTime)?;
     let started = std::time::Instant::now();
-    let summary = sweep::run(app, out, now).await?;
+    let summary = sweep::run(app, out, due_by).await?;
     // The outbox counts itself as it delivers (in every function); these
     // are the sweep's own.
     metrics::timing(Timing::SweepDuration, started.elapsed());
     metrics::count(Count::InvitationsExpired, summary.invitations_expired);
     metrics::count(Count::SupportGrantsExpired, summary.support_grants_expired);
     metrics::count(Count::OnboardingSent, summary.onboarding_sent);
-    tracing::info!(%now, ?summary, "sweep");
+    tracing::info!(%due_by, ?summary, "sweep");
     Ok(summary)
 }
 

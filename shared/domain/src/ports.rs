@@ -139,10 +139,11 @@ pub enum Write {
     /// Fails if the practice's settings turned onboarding mails off (R44);
     /// a practice that never saved settings has them on.
     CheckOnboardingMails { practice_id: PracticeId },
-    /// Records the outcome of one delivery of an outbox item: `item` as it
-    /// is after it. Fails unless the stored item is still undelivered at
-    /// `attempts` failures, as the delivery found it: an outcome someone
-    /// else recorded first (a retried batch, the sweep) is never undone.
+    /// Records one step of an outbox item's delivery, `item` as it is
+    /// after it: an attempt counted before it is made, or its outcome.
+    /// Fails unless the stored item is still undelivered at `attempts`
+    /// attempts, as the delivery found it: a step someone else took first
+    /// (a retried batch, the sweep) is never undone or repeated.
     RecordOutcome { item: OutboxItem, attempts: u32 },
 }
 

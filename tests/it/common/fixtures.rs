@@ -227,19 +227,21 @@ impl Harness {
         self.call("POST", &format!("/invitations/{token}/register"), None, Some(body)).await
     }
 
-    /// Run the sweep as EventBridge would, dated `now`.
+    /// Run the sweep as EventBridge would, dated `now` (whatever the clock
+    /// says: what it writes is stamped by the clock).
     pub async fn sweep_at(&self, now: DateTime<Utc>) -> roster_domain::service::sweep::Summary {
-        let event: aws_lambda_events::eventbridge::EventBridgeEvent<Value> = serde_json::from_value(json!({
-            "version": "0", "id": uuid::Uuid::new_v4().to_string(), "detail-type": "Scheduled Event",
-            "source": "aws.events", "account": "123456789012", "time": now.to_rfc3339(), "region": "us-east-1",
-            "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
-        }))
-        .expect("scheduled event");
-        let swept = roster_api::sweep::handle(&self.app, &self.out, event);
+        let swept = roster_api::sweep::handle(&self.app, &self.out, scheduled_event(now));
         let summary = self.attributed(roster_api::Function::Sweep, swept).await.expect("sweep");
         // What the sweep wrote to the outbox goes out through the stream.
         self.deliver().await;
         summary
+    }
+
+    /// Move the clock to `at` and run the sweep dated `at`, as a schedule
+    /// that fires on time does.
+    pub async fn sweep_on_time(&self, at: DateTime<Utc>) -> roster_domain::service::sweep::Summary {
+        self.clock.advance(at - self.app.now());
+        self.sweep_at(at).await
     }
 
     /// A practice's whole audit log through the API, newest first.
@@ -258,4 +260,14 @@ impl Harness {
         }
         all
     }
+}
+
+/// The sweep's scheduled event, as EventBridge sends it, dated `at`.
+pub fn scheduled_event(at: DateTime<Utc>) -> aws_lambda_events::eventbridge::EventBridgeEvent<Value> {
+    serde_json::from_value(json!({
+        "version": "0", "id": uuid::Uuid::new_v4().to_string(), "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": at.to_rfc3339(), "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/roster-sweep"], "detail": {}
+    }))
+    .expect("scheduled event")
 }

@@ -17,7 +17,7 @@ mod stream;
 mod usage;
 
 pub use counting_store::CountingStore;
-pub use fixtures::{DIRECTOR, LICENSE_TERMS_VERSION, PASSWORD, SUPPORT_AGENT};
+pub use fixtures::{scheduled_event, DIRECTOR, LICENSE_TERMS_VERSION, PASSWORD, SUPPORT_AGENT};
 pub use request::{route_of, Reply};
 pub use stream::fresh_deadline;
 pub use usage::Usage;

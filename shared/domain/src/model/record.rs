@@ -222,7 +222,9 @@ pub struct OutboxItem {
     pub id: EventId,
     pub created_at: Time,
     pub payload: OutboxPayload,
-    /// Failed deliveries so far.
+    /// Delivery attempts so far, each counted before it is made
+    /// (`outbox::attempted`): all failed, or one never recorded an outcome,
+    /// while the item is undelivered.
     #[serde(default)]
     pub attempts: u32,
     /// When the sweep may try it next. Items written before R42 have none

@@ -91,8 +91,8 @@ enum Fate<'a> {
     Drop(&'static str),
 }
 
-fn fate<'a>(app: &App, item: &OnboardingMail, facts: &'a Facts, now: Time) -> Result<Fate<'a>, DomainError> {
-    if item.stale_at(now) {
+fn fate<'a>(app: &App, item: &OnboardingMail, facts: &'a Facts, due_by: Time) -> Result<Fate<'a>, DomainError> {
+    if item.stale_at(due_by) {
         return Ok(Fate::Drop("too late"));
     }
     let Some(m) = facts.members.get(&(item.practice_id, item.user_id)).filter(|m| m.is_active()) else {
@@ -120,13 +120,14 @@ fn fate<'a>(app: &App, item: &OnboardingMail, facts: &'a Facts, now: Time) -> Re
 const GONE: DomainError = DomainError::Conflict("onboarding_gone");
 const MEMBER_CHANGED: DomainError = DomainError::Conflict("member_changed");
 
-/// Decide one due mail and commit the decision; `true` when it was sent.
-async fn settle(app: &App, item: &OnboardingMail, facts: &Facts, now: Time) -> Result<bool, DomainError> {
+/// Decide one mail due by `due_by` and commit the decision, its outbox mail
+/// stamped by the clock; `true` when it was sent.
+async fn settle(app: &App, item: &OnboardingMail, facts: &Facts, due_by: Time) -> Result<bool, DomainError> {
     let key = Key::OnboardingMail(item.practice_id, item.user_id, item.step);
     let mut tx = Tx::new();
     // Exactly once: whichever sweep deletes the item is the one that sends.
     tx.guarded(Write::DeleteVersioned { key, expected_version: item.version }, GONE);
-    let sent = match fate(app, item, facts, now)? {
+    let sent = match fate(app, item, facts, due_by)? {
         Fate::Send(mail, m) => {
             // R44's conditions hold at commit, not only when read: a
             // deactivation or a switch-off that commits first stops the mail.
@@ -135,7 +136,7 @@ async fn settle(app: &App, item: &OnboardingMail, facts: &Facts, now: Time) -> R
                 MEMBER_CHANGED,
             )
             .push(Write::CheckOnboardingMails { practice_id: item.practice_id })
-            .push(Write::Create(outbox_mail(now, mail)));
+            .push(Write::Create(outbox_mail(app.now(), mail)));
             true
         }
         Fate::Drop(why) => {
@@ -159,30 +160,30 @@ async fn settle(app: &App, item: &OnboardingMail, facts: &Facts, now: Time) -> R
     }
 }
 
-/// The sweep's part (R34, R44): every onboarding mail due by `now`, oldest
+/// The sweep's part (R34, R44): every onboarding mail due by `due_by`, oldest
 /// first, page after page, each page resuming after the last item of the
 /// one before. Returns how many were sent. A mail whose membership changed
 /// or whose practice turned onboarding off while it was being decided stays
 /// due, and the next run decides it again; so does one that failed.
-pub async fn send_due(app: &App, now: Time, budget: std::time::Duration) -> Result<usize, DomainError> {
+pub async fn send_due(app: &App, due_by: Time, budget: std::time::Duration) -> Result<usize, DomainError> {
     let started = std::time::Instant::now();
     let mut sent = 0;
     let mut after: Option<OnboardingMail> = None;
     loop {
-        let due = app.store.due_onboarding(now, after.as_ref(), PAGE).await?;
+        let due = app.store.due_onboarding(due_by, after.as_ref(), PAGE).await?;
         let more = due.len() >= PAGE;
         after = due.last().cloned();
         if due.is_empty() {
             return Ok(sent);
         }
         let facts = Facts::read(app, &due).await?;
-        for item in due.iter().filter(|i| i.due_at <= now) {
+        for item in due.iter().filter(|i| i.due_at <= due_by) {
             // Each mail is sent as it is decided, so time runs per item.
             if started.elapsed() >= budget {
                 tracing::warn!(sent, "onboarding mails still due; left for the next sweep");
                 return Ok(sent);
             }
-            match settle(app, item, &facts, now).await {
+            match settle(app, item, &facts, due_by).await {
                 Ok(true) => sent += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(practice = %item.practice_id, user = %item.user_id,

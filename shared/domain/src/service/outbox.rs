@@ -11,7 +11,7 @@ use crate::model::{OutboxItem, OutboxPayload, Time};
 use crate::ports::{App, Outbound, Tx, Write};
 use chrono::Duration;
 
-/// Failed deliveries after which an item is dead (R42).
+/// Attempts after which an item is dead if none delivered it (R42).
 pub const MAX_ATTEMPTS: u32 = 10;
 /// The wait after the first failure; each further failure doubles it (R42).
 const FIRST_BACKOFF_SECONDS: i64 = 60;
@@ -53,17 +53,23 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::seconds(seconds)
 }
 
-/// The item as it is stored after one more failed delivery at `now`: due
-/// again after its backoff, or dead at the last allowed attempt.
-pub fn after_failure(item: &OutboxItem, now: Time) -> OutboxItem {
+/// The item as stored before attempt `attempts + 1` is made at `now`: the
+/// attempt is counted, and the item is due again after its backoff, as if
+/// it failed. Written before anything is sent, so a send whose outcome is
+/// never recorded (the process died after the mail service's 200) still
+/// counts, and its item cannot come back before the backoff, nor more than
+/// `MAX_ATTEMPTS` times.
+pub fn attempted(item: &OutboxItem, now: Time) -> OutboxItem {
     let mut next = item.clone();
     next.attempts = item.attempts.saturating_add(1);
-    if next.attempts >= MAX_ATTEMPTS {
-        next.dead_at = Some(now);
-    } else {
-        next.next_attempt_at = Some(now + backoff(next.attempts));
-    }
+    next.next_attempt_at = Some(now + backoff(next.attempts));
     next
+}
+
+/// The item as stored once its last allowed attempt failed, or was never
+/// recorded at all (R42): kept for an operator, never tried again.
+pub fn dead(item: &OutboxItem, now: Time) -> OutboxItem {
+    OutboxItem { dead_at: Some(now), ..item.clone() }
 }
 
 impl Delivery {
@@ -86,7 +92,7 @@ impl Delivery {
 }
 
 /// Send the item (run its task) and say how that went.
-async fn attempt(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome, String> {
+async fn send(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome, String> {
     match &item.payload {
         OutboxPayload::Mail(m) => match mail_feedback::send(app, out, m).await {
             Ok(mail_feedback::MailOutcome::Sent) => Ok(Outcome::Delivered),
@@ -102,68 +108,85 @@ async fn attempt(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Outcome
     }
 }
 
-/// Deliver one item and record the outcome on it: delivered, it leaves the
-/// due index and waits for its TTL; failed, it is due again after its
-/// backoff, or dead at the last allowed attempt. A failure to send is an
-/// outcome, not an error; the error is only that the outcome could not be
-/// recorded, and then the item is as it was and someone must try again.
-/// Consumers de-duplicate events by id, so a second delivery is safe.
-pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem, now: Time) -> Result<Outcome, DomainError> {
-    let (outcome, next) = match attempt(app, out, item).await {
-        Ok(outcome) => (outcome, item.delivered(now)),
-        Err(e) => {
-            let next = after_failure(item, now);
-            if next.dead_at.is_some() {
-                tracing::error!(outbox_id = %item.id, attempts = next.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
-                (Outcome::Dead, next)
-            } else {
-                tracing::warn!(outbox_id = %item.id, attempts = next.attempts, next_attempt_at = %next.due_at(), error = %e, "outbox delivery failed; left for the sweep");
-                (Outcome::Failed, next)
-            }
-        }
-    };
+/// Writes `next`, the item after one step of its delivery, over the item
+/// as found: neither delivered nor dead, at `attempts` attempts. `false`
+/// when that condition failed: someone else (a retried batch, the sweep)
+/// took or recorded this step first, or the item is gone. Theirs stands.
+async fn record(app: &App, next: OutboxItem, attempts: u32) -> Result<bool, DomainError> {
     let mut tx = Tx::new();
-    tx.push(Write::RecordOutcome { item: next, attempts: item.attempts });
+    tx.push(Write::RecordOutcome { item: next, attempts });
     match app.store.transact(tx).await {
-        Ok(()) => Ok(outcome),
-        // The one write's condition: a retried batch or the sweep recorded
-        // this attempt first (or the item is gone). Theirs stands.
-        Err(PortError::Conflict(_)) => {
-            tracing::info!(outbox_id = %item.id, "outcome already recorded; kept");
-            Ok(outcome)
-        }
+        Ok(()) => Ok(true),
+        Err(PortError::Conflict(_)) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Deliver one item, as found: count the attempt on it (`attempted`), then
+/// send, then record how it went. Delivered, it leaves the due index and
+/// waits for its TTL; failed, the count written before sending stands and
+/// the item is due again after its backoff, or is dead at the last allowed
+/// attempt. An item whose last attempt was counted but never got an
+/// outcome is dead without another send: at most `MAX_ATTEMPTS` sends,
+/// however often a process dies between a send and its record.
+///
+/// The count is conditional on the count found, so of two deliveries
+/// holding the same item (a retried stream batch, the sweep) only one
+/// sends; the other gets `None`. A failure to send is an outcome, not an
+/// error. The error is a write that failed: before the send, nothing was
+/// sent; after it, the item goes again after its backoff, as a failure
+/// would. Consumers de-duplicate events by id, so a second send is safe.
+pub async fn deliver(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Option<Outcome>, DomainError> {
+    if item.attempts >= MAX_ATTEMPTS {
+        if !record(app, dead(item, app.now()), item.attempts).await? {
+            return Ok(None);
+        }
+        tracing::error!(outbox_id = %item.id, attempts = item.attempts, "outbox item is dead: its last attempt never recorded an outcome; kept for an operator");
+        return Ok(Some(Outcome::Dead));
+    }
+    let counted = attempted(item, app.now());
+    if !record(app, counted.clone(), item.attempts).await? {
+        tracing::info!(outbox_id = %item.id, attempts = item.attempts, "outbox attempt taken or recorded by another delivery");
+        return Ok(None);
+    }
+    let (outcome, next) = match send(app, out, item).await {
+        Ok(outcome) => (outcome, Some(counted.delivered(app.now()))),
+        Err(e) if counted.attempts >= MAX_ATTEMPTS => {
+            tracing::error!(outbox_id = %item.id, attempts = counted.attempts, error = %e, "outbox item is dead after its last attempt; kept for an operator");
+            (Outcome::Dead, Some(dead(&counted, app.now())))
+        }
+        Err(e) => {
+            tracing::warn!(outbox_id = %item.id, attempts = counted.attempts, next_attempt_at = %counted.due_at(), error = %e, "outbox delivery failed; left for the sweep");
+            (Outcome::Failed, None)
+        }
+    };
+    if let Some(next) = next {
+        // Fails only if this send outlived its backoff and another delivery
+        // counted the next attempt: that one's record stands.
+        if !record(app, next, counted.attempts).await? {
+            tracing::info!(outbox_id = %item.id, "outcome already recorded; kept");
+        }
+    }
+    Ok(Some(outcome))
+}
+
 /// Deliver an item the change stream reports as new, unless the sweep owns
 /// it already: an item past its grace period (`OUTBOX_GRACE_SECONDS`) is
-/// due for the sweep, which may have delivered it; a stream record that
-/// late (a retried or replayed batch) is dropped, so the two never both
-/// send one item. `None` when dropped.
-pub async fn deliver_new(
-    app: &App,
-    out: &Outbound,
-    item: &OutboxItem,
-    now: Time,
-) -> Result<Option<Outcome>, DomainError> {
-    if item.due_at() <= now {
+/// due for the sweep, and a stream record that late (a retried or replayed
+/// batch) is dropped. `None` when dropped, or when its attempt was taken
+/// (`deliver`).
+pub async fn deliver_new(app: &App, out: &Outbound, item: &OutboxItem) -> Result<Option<Outcome>, DomainError> {
+    if item.due_at() <= app.now() {
         tracing::info!(outbox_id = %item.id, created_at = %item.created_at, "outbox insert past its grace; left to the sweep");
         return Ok(None);
     }
-    deliver(app, out, item, now).await.map(Some)
+    deliver(app, out, item).await
 }
 
 /// The sweep's redelivery of `items`, one after another. Nothing here fails
-/// the caller; an item whose outcome could not be recorded stays due. No
+/// the caller; an item whose attempt could not be counted stays due. No
 /// item is started once `budget` has passed: what is left stays due too.
-pub async fn deliver_all(
-    app: &App,
-    out: &Outbound,
-    items: Vec<OutboxItem>,
-    now: Time,
-    budget: std::time::Duration,
-) -> Delivery {
+pub async fn deliver_all(app: &App, out: &Outbound, items: Vec<OutboxItem>, budget: std::time::Duration) -> Delivery {
     let started = std::time::Instant::now();
     let mut result = Delivery::default();
     let total = items.len();
@@ -173,8 +196,9 @@ pub async fn deliver_all(
             tracing::info!(left = result.left, "outbox delivery out of time; the rest is left for the next sweep");
             break;
         }
-        match deliver(app, out, item, now).await {
-            Ok(outcome) => result.add(outcome),
+        match deliver(app, out, item).await {
+            Ok(Some(outcome)) => result.add(outcome),
+            Ok(None) => {}
             Err(e) => tracing::warn!(outbox_id = %item.id, error = %e, "could not record outbox delivery"),
         }
     }
@@ -212,15 +236,14 @@ mod tests {
     }
 
     #[test]
-    fn failures_push_the_next_attempt_out_until_the_tenth_kills_it() {
+    fn each_attempt_is_counted_and_pushes_the_next_out_by_its_backoff() {
         let now = chrono::Utc::now();
         let mut i = item();
-        for n in 1..MAX_ATTEMPTS {
-            i = after_failure(&i, now);
+        for n in 1..=MAX_ATTEMPTS {
+            i = attempted(&i, now);
             assert_eq!((i.attempts, i.dead_at), (n, None));
             assert_eq!(i.due_at(), now + backoff(n));
         }
-        i = after_failure(&i, now);
-        assert_eq!((i.attempts, i.dead_at), (MAX_ATTEMPTS, Some(now)));
+        assert_eq!(dead(&i, now).dead_at, Some(now));
     }
 }

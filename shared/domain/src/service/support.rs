@@ -177,10 +177,11 @@ pub async fn revoke(app: &App, ctx: &MemberCtx) -> Result<(), DomainError> {
     }
 }
 
-/// The sweep's part (R34): end one grant past its expiry. `false` when it
-/// was renewed, revoked or ended meanwhile.
-pub async fn expire(app: &App, grant: &SupportGrant, now: Time) -> Result<bool, DomainError> {
+/// The sweep's part (R34): end one grant past its expiry, stamped by the
+/// clock. `false` when it was renewed, revoked or ended meanwhile.
+pub async fn expire(app: &App, grant: &SupportGrant) -> Result<bool, DomainError> {
     let pid = grant.practice_id;
+    let now = app.now();
     let mut tx = Tx::new();
     tx.push(Write::DeleteVersioned { key: Key::SupportGrant(pid), expected_version: grant.version })
         .push(Write::Create(audit_event(

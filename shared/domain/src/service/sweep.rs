@@ -1,8 +1,14 @@
-//! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule,
-//! with "now" taken from the scheduled event. It expires due invitations,
-//! ends due support grants (R30), sends due onboarding mails (R44) and
-//! redelivers what the outbox stream could not (R33, R42). Running it twice
-//! changes nothing more.
+//! The expiry sweep (R34): run every 15 minutes by an EventBridge schedule.
+//! It expires due invitations, ends due support grants (R30), sends due
+//! onboarding mails (R44) and redelivers what the outbox stream could not
+//! (R33, R42). Running it twice changes nothing more.
+//!
+//! Two times, kept apart. What is due is decided by `due_by`, the scheduled
+//! event's `time` (R34), so a run retried after a timeout, or an event
+//! delivered late, decides what its schedule meant. What the run writes is
+//! stamped by the clock (`App::now`): an audit entry says when the change
+//! was made, an outbox item when it was written (its grace period and TTL
+//! count from that), an attempt's backoff from when it was made.
 
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::roles::release_role;
@@ -14,6 +20,7 @@ use crate::ports::{App, Outbound, Record, Tx, Write};
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashSet;
 
 /// Items per index page; the sweep keeps paging until nothing is due.
 const BATCH: usize = 100;
@@ -76,10 +83,12 @@ fn expire_tx(inv: &Invitation, now: Time, release_slot: bool) -> Tx {
     tx
 }
 
-/// Expire one invitation. A stale read (someone accepted, revoked or resent
-/// it meanwhile) is no error: it is simply no longer due. If its slot went to
-/// a newer invitation after it expired, it is expired without touching that.
-async fn expire(app: &App, inv: &Invitation, now: Time) -> Result<bool, DomainError> {
+/// Expire one invitation, stamped by the clock. A stale read (someone
+/// accepted, revoked or resent it meanwhile) is no error: it is simply no
+/// longer due. If its slot went to a newer invitation after it expired, it
+/// is expired without touching that.
+async fn expire(app: &App, inv: &Invitation) -> Result<bool, DomainError> {
+    let now = app.now();
     match commit(app, expire_tx(inv, now, true)).await {
         Ok(()) => Ok(true),
         Err(DomainError::Conflict("stale") | DomainError::PreconditionFailed) => Ok(false),
@@ -92,11 +101,12 @@ async fn expire(app: &App, inv: &Invitation, now: Time) -> Result<bool, DomainEr
     }
 }
 
-/// One run: expiries, then onboarding mails, then the outbox. A stage that
-/// fails is logged and the next still runs (a bad item among the
+/// One run over what is due by `due_by` (the module says why that is not
+/// the clock): expiries, then onboarding mails, then the outbox. A stage
+/// that fails is logged and the next still runs (a bad item among the
 /// onboarding mails must not stop redelivery, R42); the run then answers
 /// the first failure, so the function's errors show it.
-pub async fn run(app: &App, out: &Outbound, now: Time) -> Result<Summary, DomainError> {
+pub async fn run(app: &App, out: &Outbound, due_by: Time) -> Result<Summary, DomainError> {
     let started = std::time::Instant::now();
     let left = || RUN_BUDGET.saturating_sub(started.elapsed());
     let mut summary = Summary::default();
@@ -107,11 +117,11 @@ pub async fn run(app: &App, out: &Outbound, now: Time) -> Result<Summary, Domain
             failed.get_or_insert(e);
         }
     };
-    note("invitations", expire_invitations(app, now, &mut summary).await);
-    note("support grants", end_support_grants(app, now, &mut summary).await);
-    let onboarding = onboarding::send_due(app, now, left().min(ONBOARDING_BUDGET)).await;
+    note("invitations", expire_invitations(app, due_by, &mut summary).await);
+    note("support grants", end_support_grants(app, due_by, &mut summary).await);
+    let onboarding = onboarding::send_due(app, due_by, left().min(ONBOARDING_BUDGET)).await;
     note("onboarding", onboarding.map(|sent| summary.onboarding_sent = sent));
-    note("outbox", redeliver(app, out, now, left(), &mut summary).await);
+    note("outbox", redeliver(app, out, due_by, left(), &mut summary).await);
     match failed {
         Some(e) => Err(e),
         None => Ok(summary),
@@ -122,14 +132,14 @@ pub async fn run(app: &App, out: &Outbound, now: Time) -> Result<Summary, Domain
 /// resuming after the last item of the one before: an item that could not
 /// be expired is not met twice in a run, and the index's lag behind the
 /// expiries just made cannot show them again.
-async fn expire_invitations(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+async fn expire_invitations(app: &App, due_by: Time, summary: &mut Summary) -> Result<(), DomainError> {
     let mut after: Option<Invitation> = None;
     loop {
-        let due = app.store.due_invitations(now, after.as_ref(), BATCH).await?;
-        for inv in due.iter().filter(|i| i.status == InvitationStatus::Pending && i.expires_at <= now) {
+        let due = app.store.due_invitations(due_by, after.as_ref(), BATCH).await?;
+        for inv in due.iter().filter(|i| i.status == InvitationStatus::Pending && i.expires_at <= due_by) {
             // One item's failure must not stop the rest, nor the outbox below;
             // it stays due and the next run tries it again.
-            match expire(app, inv, now).await {
+            match expire(app, inv).await {
                 Ok(true) => summary.invitations_expired += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(invitation = %inv.id, error = %e, "could not expire; left for the next sweep"),
@@ -143,12 +153,12 @@ async fn expire_invitations(app: &App, now: Time, summary: &mut Summary) -> Resu
 }
 
 /// Every support grant past its expiry (R30, R34), paged as invitations are.
-async fn end_support_grants(app: &App, now: Time, summary: &mut Summary) -> Result<(), DomainError> {
+async fn end_support_grants(app: &App, due_by: Time, summary: &mut Summary) -> Result<(), DomainError> {
     let mut after: Option<SupportGrant> = None;
     loop {
-        let due = app.store.due_support_grants(now, after.as_ref(), BATCH).await?;
-        for grant in due.iter().filter(|g| !g.active_at(now)) {
-            match support::expire(app, grant, now).await {
+        let due = app.store.due_support_grants(due_by, after.as_ref(), BATCH).await?;
+        for grant in due.iter().filter(|g| !g.active_at(due_by)) {
+            match support::expire(app, grant).await {
                 Ok(true) => summary.support_grants_expired += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -166,23 +176,27 @@ async fn end_support_grants(app: &App, now: Time, summary: &mut Summary) -> Resu
 /// Deliver every due outbox item, soonest due first, page after page (R42):
 /// what the stream failed to send (due after its backoff) or never got to
 /// (due after the grace period, `OUTBOX_GRACE_SECONDS`).
-/// Each page resumes after the last item of the one before, so what failed
-/// (now due later, or dead) is never met twice in one run, and a head of
-/// items the mail service always refuses cannot hold back newer ones.
+/// Each page resumes after the last item of the one before, so a head of
+/// items the mail service always refuses cannot hold back newer ones. An
+/// item tried in this run is not tried again in it: its next attempt is
+/// due a backoff after the clock, which a `due_by` ahead of the clock (a
+/// hand-dated event) could still reach on a later page.
 async fn redeliver(
     app: &App,
     out: &Outbound,
-    now: Time,
+    due_by: Time,
     budget: std::time::Duration,
     summary: &mut Summary,
 ) -> Result<(), DomainError> {
     let started = std::time::Instant::now();
     let mut after: Option<OutboxItem> = None;
+    let mut tried = HashSet::new();
     loop {
-        let due = app.store.due_outbox(now, after.as_ref(), BATCH).await?;
+        let due = app.store.due_outbox(due_by, after.as_ref(), BATCH).await?;
         let more = due.len() >= BATCH;
         after = due.last().cloned();
-        let delivered = outbox::deliver_all(app, out, due, now, budget.saturating_sub(started.elapsed())).await;
+        let due = due.into_iter().filter(|i| tried.insert(i.id)).collect();
+        let delivered = outbox::deliver_all(app, out, due, budget.saturating_sub(started.elapsed())).await;
         summary.outbox_delivered += delivered.delivered;
         summary.outbox_failed += delivered.failed;
         summary.outbox_dead += delivered.dead;

@@ -22,19 +22,21 @@ pub fn create(table: &str, record: &Record) -> Result<TransactWriteItem, PortErr
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// The outcome of a delivery, over the item as the delivery found it: still
-/// there, undelivered (`delivered_at` absent or null), at `attempts`
-/// failures. A dead item has more failures than any delivery of it found.
+/// A step of a delivery (an attempt counted, its outcome), over the item as
+/// the delivery found it: still there, neither delivered nor dead (each
+/// `delivered_at`/`dead_at` absent or null), at `attempts` attempts.
 pub fn record_outcome(table: &str, item: &OutboxItem, attempts: u32) -> Result<TransactWriteItem, PortError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(record_item(&Record::Outbox(item.clone()))?))
         .condition_expression(
             "attribute_exists(PK) AND #attempts = :attempts \
-             AND (attribute_not_exists(#delivered) OR attribute_type(#delivered, :null))",
+             AND (attribute_not_exists(#delivered) OR attribute_type(#delivered, :null)) \
+             AND (attribute_not_exists(#dead) OR attribute_type(#dead, :null))",
         )
         .expression_attribute_names("#attempts", "attempts")
         .expression_attribute_names("#delivered", "delivered_at")
+        .expression_attribute_names("#dead", "dead_at")
         .expression_attribute_values(":attempts", n(i64::from(attempts)))
         .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
         .build()
