@@ -1,6 +1,6 @@
 //! Issue 15 item 4: a function opens its DynamoDB connection during init,
 //! with a read every function's role allows, and starts even when that
-//! read fails.
+//! read fails. Item 2: init starts the read and does not wait for it.
 
 use crate::common::Harness;
 use roster_adapters::dynamo::DynamoStore;
@@ -20,13 +20,12 @@ async fn warming_up_is_one_get_item_of_an_email_claim() {
     assert_eq!(made, vec![("GetItem".to_string(), vec!["GetItem"], vec!["EMAIL#"])]);
 }
 
-#[tokio::test]
-async fn a_function_starts_when_dynamodb_does_not_answer() {
-    // Each test runs in its own process (nextest), so these are this one's.
+/// The settings `app_from_env` reads, DynamoDB at `endpoint`. Each test runs
+/// in its own process (nextest), so these are that test's.
+fn set_env(endpoint: &str) {
     for (name, value) in [
         ("TABLE_NAME", "roster-warm-up"),
-        // Nothing listens on port 9 (discard) locally.
-        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -38,5 +37,35 @@ async fn a_function_starts_when_dynamodb_does_not_answer() {
     let dir = std::env::temp_dir().join(format!("roster-warm-up-{}", uuid::Uuid::new_v4()));
     std::env::set_var("MAIL_DIR", dir.join("mail"));
     std::env::set_var("EVENTS_DIR", dir.join("events"));
+}
+
+#[tokio::test]
+async fn a_function_starts_when_dynamodb_does_not_answer() {
+    // Nothing listens on port 9 (discard) locally.
+    set_env("http://127.0.0.1:9");
     assert!(roster_adapters::bootstrap::app_from_env().await.is_ok());
+}
+
+// What a function's init sends, seen by a DynamoDB that never answers: the
+// start does not depend on an answer, and without a warm-up nothing comes
+// (the test then hangs until nextest ends it).
+#[tokio::test]
+async fn init_sends_the_warm_up_to_dynamodb() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    set_env(&format!("http://{}", listener.local_addr().expect("address")));
+    let _app = roster_adapters::bootstrap::app_from_env().await.expect("started");
+    let head = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).expect("read") == 1 {
+            head.push(byte[0]);
+        }
+        String::from_utf8_lossy(&head).to_lowercase()
+    })
+    .await
+    .expect("listener");
+    assert!(head.starts_with("post / http/1.1"), "{head}");
+    assert!(head.contains("x-amz-target: dynamodb_20120810.getitem"), "{head}");
 }

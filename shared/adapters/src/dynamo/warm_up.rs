@@ -2,13 +2,21 @@
 //! item 4), so that its first request does not pay for the TCP and TLS
 //! handshakes: Lambda runs init before the first request arrives, and at
 //! full CPU.
+//!
+//! Started, not awaited (issue 15 item 2): a first request that needs no
+//! DynamoDB (a 404, a malformed body) is answered at once. One that does
+//! finds the connection in the client's pool, or, while the warm-up is still
+//! in flight, waits in the pool for whichever comes first, the warm-up's
+//! connection or one of its own (hyper's pool races the two), so it never
+//! waits longer than without the warm-up.
 
 use super::DynamoStore;
 use roster_domain::model::EmailClaim;
 use std::time::Duration;
 
-/// The longest the warm-up may hold up the start: a DynamoDB that does not
-/// answer is the first request's to meet, with its own retries.
+/// When a warm-up that has not connected gives up and says so in the log; a
+/// DynamoDB that does not answer is the first request's to meet, with its
+/// own retries.
 const WARM_UP_LIMIT: Duration = Duration::from_secs(2);
 
 impl DynamoStore {
@@ -22,5 +30,11 @@ impl DynamoStore {
             Ok(Err(e)) => tracing::warn!(error = %e, "opening the connection to DynamoDB failed"),
             Err(_) => tracing::warn!("opening the connection to DynamoDB took too long"),
         }
+    }
+
+    /// `warm_up` in the background of the runtime this is called on.
+    pub fn spawn_warm_up(&self) {
+        let store = self.clone();
+        tokio::spawn(async move { store.warm_up().await });
     }
 }
