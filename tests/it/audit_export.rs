@@ -107,7 +107,9 @@ async fn put_events(h: &Harness, events: &[AuditEvent]) {
                 item.insert("PK".into(), aws_sdk_dynamodb::types::AttributeValue::S(pk));
                 item.insert("SK".into(), aws_sdk_dynamodb::types::AttributeValue::S(format!("EVENT#{}", e.id)));
                 item.insert("type".into(), aws_sdk_dynamodb::types::AttributeValue::S("audit".into()));
-                WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build().expect("put")).build()
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                    .build()
             })
             .collect();
         let out = h.client.batch_write_item().request_items(&h.table, writes).send().await.expect("batch write");
@@ -126,7 +128,8 @@ async fn pages_of_5000_follow_the_link_and_a_cursor_holds_to_its_practice_and_qu
     let (_, d, pid) = h.director("director@clinic.example", "Harbour Clinic").await;
     let other = h.practice(&d, "Other Clinic").await;
     let t0 = h.app.now() + Duration::hours(2);
-    let fixtures: Vec<AuditEvent> = (0..5_003).map(|i| event(&pid, t0 + Duration::milliseconds(i), "fixture")).collect();
+    let fixtures: Vec<AuditEvent> =
+        (0..5_003).map(|i| event(&pid, t0 + Duration::milliseconds(i), "fixture")).collect();
     put_events(&h, &fixtures).await;
     let (from, to) = (t0 - Duration::hours(3), t0 + Duration::hours(1));
 
@@ -198,7 +201,18 @@ async fn csv_quotes_as_rfc_4180_and_defuses_formulas() {
     let header: Vec<String> = reader.headers().expect("header row").iter().map(str::to_string).collect();
     assert_eq!(
         header,
-        ["id", "at", "actor_user_id", "actor_email", "actor_support", "action", "target_type", "target_id", "before", "after"]
+        [
+            "id",
+            "at",
+            "actor_user_id",
+            "actor_email",
+            "actor_support",
+            "action",
+            "target_type",
+            "target_id",
+            "before",
+            "after"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("an RFC 4180 record")).collect();
     // The practice's own events and the fixture.
@@ -219,7 +233,10 @@ async fn csv_quotes_as_rfc_4180_and_defuses_formulas() {
     let before: Value = serde_json::from_str(&last[8]).expect("before as JSON");
     assert_eq!(before, json!({"name": "a,\"b\"\r\nc", "formula": "=HYPERLINK(\"http://evil\")"}));
     assert_eq!(&last[9], "{\"n\":1}");
-    assert!(rows.iter().flat_map(|r| r.iter().map(str::to_string).collect::<Vec<_>>()).all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r'])));
+    assert!(rows
+        .iter()
+        .flat_map(|r| r.iter().map(str::to_string).collect::<Vec<_>>())
+        .all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r'])));
 }
 
 // R51: NDJSON is the audit log's own view, one object a line, oldest first.
@@ -304,7 +321,9 @@ async fn a_page_of_the_largest_events_stays_well_under_lambdas_limit() {
             pages += 1;
             path = page.next;
         }
-        println!("{format}: 400 largest events in {pages} pages, the largest {largest_page} bytes as Lambda returns it");
+        println!(
+            "{format}: 400 largest events in {pages} pages, the largest {largest_page} bytes as Lambda returns it"
+        );
         assert_eq!(seen, big.len());
         assert!(pages >= 3, "{pages}");
         assert!(largest_page < PAGE_BUDGET + 64 * 1024, "{largest_page}");
@@ -331,4 +350,17 @@ fn largest(pid: &str, at: DateTime<Utc>) -> AuditEvent {
     e.before = member.clone();
     e.after = member;
     e
+}
+
+// Reads per route (docs/design.md): after the session's batch, a page is
+// one Query per MB of the log's range that it reads; a small log, one.
+#[tokio::test]
+async fn a_small_export_is_one_query_after_the_session() {
+    let h = Harness::recording().await;
+    let (_, d, pid) = h.director("director@clinic.example", "Harbour Clinic").await;
+    h.clock.advance(Duration::seconds(1));
+    let path = format!("/practices/{pid}/audit/export?format=ndjson");
+    let (r, ops) = crate::reads::traced_call(&h, "GET", &path, Some(&d), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ops, ["BatchGetItem", "Query"]);
 }

@@ -12,8 +12,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AuditChunk, AuditRange, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, Page,
-    Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuditChunk, AuditRange, AuthBundle, InviteBundle, InviteKeys, Key,
+    LinkPreview, MemberFilter, Page, Store, Tx,
 };
 
 #[async_trait]

@@ -22,8 +22,18 @@ use serde_json::Value;
 pub const PAGE_BUDGET: usize = 3 * 1024 * 1024;
 
 /// CSV columns, one event a line; `before` and `after` as compact JSON.
-const CSV_HEADER: [&str; 10] =
-    ["id", "at", "actor_user_id", "actor_email", "actor_support", "action", "target_type", "target_id", "before", "after"];
+const CSV_HEADER: [&str; 10] = [
+    "id",
+    "at",
+    "actor_user_id",
+    "actor_email",
+    "actor_support",
+    "action",
+    "target_type",
+    "target_id",
+    "before",
+    "after",
+];
 
 pub fn export<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
     Box::pin(async move {

@@ -134,7 +134,8 @@ impl ExportCursor {
     /// The event a cursor resumes after, if it was given out for this
     /// practice and this query; anything else is `400 malformed_request`.
     fn decode(raw: &str, practice: PracticeId, query: &ExportQuery) -> Result<EventId, DomainError> {
-        let refused = || DomainError::Malformed("the cursor was not given out for this export: start again without it".into());
+        let refused =
+            || DomainError::Malformed("the cursor was not given out for this export: start again without it".into());
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| refused())?;
         let text = String::from_utf8(bytes).map_err(|_| refused())?;
         let parts: Vec<&str> = text.split('|').collect();
