@@ -312,18 +312,27 @@ async fn a_page_of_the_largest_events_stays_well_under_lambdas_limit() {
     for format in ["csv", "ndjson"] {
         let first = export_path(&pid, t0, t0 + Duration::seconds(1), format);
         let mut path = Some(first);
-        let (mut pages, mut seen, mut largest_page) = (0, 0, 0);
+        let (mut pages, mut seen, mut largest_page, mut on_it) = (0, 0, 0, 0);
         while let Some(p) = path {
             let page = get(&h, &d, &p).await;
             assert_eq!(page.status, 200);
-            seen += if format == "csv" { page.text.matches("\r\n").count() - 1 } else { page.text.lines().count() };
-            largest_page = largest_page.max(page.carried);
+            let events =
+                if format == "csv" { page.text.matches("\r\n").count() - 1 } else { page.text.lines().count() };
+            if page.carried > largest_page {
+                (largest_page, on_it) = (page.carried, events);
+            }
+            seen += events;
             pages += 1;
             path = page.next;
         }
+        // What 5,000 of them would weigh: far past the limit, so the
+        // budget, not the count, ends these pages.
+        let five_thousand = largest_page / on_it * 5_000;
         println!(
-            "{format}: 400 largest events in {pages} pages, the largest {largest_page} bytes as Lambda returns it"
+            "{format}: 400 largest events in {pages} pages, the largest {largest_page} bytes as Lambda returns it \
+             ({on_it} events); 5,000 would be about {five_thousand} bytes"
         );
+        assert!(five_thousand > 6_000_000);
         assert_eq!(seen, big.len());
         assert!(pages >= 3, "{pages}");
         assert!(largest_page < PAGE_BUDGET + 64 * 1024, "{largest_page}");
