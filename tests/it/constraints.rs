@@ -12,6 +12,7 @@ use roster_domain::access::Kind;
 use roster_domain::model::invitation::InvitationStatus;
 use roster_domain::model::license::Module;
 use roster_domain::permissions::CATALOGUE;
+use roster_domain::service::audit_export::ExportFormat;
 use roster_domain::service::members::read::MemberListStatus;
 use roster_domain::service::members::status::BULK_MAX;
 use roster_domain::service::roles::ROLE_NAME_MAX;
@@ -60,6 +61,10 @@ enum Rule {
     Search,
     MemberStatus,
     InvitationStatus,
+    /// An RFC 3339 instant (`DateTime::parse_from_rfc3339`).
+    Instant,
+    /// `audit_export::ExportFormat`, `csv` when left out.
+    AuditFormat,
     /// The field is the named schema (whose own fields have their rules).
     Ref(&'static str),
     /// The named schema, or `null`.
@@ -170,6 +175,10 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("list_members?status", MemberStatus),
         ("list_invitations?q", Search),
         ("list_invitations?status", InvitationStatus),
+        ("audit_export?from", Instant),
+        ("audit_export?to", Instant),
+        ("audit_export?format", AuditFormat),
+        ("audit_export?cursor", AnyString),
     ]
 }
 
@@ -282,6 +291,11 @@ fn expected(rule: &Rule) -> Value {
             "default": "active"}),
         Rule::InvitationStatus => json!({"type": "string",
             "enum": ["pending", "accepted", "declined", "revoked", "expired", "all"], "default": "all"}),
+        Rule::Instant => json!({"type": "string", "format": "date-time"}),
+        Rule::AuditFormat => {
+            let formats = [ExportFormat::Csv, ExportFormat::Ndjson].map(ExportFormat::as_str);
+            json!({"type": "string", "enum": formats, "default": ExportFormat::Csv.as_str()})
+        }
         Rule::Ref(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
         Rule::RefOrNull(name) => {
             json!({"oneOf": [{"$ref": format!("#/components/schemas/{name}")}, {"type": "null"}]})

@@ -7,6 +7,7 @@ mod common;
 
 mod access;
 mod access_fields;
+mod audit_export;
 mod auth;
 mod bounce;
 mod built_in_roles;

@@ -101,6 +101,8 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::Reactivate,           [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::BulkReactivate,       [200, 200, 403, 403, 403, 404, 404, 401, 403]),
     (Op::AuditLog,             [200, 403, 403, 403, 403, 404, 404, 401, 200]),
+    // R51: the export is the log's, so is its gate
+    (Op::AuditExport,          [200, 403, 403, 403, 403, 404, 404, 401, 200]),
     // R26: users.manage unlocks and sets a temporary password (the target
     // belongs to this practice only and is no director)
     (Op::Unlock,               [200, 200, 403, 403, 403, 404, 404, 401, 403]),
@@ -338,6 +340,7 @@ impl Fixture {
             | Op::GetMember
             | Op::ListInvitations
             | Op::AuditLog
+            | Op::AuditExport
             | Op::Leave
             | Op::EnrollTotp
             | Op::GrantSupport

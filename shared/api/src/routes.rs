@@ -11,7 +11,7 @@
 //! `/practices/{pid}`, or `{pid}` anywhere else) fails the constant
 //! evaluation of `ROUTES`, which stops the build as well.
 
-use crate::handlers::{account, directory, invitations, members};
+use crate::handlers::{account, audit_export, directory, invitations, members};
 use crate::request::Req;
 use lambda_http::{Body, Response};
 use roster_domain::ports::App;
@@ -114,6 +114,7 @@ pub enum Op {
     Reactivate,
     BulkReactivate,
     AuditLog,
+    AuditExport,
     LoginMfa,
     RequestPasswordReset,
     ConfirmPasswordReset,
@@ -306,6 +307,7 @@ pub(crate) const TABLE: &[Route] = &[
     practice(GET, "/practices/{pid}/invitations", Directory, Op::ListInvitations, invitations::list),
     practice(POST, "/practices/{pid}/leave", Directory, Op::Leave, members::leave),
     practice(GET, "/practices/{pid}/audit", Directory, Op::AuditLog, directory::audit_log),
+    practice(GET, "/practices/{pid}/audit/export", Directory, Op::AuditExport, audit_export::export),
     practice(PATCH, "/practices/{pid}/members/{uid}", UpdateAccess, Op::UpdateAccess, members::update_access),
     practice(PATCH, "/practices/{pid}/members/{uid}/details", UpdateAccess, Op::UpdateDetails, members::update_details),
     practice(POST, "/practices/{pid}/members/{uid}/deactivate", Deactivate, Op::Deactivate, members::deactivate),

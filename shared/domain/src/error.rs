@@ -17,7 +17,7 @@ impl FieldError {
 /// status and API.md code in one place; nothing else decides a status.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
-    #[error("the request body is not valid: {0}")]
+    #[error("the request is not valid: {0}")]
     Malformed(String),
     #[error("one or more fields are invalid")]
     Validation(Vec<FieldError>),

@@ -344,6 +344,27 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// The instants an export covers: `from` included, `to` excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditRange {
+    pub from: Time,
+    pub to: Time,
+}
+
+impl AuditRange {
+    pub fn holds(&self, at: Time) -> bool {
+        self.from <= at && at < self.to
+    }
+}
+
+/// What one read of an audit range found.
+#[derive(Debug, Clone, Default)]
+pub struct AuditChunk {
+    pub events: Vec<AuditEvent>,
+    /// Where the next read resumes; `None` once the range is read to its end.
+    pub resume: Option<EventId>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// All or nothing. A failed condition returns [`PortError::Conflict`] with
@@ -397,6 +418,16 @@ pub trait Store: Send + Sync {
     /// A scope's audit events, newest first.
     async fn audit(&self, scope: AuditScope, limit: usize, cursor: Option<&str>)
         -> Result<Page<AuditEvent>, PortError>;
+    /// One read of a practice's audit events with `at` in `[from, to)`,
+    /// oldest first, resuming after the event `after`, at most `limit`
+    /// read: a key range of the log, never the whole of it (R51).
+    async fn audit_range(
+        &self,
+        practice: PracticeId,
+        range: AuditRange,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<AuditChunk, PortError>;
     /// Undelivered, live outbox items, soonest due first, due or not.
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError>;
     /// Up to `limit` live outbox items due at or before `now`, soonest due

@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use roster_domain::error::PortError;
-use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuditChunk, AuditRange, AuthBundle, InviteBundle, InviteKeys, Key,
+    LinkPreview, MemberFilter, MemberKeys, MembersBundle, Page, Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
@@ -139,6 +139,16 @@ impl Store for CountingStore {
     ) -> Result<Page<AuditEvent>, PortError> {
         self.note("audit");
         self.inner.audit(scope, limit, cursor).await
+    }
+    async fn audit_range(
+        &self,
+        practice: PracticeId,
+        range: AuditRange,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<AuditChunk, PortError> {
+        self.note("audit_range");
+        self.inner.audit_range(practice, range, after, limit).await
     }
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {
         self.note("pending_outbox");

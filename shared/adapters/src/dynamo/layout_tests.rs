@@ -366,6 +366,7 @@ fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {
     );
 }
 
+// R51: no `ttl` among them: audit items are kept (six years at least).
 #[test]
 fn audit_events_in_a_practice_or_a_users_log() {
     let fields = ["action", "actor", "after", "at", "before", "id", "scope", "target"];

@@ -6,7 +6,8 @@
 //! beside its type), `codec` turns records into items and back, `write/`
 //! turns a `Tx` into a transaction, `read` gets and queries, `shard` spreads
 //! the lists all tenants write over partitions and `due` reads them back as
-//! one, `cursor` makes page cursors, `attempts` counts sign-in attempts,
+//! one, `cursor` makes page cursors, `attempts` counts sign-in attempts, `audit_range` reads a
+//! practice's log by time,
 //! `undeliverable` marks addresses, `warm_up` opens the connection at start,
 //! `store` is the `Store` the use cases see, and `stream` reads outbox items
 //! off the change stream. `keys` holds the attribute names and the
@@ -14,6 +15,7 @@
 //! records a client's calls, for tests and benches, never for the store.
 
 mod attempts;
+mod audit_range;
 pub mod call_log;
 mod codec;
 mod cursor;

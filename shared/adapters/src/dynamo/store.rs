@@ -9,11 +9,11 @@ use super::DynamoStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
-use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuditChunk, AuditRange, AuthBundle, InviteBundle, InviteKeys, Key,
+    LinkPreview, MemberFilter, MemberKeys, MembersBundle, Page, Store, Tx,
 };
 
 #[async_trait]
@@ -150,6 +150,16 @@ impl Store for DynamoStore {
         cursor: Option<&str>,
     ) -> Result<Page<AuditEvent>, PortError> {
         self.paged(audit_pk(scope), EVENT_PREFIX, false, limit, cursor).await
+    }
+
+    async fn audit_range(
+        &self,
+        practice: PracticeId,
+        range: AuditRange,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<AuditChunk, PortError> {
+        self.audit_range_read(practice, range, after, limit).await
     }
 
     async fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, PortError> {

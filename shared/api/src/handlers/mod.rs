@@ -4,6 +4,7 @@
 //! passed before it runs.
 
 pub mod account;
+pub mod audit_export;
 pub mod directory;
 pub mod invitations;
 pub mod members;

@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod audit_export;
 pub mod context;
 pub mod gate;
 pub mod invitations;
