@@ -86,9 +86,9 @@ pub struct SignedUp {
 pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainError> {
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
-    let password = e.password("password", input.password.as_deref());
     let first_name = e.required_name("first_name", input.first_name.as_deref(), NAME_MAX);
     let last_name = e.required_name("last_name", input.last_name.as_deref(), NAME_MAX);
+    let password = e.password("password", input.password.as_deref(), &[&email, &first_name, &last_name]);
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
     e.finish()?;
 
@@ -192,7 +192,9 @@ pub async fn change_password(app: &App, caller: &Caller, input: ChangePasswordIn
     if current.is_empty() {
         e.add("current_password", "is required");
     }
-    let new_password = e.password("new_password", input.new_password.as_deref());
+    let u = &caller.user;
+    let new_password =
+        e.password("new_password", input.new_password.as_deref(), &[&u.email, &u.first_name, &u.last_name]);
     e.finish()?;
     // R40: a wrong current password counts in the sign-in streak, so a
     // stolen session cannot guess it without limit; still a 422 naming the

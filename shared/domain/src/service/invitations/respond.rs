@@ -307,7 +307,7 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     let first_name = e.required_name("first_name", typed(input.first_name, &inv.first_name).as_deref(), NAME_MAX);
     let last_name = e.required_name("last_name", typed(input.last_name, &inv.last_name).as_deref(), NAME_MAX);
     let title = e.optional_name("title", typed(input.title, &inv.title).as_deref(), TITLE_MAX);
-    let password = e.password("password", input.password.as_deref());
+    let password = e.password("password", input.password.as_deref(), &[&inv.email, &first_name, &last_name]);
     if input.accept_terms != Some(true) {
         e.add("accept_terms", "must be true");
     }
