@@ -7,8 +7,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter,
+    MemberKeys, MembersBundle, Page, Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
@@ -220,6 +220,14 @@ impl Store for CountingStore {
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError> {
         self.note("challenge");
         self.inner.challenge(token_hash).await
+    }
+    async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError> {
+        self.note("touch_session");
+        self.inner.touch_session(session, now, longest_idle_secs).await
+    }
+    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
+        self.note("sessions_of_user");
+        self.inner.sessions_of_user(user).await
     }
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.note("sent_mails");

@@ -12,8 +12,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter,
+    MemberKeys, MembersBundle, Page, Store, Tx,
 };
 
 #[async_trait]
@@ -289,6 +289,14 @@ impl Store for DynamoStore {
 
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError> {
         self.get::<MfaChallenge>(token_hash).await
+    }
+
+    async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError> {
+        self.touch(session, now, longest_idle_secs).await
+    }
+
+    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
+        self.sessions_of(user).await
     }
 
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {

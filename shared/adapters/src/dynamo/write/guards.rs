@@ -10,7 +10,9 @@ use crate::dynamo::keys::FAILURES;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
-use roster_domain::model::{EmailSlot, Location, Membership, Practice, PracticeSettings, Role, RoleSet, Time, User};
+use roster_domain::model::{
+    EmailSlot, Location, Membership, Practice, PracticeSettings, Role, RoleSet, SecurityPolicy, Time, User,
+};
 use roster_domain::ports::{Key, Record};
 use std::collections::BTreeMap;
 
@@ -194,6 +196,33 @@ pub fn set_built_in_roles(
         "SET #roles = :sets, #roles_version = :next",
         condition,
         &[("#roles", "built_in_roles"), ("#roles_version", "built_in_roles_version")],
+        values,
+    )
+}
+
+/// `Write::SetSecurityPolicy`: like `set_built_in_roles`, on the policy's
+/// own version, so a rename or a role change never races it.
+pub fn set_security_policy(
+    table: &str,
+    practice: PracticeId,
+    policy: &SecurityPolicy,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    let map =
+        serde_dynamo::to_attribute_value(policy).map_err(|e| PortError::Backend(format!("encoding a policy: {e}")))?;
+    let condition = if expected_version == 0 {
+        "attribute_exists(PK) AND (attribute_not_exists(#policy_version) OR #policy_version = :expected)"
+    } else {
+        "attribute_exists(PK) AND #policy_version = :expected"
+    };
+    let values =
+        vec![(":policy", map), (":next", n(expected_version as i64 + 1)), (":expected", n(expected_version as i64))];
+    update(
+        table,
+        Practice::primary_key(practice),
+        "SET #policy = :policy, #policy_version = :next",
+        condition,
+        &[("#policy", "security_policy"), ("#policy_version", "security_policy_version")],
         values,
     )
 }
