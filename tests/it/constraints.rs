@@ -11,6 +11,7 @@ use roster_api::request::{LIMIT_DEFAULT, LIMIT_MAX};
 use roster_domain::access::Kind;
 use roster_domain::model::invitation::InvitationStatus;
 use roster_domain::model::license::Module;
+use roster_domain::model::policy as pol;
 use roster_domain::permissions::CATALOGUE;
 use roster_domain::service::members::read::MemberListStatus;
 use roster_domain::service::members::status::BULK_MAX;
@@ -60,6 +61,8 @@ enum Rule {
     Search,
     MemberStatus,
     InvitationStatus,
+    /// A number of minutes in a range, with its default (R48, R50).
+    Minutes(std::ops::RangeInclusive<u32>, u32),
     /// The field is the named schema (whose own fields have their rules).
     Ref(&'static str),
     /// The named schema, or `null`.
@@ -108,6 +111,12 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("PatchLocationRequest.active", Bool),
         ("PracticeSettingsRequest.default_roles", Ref("DefaultRoles")),
         ("PracticeSettingsRequest.onboarding_mails", Bool),
+        ("SecurityPolicyRequest.require_mfa", Bool),
+        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES, pol::SESSION_IDLE_DEFAULT)),
+        ("SecurityPolicyRequest.emergency_access", Ref("EmergencyPolicyRequest")),
+        ("EmergencyPolicyRequest.enabled", Bool),
+        ("EmergencyPolicyRequest.permissions", Permissions),
+        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES, pol::EMERGENCY_MINUTES_DEFAULT)),
         ("DefaultRoles.practitioner", AnyString),
         ("DefaultRoles.staff", AnyString),
         ("RoleInput.name", name(ROLE_NAME_MAX, true)),
@@ -161,6 +170,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("#uid", Uuid),
         ("#iid", Uuid),
         ("#invitation_id", Uuid),
+        ("#session_id", Uuid),
         ("#rid", AnyString),
         ("#token", AnyString),
         ("#IfMatch", AnyString),
@@ -282,6 +292,9 @@ fn expected(rule: &Rule) -> Value {
             "default": "active"}),
         Rule::InvitationStatus => json!({"type": "string",
             "enum": ["pending", "accepted", "declined", "revoked", "expired", "all"], "default": "all"}),
+        Rule::Minutes(range, default) => {
+            json!({"type": "integer", "minimum": range.start(), "maximum": range.end(), "default": default})
+        }
         Rule::Ref(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
         Rule::RefOrNull(name) => {
             json!({"oneOf": [{"$ref": format!("#/components/schemas/{name}")}, {"type": "null"}]})

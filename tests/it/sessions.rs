@@ -38,7 +38,7 @@ async fn a_user_lists_and_ends_their_sessions() {
     let a = login_as(&h, DIRECTOR, "Agent A").await;
     let b = login_as(&h, DIRECTOR, "Agent B").await;
     let long = format!("Agent C {}", "x".repeat(400));
-    let c = login_as(&h, DIRECTOR, &format!("{long}\u{7}")).await;
+    let c = login_as(&h, DIRECTOR, &format!("{long}\t")).await;
 
     let list = sessions(&h, &a).await;
     assert_eq!(list.len(), 4, "the sign-up's session too: {list:?}");
