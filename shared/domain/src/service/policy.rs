@@ -103,8 +103,8 @@ fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPoli
     if ctx.is_director() {
         return Ok(());
     }
-    let added = after.emergency_access.permissions.difference(&before.emergency_access.permissions);
-    if added.into_iter().any(|k| !ctx.can(k)) || (before.require_mfa && !after.require_mfa) {
+    let mut added = after.emergency_access.permissions.difference(&before.emergency_access.permissions);
+    if added.any(|k| !ctx.can(k)) || (before.require_mfa && !after.require_mfa) {
         return Err(DomainError::Forbidden);
     }
     Ok(())

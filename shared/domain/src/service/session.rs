@@ -159,7 +159,7 @@ async fn live_sessions(app: &App, caller: &Caller) -> Result<Vec<Session>, Domai
 /// `GET /me/sessions` (R49), newest first.
 pub async fn list_sessions(app: &App, caller: &Caller) -> Result<Vec<SessionItemView>, DomainError> {
     let mut live = live_sessions(app, caller).await?;
-    live.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    live.sort_by_key(|s| std::cmp::Reverse(s.created_at));
     Ok(live
         .iter()
         .map(|s| SessionItemView {
