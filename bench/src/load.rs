@@ -99,7 +99,7 @@ async fn stored_user(env: &Env, email: &str) -> Result<(User, String), Error> {
     let now = env.app.now();
     let mut user = User::new(email.into(), email.to_lowercase(), "Dana".into(), "Reyes".into(), "!".into(), now);
     user.email_verified = true;
-    let (session, view) = roster_domain::service::session::new_session(&user, now);
+    let (session, view) = roster_domain::service::session::new_session(&user, now, None);
     let mut tx = Tx::new();
     tx.push(Write::Create(Record::EmailClaim(EmailClaim { email_norm: user.email_norm.clone(), user_id: user.id })))
         .push(Write::Create(Record::User(user.clone())))

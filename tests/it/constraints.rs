@@ -11,6 +11,7 @@ use roster_api::request::{LIMIT_DEFAULT, LIMIT_MAX};
 use roster_domain::access::Kind;
 use roster_domain::model::invitation::InvitationStatus;
 use roster_domain::model::license::Module;
+use roster_domain::model::policy as pol;
 use roster_domain::permissions::CATALOGUE;
 use roster_domain::service::audit_export::ExportFormat;
 use roster_domain::service::members::read::MemberListStatus;
@@ -65,6 +66,8 @@ enum Rule {
     Instant,
     /// `audit_export::ExportFormat`, `csv` when left out.
     AuditFormat,
+    /// A number of minutes in a range, with its default (R48, R50).
+    Minutes(std::ops::RangeInclusive<u32>, u32),
     /// The field is the named schema (whose own fields have their rules).
     Ref(&'static str),
     /// The named schema, or `null`.
@@ -113,6 +116,12 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("PatchLocationRequest.active", Bool),
         ("PracticeSettingsRequest.default_roles", Ref("DefaultRoles")),
         ("PracticeSettingsRequest.onboarding_mails", Bool),
+        ("SecurityPolicyRequest.require_mfa", Bool),
+        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES, pol::SESSION_IDLE_DEFAULT)),
+        ("SecurityPolicyRequest.emergency_access", Ref("EmergencyPolicyRequest")),
+        ("EmergencyPolicyRequest.enabled", Bool),
+        ("EmergencyPolicyRequest.permissions", Permissions),
+        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES, pol::EMERGENCY_MINUTES_DEFAULT)),
         ("DefaultRoles.practitioner", AnyString),
         ("DefaultRoles.staff", AnyString),
         ("RoleInput.name", name(ROLE_NAME_MAX, true)),
@@ -166,6 +175,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("#uid", Uuid),
         ("#iid", Uuid),
         ("#invitation_id", Uuid),
+        ("#session_id", Uuid),
         ("#rid", AnyString),
         ("#token", AnyString),
         ("#IfMatch", AnyString),
@@ -295,6 +305,9 @@ fn expected(rule: &Rule) -> Value {
         Rule::AuditFormat => {
             let formats = [ExportFormat::Csv, ExportFormat::Ndjson].map(ExportFormat::as_str);
             json!({"type": "string", "enum": formats, "default": ExportFormat::Csv.as_str()})
+        }
+        Rule::Minutes(range, default) => {
+            json!({"type": "integer", "minimum": range.start(), "maximum": range.end(), "default": default})
         }
         Rule::Ref(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
         Rule::RefOrNull(name) => {

@@ -112,6 +112,14 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::GrantSupport,         [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::GetSupport,           [200, 403, 403, 403, 403, 404, 404, 401, 200]),
     (Op::RevokeSupport,        [204, 403, 403, 403, 403, 404, 404, 401, 403]),
+    // R48: every member reads the policy that holds them, the agent too;
+    // practice.settings changes it
+    (Op::GetSecurityPolicy,    [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::PutSecurityPolicy,    [200, 403, 403, 403, 403, 404, 404, 401, 403]),
+    // R49: one's own sessions, whoever one is; another's id is 404
+    (Op::ListSessions,         [200, 200, 200, 200, 200, 200, 200, 401, 200]),
+    (Op::EndSession,           [404, 404, 404, 404, 404, 404, 404, 401, 404]),
+    (Op::EndOtherSessions,     [204, 204, 204, 204, 204, 204, 204, 401, 204]),
 ];
 
 /// The practice, its people and invitations every cell acts on; the IAM
@@ -328,7 +336,16 @@ impl Fixture {
                 self.set_target(true).await;
                 Some(json!({"temporary_password": "a temporary secret"}))
             }
+            // A change from the defaults that holds nobody back in later cells.
+            Op::PutSecurityPolicy => Some(json!({"session_idle_minutes": 1440})),
+            Op::EndSession => {
+                params.push(("session_id", uuid::Uuid::now_v7().to_string()));
+                None
+            }
             Op::GetMe
+            | Op::GetSecurityPolicy
+            | Op::ListSessions
+            | Op::EndOtherSessions
             | Op::ResendVerification
             | Op::ListPermissions
             | Op::MyInvitations

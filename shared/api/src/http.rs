@@ -108,7 +108,7 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
         Handler::Public(handler) => handler(app, req).await,
         Handler::Personal(open, handler) => {
             let found = signed_in(app, req, None).await?;
-            gate::admit(&found.caller, None, open)?;
+            gate::admit(&found.caller, false, open)?;
             handler(app, req, &found.caller).await
         }
         Handler::Practice(handler) => {
@@ -117,7 +117,7 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
             // R2's 404, after the session (401 first) and the gates.
             let pid: Option<PracticeId> = req.param("pid").and_then(|v| v.parse().ok());
             let found = signed_in(app, req, pid).await?;
-            gate::admit(&found.caller, found.membership.as_ref(), WhileHeld::Shut)?;
+            gate::admit(&found.caller, found.factor_required_here(), WhileHeld::Shut)?;
             let ctx = enter(app, found).await?;
             let afterwards = gate::support(&ctx, route.effect())?;
             let answer = handler(app, req, &ctx).await?;

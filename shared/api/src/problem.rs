@@ -71,6 +71,7 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             D::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "Precondition failed"),
             D::AccountLocked => (StatusCode::LOCKED, "account_locked", "Account locked"),
             D::MfaRequired => (StatusCode::FORBIDDEN, "mfa_required", "Two-factor enrollment required"),
+            D::SessionIdle => (StatusCode::UNAUTHORIZED, "session_idle", "Session idle"),
             D::EmailUnverified => (StatusCode::FORBIDDEN, "email_unverified", "Email not verified"),
             D::PasswordChangeRequired => {
                 (StatusCode::FORBIDDEN, "password_change_required", "Password change required")
@@ -111,6 +112,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
         D::PreconditionFailed,
         D::AccountLocked,
         D::MfaRequired,
+        D::SessionIdle,
         D::EmailUnverified,
         D::PasswordChangeRequired,
         D::RateLimited,
@@ -143,6 +145,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
             | D::PreconditionFailed
             | D::AccountLocked
             | D::MfaRequired
+            | D::SessionIdle
             | D::EmailUnverified
             | D::PasswordChangeRequired
             | D::RateLimited

@@ -65,6 +65,12 @@ impl Req {
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
     }
 
+    /// The client's `User-Agent`, kept with a session it signs in to (R49);
+    /// the domain cuts it to size.
+    pub fn user_agent(&self) -> Option<String> {
+        self.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
     /// JSON body into `T`. Not JSON, a wrong type or an unknown field: 400.
     /// A body without a Content-Type is read as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, DomainError> {

@@ -126,6 +126,11 @@ pub enum Op {
     GrantSupport,
     GetSupport,
     RevokeSupport,
+    GetSecurityPolicy,
+    PutSecurityPolicy,
+    ListSessions,
+    EndSession,
+    EndOtherSessions,
 }
 
 /// What a handler answers; an error is rendered by `problem.rs`.
@@ -329,6 +334,11 @@ pub(crate) const TABLE: &[Route] = &[
     personal(GET, "/me/invitations", Accept, Op::MyInvitations, invitations::my_invitations),
     personal(POST, "/me/invitations/{invitation_id}/accept", Accept, Op::AcceptMine, invitations::accept_mine),
     personal(POST, "/me/invitations/{invitation_id}/decline", Accept, Op::DeclineMine, invitations::decline_mine),
+    practice(GET, "/practices/{pid}/security-policy", Directory, Op::GetSecurityPolicy, directory::get_security_policy),
+    practice(PUT, "/practices/{pid}/security-policy", Directory, Op::PutSecurityPolicy, directory::put_security_policy),
+    personal(GET, "/me/sessions", Auth, Op::ListSessions, account::list_sessions),
+    personal(DELETE, "/me/sessions/{session_id}", Auth, Op::EndSession, account::end_session),
+    personal(DELETE, "/me/sessions", Auth, Op::EndOtherSessions, account::end_other_sessions),
 ];
 
 /// Path parameters, in order of appearance.

@@ -61,6 +61,8 @@ pub enum DomainError {
     AccountLocked,
     #[error("two-factor enrollment is required first")]
     MfaRequired,
+    #[error("the session was unused for longer than this practice allows; sign in again")]
+    SessionIdle,
     #[error("verify your email address first")]
     EmailUnverified,
     #[error("the temporary password must be changed first")]

@@ -42,6 +42,7 @@ id_type!(PracticeId);
 id_type!(LocationId);
 id_type!(InvitationId);
 id_type!(EventId);
+id_type!(SessionId);
 
 impl EventId {
     /// An id made from this one and `salt`, the same every time: what a

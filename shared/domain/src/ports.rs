@@ -136,6 +136,9 @@ pub enum Write {
     /// Sets the practice's adjusted built-in roles (R23). Fails unless the
     /// practice exists with its sets at `expected_version` (0: never set).
     SetBuiltInRoles { practice_id: PracticeId, sets: BTreeMap<String, RoleSet>, expected_version: u64 },
+    /// Sets the practice's security policy (R48). Fails unless the practice
+    /// exists with its policy at `expected_version` (0: never saved).
+    SetSecurityPolicy { practice_id: PracticeId, policy: SecurityPolicy, expected_version: u64 },
     /// Fails if the practice's settings turned onboarding mails off (R44);
     /// a practice that never saved settings has them on.
     CheckOnboardingMails { practice_id: PracticeId },
@@ -172,7 +175,7 @@ impl Write {
             Write::DeleteVersioned { .. } => DomainError::PreconditionFailed,
             Write::CheckMember { .. } => DomainError::Forbidden,
             Write::CheckLocation { .. } => DomainError::field("primary_location_id", "is not an active location"),
-            Write::SetBuiltInRoles { .. } => DomainError::PreconditionFailed,
+            Write::SetBuiltInRoles { .. } | Write::SetSecurityPolicy { .. } => DomainError::PreconditionFailed,
             Write::CheckOnboardingMails { .. } => DomainError::Conflict("onboarding_off"),
             // Never answered to a request: the delivery takes it as done.
             Write::RecordOutcome { .. } => DomainError::PreconditionFailed,
@@ -488,6 +491,14 @@ pub trait Store: Send + Sync {
     /// current password or code given by a signed-in user (R40).
     async fn forget_attempt(&self, key: Key) -> Result<(), PortError>;
     async fn challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, PortError>;
+    /// Records a use of `session` at `now` (R48): one conditional
+    /// UpdateItem, applied only if its last use is still the one read, so
+    /// of requests that read the same session one records. `false` when
+    /// another did, or the session is gone.
+    async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError>;
+    /// Every session item of the user (R49), expired ones included: one
+    /// Query of the user's partition.
+    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError>;
     /// The record of mails of `purpose` lately sent to the user (R41), as
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;

@@ -23,6 +23,10 @@ pub const TIME_ZONE_MAX: usize = 64;
 /// A password's length in characters (R24).
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
+/// The lowest zxcvbn score a password may have (R48): 3 is "safely
+/// unguessable" against an online attack, which a sign-in streak (R25)
+/// already slows.
+pub const PASSWORD_MIN_SCORE: u8 = 3;
 /// An email address, in bytes (RFC 5321's path limit less the brackets).
 pub const EMAIL_MAX: usize = 254;
 /// A practitioner's profession, registration number and bio (R16), in characters.
@@ -168,8 +172,10 @@ impl Errors {
         }
     }
 
-    /// R24: 10 to 128 characters.
-    pub fn password(&mut self, field: &str, value: Option<&str>) -> String {
+    /// R24: 10 to 128 characters; R48: not weak (`strength`). `user_inputs`
+    /// are the person's own words (email, names), which the estimator
+    /// counts as guessable.
+    pub fn password(&mut self, field: &str, value: Option<&str>, user_inputs: &[&str]) -> String {
         match value {
             None => {
                 self.add(field, "is required");
@@ -181,6 +187,8 @@ impl Errors {
                     self.add(field, &format!("must be at least {PASSWORD_MIN} characters"));
                 } else if n > PASSWORD_MAX {
                     self.add(field, &format!("must be at most {PASSWORD_MAX} characters"));
+                } else if let Some(hint) = weak(p, user_inputs) {
+                    self.add(field, &hint);
                 }
                 p.to_string()
             }
@@ -344,6 +352,34 @@ pub fn valid_taxonomy(code: &str) -> bool {
 /// R16
 pub const SCHEDULING_STEPS: [u32; 7] = [5, 10, 15, 20, 30, 45, 60];
 
+/// Why `password` is too weak (R48), in the estimator's words (its warning
+/// and suggestions), or `None` when it scores at least `PASSWORD_MIN_SCORE`.
+pub fn weak(password: &str, user_inputs: &[&str]) -> Option<String> {
+    let estimate = zxcvbn::zxcvbn(password, user_inputs);
+    if u8::from(estimate.score()) >= PASSWORD_MIN_SCORE {
+        return None;
+    }
+    let mut hint = String::from("is too easy to guess");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(w) = feedback.warning() {
+            hint.push_str(&format!(": {w}"));
+        }
+        for s in feedback.suggestions() {
+            hint.push_str(&format!(". {s}"));
+        }
+    }
+    Some(hint)
+}
+
+/// `weak` as an error naming `field`, for a password judged once its
+/// owner's words are known (a reset, a temporary password for an account).
+pub fn ensure_strong(field: &str, password: &str, user_inputs: &[&str]) -> Result<(), DomainError> {
+    match weak(password, user_inputs) {
+        Some(hint) => Err(DomainError::field(field, &hint)),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,13 +520,23 @@ mod tests {
     #[test]
     fn password_length_rules() {
         let mut e = Errors::new();
-        e.password("p", Some("123456789"));
-        e.password("q", Some(&"x".repeat(129)));
-        e.password("r", None);
-        e.password("ok", Some("0123456789"));
+        e.password("p", Some("123456789"), &[]);
+        e.password("q", Some(&"x".repeat(129)), &[]);
+        e.password("r", None, &[]);
+        e.password("ok", Some("correct horse battery"), &[]);
         let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
         let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["p", "q", "r"]);
+    }
+
+    // R48: DOMAIN.md's own examples, and the person's words count against them.
+    #[test]
+    fn weak_passwords_are_refused_with_the_estimators_hint() {
+        assert!(weak("password1234", &[]).is_some_and(|h| h.starts_with("is too easy to guess")));
+        assert_eq!(weak("correct horse battery 42", &[]), None);
+        // Strong alone, but it is the person's own address.
+        assert_eq!(weak("anasilva@harbour.example", &[]), None);
+        assert!(weak("anasilva@harbour.example", &["anasilva@harbour.example", "Ana", "Silva"]).is_some());
     }
 
     // R16

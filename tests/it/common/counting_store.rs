@@ -231,6 +231,14 @@ impl Store for CountingStore {
         self.note("challenge");
         self.inner.challenge(token_hash).await
     }
+    async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError> {
+        self.note("touch_session");
+        self.inner.touch_session(session, now, longest_idle_secs).await
+    }
+    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
+        self.note("sessions_of_user");
+        self.inner.sessions_of_user(user).await
+    }
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.note("sent_mails");
         self.inner.sent_mails(user, purpose).await

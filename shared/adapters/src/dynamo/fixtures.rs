@@ -2,7 +2,7 @@
 //! that a change to a record's shape is adapted here and nowhere else.
 
 use chrono::{DateTime, Duration, Utc};
-use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, SessionId, UserId};
 use roster_domain::model::RoleSet;
 use roster_domain::model::*;
 use uuid::Uuid;
@@ -14,6 +14,7 @@ pub const LOCATION: LocationId = LocationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e
 pub const INVITATION: InvitationId = InvitationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000004));
 pub const EVENT: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000005));
 pub const OUTBOX: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000006));
+pub const SESSION: SessionId = SessionId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000008));
 
 pub const EMAIL_NORM: &str = "ada@example.com";
 pub const ROLE_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000007";
@@ -36,12 +37,16 @@ pub fn email_claim() -> EmailClaim {
 
 pub fn session() -> Session {
     Session {
+        id: SESSION,
         user_id: USER,
         token_hash: "sessionhash".into(),
         epoch: 0,
         created_at: now(),
         expires_at: now() + Duration::hours(12),
         enroll_only: false,
+        last_used_at: None,
+        longest_idle_secs: 0,
+        user_agent: Some("Mozilla/5.0".into()),
     }
 }
 
@@ -91,6 +96,8 @@ pub fn practice() -> Practice {
         )]
         .into(),
         built_in_roles_version: 4,
+        security_policy: Default::default(),
+        security_policy_version: 0,
         created_at: now(),
         version: 3,
     }

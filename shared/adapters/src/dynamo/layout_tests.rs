@@ -129,7 +129,19 @@ fn session_expires_with_its_ttl() {
             (TTL, n(1_796_158_800)),
             (TYPE, s("session")),
         ],
-        &["created_at", "enroll_only", "epoch", "expires_at", "token_hash", "user_id"],
+        // R48, R49: its id (no credential), its last recorded use, the
+        // longest it went unused, and the client it was opened from.
+        &[
+            "created_at",
+            "enroll_only",
+            "epoch",
+            "expires_at",
+            "id",
+            "longest_idle_secs",
+            "token_hash",
+            "user_agent",
+            "user_id",
+        ],
     );
 }
 
@@ -162,6 +174,9 @@ fn practice_with_its_counters() {
             "module_seats_telehealth",
             "name",
             "seats",
+            // R48: the policy and its own version, changed only by SetSecurityPolicy.
+            "security_policy",
+            "security_policy_version",
             "version",
         ],
     );

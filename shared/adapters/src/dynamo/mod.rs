@@ -7,7 +7,7 @@
 //! turns a `Tx` into a transaction, `read` gets and queries, `shard` spreads
 //! the lists all tenants write over partitions and `due` reads them back as
 //! one, `cursor` makes page cursors, `attempts` counts sign-in attempts, `audit_range` reads a
-//! practice's log by time,
+//! practice's log by time, `sessions` records a session's use,
 //! `undeliverable` marks addresses, `warm_up` opens the connection at start,
 //! `store` is the `Store` the use cases see, and `stream` reads outbox items
 //! off the change stream. `keys` holds the attribute names and the
@@ -25,6 +25,7 @@ pub mod keys;
 #[cfg(feature = "local-stream")]
 pub mod local_stream;
 mod read;
+mod sessions;
 pub mod shard;
 mod store;
 pub mod stream;

@@ -301,6 +301,14 @@ impl Store for DynamoStore {
         self.get::<MfaChallenge>(token_hash).await
     }
 
+    async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError> {
+        self.touch(session, now, longest_idle_secs).await
+    }
+
+    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
+        self.sessions_of(user).await
+    }
+
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.get::<SentMails>((user, purpose)).await
     }

@@ -24,6 +24,27 @@ fn sorted<V: std::fmt::Debug>(m: Option<&HashMap<String, V>>) -> String {
     format!("{m:?}")
 }
 
+/// An attribute value as `{:?}` shows it, but a map's entries in key
+/// order: a record's nested map (a practice's policy) comes out of a
+/// `HashMap`, in no order of its own.
+fn canon(v: &AttributeValue) -> String {
+    match v {
+        AttributeValue::M(m) => {
+            let entries: BTreeMap<_, _> = m.iter().map(|(k, v)| (k, canon(v))).collect();
+            let inner: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}: {v}")).collect();
+            format!("M({{{}}})", inner.join(", "))
+        }
+        AttributeValue::L(l) => format!("L([{}])", l.iter().map(canon).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `sorted` for expression attribute values, nested maps in key order.
+fn sorted_values(m: Option<&HashMap<String, AttributeValue>>) -> String {
+    let m: BTreeMap<_, _> = m.into_iter().flatten().map(|(k, v)| (k.clone(), canon(v))).collect();
+    format!("{m:?}")
+}
+
 fn describe(t: &TransactWriteItem) -> String {
     if let Some(p) = t.put() {
         let mut key: BTreeMap<_, _> = BTreeMap::new();
@@ -34,7 +55,7 @@ fn describe(t: &TransactWriteItem) -> String {
             "Put key={key:?} cond={:?} names={} values={}",
             p.condition_expression(),
             sorted(p.expression_attribute_names()),
-            sorted(p.expression_attribute_values())
+            sorted_values(p.expression_attribute_values())
         );
     }
     if let Some(u) = t.update() {
@@ -44,7 +65,7 @@ fn describe(t: &TransactWriteItem) -> String {
             u.update_expression(),
             u.condition_expression(),
             sorted(u.expression_attribute_names()),
-            sorted(u.expression_attribute_values())
+            sorted_values(u.expression_attribute_values())
         );
     }
     if let Some(d) = t.delete() {
@@ -53,7 +74,7 @@ fn describe(t: &TransactWriteItem) -> String {
             sorted(Some(d.key())),
             d.condition_expression(),
             sorted(d.expression_attribute_names()),
-            sorted(d.expression_attribute_values())
+            sorted_values(d.expression_attribute_values())
         );
     }
     if let Some(c) = t.condition_check() {
@@ -62,7 +83,7 @@ fn describe(t: &TransactWriteItem) -> String {
             sorted(Some(c.key())),
             c.condition_expression(),
             sorted(c.expression_attribute_names()),
-            sorted(c.expression_attribute_values())
+            sorted_values(c.expression_attribute_values())
         );
     }
     "nothing".into()
@@ -135,13 +156,15 @@ fn writes() -> Vec<Write> {
         Write::CheckLocation { practice_id: fx::PRACTICE, location_id: fx::LOCATION },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 0 },
         Write::SetBuiltInRoles { practice_id: fx::PRACTICE, sets: Default::default(), expected_version: 4 },
+        Write::SetSecurityPolicy { practice_id: fx::PRACTICE, policy: Default::default(), expected_version: 0 },
+        Write::SetSecurityPolicy { practice_id: fx::PRACTICE, policy: Default::default(), expected_version: 3 },
         Write::CheckOnboardingMails { practice_id: fx::PRACTICE },
         Write::RecordOutcome { item: fx::outbox(), attempts: 2 },
     ]
 }
 
 /// What each write in `writes()` became when this file was written, in order.
-const PINNED: [&str; 26] = [
+const PINNED: [&str; 28] = [
     r##"Put key={"PK": "Some(S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\"))", "SK": "Some(S(\"PROFILE\"))"} cond=Some("attribute_not_exists(PK)") names={} values={}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=None names={} values={}"##,
     r##"Delete key={"PK": "S(\"USER#0190c3c8-6b1d-7c4e-9a0f-000000000001\")", "SK": "S(\"SESSION#sessionhash\")"} cond=None names={} values={}"##,
@@ -166,6 +189,8 @@ const PINNED: [&str; 26] = [
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"LOCATION#0190c3c8-6b1d-7c4e-9a0f-000000000003\")"} cond="#active = :true" names={"#active": "\"active\""} values={":true": "Bool(true)"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":sets": "M({})"}"##,
     r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #roles = :sets, #roles_version = :next" cond=Some("attribute_exists(PK) AND #roles_version = :expected") names={"#roles": "\"built_in_roles\"", "#roles_version": "\"built_in_roles_version\""} values={":expected": "N(\"4\")", ":next": "N(\"5\")", ":sets": "M({})"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #policy = :policy, #policy_version = :next" cond=Some("attribute_exists(PK) AND (attribute_not_exists(#policy_version) OR #policy_version = :expected)") names={"#policy": "\"security_policy\"", "#policy_version": "\"security_policy_version\""} values={":expected": "N(\"0\")", ":next": "N(\"1\")", ":policy": "M({\"emergency_access\": M({\"enabled\": Bool(false), \"max_minutes\": N(\"240\"), \"permissions\": L([])}), \"require_mfa\": Bool(false), \"session_idle_minutes\": N(\"60\")})"}"##,
+    r##"Update key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"PRACTICE\")"} expr="SET #policy = :policy, #policy_version = :next" cond=Some("attribute_exists(PK) AND #policy_version = :expected") names={"#policy": "\"security_policy\"", "#policy_version": "\"security_policy_version\""} values={":expected": "N(\"3\")", ":next": "N(\"4\")", ":policy": "M({\"emergency_access\": M({\"enabled\": Bool(false), \"max_minutes\": N(\"240\"), \"permissions\": L([])}), \"require_mfa\": Bool(false), \"session_idle_minutes\": N(\"60\")})"}"##,
     r##"Check key={"PK": "S(\"PRACTICE#0190c3c8-6b1d-7c4e-9a0f-000000000002\")", "SK": "S(\"SETTINGS\")"} cond="attribute_not_exists(PK) OR #onboarding_mails = :true" names={"#onboarding_mails": "\"onboarding_mails\""} values={":true": "Bool(true)"}"##,
     r##"Put key={"PK": "Some(S(\"OUTBOX#0190c3c8-6b1d-7c4e-9a0f-000000000006\"))", "SK": "Some(S(\"OUTBOX\"))"} cond=Some("attribute_exists(PK) AND #attempts = :attempts AND (attribute_not_exists(#delivered) OR attribute_type(#delivered, :null)) AND (attribute_not_exists(#dead) OR attribute_type(#dead, :null))") names={"#attempts": "\"attempts\"", "#dead": "\"dead_at\"", "#delivered": "\"delivered_at\""} values={":attempts": "N(\"2\")", ":null": "S(\"NULL\")"}"##,
 ];
@@ -272,7 +297,9 @@ fn replace_leaves_alone_what_only_its_own_writes_change() {
                 "module_seats_patient_portal",
                 "module_seats_analytics",
                 "built_in_roles",
-                "built_in_roles_version"
+                "built_in_roles_version",
+                "security_policy",
+                "security_policy_version"
             ]
         )
     );

@@ -14,14 +14,16 @@ use roster_domain::service::{account, recovery, second_factor, session, verifica
 
 pub fn signup<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     Box::pin(async move {
-        let out = account::signup(app, req.json()?).await?;
+        let input = account::SignupInput { user_agent: req.user_agent(), ..req.json()? };
+        let out = account::signup(app, input).await?;
         json(StatusCode::CREATED, &serde_json::json!({"user": out.user, "session": out.session}))
     })
 }
 
 pub fn login<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     Box::pin(async move {
-        match sign_in::login(app, req.json()?).await? {
+        let input = sign_in::LoginInput { user_agent: req.user_agent(), ..req.json()? };
+        match sign_in::login(app, input).await? {
             SignIn::Session(session) => json(StatusCode::OK, &serde_json::json!({ "session": session })),
             SignIn::SecondFactor(token) => {
                 json(StatusCode::OK, &serde_json::json!({"mfa_required": true, "mfa_token": token}))
@@ -32,7 +34,8 @@ pub fn login<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
 
 pub fn login_mfa<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     Box::pin(async move {
-        let session = sign_in::login_mfa(app, req.json()?).await?;
+        let input = sign_in::MfaLoginInput { user_agent: req.user_agent(), ..req.json()? };
+        let session = sign_in::login_mfa(app, input).await?;
         json(StatusCode::OK, &serde_json::json!({ "session": session }))
     })
 }
@@ -72,6 +75,29 @@ pub fn resend_verification<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) 
 pub fn logout<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
     Box::pin(async move {
         session::logout(app, caller).await?;
+        no_content()
+    })
+}
+
+pub fn list_sessions<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    // A list like every other (API.md), in one page: a user's live
+    // sessions are those signed in within 12 hours.
+    Box::pin(async move {
+        let items = session::list_sessions(app, caller).await?;
+        json(StatusCode::OK, &serde_json::json!({"items": items, "next_cursor": null}))
+    })
+}
+
+pub fn end_session<'a>(app: &'a App, req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        session::end_session(app, caller, req.id("session_id")?).await?;
+        no_content()
+    })
+}
+
+pub fn end_other_sessions<'a>(app: &'a App, _req: &'a Req, caller: &'a Caller) -> Pending<'a> {
+    Box::pin(async move {
+        session::end_other_sessions(app, caller).await?;
         no_content()
     })
 }

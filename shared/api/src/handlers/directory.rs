@@ -9,7 +9,7 @@ use roster_domain::ids::{LocationId, UserId};
 use roster_domain::ports::App;
 use roster_domain::service::context::{Caller, MemberCtx};
 use roster_domain::service::members::read::{self as member_reads, MemberListStatus, MemberQuery};
-use roster_domain::service::{audit, practices, roles, settings};
+use roster_domain::service::{audit, policy, practices, roles, settings};
 
 // ---------------------------------------------------------------- personal
 
@@ -51,6 +51,20 @@ pub fn put_settings<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pendi
     Box::pin(async move {
         let s = settings::put_settings(app, ctx, req.json()?, req.if_match()?).await?;
         versioned(StatusCode::OK, &s, s.version)
+    })
+}
+
+pub fn get_security_policy<'a>(_app: &'a App, _req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let p = policy::get_policy(ctx);
+        versioned(StatusCode::OK, &p, p.version)
+    })
+}
+
+pub fn put_security_policy<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let p = policy::put_policy(app, ctx, req.json()?, req.if_match()?).await?;
+        versioned(StatusCode::OK, &p, p.version)
     })
 }
 

@@ -18,7 +18,8 @@ pub fn preview<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
 
 pub fn register_by_token<'a>(app: &'a App, req: &'a Req) -> Pending<'a> {
     Box::pin(async move {
-        let out = respond::register(app, req.token()?, req.json()?).await?;
+        let input = respond::RegisterInput { user_agent: req.user_agent(), ..req.json()? };
+        let out = respond::register(app, req.token()?, input).await?;
         json(StatusCode::CREATED, &serde_json::json!({"user": out.user, "member": out.member, "session": out.session}))
     })
 }

@@ -40,6 +40,12 @@ pub struct Practice {
     pub built_in_roles: BTreeMap<String, RoleSet>,
     #[serde(default)]
     pub built_in_roles_version: u64,
+    /// R48, R50. Changed only by [`Write::SetSecurityPolicy`](crate::ports::Write::SetSecurityPolicy), under
+    /// `security_policy_version` (0: never saved, the defaults).
+    #[serde(default)]
+    pub security_policy: super::policy::SecurityPolicy,
+    #[serde(default)]
+    pub security_policy_version: u64,
     pub created_at: Time,
     pub version: u64,
 }

@@ -88,6 +88,7 @@ pub enum EventType {
     PracticeCreated,
     PracticeUpdated,
     PracticeSettingsChanged,
+    PracticePolicyChanged,
     LocationCreated,
     LocationUpdated,
     RoleCreated,
@@ -115,13 +116,14 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 30] = [
+    pub const ALL: [EventType; 31] = [
         Self::UserSignedUp,
         Self::UserLocked,
         Self::UserUnlocked,
         Self::PracticeCreated,
         Self::PracticeUpdated,
         Self::PracticeSettingsChanged,
+        Self::PracticePolicyChanged,
         Self::LocationCreated,
         Self::LocationUpdated,
         Self::RoleCreated,

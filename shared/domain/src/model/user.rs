@@ -3,7 +3,7 @@
 //! second-factor challenges.
 
 use crate::clock::Time;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,11 @@ pub struct EmailClaim {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// What the user's list of sessions names it by (R49): random, so it
+    /// says nothing about the token. Sessions made before ids existed get
+    /// one when read, different each time; they live 12 hours at most.
+    #[serde(default)]
+    pub id: SessionId,
     pub user_id: UserId,
     /// SHA-256 of the bearer token, hex; the token itself is never stored.
     pub token_hash: String,
@@ -104,6 +109,32 @@ pub struct Session {
     /// the user has one, the session may do nothing but enroll.
     #[serde(default)]
     pub enroll_only: bool,
+    /// The last use recorded (R48), at most once a minute
+    /// (`Store::touch_session`); `None` until the first such record, and
+    /// then absent from the item, as that write's condition expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<Time>,
+    /// The longest time, in seconds, this session went unused between two
+    /// recorded uses: a practice whose idle limit it passed stays closed
+    /// to it even once it is used again elsewhere (R48).
+    #[serde(default)]
+    pub longest_idle_secs: i64,
+    /// As the client sent it at sign-in, cut to `USER_AGENT_MAX` (R49).
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    /// When the session was last known to be used.
+    pub fn last_used(&self) -> Time {
+        self.last_used_at.unwrap_or(self.created_at)
+    }
+
+    /// How long the session went unused at most, `now` included, in
+    /// seconds.
+    pub fn idle_secs(&self, now: Time) -> i64 {
+        self.longest_idle_secs.max((now - self.last_used()).num_seconds())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

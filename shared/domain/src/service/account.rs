@@ -28,6 +28,10 @@ pub struct SignupInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub title: Option<String>,
+    /// The client's `User-Agent`, kept with the session it opens (R49);
+    /// the handler's to fill, never the body's.
+    #[serde(skip)]
+    pub user_agent: Option<String>,
 }
 
 /// A change of a user's own title and names (`PATCH /me`). Fields left out
@@ -86,7 +90,8 @@ pub struct SignedUp {
 pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainError> {
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
-    let password = e.password("password", input.password.as_deref());
+    let words = [input.first_name.as_deref().unwrap_or(""), input.last_name.as_deref().unwrap_or("")];
+    let password = e.password("password", input.password.as_deref(), &[&email, words[0], words[1]]);
     let first_name = e.required_name("first_name", input.first_name.as_deref(), NAME_MAX);
     let last_name = e.required_name("last_name", input.last_name.as_deref(), NAME_MAX);
     let title = e.optional_name("title", input.title.as_deref(), TITLE_MAX);
@@ -97,7 +102,7 @@ pub async fn signup(app: &App, input: SignupInput) -> Result<SignedUp, DomainErr
         title,
         ..User::new(email, email_norm.clone(), first_name, last_name, secrets::hash_password(&password)?, now)
     };
-    let (session, session_view) = new_session(&user, now);
+    let (session, session_view) = new_session(&user, now, input.user_agent.as_deref());
     let (token, mail) = verification_mail(app, &user, now)?;
 
     let mut tx = Tx::new();
@@ -192,7 +197,9 @@ pub async fn change_password(app: &App, caller: &Caller, input: ChangePasswordIn
     if current.is_empty() {
         e.add("current_password", "is required");
     }
-    let new_password = e.password("new_password", input.new_password.as_deref());
+    let u = &caller.user;
+    let new_password =
+        e.password("new_password", input.new_password.as_deref(), &[&u.email, &u.first_name, &u.last_name]);
     e.finish()?;
     // R40: a wrong current password counts in the sign-in streak, so a
     // stolen session cannot guess it without limit; still a 422 naming the

@@ -7,7 +7,6 @@
 use super::context::{Caller, MemberCtx};
 use super::second_factor::must_enroll;
 use crate::error::DomainError;
-use crate::model::Membership;
 
 /// What a route still lets through while its session is held at a gate.
 /// Each gate holds open only what leads out of it (and who am I, and
@@ -39,16 +38,16 @@ impl WhileHeld {
 /// password gate comes first; a session held there is not judged by the
 /// enrollment gate at all (it cannot enroll before changing the password,
 /// and changing it is allowed even where a factor is required).
-/// `membership` is the caller's active membership of the practice the
-/// route names, if it names one (a practice may require a factor, R28).
-pub fn admit(caller: &Caller, membership: Option<&Membership>, open: WhileHeld) -> Result<(), DomainError> {
+/// `required_here`: the practice the route names requires the caller to
+/// hold a second factor (`session::Authenticated::factor_required_here`).
+pub fn admit(caller: &Caller, required_here: bool, open: WhileHeld) -> Result<(), DomainError> {
     if caller.user.must_change_password {
         return match open.at_password_gate() {
             true => Ok(()),
             false => Err(DomainError::PasswordChangeRequired),
         };
     }
-    if must_enroll(caller, membership) && !open.at_enrollment_gate() {
+    if must_enroll(caller, required_here) && !open.at_enrollment_gate() {
         return Err(DomainError::MfaRequired);
     }
     Ok(())
@@ -87,7 +86,7 @@ pub fn support(ctx: &MemberCtx, effect: Effect) -> Result<Afterwards, DomainErro
 mod tests {
     use super::*;
     use crate::ids::{LocationId, PracticeId};
-    use crate::model::{Access, Kind, Practice, User};
+    use crate::model::{Access, Kind, Membership, Practice, User};
     use crate::service::second_factor::must_enroll;
     use crate::service::session::new_session;
 
@@ -100,7 +99,7 @@ mod tests {
             mfa_enabled,
             ..User::new("a@b.co".into(), "a@b.co".into(), "A".into(), "B".into(), String::new(), now)
         };
-        let (mut session, _) = new_session(&user, now);
+        let (mut session, _) = new_session(&user, now, None);
         session.enroll_only = enroll_only;
         Caller { user, session }
     }
@@ -122,6 +121,8 @@ mod tests {
             module_seats: Default::default(),
             built_in_roles: Default::default(),
             built_in_roles_version: 0,
+            security_policy: Default::default(),
+            security_policy_version: 0,
             created_at: chrono::Utc::now(),
             version: 1,
         };
@@ -140,8 +141,8 @@ mod tests {
     }
 
     /// The verdict for a route open as each of `ALL`, in order.
-    fn verdicts(caller: &Caller, membership: Option<&Membership>) -> Vec<&'static str> {
-        ALL.iter().map(|open| short(admit(caller, membership, *open))).collect()
+    fn verdicts(caller: &Caller, required_here: bool) -> Vec<&'static str> {
+        ALL.iter().map(|open| short(admit(caller, required_here, *open))).collect()
     }
 
     const OPEN: [&str; 4] = ["ok"; 4];
@@ -149,11 +150,11 @@ mod tests {
     #[test]
     fn a_caller_at_no_gate_goes_anywhere() {
         let plain = caller(false, false, false);
-        assert_eq!(verdicts(&plain, None), OPEN);
-        assert_eq!(verdicts(&plain, Some(&membership(&plain.user, false))), OPEN);
+        assert_eq!(verdicts(&plain, false), OPEN);
+        assert_eq!(verdicts(&plain, false), OPEN);
         let enrolled = caller(false, true, true);
-        assert_eq!(verdicts(&enrolled, None), OPEN);
-        assert_eq!(verdicts(&enrolled, Some(&membership(&enrolled.user, true))), OPEN);
+        assert_eq!(verdicts(&enrolled, false), OPEN);
+        assert_eq!(verdicts(&enrolled, true), OPEN);
     }
 
     // R13: only GET /me, the password change and logout.
@@ -161,8 +162,8 @@ mod tests {
     fn the_password_gate_lets_through_only_the_change_and_both() {
         let c = caller(true, false, false);
         let want = ["password_change_required", "ok", "password_change_required", "ok"];
-        assert_eq!(verdicts(&c, None), want);
-        assert_eq!(verdicts(&c, Some(&membership(&c.user, false))), want);
+        assert_eq!(verdicts(&c, false), want);
+        assert_eq!(verdicts(&c, false), want);
     }
 
     // R13 before R28: a session held at both gates is judged by the first.
@@ -170,8 +171,8 @@ mod tests {
     fn the_password_gate_comes_before_the_enrollment_gate() {
         let c = caller(true, false, true);
         let want = ["password_change_required", "ok", "password_change_required", "ok"];
-        assert_eq!(verdicts(&c, None), want);
-        assert_eq!(verdicts(&c, Some(&membership(&c.user, true))), want);
+        assert_eq!(verdicts(&c, false), want);
+        assert_eq!(verdicts(&c, true), want);
     }
 
     // R28: only GET /me, enrolling, confirming and turning off the factor, and logout.
@@ -179,14 +180,14 @@ mod tests {
     fn the_enrollment_gate_lets_through_only_enrollment_and_both() {
         let want = ["mfa_required", "mfa_required", "ok", "ok"];
         // A session issued for enrollment only.
-        assert_eq!(verdicts(&caller(false, false, true), None), want);
+        assert_eq!(verdicts(&caller(false, false, true), false), want);
         // A practice that requires a factor, for the routes that name it.
         let c = caller(false, false, false);
-        assert_eq!(verdicts(&c, Some(&membership(&c.user, true))), want);
-        assert_eq!(verdicts(&c, Some(&membership(&c.user, false))), OPEN);
+        assert_eq!(verdicts(&c, true), want);
+        assert_eq!(verdicts(&c, false), OPEN);
         // Enrolled already: no gate.
         let c = caller(false, true, false);
-        assert_eq!(verdicts(&c, Some(&membership(&c.user, true))), OPEN);
+        assert_eq!(verdicts(&c, true), OPEN);
     }
 
     // R31: an agent reads, audited, and never writes; a member is not audited.
@@ -205,14 +206,14 @@ mod tests {
     #[test]
     fn who_must_enroll_first() {
         let plain = caller(false, false, false);
-        assert!(!must_enroll(&plain, None));
-        assert!(!must_enroll(&plain, Some(&membership(&plain.user, false))));
-        assert!(must_enroll(&plain, Some(&membership(&plain.user, true))));
+        assert!(!must_enroll(&plain, false));
+        assert!(!must_enroll(&plain, false));
+        assert!(must_enroll(&plain, true));
         let issued = caller(false, false, true);
-        assert!(must_enroll(&issued, None));
-        assert!(must_enroll(&issued, Some(&membership(&issued.user, false))));
+        assert!(must_enroll(&issued, false));
+        assert!(must_enroll(&issued, false));
         let enrolled = caller(false, true, true);
-        assert!(!must_enroll(&enrolled, None));
-        assert!(!must_enroll(&enrolled, Some(&membership(&enrolled.user, true))));
+        assert!(!must_enroll(&enrolled, false));
+        assert!(!must_enroll(&enrolled, true));
     }
 }

@@ -19,6 +19,7 @@ pub mod mail_limits;
 pub mod members;
 pub mod onboarding;
 pub mod outbox;
+pub mod policy;
 pub mod practices;
 pub mod recovery;
 pub mod roles;

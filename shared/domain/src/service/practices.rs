@@ -108,6 +108,8 @@ pub async fn create_practice(
         module_seats: ModuleSeats::default(),
         built_in_roles: Default::default(),
         built_in_roles_version: 0,
+        security_policy: Default::default(),
+        security_policy_version: 0,
         created_at: now,
         version: 1,
     };

@@ -17,7 +17,7 @@ use crate::permissions::USERS_MANAGE;
 use crate::ports::{App, AskedMail, AskedMailKeys, FanOut, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::timing::{no_sooner_than, RESET_REQUEST_FLOOR};
-use crate::validate::Errors;
+use crate::validate::{ensure_strong, Errors};
 use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
@@ -152,7 +152,9 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
     if token.trim().is_empty() {
         e.add("token", "is required");
     }
-    let new_password = e.password("new_password", input.new_password.as_deref());
+    // The owner's words are known only once the token is read: judged again
+    // then.
+    let new_password = e.password("new_password", input.new_password.as_deref(), &[]);
     e.finish()?;
     let hash = secrets::sha256_hex(token.trim());
     let password_hash = secrets::hash_password(&new_password)?;
@@ -170,6 +172,7 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
         if record.epoch != Some(user.session_epoch) {
             return Err(DomainError::TokenGone);
         }
+        ensure_strong("new_password", &new_password, &[&user.email, &user.first_name, &user.last_name])?;
         let mut updated = user.clone();
         updated.password_hash = password_hash.clone();
         updated.must_change_password = false;
@@ -315,9 +318,10 @@ async fn admin_reset(
         return Err(DomainError::Forbidden);
     }
     let password_hash = match temporary_password.as_deref() {
+        // Judged again with the user's words once they are read.
         Some(p) => {
             let mut e = Errors::new();
-            let p = e.password("temporary_password", Some(p));
+            let p = e.password("temporary_password", Some(p), &[]);
             e.finish()?;
             Some(secrets::hash_password(&p)?)
         }
@@ -334,7 +338,8 @@ async fn admin_reset(
         if member.status != MemberStatus::Active {
             return Err(DomainError::MemberDeactivated);
         }
-        if password_hash.is_some() {
+        if let Some(p) = temporary_password.as_deref() {
+            ensure_strong("temporary_password", p, &[&user.email, &user.first_name, &user.last_name])?;
             may_hand_over(app, ctx, &member, &user, &memberships, &custom).await?;
         }
         let now = app.now();

@@ -2,7 +2,7 @@
 //! removal, and who must enroll before doing anything else.
 
 use super::context::Caller;
-use super::session::required_somewhere;
+use super::session::required_anywhere;
 use super::sign_in::judge_attempt;
 use super::writes::{audit_event, commit};
 use crate::error::{DomainError, FieldError};
@@ -36,9 +36,9 @@ pub struct TotpEnrollment {
 
 /// Whether this session may only enroll a second factor (R28): it was
 /// issued to a user who had to enroll, or the practice it acts in requires
-/// one, and the user has none yet.
-pub fn must_enroll(caller: &Caller, membership: Option<&Membership>) -> bool {
-    !caller.user.mfa_enabled && (caller.session.enroll_only || membership.is_some_and(|m| m.access.mfa_required))
+/// one of them (`required_here`), and the user has none yet.
+pub fn must_enroll(caller: &Caller, required_here: bool) -> bool {
+    !caller.user.mfa_enabled && (caller.session.enroll_only || required_here)
 }
 
 /// `POST /me/mfa/totp`: a fresh secret, pending until confirmed with a code.
@@ -108,7 +108,7 @@ pub async fn disable_totp(app: &App, caller: &Caller, input: DisableTotpInput) -
         wrong.push(FieldError::new("code", "is not the current code"));
     }
     judge_attempt(app, before, wrong.is_empty(), DomainError::Validation(wrong)).await?;
-    if required_somewhere(app, before.id).await? {
+    if required_anywhere(app, before.id).await? {
         return Err(DomainError::Conflict("mfa_required"));
     }
     set_second_factor(app, caller, None, now).await

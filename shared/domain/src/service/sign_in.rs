@@ -29,6 +29,10 @@ pub const MFA_ATTEMPTS: u32 = 5;
 pub struct LoginInput {
     pub email: Option<String>,
     pub password: Option<String>,
+    /// The client's `User-Agent`, kept with the session it opens (R49);
+    /// the handler's to fill, never the body's.
+    #[serde(skip)]
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +40,10 @@ pub struct LoginInput {
 pub struct MfaLoginInput {
     pub mfa_token: Option<String>,
     pub code: Option<String>,
+    /// The client's `User-Agent`, kept with the session it opens (R49);
+    /// the handler's to fill, never the body's.
+    #[serde(skip)]
+    pub user_agent: Option<String>,
 }
 
 /// What a correct password leads to.
@@ -117,7 +125,7 @@ async fn login_checked(app: &App, input: LoginInput) -> Result<SignIn, DomainErr
     if user.locked {
         return Err(DomainError::AccountLocked);
     }
-    password_checked(app, &user, right).await
+    password_checked(app, &user, right, input.user_agent.as_deref()).await
 }
 
 /// A new session after a full sign-in: it ends the streak of attempts
@@ -127,9 +135,10 @@ async fn start_session(
     user: &User,
     enroll_only: bool,
     totp_step: Option<u64>,
+    user_agent: Option<&str>,
 ) -> Result<(Tx, SessionView), DomainError> {
     let now = app.now();
-    let (mut session, view) = new_session(user, now);
+    let (mut session, view) = new_session(user, now, user_agent);
     session.enroll_only = enroll_only;
     let mut tx = Tx::new();
     tx.guarded(Write::ConfirmSignIn { user_id: user.id, totp_step }, DomainError::AccountLocked)
@@ -152,7 +161,12 @@ async fn start_session(
 /// however many run at once only the first five of a streak can succeed:
 /// the fifth wrong one locks, and a right one past the fifth is refused
 /// (R25).
-pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<SignIn, DomainError> {
+pub async fn password_checked(
+    app: &App,
+    user: &User,
+    right: bool,
+    user_agent: Option<&str>,
+) -> Result<SignIn, DomainError> {
     let place = app.store.count_attempt(Key::LoginFailures(user.id), false).await?.unwrap_or(u32::MAX);
     if !right {
         return Err(judge_failure(app, user, place).await);
@@ -178,7 +192,7 @@ pub async fn password_checked(app: &App, user: &User, right: bool) -> Result<Sig
         return Ok(SignIn::SecondFactor(token));
     }
     let enroll_only = required_somewhere(app, user.id).await?;
-    let (tx, view) = start_session(app, user, enroll_only, None).await?;
+    let (tx, view) = start_session(app, user, enroll_only, None, user_agent).await?;
     commit(app, tx).await?;
     Ok(SignIn::Session(view))
 }
@@ -236,7 +250,7 @@ async fn login_mfa_checked(app: &App, input: MfaLoginInput) -> Result<SessionVie
     if place > LOCK_AFTER {
         return Err(DomainError::AccountLocked);
     }
-    let (mut tx, view) = start_session(app, &user, false, Some(step)).await?;
+    let (mut tx, view) = start_session(app, &user, false, Some(step), input.user_agent.as_deref()).await?;
     // Single use: of two racing uses of one token, one session.
     tx.guarded(Write::DeleteExisting(Key::Challenge(hash)), DomainError::InvalidCredentials);
     match commit(app, tx).await {

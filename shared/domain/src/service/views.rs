@@ -1,6 +1,6 @@
 //! Resources as the API returns them (API.md, "Resources as returned").
 
-use crate::ids::{InvitationId, LocationId, PracticeId, UserId};
+use crate::ids::{InvitationId, LocationId, PracticeId, SessionId, UserId};
 use crate::model::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,6 +38,17 @@ impl From<&User> for UserView {
 pub struct SessionView {
     pub token: String,
     pub expires_at: Time,
+}
+
+/// One of the caller's sessions as `GET /me/sessions` lists it (R49): its
+/// id, never its token or the token's hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionItemView {
+    pub id: SessionId,
+    pub created_at: Time,
+    pub last_used_at: Time,
+    pub user_agent: Option<String>,
+    pub current: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -46,10 +46,14 @@ impl Entity for EmailClaim {
 
 /// In the user's partition, so a token `<uid>.<secret>` names its item
 /// without an index (R29).
+/// A user's sessions share their partition, so listing them (R49) is one
+/// Query of it.
+pub const SESSION_PREFIX: &str = "SESSION#";
+
 impl Keyed for Session {
     type KeyInput<'a> = (UserId, &'a str);
     fn primary_key((user_id, token_hash): (UserId, &str)) -> Primary {
-        Primary::new(user_pk(user_id), format!("SESSION#{token_hash}"))
+        Primary::new(user_pk(user_id), format!("{SESSION_PREFIX}{token_hash}"))
     }
 }
 

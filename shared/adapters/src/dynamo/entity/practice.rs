@@ -54,6 +54,8 @@ impl Entity for Practice {
         "module_seats_analytics",
         "built_in_roles",
         "built_in_roles_version",
+        "security_policy",
+        "security_policy_version",
     ];
     fn placement(&self) -> Placement {
         Placement::new(Self::primary_key(self.id))

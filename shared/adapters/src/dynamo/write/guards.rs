@@ -10,7 +10,9 @@ use crate::dynamo::keys::FAILURES;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
-use roster_domain::model::{EmailSlot, Location, Membership, Practice, PracticeSettings, Role, RoleSet, Time, User};
+use roster_domain::model::{
+    EmailSlot, Location, Membership, Practice, PracticeSettings, Role, RoleSet, SecurityPolicy, Time, User,
+};
 use roster_domain::ports::{Key, Record};
 use std::collections::BTreeMap;
 
@@ -179,21 +181,58 @@ pub fn set_built_in_roles(
 ) -> Result<TransactWriteItem, PortError> {
     let map =
         serde_dynamo::to_attribute_value(sets).map_err(|e| PortError::Backend(format!("encoding role sets: {e}")))?;
-    // Never set yet: version 0, or none stored at all on a practice made
-    // before built-in roles could be adjusted.
+    let part = Part { name: "roles", attribute: "built_in_roles", value: ":sets" };
+    set_practice_part(table, practice, part, map, expected_version)
+}
+
+/// `Write::SetSecurityPolicy` (R48): like `set_built_in_roles`, on the
+/// policy's own version, so a rename or a role change never races it.
+pub fn set_security_policy(
+    table: &str,
+    practice: PracticeId,
+    policy: &SecurityPolicy,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    let map =
+        serde_dynamo::to_attribute_value(policy).map_err(|e| PortError::Backend(format!("encoding a policy: {e}")))?;
+    let part = Part { name: "policy", attribute: "security_policy", value: ":policy" };
+    set_practice_part(table, practice, part, map, expected_version)
+}
+
+/// A part of the practice item that is set whole, under a version of its
+/// own (`<attribute>_version`): its placeholder stem, attribute and value
+/// placeholder.
+struct Part {
+    name: &'static str,
+    attribute: &'static str,
+    value: &'static str,
+}
+
+/// Sets `part` to `map`. Fails unless the practice exists with the part at
+/// `expected_version`; never set yet is version 0, or none stored at all on
+/// a practice made before the part existed.
+fn set_practice_part(
+    table: &str,
+    practice: PracticeId,
+    part: Part,
+    map: AttributeValue,
+    expected_version: u64,
+) -> Result<TransactWriteItem, PortError> {
+    let (name, version) = (format!("#{}", part.name), format!("#{}_version", part.name));
     let condition = if expected_version == 0 {
-        "attribute_exists(PK) AND (attribute_not_exists(#roles_version) OR #roles_version = :expected)"
+        format!("attribute_exists(PK) AND (attribute_not_exists({version}) OR {version} = :expected)")
     } else {
-        "attribute_exists(PK) AND #roles_version = :expected"
+        format!("attribute_exists(PK) AND {version} = :expected")
     };
     let values =
-        vec![(":sets", map), (":next", n(expected_version as i64 + 1)), (":expected", n(expected_version as i64))];
+        vec![(part.value, map), (":next", n(expected_version as i64 + 1)), (":expected", n(expected_version as i64))];
+    let version_attribute = format!("{}_version", part.attribute);
     update(
         table,
         Practice::primary_key(practice),
-        "SET #roles = :sets, #roles_version = :next",
-        condition,
-        &[("#roles", "built_in_roles"), ("#roles_version", "built_in_roles_version")],
+        &format!("SET {name} = {}, {version} = :next", part.value),
+        &condition,
+        &[(name.as_str(), part.attribute), (version.as_str(), version_attribute.as_str())],
         values,
     )
 }

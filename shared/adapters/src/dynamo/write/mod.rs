@@ -60,6 +60,9 @@ pub(super) fn action(table: &str, write: &Write) -> Result<TransactWriteItem, Po
         Write::SetBuiltInRoles { practice_id, sets, expected_version } => {
             guards::set_built_in_roles(table, *practice_id, sets, *expected_version)
         }
+        Write::SetSecurityPolicy { practice_id, policy, expected_version } => {
+            guards::set_security_policy(table, *practice_id, policy, *expected_version)
+        }
         Write::CheckOnboardingMails { practice_id } => guards::check_onboarding_mails(table, *practice_id),
         Write::RecordOutcome { item, attempts } => record::record_outcome(table, item, *attempts),
     }

@@ -114,7 +114,8 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
         // Whoever set it would hold a support agent's account (R31).
         Some(_) if is_agent_address(app, &email_norm) => return Err(DomainError::Forbidden),
         Some(p) => {
-            let pw = e.password("temporary_password", Some(p));
+            let words = [email.as_str(), first_name.as_deref().unwrap_or(""), last_name.as_deref().unwrap_or("")];
+            let pw = e.password("temporary_password", Some(p), &words);
             if first_name.is_none() {
                 e.add("first_name", "is required with a temporary password");
             }

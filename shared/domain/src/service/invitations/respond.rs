@@ -7,11 +7,11 @@ use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::model::*;
 use crate::permissions::is_custom_role;
+use crate::permissions::stored_role_id;
 use crate::ports::{App, LinkPreview, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::Caller;
 use crate::service::onboarding;
-use crate::permissions::stored_role_id;
 use crate::service::seats::{module_events, seat_added, with_consent};
 use crate::service::session::new_session;
 use crate::service::views::{
@@ -31,6 +31,10 @@ pub struct RegisterInput {
     pub title: Option<String>,
     pub password: Option<String>,
     pub accept_terms: Option<bool>,
+    /// The client's `User-Agent`, kept with the session it opens (R49);
+    /// the handler's to fill, never the body's.
+    #[serde(skip)]
+    pub user_agent: Option<String>,
 }
 
 /// A new account made from an invitation, its membership and its session.
@@ -307,7 +311,8 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
     let first_name = e.required_name("first_name", typed(input.first_name, &inv.first_name).as_deref(), NAME_MAX);
     let last_name = e.required_name("last_name", typed(input.last_name, &inv.last_name).as_deref(), NAME_MAX);
     let title = e.optional_name("title", typed(input.title, &inv.title).as_deref(), TITLE_MAX);
-    let password = e.password("password", input.password.as_deref());
+    let password = e.password("password", input.password.as_deref(), &[&inv.email, &first_name, &last_name]);
+    let user_agent = input.user_agent;
     if input.accept_terms != Some(true) {
         e.add("accept_terms", "must be true");
     }
@@ -325,7 +330,7 @@ pub async fn register(app: &App, token: &str, input: RegisterInput) -> Result<Re
             now,
         )
     };
-    let (mut session, session_view) = new_session(&user, now);
+    let (mut session, session_view) = new_session(&user, now, user_agent.as_deref());
     // R28: joining a practice that requires a second factor, the new
     // account may do nothing but enroll one first.
     session.enroll_only = inv.access.mfa_required;

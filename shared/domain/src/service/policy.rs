@@ -1,0 +1,205 @@
+//! A practice's security policy (R48, R50's configuration): read by any
+//! member, changed with `practice.settings`. Stored on the practice item,
+//! so `authenticate` applies it from the read it makes anyway.
+
+use super::context::MemberCtx;
+use super::writes::{audit_event, commit, outbox_event, to_value};
+use crate::error::DomainError;
+use crate::model::*;
+use crate::permissions::{is_known, is_restrictive, PRACTICE_SETTINGS};
+use crate::ports::{Tx, Write};
+use crate::validate::Errors;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// `PUT /practices/{pid}/security-policy`: the whole policy; a field left
+/// out takes its default (R48, R50). Numbers are read wide, so that one out
+/// of range is a `422` naming it rather than a `400`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    pub require_mfa: Option<bool>,
+    pub session_idle_minutes: Option<i64>,
+    pub emergency_access: Option<EmergencyInput>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyInput {
+    pub enabled: Option<bool>,
+    pub permissions: Option<Vec<String>>,
+    pub max_minutes: Option<i64>,
+}
+
+/// The policy as API.md shows it, with the version `If-Match` names.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyView {
+    #[serde(flatten)]
+    pub policy: SecurityPolicy,
+    pub version: u64,
+}
+
+impl From<&Practice> for PolicyView {
+    fn from(p: &Practice) -> Self {
+        Self { policy: p.security_policy.clone(), version: p.security_policy_version }
+    }
+}
+
+/// `GET /practices/{pid}/security-policy`: any member, and a support agent
+/// under a grant (R30). Every member is held by it (a second factor to
+/// enroll, an idle limit), so it is no secret inside the practice.
+pub fn get_policy(ctx: &MemberCtx) -> PolicyView {
+    PolicyView::from(&ctx.practice)
+}
+
+fn minutes(e: &mut Errors, field: &str, raw: Option<i64>, range: std::ops::RangeInclusive<u32>, default: u32) -> u32 {
+    let Some(n) = raw else { return default };
+    match u32::try_from(n).ok().filter(|n| range.contains(n)) {
+        Some(n) => n,
+        None => {
+            e.add(field, &format!("must be a whole number of minutes from {} to {}", range.start(), range.end()));
+            default
+        }
+    }
+}
+
+/// Parses the input into the policy it names (defaults for what is left
+/// out); the permission set's keys must be catalogue keys and none
+/// restrictive (adding a restriction in an emergency makes no sense).
+fn parse(input: PolicyInput) -> Result<SecurityPolicy, DomainError> {
+    let mut e = Errors::new();
+    let idle =
+        minutes(&mut e, "session_idle_minutes", input.session_idle_minutes, SESSION_IDLE_MINUTES, SESSION_IDLE_DEFAULT);
+    let emergency = input.emergency_access.unwrap_or_default();
+    let max_minutes = minutes(
+        &mut e,
+        "emergency_access.max_minutes",
+        emergency.max_minutes,
+        EMERGENCY_MINUTES,
+        EMERGENCY_MINUTES_DEFAULT,
+    );
+    let mut permissions = BTreeSet::new();
+    for key in emergency.permissions.unwrap_or_default() {
+        if !is_known(&key) {
+            e.add("emergency_access.permissions", &format!("{key:?} is not a permission key"));
+        } else if is_restrictive(&key) {
+            e.add("emergency_access.permissions", &format!("{key:?} restricts access; it cannot be granted"));
+        }
+        permissions.insert(key);
+    }
+    e.finish()?;
+    Ok(SecurityPolicy {
+        require_mfa: input.require_mfa.unwrap_or(false),
+        session_idle_minutes: idle,
+        emergency_access: EmergencyPolicy { enabled: emergency.enabled.unwrap_or(false), permissions, max_minutes },
+    })
+}
+
+/// R36 for the policy: a member who is not a director may not put into the
+/// emergency set a key they lack themselves (keys already there stay), nor
+/// turn a required second factor off, as they may not clear one member's.
+fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
+    if ctx.is_director() {
+        return Ok(());
+    }
+    let mut added = after.emergency_access.permissions.difference(&before.emergency_access.permissions);
+    if added.any(|k| !ctx.can(k)) || (before.require_mfa && !after.require_mfa) {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(())
+}
+
+/// `PUT /practices/{pid}/security-policy` (practice.settings), optimistic
+/// on the policy's own `version` (R18), audited with a
+/// `PracticePolicyChanged` event. No read: the practice came with the
+/// session. `require_mfa` holds from every member's next request in the
+/// practice (R28), which is where it is applied.
+pub async fn put_policy(
+    app: &crate::ports::App,
+    ctx: &MemberCtx,
+    input: PolicyInput,
+    if_match: Option<u64>,
+) -> Result<PolicyView, DomainError> {
+    ctx.require(PRACTICE_SETTINGS)?;
+    let after = parse(input)?;
+    let practice = &ctx.practice;
+    let before = &practice.security_policy;
+    let expected = if_match.unwrap_or(practice.security_policy_version);
+    if expected != practice.security_policy_version {
+        return Err(DomainError::PreconditionFailed);
+    }
+    ensure_may_set(ctx, before, &after)?;
+    if &after == before {
+        return Ok(PolicyView::from(practice));
+    }
+    let b = PolicyView::from(practice);
+    let a = PolicyView { policy: after.clone(), version: expected + 1 };
+    let now = app.now();
+    let mut tx = Tx::new();
+    tx.guarded(
+        Write::SetSecurityPolicy { practice_id: practice.id, policy: after, expected_version: expected },
+        DomainError::PreconditionFailed,
+    )
+    .guarded(ctx.still_authorized()?, DomainError::Forbidden)
+    .push(Write::Create(audit_event(
+        AuditScope::Practice(practice.id),
+        now,
+        ctx.actor(),
+        "practice.security_policy_updated",
+        Target::new("security_policy", practice.id),
+        to_value(&b),
+        to_value(&a),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        EventType::PracticePolicyChanged,
+        json!({"practice_id": practice.id, "require_mfa": a.policy.require_mfa,
+            "session_idle_minutes": a.policy.session_idle_minutes,
+            "emergency_access": a.policy.emergency_access, "version": a.version}),
+    )));
+    commit(app, tx).await?;
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(v: serde_json::Value) -> PolicyInput {
+        serde_json::from_value(v).expect("input")
+    }
+
+    // R48, R50: what is left out takes its default.
+    #[test]
+    fn an_empty_policy_is_the_default() {
+        assert_eq!(parse(input(json!({}))).ok(), Some(SecurityPolicy::default()));
+        let d = SecurityPolicy::default();
+        assert_eq!((d.require_mfa, d.session_idle_minutes), (false, 60));
+        assert_eq!((d.emergency_access.enabled, d.emergency_access.max_minutes), (false, 240));
+    }
+
+    #[test]
+    fn limits_and_keys_are_checked() {
+        for (body, field) in [
+            (json!({"session_idle_minutes": 4}), "session_idle_minutes"),
+            (json!({"session_idle_minutes": 1441}), "session_idle_minutes"),
+            (json!({"session_idle_minutes": -1}), "session_idle_minutes"),
+            (json!({"emergency_access": {"max_minutes": 0}}), "emergency_access.max_minutes"),
+            (json!({"emergency_access": {"max_minutes": 481}}), "emergency_access.max_minutes"),
+            (json!({"emergency_access": {"permissions": ["nope"]}}), "emergency_access.permissions"),
+            (
+                json!({"emergency_access": {"permissions": ["clinical.assigned_clients_only"]}}),
+                "emergency_access.permissions",
+            ),
+        ] {
+            let Err(DomainError::Validation(list)) = parse(input(body.clone())) else { panic!("{body}") };
+            assert_eq!(list[0].field, field, "{body}");
+        }
+        let edges =
+            json!({"session_idle_minutes": 5, "emergency_access": {"max_minutes": 480, "permissions": ["users.view"]}});
+        let p = parse(input(edges)).expect("valid");
+        assert_eq!((p.session_idle_minutes, p.emergency_access.max_minutes), (5, 480));
+        assert!(parse(input(json!({"session_idle_minutes": 1440, "emergency_access": {"max_minutes": 1}}))).is_ok());
+    }
+}

@@ -1,0 +1,171 @@
+//! Sessions a user sees and ends (R49), and strong passwords on every route
+//! that sets one (R48).
+
+use crate::common::{items, s, Harness, Reply, DIRECTOR, PASSWORD};
+use chrono::Duration;
+use roster_domain::model::MemberStatus;
+use serde_json::{json, Value};
+
+async fn login_as(h: &Harness, email: &str, agent: &str) -> String {
+    let r = h
+        .req("POST", "/auth/login")
+        .header("user-agent", agent)
+        .json(json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s(&r.body["session"]["token"])
+}
+
+async fn sessions(h: &Harness, token: &str) -> Vec<Value> {
+    let r = h.call("GET", "/me/sessions", Some(token), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["next_cursor"], Value::Null);
+    items(&r.body)
+}
+
+fn id_of(list: &[Value], agent: &str) -> String {
+    s(&list.iter().find(|x| x["user_agent"] == agent).unwrap_or_else(|| panic!("{agent} in {list:?}"))["id"])
+}
+
+// R49: the list names each live session by an id that is no credential,
+// with its user agent (cut to 256 characters) and which one is asking;
+// ending one ends it, ending the others leaves only the caller's.
+#[tokio::test]
+async fn a_user_lists_and_ends_their_sessions() {
+    let h = Harness::new().await;
+    h.signup(DIRECTOR).await;
+    let a = login_as(&h, DIRECTOR, "Agent A").await;
+    let b = login_as(&h, DIRECTOR, "Agent B").await;
+    let long = format!("Agent C {}", "x".repeat(400));
+    let c = login_as(&h, DIRECTOR, &format!("{long}\t")).await;
+
+    let list = sessions(&h, &a).await;
+    assert_eq!(list.len(), 4, "the sign-up's session too: {list:?}");
+    let current: Vec<_> = list.iter().filter(|x| x["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["user_agent"], "Agent A");
+    let cut = list.iter().find(|x| s(&x["user_agent"]).starts_with("Agent C")).expect("C");
+    assert_eq!(s(&cut["user_agent"]).chars().count(), 256);
+    for x in &list {
+        let keys: Vec<&String> = x.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["created_at", "current", "id", "last_used_at", "user_agent"], "{x}");
+        for token in [&a, &b, &c] {
+            assert!(!token.contains(&s(&x["id"])) && !s(&x["id"]).contains(token.as_str()), "{x}");
+        }
+    }
+
+    let gone = h.call("DELETE", &format!("/me/sessions/{}", id_of(&list, "Agent B")), Some(&a), None).await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(h.call("GET", "/me", Some(&b), None).await.status, 401);
+    assert_eq!(sessions(&h, &a).await.len(), 3);
+    let again = h.call("DELETE", &format!("/me/sessions/{}", id_of(&list, "Agent B")), Some(&a), None).await;
+    assert_eq!(again.status, 404);
+
+    let others = h.call("DELETE", "/me/sessions", Some(&a), None).await;
+    assert_eq!(others.status, 204, "{}", others.body);
+    assert_eq!(h.call("GET", "/me", Some(&c), None).await.status, 401);
+    assert_eq!(h.call("GET", "/me", Some(&a), None).await.status, 200);
+    let left = sessions(&h, &a).await;
+    assert_eq!((left.len(), &left[0]["current"]), (1, &json!(true)));
+}
+
+// R49, R2: another user's session id is 404 to me, and the session lives on.
+#[tokio::test]
+async fn another_users_session_is_not_found() {
+    let h = Harness::new().await;
+    h.signup(DIRECTOR).await;
+    let (_, other) = h.signup("other@else.example").await;
+    let mine = login_as(&h, DIRECTOR, "Mine").await;
+    let id = id_of(&sessions(&h, &mine).await, "Mine");
+    let r = h.call("DELETE", &format!("/me/sessions/{id}"), Some(&other), None).await;
+    assert_eq!((r.status, r.code()), (404, "not_found".into()));
+    assert!(sessions(&h, &other).await.iter().all(|x| s(&x["id"]) != id));
+    assert_eq!(h.call("DELETE", "/me/sessions", Some(&other), None).await.status, 204);
+    assert_eq!(h.call("GET", "/me", Some(&mine), None).await.status, 200);
+    assert_eq!(h.call("DELETE", "/me/sessions/not-an-id", Some(&other), None).await.status, 404);
+}
+
+// R49, R35: an expired session is not listed though its item is still
+// there (TTL lags), nor one a password change ended.
+#[tokio::test]
+async fn ended_and_expired_sessions_are_not_listed() {
+    let h = Harness::new().await;
+    h.signup(DIRECTOR).await;
+    let old = login_as(&h, DIRECTOR, "Old").await;
+    h.clock.advance(Duration::hours(11));
+    let new = login_as(&h, DIRECTOR, "New").await;
+    h.clock.advance(Duration::hours(2));
+    let list = sessions(&h, &new).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["user_agent"], "New");
+    assert_eq!(h.call("GET", "/me", Some(&old), None).await.status, 401);
+    let uid = s(&h.me(&new).await["id"]);
+    let stored = h.partition(&format!("USER#{uid}")).await;
+    let kept =
+        stored.iter().filter(|i| i.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|k| k.starts_with("SESSION#")));
+    assert!(kept.count() >= 3, "the expired items are still stored (TTL lags)");
+}
+
+async fn refused(r: Reply, field: &str) {
+    assert_eq!((r.status, r.code(), r.field()), (422, "validation_failed".into(), field.into()), "{}", r.body);
+    let message = s(&r.body["errors"][0]["message"]);
+    assert!(message.starts_with("is too easy to guess") && message.len() > 25, "the estimator's hint: {message}");
+}
+
+// R48: every route that sets a password refuses a weak one with 422 naming
+// its field and the estimator's hint; the person's own words count
+// against it.
+#[tokio::test]
+async fn weak_passwords_are_refused_on_every_route() {
+    let h = Harness::new().await;
+    let weak = "password1234";
+    let signup = json!({"email": "new@clinic.example", "password": weak, "first_name": "Ana", "last_name": "Silva"});
+    refused(h.call("POST", "/auth/signup", None, Some(signup)).await, "password").await;
+    // Strong alone, but it is the address itself.
+    let own = json!({"email": "anasilva@harbour.example", "password": "anasilva@harbour.example",
+        "first_name": "Ana", "last_name": "Silva"});
+    refused(h.call("POST", "/auth/signup", None, Some(own)).await, "password").await;
+
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let change = json!({"current_password": PASSWORD, "new_password": weak});
+    refused(h.call("POST", "/me/password", Some(&d), Some(change)).await, "new_password").await;
+
+    assert_eq!(h.call("POST", "/auth/password-reset", None, Some(json!({"email": DIRECTOR}))).await.status, 202);
+    let mail = h.mails_to(DIRECTOR, "password_reset").pop().expect("reset mail");
+    let token = crate::common::link_token(&mail, "/reset-password/");
+    let confirm = json!({"token": token, "new_password": weak});
+    refused(h.call("POST", "/auth/password-reset/confirm", None, Some(confirm)).await, "new_password").await;
+    // The owner's words are judged once the token names them.
+    let confirm = json!({"token": token, "new_password": "director@clinic.example"});
+    refused(h.call("POST", "/auth/password-reset/confirm", None, Some(confirm)).await, "new_password").await;
+
+    h.invite(&d, &pid, "invitee@clinic.example").await;
+    let link = h.last_invite_token();
+    let r = h.register(&link, "Ines", "Costa", weak).await;
+    refused(r, "password").await;
+
+    let lid = h.first_location(&d, &pid).await;
+    let invite = json!({"email": "temp@clinic.example", "kind": "staff", "role_id": "front_desk",
+        "primary_location_id": lid, "first_name": "Tomas", "last_name": "Reis", "temporary_password": weak});
+    refused(
+        h.call("POST", &format!("/practices/{pid}/invitations"), Some(&d), Some(invite)).await,
+        "temporary_password",
+    )
+    .await;
+
+    let (uid, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    let temp = json!({"temporary_password": weak});
+    let path = format!("/practices/{pid}/members/{uid}/temporary-password");
+    refused(h.call("POST", &path, Some(&d), Some(temp)).await, "temporary_password").await;
+    let unlock = format!("/practices/{pid}/members/{uid}/unlock");
+    refused(h.call("POST", &unlock, Some(&d), Some(json!({"temporary_password": weak}))).await, "temporary_password")
+        .await;
+    // Strong alone, but it is the member's own address, known once read.
+    let named = json!({"temporary_password": "desk@clinic.example"});
+    refused(h.call("POST", &path, Some(&d), Some(named)).await, "temporary_password").await;
+
+    // And a strong one passes everywhere it was refused.
+    let ok = json!({"current_password": PASSWORD, "new_password": "correct horse battery 42"});
+    assert_eq!(h.call("POST", "/me/password", Some(&d), Some(ok)).await.status, 204);
+}
