@@ -7,8 +7,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter,
+    MemberKeys, MembersBundle, Page, Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
