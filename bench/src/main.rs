@@ -122,7 +122,8 @@ async fn main() -> Result<(), Error> {
 
     if on("arm64") {
         let env = Env::new(&settings.dynamodb).await?;
-        if let Some(figures) = arm64::run(&settings, &report::lambda_vars(&settings, &env))? {
+        let offline = report::without_dynamodb(&report::lambda_vars(&settings, &env))?;
+        if let Some(figures) = arm64::run(&settings, &offline)? {
             say("arm64 sizes and emulated start-up");
             table.arm64(&figures);
         }

@@ -54,7 +54,7 @@ pub async fn app_from_env() -> Result<App, BootError> {
 async fn app_with(sdk: &aws_config::SdkConfig) -> Result<App, BootError> {
     let table = var("TABLE_NAME").ok_or(BootError::Missing("TABLE_NAME"))?;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table));
-    store.spawn_warm_up();
+    store.warm_up().await;
     Ok(App { store, clock: Arc::new(SystemClock), config: config_from_env() })
 }
 
