@@ -7,8 +7,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter,
+    MemberKeys, MembersBundle, Page, Store, Tx,
 };
 use std::sync::{Arc, Mutex};
 
@@ -228,6 +228,16 @@ impl Store for CountingStore {
     async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError> {
         self.note("asked_mail");
         self.inner.asked_mail(keys).await
+    }
+    async fn bulk_answer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        key_hash: &str,
+        parts: u32,
+    ) -> Result<Vec<BulkAnswer>, PortError> {
+        self.note("bulk_answer");
+        self.inner.bulk_answer(practice, user, key_hash, parts).await
     }
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.note("support_grant");

@@ -12,8 +12,8 @@ use roster_domain::error::PortError;
 use roster_domain::ids::{InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
-    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter, MemberKeys,
-    MembersBundle, Page, Store, Tx,
+    AcceptBundle, AskedMail, AskedMailKeys, AuthBundle, InviteBundle, InviteKeys, Key, LinkPreview, MemberFilter,
+    MemberKeys, MembersBundle, Page, Store, Tx,
 };
 
 #[async_trait]
@@ -304,6 +304,19 @@ impl Store for DynamoStore {
 
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.get::<SupportGrant>(practice).await
+    }
+
+    async fn bulk_answer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        key_hash: &str,
+        parts: u32,
+    ) -> Result<Vec<BulkAnswer>, PortError> {
+        let keys = (0..parts).map(|part| BulkAnswer::primary_key((practice, user, key_hash, part)));
+        let mut found: Vec<BulkAnswer> = self.batch_get_all(keys).await?;
+        found.sort_by_key(|a| a.part);
+        Ok(found)
     }
 
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
