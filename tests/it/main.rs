@@ -10,6 +10,7 @@ mod access_fields;
 mod auth;
 mod bounce;
 mod built_in_roles;
+mod bulk_invitations;
 mod constraints;
 mod contract;
 mod delivery;
