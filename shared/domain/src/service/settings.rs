@@ -2,12 +2,12 @@
 //! none, by kind, and whether people who join get onboarding mails (R44).
 
 use super::context::MemberCtx;
-use crate::permissions::stored_role_id;
 use super::views::SettingsView;
 use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
 use crate::ids::PracticeId;
 use crate::model::*;
+use crate::permissions::stored_role_id;
 use crate::permissions::{is_custom_role, role_permissions, DIRECTOR, PRACTICE_SETTINGS};
 use crate::ports::{App, Record, Tx, Write};
 use crate::validate::Errors;

@@ -7,11 +7,11 @@ use crate::error::DomainError;
 use crate::ids::InvitationId;
 use crate::model::*;
 use crate::permissions::is_custom_role;
+use crate::permissions::stored_role_id;
 use crate::ports::{App, LinkPreview, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::Caller;
 use crate::service::onboarding;
-use crate::permissions::stored_role_id;
 use crate::service::seats::{module_events, seat_added, with_consent};
 use crate::service::session::new_session;
 use crate::service::views::{
