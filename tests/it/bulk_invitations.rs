@@ -5,6 +5,7 @@
 use crate::common::{items, s, Harness, Reply, DIRECTOR};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Body;
+use roster_api::routes::Function;
 use roster_domain::model::MemberStatus;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -243,4 +244,43 @@ async fn limits_seats_and_grants_hold_per_row() {
     assert_eq!(results(&r)[2]["error"]["code"], "license_terms_required");
     let consent = c.h.events_of("InvitationCreated").len();
     assert_eq!(consent, 3);
+}
+
+/// `POST .../invitations/bulk` with an optional key, and the DynamoDB calls
+/// the invite function made for it.
+async fn traced(h: &Harness, token: &str, pid: &str, body: Value, key: Option<&str>) -> (Reply, Vec<String>) {
+    let usage = h.usage.as_ref().expect("a recording harness");
+    let before = usage.of(Function::Invite).calls.len();
+    let mut req = h.req("POST", &format!("/practices/{pid}/invitations/bulk")).token(token).json(body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let reply = req.send().await;
+    let ops = usage.of(Function::Invite).calls[before..].iter().map(|c| c.operation.clone()).collect();
+    (reply, ops)
+}
+
+// docs/design.md, "Reads per route": a row by ids costs what one invitation
+// costs (a batch, a transaction); names list the roles and locations once
+// per request; a key is one read and two transactions more, and a retry
+// one read.
+#[tokio::test]
+async fn each_row_reads_as_one_invitation() {
+    let h = Harness::recording().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let main = h.first_location(&d, &pid).await;
+    let row = |email: &str, location: &str| json!({"email": email, "kind": "staff", "role_id": "front_desk", "primary_location_id": location});
+    let (r, ops) =
+        traced(&h, &d, &pid, json!({"rows": [row("a@mail.example", &main), row("b@mail.example", &main)]}), None).await;
+    assert_eq!(statuses(&r), vec![1201, 2201]);
+    assert_eq!(ops, ["BatchGetItem", "BatchGetItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]);
+
+    let body = json!({"rows": [row("c@mail.example", "Main St")]});
+    let (r, ops) = traced(&h, &d, &pid, body.clone(), Some("k1")).await;
+    assert_eq!(statuses(&r), vec![1201]);
+    let want = ["BatchGetItem", "BatchGetItem", "TransactWriteItems", "Query", "Query", "BatchGetItem"];
+    assert_eq!(ops, [&want[..], &["TransactWriteItems", "TransactWriteItems"]].concat());
+    let (again, ops) = traced(&h, &d, &pid, body, Some("k1")).await;
+    assert_eq!(again.body, r.body);
+    assert_eq!(ops, ["BatchGetItem", "BatchGetItem"]);
 }

@@ -8,7 +8,8 @@
 use super::answers::{self, Begun};
 use super::invite::{ensure_may_invite, prepare, InviteInput, Invited};
 use crate::error::DomainError;
-use crate::permissions::built_in_roles;
+use crate::ids::LocationId;
+use crate::permissions::{built_in_roles, stored_role_id};
 use crate::ports::App;
 use crate::service::context::MemberCtx;
 use crate::validate::parse_email;
@@ -56,7 +57,10 @@ pub async fn bulk_invite(
         },
         _ => None,
     };
-    let names = Names::load(app, ctx).await?;
+    let names = match req.rows.iter().flatten().any(names_something) {
+        true => Names::load(app, ctx).await?,
+        false => Names::default(),
+    };
     let mut taken = HashSet::new();
     let mut results = Vec::with_capacity(req.rows.len());
     for (i, row) in req.rows.into_iter().enumerate() {
@@ -99,6 +103,7 @@ async fn one(app: &App, ctx: &MemberCtx, row: Value, dry_run: bool, taken: &mut 
 /// above all) may name them as people know them. A name two of them share
 /// names neither: the row keeps it and fails as an unknown id would. An
 /// id is never read as a name.
+#[derive(Default)]
 struct Names {
     roles: HashMap<String, Option<String>>,
     locations: HashMap<String, Option<String>>,
@@ -148,6 +153,18 @@ impl Names {
             value.clone_from(id);
         }
     }
+}
+
+/// Whether a row names a role or location otherwise than by id: only then
+/// are the practice's roles and locations listed (two Queries).
+fn names_something(row: &Value) -> bool {
+    let not_a_location = |v: &Value| v.as_str().is_some_and(|l| l.trim().parse::<LocationId>().is_err());
+    let role = row
+        .get("role_id")
+        .and_then(Value::as_str)
+        .is_some_and(|r| stored_role_id(r).is_none() && !built_in_roles().iter().any(|b| b.id == r.trim()));
+    let listed = row.get("location_access").and_then(Value::as_array).is_some_and(|l| l.iter().any(not_a_location));
+    role || listed || row.get("primary_location_id").is_some_and(not_a_location)
 }
 
 fn by_name(pairs: impl Iterator<Item = (String, String)>) -> HashMap<String, Option<String>> {
