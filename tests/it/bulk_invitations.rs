@@ -284,3 +284,23 @@ async fn each_row_reads_as_one_invitation() {
     assert_eq!(again.body, r.body);
     assert_eq!(ops, ["BatchGetItem", "BatchGetItem"]);
 }
+
+// Two requests with one key at once: the conditional claim lets one invite;
+// the other answers the first answer or 409, and no one is invited twice.
+#[tokio::test]
+async fn concurrent_retries_invite_once() {
+    let c = Clinic::new().await;
+    let body = json!({"rows": [c.staff("a@mail.example"), c.staff("b@mail.example")]});
+    let (one, two) = tokio::join!(c.bulk(&c.d, body.clone(), Some("same")), c.bulk(&c.d, body.clone(), Some("same")));
+    let mut answers = [one, two];
+    answers.sort_by_key(|r| r.status);
+    assert_eq!(statuses(&answers[0]), vec![1201, 2201]);
+    assert!(
+        answers[1].body == answers[0].body
+            || (answers[1].status, answers[1].code()) == (409, "idempotency_in_progress".into()),
+        "{}",
+        answers[1].body
+    );
+    assert_eq!(c.invitations().await.len(), 2);
+    assert_eq!(c.h.mails_to("a@mail.example", "invitation_new_user").len(), 1);
+}
