@@ -4,6 +4,7 @@
 //! "Bench" section for what each row means.
 
 mod arm64;
+mod bulk;
 mod env;
 mod load;
 mod memory;
@@ -32,7 +33,7 @@ pub struct Settings {
     pub items: usize,
     /// Only these functions' sizes and starts (`BENCH_FUNCTIONS=auth,sweep`), while iterating.
     pub functions: Option<Vec<String>>,
-    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep,memory,arm64`), while iterating.
+    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,bulk,sweep,memory,arm64`), while iterating.
     pub skip: Vec<String>,
 }
 
@@ -105,6 +106,12 @@ async fn main() -> Result<(), Error> {
         let env = Env::new(&settings.dynamodb).await?;
         let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
         table.load(&figures, settings.callers);
+        env.drop_table().await?;
+    }
+    if on("bulk") {
+        say("a 500-row bulk invitation (R52), JSON and CSV");
+        let env = Env::new(&settings.dynamodb).await?;
+        table.bulk(&bulk::run(&env, roster_domain::service::invitations::bulk::MAX_ROWS).await?);
         env.drop_table().await?;
     }
     if on("sweep") {
