@@ -43,8 +43,12 @@ async fn send(env: &Env, pid: &str, token: &str, content_type: &str, body: Strin
     Ok((serde_json::from_slice(&bytes)?, bytes.len()))
 }
 
-async fn measure(env: &Env, name: &str, rows: usize, csv: bool) -> Result<Figures, Error> {
-    let (d, pid, lid) = env.director(&format!("bulk-{}@clinic.bench", name.replace(' ', "-"))).await?;
+/// One request of `rows` rows into a new practice, in an `Env` of its own:
+/// the first run's 500 outbox mails would hold up the next director's
+/// verification mail.
+pub async fn measure(env: &Env, rows: usize, csv: bool) -> Result<Figures, Error> {
+    let name = if csv { "CSV by name" } else { "JSON rows by id" };
+    let (d, pid, lid) = env.director(&format!("bulk-{}@clinic.bench", name.replace(" ", "-").to_lowercase())).await?;
     let (content_type, body) = match csv {
         true => {
             let mut text = String::from("email,first_name,last_name,kind,role_id,primary_location_id\r\n");
@@ -70,8 +74,4 @@ async fn measure(env: &Env, name: &str, rows: usize, csv: bool) -> Result<Figure
     let results = answer["results"].as_array().cloned().unwrap_or_default();
     let created = results.iter().filter(|r| r["status"] == 201).count();
     Ok(Figures { name: name.to_string(), rows, created, time, calls: calls.len(), answer_bytes })
-}
-
-pub async fn run(env: &Env, rows: usize) -> Result<Vec<Figures>, Error> {
-    Ok(vec![measure(env, "JSON rows by id", rows, false).await?, measure(env, "CSV by name", rows, true).await?])
 }

@@ -110,9 +110,13 @@ async fn main() -> Result<(), Error> {
     }
     if on("bulk") {
         say("a 500-row bulk invitation (R52), JSON and CSV");
-        let env = Env::new(&settings.dynamodb).await?;
-        table.bulk(&bulk::run(&env, roster_domain::service::invitations::bulk::MAX_ROWS).await?);
-        env.drop_table().await?;
+        let mut figures = Vec::new();
+        for csv in [false, true] {
+            let env = Env::new(&settings.dynamodb).await?;
+            figures.push(bulk::measure(&env, roster_domain::service::invitations::bulk::MAX_ROWS, csv).await?);
+            env.drop_table().await?;
+        }
+        table.bulk(&figures);
     }
     if on("sweep") {
         // Two sizes, a tenth and the whole: the sweep's cost should follow
