@@ -4,6 +4,7 @@
 //! "Bench" section for what each row means.
 
 mod arm64;
+mod bulk;
 mod env;
 mod load;
 mod memory;
@@ -32,7 +33,7 @@ pub struct Settings {
     pub items: usize,
     /// Only these functions' sizes and starts (`BENCH_FUNCTIONS=auth,sweep`), while iterating.
     pub functions: Option<Vec<String>>,
-    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,sweep,memory,arm64`), while iterating.
+    /// Sections left out (`BENCH_SKIP=sizes,starts,calls,load,bulk,sweep,memory,arm64`), while iterating.
     pub skip: Vec<String>,
 }
 
@@ -106,6 +107,16 @@ async fn main() -> Result<(), Error> {
         let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
         table.load(&figures, settings.callers);
         env.drop_table().await?;
+    }
+    if on("bulk") {
+        say("a 500-row bulk invitation (R52), JSON and CSV");
+        let mut figures = Vec::new();
+        for csv in [false, true] {
+            let env = Env::new(&settings.dynamodb).await?;
+            figures.push(bulk::measure(&env, roster_domain::service::invitations::bulk::MAX_ROWS, csv).await?);
+            env.drop_table().await?;
+        }
+        table.bulk(&figures);
     }
     if on("sweep") {
         // Two sizes, a tenth and the whole: the sweep's cost should follow

@@ -291,6 +291,21 @@ impl Table {
         }
     }
 
+    /// R52: 500 rows in one request, against the invite function's timeout.
+    pub fn bulk(&mut self, figures: &[crate::bulk::Figures]) {
+        for f in figures {
+            let figure = format!(
+                "bulk invitation, {} rows ({}): {} created, {} DynamoDB calls, answer {} KB",
+                f.rows,
+                f.name,
+                f.created,
+                f.calls,
+                f.answer_bytes / 1024
+            );
+            self.row([&figure, &ms(f.time), "-", "-", "< invite Timeout (29 s), API Gateway 30 s"]);
+        }
+    }
+
     /// The sweep at each table size, then how its cost scales between them.
     pub fn sweep(&mut self, sizes: &[crate::sweep::Figures]) {
         let shards = usize::from(roster_adapters::dynamo::shard::SHARDS);

@@ -14,6 +14,7 @@ use roster_domain::model::license::Module;
 use roster_domain::model::policy as pol;
 use roster_domain::permissions::CATALOGUE;
 use roster_domain::service::audit_export::ExportFormat;
+use roster_domain::service::invitations::{answers, bulk};
 use roster_domain::service::members::read::MemberListStatus;
 use roster_domain::service::members::status::BULK_MAX;
 use roster_domain::service::roles::ROLE_NAME_MAX;
@@ -58,6 +59,10 @@ enum Rule {
     Modules,
     Permissions,
     UserIds,
+    /// R52's rows: invitation bodies, at most `bulk::MAX_ROWS`.
+    BulkRows,
+    /// `answers::KEY_MAX` visible ASCII characters.
+    IdempotencyKey,
     Limit,
     Search,
     MemberStatus,
@@ -167,6 +172,10 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("ReactivateInput.accept_license_terms", Bool),
         ("BulkReactivateInput.user_ids", UserIds),
         ("BulkReactivateInput.accept_license_terms", Bool),
+        ("BulkInviteInput.rows", BulkRows),
+        ("BulkInviteInput.dry_run", Bool),
+        ("bulk_invite?dry_run", Bool),
+        ("bulk_invite?Idempotency-Key", IdempotencyKey),
         ("UnlockInput.temporary_password", NewPassword),
         ("TemporaryPasswordInput.temporary_password", NewPassword),
         // An id that does not parse names nothing: 404 (R2), as one that does.
@@ -212,6 +221,7 @@ fn required() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("InviteRequest", vec!["email", "kind", "primary_location_id"]),
         ("RegisterRequest", vec!["password", "accept_terms"]),
         ("BulkReactivateInput", vec!["user_ids"]),
+        ("BulkInviteInput", vec!["rows"]),
         ("TemporaryPasswordInput", vec!["temporary_password"]),
     ])
 }
@@ -295,6 +305,11 @@ fn expected(rule: &Rule) -> Value {
         Rule::Modules => json!({"type": "array", "items": {"$ref": "#/components/schemas/Module"}}),
         Rule::Permissions => json!({"type": "array", "items": {"$ref": "#/components/schemas/PermissionKey"}}),
         Rule::UserIds => json!({"type": "array", "minItems": 1, "maxItems": BULK_MAX, "items": {"type": "string"}}),
+        Rule::BulkRows => json!({"type": "array", "minItems": 1, "maxItems": bulk::MAX_ROWS,
+            "items": {"$ref": "#/components/schemas/InviteRequest"}}),
+        Rule::IdempotencyKey => {
+            json!({"type": "string", "minLength": 1, "maxLength": answers::KEY_MAX, "pattern": "^[!-~]+$"})
+        }
         Rule::Limit => json!({"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT}),
         Rule::Search => json!({"type": "string", "maxLength": v::SEARCH_MAX}),
         Rule::MemberStatus => json!({"type": "string", "enum": ["active", "deactivated", "locked", "all"],

@@ -11,6 +11,7 @@ mod audit_export;
 mod auth;
 mod bounce;
 mod built_in_roles;
+mod bulk_invitations;
 mod constraints;
 mod contract;
 mod delivery;

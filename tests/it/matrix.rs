@@ -89,6 +89,8 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::GetMember,            [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::ListInvitations,      [200, 200, 403, 403, 403, 404, 404, 401, 200]),
     (Op::Invite,               [201, 201, 403, 403, 403, 404, 404, 401, 403]),
+    // R52: the same gate as one invitation; each row's own outcome is in the 200
+    (Op::BulkInvite,           [200, 200, 403, 403, 403, 404, 404, 401, 403]),
     // R36: a resend issues the front-desk access anew, which the manager lacks.
     (Op::ResendInvitation,     [200, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::RevokeInvitation,     [204, 204, 403, 403, 403, 404, 404, 401, 403]),
@@ -298,6 +300,8 @@ impl Fixture {
             }
             Op::Invite => Some(json!({"email": format!("{}@mail.example", self.unique("new")), "kind": "staff",
                 "role_id": self.manager_role, "primary_location_id": self.lid})),
+            Op::BulkInvite => Some(json!({"rows": [{"email": format!("{}@mail.example", self.unique("new")),
+                "kind": "staff", "role_id": self.manager_role, "primary_location_id": self.lid}]})),
             Op::ResendInvitation | Op::RevokeInvitation => {
                 params.push(("iid", self.invitation().await));
                 None

@@ -3,6 +3,7 @@
 //! handlers over the use cases, and problem+json errors. The same `handle`
 //! runs under API Gateway, `cargo lambda watch` and the integration tests.
 
+pub mod csv_rows;
 pub mod delivery;
 pub mod handlers;
 pub mod http;

@@ -78,6 +78,9 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             }
             D::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
             D::TokenGone => (StatusCode::GONE, "token_gone", "Link no longer valid"),
+            D::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused")
+            }
             D::Conflict(code) => (StatusCode::CONFLICT, code, "Conflict"),
             D::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal error"),
         },
@@ -117,6 +120,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
         D::PasswordChangeRequired,
         D::RateLimited,
         D::TokenGone,
+        D::IdempotencyKeyReused,
         D::Internal(String::new()),
     ];
     // A new kind of error does not compile here until it is named, and
@@ -150,6 +154,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
             | D::PasswordChangeRequired
             | D::RateLimited
             | D::TokenGone
+            | D::IdempotencyKeyReused
             | D::Conflict(_)
             | D::Internal(_) => {}
         }

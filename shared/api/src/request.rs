@@ -55,6 +55,21 @@ impl Req {
         self.segment("token")
     }
 
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body's media type, lower-cased, without parameters.
+    pub fn mime(&self) -> Option<String> {
+        self.header("content-type").map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    }
+
+    /// The body as sent.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
     }
@@ -74,8 +89,7 @@ impl Req {
     /// JSON body into `T`. Not JSON, a wrong type or an unknown field: 400.
     /// A body without a Content-Type is read as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, DomainError> {
-        if let Some(ct) = self.headers.get("content-type").and_then(|v| v.to_str().ok()) {
-            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if let Some(mime) = self.mime() {
             if mime != "application/json" && !mime.ends_with("+json") {
                 return Err(DomainError::Malformed("Content-Type must be application/json".into()));
             }

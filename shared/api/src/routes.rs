@@ -131,6 +131,7 @@ pub enum Op {
     ListSessions,
     EndSession,
     EndOtherSessions,
+    BulkInvite,
 }
 
 /// What a handler answers; an error is rendered by `problem.rs`.
@@ -326,6 +327,7 @@ pub(crate) const TABLE: &[Route] = &[
     practice(DELETE, "/practices/{pid}/support-access", Revoke, Op::RevokeSupport, members::revoke_support),
     practice(POST, "/practices/{pid}/invitations", Invite, Op::Invite, invitations::invite),
     practice(POST, "/practices/{pid}/invitations/{iid}/resend", Invite, Op::ResendInvitation, invitations::resend),
+    practice(POST, "/practices/{pid}/invitations/bulk", Invite, Op::BulkInvite, invitations::bulk),
     practice(DELETE, "/practices/{pid}/invitations/{iid}", Revoke, Op::RevokeInvitation, invitations::revoke),
     public(GET, "/invitations/{token}", Accept, Op::PreviewInvitation, invitations::preview),
     personal(POST, "/invitations/{token}/accept", Accept, Op::AcceptByToken, invitations::accept_by_token),

@@ -71,6 +71,8 @@ pub enum DomainError {
     RateLimited,
     #[error("the token is no longer valid")]
     TokenGone,
+    #[error("this Idempotency-Key was used with another request; use a new key")]
+    IdempotencyKeyReused,
     #[error("the state of the resource forbids this: {0}")]
     Conflict(&'static str),
     #[error("internal error: {0}")]

@@ -34,6 +34,7 @@ pub enum Record {
     SentMails(SentMails),
     PracticeSettings(PracticeSettings),
     OnboardingMail(OnboardingMail),
+    BulkAnswer(BulkAnswer),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -62,6 +63,8 @@ pub enum Key {
     /// A user's streak of failed sign-ins (R25), counted by
     /// `Store::count_attempt`.
     LoginFailures(UserId),
+    /// R52: (practice, caller, hash of the Idempotency-Key, part).
+    BulkAnswer(PracticeId, UserId, String, u32),
 }
 
 pub use crate::model::CounterDelta;
@@ -505,6 +508,15 @@ pub trait Store: Send + Sync {
     /// What a mail a user asks for is judged by, in one round trip.
     async fn asked_mail(&self, keys: AskedMailKeys<'_>) -> Result<AskedMail, PortError>;
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError>;
+    /// The parts `0..parts` of a bulk answer kept under a key (R52), those
+    /// found, in one round trip.
+    async fn bulk_answer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        key_hash: &str,
+        parts: u32,
+    ) -> Result<Vec<BulkAnswer>, PortError>;
     /// A practice's settings as saved (R43); `None` until first saved.
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError>;
     /// A practice's settings as saved, and those of the custom roles named

@@ -42,8 +42,8 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn sha256_hex(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
+pub fn sha256_hex(s: impl AsRef<[u8]>) -> String {
+    let digest = Sha256::digest(s.as_ref());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

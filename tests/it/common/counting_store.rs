@@ -247,6 +247,16 @@ impl Store for CountingStore {
         self.note("asked_mail");
         self.inner.asked_mail(keys).await
     }
+    async fn bulk_answer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        key_hash: &str,
+        parts: u32,
+    ) -> Result<Vec<BulkAnswer>, PortError> {
+        self.note("bulk_answer");
+        self.inner.bulk_answer(practice, user, key_hash, parts).await
+    }
     async fn support_grant(&self, practice: PracticeId) -> Result<Option<SupportGrant>, PortError> {
         self.note("support_grant");
         self.inner.support_grant(practice).await

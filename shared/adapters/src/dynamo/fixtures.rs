@@ -173,6 +173,21 @@ pub fn support_grant() -> SupportGrant {
     }
 }
 
+/// R52: part 1 of a bulk answer, kept a day.
+pub fn bulk_answer() -> BulkAnswer {
+    BulkAnswer {
+        practice_id: PRACTICE,
+        user_id: USER,
+        key_hash: "keyhash".into(),
+        part: 1,
+        body_hash: "bodyhash".into(),
+        parts: 2,
+        results: vec![serde_json::json!({"row": 51, "status": 201})],
+        expires_at: now() + Duration::hours(24),
+        version: 1,
+    }
+}
+
 pub fn audit(scope: AuditScope) -> AuditEvent {
     AuditEvent {
         id: EVENT,

@@ -361,6 +361,23 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
     );
 }
 
+// R52: beside the practice's invitations, by caller, key and part; the
+// TTL is its expiry, which reads check themselves.
+#[test]
+fn bulk_answer_is_kept_by_caller_key_and_part_for_a_day() {
+    assert_item(
+        Record::BulkAnswer(fx::bulk_answer()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("BULK#{UID}#keyhash#1"))),
+            // 24 hours after 1796115600, in seconds.
+            (TTL, n(1_796_202_000)),
+            (TYPE, s("bulk_answer")),
+        ],
+        &["body_hash", "expires_at", "key_hash", "part", "parts", "practice_id", "results", "user_id", "version"],
+    );
+}
+
 // R44: due on its day in the sweep's list, tidied by TTL a month after.
 #[test]
 fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {
@@ -576,6 +593,7 @@ fn keys_name_their_records_items() {
             Key::OnboardingMail(fx::PRACTICE, fx::USER, roster_domain::model::OnboardingStep::TwoFactor),
             Record::OnboardingMail(fx::onboarding_mail()),
         ),
+        (Key::BulkAnswer(fx::PRACTICE, fx::USER, "keyhash".into(), 1), Record::BulkAnswer(fx::bulk_answer())),
     ];
     for (key, record) in cases {
         let item = item_of(&record);

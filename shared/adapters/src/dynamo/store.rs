@@ -324,6 +324,19 @@ impl Store for DynamoStore {
         self.get::<SupportGrant>(practice).await
     }
 
+    async fn bulk_answer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        key_hash: &str,
+        parts: u32,
+    ) -> Result<Vec<BulkAnswer>, PortError> {
+        let keys = (0..parts).map(|part| BulkAnswer::primary_key((practice, user, key_hash, part)));
+        let mut found: Vec<BulkAnswer> = self.batch_get_all(keys).await?;
+        found.sort_by_key(|a| a.part);
+        Ok(found)
+    }
+
     async fn practice_settings(&self, practice: PracticeId) -> Result<Option<PracticeSettings>, PortError> {
         self.get::<PracticeSettings>(practice).await
     }

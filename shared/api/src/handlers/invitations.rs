@@ -1,14 +1,20 @@
 //! Invitations: the inviting side inside a practice (the `directory`,
 //! `invite` and `revoke` functions) and the invited side (`accept`).
 
+use crate::csv_rows;
+use crate::problem::{problem_value, HttpError};
 use crate::request::Req;
 use crate::response::{json, no_content, versioned};
 use crate::routes::Pending;
 use lambda_http::http::StatusCode;
 use roster_domain::ports::App;
 use roster_domain::service::context::{Caller, MemberCtx};
+use roster_domain::service::invitations::bulk::{self, BulkRequest, RowOutcome};
 use roster_domain::service::invitations::invite::{self as inviting, Invited};
 use roster_domain::service::invitations::respond;
+use roster_domain::{secrets, DomainError};
+use serde::Deserialize;
+use serde_json::{json as value, Value};
 
 // --------------------------------------------------- the invited side: public
 
@@ -88,4 +94,46 @@ pub fn revoke<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a>
         inviting::revoke(app, ctx, req.id("iid")?).await?;
         no_content()
     })
+}
+
+/// R52's JSON body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    rows: Option<Vec<Value>>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /practices/{pid}/invitations/bulk`: JSON rows, or a CSV file
+/// (`text/csv`, with `?dry_run=true` for a dry run); one result per row.
+pub fn bulk<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
+    Box::pin(async move {
+        let mime = req.mime();
+        let (rows, dry_run) = match mime.as_deref() {
+            Some("text/csv") => (csv_rows::rows(req.body())?, req.query("dry_run") == Some("true")),
+            _ => {
+                let body: BulkBody = req.json()?;
+                let rows = body.rows.ok_or_else(|| DomainError::field("rows", "is required"))?;
+                (rows.into_iter().map(Ok).collect(), body.dry_run)
+            }
+        };
+        // What was sent, exactly: a retry sends the same bytes.
+        let body_hash = secrets::sha256_hex([mime.unwrap_or_default().as_bytes(), b"\n", req.body()].concat());
+        let idempotency = req.header("idempotency-key").map(|k| (k, body_hash));
+        let results = bulk::bulk_invite(app, ctx, BulkRequest { rows, dry_run, idempotency }, row_result).await?;
+        json(StatusCode::OK, &value!({ "results": results }))
+    })
+}
+
+fn row_result(row: usize, outcome: RowOutcome) -> Value {
+    match outcome {
+        Ok(None) => value!({"row": row, "status": 200}),
+        Ok(Some(Invited::Invitation(i))) => value!({"row": row, "status": 201, "invitation": i}),
+        Ok(Some(Invited::Member(m))) => value!({"row": row, "status": 201, "member": m}),
+        Err(e) => {
+            let (status, problem) = problem_value(&HttpError::Domain(e));
+            value!({"row": row, "status": status, "error": problem})
+        }
+    }
 }

@@ -226,3 +226,28 @@ mod tests {
         assert_eq!(m.name, Some(PracticeName { display_name: "Jo Bloggs".into(), title: Some("Mx".into()) }));
     }
 }
+
+/// R52: one part of a bulk invitation's answer, kept under the caller's
+/// `Idempotency-Key` so that a retry answers it again. Part 0 is written
+/// first, empty (`parts == 0`), as the claim on the key: its create is
+/// what stops two concurrent retries from both inviting. The answer is
+/// split over parts so that no item nears DynamoDB's 400 KB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkAnswer {
+    pub practice_id: PracticeId,
+    pub user_id: UserId,
+    /// SHA-256 of the key as sent: whatever a client puts in it, the
+    /// table's keys only see hex.
+    pub key_hash: String,
+    pub part: u32,
+    /// SHA-256 of what was asked, so the same key with another body is
+    /// told apart from a retry.
+    pub body_hash: String,
+    /// How many parts the whole answer has (on part 0); 0 while the first
+    /// request is still inviting.
+    pub parts: u32,
+    pub results: Vec<serde_json::Value>,
+    /// The TTL; a read past it treats the key as unused.
+    pub expires_at: Time,
+    pub version: u64,
+}

@@ -4,8 +4,8 @@
 use super::{Entity, IndexKey, Keyed, Placement, Primary};
 use crate::dynamo::keys::{practice_pk, time_key};
 use crate::dynamo::shard::{Sharded, SparseIndex};
-use roster_domain::ids::{InvitationId, PracticeId};
-use roster_domain::model::{EmailSlot, Invitation, InvitationStatus, InvitationToken};
+use roster_domain::ids::{InvitationId, PracticeId, UserId};
+use roster_domain::model::{BulkAnswer, EmailSlot, Invitation, InvitationStatus, InvitationToken};
 
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// The GSI2 list of pending invitations by expiry, for the sweep (R34).
@@ -92,5 +92,27 @@ impl Entity for InvitationToken {
     }
     fn version(&self) -> Option<u64> {
         None
+    }
+}
+
+/// A bulk invitation's answer (R52), in the practice's partition beside
+/// its invitations, by caller and key: the same key from another member or
+/// practice is another request.
+impl Keyed for BulkAnswer {
+    type KeyInput<'a> = (PracticeId, UserId, &'a str, u32);
+    fn primary_key((practice_id, user_id, key_hash, part): (PracticeId, UserId, &str, u32)) -> Primary {
+        Primary::new(practice_pk(practice_id), format!("BULK#{user_id}#{key_hash}#{part}"))
+    }
+}
+
+impl Entity for BulkAnswer {
+    const TYPE: &'static str = "bulk_answer";
+    const KEPT_BY_REPLACE: &'static [&'static str] = &[];
+    fn placement(&self) -> Placement {
+        let primary = Self::primary_key((self.practice_id, self.user_id, &self.key_hash, self.part));
+        Placement { ttl: Some(self.expires_at.timestamp()), ..Placement::new(primary) }
+    }
+    fn version(&self) -> Option<u64> {
+        Some(self.version)
     }
 }

@@ -150,6 +150,7 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::SentMails(r) => r,
         Record::PracticeSettings(r) => r,
         Record::OnboardingMail(r) => r,
+        Record::BulkAnswer(r) => r,
     }
 }
 
@@ -174,5 +175,6 @@ pub fn primary(key: &Key) -> Primary {
         Key::PracticeSettings(p) => PracticeSettings::primary_key(*p),
         Key::OnboardingMail(p, u, step) => OnboardingMail::primary_key((*p, *u, *step)),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
+        Key::BulkAnswer(p, u, key_hash, part) => BulkAnswer::primary_key((*p, *u, key_hash, *part)),
     }
 }

@@ -66,11 +66,46 @@ struct NewPerson {
     password: String,
 }
 
-/// `POST /practices/{pid}/invitations` (users.manage, R5, R6, R13, R16, R17).
-pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<Invited, DomainError> {
+/// An invitation judged by every rule and ready to commit: its one
+/// transaction, what it answers, and the address it takes (R6).
+pub struct Prepared {
+    tx: Tx,
+    invited: Invited,
+    pub email_norm: String,
+}
+
+impl Prepared {
+    /// What committing it answers, before it is committed (a dry run, R52).
+    pub fn invited(&self) -> &Invited {
+        &self.invited
+    }
+
+    /// The one transaction; the conditions in it stop what raced the reads.
+    pub async fn commit(self, app: &App) -> Result<Invited, DomainError> {
+        commit(app, self.tx).await?;
+        if matches!(self.invited, Invited::Invitation(_)) {
+            metrics::count(Count::InvitationsSent, 1);
+        }
+        Ok(self.invited)
+    }
+}
+
+/// Who may invite at all (R5, R41), asked once however many are invited.
+pub fn ensure_may_invite(ctx: &MemberCtx) -> Result<(), DomainError> {
     ctx.require(USERS_MANAGE)?;
     // R41: else anyone could sign up, make a practice and mail any address.
-    ctx.caller.ensure_verified()?;
+    ctx.caller.ensure_verified()
+}
+
+/// `POST /practices/{pid}/invitations` (users.manage, R5, R6, R13, R16, R17).
+pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<Invited, DomainError> {
+    ensure_may_invite(ctx)?;
+    prepare(app, ctx, input).await?.commit(app).await
+}
+
+/// Everything `invite` does but the commit, for a caller `ensure_may_invite`
+/// admitted: one bulk row is exactly this (R52).
+pub async fn prepare(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<Prepared, DomainError> {
     let pid = ctx.practice.id;
     let mut e = Errors::new();
     let (email, email_norm) = e.email("email", input.email.as_deref());
@@ -146,7 +181,7 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
                 password,
             };
             let join = Join { access, consent, invited_by };
-            create_with_temporary_password(app, ctx, join, &roles, person, now).await
+            create_with_temporary_password(app, ctx, join, &roles, person, now)
         }
         None => {
             let token = secrets::random_secret();
@@ -193,10 +228,9 @@ pub async fn invite(app: &App, ctx: &MemberCtx, input: InviteInput) -> Result<In
             .guarded(ctx.still_authorized()?, DomainError::Forbidden)
             .push(primary_still_active(&inv.access, pid));
             take_role(&mut tx, pid, &inv.access.role_id, unknown_role());
+            let email_norm = inv.email_norm.clone();
             tx.push(Write::Create(Record::Invitation(inv)));
-            commit(app, tx).await?;
-            metrics::count(Count::InvitationsSent, 1);
-            Ok(Invited::Invitation(Box::new(view)))
+            Ok(Prepared { tx, invited: Invited::Invitation(Box::new(view)), email_norm })
         }
     }
 }
@@ -237,14 +271,14 @@ struct Join {
 
 /// R13: no account exists for the email, so the user and an active
 /// membership are created at once; the user must change the password first.
-async fn create_with_temporary_password(
+fn create_with_temporary_password(
     app: &App,
     ctx: &MemberCtx,
     join: Join,
     roles: &[Role],
     person: NewPerson,
     now: Time,
-) -> Result<Invited, DomainError> {
+) -> Result<Prepared, DomainError> {
     let Join { access, consent, invited_by } = join;
     let pid = ctx.practice.id;
     let email_norm = person.email_norm.clone();
@@ -307,8 +341,7 @@ async fn create_with_temporary_password(
     )))
     .push(Write::Create(seat_added(now, pid, user.id, membership.access.kind, consent.as_ref())));
     module_events(&mut tx, now, pid, user.id, None, Some(&membership.access), consent.as_ref());
-    commit(app, tx).await?;
-    Ok(Invited::Member(Box::new(view)))
+    Ok(Prepared { tx, invited: Invited::Member(Box::new(view)), email_norm })
 }
 
 async fn practice_invitation(app: &App, ctx: &MemberCtx, id: InvitationId) -> Result<Invitation, DomainError> {

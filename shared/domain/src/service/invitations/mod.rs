@@ -3,6 +3,8 @@
 //! here: the link, the mail, closing a pending invitation, and which
 //! invitations are open to whom.
 
+pub mod answers;
+pub mod bulk;
 pub mod invite;
 pub mod respond;
 
