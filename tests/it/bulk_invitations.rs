@@ -187,6 +187,12 @@ async fn dry_run_writes_nothing() {
         .await;
     assert_eq!(statuses(&r), vec![1200]);
     assert_eq!(c.stored().await, before);
+    // A mistyped flag is refused, never read as "import for real".
+    let r =
+        c.csv("email,kind,role_id,primary_location_id\nz@mail.example,staff,front_desk,Main St\n", "?dry_run=1").await;
+    assert_eq!((r.status, r.field()), (422, "dry_run".to_string()), "{}", r.body);
+    assert_eq!(c.stored().await, before);
+    assert_eq!(c.h.mails().len(), mails);
 }
 
 // A retry with the same key answers the first answer and invites no one
@@ -303,4 +309,36 @@ async fn concurrent_retries_invite_once() {
     );
     assert_eq!(c.invitations().await.len(), 2);
     assert_eq!(c.h.mails_to("a@mail.example", "invitation_new_user").len(), 1);
+}
+
+// Each temporary password is an Argon2id hash, a dry run's too: past
+// `MAX_TEMPORARY_PASSWORDS` rows a request refuses the field, row by row,
+// so 500 hashes can never be asked of one request.
+#[tokio::test]
+async fn temporary_passwords_are_capped_per_request() {
+    use roster_domain::service::invitations::bulk::MAX_TEMPORARY_PASSWORDS;
+    let c = Clinic::new().await;
+    let rows: Vec<Value> = (0..MAX_TEMPORARY_PASSWORDS + 2)
+        .map(|i| {
+            let mut row = c.staff(&format!("t{i}@mail.example"));
+            row["first_name"] = json!("Tess");
+            row["last_name"] = json!(format!("Row{i}"));
+            row["temporary_password"] = json!(crate::common::PASSWORD);
+            row
+        })
+        .chain([c.staff("plain@mail.example")])
+        .collect();
+    let r = c.bulk(&c.d, json!({"rows": rows, "dry_run": true}), None).await;
+    let got = results(&r);
+    assert_eq!(got.len(), MAX_TEMPORARY_PASSWORDS + 3);
+    for (i, row) in got.iter().enumerate() {
+        let refused = i == MAX_TEMPORARY_PASSWORDS || i == MAX_TEMPORARY_PASSWORDS + 1;
+        match refused {
+            true => {
+                assert_eq!(row["status"], 422, "{row}");
+                assert_eq!(row["error"]["errors"][0]["field"], "temporary_password", "{row}");
+            }
+            false => assert_eq!(row["status"], 200, "{row}"),
+        }
+    }
 }

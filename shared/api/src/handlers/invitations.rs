@@ -110,12 +110,19 @@ struct BulkBody {
 pub fn bulk<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
     Box::pin(async move {
         let mime = req.mime();
+        // Read strictly, for either body: a mistyped `?dry_run=1` must not
+        // turn a rehearsal into 500 real invitations and their mail.
+        let asked = match req.query("dry_run") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(DomainError::field("dry_run", "must be true or false")),
+        };
         let (rows, dry_run) = match mime.as_deref() {
-            Some("text/csv") => (csv_rows::rows(req.body())?, req.query("dry_run") == Some("true")),
+            Some("text/csv") => (csv_rows::rows(req.body())?, asked),
             _ => {
                 let body: BulkBody = req.json()?;
                 let rows = body.rows.ok_or_else(|| DomainError::field("rows", "is required"))?;
-                (rows.into_iter().map(Ok).collect(), body.dry_run)
+                (rows.into_iter().map(Ok).collect(), body.dry_run || asked)
             }
         };
         // What was sent, exactly: a retry sends the same bytes.

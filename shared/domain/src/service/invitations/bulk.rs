@@ -19,6 +19,13 @@ use std::collections::{HashMap, HashSet};
 /// R52
 pub const MAX_ROWS: usize = 500;
 
+/// Rows of one request that may set a temporary password. Each costs an
+/// Argon2id hash and a strength estimate (about 170 ms at the invite
+/// function's 256 MB), a dry run's too: 500 of them would outlast the
+/// function's 29 s, and make the route a way to burn the account's Lambda
+/// time. More are sent in further requests, or invited by link.
+pub const MAX_TEMPORARY_PASSWORDS: usize = 10;
+
 /// What one row came to: the invitation (or member, R13) it made, `None`
 /// for a row a dry run found good, or the problem that row alone has.
 pub type RowOutcome = Result<Option<Invited>, DomainError>;
@@ -62,10 +69,11 @@ pub async fn bulk_invite(
         false => Names::default(),
     };
     let mut taken = HashSet::new();
+    let mut passwords = 0;
     let mut results = Vec::with_capacity(req.rows.len());
     for (i, row) in req.rows.into_iter().enumerate() {
         let outcome = match row {
-            Ok(row) => one(app, ctx, names.resolve(row), req.dry_run, &mut taken).await,
+            Ok(row) => one(app, ctx, names.resolve(row), req.dry_run, &mut taken, &mut passwords).await,
             Err(e) => Err(e),
         };
         results.push(render(i + 1, outcome));
@@ -80,8 +88,24 @@ pub async fn bulk_invite(
     Ok(results)
 }
 
-async fn one(app: &App, ctx: &MemberCtx, row: Value, dry_run: bool, taken: &mut HashSet<String>) -> RowOutcome {
+async fn one(
+    app: &App,
+    ctx: &MemberCtx,
+    row: Value,
+    dry_run: bool,
+    taken: &mut HashSet<String>,
+    passwords: &mut usize,
+) -> RowOutcome {
     let input: InviteInput = serde_json::from_value(row).map_err(|e| DomainError::Malformed(e.to_string()))?;
+    if input.temporary_password.is_some() {
+        // Counted before anything is judged: a refused row ran the
+        // estimator too.
+        if *passwords >= MAX_TEMPORARY_PASSWORDS {
+            let most = format!("may be set on at most {MAX_TEMPORARY_PASSWORDS} rows of one request");
+            return Err(DomainError::field("temporary_password", &most));
+        }
+        *passwords += 1;
+    }
     // R6 within the request: a committed row holds its slot, which the
     // next row's transaction would meet; a dry run commits nothing, so the
     // addresses are remembered here for both.
