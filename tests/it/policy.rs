@@ -117,11 +117,37 @@ async fn a_non_director_grants_no_more_than_they_hold() {
     assert_eq!(put(&h, &d, &pid, None, both).await.status, 200);
     enable_totp(&h, &office).await;
     let keep = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": true,
-        "session_idle_minutes": 90});
+        "session_idle_minutes": 30});
     assert_eq!(put(&h, &office, &pid, None, keep).await.status, 200);
     let off = put(&h, &office, &pid, None, json!({"emergency_access": {"permissions": ["audit.view"]}})).await;
     assert_eq!((off.status, off.code()), (403, "forbidden".into()), "{}", off.body);
     assert!(h.stored_practice(&pid).await.security_policy.require_mfa);
+
+    // Nor may they loosen what protects everyone: a longer idle limit, or
+    // emergency access switched on (a director's set, across all locations).
+    let base = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": true,
+        "session_idle_minutes": 30});
+    assert_eq!(put(&h, &office, &pid, None, base.clone()).await.status, 200);
+    for change in [json!({"session_idle_minutes": 31}), json!({"emergency_access": {"enabled": true}})] {
+        let mut body = base.clone();
+        json_merge(&mut body, &change);
+        let r = put(&h, &office, &pid, None, body).await;
+        assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{change}: {}", r.body);
+    }
+    let stored = h.stored_practice(&pid).await.security_policy;
+    assert_eq!((stored.session_idle_minutes, stored.emergency_access.enabled), (30, false));
+}
+
+/// `change`'s fields over `body`'s, one level into objects.
+fn json_merge(body: &mut serde_json::Value, change: &serde_json::Value) {
+    for (k, v) in change.as_object().into_iter().flatten() {
+        match (body.get_mut(k), v) {
+            (Some(serde_json::Value::Object(into)), serde_json::Value::Object(from)) => {
+                into.extend(from.clone());
+            }
+            _ => body[k] = v.clone(),
+        }
+    }
 }
 
 // R48, R28: require_mfa holds every member without a second factor at

@@ -98,13 +98,21 @@ fn parse(input: PolicyInput) -> Result<SecurityPolicy, DomainError> {
 
 /// R36 for the policy: a member who is not a director may not put into the
 /// emergency set a key they lack themselves (keys already there stay), nor
-/// turn a required second factor off, as they may not clear one member's.
+/// loosen what protects every member, directors included: turn a required
+/// second factor off (as they may not clear one member's), let sessions
+/// idle longer, or switch emergency access on or lengthen it, which would
+/// make live a set a director chose, across all locations.
 fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
     if ctx.is_director() {
         return Ok(());
     }
-    let mut added = after.emergency_access.permissions.difference(&before.emergency_access.permissions);
-    if added.any(|k| !ctx.can(k)) || (before.require_mfa && !after.require_mfa) {
+    let (was, will) = (&before.emergency_access, &after.emergency_access);
+    let mut added = will.permissions.difference(&was.permissions);
+    let loosens = (before.require_mfa && !after.require_mfa)
+        || after.session_idle_minutes > before.session_idle_minutes
+        || (will.enabled && !was.enabled)
+        || (will.enabled && will.max_minutes > was.max_minutes);
+    if added.any(|k| !ctx.can(k)) || loosens {
         return Err(DomainError::Forbidden);
     }
     Ok(())
