@@ -232,7 +232,7 @@ async fn catalogue_and_built_in_roles() {
     let perms = h.call("GET", "/permissions", Some(&d), None).await;
     assert_eq!(perms.status, 200);
     let list = perms.body.as_array().cloned().unwrap_or_default();
-    assert_eq!(list.len(), 33);
+    assert_eq!(list.len(), 34);
     assert!(list.iter().all(|p| !s(&p["description"]).is_empty() && !s(&p["module"]).is_empty()));
     let roles = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
     let ids: Vec<_> =
