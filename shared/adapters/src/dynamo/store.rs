@@ -47,6 +47,7 @@ impl Store for DynamoStore {
             // For a support agent (R30); a GetItem in the same batch costs
             // no round trip.
             keys.push(SupportGrant::primary_key(p));
+            keys.push(EmergencyPointer::primary_key((p, user_id)));
         }
         let mut items = self.batch_get(keys).await?;
         Ok(AuthBundle {
@@ -55,6 +56,7 @@ impl Store for DynamoStore {
             practice: take(&mut items)?,
             membership: take(&mut items)?,
             support_grant: take(&mut items)?,
+            emergency: take(&mut items)?,
         })
     }
 

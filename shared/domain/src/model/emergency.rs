@@ -68,6 +68,48 @@ pub struct EmergencyAccess {
     /// The permission set it adds, copied from the policy when opened: a
     /// later policy change neither widens nor narrows an access in flight.
     pub permissions: Vec<String>,
+    /// Closing and reviewing replace it at the version they read, so a
+    /// second review or a close racing the sweep fails its condition.
+    pub version: u64,
+}
+
+/// The member's open emergency access, at a key made of the practice and
+/// the member: read with the session in the auth bundle's one BatchGetItem
+/// (no extra read per request), and the lock that keeps one open at a time
+/// (created, or replaced once expired, at the version read: R50). Reads
+/// check `ends_at` themselves; the TTL only tidies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyPointer {
+    pub practice_id: PracticeId,
+    pub user_id: UserId,
+    pub access_id: EmergencyAccessId,
+    pub ends_at: Time,
+    pub permissions: Vec<String>,
+    /// The access's `opened_at` in milliseconds: whoever ends the access
+    /// knows it without reading the pointer, and a later access's pointer
+    /// never has the same.
+    pub version: u64,
+}
+
+impl EmergencyPointer {
+    pub fn of(a: &EmergencyAccess) -> Self {
+        Self {
+            practice_id: a.practice_id,
+            user_id: a.user_id,
+            access_id: a.id,
+            ends_at: a.ends_at,
+            permissions: a.permissions.clone(),
+            version: pointer_version(a.opened_at),
+        }
+    }
+
+    pub fn open_at(&self, now: Time) -> bool {
+        self.ends_at > now
+    }
+}
+
+pub fn pointer_version(opened_at: Time) -> u64 {
+    u64::try_from(opened_at.timestamp_millis()).unwrap_or(0)
 }
 
 impl EmergencyAccess {
@@ -89,6 +131,7 @@ impl EmergencyAccess {
             ended_at: None,
             review: None,
             permissions,
+            version: 1,
         }
     }
 
@@ -131,5 +174,8 @@ mod tests {
         a.ended_at = Some(t(10));
         assert!(!a.open_at(t(11)));
         assert_eq!(a.effective_end(), t(10));
+        let p = EmergencyPointer::of(&a);
+        assert!(p.open_at(t(29)) && !p.open_at(t(30)));
+        assert_eq!(p.version, pointer_version(t(0)));
     }
 }

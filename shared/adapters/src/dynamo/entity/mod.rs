@@ -6,6 +6,7 @@
 //! compile until its keys are written here.
 
 mod account;
+mod emergency;
 mod events;
 mod invitation;
 mod mail;
@@ -151,6 +152,8 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::PracticeSettings(r) => r,
         Record::OnboardingMail(r) => r,
         Record::BulkAnswer(r) => r,
+        Record::EmergencyAccess(r) => r,
+        Record::EmergencyPointer(r) => r,
     }
 }
 
@@ -176,5 +179,7 @@ pub fn primary(key: &Key) -> Primary {
         Key::OnboardingMail(p, u, step) => OnboardingMail::primary_key((*p, *u, *step)),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
         Key::BulkAnswer(p, u, key_hash, part) => BulkAnswer::primary_key((*p, *u, key_hash, *part)),
+        Key::EmergencyAccess(p, id) => EmergencyAccess::primary_key((*p, *id)),
+        Key::EmergencyPointer(p, u) => EmergencyPointer::primary_key((*p, *u)),
     }
 }
