@@ -147,7 +147,9 @@ async fn signed_in(app: &App, req: &Req, pid: Option<PracticeId>) -> Result<Auth
 /// a support agent without an active grant (R30).
 async fn enter(app: &App, found: Authenticated) -> Result<MemberCtx, DomainError> {
     match (found.practice, found.membership) {
-        (Some(practice), Some(membership)) => member_ctx(app, found.caller, practice, membership).await,
+        (Some(practice), Some(membership)) => {
+            member_ctx(app, found.caller, practice, membership, found.emergency).await
+        }
         (Some(practice), None) => {
             support::agent_ctx(app, found.caller, practice, found.support_grant).ok_or(DomainError::NotFound)
         }

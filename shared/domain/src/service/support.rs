@@ -64,6 +64,7 @@ pub fn agent_ctx(app: &App, caller: Caller, practice: Practice, grant: Option<Su
         practice,
         membership: None,
         permissions: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+        emergency: None,
     })
 }
 
