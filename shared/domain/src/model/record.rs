@@ -117,10 +117,13 @@ pub enum EventType {
     SupportAccessGranted,
     SupportAccessRevoked,
     SupportAccessExpired,
+    EmergencyAccessOpened,
+    EmergencyAccessEnded,
+    EmergencyAccessReviewed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 34] = [
         Self::UserSignedUp,
         Self::UserLocked,
         Self::UserUnlocked,
@@ -152,6 +155,9 @@ impl EventType {
         Self::SupportAccessGranted,
         Self::SupportAccessRevoked,
         Self::SupportAccessExpired,
+        Self::EmergencyAccessOpened,
+        Self::EmergencyAccessEnded,
+        Self::EmergencyAccessReviewed,
     ];
 
     /// The EventBridge detail-type: the variant's name.
