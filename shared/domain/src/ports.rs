@@ -557,6 +557,21 @@ pub trait Store: Send + Sync {
         after: Option<&SupportGrant>,
         limit: usize,
     ) -> Result<Vec<SupportGrant>, PortError>;
+    /// One emergency access of a practice (R50), by key.
+    async fn emergency_access(
+        &self,
+        practice: PracticeId,
+        id: EmergencyAccessId,
+    ) -> Result<Option<EmergencyAccess>, PortError>;
+    /// Up to `limit` emergency accesses not yet ended whose `ends_at` is at
+    /// or before `now`, soonest first, resuming after `after`: the sweep's
+    /// sparse due list, never a scan (R50).
+    async fn due_emergency_accesses(
+        &self,
+        now: Time,
+        after: Option<&EmergencyAccess>,
+        limit: usize,
+    ) -> Result<Vec<EmergencyAccess>, PortError>;
     /// A practice's active directors, through their sparse index.
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError>;
 

@@ -40,9 +40,12 @@ pub struct MemberCtx {
     /// agent's are the read-only few of
     /// [`AGENT_PERMISSIONS`](super::support::AGENT_PERMISSIONS).
     pub permissions: Vec<String>,
-    /// The emergency access open now (R50), whose set `permissions`
-    /// includes: every audit event of this request names it.
-    pub emergency: Option<EmergencyAccessId>,
+    /// The member's emergency access pointer as stored (R50), open or run
+    /// out: opening another replaces a run-out one at its version.
+    pub emergency: Option<EmergencyPointer>,
+    /// Whether it was open when the request began, so `permissions`
+    /// include its set and every audit event of the request names it.
+    pub emergency_open: bool,
 }
 
 /// The caller's context in a practice: their permissions come from their
@@ -59,13 +62,13 @@ pub async fn member_ctx(
 ) -> Result<MemberCtx, DomainError> {
     let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
     let mut permissions = membership.permissions(&custom);
-    let open =
-        emergency.filter(|e| e.practice_id == practice.id && e.user_id == membership.user_id && e.open_at(app.now()));
-    if let Some(e) = &open {
+    let emergency = emergency.filter(|e| e.practice_id == practice.id && e.user_id == membership.user_id);
+    let emergency_open = emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
+    if let Some(e) = emergency.as_ref().filter(|_| emergency_open) {
         let held: BTreeSet<String> = permissions.into_iter().chain(e.permissions.iter().cloned()).collect();
         permissions = held.into_iter().collect();
     }
-    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, emergency: open.map(|e| e.access_id) })
+    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, emergency, emergency_open })
 }
 
 /// The roles in force for computing the permissions of a membership or
@@ -99,6 +102,10 @@ impl MemberCtx {
             (false, false) => Err(DomainError::Forbidden),
         }
     }
+    /// The emergency access this request runs under, if any (R50).
+    pub fn emergency_id(&self) -> Option<EmergencyAccessId> {
+        self.emergency.as_ref().filter(|_| self.emergency_open).map(|e| e.access_id)
+    }
     pub fn is_support(&self) -> bool {
         self.membership.is_none()
     }
@@ -107,7 +114,7 @@ impl MemberCtx {
         self.membership.as_ref().ok_or(DomainError::SupportReadOnly)
     }
     pub fn actor(&self) -> Actor {
-        Actor { support: self.is_support(), emergency_access_id: self.emergency, ..Actor::user(&self.caller.user) }
+        Actor { support: self.is_support(), emergency_access_id: self.emergency_id(), ..Actor::user(&self.caller.user) }
     }
     pub fn is_director(&self) -> bool {
         self.membership.as_ref().is_some_and(|m| m.access.is_director())

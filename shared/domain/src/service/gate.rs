@@ -126,7 +126,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             version: 1,
         };
-        MemberCtx { caller, practice, membership, permissions: Vec::new(), emergency: None }
+        MemberCtx { caller, practice, membership, permissions: Vec::new(), emergency: None, emergency_open: false }
     }
 
     /// A verdict in short: `ok`, or the refusal's API.md code.

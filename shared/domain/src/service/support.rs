@@ -65,6 +65,7 @@ pub fn agent_ctx(app: &App, caller: Caller, practice: Practice, grant: Option<Su
         membership: None,
         permissions: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
         emergency: None,
+        emergency_open: false,
     })
 }
 
