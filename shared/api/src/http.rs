@@ -15,7 +15,7 @@ use roster_domain::ports::App;
 use roster_domain::service::context::{member_ctx, MemberCtx};
 use roster_domain::service::gate::{self, Afterwards, WhileHeld};
 use roster_domain::service::session::{self, Authenticated};
-use roster_domain::service::support;
+use roster_domain::service::{emergency, support};
 use roster_domain::DomainError;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -129,6 +129,9 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
                 Afterwards::Nothing => {}
                 Afterwards::RecordSupportRead => {
                     support::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
+                }
+                Afterwards::RecordEmergencyRead => {
+                    emergency::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
                 }
             }
             Ok(answer)

@@ -4,7 +4,7 @@
 //! locations and every audit event names it; every director is mailed.
 
 use super::context::MemberCtx;
-use super::writes::{audit_event, commit, outbox_event, outbox_task, to_value};
+use super::writes::{audit_event, audit_read, commit, outbox_event, outbox_task, to_value};
 use crate::error::DomainError;
 use crate::ids::EmergencyAccessId;
 use crate::model::*;
@@ -117,6 +117,14 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
         .push(Write::Create(Record::EmergencyAccess(access)));
     commit(app, tx).await?;
     Ok(view)
+}
+
+/// R50: a read made under emergency access, in the practice's audit log
+/// before the answer leaves. Writes need no such record: each is audited
+/// already, and its actor names the access.
+pub async fn record_read(app: &App, ctx: &MemberCtx, route: &str, path: &str) -> Result<(), DomainError> {
+    let Some(id) = ctx.emergency_id() else { return Ok(()) };
+    audit_read(app, ctx, "emergency.read", Target::new("emergency_access", id), route, path).await
 }
 
 /// `DELETE /practices/{pid}/emergency-access/{id}`: by its member or a
