@@ -84,7 +84,7 @@ fn event(pid: &str, at: DateTime<Utc>, action: &str) -> AuditEvent {
         id: EventId(uuid::Uuid::new_v7(ts)),
         scope: AuditScope::Practice(pid.parse::<PracticeId>().expect("pid")),
         at,
-        actor: Actor { user_id: None, email: Some("fixture@clinic.example".into()), support: false },
+        actor: Actor { email: Some("fixture@clinic.example".into()), ..Actor::system() },
         action: action.into(),
         target: Target::new("practice", pid),
         before: Value::Null,

@@ -232,7 +232,7 @@ async fn catalogue_and_built_in_roles() {
     let perms = h.call("GET", "/permissions", Some(&d), None).await;
     assert_eq!(perms.status, 200);
     let list = perms.body.as_array().cloned().unwrap_or_default();
-    assert_eq!(list.len(), 33);
+    assert_eq!(list.len(), 34);
     assert!(list.iter().all(|p| !s(&p["description"]).is_empty() && !s(&p["module"]).is_empty()));
     let roles = h.call("GET", &format!("/practices/{pid}/roles"), Some(&d), None).await;
     let ids: Vec<_> =
@@ -307,7 +307,7 @@ async fn practice_and_location_writes_need_the_acting_member_as_authorized() {
     // A's context, as A's request holds it once authorized...
     let found = session::authenticate(&h.app, &a, pid.parse().ok()).await.expect("A is signed in");
     let (practice, membership) = (found.practice.expect("the practice"), found.membership.expect("A's membership"));
-    let ctx = member_ctx(&h.app, found.caller, practice, membership).await.expect("A's context");
+    let ctx = member_ctx(&h.app, found.caller, practice, membership, None).await.expect("A's context");
     // ...then, before A's write commits, B changes A's access.
     let r = h.patch_member(&b, &pid, &a_uid, None, json!({"location_access": [loc]})).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -17,6 +17,7 @@ mod contract;
 mod delivery;
 mod directory;
 mod due_shards;
+mod emergency;
 mod fan_out;
 mod grants;
 mod iam;

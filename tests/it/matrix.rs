@@ -122,6 +122,10 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     (Op::ListSessions,         [200, 200, 200, 200, 200, 200, 200, 401, 200]),
     (Op::EndSession,           [404, 404, 404, 404, 404, 404, 404, 401, 404]),
     (Op::EndOtherSessions,     [204, 204, 204, 204, 204, 204, 204, 401, 204]),
+    // R50: a director holds everything (409 director_holds_all); nobody
+    // else here holds emergency_access.use. Ending an unknown one is 404.
+    (Op::OpenEmergency,        [409, 403, 403, 403, 403, 404, 404, 401, 403]),
+    (Op::CloseEmergency,       [404, 404, 404, 404, 404, 404, 404, 401, 403]),
 ];
 
 /// The practice, its people and invitations every cell acts on; the IAM
@@ -307,6 +311,11 @@ impl Fixture {
                 None
             }
             Op::UpdateAccess => Some(json!({"access_billing": false})),
+            Op::OpenEmergency => Some(json!({"reason": "Patient collapsed in the waiting room"})),
+            Op::CloseEmergency => {
+                params.push(("id", uuid::Uuid::now_v7().to_string()));
+                None
+            }
             Op::UpdateDetails => Some(json!({"title": "Dr"})),
             Op::Deactivate => {
                 self.set_target(true).await;

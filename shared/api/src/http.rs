@@ -15,7 +15,7 @@ use roster_domain::ports::App;
 use roster_domain::service::context::{member_ctx, MemberCtx};
 use roster_domain::service::gate::{self, Afterwards, WhileHeld};
 use roster_domain::service::session::{self, Authenticated};
-use roster_domain::service::support;
+use roster_domain::service::{emergency, support};
 use roster_domain::DomainError;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -130,6 +130,9 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
                 Afterwards::RecordSupportRead => {
                     support::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
                 }
+                Afterwards::RecordEmergencyRead => {
+                    emergency::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
+                }
             }
             Ok(answer)
         }
@@ -147,7 +150,9 @@ async fn signed_in(app: &App, req: &Req, pid: Option<PracticeId>) -> Result<Auth
 /// a support agent without an active grant (R30).
 async fn enter(app: &App, found: Authenticated) -> Result<MemberCtx, DomainError> {
     match (found.practice, found.membership) {
-        (Some(practice), Some(membership)) => member_ctx(app, found.caller, practice, membership).await,
+        (Some(practice), Some(membership)) => {
+            member_ctx(app, found.caller, practice, membership, found.emergency).await
+        }
         (Some(practice), None) => {
             support::agent_ctx(app, found.caller, practice, found.support_grant).ok_or(DomainError::NotFound)
         }

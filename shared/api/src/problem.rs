@@ -72,6 +72,9 @@ fn classify(e: &HttpError) -> (StatusCode, &'static str, &'static str) {
             D::AccountLocked => (StatusCode::LOCKED, "account_locked", "Account locked"),
             D::MfaRequired => (StatusCode::FORBIDDEN, "mfa_required", "Two-factor enrollment required"),
             D::SessionIdle => (StatusCode::UNAUTHORIZED, "session_idle", "Session idle"),
+            D::EmergencyAccessDisabled => {
+                (StatusCode::FORBIDDEN, "emergency_access_disabled", "Emergency access disabled")
+            }
             D::EmailUnverified => (StatusCode::FORBIDDEN, "email_unverified", "Email not verified"),
             D::PasswordChangeRequired => {
                 (StatusCode::FORBIDDEN, "password_change_required", "Password change required")
@@ -116,6 +119,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
         D::AccountLocked,
         D::MfaRequired,
         D::SessionIdle,
+        D::EmergencyAccessDisabled,
         D::EmailUnverified,
         D::PasswordChangeRequired,
         D::RateLimited,
@@ -150,6 +154,7 @@ pub fn fixed_codes() -> Vec<&'static str> {
             | D::AccountLocked
             | D::MfaRequired
             | D::SessionIdle
+            | D::EmergencyAccessDisabled
             | D::EmailUnverified
             | D::PasswordChangeRequired
             | D::RateLimited

@@ -11,7 +11,7 @@
 //! `/practices/{pid}`, or `{pid}` anywhere else) fails the constant
 //! evaluation of `ROUTES`, which stops the build as well.
 
-use crate::handlers::{account, audit_export, directory, invitations, members};
+use crate::handlers::{account, audit_export, directory, emergency, invitations, members};
 use crate::request::Req;
 use lambda_http::{Body, Response};
 use roster_domain::ports::App;
@@ -132,6 +132,8 @@ pub enum Op {
     EndSession,
     EndOtherSessions,
     BulkInvite,
+    OpenEmergency,
+    CloseEmergency,
 }
 
 /// What a handler answers; an error is rendered by `problem.rs`.
@@ -341,6 +343,8 @@ pub(crate) const TABLE: &[Route] = &[
     personal(GET, "/me/sessions", Auth, Op::ListSessions, account::list_sessions),
     personal(DELETE, "/me/sessions/{session_id}", Auth, Op::EndSession, account::end_session),
     personal(DELETE, "/me/sessions", Auth, Op::EndOtherSessions, account::end_other_sessions),
+    practice(POST, "/practices/{pid}/emergency-access", UpdateAccess, Op::OpenEmergency, emergency::open),
+    practice(DELETE, "/practices/{pid}/emergency-access/{id}", Revoke, Op::CloseEmergency, emergency::close),
 ];
 
 /// Path parameters, in order of appearance.

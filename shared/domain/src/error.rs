@@ -61,6 +61,8 @@ pub enum DomainError {
     AccountLocked,
     #[error("two-factor enrollment is required first")]
     MfaRequired,
+    #[error("this practice's security policy does not enable emergency access")]
+    EmergencyAccessDisabled,
     #[error("the session was unused for longer than this practice allows; sign in again")]
     SessionIdle,
     #[error("verify your email address first")]

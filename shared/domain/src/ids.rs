@@ -43,6 +43,7 @@ id_type!(LocationId);
 id_type!(InvitationId);
 id_type!(EventId);
 id_type!(SessionId);
+id_type!(EmergencyAccessId);
 
 impl EventId {
     /// An id made from this one and `salt`, the same every time: what a

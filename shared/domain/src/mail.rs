@@ -52,6 +52,14 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
         include_str!("../templates/support_access_granted.html"),
         include_str!("../templates/support_access_granted.txt"),
     ),
+    // R50: to every director at once; the reason is typed text, so it
+    // stays in the body, defanged.
+    (
+        "emergency_access_opened",
+        "Emergency access was opened in your practice",
+        include_str!("../templates/emergency_access_opened.html"),
+        include_str!("../templates/emergency_access_opened.txt"),
+    ),
     // R44: the onboarding series, day 1, 3 and 7 after joining. Subjects
     // name no practice: typed text stays in the body, defanged.
     (
@@ -91,7 +99,7 @@ fn env() -> &'static Result<Environment<'static>, String> {
 /// The context fields whose text a user typed (names of people and
 /// practices), as opposed to what Roster itself puts in a mail (links,
 /// times, counts), at any depth of the context.
-const TYPED: [&str; 5] = ["first_name", "inviter", "practice_name", "granted_by", "name"];
+const TYPED: [&str; 7] = ["first_name", "inviter", "practice_name", "granted_by", "name", "member", "reason"];
 
 /// R41: typed text never becomes a link in mail. Mail clients turn
 /// `scheme://`, `name.tld` and `a@b` into links even in plain text, so a
@@ -239,12 +247,13 @@ mod tests {
     fn every_template_renders_both_parts() {
         let ctx = json!({"first_name": "Ana", "email": "a@b.co", "link": "https://app/x/t", "valid_hours": 1,
             "inviter": "Dr Who", "practice_name": "Harbour & Co", "expires_at": "2026-12-01 10:00 UTC",
-            "valid_minutes": 60, "attempts": 5, "reset_link": "https://app/x/t", "granted_by": "Dr Who"});
+            "valid_minutes": 60, "attempts": 5, "reset_link": "https://app/x/t", "granted_by": "Dr Who",
+            "member": "Ann Lee", "ends_at": "2026-12-01 13:00", "reason": "Patient collapsed, see evil.test"});
         for (name, subject, _, _) in TEMPLATES {
             let m = render(name, "a@b.co", &ctx).expect(name);
             assert_eq!(&m.subject, subject);
             // Every mail but the support notice carries a link.
-            if *name != "support_access_granted" {
+            if !["support_access_granted", "emergency_access_opened"].contains(name) {
                 assert!(m.text.contains("https://app/x/t"), "{name}");
                 assert!(m.html.contains("https://app/x/t"), "{name}");
             }
@@ -254,6 +263,9 @@ mod tests {
         let support = render("support_access_granted", "a@b.co", &ctx).expect("support mail");
         assert!(support.text.contains("Harbour & Co") && support.html.contains("Harbour &amp; Co"));
         assert!(support.text.contains("2026-12-01 10:00 UTC") && support.text.contains("Dr Who"));
+        let emergency = render("emergency_access_opened", "a@b.co", &ctx).expect("emergency mail");
+        assert!(emergency.text.contains("Ann Lee") && emergency.text.contains("Patient collapsed, see evil[.]test"));
+        assert!(emergency.html.contains("Harbour &amp; Co") && emergency.text.contains("2026-12-01 13:00 (UTC)"));
     }
 
     // R41, R44: the onboarding mails greet by name and name the practice,

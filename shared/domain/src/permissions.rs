@@ -27,6 +27,7 @@ pub const USERS_VIEW: &str = "users.view";
 pub const PRACTICE_SETTINGS: &str = "practice.settings";
 pub const SUPPORT_ACCESS_MANAGE: &str = "support_access.manage";
 pub const AUDIT_VIEW: &str = "audit.view";
+pub const EMERGENCY_ACCESS_USE: &str = "emergency_access.use";
 
 pub static CATALOGUE: &[PermissionDef] = &[
     p(USERS_MANAGE, "users", "Invite, resend, revoke, change access, edit details, deactivate, reactivate, unlock and set temporary passwords"),
@@ -34,6 +35,7 @@ pub static CATALOGUE: &[PermissionDef] = &[
     p(PRACTICE_SETTINGS, "practice", "Change the practice name, locations, custom roles and settings"),
     p(SUPPORT_ACCESS_MANAGE, "practice", "Grant and revoke the vendor's read-only support access"),
     p(AUDIT_VIEW, "practice", "Read the practice's audit log"),
+    p(EMERGENCY_ACCESS_USE, "practice", "Open emergency access (break-the-glass) when the security policy enables it"),
     p("calendar.view", "calendar", "See calendars"),
     p("calendar.create", "calendar", "Create appointments"),
     p("calendar.delete", "calendar", "Delete appointments"),
@@ -232,7 +234,7 @@ mod tests {
     fn catalogue_keys_are_unique() {
         let keys: BTreeSet<_> = CATALOGUE.iter().map(|d| d.key).collect();
         assert_eq!(keys.len(), CATALOGUE.len());
-        assert_eq!(CATALOGUE.len(), 33);
+        assert_eq!(CATALOGUE.len(), 34);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::error::{DomainError, PortError};
-use crate::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use crate::ids::{EmergencyAccessId, EventId, InvitationId, LocationId, PracticeId, UserId};
 use crate::model::*;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -35,6 +35,8 @@ pub enum Record {
     PracticeSettings(PracticeSettings),
     OnboardingMail(OnboardingMail),
     BulkAnswer(BulkAnswer),
+    EmergencyAccess(EmergencyAccess),
+    EmergencyPointer(EmergencyPointer),
 }
 
 /// The identity of a stored item, for deletes and conditions.
@@ -65,6 +67,9 @@ pub enum Key {
     LoginFailures(UserId),
     /// R52: (practice, caller, hash of the Idempotency-Key, part).
     BulkAnswer(PracticeId, UserId, String, u32),
+    EmergencyAccess(PracticeId, EmergencyAccessId),
+    /// A member's open emergency access (R50).
+    EmergencyPointer(PracticeId, UserId),
 }
 
 pub use crate::model::CounterDelta;
@@ -245,6 +250,9 @@ pub struct AuthBundle {
     pub practice: Option<Practice>,
     pub membership: Option<Membership>,
     pub support_grant: Option<SupportGrant>,
+    /// The member's open emergency access, if any (R50): in the same batch,
+    /// so effective permissions need no read of their own.
+    pub emergency: Option<EmergencyPointer>,
 }
 
 /// What an invitation link's preview shows (R10), read together.
@@ -549,6 +557,21 @@ pub trait Store: Send + Sync {
         after: Option<&SupportGrant>,
         limit: usize,
     ) -> Result<Vec<SupportGrant>, PortError>;
+    /// One emergency access of a practice (R50), by key.
+    async fn emergency_access(
+        &self,
+        practice: PracticeId,
+        id: EmergencyAccessId,
+    ) -> Result<Option<EmergencyAccess>, PortError>;
+    /// Up to `limit` emergency accesses not yet ended whose `ends_at` is at
+    /// or before `now`, soonest first, resuming after `after`: the sweep's
+    /// sparse due list, never a scan (R50).
+    async fn due_emergency_accesses(
+        &self,
+        now: Time,
+        after: Option<&EmergencyAccess>,
+        limit: usize,
+    ) -> Result<Vec<EmergencyAccess>, PortError>;
     /// A practice's active directors, through their sparse index.
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError>;
 

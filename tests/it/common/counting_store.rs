@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use roster_domain::error::PortError;
-use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::ids::{EmergencyAccessId, EventId, InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
     AcceptBundle, AskedMail, AskedMailKeys, AuditChunk, AuditRange, AuthBundle, InviteBundle, InviteKeys, Key,
@@ -298,6 +298,23 @@ impl Store for CountingStore {
     ) -> Result<Vec<SupportGrant>, PortError> {
         self.note("due_support_grants");
         self.inner.due_support_grants(now, after, limit).await
+    }
+    async fn emergency_access(
+        &self,
+        practice: PracticeId,
+        id: EmergencyAccessId,
+    ) -> Result<Option<EmergencyAccess>, PortError> {
+        self.note("emergency_access");
+        self.inner.emergency_access(practice, id).await
+    }
+    async fn due_emergency_accesses(
+        &self,
+        now: Time,
+        after: Option<&EmergencyAccess>,
+        limit: usize,
+    ) -> Result<Vec<EmergencyAccess>, PortError> {
+        self.note("due_emergency_accesses");
+        self.inner.due_emergency_accesses(now, after, limit).await
     }
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {
         self.note("directors");

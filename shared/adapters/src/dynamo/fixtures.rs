@@ -2,7 +2,7 @@
 //! that a change to a record's shape is adapted here and nowhere else.
 
 use chrono::{DateTime, Duration, Utc};
-use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, SessionId, UserId};
+use roster_domain::ids::{EmergencyAccessId, EventId, InvitationId, LocationId, PracticeId, SessionId, UserId};
 use roster_domain::model::RoleSet;
 use roster_domain::model::*;
 use uuid::Uuid;
@@ -14,6 +14,7 @@ pub const LOCATION: LocationId = LocationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e
 pub const INVITATION: InvitationId = InvitationId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000004));
 pub const EVENT: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000005));
 pub const OUTBOX: EventId = EventId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000006));
+pub const EMERGENCY: EmergencyAccessId = EmergencyAccessId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000009));
 pub const SESSION: SessionId = SessionId(Uuid::from_u128(0x0190c3c8_6b1d_7c4e_9a0f_000000000008));
 
 pub const EMAIL_NORM: &str = "ada@example.com";
@@ -171,6 +172,14 @@ pub fn support_grant() -> SupportGrant {
         expires_at: now() + Duration::hours(72),
         version: 1,
     }
+}
+
+/// R50: an hour's emergency access opened at `now()`, not yet ended.
+pub fn emergency_access() -> EmergencyAccess {
+    let reason = Reason::parse(Some("Patient collapsed in the lobby")).expect("a valid reason");
+    let mut a = EmergencyAccess::open(PRACTICE, USER, reason, now(), 60, vec!["users.view".into()]);
+    a.id = EMERGENCY;
+    a
 }
 
 /// R52: part 1 of a bulk answer, kept a day.

@@ -20,6 +20,7 @@ const LID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000003";
 const IID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000004";
 const EVENT_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000005";
 const OUTBOX_ID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000006";
+const EID: &str = "0190c3c8-6b1d-7c4e-9a0f-000000000009";
 
 /// The attributes the store adds around a record's own fields.
 const PLACEMENT: [&str; 9] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, DISPLAY_SEARCH, TYPE];
@@ -361,6 +362,67 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
     );
 }
 
+// R50: in the practice's partition by its v7 id; in the directors' review
+// queue (GSI1) until reviewed and the sweep's due list (GSI2) until ended;
+// kept like the audit log, so no TTL.
+#[test]
+fn emergency_access_is_queued_for_review_and_due_at_its_end() {
+    let fields = [
+        "ended_at",
+        "ends_at",
+        "id",
+        "opened_at",
+        "permissions",
+        "practice_id",
+        "reason",
+        "review",
+        "user_id",
+        "version",
+    ];
+    let mut a = fx::emergency_access();
+    assert_item(
+        Record::EmergencyAccess(a.clone()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("EMERGENCY#{EID}"))),
+            (GSI1PK, s(format!("PRACTICE#{PID}#EMERGENCY_UNREVIEWED"))),
+            (GSI1SK, s(EID)),
+            // Shard 0 of 16 from the hash of its primary key; an hour
+            // after 1796115600, in fixed-width milliseconds.
+            (GSI2PK, s("DUE#EMERGENCY#00")),
+            (GSI2SK, s(format!("001796119200000#{PID}#{EID}"))),
+            (TYPE, s("emergency_access")),
+        ],
+        &fields,
+    );
+    // Ended and reviewed: out of both lists.
+    a.ended_at = Some(fx::now());
+    a.review = Some(roster_domain::model::Review { by: fx::USER, at: fx::now(), note: "Justified".into() });
+    assert_item(
+        Record::EmergencyAccess(a),
+        &[(PK, s(format!("PRACTICE#{PID}"))), (SK, s(format!("EMERGENCY#{EID}"))), (TYPE, s("emergency_access"))],
+        &fields,
+    );
+}
+
+// R50: one per member, read with the session; the TTL a day after its end
+// only tidies (reads check `ends_at`).
+#[test]
+fn emergency_pointer_is_one_per_member_beside_the_membership() {
+    let a = fx::emergency_access();
+    assert_item(
+        Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&a)),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("EMERGENCY_OPEN#{UID}"))),
+            // An hour and a day after 1796115600, in seconds.
+            (TTL, n(1_796_205_600)),
+            (TYPE, s("emergency_pointer")),
+        ],
+        &["access_id", "ends_at", "permissions", "practice_id", "user_id", "version"],
+    );
+}
+
 // R52: beside the practice's invitations, by caller, key and part; the
 // TTL is its expiry, which reads check themselves.
 #[test]
@@ -594,6 +656,11 @@ fn keys_name_their_records_items() {
             Record::OnboardingMail(fx::onboarding_mail()),
         ),
         (Key::BulkAnswer(fx::PRACTICE, fx::USER, "keyhash".into(), 1), Record::BulkAnswer(fx::bulk_answer())),
+        (Key::EmergencyAccess(fx::PRACTICE, fx::EMERGENCY), Record::EmergencyAccess(fx::emergency_access())),
+        (
+            Key::EmergencyPointer(fx::PRACTICE, fx::USER),
+            Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&fx::emergency_access())),
+        ),
     ];
     for (key, record) in cases {
         let item = item_of(&record);

@@ -9,7 +9,7 @@ use super::DynamoStore;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use roster_domain::error::PortError;
-use roster_domain::ids::{EventId, InvitationId, LocationId, PracticeId, UserId};
+use roster_domain::ids::{EmergencyAccessId, EventId, InvitationId, LocationId, PracticeId, UserId};
 use roster_domain::model::*;
 use roster_domain::ports::{
     AcceptBundle, AskedMail, AskedMailKeys, AuditChunk, AuditRange, AuthBundle, InviteBundle, InviteKeys, Key,
@@ -47,6 +47,7 @@ impl Store for DynamoStore {
             // For a support agent (R30); a GetItem in the same batch costs
             // no round trip.
             keys.push(SupportGrant::primary_key(p));
+            keys.push(EmergencyPointer::primary_key((p, user_id)));
         }
         let mut items = self.batch_get(keys).await?;
         Ok(AuthBundle {
@@ -55,6 +56,7 @@ impl Store for DynamoStore {
             practice: take(&mut items)?,
             membership: take(&mut items)?,
             support_grant: take(&mut items)?,
+            emergency: take(&mut items)?,
         })
     }
 
@@ -376,6 +378,23 @@ impl Store for DynamoStore {
         limit: usize,
     ) -> Result<Vec<SupportGrant>, PortError> {
         self.due(DUE_SUPPORT_GRANTS, now, after, limit).await
+    }
+
+    async fn emergency_access(
+        &self,
+        practice: PracticeId,
+        id: EmergencyAccessId,
+    ) -> Result<Option<EmergencyAccess>, PortError> {
+        self.get::<EmergencyAccess>((practice, id)).await
+    }
+
+    async fn due_emergency_accesses(
+        &self,
+        now: Time,
+        after: Option<&EmergencyAccess>,
+        limit: usize,
+    ) -> Result<Vec<EmergencyAccess>, PortError> {
+        self.due(DUE_EMERGENCY, now, after, limit).await
     }
 
     async fn directors(&self, practice: PracticeId) -> Result<Vec<Membership>, PortError> {

@@ -6,5 +6,6 @@
 pub mod account;
 pub mod audit_export;
 pub mod directory;
+pub mod emergency;
 pub mod invitations;
 pub mod members;

@@ -5,6 +5,7 @@
 //! `model::*` names every record. The files import each other directly,
 //! never through here.
 
+pub mod emergency;
 pub mod invitation;
 pub mod license;
 pub mod mail_feedback;
@@ -17,6 +18,7 @@ pub mod user;
 
 pub use crate::access::{Access, Kind, LocationAccess, Overrides, PractitionerProfile};
 pub use crate::clock::Time;
+pub use emergency::*;
 pub use invitation::*;
 pub use license::*;
 pub use mail_feedback::*;

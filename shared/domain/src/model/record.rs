@@ -3,7 +3,7 @@
 
 use super::user::User;
 use crate::clock::Time;
-use crate::ids::{EventId, PracticeId, UserId};
+use crate::ids::{EmergencyAccessId, EventId, PracticeId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,14 +18,18 @@ pub struct Actor {
     pub user_id: Option<UserId>,
     pub email: Option<String>,
     pub support: bool,
+    /// The emergency access (R50) the actor held when acting: set on every
+    /// audit event written under it, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_access_id: Option<EmergencyAccessId>,
 }
 
 impl Actor {
     pub fn user(u: &User) -> Self {
-        Self { user_id: Some(u.id), email: Some(u.email.clone()), support: false }
+        Self { user_id: Some(u.id), email: Some(u.email.clone()), support: false, emergency_access_id: None }
     }
     pub fn system() -> Self {
-        Self { user_id: None, email: None, support: false }
+        Self { user_id: None, email: None, support: false, emergency_access_id: None }
     }
 }
 
@@ -113,10 +117,13 @@ pub enum EventType {
     SupportAccessGranted,
     SupportAccessRevoked,
     SupportAccessExpired,
+    EmergencyAccessOpened,
+    EmergencyAccessEnded,
+    EmergencyAccessReviewed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 34] = [
         Self::UserSignedUp,
         Self::UserLocked,
         Self::UserUnlocked,
@@ -148,6 +155,9 @@ impl EventType {
         Self::SupportAccessGranted,
         Self::SupportAccessRevoked,
         Self::SupportAccessExpired,
+        Self::EmergencyAccessOpened,
+        Self::EmergencyAccessEnded,
+        Self::EmergencyAccessReviewed,
     ];
 
     /// The EventBridge detail-type: the variant's name.

@@ -3,10 +3,11 @@
 //! and the grant rule every change that hands out access obeys.
 
 use crate::error::DomainError;
-use crate::ids::UserId;
+use crate::ids::{EmergencyAccessId, UserId};
 use crate::model::*;
 use crate::permissions::{is_custom_role, is_restrictive, module_of};
 use crate::ports::{App, Write};
+use std::collections::BTreeSet;
 
 /// A signed-in user, as established from a live session.
 #[derive(Debug, Clone)]
@@ -39,20 +40,35 @@ pub struct MemberCtx {
     /// agent's are the read-only few of
     /// [`AGENT_PERMISSIONS`](super::support::AGENT_PERMISSIONS).
     pub permissions: Vec<String>,
+    /// The member's emergency access pointer as stored (R50), open or run
+    /// out: opening another replaces a run-out one at its version.
+    pub emergency: Option<EmergencyPointer>,
+    /// Whether it was open when the request began, so `permissions`
+    /// include its set and every audit event of the request names it.
+    pub emergency_open: bool,
 }
 
 /// The caller's context in a practice: their permissions come from their
 /// role as stored now, so a change of role or overrides applies to the very
-/// next request (R1). A custom role costs one more read.
+/// next request (R1). A custom role costs one more read. An emergency
+/// access open now (R50, checked here, whatever the sweep has done) adds
+/// its set, across all locations: it came with the session, at no read.
 pub async fn member_ctx(
     app: &App,
     caller: Caller,
     practice: Practice,
     membership: Membership,
+    emergency: Option<EmergencyPointer>,
 ) -> Result<MemberCtx, DomainError> {
     let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
-    let permissions = membership.permissions(&custom);
-    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions })
+    let mut permissions = membership.permissions(&custom);
+    let emergency = emergency.filter(|e| e.practice_id == practice.id && e.user_id == membership.user_id);
+    let emergency_open = emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
+    if let Some(e) = emergency.as_ref().filter(|_| emergency_open) {
+        let held: BTreeSet<String> = permissions.into_iter().chain(e.permissions.iter().cloned()).collect();
+        permissions = held.into_iter().collect();
+    }
+    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, emergency, emergency_open })
 }
 
 /// The roles in force for computing the permissions of a membership or
@@ -86,6 +102,10 @@ impl MemberCtx {
             (false, false) => Err(DomainError::Forbidden),
         }
     }
+    /// The emergency access this request runs under, if any (R50).
+    pub fn emergency_id(&self) -> Option<EmergencyAccessId> {
+        self.emergency.as_ref().filter(|_| self.emergency_open).map(|e| e.access_id)
+    }
     pub fn is_support(&self) -> bool {
         self.membership.is_none()
     }
@@ -94,7 +114,7 @@ impl MemberCtx {
         self.membership.as_ref().ok_or(DomainError::SupportReadOnly)
     }
     pub fn actor(&self) -> Actor {
-        Actor { support: self.is_support(), ..Actor::user(&self.caller.user) }
+        Actor { support: self.is_support(), emergency_access_id: self.emergency_id(), ..Actor::user(&self.caller.user) }
     }
     pub fn is_director(&self) -> bool {
         self.membership.as_ref().is_some_and(|m| m.access.is_director())

@@ -69,6 +69,9 @@ pub enum Afterwards {
     /// Record the read in the practice's audit log (`support::record_read`);
     /// if that fails, the answer does not leave.
     RecordSupportRead,
+    /// Record a member's read made under emergency access (R50:
+    /// `emergency::record_read`); if that fails, the answer does not leave.
+    RecordEmergencyRead,
 }
 
 /// R31 for a caller inside a practice: a member passes as they are (their
@@ -76,6 +79,7 @@ pub enum Afterwards {
 /// read is audited.
 pub fn support(ctx: &MemberCtx, effect: Effect) -> Result<Afterwards, DomainError> {
     match (ctx.is_support(), effect) {
+        (false, Effect::Read) if ctx.emergency_id().is_some() => Ok(Afterwards::RecordEmergencyRead),
         (false, _) => Ok(Afterwards::Nothing),
         (true, Effect::Read) => Ok(Afterwards::RecordSupportRead),
         (true, Effect::Write) => Err(DomainError::SupportReadOnly),
@@ -126,7 +130,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             version: 1,
         };
-        MemberCtx { caller, practice, membership, permissions: Vec::new() }
+        MemberCtx { caller, practice, membership, permissions: Vec::new(), emergency: None, emergency_open: false }
     }
 
     /// A verdict in short: `ok`, or the refusal's API.md code.

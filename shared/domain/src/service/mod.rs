@@ -12,6 +12,7 @@ pub mod account;
 pub mod audit;
 pub mod audit_export;
 pub mod context;
+pub mod emergency;
 pub mod gate;
 pub mod invitations;
 pub mod mail_feedback;

@@ -56,6 +56,8 @@ pub struct Authenticated {
     pub practice: Option<Practice>,
     pub membership: Option<Membership>,
     pub support_grant: Option<SupportGrant>,
+    /// The member's emergency access, open or not: `member_ctx` decides.
+    pub emergency: Option<EmergencyPointer>,
 }
 
 impl Authenticated {
@@ -99,6 +101,7 @@ pub async fn authenticate(app: &App, token: &str, practice: Option<PracticeId>) 
         // R19: a deactivated membership gives nothing, from the next request on.
         membership: bundle.membership.filter(Membership::is_active),
         support_grant: bundle.support_grant,
+        emergency: bundle.emergency,
     })
 }
 

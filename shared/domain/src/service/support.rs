@@ -3,7 +3,7 @@
 //! write ever.
 
 use super::context::{Caller, MemberCtx};
-use super::writes::{audit_event, commit, outbox_event, outbox_task, to_value};
+use super::writes::{audit_event, audit_read, commit, outbox_event, outbox_task, to_value};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::permissions::{AUDIT_VIEW, SUPPORT_ACCESS_MANAGE, USERS_VIEW};
@@ -64,23 +64,15 @@ pub fn agent_ctx(app: &App, caller: Caller, practice: Practice, grant: Option<Su
         practice,
         membership: None,
         permissions: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+        emergency: None,
+        emergency_open: false,
     })
 }
 
 /// R31: what a support agent read, in the practice's audit log, before the
 /// answer leaves.
 pub async fn record_read(app: &App, ctx: &MemberCtx, route: &str, path: &str) -> Result<(), DomainError> {
-    let mut tx = Tx::new();
-    tx.push(Write::Create(audit_event(
-        AuditScope::Practice(ctx.practice.id),
-        app.now(),
-        ctx.actor(),
-        "support.read",
-        Target::new("practice", ctx.practice.id),
-        json!(null),
-        json!({"route": route, "path": path}),
-    )));
-    commit(app, tx).await
+    audit_read(app, ctx, "support.read", Target::new("practice", ctx.practice.id), route, path).await
 }
 
 /// `GET /practices/{pid}/support-access`: for `support_access.manage`, and

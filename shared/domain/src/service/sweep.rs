@@ -13,7 +13,7 @@
 use super::invitations::LISTED_AFTER_EXPIRY_DAYS;
 use super::roles::release_role;
 use super::writes::{audit_event, commit, outbox_event};
-use super::{onboarding, outbox, support};
+use super::{emergency, onboarding, outbox, support};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::ports::{App, Outbound, Record, Tx, Write};
@@ -47,6 +47,8 @@ pub struct Summary {
     /// Onboarding mails sent (R44); those dropped unsent (membership no
     /// longer active, onboarding off) are not counted.
     pub onboarding_sent: usize,
+    /// Emergency accesses past `ends_at` stamped as ended (R50).
+    pub emergency_access_ended: usize,
 }
 
 const STALE: DomainError = DomainError::Conflict("stale");
@@ -119,6 +121,7 @@ pub async fn run(app: &App, out: &Outbound, due_by: Time) -> Result<Summary, Dom
     };
     note("invitations", expire_invitations(app, due_by, &mut summary).await);
     note("support grants", end_support_grants(app, due_by, &mut summary).await);
+    note("emergency access", end_emergency_access(app, due_by, &mut summary).await);
     let onboarding = onboarding::send_due(app, due_by, left().min(ONBOARDING_BUDGET)).await;
     note("onboarding", onboarding.map(|sent| summary.onboarding_sent = sent));
     note("outbox", redeliver(app, out, due_by, left(), &mut summary).await);
@@ -163,6 +166,28 @@ async fn end_support_grants(app: &App, due_by: Time, summary: &mut Summary) -> R
                 Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(practice = %grant.practice_id, error = %e, "could not end support grant; left for the next sweep")
+                }
+            }
+        }
+        if due.len() < BATCH {
+            return Ok(());
+        }
+        after = due.last().cloned();
+    }
+}
+
+/// Every emergency access past `ends_at` not yet ended (R50), paged as
+/// invitations are.
+async fn end_emergency_access(app: &App, due_by: Time, summary: &mut Summary) -> Result<(), DomainError> {
+    let mut after: Option<EmergencyAccess> = None;
+    loop {
+        let due = app.store.due_emergency_accesses(due_by, after.as_ref(), BATCH).await?;
+        for access in due.iter().filter(|a| a.ended_at.is_none() && !a.open_at(due_by)) {
+            match emergency::expire(app, access).await {
+                Ok(true) => summary.emergency_access_ended += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(access = %access.id, error = %e, "could not end emergency access; left for the next sweep")
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! outbox of mail and domain events (R33), committed with it in one
 //! transaction, and delivered from the table's change stream (outbox.rs).
 
+use super::context::MemberCtx;
 use crate::error::DomainError;
 use crate::ids::EventId;
 use crate::model::*;
@@ -27,6 +28,29 @@ pub fn audit_event(
         before,
         after,
     })
+}
+
+/// A read recorded in the practice's audit log before its answer leaves:
+/// a support agent's (R31), or a member's under emergency access (R50).
+pub async fn audit_read(
+    app: &App,
+    ctx: &MemberCtx,
+    action: &str,
+    target: Target,
+    route: &str,
+    path: &str,
+) -> Result<(), DomainError> {
+    let mut tx = Tx::new();
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(ctx.practice.id),
+        app.now(),
+        ctx.actor(),
+        action,
+        target,
+        serde_json::json!(null),
+        serde_json::json!({"route": route, "path": path}),
+    )));
+    commit(app, tx).await
 }
 
 pub fn outbox_mail(at: Time, mail: Mail) -> Record {

@@ -6,6 +6,7 @@
 //! compile until its keys are written here.
 
 mod account;
+mod emergency;
 mod events;
 mod invitation;
 mod mail;
@@ -13,6 +14,7 @@ mod onboarding;
 mod practice;
 
 pub use account::{LoginFailures, SESSION_PREFIX};
+pub use emergency::DUE_EMERGENCY;
 pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX, OUTBOX_INDEX, OUTBOX_KEY_PREFIX};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use onboarding::DUE_ONBOARDING;
@@ -151,6 +153,8 @@ pub fn stored(record: &Record) -> &dyn Stored {
         Record::PracticeSettings(r) => r,
         Record::OnboardingMail(r) => r,
         Record::BulkAnswer(r) => r,
+        Record::EmergencyAccess(r) => r,
+        Record::EmergencyPointer(r) => r,
     }
 }
 
@@ -176,5 +180,7 @@ pub fn primary(key: &Key) -> Primary {
         Key::OnboardingMail(p, u, step) => OnboardingMail::primary_key((*p, *u, *step)),
         Key::LoginFailures(u) => LoginFailures::primary_key(*u),
         Key::BulkAnswer(p, u, key_hash, part) => BulkAnswer::primary_key((*p, *u, key_hash, *part)),
+        Key::EmergencyAccess(p, id) => EmergencyAccess::primary_key((*p, *id)),
+        Key::EmergencyPointer(p, u) => EmergencyPointer::primary_key((*p, *u)),
     }
 }

@@ -250,7 +250,7 @@ pub async fn decline_by_token(app: &App, token: &str) -> Result<(), DomainError>
     let before = by_token(app, token).await?;
     let now = app.now();
     ensure_open(&before, now)?;
-    let invitee = Actor { user_id: None, email: Some(before.email.clone()), support: false };
+    let invitee = Actor { email: Some(before.email.clone()), ..Actor::system() };
     let tx =
         close(&before, now, InvitationStatus::Declined, invitee, "invitation.declined", EventType::InvitationDeclined);
     commit(app, tx).await

@@ -1,0 +1,181 @@
+//! Emergency access (R50, HIPAA 164.312(a)(2)(ii) "break-the-glass"): one
+//! member's time-boxed use of the practice policy's emergency permission
+//! set, across all locations, reviewed afterwards by a director.
+
+use crate::clock::Time;
+use crate::error::DomainError;
+use crate::ids::{EmergencyAccessId, PracticeId, UserId};
+use crate::validate::Errors;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+/// R50: the reason must say something; the upper bound keeps one record
+/// (and the directors' mail) small.
+pub const REASON_MIN_CHARS: usize = 10;
+pub const REASON_MAX_CHARS: usize = 1000;
+pub const NOTE_MAX_CHARS: usize = 2000;
+
+/// 409 when the member already has one open (one at a time, R50).
+pub const ALREADY_OPEN: DomainError = DomainError::Conflict("emergency_access_open");
+/// 409 on a second review: a review is a signed statement, never rewritten.
+pub const ALREADY_REVIEWED: DomainError = DomainError::Conflict("already_reviewed");
+/// 409 for a director: they hold every key already, so an emergency
+/// access would add nothing but noise in the directors' review queue.
+pub const DIRECTOR_HOLDS_ALL: DomainError = DomainError::Conflict("director_holds_all");
+
+/// Why the glass was broken: trimmed, `REASON_MIN_CHARS..=REASON_MAX_CHARS`
+/// characters, plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+impl Reason {
+    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
+        let mut e = Errors::new();
+        let text = e.required_text("reason", raw, REASON_MAX_CHARS);
+        if !text.is_empty() && text.chars().count() < REASON_MIN_CHARS {
+            e.add("reason", &format!("must be at least {REASON_MIN_CHARS} characters"));
+        }
+        e.finish()?;
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub by: UserId,
+    pub at: Time,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyAccess {
+    pub id: EmergencyAccessId,
+    pub practice_id: PracticeId,
+    pub user_id: UserId,
+    pub reason: Reason,
+    pub opened_at: Time,
+    pub ends_at: Time,
+    /// When it was closed by the member, a director or the sweep; `None`
+    /// while open, and also when it simply ran out and the sweep has not
+    /// come by yet (see `open_at`).
+    pub ended_at: Option<Time>,
+    pub review: Option<Review>,
+    /// The permission set it adds, copied from the policy when opened: a
+    /// later policy change neither widens nor narrows an access in flight.
+    pub permissions: Vec<String>,
+    /// Closing and reviewing replace it at the version they read, so a
+    /// second review or a close racing the sweep fails its condition.
+    pub version: u64,
+}
+
+/// The member's open emergency access, at a key made of the practice and
+/// the member: read with the session in the auth bundle's one BatchGetItem
+/// (no extra read per request), and the lock that keeps one open at a time
+/// (created, or replaced once expired, at the version read: R50). Reads
+/// check `ends_at` themselves; the TTL only tidies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyPointer {
+    pub practice_id: PracticeId,
+    pub user_id: UserId,
+    pub access_id: EmergencyAccessId,
+    pub ends_at: Time,
+    pub permissions: Vec<String>,
+    /// The access's `opened_at` in milliseconds: whoever ends the access
+    /// knows it without reading the pointer, and a later access's pointer
+    /// never has the same.
+    pub version: u64,
+}
+
+impl EmergencyPointer {
+    pub fn of(a: &EmergencyAccess) -> Self {
+        Self {
+            practice_id: a.practice_id,
+            user_id: a.user_id,
+            access_id: a.id,
+            ends_at: a.ends_at,
+            permissions: a.permissions.clone(),
+            version: pointer_version(a.opened_at),
+        }
+    }
+
+    pub fn open_at(&self, now: Time) -> bool {
+        self.ends_at > now
+    }
+}
+
+pub fn pointer_version(opened_at: Time) -> u64 {
+    u64::try_from(opened_at.timestamp_millis()).unwrap_or(0)
+}
+
+impl EmergencyAccess {
+    pub fn open(
+        practice_id: PracticeId,
+        user_id: UserId,
+        reason: Reason,
+        now: Time,
+        max_minutes: u32,
+        permissions: Vec<String>,
+    ) -> Self {
+        Self {
+            id: EmergencyAccessId::new(),
+            practice_id,
+            user_id,
+            reason,
+            opened_at: now,
+            ends_at: now + Duration::minutes(i64::from(max_minutes)),
+            ended_at: None,
+            review: None,
+            permissions,
+            version: 1,
+        }
+    }
+
+    /// Open until closed or past `ends_at`, whatever the sweep has done
+    /// (every read checks expiry itself, R50, R35).
+    pub fn open_at(&self, now: Time) -> bool {
+        self.ended_at.is_none() && self.ends_at > now
+    }
+
+    /// When it ended or will end: the earlier of the close and `ends_at`.
+    pub fn effective_end(&self) -> Time {
+        self.ended_at.map_or(self.ends_at, |e| e.min(self.ends_at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(min: i64) -> Time {
+        chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn reason_is_trimmed_and_bounded() {
+        assert_eq!(Reason::parse(Some("  patient collapsed  ")).unwrap().as_str(), "patient collapsed");
+        for bad in [None, Some(""), Some("   short   "), Some(&"x".repeat(REASON_MAX_CHARS + 1)[..])] {
+            assert!(matches!(Reason::parse(bad), Err(DomainError::Validation(_))), "{bad:?}");
+        }
+        assert!(Reason::parse(Some(&"x".repeat(REASON_MIN_CHARS))).is_ok());
+    }
+
+    #[test]
+    fn open_until_closed_or_past_its_end() {
+        let reason = Reason::parse(Some("cardiac arrest in room 2")).unwrap();
+        let mut a = EmergencyAccess::open(PracticeId::new(), UserId::new(), reason, t(0), 30, vec![]);
+        assert_eq!(a.ends_at, t(30));
+        assert!(a.open_at(t(29)) && !a.open_at(t(30)));
+        a.ended_at = Some(t(10));
+        assert!(!a.open_at(t(11)));
+        assert_eq!(a.effective_end(), t(10));
+        let p = EmergencyPointer::of(&a);
+        assert!(p.open_at(t(29)) && !p.open_at(t(30)));
+        assert_eq!(p.version, pointer_version(t(0)));
+    }
+}
