@@ -75,7 +75,8 @@ enum Rule {
     /// `audit_export::ExportFormat`, `csv` when left out.
     AuditFormat,
     /// A number of minutes in a range, with its default (R48, R50).
-    Minutes(std::ops::RangeInclusive<u32>, u32),
+    /// Whole minutes in a range; left out, the current value stays.
+    Minutes(std::ops::RangeInclusive<u32>),
     /// The field is the named schema (whose own fields have their rules).
     Ref(&'static str),
     /// The named schema, or `null`.
@@ -125,11 +126,11 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("PracticeSettingsRequest.default_roles", Ref("DefaultRoles")),
         ("PracticeSettingsRequest.onboarding_mails", Bool),
         ("SecurityPolicyRequest.require_mfa", Bool),
-        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES, pol::SESSION_IDLE_DEFAULT)),
+        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES)),
         ("SecurityPolicyRequest.emergency_access", Ref("EmergencyPolicyRequest")),
         ("EmergencyPolicyRequest.enabled", Bool),
         ("EmergencyPolicyRequest.permissions", Permissions),
-        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES, pol::EMERGENCY_MINUTES_DEFAULT)),
+        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES)),
         ("DefaultRoles.practitioner", AnyString),
         ("DefaultRoles.staff", AnyString),
         ("RoleInput.name", name(ROLE_NAME_MAX, true)),
@@ -328,9 +329,7 @@ fn expected(rule: &Rule) -> Value {
             let formats = [ExportFormat::Csv, ExportFormat::Ndjson].map(ExportFormat::as_str);
             json!({"type": "string", "enum": formats, "default": ExportFormat::Csv.as_str()})
         }
-        Rule::Minutes(range, default) => {
-            json!({"type": "integer", "minimum": range.start(), "maximum": range.end(), "default": default})
-        }
+        Rule::Minutes(range) => json!({"type": "integer", "minimum": range.start(), "maximum": range.end()}),
         Rule::Ref(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
         Rule::RefOrNull(name) => {
             json!({"oneOf": [{"$ref": format!("#/components/schemas/{name}")}, {"type": "null"}]})

@@ -119,7 +119,11 @@ async fn a_non_director_grants_no_more_than_they_hold() {
     let keep = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": true,
         "session_idle_minutes": 30});
     assert_eq!(put(&h, &office, &pid, None, keep).await.status, 200);
-    let off = put(&h, &office, &pid, None, json!({"emergency_access": {"permissions": ["audit.view"]}})).await;
+    // Left out, the factor stays required; turned off by name, refused.
+    let kept = put(&h, &office, &pid, None, json!({"emergency_access": {"permissions": ["audit.view"]}})).await;
+    assert_eq!((kept.status, &kept.body["require_mfa"]), (200, &json!(true)), "{}", kept.body);
+    let off = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": false});
+    let off = put(&h, &office, &pid, None, off).await;
     assert_eq!((off.status, off.code()), (403, "forbidden".into()), "{}", off.body);
     assert!(h.stored_practice(&pid).await.security_policy.require_mfa);
 
