@@ -1,0 +1,56 @@
+import { render } from 'preact';
+import { LocationProvider, Route, Router } from 'preact-iso';
+import { AppProvider } from './app';
+import { Header } from './components/shell';
+import { RequireAuth, SignIn, SignUp } from './screens/auth';
+import { CreatePractice, Home, PracticeHome } from './screens/home';
+import './styles.css';
+
+// Made once, at load: a wrapper made during render would remount the screen.
+function authed(Screen: () => preact.JSX.Element | null) {
+  return () => (
+    <RequireAuth>
+      <Screen />
+    </RequireAuth>
+  );
+}
+const S = {
+  home: authed(Home),
+  createPractice: authed(CreatePractice),
+  practiceHome: authed(PracticeHome),
+};
+
+function NotFound() {
+  return (
+    <main id="main" class="narrow">
+      <h1>Page not found</h1>
+      <p>
+        <a href="/">Go to the start page</a>
+      </p>
+    </main>
+  );
+}
+
+function App() {
+  return (
+    <LocationProvider>
+      <AppProvider>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <Header />
+        <Router>
+          <Route path="/" component={S.home} />
+          <Route path="/signup" component={SignUp} />
+          <Route path="/login" component={SignIn} />
+          <Route path="/practices/new" component={S.createPractice} />
+          <Route path="/practices/:pid" component={S.practiceHome} />
+          <Route default component={NotFound} />
+        </Router>
+      </AppProvider>
+    </LocationProvider>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);
