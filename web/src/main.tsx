@@ -4,6 +4,7 @@ import { AppProvider } from './app';
 import { Header } from './components/shell';
 import { RequireAuth, SignIn, SignUp } from './screens/auth';
 import { CreatePractice, Home, PracticeHome } from './screens/home';
+import { ForgotPassword, InvitationPage, ResetPassword, VerifyEmail } from './screens/links';
 import './styles.css';
 
 // Made once, at load: a wrapper made during render would remount the screen.
@@ -43,6 +44,10 @@ function App() {
           <Route path="/" component={S.home} />
           <Route path="/signup" component={SignUp} />
           <Route path="/login" component={SignIn} />
+          <Route path="/invite/:token" component={InvitationPage} />
+          <Route path="/verify-email/:token" component={VerifyEmail} />
+          <Route path="/reset-password" component={ForgotPassword} />
+          <Route path="/reset-password/:token" component={ResetPassword} />
           <Route path="/practices/new" component={S.createPractice} />
           <Route path="/practices/:pid" component={S.practiceHome} />
           <Route default component={NotFound} />
