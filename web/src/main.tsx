@@ -4,6 +4,9 @@ import { AppProvider } from './app';
 import { Header } from './components/shell';
 import { RequireAuth, SignIn, SignUp } from './screens/auth';
 import { CreatePractice, Home, PracticeHome } from './screens/home';
+import { InviteScreen } from './screens/invite';
+import { MemberScreen } from './screens/member';
+import { UserManagement } from './screens/users';
 import { ForgotPassword, InvitationPage, ResetPassword, VerifyEmail } from './screens/links';
 import './styles.css';
 
@@ -19,6 +22,9 @@ const S = {
   home: authed(Home),
   createPractice: authed(CreatePractice),
   practiceHome: authed(PracticeHome),
+  users: authed(UserManagement),
+  invite: authed(InviteScreen),
+  member: authed(MemberScreen),
 };
 
 function NotFound() {
@@ -50,6 +56,9 @@ function App() {
           <Route path="/reset-password/:token" component={ResetPassword} />
           <Route path="/practices/new" component={S.createPractice} />
           <Route path="/practices/:pid" component={S.practiceHome} />
+          <Route path="/practices/:pid/users" component={S.users} />
+          <Route path="/practices/:pid/users/invite" component={S.invite} />
+          <Route path="/practices/:pid/members/:uid" component={S.member} />
           <Route default component={NotFound} />
         </Router>
       </AppProvider>

@@ -17,8 +17,12 @@ export interface FormState<V extends Values> {
   setBusy: (b: boolean) => void;
 }
 
-export function useForm<V extends Values>(initial: V): FormState<V> {
-  const [values, setValues] = useState<V>(initial);
+/** `false` literals in an initial value widened to boolean, so a checkbox can turn true. */
+type Widen<V extends Values> = { [K in keyof V]: V[K] extends boolean ? boolean : V[K] extends string ? string : V[K] };
+
+export function useForm<I extends Values>(initial: I): FormState<Widen<I>> {
+  type V = Widen<I>;
+  const [values, setValues] = useState<V>(initial as V);
   const [errors, setErrors] = useState<FormErrors | null>(null);
   const [busy, setBusy] = useState(false);
   return {

@@ -56,3 +56,79 @@ export function fullName(p: { title?: string | null; first_name?: string | null;
   const name = [p.title, p.first_name, p.last_name].filter((s) => s && s.trim()).join(' ');
   return name || p.email || '—';
 }
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Paged<T> {
+  items: T[];
+  error: FormErrors | null;
+  loading: boolean;
+  hasMore: boolean;
+  more: () => void;
+  reload: () => void;
+}
+
+/** A cursor-paged list: the first page on mount and when `deps` change, then "Load more". */
+export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, deps: unknown[]): Paged<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<FormErrors | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const load = (after: string | undefined, append: boolean, live: () => boolean) => {
+    setLoading(true);
+    fetchPage(after).then(
+      (page) => {
+        if (!live()) return;
+        setItems((old) => (append ? [...old, ...page.items] : page.items));
+        setCursor(page.next_cursor);
+        setError(null);
+        setLoading(false);
+      },
+      (err) => {
+        if (!live()) return;
+        setError(errorsOf(err));
+        setLoading(false);
+      },
+    );
+  };
+  useEffect(() => {
+    let live = true;
+    load(undefined, false, () => live);
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  return {
+    items,
+    error,
+    loading,
+    hasMore: cursor !== null,
+    more: () => cursor && load(cursor, true, () => true),
+    reload: useCallback(() => setTick((t) => t + 1), []),
+  };
+}
+
+/** The value of a search box, settled for a moment, so each keystroke is not a request. */
+export function useSettled(value: string, ms = 250): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value]);
+  return settled;
+}
+
+export function MoreButton<T>({ list }: { list: Paged<T> }) {
+  if (list.error) return <div class="alert" role="alert"><p>{list.error.summary}</p></div>;
+  if (list.loading) return <p class="muted" aria-live="polite">Loading…</p>;
+  return list.hasMore ? (
+    <button type="button" onClick={list.more}>
+      Load more
+    </button>
+  ) : null;
+}
