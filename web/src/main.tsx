@@ -4,7 +4,10 @@ import { AppProvider } from './app';
 import { Header } from './components/shell';
 import { RequireAuth, SignIn, SignUp } from './screens/auth';
 import { CreatePractice, Home, PracticeHome } from './screens/home';
+import { AccountScreen, MyInvitationsScreen, SecurityScreen, SessionsScreen } from './screens/account';
 import { InviteScreen } from './screens/invite';
+import { AuditScreen, LocationsScreen, SupportAccessScreen } from './screens/practice';
+import { RolesScreen } from './screens/roles';
 import { MemberScreen } from './screens/member';
 import { UserManagement } from './screens/users';
 import { ForgotPassword, InvitationPage, ResetPassword, VerifyEmail } from './screens/links';
@@ -25,6 +28,14 @@ const S = {
   users: authed(UserManagement),
   invite: authed(InviteScreen),
   member: authed(MemberScreen),
+  roles: authed(RolesScreen),
+  locations: authed(LocationsScreen),
+  support: authed(SupportAccessScreen),
+  audit: authed(AuditScreen),
+  account: authed(AccountScreen),
+  security: authed(SecurityScreen),
+  myInvitations: authed(MyInvitationsScreen),
+  sessions: authed(SessionsScreen),
 };
 
 function NotFound() {
@@ -59,6 +70,14 @@ function App() {
           <Route path="/practices/:pid/users" component={S.users} />
           <Route path="/practices/:pid/users/invite" component={S.invite} />
           <Route path="/practices/:pid/members/:uid" component={S.member} />
+          <Route path="/practices/:pid/roles" component={S.roles} />
+          <Route path="/practices/:pid/locations" component={S.locations} />
+          <Route path="/practices/:pid/support-access" component={S.support} />
+          <Route path="/practices/:pid/audit" component={S.audit} />
+          <Route path="/account" component={S.account} />
+          <Route path="/account/security" component={S.security} />
+          <Route path="/account/invitations" component={S.myInvitations} />
+          <Route path="/account/sessions" component={S.sessions} />
           <Route default component={NotFound} />
         </Router>
       </AppProvider>
