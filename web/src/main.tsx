@@ -8,6 +8,7 @@ import { AccountScreen, MyInvitationsScreen, SecurityScreen, SessionsScreen } fr
 import { InviteScreen } from './screens/invite';
 import { AuditScreen, LocationsScreen, SupportAccessScreen } from './screens/practice';
 import { RolesScreen } from './screens/roles';
+import { SettingsScreen } from './screens/settings';
 import { MemberScreen } from './screens/member';
 import { UserManagement } from './screens/users';
 import { ForgotPassword, InvitationPage, ResetPassword, VerifyEmail } from './screens/links';
@@ -32,6 +33,7 @@ const S = {
   locations: authed(LocationsScreen),
   support: authed(SupportAccessScreen),
   audit: authed(AuditScreen),
+  settings: authed(SettingsScreen),
   account: authed(AccountScreen),
   security: authed(SecurityScreen),
   myInvitations: authed(MyInvitationsScreen),
@@ -74,6 +76,7 @@ function App() {
           <Route path="/practices/:pid/locations" component={S.locations} />
           <Route path="/practices/:pid/support-access" component={S.support} />
           <Route path="/practices/:pid/audit" component={S.audit} />
+          <Route path="/practices/:pid/settings" component={S.settings} />
           <Route path="/account" component={S.account} />
           <Route path="/account/security" component={S.security} />
           <Route path="/account/invitations" component={S.myInvitations} />

@@ -2,7 +2,7 @@
 // problem+json summary in a role="alert" box and each field's message next to
 // the field (aria-invalid, aria-describedby).
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorsOf, type FormErrors } from '../lib/problem';
 
 export type Values = Record<string, string | boolean>;
@@ -52,10 +52,16 @@ export async function attempt(form: { setErrors: (e: FormErrors | null) => void;
 }
 
 export function ErrorSummary({ errors, children }: { errors: FormErrors | null; children?: ComponentChildren }) {
+  const box = useRef<HTMLDivElement>(null);
+  // The summary sits above the form, often out of view of the button just
+  // pressed: move focus (and so the view) to it, as the GOV.UK pattern does.
+  useEffect(() => {
+    if (errors) box.current?.focus();
+  }, [errors]);
   if (!errors) return null;
   const list = Object.entries(errors.fields);
   return (
-    <div class="alert" role="alert">
+    <div class="alert" role="alert" tabIndex={-1} ref={box}>
       <p>{errors.summary}</p>
       {list.length > 0 && (
         <ul>

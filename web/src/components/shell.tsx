@@ -89,7 +89,21 @@ export function Page({ pid, children }: { pid?: string; children: ComponentChild
   return (
     <div class={pid ? 'with-nav' : 'plain'}>
       {pid && <PracticeNav pid={pid} />}
-      <main id="main">{children}</main>
+      <main id="main">
+        <UnverifiedBanner />
+        {children}
+      </main>
     </div>
+  );
+}
+
+/** Until the email is verified some things are refused (R40, R41: inviting, two-factor), so say so up front. */
+function UnverifiedBanner() {
+  const app = useApp();
+  if (!app.me || app.me.user.email_verified) return null;
+  return (
+    <p class="banner">
+      Please verify your email: open the link we sent to {app.me.user.email}. <a href="/account">Send it again</a>
+    </p>
   );
 }

@@ -186,7 +186,7 @@ export function MyInvitationsScreen() {
               <tbody>
                 {l.items.map((inv) => (
                   <tr key={inv.id}>
-                    <td>{inv.practice_name}</td>
+                    <td id={`practice-${inv.id}`}>{inv.practice_name}</td>
                     <td>
                       {inv.role_id} ({inv.kind})
                     </td>
@@ -194,10 +194,10 @@ export function MyInvitationsScreen() {
                     <td>{formatDate(inv.expires_at)}</td>
                     <td>
                       <div class="row-actions">
-                        <button type="button" class="primary" onClick={() => accept(inv.id)} disabled={act.busy} aria-label={`Accept invitation to ${inv.practice_name}`}>
+                        <button type="button" class="primary" onClick={() => accept(inv.id)} disabled={act.busy} aria-describedby={`practice-${inv.id}`}>
                           Accept
                         </button>
-                        <button type="button" onClick={() => decline(inv.id)} disabled={act.busy} aria-label={`Decline invitation to ${inv.practice_name}`}>
+                        <button type="button" onClick={() => decline(inv.id)} disabled={act.busy} aria-describedby={`practice-${inv.id}`}>
                           Decline
                         </button>
                       </div>

@@ -49,13 +49,13 @@ export function LocationsScreen() {
             <tbody>
               {l.items.map((loc) => (
                 <tr key={loc.id} class={loc.active ? undefined : 'pending'}>
-                  <td>{loc.name}</td>
+                  <td id={`loc-${loc.id}`}>{loc.name}</td>
                   <td>{loc.address ?? '—'}</td>
                   <td>{loc.time_zone ?? '—'}</td>
                   <td>{loc.active ? 'Active' : 'Inactive'}</td>
                   {manage && (
                     <td>
-                      <button type="button" onClick={() => setEditing(loc)} aria-label={`Edit ${loc.name}`}>
+                      <button type="button" onClick={() => setEditing(loc)} aria-describedby={`loc-${loc.id}`}>
                         Edit
                       </button>
                     </td>

@@ -49,11 +49,11 @@ export function RolesScreen() {
             <tbody>
               {r.items.map((role) => (
                 <tr key={role.id}>
-                  <td>{role.name}</td>
+                  <td id={`role-${role.id}`}>{role.name}</td>
                   <td>{role.built_in ? (role.customized ? 'Built-in (adjusted)' : 'Built-in') : 'Custom'}</td>
                   <td>{role.permissions.length}</td>
                   <td>
-                    <button type="button" onClick={() => setEditing(role)} aria-label={`${manage && role.id !== 'director' ? 'Edit' : 'View'} ${role.name}`}>
+                    <button type="button" onClick={() => setEditing(role)} aria-describedby={`role-${role.id}`}>
                       {manage && role.id !== 'director' ? 'Edit' : 'View'}
                     </button>
                   </td>

@@ -200,7 +200,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
         <tbody>
           {list.items.map((inv) => (
             <tr key={inv.id} class={inv.status === 'pending' ? 'pending' : undefined}>
-              <td>
+              <td id={`inv-${inv.id}`}>
                 {inv.email} {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
               </td>
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
@@ -221,10 +221,10 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                 <td>
                   {inv.status === 'pending' && (
                     <div class="row-actions">
-                      <button type="button" onClick={() => resend(inv)} disabled={act.busy} aria-label={`Resend invitation to ${inv.email}`}>
+                      <button type="button" onClick={() => resend(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
                         Resend
                       </button>
-                      <button type="button" class="danger" onClick={() => revoke(inv)} disabled={act.busy} aria-label={`Revoke invitation to ${inv.email}`}>
+                      <button type="button" class="danger" onClick={() => revoke(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
                         Revoke
                       </button>
                     </div>
@@ -440,7 +440,7 @@ export function UnlockForm({ pid, member, onDone }: { pid: string; member: Membe
           {error}
         </p>
       )}
-      <button type="submit" disabled={form.busy} aria-label={`Unlock ${name}`}>
+      <button type="submit" disabled={form.busy} aria-describedby={id}>
         Unlock
       </button>
     </form>
