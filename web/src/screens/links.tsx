@@ -14,7 +14,7 @@ export function InvitationPage() {
   const preview = useLoad(() => loadPreview(tokenParam), [tokenParam]);
   const [outcome, setOutcome] = useState<string | null>(null);
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Invitation</h1>
       {outcome ? (
         <p class="notice" role="status">
@@ -162,7 +162,7 @@ export function VerifyEmail() {
     );
   }, [params.token]);
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Verify email</h1>
       {state === 'working' && <p aria-live="polite">Verifying…</p>}
       {state === 'done' && (
@@ -190,7 +190,7 @@ export function ForgotPassword() {
     setSent(true);
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Reset your password</h1>
       {sent ? (
         <p class="notice" role="status">
@@ -220,7 +220,7 @@ export function ResetPassword() {
     setDone(true);
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Choose a new password</h1>
       {done ? (
         <p class="notice" role="status">

@@ -42,9 +42,14 @@ export function UserManagement() {
       <div class="title-row">
         <h1>User Management</h1>
         {manage && (
-          <a class="button primary" href={`/practices/${pid}/users/invite`}>
-            + Invite
-          </a>
+          <div class="buttons">
+            <a class="button" href={`/practices/${pid}/users/import`}>
+              Import CSV
+            </a>
+            <a class="button primary" href={`/practices/${pid}/users/invite`}>
+              + Invite
+            </a>
+          </div>
         )}
       </div>
       <div role="tablist" aria-label="Users by status">
