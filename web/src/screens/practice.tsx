@@ -5,7 +5,7 @@ import { api, call, type Location } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, Loading, MoreButton, Notice, TitleRow, formatDate, useLoad, usePaged } from '../components/ui';
 
 function usePid(): string {
   return useRoute().params.pid ?? '';
@@ -24,14 +24,13 @@ export function LocationsScreen() {
   const [notice, setNotice] = useState<string | null>(null);
   return (
     <Page pid={pid}>
-      <div class="title-row">
-        <h1>Locations</h1>
+      <TitleRow title="Locations">
         {manage && (
           <button type="button" class="primary" onClick={() => setEditing('new')}>
             Add location
           </button>
         )}
-      </div>
+      </TitleRow>
       <Notice message={notice} />
       <Loading state={list}>
         {(l) => (
@@ -215,13 +214,7 @@ export function AuditScreen() {
               </td>
             </tr>
           ))}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={5} class="muted">
-                Nothing yet.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="Nothing yet." />
         </tbody>
       </table>
       <MoreButton list={list} />
