@@ -108,7 +108,7 @@ function LocationForm({ pid, location, onDone, onCancel }: { pid: string; locati
           </button>
         }
       >
-        <Field form={form} name="name" label="Location name" required />
+        <Field form={form} name="name" label="Location name" autoFocus required />
         <Field form={form} name="address" label="Address (optional)" />
         <Field form={form} name="time_zone" label="Time zone (optional)" hint="An IANA name such as Europe/London." />
         {location && <Field form={form} name="active" type="checkbox" label="Active" />}
@@ -202,7 +202,8 @@ export function AuditScreen() {
                 <code>{e.action}</code>
               </td>
               <td>
-                {e.target.type} <code class="muted">{e.target.id.slice(0, 8)}</code>
+                {/* Ids are UUIDv7: their start is a timestamp, alike for a day's events; the end tells them apart. */}
+                {e.target.type} <code class="muted" title={e.target.id}>…{e.target.id.slice(-8)}</code>
               </td>
               <td>
                 {(e.before != null || e.after != null) && (

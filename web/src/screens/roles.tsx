@@ -149,7 +149,7 @@ function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel }: Editor
           </>
         }
       >
-        <Field form={form} name="name" label="Role name" readOnly={builtIn || readOnly} required />
+        <Field form={form} name="name" label="Role name" readOnly={builtIn || readOnly} autoFocus={!builtIn && !readOnly} required />
         <PermissionPicker catalogue={catalogue} keys={keys} onChange={setKeys} readOnly={readOnly} error={form.errors?.fields.permissions} />
       </Form>
     </section>
