@@ -66,7 +66,7 @@ export function PracticeNav({ pid }: { pid: string }) {
     ['/account', 'My account', true],
   ];
   return (
-    <nav aria-label="Practice">
+    <nav aria-label="Sections">
       <ul>
         {links
           .filter(([, , show]) => show)

@@ -153,3 +153,8 @@ export function TitleRow({ title, children }: { title: string; children?: Compon
     </div>
   );
 }
+
+/** A role where only its id is known: a built-in's slug in words (`front_desk` → "front desk"); a custom role's id says nothing, so "custom role". */
+export function roleWords(id: string): string {
+  return /^[a-z_]+$/.test(id) ? id.replace(/_/g, ' ') : 'custom role';
+}

@@ -5,7 +5,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
 import { useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
-import { Loading, formatDate, useLoad } from '../components/ui';
+import { Loading, formatDate, roleWords, useLoad } from '../components/ui';
 import { errorsOf, type FormErrors } from '../lib/problem';
 
 export function InvitationPage() {
@@ -60,7 +60,7 @@ function InvitationBody({ token, preview, onDeclined }: { token: string; preview
     <>
       <p>
         <strong>{preview.invited_by.name}</strong> invited <strong>{preview.email}</strong> to join <strong>{preview.practice_name}</strong> as{' '}
-        {preview.kind === 'practitioner' ? 'a practitioner' : 'staff'} (role: {preview.role_id}).
+        {preview.kind === 'practitioner' ? 'a practitioner' : 'staff'} (role: {roleWords(preview.role_id)}).
       </p>
       <p class="muted">The invitation expires {formatDate(preview.expires_at)}.</p>
       <ErrorSummary errors={act.errors} />
