@@ -78,7 +78,7 @@ export function AccountScreen() {
       <ul>
         {(app.me?.memberships ?? []).map((m) => (
           <li key={m.practice_id}>
-            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({m.role_id}
+            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleWords(m.role_id)}
             {m.status === 'active' ? '' : ', deactivated'})
           </li>
         ))}
