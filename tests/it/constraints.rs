@@ -12,6 +12,7 @@ use roster_domain::access::Kind;
 use roster_domain::model::invitation::InvitationStatus;
 use roster_domain::model::license::Module;
 use roster_domain::model::policy as pol;
+use roster_domain::model::EmergencyList;
 use roster_domain::permissions::CATALOGUE;
 use roster_domain::service::audit_export::ExportFormat;
 use roster_domain::service::invitations::{answers, bulk};
@@ -67,6 +68,8 @@ enum Rule {
     Search,
     MemberStatus,
     InvitationStatus,
+    /// `EmergencyList::parse` (R50), the review queue when left out.
+    EmergencyStatus,
     /// An RFC 3339 instant (`DateTime::parse_from_rfc3339`).
     Instant,
     /// `audit_export::ExportFormat`, `csv` when left out.
@@ -185,6 +188,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("#iid", Uuid),
         ("#invitation_id", Uuid),
         ("#session_id", Uuid),
+        ("#emergency_id", Uuid),
         ("#rid", AnyString),
         ("#token", AnyString),
         ("#IfMatch", AnyString),
@@ -194,6 +198,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("list_members?status", MemberStatus),
         ("list_invitations?q", Search),
         ("list_invitations?status", InvitationStatus),
+        ("list_emergency?status", EmergencyStatus),
         ("audit_export?from", Instant),
         ("audit_export?to", Instant),
         ("audit_export?format", AuditFormat),
@@ -316,6 +321,8 @@ fn expected(rule: &Rule) -> Value {
             "default": "active"}),
         Rule::InvitationStatus => json!({"type": "string",
             "enum": ["pending", "accepted", "declined", "revoked", "expired", "all"], "default": "all"}),
+        Rule::EmergencyStatus => json!({"type": "string", "enum": ["open", "unreviewed", "all"],
+            "default": "unreviewed"}),
         Rule::Instant => json!({"type": "string", "format": "date-time"}),
         Rule::AuditFormat => {
             let formats = [ExportFormat::Csv, ExportFormat::Ndjson].map(ExportFormat::as_str);
@@ -496,6 +503,10 @@ fn the_documents_enums_are_the_codes() {
         assert!(InvitationStatus::parse(s).is_some(), "{s}");
     }
     assert!(InvitationStatus::parse("active").is_none());
+    for s in ["open", "unreviewed", "all"] {
+        assert!(EmergencyList::parse(Some(s)).is_ok(), "{s}");
+    }
+    assert_eq!(EmergencyList::parse(None).ok(), EmergencyList::parse(Some("unreviewed")).ok());
     // The taxonomy pattern takes lower-case letters because the code does.
     assert!(v::valid_taxonomy("207q00000X") && !v::valid_taxonomy("207Q00000x"));
     assert!(v::valid_npi("1234567893"));

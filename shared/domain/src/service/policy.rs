@@ -98,21 +98,25 @@ fn parse(input: PolicyInput) -> Result<SecurityPolicy, DomainError> {
 
 /// R36 for the policy: a member who is not a director may not put into the
 /// emergency set a key they lack themselves (keys already there stay), nor
-/// loosen what protects every member, directors included: turn a required
-/// second factor off (as they may not clear one member's), let sessions
-/// idle longer, or switch emergency access on or lengthen it, which would
-/// make live a set a director chose, across all locations.
+/// any key unless they reach every location: the set applies across all
+/// locations when used, so a key held at one location would be handed out
+/// at all of them. Nor may they loosen what protects every member,
+/// directors included: turn a required second factor off (as they may not
+/// clear one member's), let sessions idle longer, or switch emergency
+/// access on or lengthen it, which would make live a set a director chose,
+/// across all locations.
 fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
     if ctx.is_director() {
         return Ok(());
     }
+    let everywhere = ctx.member()?.access.location_access == LocationAccess::All;
     let (was, will) = (&before.emergency_access, &after.emergency_access);
-    let mut added = will.permissions.difference(&was.permissions);
+    let added: Vec<&String> = will.permissions.difference(&was.permissions).collect();
     let loosens = (before.require_mfa && !after.require_mfa)
         || after.session_idle_minutes > before.session_idle_minutes
         || (will.enabled && !was.enabled)
         || (will.enabled && will.max_minutes > was.max_minutes);
-    if added.any(|k| !ctx.can(k)) || loosens {
+    if added.iter().any(|k| !ctx.can(k)) || (!added.is_empty() && !everywhere) || loosens {
         return Err(DomainError::Forbidden);
     }
     Ok(())
