@@ -10,6 +10,18 @@ log() { printf '[%s] %s\n' "${LOG_TAG:-roster}" "$*" >&2; }
 # (a stamp: reinstall when a requirements or constraints file changes).
 hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
+# ensure_web_deps: `npm ci` in web/ when node_modules is missing or
+# web/package-lock.json changed since the last install (a stamp inside
+# node_modules records the lockfile's hash).
+ensure_web_deps() {
+    local stamp="$ROOT/web/node_modules/.roster-lock-hash" want
+    want="$(hash_of "$ROOT/web/package-lock.json")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+    log "npm ci in web/ (node_modules missing or the lockfile changed)"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+}
+
 # Put the project's tools (scripts/tools.sh) first on PATH.
 use_tools_path() {
     export PATH="$ROOT/.tools/venv/bin:$ROOT/.tools/cargo/bin:$PATH"
