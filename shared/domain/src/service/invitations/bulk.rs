@@ -64,28 +64,49 @@ pub async fn bulk_invite(
         },
         _ => None,
     };
-    let names = match req.rows.iter().flatten().any(names_something) {
+    let run = run_rows(app, ctx, req.rows, req.dry_run, render).await;
+    if let Some(claim) = claim {
+        // The rows are committed: a failure to keep (or let go of) their
+        // answer must not hide them. The claim's lease then lets a retry
+        // in once this request could no longer be running.
+        let kept = match &run {
+            Ok((results, false)) => answers::finish(app, claim, results).await,
+            _ => answers::release(app, claim).await,
+        };
+        if let Err(e) = kept {
+            tracing::warn!(error = %e, "bulk invitation answer not kept");
+        }
+    }
+    run.map(|(results, _)| results)
+}
+
+/// Each row's result, and whether any failed on our side (a `5xx`): such
+/// an answer is not kept, so a retry does that row again rather than
+/// replaying the failure.
+async fn run_rows(
+    app: &App,
+    ctx: &MemberCtx,
+    rows: Vec<Result<Value, DomainError>>,
+    dry_run: bool,
+    render: impl Fn(usize, RowOutcome) -> Value,
+) -> Result<(Vec<Value>, bool), DomainError> {
+    let names = match rows.iter().flatten().any(names_something) {
         true => Names::load(app, ctx).await?,
         false => Names::default(),
     };
     let mut taken = HashSet::new();
     let mut passwords = 0;
-    let mut results = Vec::with_capacity(req.rows.len());
-    for (i, row) in req.rows.into_iter().enumerate() {
+    let mut ours = false;
+    let mut results = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
         let outcome = match row {
-            Ok(row) => one(app, ctx, names.resolve(row), req.dry_run, &mut taken, &mut passwords).await,
+            Ok(row) => one(app, ctx, names.resolve(row), dry_run, &mut taken, &mut passwords).await,
             Err(e) => Err(e),
         };
+        ours |= outcome.as_ref().is_err_and(DomainError::is_ours);
         results.push(render(i + 1, outcome));
     }
-    if let Some(claim) = claim {
-        // The rows are committed: a failure to keep their answer must not
-        // hide them. A retry then finds the key still claimed (409).
-        if let Err(e) = answers::finish(app, claim, &results).await {
-            tracing::warn!(error = %e, "bulk invitation answer not kept");
-        }
-    }
-    Ok(results)
+    Ok((results, ours))
 }
 
 async fn one(
