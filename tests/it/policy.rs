@@ -215,8 +215,41 @@ async fn an_idle_session_is_refused_where_the_limit_passed() {
 
     h.clock.advance(Duration::minutes(61));
     assert_eq!(get_practice(&h, &d, &relaxed).await.code(), "session_idle");
-    // Outside any practice no limit holds (the session's 12 hours do).
-    assert_eq!(h.call("GET", "/me", Some(&d), None).await.status, 200);
+}
+
+// R48 outside a practice: `/me` and the other personal routes hold a
+// session to the strictest limit of the user's practices, so a session idle
+// in one reads none of its data through `GET /me` (memberships) and changes
+// nothing of the account; it may still sign out.
+#[tokio::test]
+async fn outside_a_practice_the_strictest_limit_holds() {
+    let h = Harness::new().await;
+    let (_, d, strict) = h.director(DIRECTOR, "Strict Clinic").await;
+    let relaxed = h.practice(&d, "Relaxed Clinic").await;
+    assert_eq!(put(&h, &d, &strict, None, json!({"session_idle_minutes": 10})).await.status, 200);
+    h.clock.advance(Duration::minutes(9));
+    assert_eq!(h.call("GET", "/me", Some(&d), None).await.status, 200, "9 minutes unused: within 10");
+
+    h.clock.advance(Duration::minutes(11));
+    let password = json!({"current_password": "whatever", "new_password": "another whatever 42"});
+    for (method, path, body) in [
+        ("GET", "/me", None),
+        ("GET", "/me/sessions", None),
+        ("PATCH", "/me", Some(json!({"first_name": "Idle"}))),
+        ("POST", "/me/password", Some(password)),
+        ("DELETE", "/me/sessions", None),
+    ] {
+        let r = h.call(method, path, Some(&d), body).await;
+        assert_eq!((r.status, r.code()), (401, "session_idle".into()), "{method} {path}: {}", r.body);
+    }
+    // The relaxed practice's own limit still lets it in; a use there does
+    // not undo the idle spell for `/me`.
+    assert_eq!(get_practice(&h, &d, &relaxed).await.status, 200, "11 minutes unused: within 60");
+    assert_eq!(h.call("GET", "/me", Some(&d), None).await.code(), "session_idle");
+
+    let out = h.call("POST", "/auth/logout", Some(&d), None).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    assert_eq!(get_practice(&h, &d, &relaxed).await.code(), "unauthenticated");
 }
 
 // R48: a session's use is recorded at most once a minute, whatever the
