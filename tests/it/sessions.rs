@@ -199,3 +199,17 @@ async fn strength_is_judged_after_who_asks() {
     let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&m), Some(invite)).await;
     assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
 }
+
+// R49: a user agent is shown in the list as plain text: a right-to-left
+// override, zero-width and other invisible characters are left out (the
+// rest kept, letters past ASCII included), so no session reads as another
+// device.
+#[tokio::test]
+async fn a_user_agent_is_kept_as_plain_text() {
+    let h = Harness::new().await;
+    h.signup(DIRECTOR).await;
+    let token = login_as(&h, DIRECTOR, "Firefox on Zoë's \u{202E}kooBcaM\u{202C} lap\u{200B}top\u{2028}").await;
+    let list = sessions(&h, &token).await;
+    let mine = list.iter().find(|x| x["current"] == true).expect("current");
+    assert_eq!(mine["user_agent"], "Firefox on Zoë's kooBcaM laptop", "{mine}");
+}

@@ -162,7 +162,7 @@ impl Errors {
     /// Checked on the text as sent, before trimming, so that the rule is
     /// the one pattern the OpenAPI document states (`text_pattern`).
     fn plain(&mut self, field: &str, v: &str) {
-        if v.chars().any(|c| LINE_BREAKING.iter().any(|r| r.contains(&c))) {
+        if v.chars().any(line_breaking) {
             self.add(field, "must not contain control characters or line breaks");
         }
         // A name that hides characters or reverses its own text reads as
@@ -267,6 +267,18 @@ pub const INVISIBLE: [std::ops::RangeInclusive<char>; 18] = [
     '\u{1D173}'..='\u{1D17A}',
     '\u{E0000}'..='\u{E0FFF}',
 ];
+
+fn line_breaking(c: char) -> bool {
+    LINE_BREAKING.iter().any(|r| r.contains(&c))
+}
+
+/// `v` without the characters `Errors::plain` refuses (line breaking and
+/// invisible ones): for text a client sends that no person typed (a user
+/// agent), where one odd character must not cost the rest, nor reorder or
+/// hide it where it is shown.
+pub fn plain_only(v: &str) -> impl Iterator<Item = char> + '_ {
+    v.chars().filter(|&c| !line_breaking(c) && !invisible(c))
+}
 
 /// Control characters (`char::is_control`), and the line and paragraph
 /// separators: no control characters, yet they start a new line in a

@@ -11,6 +11,7 @@ use crate::ids::{PracticeId, SessionId, UserId};
 use crate::model::*;
 use crate::ports::{App, Key, Tx, Write, MAX_WRITES};
 use crate::secrets;
+use crate::validate::plain_only;
 use chrono::Duration;
 use serde_json::json;
 
@@ -43,10 +44,12 @@ pub fn new_session(user: &User, now: Time, user_agent: Option<&str>) -> (Session
     (session, SessionView { token, expires_at })
 }
 
-/// A client's user agent as kept: control characters dropped (it is shown
-/// in a list and may reach a log line), cut to `USER_AGENT_MAX`.
+/// A client's user agent as kept: without control, line-breaking,
+/// invisible or direction-changing characters (it is shown in a list, where
+/// a right-to-left override would make it read as another device, and may
+/// reach a log line), cut to `USER_AGENT_MAX`.
 fn user_agent_label(raw: &str) -> String {
-    raw.chars().filter(|c| !c.is_control()).take(USER_AGENT_MAX).collect::<String>().trim().to_string()
+    plain_only(raw).take(USER_AGENT_MAX).collect::<String>().trim().to_string()
 }
 
 /// A signed-in caller, and what the request's practice holds for them: the
