@@ -283,3 +283,27 @@ async fn a_sessions_use_is_written_at_most_once_a_minute() {
     let used = chrono::DateTime::parse_from_rfc3339(&s(&mine["last_used_at"])).expect("time");
     assert_eq!(used.timestamp(), h.clock.now().timestamp(), "{mine}");
 }
+
+// What GET answers can be PUT back with changes: its `version` is the
+// precondition If-Match would be (412 once stale); with If-Match too the
+// two must agree.
+#[tokio::test]
+async fn what_get_answers_can_be_put_back() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let mut read = h.call("GET", &path(&pid), Some(&d), None).await.body;
+    read["session_idle_minutes"] = json!(15);
+    let saved = put(&h, &d, &pid, None, read.clone()).await;
+    assert_eq!(
+        (saved.status, &saved.body["session_idle_minutes"], &saved.body["version"]),
+        (200, &json!(15), &json!(1))
+    );
+    let stale = put(&h, &d, &pid, None, read).await;
+    assert_eq!((stale.status, stale.code()), (412, "precondition_failed".into()), "{}", stale.body);
+
+    let mut read = h.call("GET", &path(&pid), Some(&d), None).await.body;
+    read["require_mfa"] = json!(true);
+    let disagree = put(&h, &d, &pid, Some(0), read.clone()).await;
+    assert_eq!((disagree.status, disagree.field()), (422, "version".into()), "{}", disagree.body);
+    assert_eq!(put(&h, &d, &pid, Some(1), read).await.status, 200);
+}
