@@ -139,7 +139,8 @@ async fn csv_with_quoting_and_names() {
                c@mail.example,Cy,staff,No Such Role,Main St,all,,,\r\n\
                d@mail.example,Di,practitioner,Clinician,Main St,all,,true,\"Sees children, adults.\nSpeaks \"\"Welsh\"\".\"\r\n";
     let r = c.csv(csv, "").await;
-    assert_eq!(statuses(&r), vec![1201, 2201, 3422, 4201], "{}", r.body);
+    // Each row numbered by the line it starts on, the header being line 1.
+    assert_eq!(statuses(&r), vec![2201, 3201, 4422, 5201], "{}", r.body);
     let a = &results(&r)[0]["invitation"];
     assert_eq!(a["first_name"], "Smith, Jr.");
     assert_eq!(a["role_id"], role.as_str());
@@ -160,6 +161,19 @@ async fn csv_with_quoting_and_names() {
 
     let bad = c.csv("email,colour\nd@mail.example,red\n", "").await;
     assert_eq!((bad.status, bad.code(), bad.field()), (422, "validation_failed".into(), "colour".into()));
+}
+
+// A CSV row is numbered by the line it starts on, as an editor shows it: a
+// quoted cell's line break and a blank line do not shift the rows after.
+#[tokio::test]
+async fn csv_rows_are_numbered_by_the_line_they_start_on() {
+    let c = Clinic::new().await;
+    let csv = "email,kind,role_id,primary_location_id,accept_license_terms,practitioner.bio\n\
+               a@mail.example,practitioner,Clinician,Main St,true,\"Sees children.\nSpeaks Welsh.\"\n\
+               \n\
+               b@mail.example,staff,No Such Role,Main St,,\n";
+    let r = c.csv(csv, "").await;
+    assert_eq!(statuses(&r), vec![2201, 5422], "{}", r.body);
 }
 
 // A dry run judges every row (R6 against the practice and within the
@@ -187,7 +201,7 @@ async fn dry_run_writes_nothing() {
     let r = c
         .csv("email,kind,role_id,primary_location_id\nz@mail.example,staff,front_desk,Main St\n", "?dry_run=true")
         .await;
-    assert_eq!(statuses(&r), vec![1200]);
+    assert_eq!(statuses(&r), vec![2200]);
     assert_eq!(c.stored().await, before);
     // A mistyped flag is refused, never read as "import for real".
     let r =

@@ -30,12 +30,19 @@ pub const MAX_TEMPORARY_PASSWORDS: usize = 10;
 /// for a row a dry run found good, or the problem that row alone has.
 pub type RowOutcome = Result<Option<Invited>, DomainError>;
 
+/// One row as sent, with the number its result reports: its place in a
+/// JSON list, or the line a CSV record starts on.
+pub struct Row {
+    pub number: usize,
+    /// A row that could not even be read (a CSV record's) is its own problem.
+    pub body: Result<Value, DomainError>,
+}
+
 /// A bulk request: its rows (JSON objects with the single invitation's
 /// fields), whether only to judge them, and the `Idempotency-Key` with the
 /// hash of what was sent.
 pub struct BulkRequest<'a> {
-    /// A row that could not even be read (a CSV line's) is its own problem.
-    pub rows: Vec<Result<Value, DomainError>>,
+    pub rows: Vec<Row>,
     pub dry_run: bool,
     pub idempotency: Option<(&'a str, String)>,
 }
@@ -86,11 +93,11 @@ pub async fn bulk_invite(
 async fn run_rows(
     app: &App,
     ctx: &MemberCtx,
-    rows: Vec<Result<Value, DomainError>>,
+    rows: Vec<Row>,
     dry_run: bool,
     render: impl Fn(usize, RowOutcome) -> Value,
 ) -> Result<(Vec<Value>, bool), DomainError> {
-    let names = match rows.iter().flatten().any(names_something) {
+    let names = match rows.iter().filter_map(|r| r.body.as_ref().ok()).any(names_something) {
         true => Names::load(app, ctx).await?,
         false => Names::default(),
     };
@@ -98,13 +105,13 @@ async fn run_rows(
     let mut passwords = 0;
     let mut ours = false;
     let mut results = Vec::with_capacity(rows.len());
-    for (i, row) in rows.into_iter().enumerate() {
-        let outcome = match row {
+    for Row { number, body } in rows {
+        let outcome = match body {
             Ok(row) => one(app, ctx, names.resolve(row), dry_run, &mut taken, &mut passwords).await,
             Err(e) => Err(e),
         };
         ours |= outcome.as_ref().is_err_and(DomainError::is_ours);
-        results.push(render(i + 1, outcome));
+        results.push(render(number, outcome));
     }
     Ok((results, ours))
 }
