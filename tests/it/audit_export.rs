@@ -251,10 +251,11 @@ async fn ndjson_lines_are_the_audit_logs_events_oldest_first() {
     let r = h.call("PATCH", &format!("/practices/{pid}"), Some(&d), Some(json!({"name": "Harbour Health"}))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     h.clock.advance(Duration::seconds(1));
-    let page = get(&h, &d, &format!("/practices/{pid}/audit/export?format=ndjson")).await;
-    assert_eq!(page.status, 200, "{}", page.text);
+    // Read first: the export adds its own event, at `to`, outside its range.
     let mut log = h.audit_log(&d, &pid).await;
     log.reverse();
+    let page = get(&h, &d, &format!("/practices/{pid}/audit/export?format=ndjson")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
     assert_eq!(ndjson(&page.text), log);
     assert!(page.next.is_none());
 }
@@ -278,7 +279,10 @@ async fn the_range_holds_from_and_not_to() {
     let t1 = rename("One").await;
     let t2 = rename("Two").await;
     let ms = Duration::milliseconds(1);
-    let names = |events: Vec<Value>| events.iter().map(|e| s(&e["after"]["name"])).collect::<Vec<_>>();
+    // The renames only: each export adds its own event, at this same time.
+    let names = |events: Vec<Value>| {
+        events.iter().filter(|e| e["action"] == "practice.updated").map(|e| s(&e["after"]["name"])).collect::<Vec<_>>()
+    };
     for (from, to, want) in [
         (t1, t2, vec!["One"]),
         (t1, t2 + ms, vec!["One", "Two"]),
@@ -375,5 +379,28 @@ async fn a_small_export_is_one_query_after_the_session() {
     let path = format!("/practices/{pid}/audit/export?format=ndjson");
     let (r, ops) = crate::reads::traced_call(&h, "GET", &path, Some(&d), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(ops, ["BatchGetItem", "Query"]);
+    // The export's own audit event first, then its page.
+    assert_eq!(ops, ["BatchGetItem", "TransactWriteItems", "Query"]);
+}
+
+// An export is itself audited, once, on its first page: who, which range,
+// which format; following its `Link` records nothing more.
+#[tokio::test]
+async fn an_export_is_audited_once_with_its_range_and_format() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director("director@clinic.example", "Harbour Clinic").await;
+    let t0 = h.app.now() + Duration::hours(2);
+    let fixtures: Vec<AuditEvent> =
+        (0..5_001).map(|i| event(&pid, t0 + Duration::milliseconds(i), "fixture")).collect();
+    put_events(&h, &fixtures).await;
+    let (from, to) = (t0 - Duration::hours(3), t0 + Duration::hours(1));
+    let (_, pages) = all_ndjson(&h, &d, &export_path(&pid, from, to, "ndjson")).await;
+    assert_eq!(pages.len(), 2);
+
+    let log = h.audit_log(&d, &pid).await;
+    let exported = crate::common::with_action(&log, "audit.exported");
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    assert_eq!(exported[0]["actor"]["email"], "director@clinic.example");
+    let want = json!({"from": instant(from), "to": instant(to), "format": "ndjson"});
+    assert_eq!(exported[0]["after"], want);
 }

@@ -4,9 +4,11 @@
 
 use crate::common::{items, s, Harness, Reply, DIRECTOR};
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Duration;
 use lambda_http::Body;
 use roster_api::routes::Function;
 use roster_domain::model::MemberStatus;
+use roster_domain::ports::{Record, Tx, Write};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -137,7 +139,8 @@ async fn csv_with_quoting_and_names() {
                c@mail.example,Cy,staff,No Such Role,Main St,all,,,\r\n\
                d@mail.example,Di,practitioner,Clinician,Main St,all,,true,\"Sees children, adults.\nSpeaks \"\"Welsh\"\".\"\r\n";
     let r = c.csv(csv, "").await;
-    assert_eq!(statuses(&r), vec![1201, 2201, 3422, 4201], "{}", r.body);
+    // Each row numbered by the line it starts on, the header being line 1.
+    assert_eq!(statuses(&r), vec![2201, 3201, 4422, 5201], "{}", r.body);
     let a = &results(&r)[0]["invitation"];
     assert_eq!(a["first_name"], "Smith, Jr.");
     assert_eq!(a["role_id"], role.as_str());
@@ -158,6 +161,19 @@ async fn csv_with_quoting_and_names() {
 
     let bad = c.csv("email,colour\nd@mail.example,red\n", "").await;
     assert_eq!((bad.status, bad.code(), bad.field()), (422, "validation_failed".into(), "colour".into()));
+}
+
+// A CSV row is numbered by the line it starts on, as an editor shows it: a
+// quoted cell's line break and a blank line do not shift the rows after.
+#[tokio::test]
+async fn csv_rows_are_numbered_by_the_line_they_start_on() {
+    let c = Clinic::new().await;
+    let csv = "email,kind,role_id,primary_location_id,accept_license_terms,practitioner.bio\n\
+               a@mail.example,practitioner,Clinician,Main St,true,\"Sees children.\nSpeaks Welsh.\"\n\
+               \n\
+               b@mail.example,staff,No Such Role,Main St,,\n";
+    let r = c.csv(csv, "").await;
+    assert_eq!(statuses(&r), vec![2201, 5422], "{}", r.body);
 }
 
 // A dry run judges every row (R6 against the practice and within the
@@ -185,7 +201,7 @@ async fn dry_run_writes_nothing() {
     let r = c
         .csv("email,kind,role_id,primary_location_id\nz@mail.example,staff,front_desk,Main St\n", "?dry_run=true")
         .await;
-    assert_eq!(statuses(&r), vec![1200]);
+    assert_eq!(statuses(&r), vec![2200]);
     assert_eq!(c.stored().await, before);
     // A mistyped flag is refused, never read as "import for real".
     let r =
@@ -341,4 +357,59 @@ async fn temporary_passwords_are_capped_per_request() {
             false => assert_eq!(row["status"], 200, "{row}"),
         }
     }
+}
+
+/// A transaction of the bulk request, as `CountingStore::fail_once` picks it.
+fn keeps_answer(tx: &Tx) -> bool {
+    tx.writes.iter().any(|(w, _)| matches!(w, Write::Replace { record: Record::BulkAnswer(a), .. } if a.parts > 0))
+}
+
+fn invites(email: &'static str) -> impl Fn(&Tx) -> bool {
+    move |tx| tx.writes.iter().any(|(w, _)| matches!(w, Write::PutSlot { slot, .. } if slot.email_norm == email))
+}
+
+// A request that dies between claiming its key and keeping its answer (a
+// crash, a timeout) holds the key only for the claim's lease: past it a
+// retry runs the rows again, and what the dead request committed comes
+// back as each row's 409; that answer is then kept.
+#[tokio::test]
+async fn a_dead_requests_claim_is_taken_over_after_its_lease() {
+    use roster_domain::service::invitations::answers::LEASE_SECONDS;
+    let mut c = Clinic::new().await;
+    c.h.count_store_calls().fail_once(keeps_answer);
+    let body = json!({"rows": [c.staff("a@mail.example"), c.staff("b@mail.example")]});
+    let first = c.bulk(&c.d, body.clone(), Some("nightly")).await;
+    assert_eq!(statuses(&first), vec![1201, 2201]);
+
+    let r = c.bulk(&c.d, body.clone(), Some("nightly")).await;
+    assert_eq!((r.status, r.code()), (409, "idempotency_in_progress".into()));
+    c.h.clock.advance(Duration::seconds(LEASE_SECONDS - 1));
+    let r = c.bulk(&c.d, body.clone(), Some("nightly")).await;
+    assert_eq!((r.status, r.code()), (409, "idempotency_in_progress".into()));
+
+    c.h.clock.advance(Duration::seconds(2));
+    let rerun = c.bulk(&c.d, body.clone(), Some("nightly")).await;
+    assert_eq!(statuses(&rerun), vec![1409, 2409]);
+    assert_eq!(results(&rerun)[0]["error"]["code"], "invitation_pending");
+    let again = c.bulk(&c.d, body, Some("nightly")).await;
+    assert_eq!(again.body, rerun.body);
+    assert_eq!(c.invitations().await.len(), 2);
+    assert_eq!(c.h.mails_to("a@mail.example", "invitation_new_user").len(), 1);
+}
+
+// An answer holding a row that failed on our side (a 5xx) is not kept: a
+// retry at once does that row again instead of replaying the failure.
+#[tokio::test]
+async fn an_answer_with_a_failed_row_is_not_kept() {
+    let mut c = Clinic::new().await;
+    c.h.count_store_calls().fail_once(invites("b@mail.example"));
+    let body = json!({"rows": [c.staff("a@mail.example"), c.staff("b@mail.example")]});
+    let first = c.bulk(&c.d, body.clone(), Some("monday")).await;
+    assert_eq!(statuses(&first), vec![1201, 2500]);
+
+    let retry = c.bulk(&c.d, body.clone(), Some("monday")).await;
+    assert_eq!(statuses(&retry), vec![1409, 2201]);
+    let again = c.bulk(&c.d, body, Some("monday")).await;
+    assert_eq!(again.body, retry.body);
+    assert_eq!(c.invitations().await.len(), 2);
 }

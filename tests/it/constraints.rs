@@ -65,6 +65,8 @@ enum Rule {
     /// `answers::KEY_MAX` visible ASCII characters.
     IdempotencyKey,
     Limit,
+    /// A version read before (R18): any whole number from 0.
+    Version,
     Search,
     MemberStatus,
     InvitationStatus,
@@ -128,6 +130,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("SecurityPolicyRequest.require_mfa", Bool),
         ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES)),
         ("SecurityPolicyRequest.emergency_access", Ref("EmergencyPolicyRequest")),
+        ("SecurityPolicyRequest.version", Version),
         ("EmergencyPolicyRequest.enabled", Bool),
         ("EmergencyPolicyRequest.permissions", Permissions),
         ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES)),
@@ -317,6 +320,7 @@ fn expected(rule: &Rule) -> Value {
             json!({"type": "string", "minLength": 1, "maxLength": answers::KEY_MAX, "pattern": "^[!-~]+$"})
         }
         Rule::Limit => json!({"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT}),
+        Rule::Version => json!({"type": "integer", "minimum": 0}),
         Rule::Search => json!({"type": "string", "maxLength": v::SEARCH_MAX}),
         Rule::MemberStatus => json!({"type": "string", "enum": ["active", "deactivated", "locked", "all"],
             "default": "active"}),

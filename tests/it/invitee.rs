@@ -60,6 +60,9 @@ async fn a_user_who_lost_the_link_asks_for_another_and_then_sees_the_invitation(
     let r = h.call("POST", &format!("/me/invitations/{}/accept", s(&listed[0]["id"])), Some(&me), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
+    // Now a member, the session answers to the practice's idle limit
+    // (R48), which the hour spent above passed: a new sign-in.
+    let me = h.login("amara@mail.example").await;
     // The link is spent: its preview and an accept from it are 409.
     let token = link_token(&invitation, "/invite/");
     for (method, path) in [("GET", format!("/invitations/{token}")), ("POST", format!("/invitations/{token}/accept"))] {

@@ -219,8 +219,41 @@ async fn an_idle_session_is_refused_where_the_limit_passed() {
 
     h.clock.advance(Duration::minutes(61));
     assert_eq!(get_practice(&h, &d, &relaxed).await.code(), "session_idle");
-    // Outside any practice no limit holds (the session's 12 hours do).
-    assert_eq!(h.call("GET", "/me", Some(&d), None).await.status, 200);
+}
+
+// R48 outside a practice: `/me` and the other personal routes hold a
+// session to the strictest limit of the user's practices, so a session idle
+// in one reads none of its data through `GET /me` (memberships) and changes
+// nothing of the account; it may still sign out.
+#[tokio::test]
+async fn outside_a_practice_the_strictest_limit_holds() {
+    let h = Harness::new().await;
+    let (_, d, strict) = h.director(DIRECTOR, "Strict Clinic").await;
+    let relaxed = h.practice(&d, "Relaxed Clinic").await;
+    assert_eq!(put(&h, &d, &strict, None, json!({"session_idle_minutes": 10})).await.status, 200);
+    h.clock.advance(Duration::minutes(9));
+    assert_eq!(h.call("GET", "/me", Some(&d), None).await.status, 200, "9 minutes unused: within 10");
+
+    h.clock.advance(Duration::minutes(11));
+    let password = json!({"current_password": "whatever", "new_password": "another whatever 42"});
+    for (method, path, body) in [
+        ("GET", "/me", None),
+        ("GET", "/me/sessions", None),
+        ("PATCH", "/me", Some(json!({"first_name": "Idle"}))),
+        ("POST", "/me/password", Some(password)),
+        ("DELETE", "/me/sessions", None),
+    ] {
+        let r = h.call(method, path, Some(&d), body).await;
+        assert_eq!((r.status, r.code()), (401, "session_idle".into()), "{method} {path}: {}", r.body);
+    }
+    // The relaxed practice's own limit still lets it in; a use there does
+    // not undo the idle spell for `/me`.
+    assert_eq!(get_practice(&h, &d, &relaxed).await.status, 200, "11 minutes unused: within 60");
+    assert_eq!(h.call("GET", "/me", Some(&d), None).await.code(), "session_idle");
+
+    let out = h.call("POST", "/auth/logout", Some(&d), None).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    assert_eq!(get_practice(&h, &d, &relaxed).await.code(), "unauthenticated");
 }
 
 // R48: a session's use is recorded at most once a minute, whatever the
@@ -286,4 +319,28 @@ async fn only_a_member_reaching_every_location_adds_to_the_emergency_set() {
     assert_eq!(r.status, 200, "every location: {}", r.body);
     let stored = h.stored_practice(&pid).await.security_policy.emergency_access.permissions;
     assert_eq!(stored.into_iter().collect::<Vec<_>>(), ["audit.view", "users.view"]);
+}
+
+// What GET answers can be PUT back with changes: its `version` is the
+// precondition If-Match would be (412 once stale); with If-Match too the
+// two must agree.
+#[tokio::test]
+async fn what_get_answers_can_be_put_back() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let mut read = h.call("GET", &path(&pid), Some(&d), None).await.body;
+    read["session_idle_minutes"] = json!(15);
+    let saved = put(&h, &d, &pid, None, read.clone()).await;
+    assert_eq!(
+        (saved.status, &saved.body["session_idle_minutes"], &saved.body["version"]),
+        (200, &json!(15), &json!(1))
+    );
+    let stale = put(&h, &d, &pid, None, read).await;
+    assert_eq!((stale.status, stale.code()), (412, "precondition_failed".into()), "{}", stale.body);
+
+    let mut read = h.call("GET", &path(&pid), Some(&d), None).await.body;
+    read["require_mfa"] = json!(true);
+    let disagree = put(&h, &d, &pid, Some(0), read.clone()).await;
+    assert_eq!((disagree.status, disagree.field()), (422, "version".into()), "{}", disagree.body);
+    assert_eq!(put(&h, &d, &pid, Some(1), read).await.status, 200);
 }

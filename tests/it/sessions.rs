@@ -169,3 +169,47 @@ async fn weak_passwords_are_refused_on_every_route() {
     let ok = json!({"current_password": PASSWORD, "new_password": "correct horse battery 42"});
     assert_eq!(h.call("POST", "/me/password", Some(&d), Some(ok)).await.status, 204);
 }
+
+// Strength is judged only once it is known who asks and that they may: a
+// reset's bad token is 410 whatever the password (neither the estimator
+// nor Argon2id runs for it), and a temporary password the caller may not
+// set (R36) is 403 before it is judged weak.
+#[tokio::test]
+async fn strength_is_judged_after_who_asks() {
+    let h = Harness::new().await;
+    let weak = "password1234";
+    let bogus = json!({"token": "not-a-reset-token", "new_password": weak});
+    let r = h.call("POST", "/auth/password-reset/confirm", None, Some(bogus)).await;
+    assert_eq!((r.status, r.code()), (410, "token_gone".into()), "{}", r.body);
+
+    let (director, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    // A wrong current password is what the change answers, not the new one.
+    let change = json!({"current_password": "not the password", "new_password": weak});
+    let r = h.call("POST", "/me/password", Some(&d), Some(change)).await;
+    assert_eq!((r.field(), r.body["errors"].as_array().map(Vec::len)), ("current_password".into(), Some(1)));
+    let role = s(&h.create_role(&d, &pid, "Manager", &["users.manage", "users.view"]).await.body["id"]);
+    let (_, m) = h.member(&pid, "m@clinic.example", &role, MemberStatus::Active).await;
+    h.verify("m@clinic.example").await;
+    let path = format!("/practices/{pid}/members/{director}/temporary-password");
+    let r = h.call("POST", &path, Some(&m), Some(json!({"temporary_password": weak}))).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    let lid = h.first_location(&d, &pid).await;
+    let invite = json!({"email": "boss@clinic.example", "kind": "staff", "role_id": "director",
+        "primary_location_id": lid, "first_name": "Rui", "last_name": "Lopes", "temporary_password": weak});
+    let r = h.call("POST", &format!("/practices/{pid}/invitations"), Some(&m), Some(invite)).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+}
+
+// R49: a user agent is shown in the list as plain text: a right-to-left
+// override, zero-width and other invisible characters are left out (the
+// rest kept, letters past ASCII included), so no session reads as another
+// device.
+#[tokio::test]
+async fn a_user_agent_is_kept_as_plain_text() {
+    let h = Harness::new().await;
+    h.signup(DIRECTOR).await;
+    let token = login_as(&h, DIRECTOR, "Firefox on Zoë's \u{202E}kooBcaM\u{202C} lap\u{200B}top\u{2028}").await;
+    let list = sessions(&h, &token).await;
+    let mine = list.iter().find(|x| x["current"] == true).expect("current");
+    assert_eq!(mine["user_agent"], "Firefox on Zoë's kooBcaM laptop", "{mine}");
+}

@@ -8,6 +8,7 @@
 //! is skipped. A row that is not well formed (another number of cells, not
 //! UTF-8) is that row's `400`; a header naming no field refuses the file.
 
+use roster_domain::service::invitations::bulk::Row;
 use roster_domain::DomainError;
 use serde_json::{Map, Value};
 
@@ -49,9 +50,13 @@ const COLUMNS: &[(&str, Cell)] = &[
     ("practitioner.scheduling_step_minutes", Cell::Number),
 ];
 
-/// The file's rows, each a JSON object, or a row's own problem. Rows whose
-/// cells are all empty (a spreadsheet's trailing lines) are no rows.
-pub fn rows(body: &[u8]) -> Result<Vec<Result<Value, DomainError>>, DomainError> {
+/// The file's rows, each a JSON object, or a row's own problem, numbered
+/// by the line the record starts on (the header's is 1): a quoted cell's
+/// line break or a skipped empty record does not shift the rows after it
+/// from where an editor, or a spreadsheet without such cells, shows them.
+/// Rows whose cells are all empty (a spreadsheet's trailing lines) are no
+/// rows.
+pub fn rows(body: &[u8]) -> Result<Vec<Row>, DomainError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let header = reader.headers().map_err(|e| DomainError::Malformed(format!("the CSV header: {e}")))?.clone();
@@ -68,7 +73,13 @@ pub fn rows(body: &[u8]) -> Result<Vec<Result<Value, DomainError>>, DomainError>
         return Err(DomainError::Validation(errors));
     }
     let mut out = Vec::new();
+    let mut lines = Lines { body, at: 0, line: 1 };
     for record in reader.records() {
+        let start = match &record {
+            Ok(r) => r.position(),
+            Err(e) => e.position(),
+        };
+        let line = lines.of(start.map_or(body.len(), |p| usize::try_from(p.byte()).unwrap_or(body.len())));
         let row = record.map_err(|e| DomainError::Malformed(e.to_string())).and_then(|r| {
             if r.iter().all(|c| c.trim().is_empty()) {
                 return Ok(None);
@@ -79,13 +90,38 @@ pub fn rows(body: &[u8]) -> Result<Vec<Result<Value, DomainError>>, DomainError>
             }
             Ok(Some(object(&columns, r.iter())))
         });
+        let number = line;
         match row {
             Ok(None) => {}
-            Ok(Some(v)) => out.push(Ok(v)),
-            Err(e) => out.push(Err(e)),
+            Ok(Some(v)) => out.push(Row { number, body: Ok(v) }),
+            Err(e) => out.push(Row { number, body: Err(e) }),
         }
     }
     Ok(out)
+}
+
+/// Line numbers of byte offsets, counted once through the file. The csv
+/// crate's own `Position::line` is where it began reading a record, the
+/// line breaks and blank lines before it included, so it lags by those.
+struct Lines<'a> {
+    body: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    /// The line of the first character at or after `from` that is no line
+    /// break: where the record read from `from` starts. Offsets only grow.
+    fn of(&mut self, from: usize) -> usize {
+        let mut start = from.max(self.at);
+        while self.body.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            start += 1;
+        }
+        let end = start.min(self.body.len());
+        self.line += self.body[self.at..end].iter().filter(|&&b| b == b'\n').count();
+        self.at = end;
+        self.line
+    }
 }
 
 fn object<'a>(columns: &[(&str, Cell)], cells: impl Iterator<Item = &'a str>) -> Value {
@@ -140,14 +176,16 @@ mod tests {
                    ,,,,,\r\n\
                    b@x.test,,all,,,\r\n";
         let rows = rows(csv.as_bytes()).unwrap();
-        assert_eq!(rows.len(), 2);
-        let a = rows[0].as_ref().unwrap();
+        // Numbered by the line each record starts on: the header is line
+        // 1; `a`'s cell takes lines 2 and 3; the empty record, line 4.
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [2, 5]);
+        let a = rows[0].body.as_ref().unwrap();
         assert_eq!(a["first_name"], "Smith, Jr.\nII");
         assert_eq!(a["location_access"], serde_json::json!(["Main", "North"]));
         assert_eq!(a["overrides"]["grant"], serde_json::json!(["users.view"]));
         assert_eq!(a["mfa_required"], true);
         assert_eq!(a["practitioner"]["capacity"], 12);
-        let b = rows[1].as_ref().unwrap();
+        let b = rows[1].body.as_ref().unwrap();
         assert_eq!(b["location_access"], "all");
         assert!(b.get("first_name").is_none());
     }
@@ -158,7 +196,8 @@ mod tests {
             matches!(rows(b"email,colour\na@x.test,red\n"), Err(DomainError::Validation(e)) if e[0].field == "colour")
         );
         let rows = rows(b"email,kind\na@x.test\nb@x.test,staff\n").unwrap();
-        assert!(matches!(rows[0], Err(DomainError::Malformed(_))));
-        assert!(rows[1].is_ok());
+        assert!(matches!(rows[0].body, Err(DomainError::Malformed(_))));
+        assert!(rows[1].body.is_ok());
+        assert_eq!((rows[0].number, rows[1].number), (2, 3));
     }
 }

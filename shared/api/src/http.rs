@@ -111,7 +111,14 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
     match route.handler() {
         Handler::Public(handler) => handler(app, req).await,
         Handler::Personal(open, handler) => {
-            let found = signed_in(app, req, None).await?;
+            let found = match signed_in(app, req, None).await {
+                // Signing out is what an idle session is told to do (R48).
+                Err(DomainError::SessionIdle) if route.op == Op::Logout => {
+                    session::end_idle(app, req.bearer().unwrap_or_default()).await?;
+                    return crate::response::no_content();
+                }
+                found => found?,
+            };
             gate::admit(&found.caller, false, open)?;
             handler(app, req, &found.caller).await
         }

@@ -83,7 +83,9 @@ impl Req {
     /// The client's `User-Agent`, kept with a session it signs in to (R49);
     /// the domain cuts it to size.
     pub fn user_agent(&self) -> Option<String> {
-        self.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string)
+        // Not `to_str`, which refuses any byte past ASCII and so would lose
+        // the whole header: the domain keeps what is plain text of it.
+        self.headers.get("user-agent").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     }
 
     /// JSON body into `T`. Not JSON, a wrong type or an unknown field: 400.

@@ -85,6 +85,12 @@ impl DomainError {
     pub fn field(field: &str, message: &str) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
+
+    /// A failure on the service's side (the `5xx` of the problem mapping),
+    /// not the request's: worth the same request again.
+    pub fn is_ours(&self) -> bool {
+        matches!(self, Self::Internal(_))
+    }
 }
 
 /// Errors from a port. Conditions that failed inside a transaction come back

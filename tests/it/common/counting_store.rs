@@ -12,14 +12,24 @@ use roster_domain::ports::{
 };
 use std::sync::{Arc, Mutex};
 
+/// Which transaction to fail, once, as DynamoDB failing would.
+type Fault = Box<dyn Fn(&Tx) -> bool + Send + Sync>;
+
 pub struct CountingStore {
     inner: Arc<dyn Store>,
     calls: Mutex<Vec<String>>,
+    fault: Mutex<Option<Fault>>,
 }
 
 impl CountingStore {
     pub fn new(inner: Arc<dyn Store>) -> Self {
-        Self { inner, calls: Mutex::new(Vec::new()) }
+        Self { inner, calls: Mutex::new(Vec::new()), fault: Mutex::new(None) }
+    }
+
+    /// The next transaction `which` picks fails with a backend error (what
+    /// a crash or timeout of DynamoDB looks like to the caller), once.
+    pub fn fail_once(&self, which: impl Fn(&Tx) -> bool + Send + Sync + 'static) {
+        *self.fault.lock().expect("fault") = Some(Box::new(which));
     }
 
     /// The calls since the last `take`, in order, and forget them.
@@ -42,6 +52,17 @@ fn kind(key: &Key) -> String {
 impl Store for CountingStore {
     async fn transact(&self, tx: Tx) -> Result<(), PortError> {
         self.note(format!("transact({} writes)", tx.len()));
+        let hit = {
+            let mut fault = self.fault.lock().expect("fault");
+            let hit = fault.as_ref().is_some_and(|f| f(&tx));
+            if hit {
+                *fault = None;
+            }
+            hit
+        };
+        if hit {
+            return Err(PortError::Backend("injected failure".into()));
+        }
         self.inner.transact(tx).await
     }
     async fn user(&self, id: UserId) -> Result<Option<User>, PortError> {

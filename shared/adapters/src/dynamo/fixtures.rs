@@ -193,6 +193,7 @@ pub fn bulk_answer() -> BulkAnswer {
         parts: 2,
         results: vec![serde_json::json!({"row": 51, "status": 201})],
         expires_at: now() + Duration::hours(24),
+        lease_until: None,
         version: 1,
     }
 }

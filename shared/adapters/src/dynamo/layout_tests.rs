@@ -452,6 +452,36 @@ fn bulk_answer_is_kept_by_caller_key_and_part_for_a_day() {
     );
 }
 
+// R52: a claim not yet answered (part 0) carries its lease beside the
+// same key and TTL; answered parts have none.
+#[test]
+fn bulk_claim_carries_its_lease() {
+    let lease_until = Some(fx::now() + chrono::Duration::seconds(89));
+    let claim =
+        roster_domain::model::BulkAnswer { part: 0, parts: 0, results: vec![], lease_until, ..fx::bulk_answer() };
+    assert_item(
+        Record::BulkAnswer(claim),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("BULK#{UID}#keyhash#0"))),
+            (TTL, n(1_796_202_000)),
+            (TYPE, s("bulk_answer")),
+        ],
+        &[
+            "body_hash",
+            "expires_at",
+            "key_hash",
+            "lease_until",
+            "part",
+            "parts",
+            "practice_id",
+            "results",
+            "user_id",
+            "version",
+        ],
+    );
+}
+
 // R44: due on its day in the sweep's list, tidied by TTL a month after.
 #[test]
 fn onboarding_mail_is_due_on_its_day_and_kept_a_month_after() {

@@ -9,7 +9,7 @@ use crate::routes::Pending;
 use lambda_http::http::StatusCode;
 use roster_domain::ports::App;
 use roster_domain::service::context::{Caller, MemberCtx};
-use roster_domain::service::invitations::bulk::{self, BulkRequest, RowOutcome};
+use roster_domain::service::invitations::bulk::{self, BulkRequest, Row, RowOutcome};
 use roster_domain::service::invitations::invite::{self as inviting, Invited};
 use roster_domain::service::invitations::respond;
 use roster_domain::{secrets, DomainError};
@@ -122,7 +122,8 @@ pub fn bulk<'a>(app: &'a App, req: &'a Req, ctx: &'a MemberCtx) -> Pending<'a> {
             _ => {
                 let body: BulkBody = req.json()?;
                 let rows = body.rows.ok_or_else(|| DomainError::field("rows", "is required"))?;
-                (rows.into_iter().map(Ok).collect(), body.dry_run || asked)
+                let rows = rows.into_iter().enumerate().map(|(i, v)| Row { number: i + 1, body: Ok(v) }).collect();
+                (rows, body.dry_run || asked)
             }
         };
         // What was sent, exactly: a retry sends the same bytes.

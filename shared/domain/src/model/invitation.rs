@@ -249,5 +249,10 @@ pub struct BulkAnswer {
     pub results: Vec<serde_json::Value>,
     /// The TTL; a read past it treats the key as unused.
     pub expires_at: Time,
+    /// On an unanswered claim (part 0, `parts` 0): until when its request
+    /// may still be running. A claim whose request died (a crash, a
+    /// timeout) may be taken over after it, so a retry is never stuck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<Time>,
     pub version: u64,
 }

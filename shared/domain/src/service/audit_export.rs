@@ -5,14 +5,16 @@
 
 use super::context::MemberCtx;
 use super::views::AuditView;
+use super::writes::{audit_event, commit};
 use crate::error::{DomainError, FieldError};
 use crate::ids::{EventId, PracticeId};
-use crate::model::Time;
+use crate::model::{AuditScope, Target, Time};
 use crate::permissions::AUDIT_VIEW;
-use crate::ports::{App, AuditRange};
+use crate::ports::{App, AuditRange, Tx, Write};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat};
+use serde_json::json;
 
 /// R51: a page holds at most this many events (fewer when the writer's
 /// page is full first).
@@ -175,6 +177,9 @@ pub async fn export<P: ExportPage + Send>(
 ) -> Result<Option<String>, DomainError> {
     let practice = ctx.practice.id;
     let mut after = cursor.map(|c| ExportCursor::decode(c, practice, query)).transpose()?;
+    if after.is_none() {
+        record_export(app, ctx, query).await?;
+    }
     let (mut taken, mut last) = (0usize, None);
     loop {
         // One event past the page, to know whether another page follows.
@@ -192,6 +197,24 @@ pub async fn export<P: ExportPage + Send>(
             None => return Ok(None),
         }
     }
+}
+
+/// Who exported the log, which range and in which format: one audit event
+/// an export, on its first page (the pages after it only follow the
+/// cursor it gave out, bound to the same query). Written before the page
+/// is read, so no export goes unrecorded; its own page may list it.
+async fn record_export(app: &App, ctx: &MemberCtx, query: &ExportQuery) -> Result<(), DomainError> {
+    let mut tx = Tx::new();
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(ctx.practice.id),
+        app.now(),
+        ctx.actor(),
+        "audit.exported",
+        Target::new("practice", ctx.practice.id),
+        json!(null),
+        json!({"from": query.from_text(), "to": query.to_text(), "format": query.format.as_str()}),
+    )));
+    commit(app, tx).await
 }
 
 #[cfg(test)]

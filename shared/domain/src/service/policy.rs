@@ -24,6 +24,9 @@ pub struct PolicyInput {
     pub require_mfa: Option<bool>,
     pub session_idle_minutes: Option<i64>,
     pub emergency_access: Option<EmergencyInput>,
+    /// What `GET` answered, sent back with the changes: the version the
+    /// client read, a precondition as `If-Match` is.
+    pub version: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,10 +150,16 @@ pub async fn put_policy(
     if_match: Option<u64>,
 ) -> Result<PolicyView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
+    let read = match (if_match, input.version) {
+        (Some(header), Some(body)) if header != body => {
+            return Err(DomainError::field("version", "must equal the version If-Match names"))
+        }
+        (header, body) => header.or(body),
+    };
     let practice = &ctx.practice;
     let before = &practice.security_policy;
     let after = parse(input, before)?;
-    let expected = if_match.unwrap_or(practice.security_policy_version);
+    let expected = read.unwrap_or(practice.security_policy_version);
     if expected != practice.security_policy_version {
         return Err(DomainError::PreconditionFailed);
     }

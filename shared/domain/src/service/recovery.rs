@@ -152,12 +152,13 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
     if token.trim().is_empty() {
         e.add("token", "is required");
     }
-    // The owner's words are known only once the token is read: judged again
-    // then.
-    let new_password = e.password("new_password", input.new_password.as_deref(), &[]);
+    // Strength is judged, and the password hashed, only once the token
+    // proved who asks: a bad token is 410 without the estimator's or
+    // Argon2id's work, and the owner's words are known by then.
+    let new_password = e.password_length("new_password", input.new_password.as_deref()).unwrap_or_default();
     e.finish()?;
     let hash = secrets::sha256_hex(token.trim());
-    let password_hash = secrets::hash_password(&new_password)?;
+    let mut password_hash = None;
     for attempt in 1..=ATTEMPTS {
         let now = app.now();
         let record = app.store.token(&hash).await?;
@@ -172,9 +173,12 @@ pub async fn confirm_password_reset(app: &App, input: ResetInput) -> Result<(), 
         if record.epoch != Some(user.session_epoch) {
             return Err(DomainError::TokenGone);
         }
-        ensure_strong("new_password", &new_password, &[&user.email, &user.first_name, &user.last_name])?;
+        if password_hash.is_none() {
+            ensure_strong("new_password", &new_password, &[&user.email, &user.first_name, &user.last_name])?;
+            password_hash = Some(secrets::hash_password(&new_password)?);
+        }
         let mut updated = user.clone();
-        updated.password_hash = password_hash.clone();
+        updated.password_hash = password_hash.clone().unwrap_or_default();
         updated.must_change_password = false;
         updated.locked = false;
         updated.session_epoch += 1;
@@ -317,16 +321,15 @@ async fn admin_reset(
     if uid == ctx.caller.user.id {
         return Err(DomainError::Forbidden);
     }
-    let password_hash = match temporary_password.as_deref() {
-        // Judged again with the user's words once they are read.
-        Some(p) => {
-            let mut e = Errors::new();
-            let p = e.password("temporary_password", Some(p), &[]);
-            e.finish()?;
-            Some(secrets::hash_password(&p)?)
-        }
-        None => None,
-    };
+    // Strength is judged, and the password hashed, once the member is read
+    // and the caller may hand them a password (R36): the estimator and
+    // Argon2id run for no one else, and with the member's own words.
+    if let Some(p) = temporary_password.as_deref() {
+        let mut e = Errors::new();
+        e.password_length("temporary_password", Some(p));
+        e.finish()?;
+    }
+    let mut password_hash = None;
     let pid = ctx.practice.id;
     for attempt in 1..=ATTEMPTS {
         // The user's memberships, for the lock's copies and for who else
@@ -339,8 +342,11 @@ async fn admin_reset(
             return Err(DomainError::MemberDeactivated);
         }
         if let Some(p) = temporary_password.as_deref() {
-            ensure_strong("temporary_password", p, &[&user.email, &user.first_name, &user.last_name])?;
             may_hand_over(app, ctx, &member, &user, &memberships, &custom).await?;
+            if password_hash.is_none() {
+                ensure_strong("temporary_password", p, &[&user.email, &user.first_name, &user.last_name])?;
+                password_hash = Some(secrets::hash_password(p)?);
+            }
         }
         let now = app.now();
         let mut updated = user.clone();

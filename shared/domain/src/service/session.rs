@@ -11,6 +11,7 @@ use crate::ids::{PracticeId, SessionId, UserId};
 use crate::model::*;
 use crate::ports::{App, Key, Tx, Write, MAX_WRITES};
 use crate::secrets;
+use crate::validate::plain_only;
 use chrono::Duration;
 use serde_json::json;
 
@@ -43,10 +44,12 @@ pub fn new_session(user: &User, now: Time, user_agent: Option<&str>) -> (Session
     (session, SessionView { token, expires_at })
 }
 
-/// A client's user agent as kept: control characters dropped (it is shown
-/// in a list and may reach a log line), cut to `USER_AGENT_MAX`.
+/// A client's user agent as kept: without control, line-breaking,
+/// invisible or direction-changing characters (it is shown in a list, where
+/// a right-to-left override would make it read as another device, and may
+/// reach a log line), cut to `USER_AGENT_MAX`.
 fn user_agent_label(raw: &str) -> String {
-    raw.chars().filter(|c| !c.is_control()).take(USER_AGENT_MAX).collect::<String>().trim().to_string()
+    plain_only(raw).take(USER_AGENT_MAX).collect::<String>().trim().to_string()
 }
 
 /// A signed-in caller, and what the request's practice holds for them: the
@@ -89,10 +92,12 @@ pub async fn authenticate(app: &App, token: &str, practice: Option<PracticeId>) 
     if session.expires_at <= now || session.epoch != user.session_epoch || session.user_id != user.id {
         return Err(DomainError::Unauthenticated);
     }
-    if let Some(p) = &bundle.practice {
-        if session.idle_secs(now) > i64::from(p.security_policy.session_idle_minutes) * 60 {
-            return Err(DomainError::SessionIdle);
-        }
+    let limit = match &bundle.practice {
+        Some(p) => Some(p.security_policy.session_idle_minutes),
+        None => strictest_limit(app, &session, now).await?,
+    };
+    if limit.is_some_and(|minutes| session.idle_secs(now) > i64::from(minutes) * 60) {
+        return Err(DomainError::SessionIdle);
     }
     record_use(app, &session, now).await;
     Ok(Authenticated {
@@ -103,6 +108,35 @@ pub async fn authenticate(app: &App, token: &str, practice: Option<PracticeId>) 
         support_grant: bundle.support_grant,
         emergency: bundle.emergency,
     })
+}
+
+/// The idle limit outside any practice (`/me`, logout aside): the
+/// strictest of the practices the user is an active member of (R48), so a
+/// session idle in any of them reads none of their data through `GET /me`
+/// and changes nothing of the account. A user in no practice has none.
+/// Read (a Query and a BatchGetItem) only once the session went unused
+/// longer than the shortest limit a policy may set: before that no policy
+/// can call it idle.
+async fn strictest_limit(app: &App, session: &Session, now: Time) -> Result<Option<u32>, DomainError> {
+    if session.idle_secs(now) <= i64::from(*SESSION_IDLE_MINUTES.start()) * 60 {
+        return Ok(None);
+    }
+    let memberships = app.store.memberships_of_user(session.user_id).await?;
+    let ids: Vec<PracticeId> = memberships.iter().filter(|m| m.is_active()).map(|m| m.practice_id).collect();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let practices = app.store.practices(&ids).await?;
+    Ok(practices.iter().map(|p| p.security_policy.session_idle_minutes).min())
+}
+
+/// `POST /auth/logout` of a session too idle to be let in anywhere else:
+/// whoever holds the token may end it, and nothing else.
+pub async fn end_idle(app: &App, token: &str) -> Result<(), DomainError> {
+    let (user_id, token_hash) = secrets::parse_session_token(token).ok_or(DomainError::Unauthenticated)?;
+    let mut tx = Tx::new();
+    tx.push(Write::Delete(Key::Session { user_id, token_hash }));
+    commit(app, tx).await
 }
 
 /// Record that `session` is in use, if its last record is a minute old or

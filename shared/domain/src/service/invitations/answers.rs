@@ -4,7 +4,7 @@
 
 use crate::error::DomainError;
 use crate::model::BulkAnswer;
-use crate::ports::{App, Record, Tx, Write};
+use crate::ports::{App, Key, Record, Tx, Write};
 use crate::secrets;
 use crate::service::context::MemberCtx;
 use crate::service::writes::commit;
@@ -20,11 +20,19 @@ pub const KEY_MAX: usize = 255;
 /// An answer part's room, well inside DynamoDB's 400 KB an item.
 const PART_BYTES: usize = 300_000;
 
-/// This request holds the key: its answer is to be kept with [`finish`].
+/// How long a claim's request may still be running: the invite function's
+/// 29 s `Timeout` and a minute's margin for clocks and retries in flight.
+/// Past it, the request that claimed the key is dead (crashed, timed out)
+/// and a retry takes the claim over.
+pub const LEASE_SECONDS: i64 = 89;
+
+/// This request holds the key: its answer is to be kept with [`finish`], or
+/// the key let go with [`release`].
 pub struct Claim(BulkAnswer);
 
 pub enum Begun {
-    /// First use of the key (or one whose answer expired): go ahead.
+    /// First use of the key (or one whose answer expired, or whose request
+    /// died before answering): go ahead.
     Fresh(Claim),
     /// The key's first request finished: its answer, again.
     Replay(Vec<Value>),
@@ -33,8 +41,8 @@ pub enum Begun {
 /// Claim `key` for this request, or find what it answered. The claim is a
 /// create conditioned on the item's absence, so of two requests racing
 /// with one key one invites and the other is told to retry (`409
-/// idempotency_in_progress`); the same key with another body is `422
-/// idempotency_key_reused`.
+/// idempotency_in_progress`, while the claim's lease runs); the same key
+/// with another body is `422 idempotency_key_reused`.
 pub async fn begin(app: &App, ctx: &MemberCtx, key: &str, body_hash: String) -> Result<Begun, DomainError> {
     if key.is_empty() || key.len() > KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(DomainError::field("Idempotency-Key", &format!("must be 1 to {KEY_MAX} visible ASCII characters")));
@@ -47,17 +55,19 @@ pub async fn begin(app: &App, ctx: &MemberCtx, key: &str, body_hash: String) -> 
         if first.body_hash != body_hash {
             return Err(DomainError::IdempotencyKeyReused);
         }
-        if first.parts == 0 {
-            return Err(in_progress());
+        match first.parts {
+            // A claim from before leases has none: its request is long over.
+            0 if first.lease_until.is_some_and(|lease| lease > now) => return Err(in_progress()),
+            0 => {}
+            1 => return Ok(Begun::Replay(first.results.clone())),
+            n => {
+                let parts = app.store.bulk_answer(pid, uid, &key_hash, n).await?;
+                if parts.len() != n as usize {
+                    return Err(in_progress());
+                }
+                return Ok(Begun::Replay(parts.into_iter().flat_map(|p| p.results).collect()));
+            }
         }
-        if first.parts == 1 {
-            return Ok(Begun::Replay(first.results.clone()));
-        }
-        let parts = app.store.bulk_answer(pid, uid, &key_hash, first.parts).await?;
-        if parts.len() != first.parts as usize {
-            return Err(in_progress());
-        }
-        return Ok(Begun::Replay(parts.into_iter().flat_map(|p| p.results).collect()));
     }
     let claim = BulkAnswer {
         practice_id: pid,
@@ -68,10 +78,13 @@ pub async fn begin(app: &App, ctx: &MemberCtx, key: &str, body_hash: String) -> 
         parts: 0,
         results: Vec::new(),
         expires_at: now + Duration::hours(KEPT_HOURS),
+        lease_until: Some(now + Duration::seconds(LEASE_SECONDS)),
         version: 1,
     };
-    // An expired answer the TTL has not yet removed is taken over, on its
-    // version, as an absent one is created: either way one request wins.
+    // An expired answer the TTL has not yet removed, or a claim whose lease
+    // ran out, is taken over on its version, as an absent one is created:
+    // either way one request wins. The dead request's rows that committed
+    // are met again by the rerun, each as its own 409 (R6).
     let (write, claim) = match found {
         Some(old) => {
             let claim = BulkAnswer { version: old.version + 1, ..claim };
@@ -90,14 +103,15 @@ fn in_progress() -> DomainError {
 }
 
 /// Keep `results` under the claimed key: part 0 (the claim, on its
-/// version) and as many more parts as the answer fills, in one transaction.
+/// version, its lease done) and as many more parts as the answer fills, in
+/// one transaction.
 pub async fn finish(app: &App, claim: Claim, results: &[Value]) -> Result<(), DomainError> {
     let Claim(first) = claim;
     let chunks = split(results);
     let parts = u32::try_from(chunks.len()).map_err(|_| DomainError::Internal("answer too large".into()))?;
     let mut tx = Tx::new();
     for (part, chunk) in (0..parts).zip(chunks) {
-        let answer = BulkAnswer { part, parts, results: chunk, ..first.clone() };
+        let answer = BulkAnswer { part, parts, results: chunk, lease_until: None, ..first.clone() };
         match part {
             0 => tx.guarded(
                 Write::Replace {
@@ -109,6 +123,18 @@ pub async fn finish(app: &App, claim: Claim, results: &[Value]) -> Result<(), Do
             _ => tx.push(Write::Put(Record::BulkAnswer(answer))),
         };
     }
+    commit(app, tx).await
+}
+
+/// Let the key go unanswered, so that a retry runs the request again at
+/// once: for an answer that is not the request's to keep (a row failed on
+/// our side, or the request did). On the claim's version: a claim taken
+/// over meanwhile is the other request's.
+pub async fn release(app: &App, claim: Claim) -> Result<(), DomainError> {
+    let Claim(c) = claim;
+    let key = Key::BulkAnswer(c.practice_id, c.user_id, c.key_hash, 0);
+    let mut tx = Tx::new();
+    tx.guarded(Write::DeleteVersioned { key, expected_version: c.version }, in_progress());
     commit(app, tx).await
 }
 

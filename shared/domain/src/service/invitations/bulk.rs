@@ -30,12 +30,19 @@ pub const MAX_TEMPORARY_PASSWORDS: usize = 10;
 /// for a row a dry run found good, or the problem that row alone has.
 pub type RowOutcome = Result<Option<Invited>, DomainError>;
 
+/// One row as sent, with the number its result reports: its place in a
+/// JSON list, or the line a CSV record starts on.
+pub struct Row {
+    pub number: usize,
+    /// A row that could not even be read (a CSV record's) is its own problem.
+    pub body: Result<Value, DomainError>,
+}
+
 /// A bulk request: its rows (JSON objects with the single invitation's
 /// fields), whether only to judge them, and the `Idempotency-Key` with the
 /// hash of what was sent.
 pub struct BulkRequest<'a> {
-    /// A row that could not even be read (a CSV line's) is its own problem.
-    pub rows: Vec<Result<Value, DomainError>>,
+    pub rows: Vec<Row>,
     pub dry_run: bool,
     pub idempotency: Option<(&'a str, String)>,
 }
@@ -64,28 +71,49 @@ pub async fn bulk_invite(
         },
         _ => None,
     };
-    let names = match req.rows.iter().flatten().any(names_something) {
+    let run = run_rows(app, ctx, req.rows, req.dry_run, render).await;
+    if let Some(claim) = claim {
+        // The rows are committed: a failure to keep (or let go of) their
+        // answer must not hide them. The claim's lease then lets a retry
+        // in once this request could no longer be running.
+        let kept = match &run {
+            Ok((results, false)) => answers::finish(app, claim, results).await,
+            _ => answers::release(app, claim).await,
+        };
+        if let Err(e) = kept {
+            tracing::warn!(error = %e, "bulk invitation answer not kept");
+        }
+    }
+    run.map(|(results, _)| results)
+}
+
+/// Each row's result, and whether any failed on our side (a `5xx`): such
+/// an answer is not kept, so a retry does that row again rather than
+/// replaying the failure.
+async fn run_rows(
+    app: &App,
+    ctx: &MemberCtx,
+    rows: Vec<Row>,
+    dry_run: bool,
+    render: impl Fn(usize, RowOutcome) -> Value,
+) -> Result<(Vec<Value>, bool), DomainError> {
+    let names = match rows.iter().filter_map(|r| r.body.as_ref().ok()).any(names_something) {
         true => Names::load(app, ctx).await?,
         false => Names::default(),
     };
     let mut taken = HashSet::new();
     let mut passwords = 0;
-    let mut results = Vec::with_capacity(req.rows.len());
-    for (i, row) in req.rows.into_iter().enumerate() {
-        let outcome = match row {
-            Ok(row) => one(app, ctx, names.resolve(row), req.dry_run, &mut taken, &mut passwords).await,
+    let mut ours = false;
+    let mut results = Vec::with_capacity(rows.len());
+    for Row { number, body } in rows {
+        let outcome = match body {
+            Ok(row) => one(app, ctx, names.resolve(row), dry_run, &mut taken, &mut passwords).await,
             Err(e) => Err(e),
         };
-        results.push(render(i + 1, outcome));
+        ours |= outcome.as_ref().is_err_and(DomainError::is_ours);
+        results.push(render(number, outcome));
     }
-    if let Some(claim) = claim {
-        // The rows are committed: a failure to keep their answer must not
-        // hide them. A retry then finds the key still claimed (409).
-        if let Err(e) = answers::finish(app, claim, &results).await {
-            tracing::warn!(error = %e, "bulk invitation answer not kept");
-        }
-    }
-    Ok(results)
+    Ok((results, ours))
 }
 
 async fn one(
