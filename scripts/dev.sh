@@ -56,7 +56,9 @@ export TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB MAIL_TRANSPORT MAIL_DIR EVENTS_TRANS
     APP_BASE_URL SUPPORT_AGENTS LICENSE_TERMS_VERSION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION RUST_LOG
 export AWS_EC2_METADATA_DISABLED=true
 
-LOGS="$ROOT/.local/dev-logs"
+# DEV_LOGS: logs, pid files and the env file (a second stack, as make fuzz and
+# the browser tests start, keeps its own, away from a running make dev's).
+LOGS="$(absolute "${DEV_LOGS:-$ROOT/.local/dev-logs}")"
 mkdir -p "$LOGS" "$MAIL_DIR" "$EVENTS_DIR"
 
 DDB_PID=""
@@ -96,7 +98,7 @@ cargo run -q -p roster-adapters --bin create-table
 # cargo lambda watch passes its own environment on to the functions; the env
 # file makes the function environment explicit all the same (values must be
 # single-line).
-ENV_FILE="$ROOT/.local/dev.env"
+ENV_FILE="$LOGS/dev.env"
 {
     echo "# written by scripts/dev.sh; regenerated at every start"
     for name in TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB MAIL_TRANSPORT MAIL_DIR EVENTS_TRANSPORT EVENTS_DIR \
@@ -111,7 +113,7 @@ ENV_FILE="$ROOT/.local/dev.env"
     done
 } >"$ENV_FILE"
 
-log "starting the stream poller (log in .local/dev-logs/stream-poller.log)"
+log "starting the stream poller (log in $LOGS/stream-poller.log)"
 cargo build -q -p roster-adapters --features local-stream --bin stream-poller
 POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/delivery/invocations" \
     spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "$ROOT/target/debug/stream-poller")"

@@ -130,3 +130,16 @@ _stop_groups_and_exit() {
     for var in "${STOP_ON_EXIT[@]}"; do stop_group "${!var}"; done
     exit "$status"
 }
+
+# npm_ci_if_stale DIR: `npm ci` in DIR unless its node_modules was installed
+# from the same package-lock.json (a stamp inside node_modules, which npm ci
+# deletes first).
+npm_ci_if_stale() {
+    local dir="$1" want stamp="$1/node_modules/.roster-stamp"
+    want="$(hash_of "$dir/package-lock.json")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+    log "npm ci in ${dir#"$ROOT"/} ..."
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        { log "ERROR: npm ci failed in $dir"; return 1; }
+    echo "$want" >"$stamp"
+}
