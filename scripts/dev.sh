@@ -7,7 +7,9 @@
 #   4. starts the stream poller (roster-adapters' stream-poller binary), which
 #      reads the table's stream and invokes the `delivery` function through
 #      cargo lambda's invoke endpoint, as Lambda's event source mapping would;
-#   5. serves every function with `cargo lambda watch` on 127.0.0.1:PORT.
+#   5. starts the console (web/, Vite's dev server) on 127.0.0.1:WEB_PORT,
+#      which forwards /api to the functions (WEB=0 skips it);
+#   6. serves every function with `cargo lambda watch` on 127.0.0.1:PORT.
 # Mail and events are written as files (MAIL_DIR, EVENTS_DIR) by the delivery
 # function, within a second of the request.
 # Ctrl-C stops the server and the DynamoDB Local this script started.
@@ -45,7 +47,8 @@ fi
 : "${EVENTS_TRANSPORT:=dir}"
 MAIL_DIR="$(absolute "${MAIL_DIR:-$ROOT/.local/mail}")"
 EVENTS_DIR="$(absolute "${EVENTS_DIR:-$ROOT/.local/events}")"
-: "${APP_BASE_URL:=http://localhost:5173}"
+: "${WEB_PORT:=5173}"
+: "${APP_BASE_URL:=http://localhost:$WEB_PORT}"
 : "${SUPPORT_AGENTS:=}"
 : "${LICENSE_TERMS_VERSION:=local-dev}"
 : "${AWS_ACCESS_KEY_ID:=local}"
@@ -63,6 +66,7 @@ mkdir -p "$LOGS" "$MAIL_DIR" "$EVENTS_DIR"
 
 DDB_PID=""
 POLLER_PID=""
+WEB_PID=""
 cleanup() {
     local status=$?
     trap - EXIT INT TERM HUP
@@ -71,6 +75,9 @@ cleanup() {
     set +e
     if [[ -n "$POLLER_PID" ]]; then
         stop_group "$POLLER_PID"
+    fi
+    if [[ -n "$WEB_PID" ]]; then
+        stop_group "$WEB_PID"
     fi
     if [[ -n "$DDB_PID" ]]; then
         log "stopping DynamoDB Local (pid $DDB_PID)"
@@ -117,6 +124,13 @@ log "starting the stream poller (log in $LOGS/stream-poller.log)"
 cargo build -q -p roster-adapters --features local-stream --bin stream-poller
 POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/delivery/invocations" \
     spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "$ROOT/target/debug/stream-poller")"
+
+if [[ "${WEB:-1}" != 0 ]]; then
+    ensure_web_deps
+    log "console on http://127.0.0.1:$WEB_PORT (Vite; log in $LOGS/web.log)"
+    WEB_PID="$(cd "$ROOT/web" && API_PORT="$PORT" WEB_PORT="$WEB_PORT" \
+        spawn_group "$LOGS/web.pid" "$LOGS/web.log" node_modules/.bin/vite)"
+fi
 
 log "serving the functions on http://127.0.0.1:$PORT (mail in $MAIL_DIR, events in $EVENTS_DIR)"
 log "the first request to each function compiles it: expect a few minutes' wait the first time"

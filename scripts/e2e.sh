@@ -2,18 +2,21 @@
 # The console in a real browser: Playwright (web/e2e/) driving Debian's
 # Chromium against a throwaway `make dev` stack on free ports.
 #   1. installs Chromium with apt-get when none is on PATH (as root, as CI
-#      runs), and the console's and the tests' npm packages (npm ci, skipped
-#      when node_modules matches package-lock.json);
+#      runs), and the tests' npm packages (npm ci, skipped when node_modules
+#      matches package-lock.json);
 #   2. builds the functions, starts DynamoDB Local in memory and scripts/dev.sh
 #      (stream poller, delivery, every function) on free ports, mail in
 #      .local/e2e/mail, with APP_BASE_URL at the console, so mailed links open it;
-#   3. serves the console with Vite's dev server on a free port, its /api
+#   3. with dev.sh's console (Vite's dev server) on a free port, its /api
 #      proxied to the stack;
 #   4. runs Playwright: `test` the flow (web/e2e/tests/flow.spec.ts), `screens`
 #      the screenshots into docs/screens/ (web/e2e/tests/screens.spec.ts).
 # Everything it started is stopped on any exit. Logs: .local/e2e/logs/.
 #
 #   scripts/e2e.sh [test|screens] [playwright test arguments...]
+#   scripts/e2e.sh serve    only the stack, until Ctrl-C; then, in another
+#                           terminal: source .local/e2e/env && cd web/e2e &&
+#                           npx playwright test (edit, rerun)
 # Env: CHROMIUM (default: chromium on PATH), E2E_HEADED=1 (watch it, needs a display).
 set -euo pipefail
 
@@ -30,6 +33,7 @@ if (($#)); then shift; fi
 case "$mode" in
 test) project=flow ;;
 screens) project=screens ;;
+serve) project="" ;;
 *)
     sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
@@ -64,31 +68,35 @@ if [[ -z "${CHROMIUM:-}" ]]; then
 fi
 export CHROMIUM
 
-# --- npm packages ----------------------------------------------------------------
-npm_ci_if_stale "$ROOT/web"
+# --- the tests' npm packages (dev.sh installs the console's) -----------------------
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm_ci_if_stale "$ROOT/web/e2e"
 (cd "$ROOT/web/e2e" && node_modules/.bin/tsc --noEmit -p .)
 
-# --- the stack and the console ---------------------------------------------------
+# --- the stack, with the console ---------------------------------------------------
 rm -rf "$WORK/mail" "$WORK/events" "$WORK/logs" "$ROOT/web/e2e/test-results"
 DDB_PID=""
 DEV_PID=""
-VITE_PID=""
-stop_groups_on_exit VITE_PID DEV_PID DDB_PID
+stop_groups_on_exit DEV_PID DDB_PID
 
 log "building the functions ..."
 stack_build
-read -r CONSOLE_PORT < <(free_ports 1)
-CONSOLE="http://127.0.0.1:$CONSOLE_PORT"
-stack_start "$WORK" TABLE_NAME=roster-e2e RUST_LOG=warn APP_BASE_URL="$CONSOLE" \
+read -r WEB_PORT < <(free_ports 1)
+CONSOLE="http://127.0.0.1:$WEB_PORT"
+stack_start "$WORK" WEB=1 WEB_PORT="$WEB_PORT" APP_BASE_URL="$CONSOLE" TABLE_NAME=roster-e2e RUST_LOG=warn \
     SUPPORT_AGENTS=agent@support.example
-VITE_PID="$(cd "$ROOT/web" && API_PORT="${STACK_API##*:}" spawn_group "$WORK/logs/vite.pid" "$WORK/logs/vite.log" \
-    node_modules/.bin/vite --host 127.0.0.1 --port "$CONSOLE_PORT" --strictPort)"
-wait_http "vite" 127.0.0.1 "$CONSOLE_PORT" "$VITE_PID" "$WORK/logs/vite.log" 60
+wait_http "the console (Vite)" 127.0.0.1 "$WEB_PORT" "$DEV_PID" "$WORK/logs/web.log" 120
 log "stack up after $((SECONDS - started_at))s: API $STACK_API, console $CONSOLE (logs in .local/e2e/logs/)"
 
 # --- Playwright --------------------------------------------------------------------
 export E2E_CONSOLE="$CONSOLE" E2E_API="$STACK_API" E2E_MAIL_DIR="$WORK/mail" E2E_SCREENS="$ROOT/docs/screens"
+if [[ $mode == serve ]]; then
+    for name in CHROMIUM E2E_CONSOLE E2E_API E2E_MAIL_DIR E2E_SCREENS; do
+        printf 'export %s=%q\n' "$name" "${!name}"
+    done >"$WORK/env"
+    log "serving until Ctrl-C; the tests' environment is in .local/e2e/env"
+    while is_running "$DEV_PID"; do sleep 1; done
+    exit 0
+fi
 status=0
 (cd "$ROOT/web/e2e" && node_modules/.bin/playwright test --project "$project" "$@") || status=$?
 log "$mode: exit $status after $((SECONDS - started_at))s"

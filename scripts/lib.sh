@@ -10,6 +10,21 @@ log() { printf '[%s] %s\n' "${LOG_TAG:-roster}" "$*" >&2; }
 # (a stamp: reinstall when a requirements or constraints file changes).
 hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
+# npm_ci_if_stale DIR: `npm ci` in DIR when node_modules is missing or
+# DIR/package-lock.json changed since the last install (a stamp inside
+# node_modules records the lockfile's hash; npm ci deletes it first).
+npm_ci_if_stale() {
+    local dir="$1" want stamp="$1/node_modules/.roster-lock-hash"
+    want="$(hash_of "$dir/package-lock.json")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+    log "npm ci in ${dir#"$ROOT"/} (node_modules missing or the lockfile changed)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || { log "ERROR: npm ci failed in $dir"; return 1; }
+    echo "$want" >"$stamp"
+}
+
+# ensure_web_deps: the console's packages (web/).
+ensure_web_deps() { npm_ci_if_stale "$ROOT/web"; }
+
 # Put the project's tools (scripts/tools.sh) first on PATH.
 use_tools_path() {
     export PATH="$ROOT/.tools/venv/bin:$ROOT/.tools/cargo/bin:$PATH"
@@ -129,17 +144,4 @@ _stop_groups_and_exit() {
     set +e
     for var in "${STOP_ON_EXIT[@]}"; do stop_group "${!var}"; done
     exit "$status"
-}
-
-# npm_ci_if_stale DIR: `npm ci` in DIR unless its node_modules was installed
-# from the same package-lock.json (a stamp inside node_modules, which npm ci
-# deletes first).
-npm_ci_if_stale() {
-    local dir="$1" want stamp="$1/node_modules/.roster-stamp"
-    want="$(hash_of "$dir/package-lock.json")"
-    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-    log "npm ci in ${dir#"$ROOT"/} ..."
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-        { log "ERROR: npm ci failed in $dir"; return 1; }
-    echo "$want" >"$stamp"
 }

@@ -1,14 +1,15 @@
 # `make dev`'s stack on free ports, for the scripts that need a throwaway one
 # (make fuzz, the browser tests): DynamoDB Local in memory, then scripts/dev.sh
 # (table, stream poller and delivery, every function behind cargo lambda
-# watch) pointed at it, with mail, events and logs in a folder of the caller's.
+# watch, and the console only if the caller asks) pointed at it, with mail,
+# events and logs in a folder of the caller's.
 #
 # Sourced after scripts/dynamodb-local.sh, it defines:
 #   stack_build                 builds every function and create-table up front
 #   stack_start WORK [VAR=VALUE...]
 #                               starts both on free ports; the VAR=VALUEs go to
-#                               dev.sh's environment (APP_BASE_URL, SUPPORT_AGENTS,
-#                               ...). Sets STACK_API (the API's URL), DDB_PID and
+#                               dev.sh's environment (WEB=1 WEB_PORT=... for the
+#                               console, APP_BASE_URL, SUPPORT_AGENTS, ...). Sets STACK_API (the API's URL), DDB_PID and
 #                               DEV_PID: register those two with
 #                               stop_groups_on_exit before calling it.
 # Env: STACK_START_TIMEOUT (seconds, default 300).
@@ -31,6 +32,7 @@ stack_start() {
     ddb_start memory "$ddb_port" "$work/logs/dynamodb.log" || return 1
     # The subshell keeps these exports to dev.sh.
     DEV_PID="$(
+        export WEB=0
         if (($#)); then export "$@"; fi
         export PORT="$port" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port" MAIL_DIR="$work/mail" \
             EVENTS_DIR="$work/events" DEV_LOGS="$work/logs" WATCH_FLAGS=--ignore-changes

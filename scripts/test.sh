@@ -65,6 +65,12 @@ log "openapi-spec-validator infra/openapi.yaml (scripts/check_openapi.py)"
 python "$ROOT/scripts/check_openapi.py" infra/openapi.yaml || openapi_status=$?
 if [[ $openapi_status != 0 ]]; then log "the OpenAPI document is invalid (exit $openapi_status); running the tests anyway"; fi
 
+# The console (web/): its generated client matches infra/openapi.yaml, then tsc and vitest.
+web_status=0
+log "web: npm run check (generated client up to date, tsc, vitest)"
+(ensure_web_deps && cd web && npm run --silent check) || web_status=$?
+if [[ $web_status != 0 ]]; then log "the console's check failed (exit $web_status); running the tests anyway"; fi
+
 # A test's future lives on its thread's stack, and a debug build of one that
 # sends many requests in one expression needs more than the default 2 MiB
 # now that each request ends with its outbox's delivery (tests/it/common/stream.rs).
@@ -82,8 +88,9 @@ fi
 
 elapsed=$((SECONDS - started_at))
 log "elapsed: $((elapsed / 60))m$((elapsed % 60))s; nextest exit $test_status; cfn-lint exit $lint_status;" \
-    "OpenAPI check exit $openapi_status; browser tests exit $e2e_status"
+    "OpenAPI check exit $openapi_status; web check exit $web_status; browser tests exit $e2e_status"
 if [[ $test_status != 0 ]]; then exit "$test_status"; fi
 if [[ $e2e_status != 0 ]]; then exit "$e2e_status"; fi
 if [[ $lint_status != 0 ]]; then exit "$lint_status"; fi
+if [[ $web_status != 0 ]]; then exit "$web_status"; fi
 exit "$openapi_status"

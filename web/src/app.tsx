@@ -1,0 +1,105 @@
+// The signed-in state every screen shares: the session, GET /me, and the
+// practice chosen in the switcher.
+import { createContext, type ComponentChildren } from 'preact';
+import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, call, whenUnauthenticated, type Me, type Membership } from './api/client';
+import { clearSession, savePractice, savedPractice, setToken, token } from './lib/session';
+
+export interface AppState {
+  me: Me | null;
+  /** True until the first GET /me of a stored session has answered. */
+  loading: boolean;
+  signedIn: boolean;
+  refresh: () => Promise<Me | null>;
+  signIn: (sessionToken: string) => Promise<Me | null>;
+  signOut: () => Promise<void>;
+  /** The practice the switcher shows: the saved one if still a membership, else the first active one. */
+  practice: Membership | null;
+  choosePractice: (pid: string) => void;
+}
+
+const Ctx = createContext<AppState | null>(null);
+
+export function useApp(): AppState {
+  const app = useContext(Ctx);
+  if (!app) throw new Error('useApp outside AppProvider');
+  return app;
+}
+
+export function activeMemberships(me: Me | null): Membership[] {
+  return (me?.memberships ?? []).filter((m) => m.status === 'active');
+}
+
+export function AppProvider({ children }: { children: ComponentChildren }) {
+  const [me, setMe] = useState<Me | null>(null);
+  const [loading, setLoading] = useState(token() !== null);
+  const [signedIn, setSignedIn] = useState(token() !== null);
+  const [pid, setPid] = useState<string | null>(savedPractice());
+  const { route } = useLocation();
+
+  const refresh = useCallback(async () => {
+    if (!token()) {
+      setMe(null);
+      setLoading(false);
+      return null;
+    }
+    try {
+      const m = await call(api.GET('/me'));
+      setMe(m);
+      return m;
+    } catch {
+      return null;
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+
+  const forget = useCallback(() => {
+    clearSession();
+    setMe(null);
+    setSignedIn(false);
+    setPid(null);
+  }, []);
+
+  useEffect(() => {
+    whenUnauthenticated(() => {
+      forget();
+      route(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    });
+    void refresh();
+  }, []);
+
+  const signIn = useCallback(async (t: string) => {
+    setToken(t);
+    setSignedIn(true);
+    setLoading(true);
+    return refresh();
+  }, []);
+
+  const signOut = useCallback(async () => {
+    try {
+      await api.POST('/auth/logout');
+    } finally {
+      forget();
+    }
+  }, []);
+
+  const choosePractice = useCallback((p: string) => {
+    savePractice(p);
+    setPid(p);
+  }, []);
+
+  const practice = useMemo(() => {
+    const active = activeMemberships(me);
+    return active.find((m) => m.practice_id === pid) ?? active[0] ?? null;
+  }, [me, pid]);
+
+  const state: AppState = { me, loading, signedIn, refresh, signIn, signOut, practice, choosePractice };
+  return <Ctx.Provider value={state}>{children}</Ctx.Provider>;
+}
+
+/** True when the member holds the permission in the practice (for showing links; the API decides). */
+export function can(m: Membership | null, permission: string): boolean {
+  return !!m && m.permissions.includes(permission);
+}

@@ -1,0 +1,109 @@
+// The frame around signed-in screens: header (practice switcher, account,
+// sign-out) and the practice's navigation.
+import type { ComponentChildren } from 'preact';
+import { useLocation } from 'preact-iso';
+import { activeMemberships, can, useApp } from '../app';
+import { fullName } from './ui';
+
+export function Header() {
+  const app = useApp();
+  const { route, path } = useLocation();
+  const memberships = activeMemberships(app.me);
+  const signOut = async () => {
+    await app.signOut();
+    route('/login');
+  };
+  const switchTo = (pid: string) => {
+    app.choosePractice(pid);
+    // Stay on the same kind of page in the other practice.
+    const m = /^\/practices\/[^/]+(\/[a-z-]+)?/.exec(path);
+    route(`/practices/${pid}${m?.[1] ?? ''}`);
+  };
+  return (
+    <header class="top">
+      <a class="brand" href="/">
+        Roster
+      </a>
+      {app.signedIn && app.me && (
+        <div class="top-right">
+          {memberships.length > 0 && (
+            <div class="switcher">
+              <label for="practice-switcher">Practice</label>
+              <select id="practice-switcher" value={app.practice?.practice_id ?? ''} onChange={(e) => switchTo(e.currentTarget.value)}>
+                {memberships.map((m) => (
+                  <option key={m.practice_id} value={m.practice_id}>
+                    {m.practice_name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          )}
+          <a href="/account" class="who">
+            {fullName(app.me.user)}
+          </a>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      )}
+    </header>
+  );
+}
+
+export function PracticeNav({ pid }: { pid: string }) {
+  const app = useApp();
+  const { path } = useLocation();
+  const m = activeMemberships(app.me).find((x) => x.practice_id === pid) ?? null;
+  const links: [string, string, boolean][] = [
+    [`/practices/${pid}`, 'Overview', true],
+    [`/practices/${pid}/users`, 'Users', can(m, 'users.view')],
+    [`/practices/${pid}/roles`, 'Roles', can(m, 'users.view') || can(m, 'practice.settings')],
+    [`/practices/${pid}/locations`, 'Locations', true],
+    [`/practices/${pid}/support-access`, 'Support access', can(m, 'support_access.manage')],
+    [`/practices/${pid}/audit`, 'Audit log', can(m, 'audit.view')],
+    [`/practices/${pid}/settings`, 'Settings', can(m, 'practice.settings')],
+    ['/account', 'My account', true],
+  ];
+  return (
+    <nav aria-label="Practice">
+      <ul>
+        {links
+          .filter(([, , show]) => show)
+          .map(([href, label]) => {
+            const current = href === path || (href !== `/practices/${pid}` && path.startsWith(`${href}/`));
+            return (
+              <li key={href}>
+                <a href={href} aria-current={current ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            );
+          })}
+      </ul>
+    </nav>
+  );
+}
+
+/** A signed-in page: the practice nav beside the content when inside a practice. */
+export function Page({ pid, children }: { pid?: string; children: ComponentChildren }) {
+  return (
+    <div class={pid ? 'with-nav' : 'plain'}>
+      {pid && <PracticeNav pid={pid} />}
+      <main id="main">
+        <UnverifiedBanner />
+        {children}
+      </main>
+    </div>
+  );
+}
+
+/** Until the email is verified some things are refused (R40, R41: inviting, two-factor), so say so up front. */
+function UnverifiedBanner() {
+  const app = useApp();
+  if (!app.me || app.me.user.email_verified) return null;
+  return (
+    <p class="banner">
+      Please verify your email: open the link we sent to {app.me.user.email}. <a href="/account">Send it again</a>
+    </p>
+  );
+}

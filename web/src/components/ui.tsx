@@ -1,0 +1,134 @@
+// Small shared pieces: a loader hook, status messages, dates.
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { errorsOf, type FormErrors } from '../lib/problem';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: FormErrors | null;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Loads on mount and whenever `deps` change; `reload` loads again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data: T | null; error: FormErrors | null; loading: boolean }>({ data: null, error: null, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (err) => live && setState({ data: null, error: errorsOf(err), loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+/** Shows loading, or the error in an alert, or the children for the data. */
+export function Loading<T>({ state, children }: { state: Loaded<T>; children: (data: T) => ComponentChildren }) {
+  if (state.error) return <div class="alert" role="alert"><p>{state.error.summary}</p></div>;
+  if (state.data === null) return <p class="muted" aria-live="polite">Loading…</p>;
+  return <>{children(state.data)}</>;
+}
+
+/** A polite status line for what just succeeded. */
+export function Notice({ message }: { message: string | null }) {
+  return (
+    <p class={message ? 'notice' : 'sr-only'} role="status" aria-live="polite">
+      {message ?? ''}
+    </p>
+  );
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function fullName(p: { title?: string | null; first_name?: string | null; last_name?: string | null; email?: string }): string {
+  const name = [p.title, p.first_name, p.last_name].filter((s) => s && s.trim()).join(' ');
+  return name || p.email || '—';
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Paged<T> {
+  items: T[];
+  error: FormErrors | null;
+  loading: boolean;
+  hasMore: boolean;
+  more: () => void;
+  reload: () => void;
+}
+
+/** A cursor-paged list: the first page on mount and when `deps` change, then "Load more". */
+export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, deps: unknown[]): Paged<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<FormErrors | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const load = (after: string | undefined, append: boolean, live: () => boolean) => {
+    setLoading(true);
+    fetchPage(after).then(
+      (page) => {
+        if (!live()) return;
+        setItems((old) => (append ? [...old, ...page.items] : page.items));
+        setCursor(page.next_cursor);
+        setError(null);
+        setLoading(false);
+      },
+      (err) => {
+        if (!live()) return;
+        setError(errorsOf(err));
+        setLoading(false);
+      },
+    );
+  };
+  useEffect(() => {
+    let live = true;
+    load(undefined, false, () => live);
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  return {
+    items,
+    error,
+    loading,
+    hasMore: cursor !== null,
+    more: () => cursor && load(cursor, true, () => true),
+    reload: useCallback(() => setTick((t) => t + 1), []),
+  };
+}
+
+/** The value of a search box, settled for a moment, so each keystroke is not a request. */
+export function useSettled(value: string, ms = 250): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value]);
+  return settled;
+}
+
+export function MoreButton<T>({ list }: { list: Paged<T> }) {
+  if (list.error) return <div class="alert" role="alert"><p>{list.error.summary}</p></div>;
+  if (list.loading) return <p class="muted" aria-live="polite">Loading…</p>;
+  return list.hasMore ? (
+    <button type="button" onClick={list.more}>
+      Load more
+    </button>
+  ) : null;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, asProblem, errorsOf, isStale, toFormErrors } from './problem';
+
+describe('problem+json to form errors', () => {
+  it('puts each field error next to its field and counts them in the summary', () => {
+    const p = asProblem(422, {
+      type: 'https://roster.dev/problems/validation-failed',
+      title: 'Validation failed',
+      status: 422,
+      code: 'validation_failed',
+      detail: 'the request breaks a field rule',
+      errors: [
+        { field: 'password', message: 'must be at least 10 characters' },
+        { field: 'location.name', message: 'must not be empty' },
+      ],
+    });
+    const f = toFormErrors(p);
+    expect(f.fields).toEqual({ password: 'must be at least 10 characters', 'location.name': 'must not be empty' });
+    expect(f.summary).toBe('Please correct the 2 fields marked below.');
+    expect(f.code).toBe('validation_failed');
+  });
+
+  it('joins two messages for one field', () => {
+    const f = toFormErrors({ errors: [{ field: 'npi', message: 'ten digits' }, { field: 'npi', message: 'bad check digit' }] });
+    expect(f.fields.npi).toBe('ten digits; bad check digit');
+    expect(f.summary).toBe('Please correct the field marked below.');
+  });
+
+  it('uses plain words for a known code and the detail otherwise', () => {
+    expect(toFormErrors({ code: 'invalid_credentials', detail: 'x' }).summary).toBe('The email or password is wrong.');
+    expect(toFormErrors({ code: 'role_in_use', detail: 'the role is held by members' }).summary).toBe('the role is held by members');
+  });
+
+  it("reads API Gateway's throttling body and an empty body", () => {
+    expect(asProblem(429, { message: 'Too Many Requests' }).detail).toBe('Too Many Requests');
+    expect(asProblem(502, undefined).title).toBe('Request failed (502)');
+  });
+
+  it('drops malformed entries in errors', () => {
+    expect(asProblem(422, { errors: [{ field: 'a', message: 'b' }, 'junk', { field: 1 }] }).errors).toEqual([{ field: 'a', message: 'b' }]);
+  });
+
+  it('tells a stale version apart', () => {
+    expect(isStale(errorsOf(new ApiError(412, { code: 'precondition_failed', status: 412 })))).toBe(true);
+    expect(isStale(errorsOf(new ApiError(409, { code: 'last_director', status: 409 })))).toBe(false);
+    expect(errorsOf(new TypeError('fetch failed')).summary).toMatch(/reach the server/);
+  });
+});

@@ -1,0 +1,230 @@
+// Locations, support access and the audit log of one practice.
+import { useState } from 'preact/hooks';
+import { useRoute } from 'preact-iso';
+import { api, call, type Location } from '../api/client';
+import { activeMemberships, can, useApp } from '../app';
+import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
+import { Page } from '../components/shell';
+import { Loading, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
+
+function usePid(): string {
+  return useRoute().params.pid ?? '';
+}
+
+function useCan(pid: string, permission: string): boolean {
+  const app = useApp();
+  return can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, permission);
+}
+
+export function LocationsScreen() {
+  const pid = usePid();
+  const manage = useCan(pid, 'practice.settings');
+  const list = useLoad(() => call(api.GET('/practices/{pid}/locations', { params: { path: { pid } } })), [pid]);
+  const [editing, setEditing] = useState<Location | 'new' | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  return (
+    <Page pid={pid}>
+      <div class="title-row">
+        <h1>Locations</h1>
+        {manage && (
+          <button type="button" class="primary" onClick={() => setEditing('new')}>
+            Add location
+          </button>
+        )}
+      </div>
+      <Notice message={notice} />
+      <Loading state={list}>
+        {(l) => (
+          <table>
+            <caption class="sr-only">Locations</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Address</th>
+                <th scope="col">Time zone</th>
+                <th scope="col">Status</th>
+                {manage && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {l.items.map((loc) => (
+                <tr key={loc.id} class={loc.active ? undefined : 'pending'}>
+                  <td id={`loc-${loc.id}`}>{loc.name}</td>
+                  <td>{loc.address ?? '—'}</td>
+                  <td>{loc.time_zone ?? '—'}</td>
+                  <td>{loc.active ? 'Active' : 'Inactive'}</td>
+                  {manage && (
+                    <td>
+                      <button type="button" onClick={() => setEditing(loc)} aria-describedby={`loc-${loc.id}`}>
+                        Edit
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Loading>
+      {editing && (
+        <LocationForm
+          key={editing === 'new' ? 'new' : editing.id}
+          pid={pid}
+          location={editing === 'new' ? null : editing}
+          onCancel={() => setEditing(null)}
+          onDone={(msg) => {
+            setNotice(msg);
+            setEditing(null);
+            list.reload();
+          }}
+        />
+      )}
+    </Page>
+  );
+}
+
+function LocationForm({ pid, location, onDone, onCancel }: { pid: string; location: Location | null; onDone: (m: string) => void; onCancel: () => void }) {
+  const form = useForm({ name: location?.name ?? '', address: location?.address ?? '', time_zone: location?.time_zone ?? '', active: location?.active ?? true });
+  const v = form.values;
+  const submit = async () => {
+    const body = { name: v.name, address: v.address || null, time_zone: v.time_zone || null };
+    if (location) {
+      await call(api.PATCH('/practices/{pid}/locations/{lid}', { params: { path: { pid, lid: location.id } }, body: { ...body, active: v.active } }));
+      onDone(`Location ${v.name} saved.`);
+    } else {
+      await call(api.POST('/practices/{pid}/locations', { params: { path: { pid } }, body }));
+      onDone(`Location ${v.name} added.`);
+    }
+  };
+  return (
+    <section aria-labelledby="location-form-heading">
+      <h2 id="location-form-heading">{location ? `Edit ${location.name}` : 'New location'}</h2>
+      <Form
+        form={form}
+        onSubmit={submit}
+        submitLabel={location ? 'Save location' : 'Add location'}
+        extraButtons={
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        }
+      >
+        <Field form={form} name="name" label="Location name" required />
+        <Field form={form} name="address" label="Address (optional)" />
+        <Field form={form} name="time_zone" label="Time zone (optional)" hint="An IANA name such as Europe/London." />
+        {location && <Field form={form} name="active" type="checkbox" label="Active" />}
+      </Form>
+    </section>
+  );
+}
+
+export function SupportAccessScreen() {
+  const pid = usePid();
+  const state = useLoad(() => call(api.GET('/practices/{pid}/support-access', { params: { path: { pid } } })), [pid]);
+  const act = useForm({});
+  const [notice, setNotice] = useState<string | null>(null);
+  const grant = () =>
+    attempt(act, async () => {
+      await call(api.PUT('/practices/{pid}/support-access', { params: { path: { pid } } }));
+      setNotice('Support access granted for 7 days.');
+      state.reload();
+    });
+  const revoke = () =>
+    attempt(act, async () => {
+      await call(api.DELETE('/practices/{pid}/support-access', { params: { path: { pid } } }));
+      setNotice('Support access revoked.');
+      state.reload();
+    });
+  return (
+    <Page pid={pid}>
+      <h1>Support access</h1>
+      <p>Let the Roster support team read this practice (read-only) to help you. Access ends on its own after 7 days.</p>
+      <Notice message={notice} />
+      <ErrorSummary errors={act.errors} />
+      <Loading state={state}>
+        {(s) =>
+          s.active ? (
+            <div class="card">
+              <p>
+                <strong>Support access is on</strong>, granted by {s.granted_by?.name ?? 'a director'} on {formatDate(s.granted_at)}.
+              </p>
+              <p>It expires {formatDate(s.expires_at)}.</p>
+              <div class="buttons">
+                <button type="button" class="danger" onClick={revoke} disabled={act.busy}>
+                  Revoke support access
+                </button>
+                <button type="button" onClick={grant} disabled={act.busy}>
+                  Extend to 7 days from now
+                </button>
+              </div>
+            </div>
+          ) : (
+            <div class="card">
+              <p>Support access is off.</p>
+              <button type="button" class="primary" onClick={grant} disabled={act.busy}>
+                Grant support access for 7 days
+              </button>
+            </div>
+          )
+        }
+      </Loading>
+    </Page>
+  );
+}
+
+export function AuditScreen() {
+  const pid = usePid();
+  const list = usePaged((cursor) => call(api.GET('/practices/{pid}/audit', { params: { path: { pid }, query: { cursor, limit: 50 } } })), [pid]);
+  return (
+    <Page pid={pid}>
+      <h1>Audit log</h1>
+      <p class="muted">Newest first.</p>
+      <table>
+        <caption class="sr-only">Audit events, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Who</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.items.map((e) => (
+            <tr key={e.id}>
+              <td>{formatDate(e.at)}</td>
+              <td>
+                {e.actor.email ?? 'system'}
+                {e.actor.support && <span class="badge"> support</span>}
+                {e.actor.emergency_access_id && <span class="badge warn"> emergency</span>}
+              </td>
+              <td>
+                <code>{e.action}</code>
+              </td>
+              <td>
+                {e.target.type} <code class="muted">{e.target.id.slice(0, 8)}</code>
+              </td>
+              <td>
+                {(e.before != null || e.after != null) && (
+                  <details>
+                    <summary>Show</summary>
+                    <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
+                  </details>
+                )}
+              </td>
+            </tr>
+          ))}
+          {!list.loading && list.items.length === 0 && (
+            <tr>
+              <td colSpan={5} class="muted">
+                Nothing yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <MoreButton list={list} />
+    </Page>
+  );
+}
