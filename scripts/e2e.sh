@@ -82,7 +82,7 @@ log "building the functions ..."
 stack_build
 read -r WEB_PORT < <(free_ports 1)
 CONSOLE="http://127.0.0.1:$WEB_PORT"
-stack_start "$WORK" WEB=1 WEB_PORT="$WEB_PORT" APP_BASE_URL="$CONSOLE" TABLE_NAME=roster-e2e RUST_LOG=warn \
+stack_start "$WORK" WEB=1 WEB_PORT="$WEB_PORT" APP_BASE_URL="$CONSOLE" TABLE_NAME=roster-e2e \
     SUPPORT_AGENTS=agent@support.example
 wait_http "the console (Vite)" 127.0.0.1 "$WEB_PORT" "$DEV_PID" "$WORK/logs/web.log" 120
 log "stack up after $((SECONDS - started_at))s: API $STACK_API, console $CONSOLE (logs in .local/e2e/logs/)"

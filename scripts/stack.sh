@@ -20,8 +20,12 @@
 stack_build() {
     local packages=() dir
     for dir in "$ROOT"/functions/*/; do packages+=(-p "$(basename "$dir")"); done
-    # Two builds: a `--bin` would narrow the first to that one binary.
-    cargo build -q "${packages[@]}" && cargo build -q -p roster-adapters --bin create-table
+    # Three builds: a `--bin` would narrow the first to that one binary, and
+    # the poller's feature must not reach the functions' build. dev.sh's own
+    # builds of the last two are then no-ops, inside the start-up's timeout.
+    cargo build -q "${packages[@]}" &&
+        cargo build -q -p roster-adapters --bin create-table &&
+        cargo build -q -p roster-adapters --features local-stream --bin stream-poller
 }
 
 stack_start() {

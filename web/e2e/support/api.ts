@@ -53,3 +53,66 @@ export async function myPractices(token: string): Promise<{ practice_id: string;
 export async function supportAccess(token: string, practiceId: string): Promise<{ active: boolean }> {
   return call('GET', `/practices/${practiceId}/support-access`, token);
 }
+
+// --- seeding, for the screenshots: the same requests the screens make ---------
+
+export async function signUp(person: { email: string; password: string; first: string; last: string }): Promise<string> {
+  const answer = await call<{ session: { token: string } }>('POST', '/auth/signup', undefined, {
+    email: person.email,
+    password: person.password,
+    first_name: person.first,
+    last_name: person.last,
+  });
+  return answer.session.token;
+}
+
+export async function verifyEmail(link: string): Promise<void> {
+  await call('POST', '/auth/verify-email', undefined, { token: link.split('/').at(-1) });
+}
+
+export async function createPractice(token: string, name: string, location: string): Promise<{ practiceId: string; locationId: string }> {
+  const practice = await call<{ id: string }>('POST', '/practices', token, { name, location: { name: location } });
+  const locations = await call<{ items: { id: string }[] }>('GET', `/practices/${practice.id}/locations`, token);
+  return { practiceId: practice.id, locationId: locations.items[0].id };
+}
+
+export async function invite(
+  token: string,
+  practiceId: string,
+  body: { email: string; first_name?: string; last_name?: string; kind: 'practitioner' | 'staff'; primary_location_id: string; role_id?: string },
+): Promise<void> {
+  await call('POST', `/practices/${practiceId}/invitations`, token, {
+    ...body,
+    ...(body.kind === 'practitioner' ? { accept_license_terms: true } : {}),
+  });
+}
+
+export async function register(link: string, password: string): Promise<{ userId: string; token: string }> {
+  const answer = await call<{ user: { id: string }; session: { token: string } }>(
+    'POST',
+    `/invitations/${link.split('/').at(-1)}/register`,
+    undefined,
+    { password, accept_terms: true },
+  );
+  return { userId: answer.user.id, token: answer.session.token };
+}
+
+export async function deactivate(token: string, practiceId: string, userId: string): Promise<void> {
+  await call('POST', `/practices/${practiceId}/members/${userId}/deactivate`, token);
+}
+
+/** Five wrong passwords in a row: the account locks (R25). */
+export async function lockOut(email: string): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const response = await fetch(`${api()}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: `wrong password ${i}` }),
+    });
+    expect([401, 423]).toContain(response.status);
+  }
+}
+
+export async function grantSupportAccess(token: string, practiceId: string): Promise<void> {
+  await call('PUT', `/practices/${practiceId}/support-access`, token);
+}

@@ -8,16 +8,18 @@ import * as api from '../support/api';
 
 test.describe.configure({ mode: 'serial' });
 
+// Unique per run, so the flow can be rerun against one stack (scripts/e2e.sh serve).
+const run = Date.now().toString(36);
 const director = {
   first: 'Dana',
   last: 'Reyes',
-  email: 'dana.reyes@harbour-clinic.example',
+  email: `dana.reyes.${run}@harbour-clinic.example`,
   password: 'tide-pool lantern 4417',
 };
 const practitioner = {
   first: 'Priya',
   last: 'Nair',
-  email: 'priya.nair@harbour-clinic.example',
+  email: `priya.nair.${run}@harbour-clinic.example`,
   password: 'copper kettle meadow 93',
 };
 const practiceName = 'Harbour Clinic';
@@ -43,124 +45,169 @@ test.afterAll(async () => {
   await practitionerPage?.context().close();
 });
 
+const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
+const notice = (page: Page) => page.getByRole('status').filter({ hasText: /\S/ });
+
 test('a director signs up', async () => {
   const page = directorPage;
   await page.goto('/signup');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/sign up|create.*account/i);
+  await expect(h1(page)).toHaveText('Create your account');
   await page.getByLabel('First name').fill(director.first);
   await page.getByLabel('Last name').fill(director.last);
   await page.getByLabel('Email').fill(director.email);
-  await page.getByLabel('Password', { exact: true }).fill(director.password);
-  await page.getByRole('button', { name: /sign up|create account/i }).click();
-  // Signed in straight away: no practice yet, so the console offers to create one.
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/practice/i);
+  await page.getByLabel('Password').fill(director.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  // Signed in at once, and asked for their practice.
+  await expect(h1(page)).toHaveText('Create a practice');
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   directorToken = await api.signIn(director.email, director.password);
 });
 
 test('the director creates a practice', async () => {
   const page = directorPage;
-  await page.getByLabel(/practice name/i).fill(practiceName);
-  await page.getByLabel(/location/i).fill(locationName);
-  await page.getByRole('button', { name: /create practice/i }).click();
-  await expect(page.getByText(practiceName).first()).toBeVisible();
+  await page.getByLabel('Practice name').fill(practiceName);
+  await page.getByLabel('Location name').fill(locationName);
+  await page.getByRole('button', { name: 'Create practice' }).click();
+  await expect(h1(page)).toHaveText(practiceName);
+  // The header's practice switcher shows it.
+  await expect(page.getByRole('combobox', { name: 'Practice' }).locator('option:checked')).toHaveText(practiceName);
   const memberships = await api.myPractices(directorToken);
   expect(memberships.map((m) => m.practice_name)).toEqual([practiceName]);
   practiceId = memberships[0].practice_id;
+  expect(page.url()).toContain(`/practices/${practiceId}`);
+});
+
+test('the director verifies their email from the link in the mail folder', async () => {
+  const page = directorPage;
+  await expect(page.getByText('Please verify your email')).toBeVisible();
+  await page.goto(await linkInMail(director.email, '/verify-email/'));
+  await expect(h1(page)).toHaveText('Verify email');
+  await expect(notice(page)).toBeVisible();
+  await page.goto(`/practices/${practiceId}`);
+  await expect(h1(page)).toHaveText(practiceName);
+  await expect(page.getByText('Please verify your email')).toHaveCount(0);
 });
 
 test('the director invites a practitioner', async () => {
   const page = directorPage;
-  await page.getByRole('link', { name: /user management|users/i }).first().click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/user management/i);
-  await page.getByRole('button', { name: /invite/i }).first().click();
+  await page.getByRole('navigation', { name: 'Practice' }).getByRole('link', { name: 'Users' }).click();
+  await expect(h1(page)).toHaveText('User Management');
+  await page.getByRole('link', { name: '+ Invite' }).click();
+  await expect(h1(page)).toHaveText('Invite a user');
   await page.getByLabel('Email').fill(practitioner.email);
-  await page.getByLabel('First name').fill(practitioner.first);
-  await page.getByLabel('Last name').fill(practitioner.last);
-  await page.getByLabel('Kind').selectOption('practitioner');
-  await page.getByRole('button', { name: /send invitation|invite/i }).last().click();
-  await page.getByRole('tab', { name: /invitations/i }).click();
+  await page.getByLabel('First name (optional)').fill(practitioner.first);
+  await page.getByLabel('Last name (optional)').fill(practitioner.last);
+  await page.getByLabel('Practitioner (uses a paid seat)').check();
+  await page.getByLabel(/I accept the licence terms/).check();
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(notice(page)).toHaveText(`Invitation sent to ${practitioner.email}.`);
+  await page.getByRole('link', { name: 'See invitations' }).click();
+  await expect(page.getByRole('tab', { name: 'Invitations' })).toHaveAttribute('aria-selected', 'true');
   const row = page.getByRole('row').filter({ hasText: practitioner.email });
-  await expect(row).toContainText(/pending/i);
+  await expect(row).toContainText('pending');
+  await expect(row.getByRole('button', { name: 'Resend' })).toBeVisible();
 });
 
 test('the invitee registers from the link in the mail folder', async () => {
   const page = practitionerPage;
   const link = await linkInMail(practitioner.email, '/invite/');
+  // Mailed links open the console (APP_BASE_URL).
   expect(new URL(link).origin).toBe(new URL(process.env.E2E_CONSOLE as string).origin);
   await page.goto(link);
-  await expect(page.getByText(practiceName).first()).toBeVisible();
+  await expect(h1(page)).toHaveText('Invitation');
+  await expect(page.getByText(`invited ${practitioner.email} to join ${practiceName} as a practitioner`)).toBeVisible();
   // The invited name is filled in; the invitee picks a password.
   await expect(page.getByLabel('First name')).toHaveValue(practitioner.first);
   await expect(page.getByLabel('Last name')).toHaveValue(practitioner.last);
-  await page.getByLabel('Password', { exact: true }).fill(practitioner.password);
-  await page.getByRole('button', { name: /register|create account|accept/i }).click();
-  await expect(page.getByText(practiceName).first()).toBeVisible();
+  await page.getByLabel('Password').fill(practitioner.password);
+  await page.getByLabel('I accept the terms of use').check();
+  await page.getByRole('button', { name: 'Create account and join' }).click();
+  await expect(h1(page)).toHaveText(practiceName);
   const joined = await api.member(directorToken, practiceId, practitioner.email);
   expect(joined?.status).toBe('active');
+
+  await directorPage.reload();
+  const row = directorPage.getByRole('row').filter({ hasText: practitioner.email });
+  await expect(row).toContainText('accepted');
 });
 
 test("the director changes the practitioner's access", async () => {
   const page = directorPage;
-  await page.getByRole('tab', { name: /users/i }).click();
-  await page.getByRole('link', { name: new RegExp(practitioner.last) }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText(practitioner.last);
+  await page.getByRole('tab', { name: 'Users' }).click();
+  await page.getByRole('link', { name: `${practitioner.first} ${practitioner.last}` }).click();
+  await expect(h1(page)).toHaveText(`${practitioner.first} ${practitioner.last}`);
   const before = await api.member(directorToken, practiceId, practitioner.email);
-  await page.getByLabel('Role').selectOption({ label: 'Office Manager' });
-  await page.getByRole('button', { name: /save access/i }).click();
-  await expect(page.getByRole('status')).toContainText(/saved/i);
+  await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Supervisor' });
+  await page.getByRole('button', { name: 'Save access' }).click();
+  await expect(notice(page)).toHaveText('Access saved.');
+  await expect(page.getByText('Supervisor (practitioner)')).toBeVisible();
   const after = await api.member(directorToken, practiceId, practitioner.email);
-  expect(after?.role_id).not.toBe(before?.role_id);
+  expect(after?.role_id).toBe('supervisor');
   expect(after?.version).toBeGreaterThan(before?.version ?? Infinity);
 });
 
 test('the director deactivates and reactivates the practitioner', async () => {
   const page = directorPage;
-  await page.getByRole('button', { name: /deactivate/i }).click();
-  await page.getByRole('button', { name: /^deactivate$/i }).last().click();
-  await expect(page.getByText(/deactivated/i).first()).toBeVisible();
+  const name = `${practitioner.first} ${practitioner.last}`;
+  await page.getByRole('button', { name: 'Deactivate' }).click();
+  await page.getByRole('button', { name: 'Yes, deactivate' }).click();
+  await expect(notice(page)).toHaveText(`${name} is deactivated.`);
+  await expect(page.getByText('Deactivated', { exact: true })).toBeVisible();
   expect((await api.member(directorToken, practiceId, practitioner.email))?.status).toBe('deactivated');
 
-  await page.getByRole('link', { name: /user management/i }).click();
-  await page.getByRole('tab', { name: /inactive/i }).click();
+  // Back from the Inactive tab, as a practice reactivates several at once.
+  await page.getByRole('link', { name: '← User Management' }).click();
+  await page.getByRole('tab', { name: 'Inactive' }).click();
   const row = page.getByRole('row').filter({ hasText: practitioner.email });
-  await row.getByRole('checkbox').check();
-  await page.getByRole('button', { name: /reactivate/i }).click();
+  await row.getByLabel(`Select ${name}`).check();
+  await page.getByLabel(/I accept the licence terms/).check();
+  await page.getByRole('button', { name: 'Reactivate selected users (1)' }).click();
+  await expect(notice(page)).toHaveText('1 user reactivated.');
   await expect(row).toHaveCount(0);
   expect((await api.member(directorToken, practiceId, practitioner.email))?.status).toBe('active');
 });
 
 test('the practitioner locks themselves out and the director unlocks them', async () => {
   const page = practitionerPage;
-  await page.getByRole('button', { name: /sign out/i }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/sign in/i);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await page.getByLabel('Email').fill(practitioner.email);
-    await page.getByLabel('Password', { exact: true }).fill('not my password at all');
-    await page.getByRole('button', { name: /sign in/i }).click();
-    await expect(page.getByRole('alert')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(h1(page)).toHaveText('Sign in');
+  await page.getByLabel('Email').fill(practitioner.email);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await page.getByLabel('Password').fill(`not my password ${attempt}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toContainText(attempt < 5 ? 'The email or password is wrong.' : 'locked');
   }
-  await expect(page.getByRole('alert')).toContainText(/locked/i);
+  // Locked: even the right password is refused now.
+  await page.getByLabel('Password').fill(practitioner.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('This account is locked');
   expect((await api.member(directorToken, practiceId, practitioner.email))?.locked).toBe(true);
 
-  await directorPage.getByRole('tab', { name: /locked/i }).click();
+  const name = `${practitioner.first} ${practitioner.last}`;
+  await directorPage.getByRole('tab', { name: 'Locked' }).click();
   const row = directorPage.getByRole('row').filter({ hasText: practitioner.email });
-  await row.getByRole('button', { name: /unlock/i }).click();
+  await row.getByRole('button', { name: 'Unlock' }).click();
+  await expect(notice(directorPage)).toHaveText(`${name} is unlocked.`);
   await expect(row).toHaveCount(0);
   expect((await api.member(directorToken, practiceId, practitioner.email))?.locked).toBe(false);
 
-  await page.getByLabel('Password', { exact: true }).fill(practitioner.password);
-  await page.getByRole('button', { name: /sign in/i }).click();
-  await expect(page.getByText(practiceName).first()).toBeVisible();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(h1(page)).toHaveText(practiceName);
 });
 
 test('the director grants support access and revokes it', async () => {
   const page = directorPage;
-  await page.getByRole('link', { name: /support access/i }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/support access/i);
-  await page.getByRole('button', { name: /grant/i }).click();
-  await expect(page.getByText(/expires/i)).toBeVisible();
+  await page.getByRole('navigation', { name: 'Practice' }).getByRole('link', { name: 'Support access' }).click();
+  await expect(h1(page)).toHaveText('Support access');
+  await expect(page.getByText('Support access is off.')).toBeVisible();
+  await page.getByRole('button', { name: 'Grant support access for 7 days' }).click();
+  await expect(notice(page)).toHaveText('Support access granted for 7 days.');
+  await expect(page.getByText(`Support access is on, granted by ${director.first} ${director.last}`)).toBeVisible();
+  await expect(page.getByText(/^It expires /)).toBeVisible();
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(true);
-  await page.getByRole('button', { name: /revoke/i }).click();
-  await expect(page.getByText(/no support access|not granted/i)).toBeVisible();
+
+  await page.getByRole('button', { name: 'Revoke support access' }).click();
+  await expect(notice(page)).toHaveText('Support access revoked.');
+  await expect(page.getByText('Support access is off.')).toBeVisible();
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(false);
 });
