@@ -122,6 +122,9 @@ ENV_FILE="$LOGS/dev.env"
 
 log "starting the stream poller (log in $LOGS/stream-poller.log)"
 cargo build -q -p roster-adapters --features local-stream --bin stream-poller
+# Built now, not by the first invocation: a delivery compiled inside its
+# first batch runs out of its time and leaves that batch for a retry.
+cargo build -q --bin delivery
 POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/delivery/invocations" \
     spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "$ROOT/target/debug/stream-poller")"
 

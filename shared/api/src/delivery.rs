@@ -107,6 +107,19 @@ pub async fn handle(
     Ok(response)
 }
 
+/// The invocation's deadline. Lambda sends it as milliseconds since the
+/// epoch; cargo lambda's local runtime (`make dev`) sends the function's
+/// timeout instead (measured: `Lambda-Runtime-Deadline-Ms: 600000`), which
+/// read as a time lies in 1970 and would leave every batch undelivered as
+/// out of time. A deadline already past when the invocation starts is
+/// therefore read as that duration from now.
+fn deadline_of(given: SystemTime, now: SystemTime) -> SystemTime {
+    if given > now {
+        return given;
+    }
+    now + given.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default()
+}
+
 pub async fn serve(app: App, out: Outbound, read: ReadItem) -> Result<(), lambda_runtime::Error> {
     let app = Arc::new(app);
     let out = Arc::new(out);
@@ -114,10 +127,25 @@ pub async fn serve(app: App, out: Outbound, read: ReadItem) -> Result<(), lambda
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let (app, out) = (app.clone(), out.clone());
         async move {
-            let result = handle(&app, &out, read, event.payload, event.context.deadline()).await;
+            let deadline = deadline_of(event.context.deadline(), SystemTime::now());
+            let result = handle(&app, &out, read, event.payload, deadline).await;
             crate::metrics::flush(collector, std::io::stdout().lock());
             result
         }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_in_the_past_is_read_as_a_duration_from_now() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let lambda = now + Duration::from_secs(30);
+        assert_eq!(deadline_of(lambda, now), lambda, "Lambda's own deadline stands");
+        let cargo_lambda = SystemTime::UNIX_EPOCH + Duration::from_millis(600_000);
+        assert_eq!(deadline_of(cargo_lambda, now), now + Duration::from_secs(600));
+    }
 }

@@ -8,11 +8,13 @@
 //! `TABLE_NAME`, `AWS_ENDPOINT_URL_DYNAMODB` and `DELIVERY_INVOKE_URL`
 //! (cargo lambda's `/2015-03-31/functions/delivery/invocations`).
 
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use roster_adapters::bootstrap::sdk_config;
-use roster_adapters::dynamo::local_stream::{Start, StreamPoller};
+use roster_adapters::dynamo::local_stream::{retry_from, Start, StreamPoller};
 use std::time::Duration;
 
 /// How long an empty stream is left before it is read again: well under the
@@ -20,6 +22,8 @@ use std::time::Duration;
 const IDLE: Duration = Duration::from_millis(100);
 /// How long a failure waits before the next try.
 const BACKOFF: Duration = Duration::from_secs(2);
+/// How many times one batch is handed over before it is left to the sweep.
+const ATTEMPTS: u32 = 5;
 
 type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>;
 
@@ -36,6 +40,40 @@ async fn invoke(http: &Http, url: &str, body: Vec<u8>) -> Result<String, String>
     } else {
         Err(format!("{status}: {text}"))
     }
+}
+
+/// Hands `event` to the delivery function. Like the event source mapping
+/// (with `ReportBatchItemFailures`), a failed invocation is tried again, and
+/// so are the records from the first one the function reported as not
+/// delivered (say it ran out of time while cargo lambda compiled it), a few
+/// times in all; what is still left then is the sweep's.
+async fn deliver(http: &Http, url: &str, mut event: Event) {
+    for attempt in 1..=ATTEMPTS {
+        let records = event.records.len();
+        let body = match serde_json::to_vec(&event) {
+            Ok(body) => body,
+            Err(e) => {
+                eprintln!("stream-poller: {e}");
+                return;
+            }
+        };
+        match invoke(http, url, body).await {
+            Ok(answer) => {
+                println!("stream-poller: {records} records delivered: {answer}");
+                let Ok(answer) = serde_json::from_str::<DynamoDbEventResponse>(&answer) else {
+                    return;
+                };
+                match retry_from(event, &answer) {
+                    Some(rest) => event = rest,
+                    None => return,
+                }
+                eprintln!("stream-poller: {} records reported undelivered (attempt {attempt})", event.records.len());
+            }
+            Err(e) => eprintln!("stream-poller: invoking delivery (attempt {attempt}): {e}"),
+        }
+        tokio::time::sleep(BACKOFF).await;
+    }
+    eprintln!("stream-poller: {} records left to the sweep", event.records.len());
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -72,27 +110,6 @@ async fn main() -> std::process::ExitCode {
                 continue;
             }
         };
-        let records = event.records.len();
-        let body = match serde_json::to_vec(&event) {
-            Ok(body) => body,
-            Err(e) => {
-                eprintln!("stream-poller: {e}");
-                continue;
-            }
-        };
-        // Like the event source mapping, a failed batch is tried again, a
-        // few times, and then left to the sweep.
-        for attempt in 1..=3 {
-            match invoke(&http, &url, body.clone()).await {
-                Ok(answer) => {
-                    println!("stream-poller: {records} records delivered: {answer}");
-                    break;
-                }
-                Err(e) => {
-                    eprintln!("stream-poller: invoking delivery (attempt {attempt}): {e}");
-                    tokio::time::sleep(BACKOFF).await;
-                }
-            }
-        }
+        deliver(&http, &url, event).await;
     }
 }

@@ -13,6 +13,7 @@
 //! tables. Local checks no signature, so requests carry a placeholder one.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -195,6 +196,17 @@ impl StreamPoller {
     }
 }
 
+/// What the event source mapping would hand the function again after its
+/// answer (`ReportBatchItemFailures`): the records from the first one the
+/// function reported onward, or `None` when it reported none. A reported id
+/// the event does not hold retries the whole event, as Lambda does.
+pub fn retry_from(mut event: Event, answer: &DynamoDbEventResponse) -> Option<Event> {
+    let first = answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_deref()).next()?;
+    let at = event.records.iter().position(|r| r.change.sequence_number.as_deref() == Some(first)).unwrap_or(0);
+    event.records.drain(..at);
+    Some(event)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +219,39 @@ mod tests {
             image,
             json!({"m": {"M": {}}, "n": {"M": {"a": {"M": {}}, "b": {"L": [{"M": {}}, {"S": "x"}]}}}, "s": {"S": "x"}})
         );
+    }
+
+    fn event_of(sequences: &[&str]) -> Event {
+        let mut event = Event::default();
+        event.records = sequences
+            .iter()
+            .map(|s| {
+                let mut record = EventRecord::default();
+                record.change.sequence_number = Some((*s).to_string());
+                record
+            })
+            .collect();
+        event
+    }
+
+    fn sequences(event: &Event) -> Vec<String> {
+        event.records.iter().filter_map(|r| r.change.sequence_number.clone()).collect()
+    }
+
+    fn answer(failed: &[&str]) -> DynamoDbEventResponse {
+        serde_json::from_value(json!({
+            "batchItemFailures": failed.iter().map(|id| json!({"itemIdentifier": id})).collect::<Vec<_>>()
+        }))
+        .unwrap_or_else(|e| panic!("a batch answer: {e}"))
+    }
+
+    #[test]
+    fn a_reported_failure_retries_from_that_record_on() {
+        let event = event_of(&["1", "2", "3", "4"]);
+        assert!(retry_from(event.clone(), &answer(&[])).is_none());
+        let again = retry_from(event.clone(), &answer(&["3"])).map(|e| sequences(&e));
+        assert_eq!(again, Some(vec!["3".to_string(), "4".to_string()]));
+        let unknown = retry_from(event, &answer(&["9"])).map(|e| sequences(&e));
+        assert_eq!(unknown.map(|s| s.len()), Some(4), "an unknown id retries the whole batch");
     }
 }
