@@ -5,6 +5,8 @@ import { Header } from './components/shell';
 import { RequireAuth, SignIn, SignUp } from './screens/auth';
 import { CreatePractice, Home, PracticeHome } from './screens/home';
 import { AccountScreen, MyInvitationsScreen, SecurityScreen, SessionsScreen } from './screens/account';
+import { BulkImportScreen } from './screens/bulk';
+import { EmergencyScreen } from './screens/emergency';
 import { InviteScreen } from './screens/invite';
 import { AuditScreen, LocationsScreen, SupportAccessScreen } from './screens/practice';
 import { RolesScreen } from './screens/roles';
@@ -34,15 +36,23 @@ const S = {
   support: authed(SupportAccessScreen),
   audit: authed(AuditScreen),
   settings: authed(SettingsScreen),
+  bulk: authed(BulkImportScreen),
+  emergency: authed(EmergencyScreen),
   account: authed(AccountScreen),
   security: authed(SecurityScreen),
   myInvitations: authed(MyInvitationsScreen),
   sessions: authed(SessionsScreen),
 };
 
+// After a client-side navigation, a screen reader or keyboard user starts at
+// the new page's content, as after a full page load.
+function focusMain() {
+  requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
+}
+
 function NotFound() {
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Page not found</h1>
       <p>
         <a href="/">Go to the start page</a>
@@ -59,7 +69,7 @@ function App() {
           Skip to content
         </a>
         <Header />
-        <Router>
+        <Router onRouteChange={focusMain}>
           <Route path="/" component={S.home} />
           <Route path="/signup" component={SignUp} />
           <Route path="/login" component={SignIn} />
@@ -77,6 +87,8 @@ function App() {
           <Route path="/practices/:pid/support-access" component={S.support} />
           <Route path="/practices/:pid/audit" component={S.audit} />
           <Route path="/practices/:pid/settings" component={S.settings} />
+          <Route path="/practices/:pid/users/import" component={S.bulk} />
+          <Route path="/practices/:pid/emergency-access" component={S.emergency} />
           <Route path="/account" component={S.account} />
           <Route path="/account/security" component={S.security} />
           <Route path="/account/invitations" component={S.myInvitations} />

@@ -3,7 +3,7 @@
 // the field (aria-invalid, aria-describedby).
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorsOf, type FormErrors } from '../lib/problem';
+import { errorsOf, isStale, type FormErrors } from '../lib/problem';
 
 export type Values = Record<string, string | boolean>;
 
@@ -207,4 +207,13 @@ export function Select<V extends Values>({ form, name, label, apiField, options,
 export function humanise(field: string): string {
   const s = field.replace(/[._]/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Inside a form's alert when the problem says the resource changed since it was read (412). */
+export function StaleReload({ errors, onReload }: { errors: FormErrors | null; onReload: () => void }) {
+  return isStale(errors) ? (
+    <button type="button" onClick={onReload}>
+      Reload
+    </button>
+  ) : null;
 }

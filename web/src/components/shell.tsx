@@ -62,10 +62,11 @@ export function PracticeNav({ pid }: { pid: string }) {
     [`/practices/${pid}/support-access`, 'Support access', can(m, 'support_access.manage')],
     [`/practices/${pid}/audit`, 'Audit log', can(m, 'audit.view')],
     [`/practices/${pid}/settings`, 'Settings', can(m, 'practice.settings')],
+    [`/practices/${pid}/emergency-access`, 'Emergency access', true],
     ['/account', 'My account', true],
   ];
   return (
-    <nav aria-label="Practice">
+    <nav aria-label="Sections">
       <ul>
         {links
           .filter(([, , show]) => show)
@@ -89,7 +90,7 @@ export function Page({ pid, children }: { pid?: string; children: ComponentChild
   return (
     <div class={pid ? 'with-nav' : 'plain'}>
       {pid && <PracticeNav pid={pid} />}
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         <UnverifiedBanner />
         {children}
       </main>

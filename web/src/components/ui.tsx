@@ -132,3 +132,29 @@ export function MoreButton<T>({ list }: { list: Paged<T> }) {
     </button>
   ) : null;
 }
+
+/** The row a list table shows when it has nothing (once it has loaded). */
+export function EmptyRow({ show, cols, text }: { show: boolean; cols: number; text: string }) {
+  return show ? (
+    <tr>
+      <td colSpan={cols} class="muted">
+        {text}
+      </td>
+    </tr>
+  ) : null;
+}
+
+/** A page's one <h1> with the page's main action beside it. */
+export function TitleRow({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="title-row">
+      <h1>{title}</h1>
+      {children}
+    </div>
+  );
+}
+
+/** A role where only its id is known: a built-in's slug in words (`front_desk` → "front desk"); a custom role's id says nothing, so "custom role". */
+export function roleWords(id: string): string {
+  return /^[a-z_]+$/.test(id) ? id.replace(/_/g, ' ') : 'custom role';
+}

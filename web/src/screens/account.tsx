@@ -9,7 +9,7 @@ import { useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { TotpEnroll } from '../components/totp';
-import { Loading, Notice, formatDate, useLoad } from '../components/ui';
+import { Loading, Notice, formatDate, roleWords, useLoad } from '../components/ui';
 
 const SECTIONS = [
   ['/account', 'Profile'],
@@ -78,7 +78,7 @@ export function AccountScreen() {
       <ul>
         {(app.me?.memberships ?? []).map((m) => (
           <li key={m.practice_id}>
-            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({m.role_id}
+            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleWords(m.role_id)}
             {m.status === 'active' ? '' : ', deactivated'})
           </li>
         ))}
@@ -188,7 +188,7 @@ export function MyInvitationsScreen() {
                   <tr key={inv.id}>
                     <td id={`practice-${inv.id}`}>{inv.practice_name}</td>
                     <td>
-                      {inv.role_id} ({inv.kind})
+                      {roleWords(inv.role_id)} ({inv.kind})
                     </td>
                     <td>{inv.invited_by.name}</td>
                     <td>{formatDate(inv.expires_at)}</td>

@@ -27,7 +27,7 @@ export function SignUp() {
     route('/practices/new');
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Create your account</h1>
       <p>Start here if you run a practice. Invited by a practice? Use the link in your invitation email instead.</p>
       <Form form={form} onSubmit={submit} submitLabel="Create account">
@@ -69,7 +69,7 @@ export function SignIn() {
 
   if (mfaToken) {
     return (
-      <main id="main" class="narrow">
+      <main id="main" tabIndex={-1} class="narrow">
         <h1>Two-factor authentication</h1>
         <p>Enter the 6-digit code from your authenticator app.</p>
         <Form form={codeForm} onSubmit={submitCode} submitLabel="Verify code">
@@ -84,7 +84,7 @@ export function SignIn() {
     );
   }
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Sign in</h1>
       <Form form={form} onSubmit={submit} submitLabel="Sign in">
         <Field form={form} name="email" label="Email" type="email" autoComplete="username" required />

@@ -12,7 +12,7 @@ export function ForcedPasswordChange() {
     await app.refresh();
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Choose a new password</h1>
       <p>You signed in with a temporary password. Choose your own before you continue.</p>
       <Form form={form} onSubmit={submit} submitLabel="Change password">
@@ -26,7 +26,7 @@ export function ForcedPasswordChange() {
 export function ForcedTotp() {
   const app = useApp();
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Set up two-factor authentication</h1>
       <p>Your practice requires a second factor. Set it up to continue.</p>
       <TotpEnroll onDone={() => void app.refresh()} />

@@ -5,7 +5,7 @@ import { api, call } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { Field, Form, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, formatDate, useLoad } from '../components/ui';
+import { Loading, formatDate, roleWords, useLoad } from '../components/ui';
 
 export function Home() {
   const app = useApp();
@@ -91,7 +91,7 @@ export function PracticeHome() {
               {membership && (
                 <>
                   <dt>Your role</dt>
-                  <dd>{membership.role_id}</dd>
+                  <dd>{roleWords(membership.role_id)}</dd>
                 </>
               )}
             </dl>

@@ -5,7 +5,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
 import { useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
-import { Loading, formatDate, useLoad } from '../components/ui';
+import { Loading, formatDate, roleWords, useLoad } from '../components/ui';
 import { errorsOf, type FormErrors } from '../lib/problem';
 
 export function InvitationPage() {
@@ -14,7 +14,7 @@ export function InvitationPage() {
   const preview = useLoad(() => loadPreview(tokenParam), [tokenParam]);
   const [outcome, setOutcome] = useState<string | null>(null);
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Invitation</h1>
       {outcome ? (
         <p class="notice" role="status">
@@ -60,7 +60,7 @@ function InvitationBody({ token, preview, onDeclined }: { token: string; preview
     <>
       <p>
         <strong>{preview.invited_by.name}</strong> invited <strong>{preview.email}</strong> to join <strong>{preview.practice_name}</strong> as{' '}
-        {preview.kind === 'practitioner' ? 'a practitioner' : 'staff'} (role: {preview.role_id}).
+        {preview.kind === 'practitioner' ? 'a practitioner' : 'staff'} (role: {roleWords(preview.role_id)}).
       </p>
       <p class="muted">The invitation expires {formatDate(preview.expires_at)}.</p>
       <ErrorSummary errors={act.errors} />
@@ -162,7 +162,7 @@ export function VerifyEmail() {
     );
   }, [params.token]);
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Verify email</h1>
       {state === 'working' && <p aria-live="polite">Verifying…</p>}
       {state === 'done' && (
@@ -190,7 +190,7 @@ export function ForgotPassword() {
     setSent(true);
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Reset your password</h1>
       {sent ? (
         <p class="notice" role="status">
@@ -220,7 +220,7 @@ export function ResetPassword() {
     setDone(true);
   };
   return (
-    <main id="main" class="narrow">
+    <main id="main" tabIndex={-1} class="narrow">
       <h1>Choose a new password</h1>
       {done ? (
         <p class="notice" role="status">

@@ -5,11 +5,10 @@ import { useRoute } from 'preact-iso';
 import { api, call, versionOf, type Member } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { AccessEditor, loadPracticeData, roleName, type PracticeData } from '../components/access-editor';
-import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
+import { ErrorSummary, Field, Form, StaleReload, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { Loading, Notice, formatDate, fullName, useLoad } from '../components/ui';
 import { accessBody, addsPaidSeat, draftOf, type AccessDraft } from '../lib/access';
-import { isStale } from '../lib/problem';
 import { UnlockForm } from './users';
 
 export function MemberScreen() {
@@ -122,7 +121,6 @@ function AccessForm({ pid, member, data, onChanged }: { pid: string; member: Mem
     );
     onChanged('Access saved.');
   };
-  const stale = isStale(form.errors);
   return (
     <section aria-labelledby="access-heading">
       <h2 id="access-heading">Access</h2>
@@ -130,13 +128,7 @@ function AccessForm({ pid, member, data, onChanged }: { pid: string; member: Mem
         form={form}
         onSubmit={submit}
         submitLabel="Save access"
-        alertExtra={
-          stale ? (
-            <button type="button" onClick={() => onChanged(null)}>
-              Reload
-            </button>
-          ) : null
-        }
+        alertExtra={<StaleReload errors={form.errors} onReload={() => onChanged(null)} />}
       >
         <AccessEditor draft={draft} onChange={setDraft} data={data} errors={form.errors} />
         {consent && <Field form={form} name="accept_license_terms" type="checkbox" label="I accept the licence terms for the seat or modules this adds (they cost money)" />}
@@ -165,13 +157,7 @@ function DetailsForm({ pid, member, onChanged }: { pid: string; member: Member; 
         form={form}
         onSubmit={submit}
         submitLabel="Save details"
-        alertExtra={
-          isStale(form.errors) ? (
-            <button type="button" onClick={() => onChanged(null)}>
-              Reload
-            </button>
-          ) : null
-        }
+        alertExtra={<StaleReload errors={form.errors} onReload={() => onChanged(null)} />}
       >
         <Field form={form} name="display_name" label="Display name in this practice" hint="The name on notes and signatures here." />
         <Field form={form} name="title" label="Title" />

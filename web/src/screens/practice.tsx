@@ -5,7 +5,7 @@ import { api, call, type Location } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, Loading, MoreButton, Notice, TitleRow, formatDate, useLoad, usePaged } from '../components/ui';
 
 function usePid(): string {
   return useRoute().params.pid ?? '';
@@ -24,14 +24,13 @@ export function LocationsScreen() {
   const [notice, setNotice] = useState<string | null>(null);
   return (
     <Page pid={pid}>
-      <div class="title-row">
-        <h1>Locations</h1>
+      <TitleRow title="Locations">
         {manage && (
           <button type="button" class="primary" onClick={() => setEditing('new')}>
             Add location
           </button>
         )}
-      </div>
+      </TitleRow>
       <Notice message={notice} />
       <Loading state={list}>
         {(l) => (
@@ -109,7 +108,7 @@ function LocationForm({ pid, location, onDone, onCancel }: { pid: string; locati
           </button>
         }
       >
-        <Field form={form} name="name" label="Location name" required />
+        <Field form={form} name="name" label="Location name" autoFocus required />
         <Field form={form} name="address" label="Address (optional)" />
         <Field form={form} name="time_zone" label="Time zone (optional)" hint="An IANA name such as Europe/London." />
         {location && <Field form={form} name="active" type="checkbox" label="Active" />}
@@ -203,7 +202,8 @@ export function AuditScreen() {
                 <code>{e.action}</code>
               </td>
               <td>
-                {e.target.type} <code class="muted">{e.target.id.slice(0, 8)}</code>
+                {/* Ids are UUIDv7: their start is a timestamp, alike for a day's events; the end tells them apart. */}
+                {e.target.type} <code class="muted" title={e.target.id}>…{e.target.id.slice(-8)}</code>
               </td>
               <td>
                 {(e.before != null || e.after != null) && (
@@ -215,13 +215,7 @@ export function AuditScreen() {
               </td>
             </tr>
           ))}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={5} class="muted">
-                Nothing yet.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="Nothing yet." />
         </tbody>
       </table>
       <MoreButton list={list} />

@@ -5,7 +5,7 @@ import { api, call, versionOf, type Role } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, Notice, useLoad } from '../components/ui';
+import { Loading, Notice, TitleRow, useLoad } from '../components/ui';
 import { groupByModule, groupState, toggle, type CatalogueEntry } from '../lib/permissions';
 import type { PermissionKey } from '../lib/access';
 
@@ -25,14 +25,13 @@ export function RolesScreen() {
   };
   return (
     <Page pid={pid}>
-      <div class="title-row">
-        <h1>Roles</h1>
+      <TitleRow title="Roles">
         {manage && (
           <button type="button" class="primary" onClick={() => setEditing('new')}>
             New role
           </button>
         )}
-      </div>
+      </TitleRow>
       <Notice message={notice} />
       <Loading state={roles}>
         {(r) => (
@@ -150,7 +149,7 @@ function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel }: Editor
           </>
         }
       >
-        <Field form={form} name="name" label="Role name" readOnly={builtIn || readOnly} required />
+        <Field form={form} name="name" label="Role name" readOnly={builtIn || readOnly} autoFocus={!builtIn && !readOnly} required />
         <PermissionPicker catalogue={catalogue} keys={keys} onChange={setKeys} readOnly={readOnly} error={form.errors?.fields.permissions} />
       </Form>
     </section>

@@ -4,11 +4,10 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call, versionOf, type Role } from '../api/client';
-import { Field, Form, Select, useForm } from '../components/form';
+import { Field, Form, Select, StaleReload, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { Loading, Notice, useLoad } from '../components/ui';
 import type { PermissionKey } from '../lib/access';
-import { isStale } from '../lib/problem';
 import type { CatalogueEntry } from '../lib/permissions';
 import { PermissionPicker } from './roles';
 
@@ -52,14 +51,6 @@ export function SettingsScreen() {
 
 const roleOptions = (roles: Role[]) => roles.map((r) => ({ value: r.id, label: r.name }));
 
-function Reload({ show, onClick }: { show: boolean; onClick: () => void }) {
-  return show ? (
-    <button type="button" onClick={onClick}>
-      Reload
-    </button>
-  ) : null;
-}
-
 function DefaultsForm({ pid, s, onSaved }: { pid: string; s: Settings; onSaved: (m: string | null) => void }) {
   const form = useForm({
     practitioner: s.settings.default_roles.practitioner,
@@ -78,7 +69,7 @@ function DefaultsForm({ pid, s, onSaved }: { pid: string; s: Settings; onSaved: 
   return (
     <section aria-labelledby="defaults-heading">
       <h2 id="defaults-heading">Invitations</h2>
-      <Form form={form} onSubmit={submit} submitLabel="Save settings" alertExtra={<Reload show={isStale(form.errors)} onClick={() => onSaved(null)} />}>
+      <Form form={form} onSubmit={submit} submitLabel="Save settings" alertExtra={<StaleReload errors={form.errors} onReload={() => onSaved(null)} />}>
         <Select form={form} name="practitioner" apiField="default_roles.practitioner" label="Default role for practitioners" options={roleOptions(s.roles)} />
         <Select form={form} name="staff" apiField="default_roles.staff" label="Default role for staff" options={roleOptions(s.roles)} />
         <Field form={form} name="onboarding_mails" type="checkbox" label="Send onboarding mails to new members (day 1, 3 and 7)" />
@@ -113,7 +104,7 @@ function PolicyForm({ pid, s, onSaved }: { pid: string; s: Settings; onSaved: (m
   return (
     <section aria-labelledby="policy-heading">
       <h2 id="policy-heading">Security policy</h2>
-      <Form form={form} onSubmit={submit} submitLabel="Save security policy" alertExtra={<Reload show={isStale(form.errors)} onClick={() => onSaved(null)} />}>
+      <Form form={form} onSubmit={submit} submitLabel="Save security policy" alertExtra={<StaleReload errors={form.errors} onReload={() => onSaved(null)} />}>
         <Field form={form} name="require_mfa" type="checkbox" label="Require two-factor authentication for every member" />
         <Field form={form} name="session_idle_minutes" label="Sign out after this many idle minutes" inputMode="numeric" hint="5 to 1440." />
         <fieldset>

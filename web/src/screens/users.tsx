@@ -6,7 +6,7 @@ import { activeMemberships, can, useApp } from '../app';
 import { roleName } from '../components/access-editor';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { MoreButton, Notice, formatDate, fullName, useLoad, usePaged, useSettled } from '../components/ui';
+import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, useLoad, usePaged, useSettled } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -39,14 +39,18 @@ export function UserManagement() {
   const roleList = roles.data?.items ?? [];
   return (
     <Page pid={pid}>
-      <div class="title-row">
-        <h1>User Management</h1>
+      <TitleRow title="User Management">
         {manage && (
-          <a class="button primary" href={`/practices/${pid}/users/invite`}>
-            + Invite
-          </a>
+          <div class="buttons">
+            <a class="button" href={`/practices/${pid}/users/import`}>
+              Import CSV
+            </a>
+            <a class="button primary" href={`/practices/${pid}/users/invite`}>
+              + Invite
+            </a>
+          </div>
         )}
-      </div>
+      </TitleRow>
       <div role="tablist" aria-label="Users by status">
         {TABS.map(([t, label], i) => (
           <button
@@ -128,13 +132,7 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>{formatDate(m.joined_at)}</td>
             </tr>
           ))}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={5} class="muted">
-                No users match.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No users match." />
         </tbody>
       </table>
       <MoreButton list={list} />
@@ -233,13 +231,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
               )}
             </tr>
           ))}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={manage ? 7 : 6} class="muted">
-                No invitations match.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={manage ? 7 : 6} text="No invitations match." />
         </tbody>
       </table>
       <MoreButton list={list} />
@@ -330,13 +322,7 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
               </tr>
             );
           })}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={manage ? 6 : 5} class="muted">
-                No inactive users.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={manage ? 6 : 5} text="No inactive users." />
         </tbody>
       </table>
       <MoreButton list={list} />
@@ -398,13 +384,7 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
               )}
             </tr>
           ))}
-          {!list.loading && list.items.length === 0 && (
-            <tr>
-              <td colSpan={manage ? 4 : 3} class="muted">
-                No locked users.
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={manage ? 4 : 3} text="No locked users." />
         </tbody>
       </table>
       <MoreButton list={list} />
