@@ -46,6 +46,8 @@ test.afterAll(async () => {
 });
 
 const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
+/** The value beside a term in a page's facts (<dt>Status</dt><dd>Active</dd>). */
+const fact = (page: Page, term: string) => page.locator('dt', { hasText: new RegExp(`^${term}$`) }).locator('+ dd');
 const notice = (page: Page) => page.getByRole('status').filter({ hasText: /\S/ });
 
 test('a director signs up', async () => {
@@ -90,7 +92,7 @@ test('the director verifies their email from the link in the mail folder', async
 
 test('the director invites a practitioner', async () => {
   const page = directorPage;
-  await page.getByRole('navigation', { name: 'Practice' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Users' }).click();
   await expect(h1(page)).toHaveText('User Management');
   await page.getByRole('link', { name: '+ Invite' }).click();
   await expect(h1(page)).toHaveText('Invite a user');
@@ -140,7 +142,7 @@ test("the director changes the practitioner's access", async () => {
   await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Supervisor' });
   await page.getByRole('button', { name: 'Save access' }).click();
   await expect(notice(page)).toHaveText('Access saved.');
-  await expect(page.getByText('Supervisor (practitioner)')).toBeVisible();
+  await expect(fact(page, 'Role')).toHaveText('Supervisor (practitioner)');
   const after = await api.member(directorToken, practiceId, practitioner.email);
   expect(after?.role_id).toBe('supervisor');
   expect(after?.version).toBeGreaterThan(before?.version ?? Infinity);
@@ -152,7 +154,7 @@ test('the director deactivates and reactivates the practitioner', async () => {
   await page.getByRole('button', { name: 'Deactivate' }).click();
   await page.getByRole('button', { name: 'Yes, deactivate' }).click();
   await expect(notice(page)).toHaveText(`${name} is deactivated.`);
-  await expect(page.getByText('Deactivated', { exact: true })).toBeVisible();
+  await expect(fact(page, 'Status')).toHaveText('Deactivated');
   expect((await api.member(directorToken, practiceId, practitioner.email))?.status).toBe('deactivated');
 
   // Back from the Inactive tab, as a practice reactivates several at once.
@@ -197,7 +199,7 @@ test('the practitioner locks themselves out and the director unlocks them', asyn
 
 test('the director grants support access and revokes it', async () => {
   const page = directorPage;
-  await page.getByRole('navigation', { name: 'Practice' }).getByRole('link', { name: 'Support access' }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Support access' }).click();
   await expect(h1(page)).toHaveText('Support access');
   await expect(page.getByText('Support access is off.')).toBeVisible();
   await page.getByRole('button', { name: 'Grant support access for 7 days' }).click();
