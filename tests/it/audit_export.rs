@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::{Body, Request};
 use roster_api::handlers::audit_export::PAGE_BUDGET;
-use roster_domain::ids::{EventId, PracticeId};
+use roster_domain::ids::{EmergencyAccessId, EventId, PracticeId};
 use roster_domain::model::{Actor, AuditEvent, AuditScope, Target};
 use serde_json::{json, Value};
 
@@ -188,6 +188,9 @@ async fn csv_quotes_as_rfc_4180_and_defuses_formulas() {
     let t0 = h.app.now() + Duration::minutes(5);
     let mut hostile = event(&pid, t0, "@SUM(A1:A9)");
     hostile.actor.email = Some("-2+3@clinic.example".into());
+    // R50: written under an emergency access, which has its own column.
+    let emergency = EmergencyAccessId::new();
+    hostile.actor.emergency_access_id = Some(emergency);
     hostile.target = Target::new("+cmd|' /C calc'!A0", "\tx");
     hostile.before = json!({"name": "a,\"b\"\r\nc", "formula": "=HYPERLINK(\"http://evil\")"});
     put_events(&h, &[hostile]).await;
@@ -207,6 +210,7 @@ async fn csv_quotes_as_rfc_4180_and_defuses_formulas() {
             "actor_user_id",
             "actor_email",
             "actor_support",
+            "actor_emergency_access_id",
             "action",
             "target_type",
             "target_id",
@@ -223,16 +227,16 @@ async fn csv_quotes_as_rfc_4180_and_defuses_formulas() {
     assert_eq!(page.text.lines().count(), rows.len() + 1);
 
     let created = &rows[0];
-    assert_eq!(&created[5], "practice.created");
+    assert_eq!((&created[5], &created[6]), ("", "practice.created"));
     assert_eq!(&created[3], "'=1+2@clinic.example");
     let last = &rows[rows.len() - 1];
     assert_eq!(
-        (&last[3], &last[5], &last[6], &last[7]),
-        ("'-2+3@clinic.example", "'@SUM(A1:A9)", "'+cmd|' /C calc'!A0", "'\tx")
+        (&last[3], &last[5], &last[6], &last[7], &last[8]),
+        ("'-2+3@clinic.example", emergency.to_string().as_str(), "'@SUM(A1:A9)", "'+cmd|' /C calc'!A0", "'\tx")
     );
-    let before: Value = serde_json::from_str(&last[8]).expect("before as JSON");
+    let before: Value = serde_json::from_str(&last[9]).expect("before as JSON");
     assert_eq!(before, json!({"name": "a,\"b\"\r\nc", "formula": "=HYPERLINK(\"http://evil\")"}));
-    assert_eq!(&last[9], "{\"n\":1}");
+    assert_eq!(&last[10], "{\"n\":1}");
     assert!(rows
         .iter()
         .flat_map(|r| r.iter().map(str::to_string).collect::<Vec<_>>())

@@ -12,6 +12,7 @@ use roster_domain::access::Kind;
 use roster_domain::model::invitation::InvitationStatus;
 use roster_domain::model::license::Module;
 use roster_domain::model::policy as pol;
+use roster_domain::model::EmergencyList;
 use roster_domain::permissions::CATALOGUE;
 use roster_domain::service::audit_export::ExportFormat;
 use roster_domain::service::invitations::{answers, bulk};
@@ -67,12 +68,15 @@ enum Rule {
     Search,
     MemberStatus,
     InvitationStatus,
+    /// `EmergencyList::parse` (R50), the review queue when left out.
+    EmergencyStatus,
     /// An RFC 3339 instant (`DateTime::parse_from_rfc3339`).
     Instant,
     /// `audit_export::ExportFormat`, `csv` when left out.
     AuditFormat,
     /// A number of minutes in a range, with its default (R48, R50).
-    Minutes(std::ops::RangeInclusive<u32>, u32),
+    /// Whole minutes in a range; left out, the current value stays.
+    Minutes(std::ops::RangeInclusive<u32>),
     /// The field is the named schema (whose own fields have their rules).
     Ref(&'static str),
     /// The named schema, or `null`.
@@ -122,11 +126,11 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("PracticeSettingsRequest.default_roles", Ref("DefaultRoles")),
         ("PracticeSettingsRequest.onboarding_mails", Bool),
         ("SecurityPolicyRequest.require_mfa", Bool),
-        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES, pol::SESSION_IDLE_DEFAULT)),
+        ("SecurityPolicyRequest.session_idle_minutes", Minutes(pol::SESSION_IDLE_MINUTES)),
         ("SecurityPolicyRequest.emergency_access", Ref("EmergencyPolicyRequest")),
         ("EmergencyPolicyRequest.enabled", Bool),
         ("EmergencyPolicyRequest.permissions", Permissions),
-        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES, pol::EMERGENCY_MINUTES_DEFAULT)),
+        ("EmergencyPolicyRequest.max_minutes", Minutes(pol::EMERGENCY_MINUTES)),
         ("DefaultRoles.practitioner", AnyString),
         ("DefaultRoles.staff", AnyString),
         ("RoleInput.name", name(ROLE_NAME_MAX, true)),
@@ -185,6 +189,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("#iid", Uuid),
         ("#invitation_id", Uuid),
         ("#session_id", Uuid),
+        ("#emergency_id", Uuid),
         ("#rid", AnyString),
         ("#token", AnyString),
         ("#IfMatch", AnyString),
@@ -194,6 +199,7 @@ fn rules() -> Vec<(&'static str, Rule)> {
         ("list_members?status", MemberStatus),
         ("list_invitations?q", Search),
         ("list_invitations?status", InvitationStatus),
+        ("list_emergency?status", EmergencyStatus),
         ("audit_export?from", Instant),
         ("audit_export?to", Instant),
         ("audit_export?format", AuditFormat),
@@ -316,14 +322,14 @@ fn expected(rule: &Rule) -> Value {
             "default": "active"}),
         Rule::InvitationStatus => json!({"type": "string",
             "enum": ["pending", "accepted", "declined", "revoked", "expired", "all"], "default": "all"}),
+        Rule::EmergencyStatus => json!({"type": "string", "enum": ["open", "unreviewed", "all"],
+            "default": "unreviewed"}),
         Rule::Instant => json!({"type": "string", "format": "date-time"}),
         Rule::AuditFormat => {
             let formats = [ExportFormat::Csv, ExportFormat::Ndjson].map(ExportFormat::as_str);
             json!({"type": "string", "enum": formats, "default": ExportFormat::Csv.as_str()})
         }
-        Rule::Minutes(range, default) => {
-            json!({"type": "integer", "minimum": range.start(), "maximum": range.end(), "default": default})
-        }
+        Rule::Minutes(range) => json!({"type": "integer", "minimum": range.start(), "maximum": range.end()}),
         Rule::Ref(name) => json!({"$ref": format!("#/components/schemas/{name}")}),
         Rule::RefOrNull(name) => {
             json!({"oneOf": [{"$ref": format!("#/components/schemas/{name}")}, {"type": "null"}]})
@@ -496,6 +502,10 @@ fn the_documents_enums_are_the_codes() {
         assert!(InvitationStatus::parse(s).is_some(), "{s}");
     }
     assert!(InvitationStatus::parse("active").is_none());
+    for s in ["open", "unreviewed", "all"] {
+        assert!(EmergencyList::parse(Some(s)).is_ok(), "{s}");
+    }
+    assert_eq!(EmergencyList::parse(None).ok(), EmergencyList::parse(Some("unreviewed")).ok());
     // The taxonomy pattern takes lower-case letters because the code does.
     assert!(v::valid_taxonomy("207q00000X") && !v::valid_taxonomy("207Q00000x"));
     assert!(v::valid_npi("1234567893"));

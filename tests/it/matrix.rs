@@ -126,6 +126,10 @@ const MATRIX: &[(Op, [u16; 9])] = &[
     // else here holds emergency_access.use. Ending an unknown one is 404.
     (Op::OpenEmergency,        [409, 403, 403, 403, 403, 404, 404, 401, 403]),
     (Op::CloseEmergency,       [404, 404, 404, 404, 404, 404, 404, 401, 403]),
+    // R50: a director lists every use, anyone else (the agent too) their
+    // own; only a director reviews, and an unknown one is 404.
+    (Op::ListEmergency,        [200, 200, 200, 200, 200, 404, 404, 401, 200]),
+    (Op::ReviewEmergency,      [404, 403, 403, 403, 403, 404, 404, 401, 403]),
 ];
 
 /// The practice, its people and invitations every cell acts on; the IAM
@@ -316,6 +320,10 @@ impl Fixture {
                 params.push(("id", uuid::Uuid::now_v7().to_string()));
                 None
             }
+            Op::ReviewEmergency => {
+                params.push(("id", uuid::Uuid::now_v7().to_string()));
+                Some(json!({"note": "Justified: the patient was in our care"}))
+            }
             Op::UpdateDetails => Some(json!({"title": "Dr"})),
             Op::Deactivate => {
                 self.set_target(true).await;
@@ -375,7 +383,8 @@ impl Fixture {
             | Op::EnrollTotp
             | Op::GrantSupport
             | Op::GetSupport
-            | Op::RevokeSupport => None,
+            | Op::RevokeSupport
+            | Op::ListEmergency => None,
         };
         let mut path = route.path.to_string();
         for (name, value) in params {

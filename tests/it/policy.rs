@@ -119,7 +119,11 @@ async fn a_non_director_grants_no_more_than_they_hold() {
     let keep = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": true,
         "session_idle_minutes": 30});
     assert_eq!(put(&h, &office, &pid, None, keep).await.status, 200);
-    let off = put(&h, &office, &pid, None, json!({"emergency_access": {"permissions": ["audit.view"]}})).await;
+    // Left out, the factor stays required; turned off by name, refused.
+    let kept = put(&h, &office, &pid, None, json!({"emergency_access": {"permissions": ["audit.view"]}})).await;
+    assert_eq!((kept.status, &kept.body["require_mfa"]), (200, &json!(true)), "{}", kept.body);
+    let off = json!({"emergency_access": {"permissions": ["audit.view"]}, "require_mfa": false});
+    let off = put(&h, &office, &pid, None, off).await;
     assert_eq!((off.status, off.code()), (403, "forbidden".into()), "{}", off.body);
     assert!(h.stored_practice(&pid).await.security_policy.require_mfa);
 
@@ -249,4 +253,37 @@ async fn a_sessions_use_is_written_at_most_once_a_minute() {
     let mine = &listed.body["items"][0];
     let used = chrono::DateTime::parse_from_rfc3339(&s(&mine["last_used_at"])).expect("time");
     assert_eq!(used.timestamp(), h.clock.now().timestamp(), "{mine}");
+}
+
+// R36, R50: the emergency set applies across all locations when used, so a
+// member with practice.settings who reaches only some locations adds no key
+// to it, not even one they hold; taking keys out stays open to them, and
+// once they reach every location they add what they hold.
+#[tokio::test]
+async fn only_a_member_reaching_every_location_adds_to_the_emergency_set() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let role = h.create_role(&d, &pid, "Office", &["practice.settings", "users.view", "audit.view"]).await;
+    let (uid, office) = h.member(&pid, "office@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
+    let loc = h.first_location(&d, &pid).await;
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"primary_location_id": loc, "location_access": [loc]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let one = json!({"emergency_access": {"permissions": ["users.view"]}});
+    let two = json!({"emergency_access": {"permissions": ["audit.view", "users.view"]}});
+    let r = put(&h, &office, &pid, None, one.clone()).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert!(h.stored_practice(&pid).await.security_policy.emergency_access.permissions.is_empty());
+    assert_eq!(put(&h, &d, &pid, None, two.clone()).await.status, 200);
+    let r = put(&h, &office, &pid, None, one).await;
+    assert_eq!(r.status, 200, "taking a key out: {}", r.body);
+    let r = put(&h, &office, &pid, None, two.clone()).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "putting it back: {}", r.body);
+
+    let r = h.patch_member(&d, &pid, &uid, None, json!({"location_access": "all"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = put(&h, &office, &pid, None, two).await;
+    assert_eq!(r.status, 200, "every location: {}", r.body);
+    let stored = h.stored_practice(&pid).await.security_policy.emergency_access.permissions;
+    assert_eq!(stored.into_iter().collect::<Vec<_>>(), ["audit.view", "users.view"]);
 }

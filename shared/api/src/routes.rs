@@ -134,6 +134,8 @@ pub enum Op {
     BulkInvite,
     OpenEmergency,
     CloseEmergency,
+    ListEmergency,
+    ReviewEmergency,
 }
 
 /// What a handler answers; an error is rendered by `problem.rs`.
@@ -345,6 +347,9 @@ pub(crate) const TABLE: &[Route] = &[
     personal(DELETE, "/me/sessions", Auth, Op::EndOtherSessions, account::end_other_sessions),
     practice(POST, "/practices/{pid}/emergency-access", UpdateAccess, Op::OpenEmergency, emergency::open),
     practice(DELETE, "/practices/{pid}/emergency-access/{id}", Revoke, Op::CloseEmergency, emergency::close),
+    practice(GET, "/practices/{pid}/emergency-access", Directory, Op::ListEmergency, emergency::list),
+    practice(POST, "/practices/{pid}/emergency-access/{id}/review", UpdateAccess, Op::ReviewEmergency,
+        emergency::review),
 ];
 
 /// Path parameters, in order of appearance.

@@ -563,6 +563,18 @@ pub trait Store: Send + Sync {
         practice: PracticeId,
         id: EmergencyAccessId,
     ) -> Result<Option<EmergencyAccess>, PortError>;
+    /// One page of a practice's emergency accesses (R50), newest first:
+    /// `list` picks the key range (the review queue, its open part, or the
+    /// whole history), never a scan; `user` keeps one member's. One Query,
+    /// so with `user` a page may hold fewer than `limit` and still go on.
+    async fn emergency_accesses(
+        &self,
+        practice: PracticeId,
+        list: EmergencyList,
+        user: Option<UserId>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<EmergencyAccess>, PortError>;
     /// Up to `limit` emergency accesses not yet ended whose `ends_at` is at
     /// or before `now`, soonest first, resuming after `after`: the sweep's
     /// sparse due list, never a scan (R50).

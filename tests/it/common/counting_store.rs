@@ -307,6 +307,17 @@ impl Store for CountingStore {
         self.note("emergency_access");
         self.inner.emergency_access(practice, id).await
     }
+    async fn emergency_accesses(
+        &self,
+        practice: PracticeId,
+        list: EmergencyList,
+        user: Option<UserId>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<EmergencyAccess>, PortError> {
+        self.note("emergency_accesses");
+        self.inner.emergency_accesses(practice, list, user, limit, cursor).await
+    }
     async fn due_emergency_accesses(
         &self,
         now: Time,

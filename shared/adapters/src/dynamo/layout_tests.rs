@@ -363,8 +363,8 @@ fn support_grant_is_due_at_its_expiry_and_kept_a_month_after() {
 }
 
 // R50: in the practice's partition by its v7 id; in the directors' review
-// queue (GSI1) until reviewed and the sweep's due list (GSI2) until ended;
-// kept like the audit log, so no TTL.
+// queue (GSI1, its open part until ended) until reviewed and the sweep's
+// due list (GSI2) until ended; kept like the audit log, so no TTL.
 #[test]
 fn emergency_access_is_queued_for_review_and_due_at_its_end() {
     let fields = [
@@ -386,7 +386,7 @@ fn emergency_access_is_queued_for_review_and_due_at_its_end() {
             (PK, s(format!("PRACTICE#{PID}"))),
             (SK, s(format!("EMERGENCY#{EID}"))),
             (GSI1PK, s(format!("PRACTICE#{PID}#EMERGENCY_UNREVIEWED"))),
-            (GSI1SK, s(EID)),
+            (GSI1SK, s(format!("OPEN#{EID}"))),
             // Shard 0 of 16 from the hash of its primary key; an hour
             // after 1796115600, in fixed-width milliseconds.
             (GSI2PK, s("DUE#EMERGENCY#00")),
@@ -395,8 +395,20 @@ fn emergency_access_is_queued_for_review_and_due_at_its_end() {
         ],
         &fields,
     );
-    // Ended and reviewed: out of both lists.
+    // Ended: in the queue's ended part, off the due list.
     a.ended_at = Some(fx::now());
+    assert_item(
+        Record::EmergencyAccess(a.clone()),
+        &[
+            (PK, s(format!("PRACTICE#{PID}"))),
+            (SK, s(format!("EMERGENCY#{EID}"))),
+            (GSI1PK, s(format!("PRACTICE#{PID}#EMERGENCY_UNREVIEWED"))),
+            (GSI1SK, s(format!("ENDED#{EID}"))),
+            (TYPE, s("emergency_access")),
+        ],
+        &fields,
+    );
+    // Reviewed: out of both lists.
     a.review = Some(roster_domain::model::Review { by: fx::USER, at: fx::now(), note: "Justified".into() });
     assert_item(
         Record::EmergencyAccess(a),

@@ -20,6 +20,7 @@ pub mod call_log;
 mod codec;
 mod cursor;
 mod due;
+mod emergency_list;
 mod entity;
 pub mod keys;
 #[cfg(feature = "local-stream")]

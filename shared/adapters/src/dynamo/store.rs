@@ -388,6 +388,17 @@ impl Store for DynamoStore {
         self.get::<EmergencyAccess>((practice, id)).await
     }
 
+    async fn emergency_accesses(
+        &self,
+        practice: PracticeId,
+        list: EmergencyList,
+        user: Option<UserId>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<EmergencyAccess>, PortError> {
+        self.emergency_page(practice, list, user, limit, cursor).await
+    }
+
     async fn due_emergency_accesses(
         &self,
         now: Time,

@@ -21,13 +21,15 @@ use serde_json::Value;
 /// 400 KB item, so 5,000 events alone could not keep a page under 6 MB.
 pub const PAGE_BUDGET: usize = 3 * 1024 * 1024;
 
-/// CSV columns, one event a line; `before` and `after` as compact JSON.
-const CSV_HEADER: [&str; 10] = [
+/// CSV columns, one event a line; `before` and `after` as compact JSON;
+/// `actor_emergency_access_id` empty unless the actor acted under one (R50).
+const CSV_HEADER: [&str; 11] = [
     "id",
     "at",
     "actor_user_id",
     "actor_email",
     "actor_support",
+    "actor_emergency_access_id",
     "action",
     "target_type",
     "target_id",
@@ -147,7 +149,7 @@ fn defused(cell: &str) -> String {
 }
 
 /// The event's cells, read off its JSON view so both formats agree.
-fn csv_cells(event: &AuditView) -> Result<[String; 10], DomainError> {
+fn csv_cells(event: &AuditView) -> Result<[String; CSV_HEADER.len()], DomainError> {
     let v = serde_json::to_value(event).map_err(|e| DomainError::Internal(e.to_string()))?;
     let text = |v: &Value| match v {
         Value::Null => String::new(),
@@ -160,6 +162,7 @@ fn csv_cells(event: &AuditView) -> Result<[String; 10], DomainError> {
         text(&v["actor"]["user_id"]),
         text(&v["actor"]["email"]),
         text(&v["actor"]["support"]),
+        text(&v["actor"]["emergency_access_id"]),
         text(&v["action"]),
         text(&v["target"]["type"]),
         text(&v["target"]["id"]),

@@ -15,7 +15,9 @@ pub const REASON_MIN_CHARS: usize = 10;
 pub const REASON_MAX_CHARS: usize = 1000;
 pub const NOTE_MAX_CHARS: usize = 2000;
 
-/// 409 when the member already has one open (one at a time, R50).
+/// 409 `emergency_access_open`: the member already has one open (one at a
+/// time, R50), or a director reviews one still open (a review sees the
+/// whole use, so it waits for the end).
 pub const ALREADY_OPEN: DomainError = DomainError::Conflict("emergency_access_open");
 /// 409 on a second review: a review is a signed statement, never rewritten.
 pub const ALREADY_REVIEWED: DomainError = DomainError::Conflict("already_reviewed");
@@ -50,6 +52,41 @@ pub struct Review {
     pub by: UserId,
     pub at: Time,
     pub note: String,
+}
+
+impl Review {
+    /// A director's review: the note trimmed, 1..=`NOTE_MAX_CHARS`
+    /// characters, plain text.
+    pub fn new(by: UserId, at: Time, note: Option<&str>) -> Result<Self, DomainError> {
+        let mut e = Errors::new();
+        let note = e.required_text("note", note, NOTE_MAX_CHARS);
+        e.finish()?;
+        Ok(Self { by, at, note })
+    }
+}
+
+/// Which uses a list names (`?status=`, R50). `Unreviewed` (the default)
+/// is the directors' review queue, the open ones among it; `Open` those
+/// not yet ended, as of the read (a run-out one the sweep has not stamped
+/// is left out); `All` the practice's whole history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmergencyList {
+    Open,
+    #[default]
+    Unreviewed,
+    All,
+}
+
+impl EmergencyList {
+    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
+        match raw {
+            None => Ok(Self::default()),
+            Some("open") => Ok(Self::Open),
+            Some("unreviewed") => Ok(Self::Unreviewed),
+            Some("all") => Ok(Self::All),
+            Some(_) => Err(DomainError::field("status", "must be one of open, unreviewed, all")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,5 +214,23 @@ mod tests {
         let p = EmergencyPointer::of(&a);
         assert!(p.open_at(t(29)) && !p.open_at(t(30)));
         assert_eq!(p.version, pointer_version(t(0)));
+    }
+
+    #[test]
+    fn a_review_note_is_trimmed_and_bounded() {
+        let by = UserId::new();
+        assert_eq!(Review::new(by, t(0), Some("  looked right  ")).unwrap().note, "looked right");
+        for bad in [None, Some(""), Some("   "), Some(&"x".repeat(NOTE_MAX_CHARS + 1)[..])] {
+            assert!(matches!(Review::new(by, t(0), bad), Err(DomainError::Validation(_))), "{bad:?}");
+        }
+        assert!(Review::new(by, t(0), Some(&"x".repeat(NOTE_MAX_CHARS))).is_ok());
+    }
+
+    #[test]
+    fn a_list_status_is_one_of_three_and_defaults_to_the_review_queue() {
+        assert_eq!(EmergencyList::parse(None).unwrap(), EmergencyList::Unreviewed);
+        assert_eq!(EmergencyList::parse(Some("open")).unwrap(), EmergencyList::Open);
+        assert_eq!(EmergencyList::parse(Some("all")).unwrap(), EmergencyList::All);
+        assert!(matches!(EmergencyList::parse(Some("OPEN")), Err(DomainError::Validation(_))));
     }
 }

@@ -172,23 +172,36 @@ pub async fn expire(app: &App, access: &EmergencyAccess) -> Result<bool, DomainE
 /// at the version read (so of a close and the sweep one ends it), its
 /// audit and event.
 fn end(tx: &mut Tx, access: &EmergencyAccess, at: Time, now: Time, actor: Actor, by: Option<crate::ids::UserId>) {
-    let before = EmergencyView::of(access, access.opened_at);
     let ended = EmergencyAccess { ended_at: Some(at), version: access.version + 1, ..access.clone() };
-    let after = EmergencyView::of(&ended, now);
-    tx.push(Write::Replace { record: Record::EmergencyAccess(ended), expected_version: access.version })
-        .push(Write::Create(audit_event(
-            AuditScope::Practice(access.practice_id),
-            now,
-            actor,
-            "emergency_access.ended",
-            Target::new("emergency_access", access.id),
-            to_value(&before),
-            to_value(&after),
-        )))
-        .push(Write::Create(outbox_event(
-            now,
-            EventType::EmergencyAccessEnded,
-            json!({"practice_id": access.practice_id, "id": access.id, "user_id": access.user_id, "ended_at": at,
-                "ended_by": by}),
-        )));
+    record_end(tx, access, &ended, now, actor, by);
+    tx.push(Write::Replace { record: Record::EmergencyAccess(ended), expected_version: access.version });
+}
+
+/// The audit and event of `access` becoming `ended`, for whoever writes
+/// the ended record (which a review may write reviewed as well).
+pub(super) fn record_end(
+    tx: &mut Tx,
+    access: &EmergencyAccess,
+    ended: &EmergencyAccess,
+    now: Time,
+    actor: Actor,
+    by: Option<crate::ids::UserId>,
+) {
+    let before = EmergencyView::of(access, access.opened_at);
+    let after = EmergencyView::of(ended, now);
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(access.practice_id),
+        now,
+        actor,
+        "emergency_access.ended",
+        Target::new("emergency_access", access.id),
+        to_value(&before),
+        to_value(&after),
+    )))
+    .push(Write::Create(outbox_event(
+        now,
+        EventType::EmergencyAccessEnded,
+        json!({"practice_id": access.practice_id, "id": access.id, "user_id": access.user_id,
+            "ended_at": ended.ended_at, "ended_by": by}),
+    )));
 }

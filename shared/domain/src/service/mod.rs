@@ -13,6 +13,7 @@ pub mod audit;
 pub mod audit_export;
 pub mod context;
 pub mod emergency;
+pub mod emergency_review;
 pub mod gate;
 pub mod invitations;
 pub mod mail_feedback;

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
 
-/// `PUT /practices/{pid}/security-policy`: the whole policy; a field left
-/// out takes its default (R48, R50). Numbers are read wide, so that one out
+/// `PUT /practices/{pid}/security-policy`: a field left out keeps its
+/// current value (R48, R50), so that a body naming one setting cannot
+/// silently switch off another (a director turning emergency access on
+/// must not, by leaving it out, turn off a required second factor). Numbers are read wide, so that one out
 /// of range is a `422` naming it rather than a `400`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,66 +55,81 @@ pub fn get_policy(ctx: &MemberCtx) -> PolicyView {
     PolicyView::from(&ctx.practice)
 }
 
-fn minutes(e: &mut Errors, field: &str, raw: Option<i64>, range: std::ops::RangeInclusive<u32>, default: u32) -> u32 {
-    let Some(n) = raw else { return default };
+fn minutes(e: &mut Errors, field: &str, raw: Option<i64>, range: std::ops::RangeInclusive<u32>, current: u32) -> u32 {
+    let Some(n) = raw else { return current };
     match u32::try_from(n).ok().filter(|n| range.contains(n)) {
         Some(n) => n,
         None => {
             e.add(field, &format!("must be a whole number of minutes from {} to {}", range.start(), range.end()));
-            default
+            current
         }
     }
 }
 
-/// Parses the input into the policy it names (defaults for what is left
-/// out); the permission set's keys must be catalogue keys and none
+/// Parses the input into the policy it names over `current` (what is left
+/// out stays as it is); the permission set's keys must be catalogue keys and none
 /// restrictive (adding a restriction in an emergency makes no sense).
-fn parse(input: PolicyInput) -> Result<SecurityPolicy, DomainError> {
+fn parse(input: PolicyInput, current: &SecurityPolicy) -> Result<SecurityPolicy, DomainError> {
     let mut e = Errors::new();
-    let idle =
-        minutes(&mut e, "session_idle_minutes", input.session_idle_minutes, SESSION_IDLE_MINUTES, SESSION_IDLE_DEFAULT);
-    let emergency = input.emergency_access.unwrap_or_default();
-    let max_minutes = minutes(
+    let idle = minutes(
         &mut e,
-        "emergency_access.max_minutes",
-        emergency.max_minutes,
-        EMERGENCY_MINUTES,
-        EMERGENCY_MINUTES_DEFAULT,
+        "session_idle_minutes",
+        input.session_idle_minutes,
+        SESSION_IDLE_MINUTES,
+        current.session_idle_minutes,
     );
-    let mut permissions = BTreeSet::new();
-    for key in emergency.permissions.unwrap_or_default() {
-        if !is_known(&key) {
-            e.add("emergency_access.permissions", &format!("{key:?} is not a permission key"));
-        } else if is_restrictive(&key) {
-            e.add("emergency_access.permissions", &format!("{key:?} restricts access; it cannot be granted"));
+    let was = &current.emergency_access;
+    let emergency = input.emergency_access.unwrap_or_default();
+    let max_minutes =
+        minutes(&mut e, "emergency_access.max_minutes", emergency.max_minutes, EMERGENCY_MINUTES, was.max_minutes);
+    let permissions = match emergency.permissions {
+        None => was.permissions.clone(),
+        Some(keys) => {
+            let mut set = BTreeSet::new();
+            for key in keys {
+                if !is_known(&key) {
+                    e.add("emergency_access.permissions", &format!("{key:?} is not a permission key"));
+                } else if is_restrictive(&key) {
+                    e.add("emergency_access.permissions", &format!("{key:?} restricts access; it cannot be granted"));
+                }
+                set.insert(key);
+            }
+            set
         }
-        permissions.insert(key);
-    }
+    };
     e.finish()?;
     Ok(SecurityPolicy {
-        require_mfa: input.require_mfa.unwrap_or(false),
+        require_mfa: input.require_mfa.unwrap_or(current.require_mfa),
         session_idle_minutes: idle,
-        emergency_access: EmergencyPolicy { enabled: emergency.enabled.unwrap_or(false), permissions, max_minutes },
+        emergency_access: EmergencyPolicy {
+            enabled: emergency.enabled.unwrap_or(was.enabled),
+            permissions,
+            max_minutes,
+        },
     })
 }
 
 /// R36 for the policy: a member who is not a director may not put into the
 /// emergency set a key they lack themselves (keys already there stay), nor
-/// loosen what protects every member, directors included: turn a required
-/// second factor off (as they may not clear one member's), let sessions
-/// idle longer, or switch emergency access on or lengthen it, which would
-/// make live a set a director chose, across all locations.
+/// any key unless they reach every location: the set applies across all
+/// locations when used, so a key held at one location would be handed out
+/// at all of them. Nor may they loosen what protects every member,
+/// directors included: turn a required second factor off (as they may not
+/// clear one member's), let sessions idle longer, or switch emergency
+/// access on or lengthen it, which would make live a set a director chose,
+/// across all locations.
 fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
     if ctx.is_director() {
         return Ok(());
     }
+    let everywhere = ctx.member()?.access.location_access == LocationAccess::All;
     let (was, will) = (&before.emergency_access, &after.emergency_access);
-    let mut added = will.permissions.difference(&was.permissions);
+    let added: Vec<&String> = will.permissions.difference(&was.permissions).collect();
     let loosens = (before.require_mfa && !after.require_mfa)
         || after.session_idle_minutes > before.session_idle_minutes
         || (will.enabled && !was.enabled)
         || (will.enabled && will.max_minutes > was.max_minutes);
-    if added.any(|k| !ctx.can(k)) || loosens {
+    if added.iter().any(|k| !ctx.can(k)) || (!added.is_empty() && !everywhere) || loosens {
         return Err(DomainError::Forbidden);
     }
     Ok(())
@@ -130,9 +147,9 @@ pub async fn put_policy(
     if_match: Option<u64>,
 ) -> Result<PolicyView, DomainError> {
     ctx.require(PRACTICE_SETTINGS)?;
-    let after = parse(input)?;
     let practice = &ctx.practice;
     let before = &practice.security_policy;
+    let after = parse(input, before)?;
     let expected = if_match.unwrap_or(practice.security_policy_version);
     if expected != practice.security_policy_version {
         return Err(DomainError::PreconditionFailed);
@@ -178,10 +195,14 @@ mod tests {
         serde_json::from_value(v).expect("input")
     }
 
-    // R48, R50: what is left out takes its default.
+    fn parse_new(body: serde_json::Value) -> Result<SecurityPolicy, DomainError> {
+        parse(input(body), &SecurityPolicy::default())
+    }
+
+    // R48, R50: a new practice's policy; an empty body changes nothing.
     #[test]
     fn an_empty_policy_is_the_default() {
-        assert_eq!(parse(input(json!({}))).ok(), Some(SecurityPolicy::default()));
+        assert_eq!(parse_new(json!({})).ok(), Some(SecurityPolicy::default()));
         let d = SecurityPolicy::default();
         assert_eq!((d.require_mfa, d.session_idle_minutes), (false, 60));
         assert_eq!((d.emergency_access.enabled, d.emergency_access.max_minutes), (false, 240));
@@ -201,13 +222,36 @@ mod tests {
                 "emergency_access.permissions",
             ),
         ] {
-            let Err(DomainError::Validation(list)) = parse(input(body.clone())) else { panic!("{body}") };
+            let Err(DomainError::Validation(list)) = parse_new(body.clone()) else { panic!("{body}") };
             assert_eq!(list[0].field, field, "{body}");
         }
         let edges =
             json!({"session_idle_minutes": 5, "emergency_access": {"max_minutes": 480, "permissions": ["users.view"]}});
-        let p = parse(input(edges)).expect("valid");
+        let p = parse_new(edges).expect("valid");
         assert_eq!((p.session_idle_minutes, p.emergency_access.max_minutes), (5, 480));
-        assert!(parse(input(json!({"session_idle_minutes": 1440, "emergency_access": {"max_minutes": 1}}))).is_ok());
+        assert!(parse_new(json!({"session_idle_minutes": 1440, "emergency_access": {"max_minutes": 1}})).is_ok());
+    }
+
+    // A body naming one setting leaves the others as they are: turning
+    // emergency access on must not turn a required second factor off.
+    #[test]
+    fn what_is_left_out_keeps_its_current_value() {
+        let current = SecurityPolicy {
+            require_mfa: true,
+            session_idle_minutes: 15,
+            emergency_access: EmergencyPolicy {
+                enabled: false,
+                permissions: ["users.view".to_string()].into(),
+                max_minutes: 30,
+            },
+        };
+        let p = parse(input(json!({"emergency_access": {"enabled": true}})), &current).expect("valid");
+        assert_eq!((p.require_mfa, p.session_idle_minutes), (true, 15));
+        let want = EmergencyPolicy { enabled: true, ..current.emergency_access.clone() };
+        assert_eq!(p.emergency_access, want);
+        let p = parse(input(json!({"require_mfa": false, "emergency_access": {"permissions": []}})), &current)
+            .expect("valid");
+        assert_eq!((p.require_mfa, p.emergency_access.permissions.len()), (false, 0), "named fields change");
+        assert_eq!(parse(input(json!({})), &current).ok(), Some(current));
     }
 }

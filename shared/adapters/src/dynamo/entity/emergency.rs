@@ -20,6 +20,18 @@ pub fn unreviewed_pk(practice_id: PracticeId) -> String {
     format!("{}#EMERGENCY_UNREVIEWED", practice_pk(practice_id))
 }
 
+/// The queue's sort keys, `<prefix><id>`: uses not yet stamped ended apart
+/// from ended ones, so the practice's open uses are a key range of the
+/// queue (a use is reviewed only once it has ended, so every open one is
+/// in it), each part in id (opening) order.
+pub const QUEUE_OPEN: &str = "OPEN#";
+pub const QUEUE_ENDED: &str = "ENDED#";
+
+fn queue_sk(a: &EmergencyAccess) -> String {
+    let part = if a.ended_at.is_none() { QUEUE_OPEN } else { QUEUE_ENDED };
+    format!("{part}{}", a.id)
+}
+
 impl Keyed for EmergencyAccess {
     type KeyInput<'a> = (PracticeId, EmergencyAccessId);
     fn primary_key((practice_id, id): (PracticeId, EmergencyAccessId)) -> Primary {
@@ -35,7 +47,7 @@ impl Entity for EmergencyAccess {
         let primary = Self::primary_key((self.practice_id, self.id));
         let due = format!("{}#{}#{}", time_key(self.ends_at), self.practice_id, self.id);
         Placement {
-            gsi1: self.review.is_none().then(|| IndexKey::new(unreviewed_pk(self.practice_id), self.id.to_string())),
+            gsi1: self.review.is_none().then(|| IndexKey::new(unreviewed_pk(self.practice_id), queue_sk(self))),
             gsi2: self.ended_at.is_none().then(|| DUE_EMERGENCY.key(&primary, due)),
             ..Placement::new(primary)
         }

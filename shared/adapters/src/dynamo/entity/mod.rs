@@ -14,7 +14,7 @@ mod onboarding;
 mod practice;
 
 pub use account::{LoginFailures, SESSION_PREFIX};
-pub use emergency::DUE_EMERGENCY;
+pub use emergency::{unreviewed_pk, DUE_EMERGENCY, EMERGENCY_PREFIX, QUEUE_ENDED, QUEUE_OPEN};
 pub use events::{audit_pk, EVENT_PREFIX, OUTBOX_DEAD_INDEX, OUTBOX_INDEX, OUTBOX_KEY_PREFIX};
 pub use invitation::{invitee_pk, DUE_INVITATIONS, INVITE_PREFIX};
 pub use onboarding::DUE_ONBOARDING;
