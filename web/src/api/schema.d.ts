@@ -360,7 +360,7 @@ export interface paths {
         get: operations["get_security_policy"];
         /**
          * Replace the practice's security policy (practice.settings, R48); audited, event `PracticePolicyChanged`.
-         * @description A field left out takes its default. `require_mfa` holds every member without a second factor, directors included, at their next request in this practice: `403 mfa_required` there until they enroll (which stays open). A session unused longer than `session_idle_minutes` gets `401 session_idle` in this practice. A member who is not a director may not add to the emergency set a key they lack, nor turn `require_mfa` off (R36).
+         * @description A field left out takes its default. `require_mfa` holds every member without a second factor, directors included, at their next request in this practice: `403 mfa_required` there until they enroll (which stays open). A session unused longer than `session_idle_minutes` gets `401 session_idle` in this practice. A member who is not a director may not add to the emergency set a key they lack, nor any key unless they reach every location (the set applies across all locations), nor turn `require_mfa` off, lengthen the idle limit, or switch emergency access on or lengthen it (R36).
          */
         put: operations["put_security_policy"];
         post?: never;
@@ -800,7 +800,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Emergency access uses, newest first, cursor-paginated (R50).
+         * @description A director sees every use in the practice; anyone else only their own. `unreviewed` (the default) is the directors' review queue: the uses not yet ended first, then the ended ones; `open` those not yet ended, `all` the whole history. A use past its `ends_at` shows as ended and is not among the open ones, whether or not the sweep has run. One query per page: for a member who is not a director, a page may hold fewer than `limit` uses (even none) and still carry a `next_cursor`.
+         */
+        get: operations["list_emergency"];
         put?: never;
         /**
          * Open emergency access (break-the-glass) for the caller (emergency_access.use, R50).
@@ -821,7 +825,7 @@ export interface paths {
                 /** @description Practice id. */
                 pid: components["parameters"]["pid"];
                 /** @description An emergency access's id. */
-                id: string;
+                id: components["parameters"]["emergency_id"];
             };
             cookie?: never;
         };
@@ -833,6 +837,31 @@ export interface paths {
          * @description One that has ended already (closed, or past `ends_at`) is no error.
          */
         delete: operations["close_emergency"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/emergency-access/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Practice id. */
+                pid: components["parameters"]["pid"];
+                /** @description An emergency access's id. */
+                id: components["parameters"]["emergency_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review an emergency access that has ended (directors; R50).
+         * @description Once per use, after it has ended (closed, or past `ends_at`: one the sweep has not stamped yet is ended by the review, by time). The review is audited, sent as `EmergencyAccessReviewed`, and takes the use out of the review queue.
+         */
+        post: operations["review_emergency"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1470,6 +1499,10 @@ export interface components {
             items: components["schemas"]["Invitation"][];
             next_cursor: string | null;
         };
+        EmergencyAccessList: {
+            items: components["schemas"]["EmergencyAccess"][];
+            next_cursor: string | null;
+        };
         AuditEvent: {
             /** Format: uuid */
             id: string;
@@ -1620,7 +1653,7 @@ export interface components {
          * @description A key of the permission catalogue (`GET /permissions`).
          * @enum {string}
          */
-        PermissionKey: "users.manage" | "users.view" | "practice.settings" | "support_access.manage" | "audit.view" | "calendar.view" | "calendar.create" | "calendar.delete" | "scheduling.settings" | "scheduling.vacation" | "availability.edit_own" | "billing.payments" | "billing.refunds" | "billing.reports" | "billing.public" | "billing.private" | "clinical.charts" | "clinical.notes" | "clinical.medications" | "clinical.prescriptions" | "clinical.encounters" | "clinical.answer_sheets_unlocked" | "clinical.assigned_clients_only" | "inbox" | "outbox" | "patients" | "contacts" | "referrals" | "folders" | "lab_integration.setup" | "templates.manage" | "user_content.settings" | "point_of_care.app";
+        PermissionKey: "users.manage" | "users.view" | "practice.settings" | "support_access.manage" | "audit.view" | "emergency_access.use" | "calendar.view" | "calendar.create" | "calendar.delete" | "scheduling.settings" | "scheduling.vacation" | "availability.edit_own" | "billing.payments" | "billing.refunds" | "billing.reports" | "billing.public" | "billing.private" | "clinical.charts" | "clinical.notes" | "clinical.medications" | "clinical.prescriptions" | "clinical.encounters" | "clinical.answer_sheets_unlocked" | "clinical.assigned_clients_only" | "inbox" | "outbox" | "patients" | "contacts" | "referrals" | "folders" | "lab_integration.setup" | "templates.manage" | "user_content.settings" | "point_of_care.app";
         /** @description Permission keys granted or revoked on top of the role (R1); either list may be left out. */
         OverridesInput: {
             grant?: components["schemas"]["PermissionKey"][];
@@ -1951,6 +1984,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description An emergency access's id. */
+        emergency_id: string;
         /** @description A session's id from `GET /me/sessions`. */
         session_id: string;
         /** @description Practice id. */
@@ -3670,6 +3705,44 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    list_emergency: {
+        parameters: {
+            query?: {
+                /** @description Which uses to list. */
+                status?: "open" | "unreviewed" | "all";
+                /** @description Page size. */
+                limit?: components["parameters"]["limit"];
+                /** @description Opaque cursor from a previous page's `next_cursor`. */
+                cursor?: components["parameters"]["cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Practice id. */
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of emergency access uses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyAccessList"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `validation_failed`: a `status` not listed, a `limit` out of 1..100, or a `cursor` this list did not give out. */
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     open_emergency: {
         parameters: {
             query?: never;
@@ -3737,7 +3810,7 @@ export interface operations {
                 /** @description Practice id. */
                 pid: components["parameters"]["pid"];
                 /** @description An emergency access's id. */
-                id: string;
+                id: components["parameters"]["emergency_id"];
             };
             cookie?: never;
         };
@@ -3753,6 +3826,59 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["Throttled"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    review_emergency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Practice id. */
+                pid: components["parameters"]["pid"];
+                /** @description An emergency access's id. */
+                id: components["parameters"]["emergency_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Justified; the patient was brought in unconscious"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The director's finding; trimmed, not blank. */
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The emergency access, reviewed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyAccess"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `already_reviewed` (a use is reviewed once) or `emergency_access_open` (it has not ended yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["Throttled"];
             500: components["responses"]["InternalError"];
         };

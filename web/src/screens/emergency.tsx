@@ -1,59 +1,159 @@
-// Emergency access (R50): open it with a reason, see when it ends, end it.
-// The contract has no list to read back, so the page shows the one it opened.
+// Emergency access (R50): open it with a reason, see who used it and until
+// when, end it; directors review each use once it has ended.
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
+import { activeMemberships, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { formatDate } from '../components/ui';
+import { EmptyRow, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
 import type { components } from '../api/schema';
 
 type Emergency = components['schemas']['EmergencyAccess'];
+const FILTERS = [
+  ['unreviewed', 'To review'],
+  ['open', 'Open'],
+  ['all', 'All'],
+] as const;
+type Filter = (typeof FILTERS)[number][0];
 
 export function EmergencyScreen() {
   const { params } = useRoute();
   const pid = params.pid ?? '';
+  const app = useApp();
+  const me = app.me?.user.id;
+  const director = activeMemberships(app.me).some((m) => m.practice_id === pid && m.role_id === 'director');
   const form = useForm({ reason: '' });
-  const end = useForm({});
-  const [open, setOpen] = useState<Emergency | null>(null);
-  const [ended, setEnded] = useState(false);
-  const submit = async () => {
-    setOpen(await call(api.POST('/practices/{pid}/emergency-access', { params: { path: { pid } }, body: { reason: form.values.reason } })));
-    setEnded(false);
+  const act = useForm({});
+  const [filter, setFilter] = useState<Filter>('unreviewed');
+  const [notice, setNotice] = useState<string | null>(null);
+  const list = usePaged((cursor) => call(api.GET('/practices/{pid}/emergency-access', { params: { path: { pid }, query: { status: filter, cursor } } })), [pid, filter]);
+  // Names for the member column, where the caller may list members (directors).
+  const members = useLoad(
+    () => (director ? call(api.GET('/practices/{pid}/members', { params: { path: { pid }, query: { status: 'all', limit: 100 } } })).then((l) => l.items) : Promise.resolve([])),
+    [pid, director],
+  );
+  const who = (e: Emergency) => (e.user_id === me ? 'You' : (members.data?.find((m) => m.user_id === e.user_id)?.display_name ?? e.user_id));
+  const running = (e: Emergency) => !e.ended_at && new Date(e.ends_at).getTime() > Date.now();
+  const open = async () => {
+    const e = await call(api.POST('/practices/{pid}/emergency-access', { params: { path: { pid } }, body: { reason: form.values.reason } }));
+    form.reset({ reason: '' });
+    setNotice(`Emergency access is open until ${formatDate(e.ends_at)}.`);
+    list.reload();
   };
-  const close = () =>
-    attempt(end, async () => {
-      if (!open) return;
-      await call(api.DELETE('/practices/{pid}/emergency-access/{id}', { params: { path: { pid, id: open.id } } }));
-      setEnded(true);
+  const end = (e: Emergency) =>
+    attempt(act, async () => {
+      await call(api.DELETE('/practices/{pid}/emergency-access/{id}', { params: { path: { pid, id: e.id } } }));
+      setNotice('Emergency access ended.');
+      list.reload();
     });
   return (
     <Page pid={pid}>
       <h1>Emergency access</h1>
-      <p>In an emergency you can open wider access for a short time. Directors are told at once, and everything you read is recorded in the audit log.</p>
-      {open && !ended ? (
-        <div class="card">
-          <p>
-            <strong>Emergency access is open</strong> until {formatDate(open.ends_at)}.
-          </p>
-          <p>Reason: {open.reason}</p>
-          <ErrorSummary errors={end.errors} />
-          <button type="button" class="danger" onClick={close} disabled={end.busy}>
-            End emergency access
-          </button>
+      <p>In an emergency you can open wider access for a short time, when the practice's security policy allows it. Directors are told at once, and everything read under it is recorded in the audit log.</p>
+      <Notice message={notice} />
+      <Form form={form} onSubmit={open} submitLabel="Open emergency access">
+        <Field form={form} name="reason" label="Reason" hint="Why you need it now, in at least 10 characters; directors see this." required />
+      </Form>
+      <h2>Uses</h2>
+      <div class="toolbar">
+        <div class="field">
+          <label for="emergency-filter">Show</label>
+          <select id="emergency-filter" value={filter} onChange={(e) => setFilter(e.currentTarget.value as Filter)}>
+            {FILTERS.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
         </div>
-      ) : (
-        <>
-          {ended && (
-            <p class="notice" role="status">
-              Emergency access ended.
-            </p>
-          )}
-          <Form form={form} onSubmit={submit} submitLabel="Open emergency access">
-            <Field form={form} name="reason" label="Reason" hint="Why you need it now; directors see this." required />
-          </Form>
-        </>
-      )}
+      </div>
+      <ErrorSummary errors={act.errors} />
+      <table>
+        <caption class="sr-only">Emergency access uses, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Member</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Opened</th>
+            <th scope="col">Ends</th>
+            <th scope="col">Review</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.items.map((e) => (
+            <tr key={e.id}>
+              <td id={`em-${e.id}`}>{who(e)}</td>
+              <td>{e.reason}</td>
+              <td>{formatDate(e.opened_at)}</td>
+              <td>
+                {running(e) ? (
+                  <>
+                    {formatDate(e.ends_at)}{' '}
+                    <button type="button" class="danger" onClick={() => end(e)} disabled={act.busy} aria-describedby={`em-${e.id}`}>
+                      End now
+                    </button>
+                  </>
+                ) : (
+                  `Ended ${formatDate(e.ended_at ?? e.ends_at)}`
+                )}
+              </td>
+              <td>
+                {e.review ? (
+                  <>
+                    {e.review.note} <span class="muted">({formatDate(e.review.at)})</span>
+                  </>
+                ) : director && !running(e) ? (
+                  <ReviewForm
+                    pid={pid}
+                    e={e}
+                    onDone={() => {
+                      setNotice('Review saved.');
+                      list.reload();
+                    }}
+                  />
+                ) : (
+                  <span class="muted">Not reviewed</span>
+                )}
+              </td>
+            </tr>
+          ))}
+          <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No uses to show." />
+        </tbody>
+      </table>
+      <MoreButton list={list} />
     </Page>
+  );
+}
+
+function ReviewForm({ pid, e, onDone }: { pid: string; e: Emergency; onDone: () => void }) {
+  const form = useForm({ note: '' });
+  const id = `note-${e.id}`;
+  const error = form.errors?.fields.note;
+  const submit = (ev: Event) => {
+    ev.preventDefault();
+    void attempt(form, async () => {
+      await call(api.POST('/practices/{pid}/emergency-access/{id}/review', { params: { path: { pid, id: e.id } }, body: { note: form.values.note } }));
+      onDone();
+    });
+  };
+  return (
+    <form class="unlock" onSubmit={submit} noValidate>
+      {form.errors && !error && (
+        <p class="field-error" role="alert">
+          {form.errors.summary}
+        </p>
+      )}
+      <label for={id}>Review note</label>
+      <input id={id} type="text" value={form.values.note} onInput={(ev) => form.set('note', ev.currentTarget.value)} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} />
+      {error && (
+        <p id={`${id}-error`} class="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={form.busy}>
+        Save review
+      </button>
+    </form>
   );
 }
