@@ -360,7 +360,7 @@ export interface paths {
         get: operations["get_security_policy"];
         /**
          * Replace the practice's security policy (practice.settings, R48); audited, event `PracticePolicyChanged`.
-         * @description A field left out takes its default. `require_mfa` holds every member without a second factor, directors included, at their next request in this practice: `403 mfa_required` there until they enroll (which stays open). A session unused longer than `session_idle_minutes` gets `401 session_idle` in this practice. A member who is not a director may not add to the emergency set a key they lack, nor any key unless they reach every location (the set applies across all locations), nor turn `require_mfa` off, lengthen the idle limit, or switch emergency access on or lengthen it (R36).
+         * @description A field left out keeps its current value (a new practice starts with `require_mfa` false, 60 idle minutes, emergency access off for 240 minutes with no permissions). `require_mfa` holds every member without a second factor, directors included, at their next request in this practice: `403 mfa_required` there until they enroll (which stays open). A session unused longer than `session_idle_minutes` gets `401 session_idle` in this practice. A member who is not a director may not add to the emergency set a key they lack, nor any key unless they reach every location (the set applies across all locations), nor turn `require_mfa` off, lengthen the idle limit, or switch emergency access on or lengthen it (R36).
          */
         put: operations["put_security_policy"];
         post?: never;
@@ -1280,19 +1280,17 @@ export interface components {
             permissions: string[];
             max_minutes: number;
         };
-        /** @description Every field may be left out, and then takes its default (`require_mfa` false). */
+        /** @description Every field may be left out, and then keeps its current value. */
         SecurityPolicyRequest: {
             require_mfa?: boolean;
-            /** @default 60 */
-            session_idle_minutes: number;
+            session_idle_minutes?: number;
             emergency_access?: components["schemas"]["EmergencyPolicyRequest"];
         };
-        /** @description Every field may be left out, and then takes its default (`enabled` false, no permissions). */
+        /** @description Every field may be left out, and then keeps its current value. */
         EmergencyPolicyRequest: {
             enabled?: boolean;
             permissions?: components["schemas"]["PermissionKey"][];
-            /** @default 240 */
-            max_minutes: number;
+            max_minutes?: number;
         };
         SessionItem: {
             /**
