@@ -62,7 +62,7 @@ export function PracticeNav({ pid }: { pid: string }) {
     [`/practices/${pid}/support-access`, 'Support access', can(m, 'support_access.manage')],
     [`/practices/${pid}/audit`, 'Audit log', can(m, 'audit.view')],
     [`/practices/${pid}/settings`, 'Settings', can(m, 'practice.settings')],
-    [`/practices/${pid}/emergency-access`, 'Emergency access', true],
+    [`/practices/${pid}/emergency-access`, 'Emergency access', can(m, 'emergency_access.use') || m?.role_id === 'director'],
     ['/account', 'My account', true],
   ];
   return (

@@ -52,9 +52,13 @@ export function EmergencyScreen() {
       <h1>Emergency access</h1>
       <p>In an emergency you can open wider access for a short time, when the practice's security policy allows it. Directors are told at once, and everything read under it is recorded in the audit log.</p>
       <Notice message={notice} />
-      <Form form={form} onSubmit={open} submitLabel="Open emergency access">
-        <Field form={form} name="reason" label="Reason" hint="Why you need it now, in at least 10 characters; directors see this." required />
-      </Form>
+      {director ? (
+        <p class="muted">As a director you already hold every permission; here you see and review the other members' uses.</p>
+      ) : (
+        <Form form={form} onSubmit={open} submitLabel="Open emergency access">
+          <Field form={form} name="reason" label="Reason" hint="Why you need it now, in at least 10 characters; directors see this." required />
+        </Form>
+      )}
       <h2>Uses</h2>
       <div class="toolbar">
         <div class="field">
