@@ -4,7 +4,7 @@
 SHELL := bash
 ARGS ?=
 
-.PHONY: dev test fuzz bench tools fmt lint clean-local deploy-check deploy-build deploy
+.PHONY: dev test e2e screens fuzz bench tools fmt lint clean-local deploy-check deploy-build deploy
 
 ## Serve every function on http://127.0.0.1:$(PORT or 9000), DynamoDB Local on $(DYNAMODB_PORT or 8000)
 dev:
@@ -13,6 +13,14 @@ dev:
 ## Run cfn-lint and every test (nextest), against DynamoDB Local and moto. Extra nextest args: make test ARGS='-p roster-domain'
 test:
 	@bash scripts/test.sh $(ARGS)
+
+## The console end to end in Debian's Chromium on a stack of its own (part of make test). Playwright args: make e2e ARGS='-g invite'
+e2e:
+	@bash scripts/e2e.sh test $(ARGS)
+
+## Screenshots of the console's main screens into docs/screens/ (README: Console), from a stack of their own
+screens:
+	@bash scripts/e2e.sh screens $(ARGS)
 
 ## Schemathesis against the local stack as a signed-in director, FUZZ_SECONDS (default 600); not part of make test
 fuzz:

@@ -59,7 +59,9 @@ export TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB MAIL_TRANSPORT MAIL_DIR EVENTS_TRANS
     APP_BASE_URL SUPPORT_AGENTS LICENSE_TERMS_VERSION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION RUST_LOG
 export AWS_EC2_METADATA_DISABLED=true
 
-LOGS="$ROOT/.local/dev-logs"
+# DEV_LOGS: logs, pid files and the env file (a second stack, as make fuzz and
+# the browser tests start, keeps its own, away from a running make dev's).
+LOGS="$(absolute "${DEV_LOGS:-$ROOT/.local/dev-logs}")"
 mkdir -p "$LOGS" "$MAIL_DIR" "$EVENTS_DIR"
 
 DDB_PID=""
@@ -103,7 +105,7 @@ cargo run -q -p roster-adapters --bin create-table
 # cargo lambda watch passes its own environment on to the functions; the env
 # file makes the function environment explicit all the same (values must be
 # single-line).
-ENV_FILE="$ROOT/.local/dev.env"
+ENV_FILE="$LOGS/dev.env"
 {
     echo "# written by scripts/dev.sh; regenerated at every start"
     for name in TABLE_NAME AWS_ENDPOINT_URL_DYNAMODB MAIL_TRANSPORT MAIL_DIR EVENTS_TRANSPORT EVENTS_DIR \
@@ -118,7 +120,7 @@ ENV_FILE="$ROOT/.local/dev.env"
     done
 } >"$ENV_FILE"
 
-log "starting the stream poller (log in .local/dev-logs/stream-poller.log)"
+log "starting the stream poller (log in $LOGS/stream-poller.log)"
 cargo build -q -p roster-adapters --features local-stream --bin stream-poller
 # Built now, not by the first invocation: a delivery compiled inside its
 # first batch runs out of its time and leaves that batch for a retry.
@@ -128,7 +130,7 @@ POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/d
 
 if [[ "${WEB:-1}" != 0 ]]; then
     ensure_web_deps
-    log "console on http://127.0.0.1:$WEB_PORT (Vite; log in .local/dev-logs/web.log)"
+    log "console on http://127.0.0.1:$WEB_PORT (Vite; log in $LOGS/web.log)"
     WEB_PID="$(cd "$ROOT/web" && API_PORT="$PORT" WEB_PORT="$WEB_PORT" \
         spawn_group "$LOGS/web.pid" "$LOGS/web.log" node_modules/.bin/vite)"
 fi

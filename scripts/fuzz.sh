@@ -27,6 +27,8 @@ cd "$ROOT"
 LOG_TAG="fuzz"
 # shellcheck source=scripts/dynamodb-local.sh
 source "$ROOT/scripts/dynamodb-local.sh"
+# shellcheck source=scripts/stack.sh
+source "$ROOT/scripts/stack.sh"
 
 : "${FUZZ_SECONDS:=600}"
 : "${FUZZ_WORKERS:=2}"
@@ -59,26 +61,15 @@ fi
 
 # --- the stack -----------------------------------------------------------------
 rm -rf "$WORK"
-mkdir -p "$WORK/mail" "$WORK/events" "$WORK/report"
+mkdir -p "$WORK/report"
 DDB_PID=""
 DEV_PID=""
 stop_groups_on_exit DEV_PID DDB_PID
-
-# The functions are built before the server starts: `cargo lambda watch`
-# would build each on its first request, which times the fuzzer's requests out.
 log "building the functions ..."
-packages=()
-for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
-cargo build -q "${packages[@]}" -p roster-adapters --bin create-table
-
-read -r PORT DDB_PORT < <(free_ports 2)
-ddb_start memory "$DDB_PORT" "$WORK/dynamodb.log"
-log "serving on 127.0.0.1:$PORT (DynamoDB Local on $DDB_PORT; logs in .local/fuzz/)"
-DEV_PID="$(PORT="$PORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DDB_PORT" TABLE_NAME=roster-fuzz \
-    MAIL_DIR="$WORK/mail" EVENTS_DIR="$WORK/events" RUST_LOG=warn WATCH_FLAGS=--ignore-changes \
-    spawn_group "$WORK/dev.pid" "$WORK/dev.log" bash "$ROOT/scripts/dev.sh")"
-wait_http "make dev" 127.0.0.1 "$PORT" "$DEV_PID" "$WORK/dev.log" 300
-API="http://127.0.0.1:$PORT"
+stack_build
+stack_start "$WORK" TABLE_NAME=roster-fuzz RUST_LOG=warn
+log "serving on $STACK_API (logs in .local/fuzz/logs/)"
+API="$STACK_API"
 
 # --- a director with a practice, and an account to spend -------------------------
 read -r TOKEN PID SPARE < <("$FUZZ_VENV/bin/python" "$ROOT/scripts/fuzz/setup.py" "$API" "$WORK/mail")

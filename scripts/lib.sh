@@ -10,17 +10,20 @@ log() { printf '[%s] %s\n' "${LOG_TAG:-roster}" "$*" >&2; }
 # (a stamp: reinstall when a requirements or constraints file changes).
 hash_of() { cat "$@" | python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'; }
 
-# ensure_web_deps: `npm ci` in web/ when node_modules is missing or
-# web/package-lock.json changed since the last install (a stamp inside
-# node_modules records the lockfile's hash).
-ensure_web_deps() {
-    local stamp="$ROOT/web/node_modules/.roster-lock-hash" want
-    want="$(hash_of "$ROOT/web/package-lock.json")"
+# npm_ci_if_stale DIR: `npm ci` in DIR when node_modules is missing or
+# DIR/package-lock.json changed since the last install (a stamp inside
+# node_modules records the lockfile's hash; npm ci deletes it first).
+npm_ci_if_stale() {
+    local dir="$1" want stamp="$1/node_modules/.roster-lock-hash"
+    want="$(hash_of "$dir/package-lock.json")"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
-    log "npm ci in web/ (node_modules missing or the lockfile changed)"
-    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+    log "npm ci in ${dir#"$ROOT"/} (node_modules missing or the lockfile changed)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || { log "ERROR: npm ci failed in $dir"; return 1; }
     echo "$want" >"$stamp"
 }
+
+# ensure_web_deps: the console's packages (web/).
+ensure_web_deps() { npm_ci_if_stale "$ROOT/web"; }
 
 # Put the project's tools (scripts/tools.sh) first on PATH.
 use_tools_path() {

@@ -79,10 +79,18 @@ export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 test_status=0
 cargo nextest run --workspace --no-fail-fast "$@" || test_status=$?
 
+# The console end to end in Chromium, on a stack of its own (scripts/e2e.sh).
+# Runs in a whole `make test`; E2E=0 skips it, E2E=1 runs it with ARGS too.
+e2e_status=0
+if [[ "${E2E:-$(($# == 0))}" == 1 ]]; then
+    bash "$ROOT/scripts/e2e.sh" test || e2e_status=$?
+fi
+
 elapsed=$((SECONDS - started_at))
 log "elapsed: $((elapsed / 60))m$((elapsed % 60))s; nextest exit $test_status; cfn-lint exit $lint_status;" \
-    "OpenAPI check exit $openapi_status; web check exit $web_status"
+    "OpenAPI check exit $openapi_status; web check exit $web_status; browser tests exit $e2e_status"
 if [[ $test_status != 0 ]]; then exit "$test_status"; fi
+if [[ $e2e_status != 0 ]]; then exit "$e2e_status"; fi
 if [[ $lint_status != 0 ]]; then exit "$lint_status"; fi
 if [[ $web_status != 0 ]]; then exit "$web_status"; fi
 exit "$openapi_status"
