@@ -6,7 +6,7 @@ use super::context::MemberCtx;
 use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
 use crate::model::*;
-use crate::permissions::{is_known, is_restrictive, PRACTICE_SETTINGS};
+use crate::permissions::{is_known, is_restrictive, EMERGENCY_ACCESS_USE, PRACTICE_SETTINGS};
 use crate::ports::{Tx, Write};
 use crate::validate::Errors;
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,9 @@ fn parse(input: PolicyInput, current: &SecurityPolicy) -> Result<SecurityPolicy,
                     e.add("emergency_access.permissions", &format!("{key:?} is not a permission key"));
                 } else if is_restrictive(&key) {
                     e.add("emergency_access.permissions", &format!("{key:?} restricts access; it cannot be granted"));
+                } else if key == EMERGENCY_ACCESS_USE {
+                    // A use would hand on the right to open the next one.
+                    e.add("emergency_access.permissions", &format!("{key:?} cannot be granted by emergency access"));
                 }
                 set.insert(key);
             }
@@ -129,7 +132,7 @@ fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPoli
         || after.session_idle_minutes > before.session_idle_minutes
         || (will.enabled && !was.enabled)
         || (will.enabled && will.max_minutes > was.max_minutes);
-    if added.iter().any(|k| !ctx.can(k)) || (!added.is_empty() && !everywhere) || loosens {
+    if added.iter().any(|k| !ctx.holds(k)) || (!added.is_empty() && !everywhere) || loosens {
         return Err(DomainError::Forbidden);
     }
     Ok(())

@@ -1,0 +1,78 @@
+//! Emergency access (R50) lends its set for the action, never for handing
+//! it on: what a member grants, sets or hands over under it is measured
+//! against what they hold in their own right (R36), and a use only counts
+//! while the member still holds `emergency_access.use` and the policy is on.
+
+use crate::common::{s, Harness, Reply, DIRECTOR, PASSWORD};
+use roster_domain::model::MemberStatus;
+use serde_json::{json, Value};
+
+const REASON: &str = "Patient collapsed in room 2; need the on-call list";
+
+async fn put_policy(h: &Harness, d: &str, pid: &str, emergency: Value) -> Reply {
+    let body = json!({ "emergency_access": emergency });
+    h.call("PUT", &format!("/practices/{pid}/security-policy"), Some(d), Some(body)).await
+}
+
+/// The policy on with `keys` for 30 minutes, and a clinician granted
+/// `emergency_access.use` who has opened a use: (user id, session).
+async fn clinician_under(h: &Harness, d: &str, pid: &str, keys: &[&str]) -> (String, String) {
+    let r = put_policy(h, d, pid, json!({"enabled": true, "permissions": keys, "max_minutes": 30})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (uid, token) = h.member(pid, "clinician@clinic.example", "clinician", MemberStatus::Active).await;
+    let r = h.patch_member(d, pid, &uid, None, json!({"overrides": {"grant": ["emergency_access.use"]}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = json!({"reason": REASON});
+    let r = h.call("POST", &format!("/practices/{pid}/emergency-access"), Some(&token), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (uid, token)
+}
+
+// R36 under R50: with users.manage lent, the clinician may act on members
+// but not hand a lent key to a colleague, nor put one into a role, nor
+// grant the vendor's support access; and `emergency_access.use` is never
+// in the set.
+#[tokio::test]
+async fn a_lent_key_allows_the_action_but_is_never_granted_onward() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let r = put_policy(&h, &d, &pid, json!({"enabled": true, "permissions": ["emergency_access.use"]})).await;
+    assert_eq!((r.status, r.field()), (422, "emergency_access.permissions".into()), "{}", r.body);
+
+    let keys = ["users.view", "users.manage", "practice.settings", "support_access.manage"];
+    let (_, c) = clinician_under(&h, &d, &pid, &keys).await;
+    let (desk, _) = h.member(&pid, "desk@clinic.example", "front_desk", MemberStatus::Active).await;
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/members"), Some(&c), None).await.status, 200, "the action");
+    let r = h.patch_member(&c, &pid, &desk, None, json!({"overrides": {"grant": ["users.view"]}})).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "onward: {}", r.body);
+    let r = h.create_role(&c, &pid, "Lent", &["users.view"]).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "into a role: {}", r.body);
+    let r = h.call("PUT", &format!("/practices/{pid}/support-access"), Some(&c), None).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "to the vendor: {}", r.body);
+    let stored = h.get_member(&d, &pid, &desk).await;
+    assert_eq!(stored["overrides"]["grant"], json!([]), "{stored}");
+}
+
+// R26 under R50: a temporary password hands over the account, so it is
+// measured against what the setter holds in their own right: a clinician
+// with users.manage lent cannot lock out a manager and take the account.
+#[tokio::test]
+async fn a_lent_key_never_unlocks_with_a_temporary_password() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let role = h.create_role(&d, &pid, "Office manager", &["users.manage", "users.view"]).await;
+    assert_eq!(role.status, 201, "{}", role.body);
+    let (_, c) = clinician_under(&h, &d, &pid, &["users.view", "users.manage"]).await;
+    let boss = "manager@clinic.example";
+    let (muid, _) = h.member(&pid, boss, &s(&role.body["id"]), MemberStatus::Active).await;
+    for _ in 0..5 {
+        h.login_with(boss, "not the password at all").await;
+    }
+    assert_eq!(h.login_with(boss, PASSWORD).await.status, 423, "locked");
+
+    let taken = "a password the clinician knows";
+    let body = json!({"temporary_password": taken});
+    let r = h.call("POST", &format!("/practices/{pid}/members/{muid}/unlock"), Some(&c), Some(body)).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(h.login_with(boss, taken).await.status, 423, "still locked, not taken");
+}
