@@ -76,3 +76,29 @@ async fn a_lent_key_never_unlocks_with_a_temporary_password() {
     assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
     assert_eq!(h.login_with(boss, taken).await.status, 423, "still locked, not taken");
 }
+
+// R50: a use lends its set only while the member holds
+// `emergency_access.use` and the policy is on, checked on every request;
+// giving the key back brings the still-open use back, and it stays the one.
+#[tokio::test]
+async fn a_use_stops_lending_when_the_key_or_the_policy_goes() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (cuid, c) = clinician_under(&h, &d, &pid, &["users.view"]).await;
+    let members = format!("/practices/{pid}/members");
+    assert_eq!(h.call("GET", &members, Some(&c), None).await.status, 200, "during");
+
+    let r = h.patch_member(&d, &pid, &cuid, None, json!({"overrides": {"grant": []}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(h.call("GET", &members, Some(&c), None).await.status, 403, "key revoked");
+    let r = h.patch_member(&d, &pid, &cuid, None, json!({"overrides": {"grant": ["emergency_access.use"]}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(h.call("GET", &members, Some(&c), None).await.status, 200, "key back, still open");
+    let body = json!({"reason": REASON});
+    let r = h.call("POST", &format!("/practices/{pid}/emergency-access"), Some(&c), Some(body)).await;
+    assert_eq!((r.status, r.code()), (409, "emergency_access_open".into()), "{}", r.body);
+
+    let r = put_policy(&h, &d, &pid, json!({"enabled": false})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(h.call("GET", &members, Some(&c), None).await.status, 403, "policy off");
+}

@@ -5,7 +5,7 @@
 use crate::error::DomainError;
 use crate::ids::{EmergencyAccessId, UserId};
 use crate::model::*;
-use crate::permissions::{is_custom_role, is_restrictive, module_of};
+use crate::permissions::{is_custom_role, is_restrictive, module_of, EMERGENCY_ACCESS_USE};
 use crate::ports::{App, Write};
 use std::collections::BTreeSet;
 
@@ -57,7 +57,9 @@ pub struct MemberCtx {
 /// role as stored now, so a change of role or overrides applies to the very
 /// next request (R1). A custom role costs one more read. An emergency
 /// access open now (R50, checked here, whatever the sweep has done) adds
-/// its set, across all locations: it came with the session, at no read.
+/// its set, across all locations, while the member still holds
+/// `emergency_access.use` and the policy is on: it came with the session,
+/// at no read.
 pub async fn member_ctx(
     app: &App,
     caller: Caller,
@@ -68,7 +70,10 @@ pub async fn member_ctx(
     let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
     let held = membership.permissions(&custom);
     let emergency = emergency.filter(|e| e.practice_id == practice.id && e.user_id == membership.user_id);
-    let emergency_open = emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
+    // A use counts only while the member still holds the key that opened it
+    // and the policy is still on: revoking either ends its effect at once.
+    let usable = held.iter().any(|k| k == EMERGENCY_ACCESS_USE) && practice.security_policy.emergency_access.enabled;
+    let emergency_open = usable && emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
     let mut permissions = held.clone();
     if let Some(e) = emergency.as_ref().filter(|_| emergency_open) {
         let all: BTreeSet<String> = held.iter().chain(&e.permissions).cloned().collect();

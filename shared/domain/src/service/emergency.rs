@@ -62,7 +62,9 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
         return Err(DomainError::EmergencyAccessDisabled);
     }
     let reason = Reason::parse(input.reason.as_deref())?;
-    if ctx.emergency_id().is_some() {
+    // Open by its time, even while it lends nothing (key or policy off):
+    // its history item is ended by its close or the sweep, not replaced.
+    if ctx.emergency.as_ref().is_some_and(|e| e.open_at(app.now())) {
         return Err(ALREADY_OPEN);
     }
     let now = app.now();
