@@ -102,3 +102,22 @@ async fn a_use_stops_lending_when_the_key_or_the_policy_goes() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(h.call("GET", &members, Some(&c), None).await.status, 403, "policy off");
 }
+
+// R36 for the policy: a member who is no director cannot lengthen the use
+// while it is off either, for a director's later `{"enabled": true}` keeps
+// the duration as stored and would switch it on unseen. Shortening is open.
+#[tokio::test]
+async fn a_non_director_cannot_lengthen_the_use_while_it_is_off() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    assert_eq!(put_policy(&h, &d, &pid, json!({"max_minutes": 30})).await.status, 200);
+    let role = h.create_role(&d, &pid, "Office", &["practice.settings", "users.view"]).await;
+    let (_, office) = h.member(&pid, "office@clinic.example", &s(&role.body["id"]), MemberStatus::Active).await;
+
+    let r = put_policy(&h, &office, &pid, json!({"max_minutes": 240})).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden".into()), "{}", r.body);
+    assert_eq!(put_policy(&h, &office, &pid, json!({"max_minutes": 20})).await.status, 200, "shorter");
+    assert_eq!(put_policy(&h, &d, &pid, json!({"enabled": true})).await.status, 200);
+    let stored = h.stored_practice(&pid).await.security_policy.emergency_access;
+    assert_eq!((stored.enabled, stored.max_minutes), (true, 20));
+}

@@ -120,7 +120,9 @@ fn parse(input: PolicyInput, current: &SecurityPolicy) -> Result<SecurityPolicy,
 /// directors included: turn a required second factor off (as they may not
 /// clear one member's), let sessions idle longer, or switch emergency
 /// access on or lengthen it, which would make live a set a director chose,
-/// across all locations.
+/// across all locations; lengthening is refused while it is off too, as a
+/// director's later `{"enabled": true}` keeps the stored duration. Adding
+/// keys needs no such care: they are keys the member holds everywhere.
 fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
     if ctx.is_director() {
         return Ok(());
@@ -131,7 +133,7 @@ fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPoli
     let loosens = (before.require_mfa && !after.require_mfa)
         || after.session_idle_minutes > before.session_idle_minutes
         || (will.enabled && !was.enabled)
-        || (will.enabled && will.max_minutes > was.max_minutes);
+        || will.max_minutes > was.max_minutes;
     if added.iter().any(|k| !ctx.holds(k)) || (!added.is_empty() && !everywhere) || loosens {
         return Err(DomainError::Forbidden);
     }
