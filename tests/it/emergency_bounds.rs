@@ -121,3 +121,32 @@ async fn a_non_director_cannot_lengthen_the_use_while_it_is_off() {
     let stored = h.stored_practice(&pid).await.security_policy.emergency_access;
     assert_eq!((stored.enabled, stored.max_minutes), (true, 20));
 }
+
+// R50, "every request made under it is audited": a refused one too (403,
+// 404), and a read's record carries its query, in name order.
+#[tokio::test]
+async fn a_refused_request_under_emergency_access_is_audited_with_its_query() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (cuid, c) = clinician_under(&h, &d, &pid, &["users.view"]).await;
+    let members = format!("/practices/{pid}/members");
+    assert_eq!(h.call("GET", &format!("{members}?status=active&q=ok"), Some(&c), None).await.status, 200);
+    let r = h.patch_member(&c, &pid, &cuid, None, json!({"first_name": "Mallory"})).await;
+    let patched = (r.status, r.code());
+    let nobody = format!("{members}/{}", uuid::Uuid::now_v7());
+    let missing = h.call("GET", &nobody, Some(&c), None).await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+
+    let log = h.audit_log(&d, &pid).await;
+    let read = crate::common::with_action(&log, "emergency.read");
+    assert_eq!(s(&read[0]["after"]["path"]), format!("{members}?q=ok&status=active"), "{read:?}");
+    let refused = crate::common::with_action(&log, "emergency.refused");
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    let seen: Vec<(String, u64, String)> = refused
+        .iter()
+        .map(|e| (s(&e["after"]["path"]), e["after"]["status"].as_u64().unwrap_or(0), s(&e["after"]["code"])))
+        .collect();
+    assert!(seen.contains(&(format!("{members}/{cuid}"), u64::from(patched.0), patched.1)), "{seen:?}");
+    assert!(seen.contains(&(nobody, 404, "not_found".into())), "{seen:?}");
+    assert!(refused.iter().all(|e| e["actor"]["emergency_access_id"].is_string()));
+}

@@ -129,6 +129,30 @@ pub async fn record_read(app: &App, ctx: &MemberCtx, route: &str, path: &str) ->
     audit_read(app, ctx, "emergency.read", Target::new("emergency_access", id), route, path).await
 }
 
+/// R50: a request refused under emergency access (403, 404, 422...):
+/// refused, it changed nothing, but the attempt is part of the trail.
+pub async fn record_refused(
+    app: &App,
+    ctx: &MemberCtx,
+    route: &str,
+    path: &str,
+    status: u16,
+    code: &str,
+) -> Result<(), DomainError> {
+    let Some(id) = ctx.emergency_id() else { return Ok(()) };
+    let mut tx = Tx::new();
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(ctx.practice.id),
+        app.now(),
+        ctx.actor(),
+        "emergency.refused",
+        Target::new("emergency_access", id),
+        serde_json::Value::Null,
+        json!({"route": route, "path": path, "status": status, "code": code}),
+    )));
+    commit(app, tx).await
+}
+
 /// `DELETE /practices/{pid}/emergency-access/{id}`: by its member or a
 /// director. One already ended is no error (204 either way).
 pub async fn close(app: &App, ctx: &MemberCtx, id: EmergencyAccessId) -> Result<(), DomainError> {
