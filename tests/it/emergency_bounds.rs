@@ -150,3 +150,24 @@ async fn a_refused_request_under_emergency_access_is_audited_with_its_query() {
     assert!(seen.contains(&(nobody, 404, "not_found".into())), "{seen:?}");
     assert!(refused.iter().all(|e| e["actor"]["emergency_access_id"].is_string()));
 }
+
+// R50's review is someone else's: a member who opened a use and became a
+// director since is refused theirs (403 forbidden); another director may.
+#[tokio::test]
+async fn a_director_never_reviews_their_own_use() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (cuid, c) = clinician_under(&h, &d, &pid, &["users.view"]).await;
+    let listed = h.call("GET", &format!("/practices/{pid}/emergency-access"), Some(&c), None).await;
+    let id = s(&listed.body["items"][0]["id"]);
+    let r = h.call("DELETE", &format!("/practices/{pid}/emergency-access/{id}"), Some(&c), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = h.patch_member(&d, &pid, &cuid, None, json!({"role_id": "director"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let path = format!("/practices/{pid}/emergency-access/{id}/review");
+    let own = h.call("POST", &path, Some(&c), Some(json!({"note": "All fine, I promise"}))).await;
+    assert_eq!((own.status, own.code()), (403, "forbidden".into()), "{}", own.body);
+    let other = h.call("POST", &path, Some(&d), Some(json!({"note": "Justified"}))).await;
+    assert_eq!(other.status, 200, "{}", other.body);
+}
