@@ -171,3 +171,21 @@ async fn a_director_never_reviews_their_own_use() {
     let other = h.call("POST", &path, Some(&d), Some(json!({"note": "Justified"}))).await;
     assert_eq!(other.status, 200, "{}", other.body);
 }
+
+// R1 before R50: the set is added to what R1 left, so a member without
+// billing access gets no billing key from it, and one with it does.
+#[tokio::test]
+async fn the_set_brings_no_billing_key_without_billing_access() {
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (cuid, c) = clinician_under(&h, &d, &pid, &["users.view", "billing.payments"]).await;
+    let own = format!("/practices/{pid}/members/{cuid}");
+    let keys = |r: &Reply| r.body["permissions"].as_array().map(|a| a.iter().map(s).collect()).unwrap_or(Vec::new());
+    let r = h.call("GET", &own, Some(&c), None).await;
+    assert!(keys(&r).contains(&"billing.payments".to_string()), "with billing access: {}", r.body);
+    let r = h.patch_member(&d, &pid, &cuid, None, json!({"access_billing": false})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h.call("GET", &own, Some(&c), None).await;
+    let mine = keys(&r);
+    assert!(mine.contains(&"users.view".to_string()) && !mine.iter().any(|k| k.starts_with("billing.")), "{mine:?}");
+}

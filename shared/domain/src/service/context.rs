@@ -76,7 +76,11 @@ pub async fn member_ctx(
     let emergency_open = usable && emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
     let mut permissions = held.clone();
     if let Some(e) = emergency.as_ref().filter(|_| emergency_open) {
-        let all: BTreeSet<String> = held.iter().chain(&e.permissions).cloned().collect();
+        // Added after R1's rules: the member's restrictive keys stay, and
+        // billing keys reach only who has billing access.
+        let billing = membership.access.access_billing;
+        let lent = e.permissions.iter().filter(|k| billing || module_of(k) != Some("billing"));
+        let all: BTreeSet<String> = held.iter().chain(lent).cloned().collect();
         permissions = all.into_iter().collect();
     }
     Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, held, emergency, emergency_open })
