@@ -85,10 +85,17 @@ async fn emergency_access_widens_until_it_ends_audited_mailed_and_swept() {
     let opened_log = with_action(&log, "emergency_access.opened");
     assert_eq!(opened_log.len(), 1);
     assert_eq!(s(&opened_log[0]["target"]["id"]), id);
-    // The director's own reads are not emergency ones.
+    // The director's own reads are not emergency ones; the second open,
+    // refused under it, is.
+    let refused = with_action(&log, "emergency.refused");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        (refused[0]["after"]["status"].as_u64(), s(&refused[0]["after"]["code"])),
+        (Some(409), "emergency_access_open".into())
+    );
     assert!(log
         .iter()
-        .filter(|e| e["action"] != "emergency.read")
+        .filter(|e| e["action"] != "emergency.read" && e["action"] != "emergency.refused")
         .all(|e| e["actor"].get("emergency_access_id").is_none()));
 
     let mails = h.mails_to(DIRECTOR, "emergency_access_opened");

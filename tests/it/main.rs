@@ -18,6 +18,7 @@ mod delivery;
 mod directory;
 mod due_shards;
 mod emergency;
+mod emergency_bounds;
 mod fan_out;
 mod grants;
 mod iam;

@@ -4,7 +4,7 @@
 //! The gates themselves are the domain's (`roster_domain::service::gate`); this only
 //! runs them in order: 401, then R13, then R28, then R2's 404, then R31.
 
-use crate::problem::{problem_response_for, HttpError};
+use crate::problem::{problem_response_for, problem_value, HttpError};
 use crate::request::{body_bytes, Req};
 use crate::routes::{Answer, Function, Handler, Op, Route};
 use crate::served::{allowed_methods, key_of, Served};
@@ -103,13 +103,13 @@ async fn route_and_run(app: &App, served: Served, req: Request) -> Result<Respon
         return Err(HttpError::TooLarge(limit));
     }
     let req = Req::new(&req, path, params, body);
-    Ok(run(app, route, &req).await?)
+    run(app, route, &req).await
 }
 
 /// Give the route's handler the caller it asks for, or refuse.
-async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
+async fn run(app: &App, route: &'static Route, req: &Req) -> Result<Response<Body>, HttpError> {
     match route.handler() {
-        Handler::Public(handler) => handler(app, req).await,
+        Handler::Public(handler) => Ok(handler(app, req).await?),
         Handler::Personal(open, handler) => {
             let found = match signed_in(app, req, None).await {
                 // Signing out is what an idle session is told to do (R48).
@@ -120,7 +120,7 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
                 found => found?,
             };
             gate::admit(&found.caller, false, open)?;
-            handler(app, req, &found.caller).await
+            Ok(handler(app, req, &found.caller).await?)
         }
         Handler::Practice(handler) => {
             // The practice in the path is loaded with the session in one
@@ -130,19 +130,49 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Answer {
             let found = signed_in(app, req, pid).await?;
             gate::admit(&found.caller, found.factor_required_here(), WhileHeld::Shut)?;
             let ctx = enter(app, found).await?;
-            let afterwards = gate::support(&ctx, route.effect())?;
-            let answer = handler(app, req, &ctx).await?;
-            match afterwards {
-                Afterwards::Nothing => {}
-                Afterwards::RecordSupportRead => {
-                    support::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
-                }
-                Afterwards::RecordEmergencyRead => {
-                    emergency::record_read(app, &ctx, &format!("{} {}", route.method, route.path), req.path()).await?
+            match in_practice(app, route, req, &ctx, handler).await {
+                Ok(answer) => Ok(answer),
+                Err(e) => {
+                    let refused = HttpError::Domain(e);
+                    record_refused(app, route, req, &ctx, &refused).await;
+                    Err(refused)
                 }
             }
-            Ok(answer)
         }
+    }
+}
+
+/// A practice route's handler, past R31, and the read's audit after it.
+async fn in_practice(
+    app: &App,
+    route: &'static Route,
+    req: &Req,
+    ctx: &MemberCtx,
+    handler: crate::routes::PracticeHandler,
+) -> Answer {
+    let afterwards = gate::support(ctx, route.effect())?;
+    let answer = handler(app, req, ctx).await?;
+    let name = format!("{} {}", route.method, route.path);
+    match afterwards {
+        Afterwards::Nothing => {}
+        Afterwards::RecordSupportRead => support::record_read(app, ctx, &name, req.path()).await?,
+        Afterwards::RecordEmergencyRead => emergency::record_read(app, ctx, &name, &req.target()).await?,
+    }
+    Ok(answer)
+}
+
+/// R50, "every request made under it": one refused under emergency access
+/// (403, 404, 422...) is audited too. Its answer is the refusal whatever
+/// the audit write does: a failed write is logged, never made a 5xx.
+async fn record_refused(app: &App, route: &'static Route, req: &Req, ctx: &MemberCtx, refused: &HttpError) {
+    if ctx.emergency_id().is_none() {
+        return;
+    }
+    let (status, problem) = problem_value(refused);
+    let code = problem["code"].as_str().unwrap_or_default();
+    let name = format!("{} {}", route.method, route.path);
+    if let Err(e) = emergency::record_refused(app, ctx, &name, &req.target(), status, code).await {
+        tracing::warn!(error = %e, status, code, "a request refused under emergency access was not audited");
     }
 }
 

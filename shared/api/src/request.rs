@@ -34,6 +34,18 @@ impl Req {
         &self.path
     }
 
+    /// The path with its query, parameters in name order (for the audit
+    /// of a request: one order whatever the client's).
+    pub fn target(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let mut pairs: Vec<(&String, &String)> = self.query.iter().collect();
+        pairs.sort();
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        format!("{}?{query}", self.path)
+    }
+
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }

@@ -5,7 +5,7 @@
 use crate::error::DomainError;
 use crate::ids::{EmergencyAccessId, UserId};
 use crate::model::*;
-use crate::permissions::{is_custom_role, is_restrictive, module_of};
+use crate::permissions::{is_custom_role, is_restrictive, module_of, EMERGENCY_ACCESS_USE};
 use crate::ports::{App, Write};
 use std::collections::BTreeSet;
 
@@ -40,6 +40,11 @@ pub struct MemberCtx {
     /// agent's are the read-only few of
     /// [`AGENT_PERMISSIONS`](super::support::AGENT_PERMISSIONS).
     pub permissions: Vec<String>,
+    /// The permissions the caller holds in their own right: `permissions`
+    /// before an emergency set is added (R50). Every R36 check ("nobody
+    /// grants more than they hold") reads these, so a borrowed key allows
+    /// the action but is never handed on.
+    pub held: Vec<String>,
     /// The member's emergency access pointer as stored (R50), open or run
     /// out: opening another replaces a run-out one at its version.
     pub emergency: Option<EmergencyPointer>,
@@ -52,7 +57,9 @@ pub struct MemberCtx {
 /// role as stored now, so a change of role or overrides applies to the very
 /// next request (R1). A custom role costs one more read. An emergency
 /// access open now (R50, checked here, whatever the sweep has done) adds
-/// its set, across all locations: it came with the session, at no read.
+/// its set, across all locations, while the member still holds
+/// `emergency_access.use` and the policy is on: it came with the session,
+/// at no read.
 pub async fn member_ctx(
     app: &App,
     caller: Caller,
@@ -61,14 +68,22 @@ pub async fn member_ctx(
     emergency: Option<EmergencyPointer>,
 ) -> Result<MemberCtx, DomainError> {
     let custom = custom_role_of(app, &practice, &membership.access.role_id).await?;
-    let mut permissions = membership.permissions(&custom);
+    let held = membership.permissions(&custom);
     let emergency = emergency.filter(|e| e.practice_id == practice.id && e.user_id == membership.user_id);
-    let emergency_open = emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
+    // A use counts only while the member still holds the key that opened it
+    // and the policy is still on: revoking either ends its effect at once.
+    let usable = held.iter().any(|k| k == EMERGENCY_ACCESS_USE) && practice.security_policy.emergency_access.enabled;
+    let emergency_open = usable && emergency.as_ref().is_some_and(|e| e.open_at(app.now()));
+    let mut permissions = held.clone();
     if let Some(e) = emergency.as_ref().filter(|_| emergency_open) {
-        let held: BTreeSet<String> = permissions.into_iter().chain(e.permissions.iter().cloned()).collect();
-        permissions = held.into_iter().collect();
+        // Added after R1's rules: the member's restrictive keys stay, and
+        // billing keys reach only who has billing access.
+        let billing = membership.access.access_billing;
+        let lent = e.permissions.iter().filter(|k| billing || module_of(k) != Some("billing"));
+        let all: BTreeSet<String> = held.iter().chain(lent).cloned().collect();
+        permissions = all.into_iter().collect();
     }
-    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, emergency, emergency_open })
+    Ok(MemberCtx { caller, practice, membership: Some(membership), permissions, held, emergency, emergency_open })
 }
 
 /// The roles in force for computing the permissions of a membership or
@@ -92,6 +107,11 @@ impl MemberCtx {
 
     pub fn can(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
+    }
+    /// Whether the caller holds `permission` in their own right, not only
+    /// borrowed under emergency access: what R36 measures a grant against.
+    pub fn holds(&self, permission: &str) -> bool {
+        self.held.iter().any(|p| p == permission)
     }
     /// A support agent lacking a permission is refused as read-only (R31),
     /// anyone else as forbidden.
@@ -159,7 +179,7 @@ impl MemberCtx {
         // role: only who has billing access may tick it.
         let billing_on = before.is_some_and(|b| !b.access_billing)
             && after.access_billing
-            && !self.permissions.iter().any(|k| module_of(k) == Some("billing"));
+            && !self.held.iter().any(|k| module_of(k) == Some("billing"));
         let lacked_module = after.modules_added(before).iter().any(|m| !actor.access.modules.contains(m));
         if own
             || after.is_director()
@@ -188,7 +208,7 @@ impl MemberCtx {
         };
         let granted = newly(&after.grant, &before.grant);
         let unrevoked = newly(&before.revoke, &after.revoke);
-        let widening = granted.iter().chain(&unrevoked).any(|k| !is_restrictive(k) && !self.can(k));
+        let widening = granted.iter().chain(&unrevoked).any(|k| !is_restrictive(k) && !self.holds(k));
         let revoked_restriction = newly(&after.revoke, &before.revoke).iter().any(|k| is_restrictive(k));
         let dropped_restriction = newly(&before.grant, &after.grant).iter().any(|k| is_restrictive(k));
         if widening || revoked_restriction || dropped_restriction {
@@ -207,10 +227,10 @@ impl MemberCtx {
             return Ok(());
         }
         let added: Vec<&String> = after.iter().filter(|k| !before.contains(k)).collect();
-        let lacked = added.iter().any(|k| !self.can(k));
+        let lacked = added.iter().any(|k| !self.holds(k));
         let removed_restriction = before.iter().any(|k| is_restrictive(k) && !after.contains(k));
         let unrestricted = self
-            .permissions
+            .held
             .iter()
             .filter(|r| is_restrictive(r) && !after.contains(r))
             .any(|r| added.iter().any(|k| module_of(k).is_some() && module_of(k) == module_of(r)));

@@ -62,7 +62,9 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
         return Err(DomainError::EmergencyAccessDisabled);
     }
     let reason = Reason::parse(input.reason.as_deref())?;
-    if ctx.emergency_id().is_some() {
+    // Open by its time, even while it lends nothing (key or policy off):
+    // its history item is ended by its close or the sweep, not replaced.
+    if ctx.emergency.as_ref().is_some_and(|e| e.open_at(app.now())) {
         return Err(ALREADY_OPEN);
     }
     let now = app.now();
@@ -125,6 +127,30 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
 pub async fn record_read(app: &App, ctx: &MemberCtx, route: &str, path: &str) -> Result<(), DomainError> {
     let Some(id) = ctx.emergency_id() else { return Ok(()) };
     audit_read(app, ctx, "emergency.read", Target::new("emergency_access", id), route, path).await
+}
+
+/// R50: a request refused under emergency access (403, 404, 422...):
+/// refused, it changed nothing, but the attempt is part of the trail.
+pub async fn record_refused(
+    app: &App,
+    ctx: &MemberCtx,
+    route: &str,
+    path: &str,
+    status: u16,
+    code: &str,
+) -> Result<(), DomainError> {
+    let Some(id) = ctx.emergency_id() else { return Ok(()) };
+    let mut tx = Tx::new();
+    tx.push(Write::Create(audit_event(
+        AuditScope::Practice(ctx.practice.id),
+        app.now(),
+        ctx.actor(),
+        "emergency.refused",
+        Target::new("emergency_access", id),
+        serde_json::Value::Null,
+        json!({"route": route, "path": path, "status": status, "code": code}),
+    )));
+    commit(app, tx).await
 }
 
 /// `DELETE /practices/{pid}/emergency-access/{id}`: by its member or a

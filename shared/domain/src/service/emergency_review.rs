@@ -66,6 +66,11 @@ pub async fn review(
     // review: so a second failure is a review, and a first is re-read.
     for attempt in 0..2 {
         let access = app.store.emergency_access(ctx.practice.id, id).await?.ok_or(DomainError::NotFound)?;
+        // A member who opened it and became a director since does not sign
+        // off on their own use: another director does.
+        if access.user_id == ctx.caller.user.id {
+            return Err(DomainError::Forbidden);
+        }
         if access.review.is_some() {
             return Err(ALREADY_REVIEWED);
         }

@@ -130,7 +130,8 @@ mod tests {
             created_at: chrono::Utc::now(),
             version: 1,
         };
-        MemberCtx { caller, practice, membership, permissions: Vec::new(), emergency: None, emergency_open: false }
+        let (permissions, held) = (Vec::new(), Vec::new());
+        MemberCtx { caller, practice, membership, permissions, held, emergency: None, emergency_open: false }
     }
 
     /// A verdict in short: `ok`, or the refusal's API.md code.

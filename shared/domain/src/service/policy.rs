@@ -6,7 +6,7 @@ use super::context::MemberCtx;
 use super::writes::{audit_event, commit, outbox_event, to_value};
 use crate::error::DomainError;
 use crate::model::*;
-use crate::permissions::{is_known, is_restrictive, PRACTICE_SETTINGS};
+use crate::permissions::{is_known, is_restrictive, EMERGENCY_ACCESS_USE, PRACTICE_SETTINGS};
 use crate::ports::{Tx, Write};
 use crate::validate::Errors;
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,9 @@ fn parse(input: PolicyInput, current: &SecurityPolicy) -> Result<SecurityPolicy,
                     e.add("emergency_access.permissions", &format!("{key:?} is not a permission key"));
                 } else if is_restrictive(&key) {
                     e.add("emergency_access.permissions", &format!("{key:?} restricts access; it cannot be granted"));
+                } else if key == EMERGENCY_ACCESS_USE {
+                    // A use would hand on the right to open the next one.
+                    e.add("emergency_access.permissions", &format!("{key:?} cannot be granted by emergency access"));
                 }
                 set.insert(key);
             }
@@ -120,7 +123,9 @@ fn parse(input: PolicyInput, current: &SecurityPolicy) -> Result<SecurityPolicy,
 /// directors included: turn a required second factor off (as they may not
 /// clear one member's), let sessions idle longer, or switch emergency
 /// access on or lengthen it, which would make live a set a director chose,
-/// across all locations.
+/// across all locations; lengthening is refused while it is off too, as a
+/// director's later `{"enabled": true}` keeps the stored duration. Adding
+/// keys needs no such care: they are keys the member holds everywhere.
 fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPolicy) -> Result<(), DomainError> {
     if ctx.is_director() {
         return Ok(());
@@ -131,8 +136,8 @@ fn ensure_may_set(ctx: &MemberCtx, before: &SecurityPolicy, after: &SecurityPoli
     let loosens = (before.require_mfa && !after.require_mfa)
         || after.session_idle_minutes > before.session_idle_minutes
         || (will.enabled && !was.enabled)
-        || (will.enabled && will.max_minutes > was.max_minutes);
-    if added.iter().any(|k| !ctx.can(k)) || (!added.is_empty() && !everywhere) || loosens {
+        || will.max_minutes > was.max_minutes;
+    if added.iter().any(|k| !ctx.holds(k)) || (!added.is_empty() && !everywhere) || loosens {
         return Err(DomainError::Forbidden);
     }
     Ok(())

@@ -297,7 +297,7 @@ async fn may_hand_over(
 ) -> Result<(), DomainError> {
     let elsewhere = memberships.iter().any(|m| m.practice_id != member.practice_id);
     let held = member.permissions(custom);
-    let beyond_setter = !ctx.is_director() && (member.access.is_director() || held.iter().any(|k| !ctx.can(k)));
+    let beyond_setter = !ctx.is_director() && (member.access.is_director() || held.iter().any(|k| !ctx.holds(k)));
     if elsewhere || beyond_setter || is_agent_address(app, &user.email_norm) {
         return Err(DomainError::Forbidden);
     }

@@ -64,6 +64,7 @@ pub fn agent_ctx(app: &App, caller: Caller, practice: Practice, grant: Option<Su
         practice,
         membership: None,
         permissions: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+        held: AGENT_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
         emergency: None,
         emergency_open: false,
     })
@@ -90,6 +91,10 @@ pub async fn get(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainError>
 /// are told by mail.
 pub async fn grant(app: &App, ctx: &MemberCtx) -> Result<SupportView, DomainError> {
     ctx.require(SUPPORT_ACCESS_MANAGE)?;
+    // R36: the grant outlives an emergency access that lent the key.
+    if !ctx.holds(SUPPORT_ACCESS_MANAGE) {
+        return Err(DomainError::Forbidden);
+    }
     let pid = ctx.practice.id;
     let before = app.store.support_grant(pid).await?;
     let now = app.now();
