@@ -115,7 +115,7 @@ async fn run(app: &App, route: &'static Route, req: &Req) -> Result<Response<Bod
                 // Signing out is what an idle session is told to do (R48).
                 Err(DomainError::SessionIdle) if route.op == Op::Logout => {
                     session::end_idle(app, req.bearer().unwrap_or_default()).await?;
-                    return crate::response::no_content();
+                    return Ok(crate::response::no_content()?);
                 }
                 found => found?,
             };
