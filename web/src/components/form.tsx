@@ -4,6 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorsOf, isStale, type FormErrors } from '../lib/problem';
+import { fieldId } from '../lib/ids';
 
 export type Values = Record<string, string | boolean>;
 
@@ -15,12 +16,15 @@ export interface FormState<V extends Values> {
   setErrors: (e: FormErrors | null) => void;
   busy: boolean;
   setBusy: (b: boolean) => void;
+  /** Prefixes the ids of this form's controls, so two forms on one page may share field names. */
+  id?: string;
 }
 
 /** `false` literals in an initial value widened to boolean, so a checkbox can turn true. */
 type Widen<V extends Values> = { [K in keyof V]: V[K] extends boolean ? boolean : V[K] extends string ? string : V[K] };
 
-export function useForm<I extends Values>(initial: I): FormState<Widen<I>> {
+/** `id` names the form when a page has two forms with a field of the same name (see fieldId). */
+export function useForm<I extends Values>(initial: I, id?: string): FormState<Widen<I>> {
   type V = Widen<I>;
   const [values, setValues] = useState<V>(initial as V);
   const [errors, setErrors] = useState<FormErrors | null>(null);
@@ -33,6 +37,7 @@ export function useForm<I extends Values>(initial: I): FormState<Widen<I>> {
     setErrors,
     busy,
     setBusy,
+    id,
   };
 }
 
@@ -130,7 +135,7 @@ interface FieldProps<V extends Values> extends InputProps {
 
 /** A labelled text-like input bound to the form, with its error. */
 export function Field<V extends Values>({ form, name, label, apiField, hint, type, ...rest }: FieldProps<V>) {
-  const id = `f-${name}`;
+  const id = fieldId(form.id, name);
   const error = form.errors?.fields[apiField ?? name];
   const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
   if (type === 'checkbox') {
@@ -179,7 +184,7 @@ interface SelectProps<V extends Values> {
 }
 
 export function Select<V extends Values>({ form, name, label, apiField, options, hint }: SelectProps<V>) {
-  const id = `f-${name}`;
+  const id = fieldId(form.id, name);
   const error = form.errors?.fields[apiField ?? name];
   return (
     <div class={`field${error ? ' invalid' : ''}`}>

@@ -25,7 +25,7 @@ export function QrCode({ text, label }: { text: string; label: string }) {
 export function TotpEnroll({ onDone }: { onDone: () => void }) {
   const [enrollment, setEnrollment] = useState<{ secret: string; otpauth_uri: string } | null>(null);
   const start = useForm({});
-  const confirm = useForm({ code: '' });
+  const confirm = useForm({ code: '' }, 'totp');
   const begin = () => attempt(start, async () => setEnrollment(await call(api.POST('/me/mfa/totp'))));
   const finish = async () => {
     await call(api.POST('/me/mfa/totp/confirm', { body: { code: confirm.values.code.trim() } }));

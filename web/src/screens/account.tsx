@@ -93,8 +93,8 @@ export function AccountScreen() {
 export function SecurityScreen() {
   const app = useApp();
   const user = app.me?.user;
-  const pw = useForm({ current_password: '', new_password: '' });
-  const off = useForm({ current_password: '', code: '' });
+  const pw = useForm({ current_password: '', new_password: '' }, 'password');
+  const off = useForm({ current_password: '', code: '' }, 'mfa-off');
   const [notice, setNotice] = useState<string | null>(null);
   if (!user) return null;
   const changePassword = async () => {
