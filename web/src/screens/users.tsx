@@ -6,6 +6,7 @@ import { activeMemberships, can, useApp } from '../app';
 import { roleName } from '../components/access-editor';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
+import { visibleSelection } from '../lib/selection';
 import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, useLoad, usePaged, useSettled } from '../components/ui';
 
 const TABS = [
@@ -247,13 +248,15 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
   const [notice, setNotice] = useState<string | null>(null);
   const [failures, setFailures] = useState<string[]>([]);
   const toggle = (id: string, on: boolean) => setSelected((s) => (on ? [...s, id] : s.filter((x) => x !== id)));
+  // A search may hide ticked rows: only the ticked rows still listed are sent and counted.
+  const chosen = visibleSelection(selected, list.items.map((m) => m.user_id));
   const allSelected = list.items.length > 0 && list.items.every((m) => selected.includes(m.user_id));
   const reactivate = () =>
     attempt(form, async () => {
       const res = await call(
         api.POST('/practices/{pid}/members/reactivate', {
           params: { path: { pid } },
-          body: { user_ids: selected, accept_license_terms: form.values.accept_license_terms || undefined },
+          body: { user_ids: chosen, accept_license_terms: form.values.accept_license_terms || undefined },
         }),
       );
       const ok = res.results.filter((r) => r.status < 300);
@@ -337,8 +340,8 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
             />
             <label for="reactivate-consent">I accept the licence terms for the practitioner seats and modules this adds (they cost money)</label>
           </div>
-          <button type="button" class="primary" onClick={reactivate} disabled={form.busy || selected.length === 0}>
-            Reactivate selected users ({selected.length})
+          <button type="button" class="primary" onClick={reactivate} disabled={form.busy || chosen.length === 0}>
+            Reactivate selected users ({chosen.length})
           </button>
         </div>
       )}
