@@ -1,8 +1,10 @@
 // The frame around signed-in screens: header (practice switcher, account,
 // sign-out) and the practice's navigation.
 import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { activeMemberships, can, useApp } from '../app';
+import { practiceToSync } from '../lib/practice';
 import { fullName } from './ui';
 
 export function Header() {
@@ -87,6 +89,13 @@ export function PracticeNav({ pid }: { pid: string }) {
 
 /** A signed-in page: the practice nav beside the content when inside a practice. */
 export function Page({ pid, children }: { pid?: string; children: ComponentChildren }) {
+  const app = useApp();
+  // The header's switcher follows the practice this page edits (Back, deep links).
+  const active = activeMemberships(app.me).map((m) => m.practice_id);
+  const sync = practiceToSync(pid, app.practice?.practice_id, active);
+  useEffect(() => {
+    if (sync) app.choosePractice(sync);
+  }, [sync]);
   return (
     <div class={pid ? 'with-nav' : 'plain'}>
       {pid && <PracticeNav pid={pid} />}

@@ -71,9 +71,6 @@ export function PracticeHome() {
   const pid = params.pid ?? '';
   const app = useApp();
   const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
-  useEffect(() => {
-    if (membership && app.practice?.practice_id !== pid) app.choosePractice(pid);
-  }, [pid, membership]);
   const practice = useLoad(() => call(api.GET('/practices/{pid}', { params: { path: { pid } } })), [pid]);
   return (
     <Page pid={pid}>
