@@ -3,7 +3,7 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, call, whenUnauthenticated, type Me, type Membership } from './api/client';
+import { api, call, whenMfaRequired, whenUnauthenticated, type Me, type Membership } from './api/client';
 import { clearSession, savePractice, savedPractice, setToken, token } from './lib/session';
 
 export interface AppState {
@@ -17,6 +17,8 @@ export interface AppState {
   /** The practice the switcher shows: the saved one if still a membership, else the first active one. */
   practice: Membership | null;
   choosePractice: (pid: string) => void;
+  /** True once an API call answered 403 mfa_required (a practice's policy), until a second factor is on. */
+  mfaRequiredByPractice: boolean;
 }
 
 const Ctx = createContext<AppState | null>(null);
@@ -36,6 +38,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
   const [loading, setLoading] = useState(token() !== null);
   const [signedIn, setSignedIn] = useState(token() !== null);
   const [pid, setPid] = useState<string | null>(savedPractice());
+  const [mfaRequiredByPractice, setMfaRequiredByPractice] = useState(false);
   const { route } = useLocation();
 
   const refresh = useCallback(async () => {
@@ -47,6 +50,8 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
     try {
       const m = await call(api.GET('/me'));
       setMe(m);
+      // Enrolled (TotpEnroll refreshes /me after the confirm): the gate is passed.
+      if (m.user.mfa_enabled) setMfaRequiredByPractice(false);
       return m;
     } catch {
       return null;
@@ -60,6 +65,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
     setMe(null);
     setSignedIn(false);
     setPid(null);
+    setMfaRequiredByPractice(false);
   }, []);
 
   useEffect(() => {
@@ -67,6 +73,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
       forget();
       route(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
     });
+    whenMfaRequired(() => setMfaRequiredByPractice(true));
     void refresh();
   }, []);
 
@@ -95,7 +102,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
     return active.find((m) => m.practice_id === pid) ?? active[0] ?? null;
   }, [me, pid]);
 
-  const state: AppState = { me, loading, signedIn, refresh, signIn, signOut, practice, choosePractice };
+  const state: AppState = { me, loading, signedIn, refresh, signIn, signOut, practice, choosePractice, mfaRequiredByPractice };
   return <Ctx.Provider value={state}>{children}</Ctx.Provider>;
 }
 

@@ -3,7 +3,7 @@
 // server (and a deploy's same-origin routing) forwards to the API.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
-import { ApiError, asProblem } from '../lib/problem';
+import { ApiError, asProblem, isMfaRequired } from '../lib/problem';
 import { token } from '../lib/session';
 
 export type Schemas = components['schemas'];
@@ -22,14 +22,28 @@ export function whenUnauthenticated(f: () => void): void {
   onUnauthenticated = f;
 }
 
+/** Called when the API answers 403 mfa_required: a practice requires a second factor the session lacks (R28). */
+let onMfaRequired: () => void = () => {};
+export function whenMfaRequired(f: () => void): void {
+  onMfaRequired = f;
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
     const t = token();
     if (t && !request.headers.has('Authorization')) request.headers.set('Authorization', `Bearer ${t}`);
     return request;
   },
-  onResponse({ response, request }) {
+  async onResponse({ response, request }) {
     if (response.status === 401 && request.headers.has('Authorization')) onUnauthenticated();
+    if (response.status === 403 && request.headers.has('Authorization')) {
+      // Read a copy: the caller still reads the problem from the response itself.
+      const body: unknown = await response
+        .clone()
+        .json()
+        .catch(() => undefined);
+      if (isMfaRequired(response.status, body)) onMfaRequired();
+    }
     return response;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, asProblem, errorsOf, isStale, toFormErrors } from './problem';
+import { ApiError, asProblem, errorsOf, isMfaRequired, isStale, toFormErrors } from './problem';
 
 describe('problem+json to form errors', () => {
   it('puts each field error next to its field and counts them in the summary', () => {
@@ -44,5 +44,20 @@ describe('problem+json to form errors', () => {
     expect(isStale(errorsOf(new ApiError(412, { code: 'precondition_failed', status: 412 })))).toBe(true);
     expect(isStale(errorsOf(new ApiError(409, { code: 'last_director', status: 409 })))).toBe(false);
     expect(errorsOf(new TypeError('fetch failed')).summary).toMatch(/reach the server/);
+  });
+
+  it('words mfa_required apart for the 403 gate and the 409 on turning two-factor off', () => {
+    const gate = toFormErrors(asProblem(403, { status: 403, code: 'mfa_required', detail: 'x' })).summary;
+    const off = toFormErrors(asProblem(409, { status: 409, code: 'mfa_required', detail: 'x' })).summary;
+    expect(gate).toMatch(/requires two-factor authentication\. Set it up/);
+    expect(off).toMatch(/cannot turn two-factor authentication off/);
+    expect(gate).not.toBe(off);
+  });
+
+  it('recognises the 403 mfa_required gate only', () => {
+    expect(isMfaRequired(403, { code: 'mfa_required' })).toBe(true);
+    expect(isMfaRequired(409, { code: 'mfa_required' })).toBe(false);
+    expect(isMfaRequired(403, { code: 'forbidden' })).toBe(false);
+    expect(isMfaRequired(403, undefined)).toBe(false);
   });
 });

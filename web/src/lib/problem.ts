@@ -88,10 +88,31 @@ const MESSAGES: Partial<Record<string, string>> = {
   emergency_access_disabled: "The practice's security policy does not allow emergency access (Settings).",
   emergency_access_open: 'You already have emergency access open.',
   unauthenticated: 'Your session has ended. Sign in again.',
-  mfa_required: 'Set up two-factor authentication first (My account, Security).',
+  mfa_required: 'A practice you belong to requires two-factor authentication. Set it up to continue.',
   password_change_required: 'Change your temporary password first (My account).',
   email_unverified: 'Verify your email first: use the link we mailed you, or ask for a new one under My account.',
 };
+
+/**
+ * Words for a code that means different things by status, keyed `code:status`.
+ * `mfa_required` is a 403 on a practice route while the caller has not
+ * enrolled, but a 409 when turning two-factor off (DELETE /me/mfa/totp) while
+ * a practice requires it.
+ */
+const MESSAGES_BY_STATUS: Partial<Record<string, string>> = {
+  'mfa_required:403': 'A practice you belong to requires two-factor authentication. Set it up to continue.',
+  'mfa_required:409': 'You cannot turn two-factor authentication off: a practice you belong to requires it.',
+};
+
+function messageOf(problem: Problem): string | undefined {
+  if (!problem.code) return undefined;
+  return (problem.status !== undefined ? MESSAGES_BY_STATUS[`${problem.code}:${problem.status}`] : undefined) ?? MESSAGES[problem.code];
+}
+
+/** True for the 403 a practice requiring two-factor answers to a member who has not enrolled (R28). */
+export function isMfaRequired(status: number, body: unknown): boolean {
+  return status === 403 && asProblem(status, body).code === 'mfa_required';
+}
 
 /** The problem as a form shows it. Field errors that name the same field are joined. */
 export function toFormErrors(problem: Problem): FormErrors {
@@ -100,7 +121,7 @@ export function toFormErrors(problem: Problem): FormErrors {
     fields[e.field] = fields[e.field] ? `${fields[e.field]}; ${e.message}` : e.message;
   }
   const count = Object.keys(fields).length;
-  const known = problem.code ? MESSAGES[problem.code] : undefined;
+  const known = messageOf(problem);
   let summary: string;
   if (known) summary = known;
   else if (count > 0) summary = count === 1 ? 'Please correct the field marked below.' : `Please correct the ${count} fields marked below.`;

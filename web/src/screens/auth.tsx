@@ -5,6 +5,7 @@ import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
 import { useApp } from '../app';
 import { Field, Form, useForm } from '../components/form';
+import { mustEnrollMfa } from '../lib/mfa';
 import { ForcedPasswordChange, ForcedTotp } from './forced';
 
 /** Only a same-site path may be a `next`, so a crafted link cannot send the user elsewhere. */
@@ -103,7 +104,8 @@ export function SignIn() {
 /**
  * Wraps a signed-in page: sends a visitor without a session to sign in
  * (coming back afterwards), and a session that must first change a temporary
- * password (R13) or enroll a second factor (R28) to that step.
+ * password (R13) or enroll a second factor (R28: its membership says so, or
+ * any call answered 403 mfa_required) to that step.
  */
 export function RequireAuth({ children }: { children: ComponentChildren }) {
   const app = useApp();
@@ -114,7 +116,7 @@ export function RequireAuth({ children }: { children: ComponentChildren }) {
   if (!app.signedIn) return null;
   if (app.loading || !app.me) return <p class="muted">Loading…</p>;
   if (app.me.user.must_change_password) return <ForcedPasswordChange />;
-  const mustEnroll = !app.me.user.mfa_enabled && app.me.memberships.some((m) => m.status === 'active' && m.mfa_required);
-  if (mustEnroll) return <ForcedTotp />;
+  // A membership's own flag, or a 403 mfa_required from a practice's policy (R28).
+  if (mustEnrollMfa(app.me, app.mfaRequiredByPractice)) return <ForcedTotp />;
   return <>{children}</>;
 }

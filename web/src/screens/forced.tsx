@@ -28,7 +28,11 @@ export function ForcedTotp() {
   return (
     <main id="main" tabIndex={-1} class="narrow">
       <h1>Set up two-factor authentication</h1>
-      <p>Your practice requires a second factor. Set it up to continue.</p>
+      {app.mfaRequiredByPractice ? (
+        <p>Your practice requires two-factor authentication for every member, and you have not set it up yet. Set it up to continue.</p>
+      ) : (
+        <p>Your practice requires a second factor. Set it up to continue.</p>
+      )}
       <TotpEnroll onDone={() => void app.refresh()} />
     </main>
   );
