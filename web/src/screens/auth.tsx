@@ -3,16 +3,13 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
+import { safeNext } from '../lib/next';
 import { useApp } from '../app';
 import { Field, Form, useForm } from '../components/form';
 import { mustEnrollMfa } from '../lib/mfa';
 import { ForcedPasswordChange, ForcedTotp } from './forced';
 
 /** Only a same-site path may be a `next`, so a crafted link cannot send the user elsewhere. */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
-}
-
 export function SignUp() {
   const app = useApp();
   const { route } = useLocation();
