@@ -1,5 +1,21 @@
 //! Field rules. Inputs arrive with every field optional so that a missing
 //! required field is reported as a named `422`, like any other broken rule.
+//!
+//! Cut by what is checked: `text` what typed text may hold, `email` R4's
+//! address form, `password` R48's estimator, `profile` a practitioner's
+//! registration (R16); this file the limits and the collector of field
+//! errors that uses them.
+
+mod email;
+mod password;
+mod profile;
+mod text;
+
+pub use email::parse_email;
+pub use password::{ensure_strong, weak};
+pub use profile::{valid_npi, valid_taxonomy, SCHEDULING_STEPS};
+use text::line_breaking;
+pub use text::{invisible, plain_only, search_text, text_pattern, INVISIBLE, LINE_BREAKING, SEARCH_MAX};
 
 use crate::error::{DomainError, FieldError};
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -224,239 +240,9 @@ impl Errors {
     }
 }
 
-/// The longest search text a list takes (`?q=`, as OpenAPI says).
-pub const SEARCH_MAX: usize = 200;
-
-/// A list's `?q=`: trimmed and lower-cased, absent when empty; 422 when
-/// longer than `SEARCH_MAX`.
-pub fn search_text(q: Option<&str>) -> Result<Option<String>, DomainError> {
-    let Some(q) = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) else { return Ok(None) };
-    if q.chars().count() > SEARCH_MAX {
-        return Err(DomainError::field("q", &format!("must be at most {SEARCH_MAX} characters")));
-    }
-    Ok(Some(q))
-}
-
-/// Characters a reader cannot see, or that reorder what they see: Unicode's
-/// default-ignorable code points (zero-width spaces and joiners, the
-/// bidirectional controls, soft hyphen, variation selectors, tags, ...).
-/// IDNA would silently drop several of them, so two addresses that look the
-/// same could compare alike or apart at an attacker's choosing (R4).
-pub fn invisible(c: char) -> bool {
-    INVISIBLE.iter().any(|r| r.contains(&c))
-}
-
-/// The ranges of `invisible`.
-pub const INVISIBLE: [std::ops::RangeInclusive<char>; 18] = [
-    '\u{00AD}'..='\u{00AD}',
-    '\u{034F}'..='\u{034F}',
-    '\u{061C}'..='\u{061C}',
-    '\u{115F}'..='\u{1160}',
-    '\u{17B4}'..='\u{17B5}',
-    '\u{180B}'..='\u{180F}',
-    '\u{200B}'..='\u{200F}',
-    '\u{202A}'..='\u{202E}',
-    '\u{2060}'..='\u{206F}',
-    '\u{3164}'..='\u{3164}',
-    '\u{FE00}'..='\u{FE0F}',
-    '\u{FEFF}'..='\u{FEFF}',
-    '\u{FFA0}'..='\u{FFA0}',
-    '\u{2800}'..='\u{2800}',
-    '\u{FFF0}'..='\u{FFFB}',
-    '\u{1BCA0}'..='\u{1BCA3}',
-    '\u{1D173}'..='\u{1D17A}',
-    '\u{E0000}'..='\u{E0FFF}',
-];
-
-fn line_breaking(c: char) -> bool {
-    LINE_BREAKING.iter().any(|r| r.contains(&c))
-}
-
-/// `v` without the characters `Errors::plain` refuses (line breaking and
-/// invisible ones): for text a client sends that no person typed (a user
-/// agent), where one odd character must not cost the rest, nor reorder or
-/// hide it where it is shown.
-pub fn plain_only(v: &str) -> impl Iterator<Item = char> + '_ {
-    v.chars().filter(|&c| !line_breaking(c) && !invisible(c))
-}
-
-/// Control characters (`char::is_control`), and the line and paragraph
-/// separators: no control characters, yet they start a new line in a
-/// plain-text mail as a line feed would.
-pub const LINE_BREAKING: [std::ops::RangeInclusive<char>; 3] =
-    ['\u{0000}'..='\u{001F}', '\u{007F}'..='\u{009F}', '\u{2028}'..='\u{2029}'];
-
-/// What typed text may not contain, as the OpenAPI document's `pattern`
-/// (ECMA-262, and Python's `re`, alike): every character of the Basic
-/// Multilingual Plane that `Errors::plain` refuses. The few invisible characters
-/// above it (tags, shorthand format controls) need a notation the two
-/// dialects do not share; the code still refuses them.
-pub fn text_pattern() -> String {
-    let bmp = LINE_BREAKING.iter().chain(&INVISIBLE).filter(|r| u32::from(*r.end()) <= 0xFFFF);
-    let class: String = bmp
-        .map(|r| {
-            let (a, b) = (u32::from(*r.start()), u32::from(*r.end()));
-            if a == b {
-                format!("\\u{a:04X}")
-            } else {
-                format!("\\u{a:04X}-\\u{b:04X}")
-            }
-        })
-        .collect();
-    format!("^[^{class}]*$")
-}
-
-/// RFC 5321's `atext`: what a dot-atom local part is made of.
-fn atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
-}
-
-/// R4: `(as typed but trimmed, normalised)`, or `None` for no address.
-///
-/// The local part must be an ASCII dot-atom (so no quoted strings, no
-/// display-name or list forms, no Unicode to fold into ASCII); the domain is
-/// taken to its ASCII (IDNA) form with the `idna` crate's strict (STD3,
-/// DNS-length) rules; the comparison form is that, lower-cased by ASCII rules
-/// only. Whitespace inside, control and invisible characters are refused.
-pub fn parse_email(raw: &str) -> Option<(String, String)> {
-    let display = raw.trim();
-    if display.is_empty()
-        || display.len() > EMAIL_MAX
-        || display.chars().any(|c| c.is_whitespace() || c.is_control() || invisible(c))
-    {
-        return None;
-    }
-    let (local, domain) = display.rsplit_once('@')?;
-    let dot_atom = !local.is_empty()
-        && local.len() <= 64
-        && local.split('.').all(|atom| !atom.is_empty() && atom.bytes().all(atext));
-    if !dot_atom {
-        return None;
-    }
-    let ascii = idna::domain_to_ascii_strict(domain).ok()?;
-    // A dotted name of non-empty labels: a mail domain, not a bare host.
-    if !ascii.contains('.') || ascii.split('.').any(str::is_empty) {
-        return None;
-    }
-    Some((display.to_string(), format!("{}@{}", local.to_ascii_lowercase(), ascii.to_ascii_lowercase())))
-}
-
-/// R16: an NPI is 10 digits whose last is the Luhn check digit of the
-/// number prefixed with 80840.
-pub fn valid_npi(npi: &str) -> bool {
-    if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let full = format!("80840{npi}");
-    let sum: u32 = full
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// R16: 10 characters ending in X (the NUCC code form, e.g. 207Q00000X).
-pub fn valid_taxonomy(code: &str) -> bool {
-    code.len() == 10 && code.ends_with('X') && code[..9].bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-/// R16
-pub const SCHEDULING_STEPS: [u32; 7] = [5, 10, 15, 20, 30, 45, 60];
-
-/// Why `password` is too weak (R48), in the estimator's words (its warning
-/// and suggestions), or `None` when it scores at least `PASSWORD_MIN_SCORE`.
-///
-/// zxcvbn (3.1 on) reads only a password's first 100 characters, so its
-/// matching, which grows faster than its input, stays bounded whatever is
-/// sent; the tests below pin that.
-pub fn weak(password: &str, user_inputs: &[&str]) -> Option<String> {
-    let estimate = zxcvbn::zxcvbn(password, user_inputs);
-    if u8::from(estimate.score()) >= PASSWORD_MIN_SCORE {
-        return None;
-    }
-    let mut hint = String::from("is too easy to guess");
-    if let Some(feedback) = estimate.feedback() {
-        if let Some(w) = feedback.warning() {
-            hint.push_str(&format!(": {w}"));
-        }
-        for s in feedback.suggestions() {
-            hint.push_str(&format!(". {s}"));
-        }
-    }
-    Some(hint)
-}
-
-/// `weak` as an error naming `field`, for a password judged once its
-/// owner's words are known (a reset, a temporary password for an account).
-pub fn ensure_strong(field: &str, password: &str, user_inputs: &[&str]) -> Result<(), DomainError> {
-    match weak(password, user_inputs) {
-        Some(hint) => Err(DomainError::field(field, &hint)),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // R4
-    #[test]
-    fn emails_are_trimmed_and_lowercased_for_comparison() {
-        assert_eq!(
-            parse_email("  Ana.Silva@Clinic.Example "),
-            Some(("Ana.Silva@Clinic.Example".to_string(), "ana.silva@clinic.example".to_string()))
-        );
-        for bad in ["", "no-at", "a@b", "@x.io", "a@@x.io", "a b@x.io", "a@x..io", "a@.x.io", "a@x.io."] {
-            assert!(parse_email(bad).is_none(), "{bad}");
-        }
-    }
-
-    // R4: no Unicode case folding can make two addresses one, and the domain
-    // compares in its ASCII form.
-    #[test]
-    fn emails_compare_by_ascii_rules_on_the_idna_domain() {
-        let norm = |raw: &str| parse_email(raw).map(|(_, n)| n);
-        // The Kelvin sign lower-cases to an ASCII k under Unicode rules.
-        assert_eq!(norm("\u{212A}ate@clinic.example"), None);
-        assert_eq!(norm("Kate@Clinic.Example"), Some("kate@clinic.example".into()));
-        assert_eq!(norm("idn@B\u{fc}cher.test"), Some("idn@xn--bcher-kva.test".into()));
-        assert_eq!(norm("idn@xn--bcher-kva.test"), Some("idn@xn--bcher-kva.test".into()));
-        assert_eq!(norm("o'brien+clinic@x.io"), Some("o'brien+clinic@x.io".into()));
-        for bad in [
-            "j\u{f6}rg@clinic.example",
-            "\"quoted\"@clinic.example",
-            "Evil<victim@clinic.example>",
-            "Evil <victim@clinic.example>",
-            "a@clinic.example,b@clinic.example",
-            "a@clinic.example;b",
-            "a.@clinic.example",
-            ".a@clinic.example",
-            "a..b@clinic.example",
-            "a\u{200b}@clinic.example",
-            "a@clin\u{200b}ic.example",
-            "a\u{202e}@clinic.example",
-            "a\u{2066}b@clinic.example",
-            "a\tb@clinic.example",
-            "a@clinic_x.example",
-            "a@-clinic.example",
-        ] {
-            assert_eq!(norm(bad), None, "{bad:?}");
-        }
-    }
 
     // Typed text may not hide characters or turn itself around.
     #[test]
@@ -533,18 +319,6 @@ mod tests {
         assert_eq!(fields, vec!["a", "b", "c", "d"]);
     }
 
-    // The pattern the OpenAPI document states is this rule.
-    #[test]
-    fn line_breaking_is_control_or_a_separator_and_the_pattern_lists_it() {
-        for c in (0..=0x3000).filter_map(char::from_u32) {
-            let listed = LINE_BREAKING.iter().any(|r| r.contains(&c));
-            assert_eq!(listed, c.is_control() || c == '\u{2028}' || c == '\u{2029}', "{c:?}");
-        }
-        let p = text_pattern();
-        assert!(p.starts_with("^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028-\\u2029\\u00AD"), "{p}");
-        assert!(!p.contains("E0000"), "{p}");
-    }
-
     // R24
     #[test]
     fn password_length_rules() {
@@ -556,40 +330,6 @@ mod tests {
         let Err(DomainError::Validation(list)) = e.finish() else { panic!("expected 422") };
         let fields: Vec<_> = list.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["p", "q", "r"]);
-    }
-
-    // R48: DOMAIN.md's own examples, and the person's words count against them.
-    #[test]
-    fn weak_passwords_are_refused_with_the_estimators_hint() {
-        assert!(weak("password1234", &[]).is_some_and(|h| h.starts_with("is too easy to guess")));
-        assert_eq!(weak("correct horse battery 42", &[]), None);
-        // Strong alone, but it is the person's own address.
-        assert_eq!(weak("anasilva@harbour.example", &[]), None);
-        assert!(weak("anasilva@harbour.example", &["anasilva@harbour.example", "Ana", "Silva"]).is_some());
-        // The estimator reads 100 characters and no more: a guessable start
-        // stays guessable whatever follows it.
-        let tail = "Xq9!vT#2mZ@8pL$4wR&6nB^1kC*3";
-        assert_eq!(weak(tail, &[]), None);
-        assert_eq!(weak(&format!("{}{tail}", "a".repeat(100 - tail.len())), &[]), None);
-        assert!(weak(&format!("{}{tail}", "a".repeat(100)), &[]).is_some());
-    }
-
-    // R16
-    #[test]
-    fn npi_luhn_with_the_80840_prefix() {
-        assert!(valid_npi("1234567893"));
-        assert!(valid_npi("1245319599"));
-        assert!(!valid_npi("1234567890"));
-        assert!(!valid_npi("123456789"));
-        assert!(!valid_npi("12345678a3"));
-    }
-
-    // R16
-    #[test]
-    fn taxonomy_codes() {
-        assert!(valid_taxonomy("207Q00000X"));
-        assert!(!valid_taxonomy("207Q00000Y"));
-        assert!(!valid_taxonomy("207Q0000X"));
     }
 
     #[test]
