@@ -329,3 +329,36 @@ async fn a_list_is_one_query_and_a_review_one_read_and_one_transaction() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(ops, ["BatchGetItem", "GetItem", "TransactWriteItems"]);
 }
+
+// R50: each open mails every director, so one member opens at most
+// EMERGENCY_OPENS_PER_DAY in a day, ended or not: the next is 429 and mails
+// nobody; once the first is a day old one more opens. A director ending
+// the member's access keeps the count too.
+#[tokio::test]
+async fn a_member_opens_at_most_five_a_day() {
+    use roster_domain::model::EMERGENCY_OPENS_PER_DAY;
+    let h = Harness::new().await;
+    let (_, d, pid) = h.director(DIRECTOR, "Harbour Clinic").await;
+    let (_, c) = clinician(&h, &d, &pid).await;
+    enable(&h, &d, &pid, 30).await;
+    for i in 0..EMERGENCY_OPENS_PER_DAY {
+        let r = open(&h, &c, &pid, REASON).await;
+        assert_eq!(r.status, 201, "open {i}: {}", r.body);
+        // Alternately ended by the member and by a director.
+        let by = if i % 2 == 0 { &c } else { &d };
+        assert_eq!(close(&h, by, &pid, &s(&r.body["id"])).await.status, 204);
+        h.clock.advance(Duration::minutes(10));
+    }
+    let refused = open(&h, &c, &pid, REASON).await;
+    assert_eq!((refused.status, s(&refused.body["code"])), (429, "rate_limited".into()), "{}", refused.body);
+    assert_eq!(h.mails_to(DIRECTOR, "emergency_access_opened").len(), EMERGENCY_OPENS_PER_DAY);
+    assert_eq!(h.events_of("EmergencyAccessOpened").len(), EMERGENCY_OPENS_PER_DAY);
+    assert_eq!(h.call("GET", &format!("/practices/{pid}/members"), Some(&c), None).await.status, 403);
+
+    // A minute before the first is a day old, still refused; then one more.
+    h.clock.advance(Duration::hours(24) - Duration::minutes(51));
+    let c = h.login("clinician@clinic.example").await;
+    assert_eq!(open(&h, &c, &pid, REASON).await.status, 429);
+    h.clock.advance(Duration::minutes(1));
+    assert_eq!(open(&h, &c, &pid, REASON).await.status, 201);
+}

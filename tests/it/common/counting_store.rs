@@ -328,6 +328,14 @@ impl Store for CountingStore {
         self.note("emergency_access");
         self.inner.emergency_access(practice, id).await
     }
+    async fn emergency_pointer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<Option<EmergencyPointer>, PortError> {
+        self.note("emergency_pointer");
+        self.inner.emergency_pointer(practice, user).await
+    }
     async fn emergency_accesses(
         &self,
         practice: PracticeId,

@@ -808,7 +808,7 @@ export interface paths {
         put?: never;
         /**
          * Open emergency access (break-the-glass) for the caller (emergency_access.use, R50).
-         * @description When the practice's security policy enables it, adds the policy's permission set to the caller's, across all locations, until `ends_at` (opened plus the policy's `max_minutes`), the caller or a director ends it. Every audit event written under it carries its id (`actor.emergency_access_id`); every director is mailed at once. One at a time per member.
+         * @description When the practice's security policy enables it, adds the policy's permission set to the caller's, across all locations, until `ends_at` (opened plus the policy's `max_minutes`), the caller or a director ends it. Every audit event written under it carries its id (`actor.emergency_access_id`); every director is mailed at once. One at a time per member, and at most five opened by one member in a practice within any 24 hours (`429 rate_limited`).
          */
         post: operations["open_emergency"];
         delete?: never;
@@ -3798,7 +3798,7 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["Throttled"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
     };

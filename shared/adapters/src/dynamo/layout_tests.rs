@@ -423,7 +423,7 @@ fn emergency_access_is_queued_for_review_and_due_at_its_end() {
 fn emergency_pointer_is_one_per_member_beside_the_membership() {
     let a = fx::emergency_access();
     assert_item(
-        Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&a)),
+        Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&a, None)),
         &[
             (PK, s(format!("PRACTICE#{PID}"))),
             (SK, s(format!("EMERGENCY_OPEN#{UID}"))),
@@ -431,7 +431,7 @@ fn emergency_pointer_is_one_per_member_beside_the_membership() {
             (TTL, n(1_796_205_600)),
             (TYPE, s("emergency_pointer")),
         ],
-        &["access_id", "ends_at", "permissions", "practice_id", "user_id", "version"],
+        &["access_id", "ends_at", "opened", "permissions", "practice_id", "user_id", "version"],
     );
 }
 
@@ -701,7 +701,7 @@ fn keys_name_their_records_items() {
         (Key::EmergencyAccess(fx::PRACTICE, fx::EMERGENCY), Record::EmergencyAccess(fx::emergency_access())),
         (
             Key::EmergencyPointer(fx::PRACTICE, fx::USER),
-            Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&fx::emergency_access())),
+            Record::EmergencyPointer(roster_domain::model::EmergencyPointer::of(&fx::emergency_access(), None)),
         ),
     ];
     for (key, record) in cases {

@@ -388,6 +388,14 @@ impl Store for DynamoStore {
         self.get::<EmergencyAccess>((practice, id)).await
     }
 
+    async fn emergency_pointer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<Option<EmergencyPointer>, PortError> {
+        self.get::<EmergencyPointer>((practice, user)).await
+    }
+
     async fn emergency_accesses(
         &self,
         practice: PracticeId,

@@ -110,11 +110,19 @@ pub struct EmergencyAccess {
     pub version: u64,
 }
 
+/// How many emergency accesses one member may open in one practice within
+/// a day (R50). Each open mails every director and lends the policy's set:
+/// a member who keeps breaking the glass is asking for a role, not an
+/// emergency, and an account taken over must not flood the directors. More
+/// is `429 rate_limited` until the oldest of the day is a day old.
+pub const EMERGENCY_OPENS_PER_DAY: usize = 5;
+
 /// The member's open emergency access, at a key made of the practice and
 /// the member: read with the session in the auth bundle's one BatchGetItem
 /// (no extra read per request), and the lock that keeps one open at a time
-/// (created, or replaced once expired, at the version read: R50). Reads
-/// check `ends_at` themselves; the TTL only tidies.
+/// (created, or replaced once expired or ended, at the version read: R50).
+/// Reads check `ends_at` themselves; the TTL only tidies. An ended access
+/// keeps its pointer (ended at its end) so that `opened` still counts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmergencyPointer {
     pub practice_id: PracticeId,
@@ -126,10 +134,21 @@ pub struct EmergencyPointer {
     /// knows it without reading the pointer, and a later access's pointer
     /// never has the same.
     pub version: u64,
+    /// When this member opened the accesses of the last day, this one
+    /// included, oldest first: the count `EMERGENCY_OPENS_PER_DAY` bounds.
+    /// The TTL, a day after the last end, drops it only when all are older.
+    #[serde(default)]
+    pub opened: Vec<Time>,
 }
 
 impl EmergencyPointer {
-    pub fn of(a: &EmergencyAccess) -> Self {
+    /// The pointer to `a`, just opened, after `before` (the member's
+    /// previous pointer, if still stored).
+    pub fn of(a: &EmergencyAccess, before: Option<&EmergencyPointer>) -> Self {
+        let day_before = a.opened_at - Duration::days(1);
+        let mut opened: Vec<Time> =
+            before.map(|b| b.opened.iter().copied().filter(|t| *t > day_before).collect()).unwrap_or_default();
+        opened.push(a.opened_at);
         Self {
             practice_id: a.practice_id,
             user_id: a.user_id,
@@ -137,11 +156,25 @@ impl EmergencyPointer {
             ends_at: a.ends_at,
             permissions: a.permissions.clone(),
             version: pointer_version(a.opened_at),
+            opened,
         }
     }
 
     pub fn open_at(&self, now: Time) -> bool {
         self.ends_at > now
+    }
+
+    /// Whether one more may be opened at `now` (`EMERGENCY_OPENS_PER_DAY`).
+    pub fn may_open_another(&self, now: Time) -> bool {
+        let day_before = now - Duration::days(1);
+        self.opened.iter().filter(|t| **t > day_before).count() < EMERGENCY_OPENS_PER_DAY
+    }
+
+    /// The same pointer, its access ended at `at`: it lends nothing from
+    /// then on, and still counts the day's opens. Same version: it still
+    /// names the same access.
+    pub fn ended(&self, at: Time) -> Self {
+        Self { ends_at: at.min(self.ends_at), ..self.clone() }
     }
 }
 
@@ -211,9 +244,35 @@ mod tests {
         a.ended_at = Some(t(10));
         assert!(!a.open_at(t(11)));
         assert_eq!(a.effective_end(), t(10));
-        let p = EmergencyPointer::of(&a);
+        let p = EmergencyPointer::of(&a, None);
         assert!(p.open_at(t(29)) && !p.open_at(t(30)));
         assert_eq!(p.version, pointer_version(t(0)));
+        let ended = p.ended(t(10));
+        assert!(!ended.open_at(t(10)));
+        assert_eq!((ended.version, ended.access_id, &ended.opened), (p.version, p.access_id, &p.opened));
+        assert_eq!(p.ended(t(40)).ends_at, t(30), "never later than it was");
+    }
+
+    // R50: a member opens at most EMERGENCY_OPENS_PER_DAY in any day.
+    #[test]
+    fn opens_are_counted_over_the_last_day() {
+        let reason = Reason::parse(Some("cardiac arrest in room 2")).unwrap();
+        let (pid, uid) = (PracticeId::new(), UserId::new());
+        let at = |min: i64| EmergencyAccess::open(pid, uid, reason.clone(), t(min), 5, vec![]);
+        let mut p = EmergencyPointer::of(&at(0), None);
+        for i in 1..EMERGENCY_OPENS_PER_DAY as i64 {
+            assert!(p.may_open_another(t(i * 10)), "open {i}");
+            p = EmergencyPointer::of(&at(i * 10), Some(&p));
+        }
+        assert_eq!(p.opened.len(), EMERGENCY_OPENS_PER_DAY);
+        assert!(!p.may_open_another(t(60)));
+        // Once the first is a day old, one more may open, and the pointer
+        // then forgets the first.
+        assert!(!p.may_open_another(t(24 * 60 - 1)));
+        assert!(p.may_open_another(t(24 * 60)));
+        let next = EmergencyPointer::of(&at(24 * 60), Some(&p));
+        assert_eq!(next.opened.len(), EMERGENCY_OPENS_PER_DAY);
+        assert_eq!(next.opened.first(), Some(&t(10)));
     }
 
     #[test]

@@ -190,6 +190,12 @@ pub trait Store: Send + Sync {
         practice: PracticeId,
         id: EmergencyAccessId,
     ) -> Result<Option<EmergencyAccess>, PortError>;
+    /// A member's emergency access pointer (R50), open or ended, by key.
+    async fn emergency_pointer(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+    ) -> Result<Option<EmergencyPointer>, PortError>;
     /// One page of a practice's emergency accesses (R50), newest first:
     /// `list` picks the key range (the review queue, its open part, or the
     /// whole history), never a scan; `user` keeps one member's. One Query,

@@ -9,7 +9,7 @@ use crate::error::DomainError;
 use crate::ids::EmergencyAccessId;
 use crate::model::*;
 use crate::permissions::EMERGENCY_ACCESS_USE;
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, Record, Tx, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -64,10 +64,15 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
     let reason = Reason::parse(input.reason.as_deref())?;
     // Open by its time, even while it lends nothing (key or policy off):
     // its history item is ended by its close or the sweep, not replaced.
-    if ctx.emergency.as_ref().is_some_and(|e| e.open_at(app.now())) {
+    let now = app.now();
+    if ctx.emergency.as_ref().is_some_and(|e| e.open_at(now)) {
         return Err(ALREADY_OPEN);
     }
-    let now = app.now();
+    // Counted in the pointer the transaction replaces at the version read,
+    // so racing opens cannot both pass as the last one allowed.
+    if ctx.emergency.as_ref().is_some_and(|e| !e.may_open_another(now)) {
+        return Err(DomainError::RateLimited);
+    }
     let pid = ctx.practice.id;
     let access = EmergencyAccess::open(
         pid,
@@ -77,7 +82,7 @@ pub async fn open(app: &App, ctx: &MemberCtx, input: OpenInput) -> Result<Emerge
         policy.max_minutes,
         policy.permissions.iter().cloned().collect(),
     );
-    let pointer = Record::EmergencyPointer(EmergencyPointer::of(&access));
+    let pointer = Record::EmergencyPointer(EmergencyPointer::of(&access, ctx.emergency.as_ref()));
     let lock = match &ctx.emergency {
         None => Write::Create(pointer),
         Some(run_out) => Write::Replace { record: pointer, expected_version: run_out.version },
@@ -165,13 +170,23 @@ pub async fn close(app: &App, ctx: &MemberCtx, id: EmergencyAccessId) -> Result<
     if !access.open_at(now) {
         return Ok(());
     }
+    // Open now, so the pointer is this access's: no other opens while it
+    // is open. The member's own came with the session; another's is read.
+    let pointer = if access.user_id == member.user_id {
+        ctx.emergency.clone()
+    } else {
+        app.store.emergency_pointer(access.practice_id, access.user_id).await?
+    };
+    let Some(pointer) = pointer.filter(|p| p.version == pointer_version(access.opened_at)) else {
+        // Replaced or gone: the access has been ended meanwhile.
+        return Ok(());
+    };
     let mut tx = Tx::new();
     tx.guarded(ctx.still_authorized()?, DomainError::Forbidden)
-        // Open now, so the pointer is this access's: no other opens while
-        // it is open.
-        .push(Write::DeleteVersioned {
-            key: Key::EmergencyPointer(access.practice_id, access.user_id),
-            expected_version: pointer_version(access.opened_at),
+        // Kept, ended, so the day's opens still count (R50).
+        .push(Write::Replace {
+            record: Record::EmergencyPointer(pointer.ended(now)),
+            expected_version: pointer.version,
         });
     end(&mut tx, &access, now, now, ctx.actor(), Some(member.user_id));
     match commit(app, tx).await {
