@@ -213,3 +213,44 @@ async fn a_user_agent_is_kept_as_plain_text() {
     let mine = list.iter().find(|x| x["current"] == true).expect("current");
     assert_eq!(mine["user_agent"], "Firefox on Zoë's kooBcaM laptop", "{mine}");
 }
+
+// R49: however many sessions a user has (someone signing in again and
+// again with the password), the list reads one page and "end the others"
+// is one read and one transaction that ends every one of them; the
+// caller's own goes on.
+#[tokio::test]
+async fn ending_the_others_is_one_transaction_however_many_there_are() {
+    use roster_domain::ids::UserId;
+    use roster_domain::ports::{Record, Tx, Write};
+    use roster_domain::service::session::{new_session, SESSIONS_READ};
+    let mut h = Harness::new().await;
+    let (uid, _) = h.signup(DIRECTOR).await;
+    let mine = login_as(&h, DIRECTOR, "Mine").await;
+    let theirs = login_as(&h, DIRECTOR, "Theirs").await;
+    let user_id: UserId = uid.parse().expect("user id");
+    let user = h.app.store.user(user_id).await.expect("read").expect("user");
+    let extra = SESSIONS_READ + 50;
+    for chunk in 0..extra.div_ceil(100) {
+        let mut tx = Tx::new();
+        for _ in 0..100.min(extra - chunk * 100) {
+            tx.push(Write::Put(Record::Session(new_session(&user, h.app.now(), Some("Script")).0)));
+        }
+        h.app.store.transact(tx).await.expect("sessions stored");
+    }
+    let listed = h.call("GET", "/me/sessions", Some(&mine), None).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(items(&listed.body).len(), SESSIONS_READ, "one page");
+
+    let calls = h.count_store_calls();
+    let r = h.call("DELETE", "/me/sessions", Some(&mine), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let made = calls.take();
+    let writes: Vec<&String> = made.iter().filter(|c| c.starts_with("transact")).collect();
+    assert_eq!(writes, vec!["transact(3 writes)"], "{made:?}");
+    assert_eq!(made.iter().filter(|c| *c == "sessions_of_user").count(), 1, "{made:?}");
+
+    assert_eq!(h.call("GET", "/me", Some(&theirs), None).await.status, 401);
+    assert_eq!(h.call("GET", "/me", Some(&mine), None).await.status, 200);
+    let left = sessions(&h, &mine).await;
+    assert_eq!((left.len(), &left[0]["user_agent"], &left[0]["current"]), (1, &json!("Mine"), &json!(true)));
+}

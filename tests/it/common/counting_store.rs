@@ -256,9 +256,9 @@ impl Store for CountingStore {
         self.note("touch_session");
         self.inner.touch_session(session, now, longest_idle_secs).await
     }
-    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
+    async fn sessions_of_user(&self, user: UserId, limit: usize) -> Result<Vec<Session>, PortError> {
         self.note("sessions_of_user");
-        self.inner.sessions_of_user(user).await
+        self.inner.sessions_of_user(user, limit).await
     }
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {
         self.note("sent_mails");

@@ -202,12 +202,15 @@ export interface paths {
         };
         /**
          * The caller's live sessions (R49), newest first, in one page.
-         * @description Each session is named by an id that is neither its token nor the token's hash. Expired sessions and those a password change ended are not listed. `last_used_at` is recorded at most once a minute.
+         * @description Each session is named by an id that is neither its token nor the token's hash. Expired sessions and those a password change ended are not listed. `last_used_at` is recorded at most once a minute. At most 1,000 are read.
          */
         get: operations["list_sessions"];
         put?: never;
         post?: never;
-        /** End every session of the caller but this one (R49); audited. */
+        /**
+         * End every session of the caller but this one (R49); audited.
+         * @description In one write, however many there are: the user moves to a new session epoch that only the caller's session carries, as a password change does. A pending second-factor challenge or password reset link ends with them.
+         */
         delete: operations["end_other_sessions"];
         options?: never;
         head?: never;

@@ -1,7 +1,7 @@
 //! A session's last use (R48): one conditional UpdateItem outside any
 //! transaction, at most once a minute per session.
 
-use super::codec::n;
+use super::codec::{decode, n};
 use super::entity::{Keyed, SESSION_PREFIX};
 use super::keys::user_pk;
 use super::read::QuerySpec;
@@ -43,7 +43,9 @@ impl DynamoStore {
     }
 
     /// `Store::sessions_of_user`.
-    pub(super) async fn sessions_of(&self, user: UserId) -> Result<Vec<Session>, PortError> {
-        self.query_all(&QuerySpec::table(user_pk(user), SESSION_PREFIX, true)).await
+    pub(super) async fn sessions_of(&self, user: UserId, limit: usize) -> Result<Vec<Session>, PortError> {
+        let q = QuerySpec::table(user_pk(user), SESSION_PREFIX, true);
+        let (items, _, _) = self.query_page(&q, Some(limit), None).await?;
+        items.into_iter().map(decode).collect()
     }
 }

@@ -307,8 +307,8 @@ impl Store for DynamoStore {
         self.touch(session, now, longest_idle_secs).await
     }
 
-    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError> {
-        self.sessions_of(user).await
+    async fn sessions_of_user(&self, user: UserId, limit: usize) -> Result<Vec<Session>, PortError> {
+        self.sessions_of(user, limit).await
     }
 
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError> {

@@ -134,9 +134,9 @@ pub trait Store: Send + Sync {
     /// of requests that read the same session one records. `false` when
     /// another did, or the session is gone.
     async fn touch_session(&self, session: &Session, now: Time, longest_idle_secs: i64) -> Result<bool, PortError>;
-    /// Every session item of the user (R49), expired ones included: one
-    /// Query of the user's partition.
-    async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>, PortError>;
+    /// The user's session items (R49), expired and ended ones included, at
+    /// most `limit` (one Query page of the user's partition, in key order).
+    async fn sessions_of_user(&self, user: UserId, limit: usize) -> Result<Vec<Session>, PortError>;
     /// The record of mails of `purpose` lately sent to the user (R41), as
     /// stored: times past its window are the caller's to ignore.
     async fn sent_mails(&self, user: UserId, purpose: TokenPurpose) -> Result<Option<SentMails>, PortError>;
