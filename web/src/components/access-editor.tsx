@@ -2,6 +2,7 @@
 // billing, calendar, overrides, second factor, practitioner profile,
 // modules), each with its problem+json error next to it.
 import { api, call, type Location, type Role } from '../api/client';
+import { allLocations, allRoles } from '../api/lists';
 import { MODULES, STEPS, type AccessDraft, type PractitionerDraft } from '../lib/access';
 import { groupByModule, type CatalogueEntry } from '../lib/permissions';
 import type { FormErrors } from '../lib/problem';
@@ -14,11 +15,11 @@ export interface PracticeData {
 
 export async function loadPracticeData(pid: string): Promise<PracticeData> {
   const [roles, locations, catalogue] = await Promise.all([
-    call(api.GET('/practices/{pid}/roles', { params: { path: { pid } } })),
-    call(api.GET('/practices/{pid}/locations', { params: { path: { pid } } })),
+    allRoles(pid),
+    allLocations(pid),
     call(api.GET('/permissions')),
   ]);
-  return { roles: roles.items, locations: locations.items, catalogue };
+  return { roles, locations, catalogue };
 }
 
 export function roleName(roles: Role[], id: string): string {

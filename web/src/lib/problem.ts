@@ -136,6 +136,11 @@ export function errorsOf(err: unknown): FormErrors {
   return { fields: {}, summary: err instanceof Error ? err.message : 'Something went wrong.' };
 }
 
+/** True when trying again may work: the server was not reached, failed, or asked to wait. A refusal (4xx) would only repeat. */
+export function isRetryable(errors: FormErrors | null): boolean {
+  return !!errors && (errors.status === undefined || errors.status >= 500 || errors.status === 429);
+}
+
 /** True when the problem says the resource changed since it was read (412, or a stale 409). */
 export function isStale(errors: FormErrors | null): boolean {
   return !!errors && (errors.status === 412 || errors.code === 'precondition_failed' || errors.code === 'member_changed' || errors.code === 'stale');

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
 import { useApp } from '../app';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { TotpEnroll } from '../components/totp';
@@ -265,11 +266,13 @@ export function SessionsScreen() {
                 ))}
               </tbody>
             </table>
-            <p>
-              <button type="button" class="danger" onClick={endOthers} disabled={act.busy}>
-                Sign out all other sessions
-              </button>
-            </p>
+            <ConfirmButton
+              label="Sign out all other sessions"
+              question="Sign out every other browser and device signed in to your account? This one stays signed in."
+              confirmLabel="Yes, sign out the others"
+              onConfirm={endOthers}
+              busy={act.busy}
+            />
           </>
         )}
       </Loading>

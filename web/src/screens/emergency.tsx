@@ -3,10 +3,11 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
+import { allMembers } from '../api/lists';
 import { activeMemberships, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { EmptyRow, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged } from '../components/ui';
 import type { components } from '../api/schema';
 
 type Emergency = components['schemas']['EmergencyAccess'];
@@ -29,11 +30,12 @@ export function EmergencyScreen() {
   const [notice, setNotice] = useState<string | null>(null);
   const list = usePaged((cursor) => call(api.GET('/practices/{pid}/emergency-access', { params: { path: { pid }, query: { status: filter, cursor } } })), [pid, filter]);
   // Names for the member column, where the caller may list members (directors).
-  const members = useLoad(
-    () => (director ? call(api.GET('/practices/{pid}/members', { params: { path: { pid }, query: { status: 'all', limit: 100 } } })).then((l) => l.items) : Promise.resolve([])),
-    [pid, director],
-  );
-  const who = (e: Emergency) => (e.user_id === me ? 'You' : (members.data?.find((m) => m.user_id === e.user_id)?.display_name ?? e.user_id));
+  const members = useLoad(() => (director ? allMembers(pid) : Promise.resolve([])), [pid, director]);
+  const who = (e: Emergency) => {
+    if (e.user_id === me) return 'You';
+    const m = members.data?.find((x) => x.user_id === e.user_id);
+    return m ? memberName(m) : e.user_id;
+  };
   const running = (e: Emergency) => !e.ended_at && new Date(e.ends_at).getTime() > Date.now();
   const open = async () => {
     const e = await call(api.POST('/practices/{pid}/emergency-access', { params: { path: { pid } }, body: { reason: form.values.reason } }));

@@ -2,12 +2,14 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, call, type Invitation, type Member, type Role } from '../api/client';
+import { allRoles } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
 import { roleName } from '../components/access-editor';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { visibleSelection } from '../lib/selection';
-import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, useLoad, usePaged, useSettled } from '../components/ui';
+import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -24,7 +26,7 @@ export function UserManagement() {
   const app = useApp();
   const manage = can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, 'users.manage');
   const tab: Tab = TABS.some(([t]) => t === query.tab) ? (query.tab as Tab) : 'users';
-  const roles = useLoad(() => call(api.GET('/practices/{pid}/roles', { params: { path: { pid } } })), [pid]);
+  const roles = useLoad(() => allRoles(pid), [pid]);
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   const select = (t: Tab) => route(`${path}?tab=${t}`, true);
   // Arrow keys move between tabs (the WAI-ARIA tabs pattern).
@@ -37,7 +39,7 @@ export function UserManagement() {
     select(t[0]);
     tabRefs.current[j]?.focus();
   };
-  const roleList = roles.data?.items ?? [];
+  const roleList = roles.data ?? [];
   return (
     <Page pid={pid}>
       <TitleRow title="User Management">
@@ -99,7 +101,7 @@ function useMembers(pid: string, status: 'active' | 'deactivated' | 'locked', q:
 }
 
 function MemberLink({ pid, m }: { pid: string; m: Member }) {
-  return <a href={`/practices/${pid}/members/${m.user_id}`}>{m.display_name || fullName(m)}</a>;
+  return <a href={`/practices/${pid}/members/${m.user_id}`}>{memberName(m)}</a>;
 }
 
 function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; roles: Role[] }) {
@@ -223,9 +225,14 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                       <button type="button" onClick={() => resend(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
                         Resend
                       </button>
-                      <button type="button" class="danger" onClick={() => revoke(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
-                        Revoke
-                      </button>
+                      <ConfirmButton
+                        label="Revoke"
+                        question={`Revoke the invitation to ${inv.email}? Its link stops working at once.`}
+                        confirmLabel="Yes, revoke"
+                        onConfirm={() => revoke(inv)}
+                        busy={act.busy}
+                        describedBy={`inv-${inv.id}`}
+                      />
                     </div>
                   )}
                 </td>
@@ -260,7 +267,7 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
         }),
       );
       const ok = res.results.filter((r) => r.status < 300);
-      const names = new Map(list.items.map((m) => [m.user_id, m.display_name || fullName(m)]));
+      const names = new Map(list.items.map((m) => [m.user_id, memberName(m)]));
       setFailures(res.results.filter((r) => r.status >= 300).map((r) => `${names.get(r.user_id) ?? r.user_id}: ${r.error?.detail ?? r.error?.code ?? r.status}`));
       setNotice(ok.length > 0 ? `${ok.length} user${ok.length === 1 ? '' : 's'} reactivated.` : null);
       setSelected(res.results.filter((r) => r.status >= 300).map((r) => r.user_id));
@@ -307,7 +314,7 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
         </thead>
         <tbody>
           {list.items.map((m) => {
-            const name = m.display_name || fullName(m);
+            const name = memberName(m);
             return (
               <tr key={m.user_id}>
                 {manage && (
@@ -398,7 +405,7 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
 /** Unlock a member (R25), optionally with a temporary password to change at next sign-in (R13). */
 export function UnlockForm({ pid, member, onDone }: { pid: string; member: Member; onDone: (message: string) => void }) {
   const form = useForm({ temporary_password: '' });
-  const name = member.display_name || fullName(member);
+  const name = memberName(member);
   const id = `tmp-${member.user_id}`;
   const error = form.errors?.fields.temporary_password;
   const submit = (e: Event) => {
