@@ -8,7 +8,7 @@ import { roleName } from '../components/access-editor';
 import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { visibleSelection } from '../lib/selection';
+import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
 import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled } from '../components/ui';
 
 const TABS = [
@@ -27,6 +27,9 @@ export function UserManagement() {
   const manage = can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, 'users.manage');
   const tab: Tab = TABS.some(([t]) => t === query.tab) ? (query.tab as Tab) : 'users';
   const roles = useLoad(() => allRoles(pid), [pid]);
+  // The practice's seat counts are its active members (R20): the Users tab's count at no extra cost per tab.
+  const practice = useLoad(() => call(api.GET('/practices/{pid}', { params: { path: { pid } } })), [pid]);
+  const activeCount = practice.data ? practice.data.seats.practitioner + practice.data.seats.staff : null;
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   const select = (t: Tab) => route(`${path}?tab=${t}`, true);
   // Arrow keys move between tabs (the WAI-ARIA tabs pattern).
@@ -71,13 +74,14 @@ export function UserManagement() {
             onKeyDown={(e) => onKey(e, i)}
           >
             {label}
+            {t === 'users' && activeCount !== null && <span class="count"> ({activeCount})</span>}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'users' && <MemberTab pid={pid} status="active" roles={roleList} />}
         {tab === 'invitations' && <InvitationsTab pid={pid} roles={roleList} manage={manage} />}
-        {tab === 'inactive' && <InactiveTab pid={pid} roles={roleList} manage={manage} />}
+        {tab === 'inactive' && <InactiveTab pid={pid} roles={roleList} manage={manage} onReactivated={practice.reload} />}
         {tab === 'locked' && <LockedTab pid={pid} roles={roleList} manage={manage} />}
       </div>
     </Page>
@@ -247,7 +251,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
   );
 }
 
-function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage: boolean }) {
+function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles: Role[]; manage: boolean; onReactivated: () => void }) {
   const [q, setQ] = useState('');
   const list = useMembers(pid, 'deactivated', useSettled(q));
   const [selected, setSelected] = useState<string[]>([]);
@@ -257,13 +261,14 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
   const toggle = (id: string, on: boolean) => setSelected((s) => (on ? [...s, id] : s.filter((x) => x !== id)));
   // A search may hide ticked rows: only the ticked rows still listed are sent and counted.
   const chosen = visibleSelection(selected, list.items.map((m) => m.user_id));
+  const consent = addsPractitionerSeat(chosen, list.items);
   const allSelected = list.items.length > 0 && list.items.every((m) => selected.includes(m.user_id));
   const reactivate = () =>
     attempt(form, async () => {
       const res = await call(
         api.POST('/practices/{pid}/members/reactivate', {
           params: { path: { pid } },
-          body: { user_ids: chosen, accept_license_terms: form.values.accept_license_terms || undefined },
+          body: { user_ids: chosen, accept_license_terms: (consent && form.values.accept_license_terms) || undefined },
         }),
       );
       const ok = res.results.filter((r) => r.status < 300);
@@ -272,6 +277,7 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
       setNotice(ok.length > 0 ? `${ok.length} user${ok.length === 1 ? '' : 's'} reactivated.` : null);
       setSelected(res.results.filter((r) => r.status >= 300).map((r) => r.user_id));
       list.reload();
+      onReactivated();
     });
   return (
     <>
@@ -338,15 +344,17 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
       <MoreButton list={list} />
       {manage && (
         <div class="card action-bar">
-          <div class="field checkbox">
-            <input
-              type="checkbox"
-              id="reactivate-consent"
-              checked={form.values.accept_license_terms}
-              onChange={(e) => form.set('accept_license_terms', e.currentTarget.checked)}
-            />
-            <label for="reactivate-consent">I accept the licence terms for the practitioner seats and modules this adds (they cost money)</label>
-          </div>
+          {consent && (
+            <div class="field checkbox">
+              <input
+                type="checkbox"
+                id="reactivate-consent"
+                checked={form.values.accept_license_terms}
+                onChange={(e) => form.set('accept_license_terms', e.currentTarget.checked)}
+              />
+              <label for="reactivate-consent">I accept the licence terms for the practitioner seats and modules this adds (they cost money)</label>
+            </div>
+          )}
           <button type="button" class="primary" onClick={reactivate} disabled={form.busy || chosen.length === 0}>
             Reactivate selected users ({chosen.length})
           </button>
