@@ -3,8 +3,9 @@
 // modules), each with its problem+json error next to it.
 import { api, call, type Location, type Role } from '../api/client';
 import { allLocations, allRoles } from '../api/lists';
-import { MODULES, STEPS, type AccessDraft, type PractitionerDraft } from '../lib/access';
+import { MODULES, MODULE_LABELS, STEPS, overrideErrors, type AccessDraft, type PractitionerDraft } from '../lib/access';
 import { groupByModule, type CatalogueEntry } from '../lib/permissions';
+import { roleWords } from '../lib/names';
 import type { FormErrors } from '../lib/problem';
 
 export interface PracticeData {
@@ -23,7 +24,7 @@ export async function loadPracticeData(pid: string): Promise<PracticeData> {
 }
 
 export function roleName(roles: Role[], id: string): string {
-  return roles.find((r) => r.id === id)?.name ?? id;
+  return roles.find((r) => r.id === id)?.name ?? roleWords(id);
 }
 
 interface Props {
@@ -51,6 +52,9 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
   const isPractitioner = draft.kind === 'practitioner';
   const invalid = (f: string) => (errors?.fields[f] ? { 'aria-invalid': true, 'aria-describedby': `e-${f.replace(/\W/g, '-')}` } : {});
   const errId = (f: string) => `e-${f.replace(/\W/g, '-')}`;
+  const overrideProblems = overrideErrors(errors?.fields ?? {});
+  // What the chosen role grants, so "as the role says" tells whether an override changes anything (W3).
+  const roleGives = data.roles.find((r) => r.id === draft.role_id)?.permissions;
 
   return (
     <>
@@ -147,7 +151,7 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
                 checked={draft.modules.includes(m)}
                 onChange={(e) => set('modules', e.currentTarget.checked ? [...draft.modules, m] : draft.modules.filter((x) => x !== m))}
               />
-              <label for={`module-${m}`}>{m.replace('_', ' ')}</label>
+              <label for={`module-${m}`}>{MODULE_LABELS[m]}</label>
             </div>
           ))}
           <Err errors={errors} field="modules" id={errId('modules')} />
@@ -185,17 +189,19 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
         <Err errors={errors} field="practitioner" id={errId('practitioner')} />
       </fieldset>
 
-      <details class="overrides">
+      <details class="overrides" open={overrideProblems.general.length > 0 || Object.keys(overrideProblems.byKey).length > 0 || undefined}>
         <summary>Permission overrides ({Object.keys(draft.overrides).length})</summary>
         <p class="hint">Grant or revoke single permissions on top of the role.</p>
         {groupByModule(data.catalogue).map((g) => (
           <fieldset key={g.module}>
             <legend>{g.label}</legend>
             {g.entries.map((e) => (
-              <div class="field inline" key={e.key}>
+              <div class={`field inline${overrideProblems.byKey[e.key] ? ' invalid' : ''}`} key={e.key}>
                 <label for={`ov-${e.key}`}>{e.description}</label>
                 <select
                   id={`ov-${e.key}`}
+                  aria-invalid={overrideProblems.byKey[e.key] ? true : undefined}
+                  aria-describedby={overrideProblems.byKey[e.key] ? `ov-${e.key}-error` : undefined}
                   value={draft.overrides[e.key] ?? ''}
                   onChange={(ev) => {
                     const v = ev.currentTarget.value;
@@ -205,15 +211,24 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
                     set('overrides', next);
                   }}
                 >
-                  <option value="">As the role says</option>
+                  <option value="">{roleGives ? `As the role says (${roleGives.includes(e.key) ? 'granted' : 'not granted'})` : 'As the role says'}</option>
                   <option value="grant">Grant</option>
                   <option value="revoke">Revoke</option>
                 </select>
+                {overrideProblems.byKey[e.key] && (
+                  <p id={`ov-${e.key}-error`} class="field-error">
+                    {overrideProblems.byKey[e.key]}
+                  </p>
+                )}
               </div>
             ))}
           </fieldset>
         ))}
-        <Err errors={errors} field="overrides" id={errId('overrides')} />
+        {overrideProblems.general.map((m) => (
+          <p key={m} id={errId('overrides')} class="field-error">
+            {m}
+          </p>
+        ))}
       </details>
     </>
   );

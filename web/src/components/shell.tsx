@@ -126,6 +126,21 @@ export function Page({ pid, children }: { pid?: string; children: ComponentChild
   useEffect(() => {
     if (sync) app.choosePractice(sync);
   }, [sync]);
+  // A practice the user is not an active member of (or that does not exist):
+  // say so once, instead of each of the page's calls failing on its own (W13).
+  if (pid && app.me && !active.includes(pid)) {
+    return (
+      <div class="plain">
+        <main id="main" tabIndex={-1}>
+          <h1>Practice not available</h1>
+          <p>You are not an active member of this practice, or it does not exist.</p>
+          <p>
+            <a href="/">Go to your practices</a>
+          </p>
+        </main>
+      </div>
+    );
+  }
   return (
     <div class={pid ? 'with-nav' : 'plain'}>
       {pid && <PracticeNav pid={pid} />}

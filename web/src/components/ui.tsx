@@ -64,7 +64,7 @@ export function Notice({ message }: { message: string | null }) {
 /** Every instant is shown with its time zone (lib/dates). */
 export { formatInstant as formatDate } from '../lib/dates';
 
-export { fullName, memberName } from '../lib/names';
+export { fullName, memberName, roleWords } from '../lib/names';
 
 export interface Page<T> {
   items: T[];
@@ -162,9 +162,4 @@ export function TitleRow({ title, children }: { title: string; children?: Compon
       {children}
     </div>
   );
-}
-
-/** A role where only its id is known: a built-in's slug in words (`front_desk` → "front desk"); a custom role's id says nothing, so "custom role". */
-export function roleWords(id: string): string {
-  return /^[a-z_]+$/.test(id) ? id.replace(/_/g, ' ') : 'custom role';
 }

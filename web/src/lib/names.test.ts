@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullName, memberName } from './names';
+import { fullName, memberName, roleWords } from './names';
 
 describe('memberName', () => {
   const m = { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' };
@@ -15,5 +15,15 @@ describe('memberName', () => {
 describe('fullName', () => {
   it('joins the title and names', () => {
     expect(fullName({ title: 'Dr', first_name: 'Ada', last_name: 'Lovelace' })).toBe('Dr Ada Lovelace');
+  });
+});
+
+describe('roleWords', () => {
+  it("names a built-in role by its slug, as the catalogue names it", () => {
+    expect(roleWords('front_desk')).toBe('Front desk');
+    expect(roleWords('director')).toBe('Director');
+  });
+  it('says custom role for a custom role id', () => {
+    expect(roleWords('0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b')).toBe('Custom role');
   });
 });

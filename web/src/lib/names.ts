@@ -18,3 +18,10 @@ export function fullName(p: Named): string {
 export function memberName(m: Named & { display_name?: string | null }): string {
   return m.display_name?.trim() || fullName(m);
 }
+
+/** A role where only its id is known: a built-in's slug in words (`front_desk` → "Front desk", as the built-ins are named); a custom role's id says nothing, so "Custom role". */
+export function roleWords(id: string): string {
+  if (!/^[a-z_]+$/.test(id)) return 'Custom role';
+  const words = id.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -74,3 +74,11 @@ describe('isRetryable', () => {
     expect(isRetryable(null)).toBe(false);
   });
 });
+
+describe('a code about one field', () => {
+  it('puts the licence refusal next to the licence box, with the summary', () => {
+    const f = toFormErrors(asProblem(422, { code: 'license_terms_required', status: 422, detail: 'License terms required' }));
+    expect(f.fields.accept_license_terms).toMatch(/licence terms/);
+    expect(f.summary).toMatch(/paid practitioner seat or module/);
+  });
+});

@@ -8,7 +8,7 @@ describe('seat wording', () => {
     expect(seatWords(3, 'active staff member')).toBe('3 active staff members');
   });
   it('names only the modules that hold seats', () => {
-    expect(moduleSeatWords({ billing: 0, telehealth: 2, patient_portal: 1 })).toBe('telehealth: 2 seats, patient portal: 1 seat');
+    expect(moduleSeatWords({ billing: 0, telehealth: 2, patient_portal: 1 })).toBe('Telehealth: 2 seats, Patient portal: 1 seat');
     expect(moduleSeatWords({ billing: 0 })).toBe('None');
   });
 });

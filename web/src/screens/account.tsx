@@ -5,6 +5,8 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
+import { allRoles } from '../api/lists';
+import { roleName } from '../components/access-editor';
 import { useApp } from '../app';
 import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
@@ -43,6 +45,13 @@ export function AccountScreen() {
   const form = useForm({ title: user?.title ?? '', first_name: user?.first_name ?? '', last_name: user?.last_name ?? '' });
   const resend = useForm({});
   const [notice, setNotice] = useState<string | null>(null);
+  // Role names per practice (a custom role's id says nothing); only active memberships may read roles.
+  const activeIds = (app.me?.memberships ?? []).filter((m) => m.status === 'active').map((m) => m.practice_id);
+  const roles = useLoad(async () => new Map(await Promise.all(activeIds.map(async (pid) => [pid, await allRoles(pid).catch(() => [])] as const))), [activeIds.join()]);
+  const roleOf = (m: { practice_id: string; role_id: string }) => {
+    const list = roles.data?.get(m.practice_id);
+    return list ? roleName(list, m.role_id) : roleWords(m.role_id);
+  };
   if (!user) return null;
   const save = async () => {
     await call(api.PATCH('/me', { body: { title: form.values.title || null, first_name: form.values.first_name, last_name: form.values.last_name } }));
@@ -79,7 +88,7 @@ export function AccountScreen() {
       <ul>
         {(app.me?.memberships ?? []).map((m) => (
           <li key={m.practice_id}>
-            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleWords(m.role_id)}
+            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleOf(m)}
             {m.status === 'active' ? '' : ', deactivated'})
           </li>
         ))}

@@ -24,7 +24,8 @@ export function UserManagement() {
   const { query, route, path } = useLocation();
   const pid = params.pid ?? '';
   const app = useApp();
-  const manage = can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, 'users.manage');
+  const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
+  const manage = can(membership, 'users.manage');
   const tab: Tab = TABS.some(([t]) => t === query.tab) ? (query.tab as Tab) : 'users';
   const roles = useLoad(() => allRoles(pid), [pid]);
   // The practice's seat counts are its active members (R20): the Users tab's count at no extra cost per tab.
@@ -43,6 +44,15 @@ export function UserManagement() {
     tabRefs.current[j]?.focus();
   };
   const roleList = roles.data ?? [];
+  // Without users.view every list would be refused: say so once, without empty tables (W14).
+  if (!can(membership, 'users.view')) {
+    return (
+      <Page pid={pid}>
+        <h1>User Management</h1>
+        <p>You do not have permission to see this practice's users. A director can give it to you.</p>
+      </Page>
+    );
+  }
   return (
     <Page pid={pid}>
       <TitleRow title="User Management">
