@@ -77,7 +77,7 @@ const MESSAGES: Partial<Record<string, string>> = {
   token_gone: 'This link has been used or has expired. Ask for a new one.',
   invitation_expired: 'This invitation has expired. Ask the practice to send a new one.',
   invitation_revoked: 'This invitation was withdrawn by the practice.',
-  invitation_not_pending: 'This invitation has already been answered.',
+  invitation_not_pending: 'This invitation was already accepted or declined.',
   invitation_email_mismatch: 'This invitation was sent to a different email than the one you are signed in with.',
   license_terms_required: 'Tick the licence terms box: this adds a paid practitioner seat or module.',
   rate_limited: 'Too many attempts. Wait a while and try again.',

@@ -201,7 +201,7 @@ export function MyInvitationsScreen() {
                       {roleWords(inv.role_id)} ({inv.kind})
                     </td>
                     <td>{inv.invited_by.name}</td>
-                    <td>{formatDate(inv.expires_at)}</td>
+                    <td class="when">{formatDate(inv.expires_at)}</td>
                     <td>
                       <div class="row-actions">
                         <button type="button" class="primary" onClick={() => accept(inv.id)} disabled={act.busy} aria-describedby={`practice-${inv.id}`}>
@@ -262,8 +262,8 @@ export function SessionsScreen() {
                     <td>
                       {s.user_agent ?? 'Unknown device'} {s.current && <span class="badge">this session</span>}
                     </td>
-                    <td>{formatDate(s.created_at)}</td>
-                    <td>{formatDate(s.last_used_at)}</td>
+                    <td class="when">{formatDate(s.created_at)}</td>
+                    <td class="when">{formatDate(s.last_used_at)}</td>
                     <td>
                       {!s.current && (
                         <button type="button" onClick={() => end(s.id)} disabled={act.busy}>

@@ -31,7 +31,7 @@ export function AuditScreen() {
         <tbody>
           {list.items.map((e) => (
             <tr key={e.id}>
-              <td>{formatDate(e.at)}</td>
+              <td class="when">{formatDate(e.at)}</td>
               <td>
                 {e.actor.email ?? 'system'}
                 {e.actor.support && <span class="badge"> support</span>}

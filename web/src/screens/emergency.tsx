@@ -91,7 +91,7 @@ export function EmergencyScreen() {
             <tr key={e.id}>
               <td id={`em-${e.id}`}>{who(e)}</td>
               <td>{e.reason}</td>
-              <td>{formatDate(e.opened_at)}</td>
+              <td class="when">{formatDate(e.opened_at)}</td>
               <td>
                 {running(e) ? (
                   <>

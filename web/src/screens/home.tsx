@@ -82,6 +82,7 @@ export function PracticeHome() {
         {([p, roles]) => (
           <>
             <h1>{p.name}</h1>
+            <PendingInvitations />
             <dl class="facts">
               <dt>Practitioners</dt>
               <dd>{seatWords(p.seats.practitioner, 'active practitioner')}, each a paid practitioner seat</dd>
@@ -114,6 +115,16 @@ export function PracticeHome() {
       </Loading>
     </Page>
   );
+}
+
+/** Someone already in a practice may be invited to another: say so where they land (W11). */
+function PendingInvitations() {
+  const pending = useApp().me?.pending_invitations ?? 0;
+  return pending > 0 ? (
+    <p class="notice">
+      You have {pending} pending invitation{pending === 1 ? '' : 's'} to {pending === 1 ? 'another practice' : 'other practices'}. <a href="/account/invitations">See my invitations</a>
+    </p>
+  ) : null;
 }
 
 /** Leaving deactivates the caller's own membership; the last director cannot (409 last_director). */

@@ -34,10 +34,15 @@ export function InvitationPage() {
             ) : app.signedIn && app.meError ? (
               <LoadFailed errors={app.meError} onRetry={() => void app.refresh()} />
             ) : (
-              <InvitationBody token={tokenParam} preview={p} onDeclined={() => setOutcome('You declined the invitation. The practice has been told.')} />
+              <InvitationBody token={tokenParam} preview={p} onDeclined={() => setOutcome(`You declined the invitation. ${p.practice_name} will see this in its list of invitations.`)} />
             )
           }
         </Loading>
+      )}
+      {preview.error && (
+        <p>
+          <a href="/">Go to Roster</a>
+        </p>
       )}
     </main>
   );

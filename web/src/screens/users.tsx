@@ -146,7 +146,7 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
-              <td>{formatDate(m.joined_at)}</td>
+              <td class="when">{formatDate(m.joined_at)}</td>
             </tr>
           ))}
           <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No users match." />
@@ -172,8 +172,8 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
   const [notice, setNotice] = useState<string | null>(null);
   const resend = (inv: Invitation) =>
     attempt(act, async () => {
-      await call(api.POST('/practices/{pid}/invitations/{iid}/resend', { params: { path: { pid, iid: inv.id } } }));
-      setNotice(`Invitation to ${inv.email} sent again.`);
+      const again = await call(api.POST('/practices/{pid}/invitations/{iid}/resend', { params: { path: { pid, iid: inv.id } } }));
+      setNotice(`Invitation to ${inv.email} sent again; it now expires ${formatDate(again.expires_at)}.`);
       list.reload();
     });
   const revoke = (inv: Invitation) =>
@@ -227,11 +227,11 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                 {inv.resend_count > 0 && <span class="muted"> · sent {inv.resend_count + 1}×</span>}
               </td>
               <td>
-                {formatDate(inv.created_at)}
+                <span class="when">{formatDate(inv.created_at)}</span>
                 <br />
                 <span class="muted">by {inv.invited_by.name}</span>
               </td>
-              <td>{formatDate(inv.expires_at)}</td>
+              <td class="when">{formatDate(inv.expires_at)}</td>
               {manage && (
                 <td>
                   {inv.status === 'pending' && (
@@ -344,7 +344,7 @@ function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles
                 <td>{m.email}</td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
-                <td>{formatDate(m.deactivated_at)}</td>
+                <td class="when">{formatDate(m.deactivated_at)}</td>
               </tr>
             );
           })}
