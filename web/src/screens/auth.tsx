@@ -7,7 +7,8 @@ import { safeNext } from '../lib/next';
 import { useApp } from '../app';
 import { Field, Form, useForm } from '../components/form';
 import { LoadFailed } from '../components/ui';
-import { mustEnrollMfa } from '../lib/mfa';
+import { codeStepErrors, mustEnrollMfa } from '../lib/mfa';
+import { errorsOf } from '../lib/problem';
 import { ForcedPasswordChange, ForcedTotp } from './forced';
 
 /** Only a same-site path may be a `next`, so a crafted link cannot send the user elsewhere. */
@@ -62,7 +63,13 @@ export function SignIn() {
   };
   const submitCode = async () => {
     if (!mfaToken) return;
-    const res = await call(api.POST('/auth/login/mfa', { body: { mfa_token: mfaToken, code: codeForm.values.code.trim() } }));
+    let res;
+    try {
+      res = await call(api.POST('/auth/login/mfa', { body: { mfa_token: mfaToken, code: codeForm.values.code.trim() } }));
+    } catch (err) {
+      codeForm.setErrors(codeStepErrors(errorsOf(err)));
+      return;
+    }
     await finish(res.session.token);
   };
 

@@ -9,6 +9,8 @@ import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, StaleReload, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { Loading, Notice, formatDate, memberName, useLoad } from '../components/ui';
+import { errorsOf } from '../lib/problem';
+import { temporaryPasswordErrors } from '../lib/temporary';
 import { accessBody, addsPaidSeat, draftOf, type AccessDraft } from '../lib/access';
 import { UnlockForm } from './users';
 
@@ -239,12 +241,17 @@ function TemporaryPasswordForm({ pid, member, onDone }: { pid: string; member: M
   const form = useForm({ temporary_password: '' }, 'temporary');
   const name = memberName(member);
   const submit = async () => {
-    await call(
-      api.POST('/practices/{pid}/members/{uid}/temporary-password', {
-        params: { path: { pid, uid: member.user_id } },
-        body: { temporary_password: form.values.temporary_password },
-      }),
-    );
+    try {
+      await call(
+        api.POST('/practices/{pid}/members/{uid}/temporary-password', {
+          params: { path: { pid, uid: member.user_id } },
+          body: { temporary_password: form.values.temporary_password },
+        }),
+      );
+    } catch (err) {
+      form.setErrors(temporaryPasswordErrors(errorsOf(err), name, true));
+      return;
+    }
     form.reset({ temporary_password: '' });
     onDone(`${name} has a temporary password: tell them, and they choose their own at their next sign-in. Their sessions are ended.`);
   };

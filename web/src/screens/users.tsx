@@ -8,7 +8,9 @@ import { roleName } from '../components/access-editor';
 import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
+import { errorsOf } from '../lib/problem';
 import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
+import { temporaryPasswordErrors } from '../lib/temporary';
 import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled } from '../components/ui';
 
 const TABS = [
@@ -428,9 +430,14 @@ export function UnlockForm({ pid, member, onDone }: { pid: string; member: Membe
   const error = form.errors?.fields.temporary_password;
   const submit = (e: Event) => {
     e.preventDefault();
+    const pw = form.values.temporary_password;
     void attempt(form, async () => {
-      const pw = form.values.temporary_password;
-      await call(api.POST('/practices/{pid}/members/{uid}/unlock', { params: { path: { pid, uid: member.user_id } }, body: pw ? { temporary_password: pw } : {} }));
+      try {
+        await call(api.POST('/practices/{pid}/members/{uid}/unlock', { params: { path: { pid, uid: member.user_id } }, body: pw ? { temporary_password: pw } : {} }));
+      } catch (err) {
+        form.setErrors(temporaryPasswordErrors(errorsOf(err), name, pw !== ''));
+        return;
+      }
       onDone(pw ? `${name} is unlocked, with a temporary password to change at sign-in.` : `${name} is unlocked.`);
     });
   };
