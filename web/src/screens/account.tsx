@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
 import { allRoles } from '../api/lists';
+import { deviceWords } from '../lib/agent';
 import { roleName } from '../components/access-editor';
 import { useApp } from '../app';
 import { ConfirmButton } from '../components/confirm';
@@ -260,13 +261,13 @@ export function SessionsScreen() {
                 {l.items.map((s) => (
                   <tr key={s.id}>
                     <td>
-                      {s.user_agent ?? 'Unknown device'} {s.current && <span class="badge">this session</span>}
+                      <span title={s.user_agent ?? undefined}>{deviceWords(s.user_agent)}</span> {s.current && <span class="badge">this session</span>}
                     </td>
                     <td class="when">{formatDate(s.created_at)}</td>
                     <td class="when">{formatDate(s.last_used_at)}</td>
                     <td>
                       {!s.current && (
-                        <button type="button" onClick={() => end(s.id)} disabled={act.busy}>
+                        <button type="button" class="nowrap" onClick={() => end(s.id)} disabled={act.busy}>
                           End session
                         </button>
                       )}

@@ -4,12 +4,19 @@ import { useRoute } from 'preact-iso';
 import { answer, api, call } from '../api/client';
 import { Field, Form, Select, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { EmptyRow, MoreButton, Notice, formatDate, usePaged } from '../components/ui';
+import { allMembers } from '../api/lists';
+import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged } from '../components/ui';
 import { actionWords, joinCsvPages, nextCursor } from '../lib/audit';
 import { dayRange } from '../lib/dates';
 
 export function AuditScreen() {
   const pid = useRoute().params.pid ?? '';
+  // Names for user targets; a member without users.view gets the short ids alone (W17).
+  const members = useLoad(() => allMembers(pid).catch(() => []), [pid]);
+  const nameOf = (id: string) => {
+    const m = members.data?.find((x) => x.user_id === id);
+    return m ? memberName(m) : null;
+  };
   const list = usePaged((cursor) => call(api.GET('/practices/{pid}/audit', { params: { path: { pid }, query: { cursor, limit: 50 } } })), [pid]);
   return (
     <Page pid={pid}>
@@ -44,7 +51,7 @@ export function AuditScreen() {
               </td>
               <td>
                 {/* Ids are UUIDv7: their start is a timestamp, alike for a day's events; the end tells them apart. */}
-                {e.target.type} <code class="muted" title={e.target.id}>…{e.target.id.slice(-8)}</code>
+                {e.target.type} {nameOf(e.target.id) ?? <code class="muted" title={e.target.id}>…{e.target.id.slice(-8)}</code>}
               </td>
               <td>
                 {(e.before != null || e.after != null) && (

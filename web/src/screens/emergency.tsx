@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
 import { allMembers } from '../api/lists';
-import { activeMemberships, useApp } from '../app';
+import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged } from '../components/ui';
@@ -23,7 +23,10 @@ export function EmergencyScreen() {
   const pid = params.pid ?? '';
   const app = useApp();
   const me = app.me?.user.id;
-  const director = activeMemberships(app.me).some((m) => m.practice_id === pid && m.role_id === 'director');
+  const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
+  const director = membership?.role_id === 'director';
+  // Offer the form only when it can work: the permission, and the policy on (W19).
+  const policy = useLoad(() => call(api.GET('/practices/{pid}/security-policy', { params: { path: { pid } } })), [pid]);
   const form = useForm({ reason: '' });
   const act = useForm({});
   const [filter, setFilter] = useState<Filter>('unreviewed');
@@ -56,6 +59,10 @@ export function EmergencyScreen() {
       <Notice message={notice} />
       {director ? (
         <p class="muted">As a director you already hold every permission; here you see and review the other members' uses.</p>
+      ) : !can(membership, 'emergency_access.use') ? (
+        <p>Your role does not include emergency access. Ask a director if you need it.</p>
+      ) : policy.data && !policy.data.emergency_access.enabled ? (
+        <p>The practice's security policy has emergency access turned off. A director can turn it on under Settings.</p>
       ) : (
         <Form form={form} onSubmit={open} submitLabel="Open emergency access">
           <Field form={form} name="reason" label="Reason" hint="Why you need it now, in at least 10 characters; directors see this." required />
