@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessBody, addsPaidSeat, draftOf, newDraft } from './access';
+import { accessBody, addsPaidSeat, draftOf, newDraft, overrideErrors } from './access';
 
 const L1 = '11111111-1111-7111-8111-111111111111';
 const L2 = '22222222-2222-7222-8222-222222222222';
@@ -58,5 +58,24 @@ describe('access draft to request body', () => {
     expect(addsPaidSeat(d, d)).toBe(false);
     expect(addsPaidSeat({ ...d, modules: ['telehealth', 'billing'] }, d)).toBe(true);
     expect(addsPaidSeat(d, { ...d, kind: 'staff' })).toBe(true);
+  });
+});
+
+describe('override errors', () => {
+  it('go next to the override they name, the rest under the list', () => {
+    expect(
+      overrideErrors({
+        'overrides.grant': 'billing.fake is not a permission; also.fake is not a permission',
+        'overrides.revoke': 'billing.fake is not a permission',
+        overrides: 'a director takes no overrides',
+        email: 'is not an email',
+      }),
+    ).toEqual({
+      byKey: { 'billing.fake': 'billing.fake is not a permission; billing.fake is not a permission', 'also.fake': 'also.fake is not a permission' },
+      general: ['a director takes no overrides'],
+    });
+  });
+  it('is empty without override errors', () => {
+    expect(overrideErrors({})).toEqual({ byKey: {}, general: [] });
   });
 });

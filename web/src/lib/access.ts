@@ -159,3 +159,31 @@ export function addsPaidSeat(d: AccessDraft, before: AccessDraft | null): boolea
   if (!before || before.kind !== 'practitioner') return true;
   return d.modules.some((m) => !before.modules.includes(m));
 }
+
+/** The modules as a person reads them (R46). */
+export const MODULE_LABELS: Record<Module, string> = {
+  billing: 'Billing',
+  telehealth: 'Telehealth',
+  eprescribing: 'e-Prescribing',
+  patient_portal: 'Patient portal',
+  analytics: 'Analytics',
+};
+
+/**
+ * The API's override errors placed where they belong: `overrides.grant` and
+ * `overrides.revoke` say "<key> is not a permission" (one message each,
+ * joined with "; " by toFormErrors), shown next to that key's choice; the
+ * rest (`overrides`: a director takes none) under the whole list.
+ */
+export function overrideErrors(fields: Record<string, string>): { byKey: Record<string, string>; general: string[] } {
+  const byKey: Record<string, string> = {};
+  const general: string[] = [];
+  for (const field of ['overrides.grant', 'overrides.revoke', 'overrides']) {
+    for (const message of (fields[field] ?? '').split('; ').filter(Boolean)) {
+      const key = field === 'overrides' ? undefined : /^(\S+) is not a permission/.exec(message)?.[1];
+      if (key) byKey[key] = byKey[key] ? `${byKey[key]}; ${message}` : message;
+      else general.push(message);
+    }
+  }
+  return { byKey, general };
+}
