@@ -209,6 +209,7 @@ test('the director grants support access and revokes it', async () => {
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(true);
 
   await page.getByRole('button', { name: 'Revoke support access' }).click();
+  await page.getByRole('button', { name: 'Yes, revoke support access' }).click();
   await expect(notice(page)).toHaveText('Support access revoked.');
   await expect(page.getByText('Support access is off.')).toBeVisible();
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(false);

@@ -38,7 +38,8 @@ test('a director turns on two-factor sign-in and then signs in with a code', asy
   const wrong = ['000000', '111111', '222222', '333333', '444444'].find((code) => !valid.includes(code)) as string;
   await page.getByLabel('Authentication code').fill(wrong);
   await page.getByRole('button', { name: 'Verify code' }).click();
-  await expect(page.getByRole('alert')).toBeVisible();
+  // Worded as a code problem: on this step the user typed no email or password.
+  await expect(page.getByRole('alert')).toContainText('That code is wrong, already used or expired.');
   await expect(h1(page)).toHaveText('Two-factor authentication');
   await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
 
