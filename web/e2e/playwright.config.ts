@@ -23,6 +23,8 @@ export default defineConfig({
     browserName: 'chromium',
     headless: process.env.E2E_HEADED !== '1',
     viewport: { width: 1280, height: 800 },
+    // A click that cannot happen fails in 15 s, not at the test's bound.
+    actionTimeout: 15_000,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

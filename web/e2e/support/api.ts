@@ -139,3 +139,15 @@ export async function lockOut(email: string): Promise<void> {
 export async function grantSupportAccess(token: string, practiceId: string): Promise<void> {
   await call('PUT', `/practices/${practiceId}/support-access`, token);
 }
+
+export async function allowEmergencyAccess(token: string, practiceId: string, permissions: string[]): Promise<void> {
+  await call('PUT', `/practices/${practiceId}/security-policy`, token, { emergency_access: { enabled: true, permissions, max_minutes: 60 } });
+}
+
+export async function openEmergencyAccess(token: string, practiceId: string, reason: string): Promise<void> {
+  await call('POST', `/practices/${practiceId}/emergency-access`, token, { reason });
+}
+
+export async function requestPasswordReset(email: string): Promise<void> {
+  await call('POST', '/auth/password-reset', undefined, { email });
+}
