@@ -1,11 +1,11 @@
 // Invitations answered from the mailed link and seen by a user of two
 // practices: declining (R11) and the header's practice switcher.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { linkInMail } from '../support/mail';
 import * as api from '../support/api';
 import { join, person, practice, signIn } from '../support/people';
+import { h1, notice } from '../support/screen';
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
 
 test('an invitee declines from the mailed link, and the link then says it is answered', async ({ page }) => {
   const director = person('Ruth', 'Adler');
@@ -24,9 +24,7 @@ test('an invitee declines from the mailed link, and the link then says it is ans
   await expect(page.getByText(`invited ${receptionist.email} to join ${clinic.name}`)).toBeVisible();
   await page.getByRole('button', { name: 'Decline invitation' }).click();
   await page.getByRole('button', { name: 'Yes, decline' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'You declined the invitation.' })).toContainText(
-    `${clinic.name} will see this in its list of invitations.`,
-  );
+  await expect(notice(page)).toHaveText(`You declined the invitation. ${clinic.name} will see this in its list of invitations.`);
   const declined = await api.invitations(clinic.token, clinic.practiceId, 'declined');
   expect(declined.map((i) => i.email)).toEqual([receptionist.email]);
   expect(await api.invitations(clinic.token, clinic.practiceId, 'pending')).toEqual([]);

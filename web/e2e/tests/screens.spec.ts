@@ -4,9 +4,9 @@
 // (the whole page only where its length is the point: long forms).
 import { test, expect, type Page } from '@playwright/test';
 import { join } from 'node:path';
-import { Secret, TOTP } from 'otpauth';
 import { linkInMail } from '../support/mail';
 import * as api from '../support/api';
+import { authenticatorFrom, h1, notice } from '../support/screen';
 
 const out = process.env.E2E_SCREENS;
 if (!out) throw new Error('E2E_SCREENS is unset: run with scripts/e2e.sh screens');
@@ -28,8 +28,6 @@ const csv = [
   'ivo.lund@harbour-clinic.example,practitioner,clinician,Main Street,Ivo,Lund,true',
 ].join('\n');
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
-
 async function shoot(page: Page, name: string, heading: string | RegExp, fullPage = false): Promise<void> {
   await expect(h1(page)).toHaveText(heading);
   await expect(page.getByText('Loading…')).toHaveCount(0);
@@ -50,7 +48,7 @@ test('the screens', async ({ page, browser }) => {
   const token = await api.signUp(director);
   // Verified through the screen, as the mailed link opens it.
   await page.goto(await linkInMail(director.email, '/verify-email/'));
-  await expect(page.getByRole('status').filter({ hasText: 'Your email is verified.' })).toBeVisible();
+  await expect(notice(page)).toContainText('Your email is verified.');
   await shoot(page, 'verify-email', 'Verify email');
   const { practiceId, locationId } = await api.createPractice(token, 'Harbour Clinic', 'Main Street');
   const ids: Record<string, string> = {};
@@ -150,11 +148,10 @@ test('the screens', async ({ page, browser }) => {
   await priya.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   await expect(priya.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   await shoot(priya, 'totp-enrol', 'Security', true);
-  const key = (await priya.locator('p', { hasText: 'Key:' }).locator('code').textContent())?.trim() ?? '';
-  const app = new TOTP({ secret: Secret.fromBase32(key) });
+  const app = await authenticatorFrom(priya);
   await priya.getByLabel('Authentication code').fill(app.generate());
   await priya.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
-  await expect(priya.getByRole('status').filter({ hasText: 'Two-factor authentication is on.' })).toBeVisible();
+  await expect(notice(priya)).toHaveText('Two-factor authentication is on.');
   await priya.getByRole('button', { name: 'Sign out' }).click();
   await signIn(priya, people.active.email);
   await expect(priya.getByLabel('Authentication code')).toBeVisible();

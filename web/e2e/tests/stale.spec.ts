@@ -4,10 +4,8 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import * as api from '../support/api';
 import { join, person, practice, signIn } from '../support/people';
+import { fact, h1, notice } from '../support/screen';
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
-const fact = (page: Page, term: string) => page.locator('dt', { hasText: new RegExp(`^${term}$`) }).locator('+ dd');
-const notice = (page: Page) => page.getByRole('status').filter({ hasText: /\S/ });
 
 async function memberPage(browser: Browser, who: Parameters<typeof signIn>[1], path: string, name: string): Promise<Page> {
   // A context each: two sessions, each with its own sign-in.

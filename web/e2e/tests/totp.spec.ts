@@ -1,12 +1,11 @@
 // Two-factor sign-in (R28) through the console: enrolment on the account's
 // Security page (the QR code's key read off the screen, codes computed as an
 // authenticator app does, by otpauth), then the sign-in's code step.
-import { test, expect, type Page } from '@playwright/test';
-import { Secret, TOTP } from 'otpauth';
+import { test, expect } from '@playwright/test';
 import * as api from '../support/api';
 import { person, practice, signIn } from '../support/people';
+import { authenticatorFrom, h1, notice } from '../support/screen';
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
 
 test('a director turns on two-factor sign-in and then signs in with a code', async ({ page }) => {
   const director = person('Hana', 'Sato');
@@ -16,12 +15,10 @@ test('a director turns on two-factor sign-in and then signs in with a code', asy
   await page.goto('/account/security');
   await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
-  const key = (await page.locator('p', { hasText: 'Key:' }).locator('code').textContent())?.trim() ?? '';
-  // RFC 6238 as R28 fixes it (SHA-1, 6 digits, 30 s): what an authenticator app computes.
-  const app = new TOTP({ secret: Secret.fromBase32(key) });
+  const app = await authenticatorFrom(page);
   await page.getByLabel('Authentication code').fill(app.generate());
   await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Two-factor authentication is on.' })).toBeVisible();
+  await expect(notice(page)).toHaveText('Two-factor authentication is on.');
   expect((await api.me(clinic.token)).user.mfa_enabled).toBe(true);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
