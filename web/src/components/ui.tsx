@@ -61,8 +61,8 @@ export function Notice({ message }: { message: string | null }) {
   );
 }
 
-/** Every instant is shown with its time zone (lib/dates). */
-export { formatInstant as formatDate } from '../lib/dates';
+/** Every instant is shown with its time zone (lib/dates); `shortDate` in table cells. */
+export { formatInstant as formatDate, formatInstantShort as shortDate } from '../lib/dates';
 
 export { fullName, memberName, roleWords } from '../lib/names';
 

@@ -11,7 +11,7 @@ import { Page } from '../components/shell';
 import { errorsOf } from '../lib/problem';
 import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
 import { temporaryPasswordErrors } from '../lib/temporary';
-import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled } from '../components/ui';
+import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled, shortDate } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -148,7 +148,7 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
-              <td class="when">{formatDate(m.joined_at)}</td>
+              <td class="when">{shortDate(m.joined_at)}</td>
             </tr>
           ))}
           <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No users match." />
@@ -229,11 +229,11 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                 {inv.resend_count > 0 && <span class="muted"> · sent {inv.resend_count + 1}×</span>}
               </td>
               <td>
-                <span class="when">{formatDate(inv.created_at)}</span>
+                <span class="when">{shortDate(inv.created_at)}</span>
                 <br />
                 <span class="muted">by {inv.invited_by.name}</span>
               </td>
-              <td class="when">{formatDate(inv.expires_at)}</td>
+              <td class="when">{shortDate(inv.expires_at)}</td>
               {manage && (
                 <td>
                   {inv.status === 'pending' && (
@@ -346,7 +346,7 @@ function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles
                 <td>{m.email}</td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
-                <td class="when">{formatDate(m.deactivated_at)}</td>
+                <td class="when">{shortDate(m.deactivated_at)}</td>
               </tr>
             );
           })}
