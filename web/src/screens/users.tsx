@@ -145,7 +145,7 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>
                 <MemberLink pid={pid} m={m} /> {m.locked && <span class="badge warn">locked</span>}
               </td>
-              <td>{m.email}</td>
+              <td class="email">{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
               <td class="when">{shortDate(m.joined_at)}</td>
@@ -217,7 +217,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
         <tbody>
           {list.items.map((inv) => (
             <tr key={inv.id} class={inv.status === 'pending' ? 'pending' : undefined}>
-              <td id={`inv-${inv.id}`}>
+              <td id={`inv-${inv.id}`} class="email">
                 {inv.email} {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
               </td>
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
@@ -343,7 +343,7 @@ function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles
                 <td>
                   <MemberLink pid={pid} m={m} />
                 </td>
-                <td>{m.email}</td>
+                <td class="email">{m.email}</td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
                 <td class="when">{shortDate(m.deactivated_at)}</td>
@@ -398,7 +398,7 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
               <td>
                 <MemberLink pid={pid} m={m} />
               </td>
-              <td>{m.email}</td>
+              <td class="email">{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               {manage && (
                 <td>
