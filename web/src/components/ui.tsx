@@ -1,6 +1,7 @@
 // Small shared pieces: a loader hook, status messages, dates.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { Page } from '../lib/paging';
 import { errorsOf, isRetryable, type FormErrors } from '../lib/problem';
 
 export interface Loaded<T> {
@@ -66,10 +67,7 @@ export { formatInstant as formatDate, formatInstantShort as shortDate } from '..
 
 export { fullName, memberName, roleWords } from '../lib/names';
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page };
 
 export interface Paged<T> {
   items: T[];
