@@ -1,6 +1,7 @@
 // Small shared pieces: a loader hook, status messages, dates.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { Page } from '../lib/paging';
 import { errorsOf, isRetryable, type FormErrors } from '../lib/problem';
 
 export interface Loaded<T> {
@@ -61,15 +62,12 @@ export function Notice({ message }: { message: string | null }) {
   );
 }
 
-/** Every instant is shown with its time zone (lib/dates). */
-export { formatInstant as formatDate } from '../lib/dates';
+/** Every instant is shown with its time zone (lib/dates); `shortDate` in table cells. */
+export { formatInstant as formatDate, formatInstantShort as shortDate } from '../lib/dates';
 
 export { fullName, memberName, roleWords } from '../lib/names';
 
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page };
 
 export interface Paged<T> {
   items: T[];

@@ -12,6 +12,6 @@ describe('deviceWords', () => {
   });
   it('says so when it cannot tell', () => {
     expect(deviceWords(null)).toBe('Unknown device');
-    expect(deviceWords('curl/8.5.0')).toBe('Unknown browser');
+    expect(deviceWords('curl/8.5.0')).toBe('Unknown device');
   });
 });

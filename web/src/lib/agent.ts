@@ -1,6 +1,6 @@
 // A session's user agent as "Chrome on Linux", so a person can tell their
 // sessions apart (W20); the whole string stays in a title. A few patterns
-// cover the browsers a clinic uses; anything else is "Unknown browser".
+// cover the browsers a clinic uses; anything else is "Unknown device".
 
 const BROWSERS: [RegExp, string][] = [
   [/Edg(e|A|iOS)?\//, 'Edge'],
@@ -28,5 +28,5 @@ export function deviceWords(userAgent: string | null | undefined): string {
   const browser = first(BROWSERS, userAgent);
   const system = first(SYSTEMS, userAgent);
   if (browser && system) return `${browser} on ${system}`;
-  return browser ?? (system ? `A browser on ${system}` : 'Unknown browser');
+  return browser ?? (system ? `A browser on ${system}` : 'Unknown device');
 }

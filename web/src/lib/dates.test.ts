@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayRange, formatInstant } from './dates';
+import { dayRange, formatInstant, formatInstantShort } from './dates';
 
 describe('formatInstant', () => {
   it('shows the date, the time and the zone', () => {
@@ -10,6 +10,16 @@ describe('formatInstant', () => {
   it('says — for nothing and keeps text that is no instant', () => {
     expect(formatInstant(null)).toBe('—');
     expect(formatInstant('soon')).toBe('soon');
+  });
+});
+
+describe('formatInstantShort', () => {
+  const now = new Date('2026-12-01T15:00:00Z');
+  it('leaves the current year out, keeps the zone', () => {
+    expect(formatInstantShort('2026-12-01T13:05:00Z', { locale: 'en-GB', timeZone: 'UTC' }, now)).toBe('1 Dec, 13:05 UTC');
+  });
+  it('shows another year', () => {
+    expect(formatInstantShort('2025-12-01T13:05:00Z', { locale: 'en-GB', timeZone: 'UTC' }, now)).toBe('1 Dec 2025, 13:05 UTC');
   });
 });
 

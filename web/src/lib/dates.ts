@@ -25,6 +25,27 @@ export function formatInstant(iso: string | null | undefined, zone: Zone = {}): 
   }).format(d);
 }
 
+/**
+ * The same instant short enough for a table cell: "1 Dec, 14:05 GMT+1", the
+ * year only when it is not the current one (in the zone shown). The zone stays
+ * in every cell: rows of one list may fall either side of a clock change.
+ */
+export function formatInstantShort(iso: string | null | undefined, zone: Zone = {}, now: Date = new Date()): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const year = (t: Date) => new Intl.DateTimeFormat('en', { year: 'numeric', timeZone: zone.timeZone }).format(t);
+  return new Intl.DateTimeFormat(zone.locale, {
+    day: 'numeric',
+    month: 'short',
+    ...(year(d) === year(now) ? {} : { year: 'numeric' }),
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone: zone.timeZone,
+  }).format(d);
+}
+
 /** `YYYY-MM-DD` (a date input's value) as that day's first instant in the browser's zone. */
 function startOfDay(date: string, plusDays = 0): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);

@@ -13,7 +13,7 @@ import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { TotpEnroll } from '../components/totp';
-import { Loading, Notice, formatDate, roleWords, useLoad } from '../components/ui';
+import { Loading, Notice, roleWords, useLoad, shortDate } from '../components/ui';
 
 const SECTIONS = [
   ['/account', 'Profile'],
@@ -202,7 +202,7 @@ export function MyInvitationsScreen() {
                       {roleWords(inv.role_id)} ({inv.kind})
                     </td>
                     <td>{inv.invited_by.name}</td>
-                    <td class="when">{formatDate(inv.expires_at)}</td>
+                    <td class="when">{shortDate(inv.expires_at)}</td>
                     <td>
                       <div class="row-actions">
                         <button type="button" class="primary" onClick={() => accept(inv.id)} disabled={act.busy} aria-describedby={`practice-${inv.id}`}>
@@ -263,8 +263,8 @@ export function SessionsScreen() {
                     <td>
                       <span title={s.user_agent ?? undefined}>{deviceWords(s.user_agent)}</span> {s.current && <span class="badge">this session</span>}
                     </td>
-                    <td class="when">{formatDate(s.created_at)}</td>
-                    <td class="when">{formatDate(s.last_used_at)}</td>
+                    <td class="when">{shortDate(s.created_at)}</td>
+                    <td class="when">{shortDate(s.last_used_at)}</td>
                     <td>
                       {!s.current && (
                         <button type="button" class="nowrap" onClick={() => end(s.id)} disabled={act.busy}>
@@ -276,13 +276,15 @@ export function SessionsScreen() {
                 ))}
               </tbody>
             </table>
-            <ConfirmButton
-              label="Sign out all other sessions"
-              question="Sign out every other browser and device signed in to your account? This one stays signed in."
-              confirmLabel="Yes, sign out the others"
-              onConfirm={endOthers}
-              busy={act.busy}
-            />
+            <div class="after-table">
+              <ConfirmButton
+                label="Sign out all other sessions"
+                question="Sign out every other browser and device signed in to your account? This one stays signed in."
+                confirmLabel="Yes, sign out the others"
+                onConfirm={endOthers}
+                busy={act.busy}
+              />
+            </div>
           </>
         )}
       </Loading>

@@ -5,13 +5,13 @@ import { answer, api, call } from '../api/client';
 import { Field, Form, Select, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { allMembers } from '../api/lists';
-import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, MoreButton, Notice, memberName, useLoad, usePaged, shortDate } from '../components/ui';
 import { actionWords, joinCsvPages, nextCursor } from '../lib/audit';
 import { dayRange } from '../lib/dates';
 
 export function AuditScreen() {
   const pid = useRoute().params.pid ?? '';
-  // Names for user targets; a member without users.view gets the short ids alone (W17).
+  // Names for actors and user targets (every status); a viewer without users.view gets emails and short ids (W17, W24).
   const members = useLoad(() => allMembers(pid).catch(() => []), [pid]);
   const nameOf = (id: string) => {
     const m = members.data?.find((x) => x.user_id === id);
@@ -38,9 +38,15 @@ export function AuditScreen() {
         <tbody>
           {list.items.map((e) => (
             <tr key={e.id}>
-              <td class="when">{formatDate(e.at)}</td>
+              <td class="when">{shortDate(e.at)}</td>
               <td>
-                {e.actor.email ?? 'system'}
+                {(e.actor.user_id && nameOf(e.actor.user_id)) ?? e.actor.email ?? 'system'}
+                {e.actor.user_id && nameOf(e.actor.user_id) && e.actor.email && (
+                  <>
+                    <br />
+                    <span class="muted small">{e.actor.email}</span>
+                  </>
+                )}
                 {e.actor.support && <span class="badge"> support</span>}
                 {e.actor.emergency_access_id && <span class="badge warn"> emergency</span>}
               </td>

@@ -7,7 +7,7 @@ import { allMembers } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged, shortDate } from '../components/ui';
 import type { components } from '../api/schema';
 
 type Emergency = components['schemas']['EmergencyAccess'];
@@ -98,17 +98,18 @@ export function EmergencyScreen() {
             <tr key={e.id}>
               <td id={`em-${e.id}`}>{who(e)}</td>
               <td>{e.reason}</td>
-              <td class="when">{formatDate(e.opened_at)}</td>
+              <td class="when">{shortDate(e.opened_at)}</td>
               <td>
                 {running(e) ? (
                   <>
-                    {formatDate(e.ends_at)}{' '}
+                    <span class="when">{shortDate(e.ends_at)}</span>
+                    <br />
                     <button type="button" class="danger" onClick={() => end(e)} disabled={act.busy} aria-describedby={`em-${e.id}`}>
                       End now
                     </button>
                   </>
                 ) : (
-                  `Ended ${formatDate(e.ended_at ?? e.ends_at)}`
+                  <span class="when">Ended {shortDate(e.ended_at ?? e.ends_at)}</span>
                 )}
               </td>
               <td>

@@ -11,7 +11,7 @@ import { Page } from '../components/shell';
 import { errorsOf } from '../lib/problem';
 import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
 import { temporaryPasswordErrors } from '../lib/temporary';
-import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled } from '../components/ui';
+import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled, shortDate } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -145,10 +145,10 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>
                 <MemberLink pid={pid} m={m} /> {m.locked && <span class="badge warn">locked</span>}
               </td>
-              <td>{m.email}</td>
+              <td class="email">{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
-              <td class="when">{formatDate(m.joined_at)}</td>
+              <td class="when">{shortDate(m.joined_at)}</td>
             </tr>
           ))}
           <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No users match." />
@@ -217,7 +217,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
         <tbody>
           {list.items.map((inv) => (
             <tr key={inv.id} class={inv.status === 'pending' ? 'pending' : undefined}>
-              <td id={`inv-${inv.id}`}>
+              <td id={`inv-${inv.id}`} class="email">
                 {inv.email} {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
               </td>
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
@@ -229,11 +229,11 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                 {inv.resend_count > 0 && <span class="muted"> · sent {inv.resend_count + 1}×</span>}
               </td>
               <td>
-                <span class="when">{formatDate(inv.created_at)}</span>
+                <span class="when">{shortDate(inv.created_at)}</span>
                 <br />
                 <span class="muted">by {inv.invited_by.name}</span>
               </td>
-              <td class="when">{formatDate(inv.expires_at)}</td>
+              <td class="when">{shortDate(inv.expires_at)}</td>
               {manage && (
                 <td>
                   {inv.status === 'pending' && (
@@ -343,10 +343,10 @@ function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles
                 <td>
                   <MemberLink pid={pid} m={m} />
                 </td>
-                <td>{m.email}</td>
+                <td class="email">{m.email}</td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
-                <td class="when">{formatDate(m.deactivated_at)}</td>
+                <td class="when">{shortDate(m.deactivated_at)}</td>
               </tr>
             );
           })}
@@ -398,7 +398,7 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
               <td>
                 <MemberLink pid={pid} m={m} />
               </td>
-              <td>{m.email}</td>
+              <td class="email">{m.email}</td>
               <td>{roleName(roles, m.role_id)}</td>
               {manage && (
                 <td>
