@@ -1,6 +1,7 @@
 // Small shared pieces: a loader hook, status messages, dates.
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { emailParts } from '../lib/names';
 import type { Page } from '../lib/paging';
 import { errorsOf, isRetryable, type FormErrors } from '../lib/problem';
 
@@ -66,6 +67,20 @@ export function Notice({ message }: { message: string | null }) {
 export { formatInstant as formatDate, formatInstantShort as shortDate } from '../lib/dates';
 
 export { fullName, memberName, roleWords } from '../lib/names';
+
+/** An email that a narrow column breaks at its "@" or a dot rather than mid-word. */
+export function Email({ address }: { address: string }) {
+  return (
+    <>
+      {emailParts(address).map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
+}
 
 export type { Page };
 

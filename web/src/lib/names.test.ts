@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullName, memberName, roleWords } from './names';
+import { emailParts, fullName, memberName, roleWords } from './names';
 
 describe('memberName', () => {
   const m = { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' };
@@ -25,5 +25,12 @@ describe('roleWords', () => {
   });
   it('says custom role for a custom role id', () => {
     expect(roleWords('0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b')).toBe('Custom role');
+  });
+});
+
+describe('emailParts', () => {
+  it('breaks after the @ and before the dots of the domain', () => {
+    expect(emailParts('priya.nair@harbour-clinic.example')).toEqual(['priya.nair@', 'harbour-clinic', '.example']);
+    expect(emailParts('not-an-address')).toEqual(['not-an-address']);
   });
 });

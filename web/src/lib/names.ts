@@ -25,3 +25,11 @@ export function roleWords(id: string): string {
   const words = id.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** An address cut where a line may break without hurting it: after the "@" and before each dot of the domain (W28). */
+export function emailParts(address: string): string[] {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return [address];
+  const domain = address.slice(at + 1).split('.');
+  return [address.slice(0, at + 1), ...domain.map((p, i) => (i === 0 ? p : `.${p}`))];
+}

@@ -11,7 +11,7 @@ import { Page } from '../components/shell';
 import { errorsOf } from '../lib/problem';
 import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
 import { temporaryPasswordErrors } from '../lib/temporary';
-import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled, shortDate } from '../components/ui';
+import { Email, EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled, shortDate } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -145,7 +145,9 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>
                 <MemberLink pid={pid} m={m} /> {m.locked && <span class="badge warn">locked</span>}
               </td>
-              <td class="email">{m.email}</td>
+              <td class="email">
+                <Email address={m.email} />
+              </td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
               <td class="when">{shortDate(m.joined_at)}</td>
@@ -218,7 +220,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
           {list.items.map((inv) => (
             <tr key={inv.id} class={inv.status === 'pending' ? 'pending' : undefined}>
               <td id={`inv-${inv.id}`} class="email">
-                {inv.email} {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
+                <Email address={inv.email} /> {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
               </td>
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
               <td>
@@ -343,7 +345,9 @@ function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles
                 <td>
                   <MemberLink pid={pid} m={m} />
                 </td>
-                <td class="email">{m.email}</td>
+                <td class="email">
+                  <Email address={m.email} />
+                </td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
                 <td class="when">{shortDate(m.deactivated_at)}</td>
@@ -398,7 +402,9 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
               <td>
                 <MemberLink pid={pid} m={m} />
               </td>
-              <td class="email">{m.email}</td>
+              <td class="email">
+                <Email address={m.email} />
+              </td>
               <td>{roleName(roles, m.role_id)}</td>
               {manage && (
                 <td>
