@@ -4,6 +4,8 @@ import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call, whenMfaRequired, whenUnauthenticated, type Me, type Membership } from './api/client';
+import { endedMessage, signInPath } from './lib/next';
+import { errorsOf, type FormErrors } from './lib/problem';
 import { clearSession, savePractice, savedPractice, setToken, token } from './lib/session';
 
 export interface AppState {
@@ -19,6 +21,10 @@ export interface AppState {
   choosePractice: (pid: string) => void;
   /** True once an API call answered 403 mfa_required (a practice's policy), until a second factor is on. */
   mfaRequiredByPractice: boolean;
+  /** Why GET /me failed (the server unreachable, say), so a page can offer to retry rather than wait forever. */
+  meError: FormErrors | null;
+  /** Set when the API ended the session (401): what the sign-in page tells the user. */
+  ended: string | null;
 }
 
 const Ctx = createContext<AppState | null>(null);
@@ -39,6 +45,8 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
   const [signedIn, setSignedIn] = useState(token() !== null);
   const [pid, setPid] = useState<string | null>(savedPractice());
   const [mfaRequiredByPractice, setMfaRequiredByPractice] = useState(false);
+  const [meError, setMeError] = useState<FormErrors | null>(null);
+  const [ended, setEnded] = useState<string | null>(null);
   const { route } = useLocation();
 
   const refresh = useCallback(async () => {
@@ -47,13 +55,15 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
       setLoading(false);
       return null;
     }
+    setMeError(null);
     try {
       const m = await call(api.GET('/me'));
       setMe(m);
       // Enrolled (TotpEnroll refreshes /me after the confirm): the gate is passed.
       if (m.user.mfa_enabled) setMfaRequiredByPractice(false);
       return m;
-    } catch {
+    } catch (err) {
+      setMeError(errorsOf(err));
       return null;
     } finally {
       setLoading(false);
@@ -66,18 +76,21 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
     setSignedIn(false);
     setPid(null);
     setMfaRequiredByPractice(false);
+    setMeError(null);
   }, []);
 
   useEffect(() => {
-    whenUnauthenticated(() => {
+    whenUnauthenticated((code) => {
       forget();
-      route(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+      setEnded(endedMessage(code));
+      route(signInPath(location.pathname + location.search));
     });
     whenMfaRequired(() => setMfaRequiredByPractice(true));
     void refresh();
   }, []);
 
   const signIn = useCallback(async (t: string) => {
+    setEnded(null);
     setToken(t);
     setSignedIn(true);
     setLoading(true);
@@ -102,7 +115,7 @@ export function AppProvider({ children }: { children: ComponentChildren }) {
     return active.find((m) => m.practice_id === pid) ?? active[0] ?? null;
   }, [me, pid]);
 
-  const state: AppState = { me, loading, signedIn, refresh, signIn, signOut, practice, choosePractice, mfaRequiredByPractice };
+  const state: AppState = { me, loading, signedIn, refresh, signIn, signOut, practice, choosePractice, mfaRequiredByPractice, meError, ended };
   return <Ctx.Provider value={state}>{children}</Ctx.Provider>;
 }
 

@@ -8,7 +8,8 @@ import { AccountScreen, MyInvitationsScreen, SecurityScreen, SessionsScreen } fr
 import { BulkImportScreen } from './screens/bulk';
 import { EmergencyScreen } from './screens/emergency';
 import { InviteScreen } from './screens/invite';
-import { AuditScreen, LocationsScreen, SupportAccessScreen } from './screens/practice';
+import { AuditScreen } from './screens/audit';
+import { LocationsScreen, SupportAccessScreen } from './screens/practice';
 import { RolesScreen } from './screens/roles';
 import { SettingsScreen } from './screens/settings';
 import { MemberScreen } from './screens/member';

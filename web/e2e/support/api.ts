@@ -33,6 +33,7 @@ export interface MemberState {
   role_id: string;
   status: 'active' | 'deactivated';
   locked: boolean;
+  access_billing: boolean;
   version: number;
 }
 
@@ -70,6 +71,15 @@ export async function verifyEmail(link: string): Promise<void> {
   await call('POST', '/auth/verify-email', undefined, { token: link.split('/').at(-1) });
 }
 
+export async function me(token: string): Promise<{ user: { mfa_enabled: boolean } }> {
+  return call('GET', '/me', token);
+}
+
+export async function invitations(token: string, practiceId: string, status: string): Promise<{ email: string; status: string }[]> {
+  const list = await call<{ items: { email: string; status: string }[] }>('GET', `/practices/${practiceId}/invitations?status=${status}`, token);
+  return list.items;
+}
+
 export async function createPractice(token: string, name: string, location: string): Promise<{ practiceId: string; locationId: string }> {
   const practice = await call<{ id: string }>('POST', '/practices', token, { name, location: { name: location } });
   const locations = await call<{ items: { id: string }[] }>('GET', `/practices/${practice.id}/locations`, token);
@@ -79,7 +89,15 @@ export async function createPractice(token: string, name: string, location: stri
 export async function invite(
   token: string,
   practiceId: string,
-  body: { email: string; first_name?: string; last_name?: string; kind: 'practitioner' | 'staff'; primary_location_id: string; role_id?: string },
+  body: {
+    email: string;
+    first_name?: string;
+    last_name?: string;
+    kind: 'practitioner' | 'staff';
+    primary_location_id: string;
+    role_id?: string;
+    overrides?: { grant: string[]; revoke: string[] };
+  },
 ): Promise<void> {
   await call('POST', `/practices/${practiceId}/invitations`, token, {
     ...body,
@@ -95,6 +113,11 @@ export async function register(link: string, password: string): Promise<{ userId
     { password, accept_terms: true },
   );
   return { userId: answer.user.id, token: answer.session.token };
+}
+
+/** An existing user, signed in, accepts the invitation of a mailed link. */
+export async function accept(link: string, token: string): Promise<void> {
+  await call('POST', `/invitations/${link.split('/').at(-1)}/accept`, token);
 }
 
 export async function deactivate(token: string, practiceId: string, userId: string): Promise<void> {
@@ -115,4 +138,16 @@ export async function lockOut(email: string): Promise<void> {
 
 export async function grantSupportAccess(token: string, practiceId: string): Promise<void> {
   await call('PUT', `/practices/${practiceId}/support-access`, token);
+}
+
+export async function allowEmergencyAccess(token: string, practiceId: string, permissions: string[]): Promise<void> {
+  await call('PUT', `/practices/${practiceId}/security-policy`, token, { emergency_access: { enabled: true, permissions, max_minutes: 60 } });
+}
+
+export async function openEmergencyAccess(token: string, practiceId: string, reason: string): Promise<void> {
+  await call('POST', `/practices/${practiceId}/emergency-access`, token, { reason });
+}
+
+export async function requestPasswordReset(email: string): Promise<void> {
+  await call('POST', '/auth/password-reset', undefined, { email });
 }

@@ -26,16 +26,27 @@ function mailsTo(to: string): Mail[] {
     .sort((a, b) => a.created_at.localeCompare(b.created_at));
 }
 
-/** The newest link to `to` whose path starts with `path` (e.g. `/invite/`), waiting for the mail. */
-export async function linkInMail(to: string, path: string): Promise<string> {
+function linksIn(to: string, path: string): string[] {
   const pattern = new RegExp(`https?://[^\\s"<>]*${path.replace(/[/]/g, '\\/')}[A-Za-z0-9_-]+`, 'g');
+  return mailsTo(to).flatMap((mail) => mail.text.match(pattern) ?? []);
+}
+
+/** How many links to `to` whose path starts with `path` the mail folder holds now. */
+export function linkCount(to: string, path: string): number {
+  return linksIn(to, path).length;
+}
+
+/**
+ * The newest link to `to` whose path starts with `path` (e.g. `/invite/`),
+ * waiting for the mail; with `after`, for a mail beyond the first `after` such links.
+ */
+export async function linkInMail(to: string, path: string, after = 0): Promise<string> {
   let link: string | undefined;
   await expect
     .poll(
       () => {
-        link = mailsTo(to)
-          .flatMap((mail) => mail.text.match(pattern) ?? [])
-          .at(-1);
+        const links = linksIn(to, path);
+        link = links.length > after ? links.at(-1) : undefined;
         return link;
       },
       { message: `a mail to ${to} with a ${path} link`, timeout: 30_000 },

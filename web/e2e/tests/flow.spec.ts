@@ -5,6 +5,7 @@
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import { linkInMail } from '../support/mail';
 import * as api from '../support/api';
+import { fact, h1, notice } from '../support/screen';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -45,10 +46,6 @@ test.afterAll(async () => {
   await practitionerPage?.context().close();
 });
 
-const h1 = (page: Page) => page.getByRole('heading', { level: 1 });
-/** The value beside a term in a page's facts (<dt>Status</dt><dd>Active</dd>). */
-const fact = (page: Page, term: string) => page.locator('dt', { hasText: new RegExp(`^${term}$`) }).locator('+ dd');
-const notice = (page: Page) => page.getByRole('status').filter({ hasText: /\S/ });
 
 test('a director signs up', async () => {
   const page = directorPage;
@@ -209,6 +206,7 @@ test('the director grants support access and revokes it', async () => {
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(true);
 
   await page.getByRole('button', { name: 'Revoke support access' }).click();
+  await page.getByRole('button', { name: 'Yes, revoke support access' }).click();
   await expect(notice(page)).toHaveText('Support access revoked.');
   await expect(page.getByText('Support access is off.')).toBeVisible();
   expect((await api.supportAccess(directorToken, practiceId)).active).toBe(false);

@@ -16,9 +16,9 @@ export type Location = Schemas['Location'];
 export type Role = Schemas['Role'];
 export type Practice = Schemas['Practice'];
 
-/** Called when the API says the session is gone, so the app can sign out. */
-let onUnauthenticated: () => void = () => {};
-export function whenUnauthenticated(f: () => void): void {
+/** Called with the 401's code (`unauthenticated`, `session_idle`) when the API says the session is gone, so the app can sign out. */
+let onUnauthenticated: (code: string | undefined) => void = () => {};
+export function whenUnauthenticated(f: (code: string | undefined) => void): void {
   onUnauthenticated = f;
 }
 
@@ -35,14 +35,14 @@ const auth: Middleware = {
     return request;
   },
   async onResponse({ response, request }) {
-    if (response.status === 401 && request.headers.has('Authorization')) onUnauthenticated();
-    if (response.status === 403 && request.headers.has('Authorization')) {
+    if ((response.status === 401 || response.status === 403) && request.headers.has('Authorization')) {
       // Read a copy: the caller still reads the problem from the response itself.
       const body: unknown = await response
         .clone()
         .json()
         .catch(() => undefined);
-      if (isMfaRequired(response.status, body)) onMfaRequired();
+      if (response.status === 401) onUnauthenticated(asProblem(401, body).code);
+      else if (isMfaRequired(response.status, body)) onMfaRequired();
     }
     return response;
   },
@@ -54,9 +54,14 @@ api.use(auth);
 
 /** openapi-fetch's answer as a value or a thrown ApiError carrying the problem. */
 export async function call<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  return (await answer(p)).data;
+}
+
+/** As `call`, with the response too, for its headers (e.g. a `Link` to the next page). */
+export async function answer<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; response: Response }> {
   const { data, error, response } = await p;
   if (!response.ok) throw new ApiError(response.status, asProblem(response.status, error));
-  return data as T;
+  return { data: data as T, response };
 }
 
 /** The ETag of a versioned resource, to send back as If-Match (R18). */

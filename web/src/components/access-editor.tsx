@@ -2,8 +2,10 @@
 // billing, calendar, overrides, second factor, practitioner profile,
 // modules), each with its problem+json error next to it.
 import { api, call, type Location, type Role } from '../api/client';
-import { MODULES, STEPS, type AccessDraft, type PractitionerDraft } from '../lib/access';
+import { allLocations, allRoles } from '../api/lists';
+import { MODULES, MODULE_LABELS, STEPS, overrideErrors, type AccessDraft, type PractitionerDraft } from '../lib/access';
 import { groupByModule, type CatalogueEntry } from '../lib/permissions';
+import { roleWords } from '../lib/names';
 import type { FormErrors } from '../lib/problem';
 
 export interface PracticeData {
@@ -14,15 +16,15 @@ export interface PracticeData {
 
 export async function loadPracticeData(pid: string): Promise<PracticeData> {
   const [roles, locations, catalogue] = await Promise.all([
-    call(api.GET('/practices/{pid}/roles', { params: { path: { pid } } })),
-    call(api.GET('/practices/{pid}/locations', { params: { path: { pid } } })),
+    allRoles(pid),
+    allLocations(pid),
     call(api.GET('/permissions')),
   ]);
-  return { roles: roles.items, locations: locations.items, catalogue };
+  return { roles, locations, catalogue };
 }
 
 export function roleName(roles: Role[], id: string): string {
-  return roles.find((r) => r.id === id)?.name ?? id;
+  return roles.find((r) => r.id === id)?.name ?? roleWords(id);
 }
 
 interface Props {
@@ -50,6 +52,10 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
   const isPractitioner = draft.kind === 'practitioner';
   const invalid = (f: string) => (errors?.fields[f] ? { 'aria-invalid': true, 'aria-describedby': `e-${f.replace(/\W/g, '-')}` } : {});
   const errId = (f: string) => `e-${f.replace(/\W/g, '-')}`;
+  const overrideProblems = overrideErrors(errors?.fields ?? {});
+  const profileOpen = Object.values(draft.practitioner).some((v) => v.trim() !== '') || Object.keys(errors?.fields ?? {}).some((f) => f.startsWith('practitioner'));
+  // What the chosen role grants, so "as the role says" tells whether an override changes anything (W3).
+  const roleGives = data.roles.find((r) => r.id === draft.role_id)?.permissions;
 
   return (
     <>
@@ -64,31 +70,34 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
         <Err errors={errors} field="kind" id={errId('kind')} />
       </fieldset>
 
-      <div class="field">
-        <label for="role">Role</label>
-        <select id="role" value={draft.role_id} onChange={(e) => set('role_id', e.currentTarget.value)} {...invalid('role_id')}>
-          {allowDefaultRole && <option value="">The practice's default for this kind</option>}
-          {data.roles.map((r) => (
-            <option key={r.id} value={r.id}>
-              {r.name}
-              {r.built_in ? '' : ' (custom)'}
-            </option>
-          ))}
-        </select>
-        <Err errors={errors} field="role_id" id={errId('role_id')} />
-      </div>
+      <fieldset>
+        <legend>Role and location</legend>
+        <div class="field">
+          <label for="role">Role</label>
+          <select id="role" value={draft.role_id} onChange={(e) => set('role_id', e.currentTarget.value)} {...invalid('role_id')}>
+            {allowDefaultRole && <option value="">The practice's default for this kind</option>}
+            {data.roles.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name}
+                {r.built_in ? '' : ' (custom)'}
+              </option>
+            ))}
+          </select>
+          <Err errors={errors} field="role_id" id={errId('role_id')} />
+        </div>
 
-      <div class="field">
-        <label for="primary-location">Primary location</label>
-        <select id="primary-location" value={draft.primary_location_id} onChange={(e) => set('primary_location_id', e.currentTarget.value)} {...invalid('primary_location_id')}>
-          {activeLocations.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.name}
-            </option>
-          ))}
-        </select>
-        <Err errors={errors} field="primary_location_id" id={errId('primary_location_id')} />
-      </div>
+        <div class="field">
+          <label for="primary-location">Primary location</label>
+          <select id="primary-location" value={draft.primary_location_id} onChange={(e) => set('primary_location_id', e.currentTarget.value)} {...invalid('primary_location_id')}>
+            {activeLocations.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+          <Err errors={errors} field="primary_location_id" id={errId('primary_location_id')} />
+        </div>
+      </fieldset>
 
       <fieldset>
         <legend>Location access</legend>
@@ -146,55 +155,61 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
                 checked={draft.modules.includes(m)}
                 onChange={(e) => set('modules', e.currentTarget.checked ? [...draft.modules, m] : draft.modules.filter((x) => x !== m))}
               />
-              <label for={`module-${m}`}>{m.replace('_', ' ')}</label>
+              <label for={`module-${m}`}>{MODULE_LABELS[m]}</label>
             </div>
           ))}
           <Err errors={errors} field="modules" id={errId('modules')} />
         </fieldset>
       )}
 
-      <fieldset>
-        <legend>{isPractitioner ? 'Practitioner profile (optional)' : 'Profile (optional)'}</legend>
-        <ProfileField label="Profession" name="practitioner.profession" value={draft.practitioner.profession} onInput={(v) => setP('profession', v)} errors={errors} />
-        {isPractitioner && (
-          <>
-            <ProfileField label="Registration number" name="practitioner.registration_number" value={draft.practitioner.registration_number} onInput={(v) => setP('registration_number', v)} errors={errors} />
-            <ProfileField label="NPI" name="practitioner.npi" value={draft.practitioner.npi} onInput={(v) => setP('npi', v)} errors={errors} hint="Ten digits." />
-            <ProfileField label="Taxonomy code" name="practitioner.taxonomy_code" value={draft.practitioner.taxonomy_code} onInput={(v) => setP('taxonomy_code', v)} errors={errors} hint="Ten characters ending in X, e.g. 207Q00000X." />
-            <ProfileField label="Capacity (patients at once)" name="practitioner.capacity" value={draft.practitioner.capacity} onInput={(v) => setP('capacity', v)} errors={errors} hint="1 to 20." />
-            <div class="field">
-              <label for="f-step">Scheduling step</label>
-              <select id="f-step" value={draft.practitioner.scheduling_step_minutes} onChange={(e) => setP('scheduling_step_minutes', e.currentTarget.value)}>
-                <option value="">Not set</option>
-                {STEPS.map((s) => (
-                  <option key={s} value={String(s)}>
-                    {s} minutes
-                  </option>
-                ))}
-              </select>
-              <Err errors={errors} field="practitioner.scheduling_step_minutes" id={errId('practitioner.scheduling_step_minutes')} />
-            </div>
-          </>
-        )}
-        <div class="field">
-          <label for="f-bio">Bio</label>
-          <textarea id="f-bio" value={draft.practitioner.bio} onInput={(e) => setP('bio', e.currentTarget.value)} {...invalid('practitioner.bio')} />
-          <Err errors={errors} field="practitioner.bio" id={errId('practitioner.bio')} />
-        </div>
-        <Err errors={errors} field="practitioner" id={errId('practitioner')} />
-      </fieldset>
+      {/* Optional and long: folded unless it holds something or the API named one of its fields (W5). */}
+      <details class="profile" open={profileOpen || undefined}>
+        <summary>{isPractitioner ? 'Practitioner profile (optional)' : 'Profile (optional)'}</summary>
+        <fieldset>
+          <legend class="sr-only">{isPractitioner ? 'Practitioner profile' : 'Profile'}</legend>
+          <ProfileField label="Profession" name="practitioner.profession" value={draft.practitioner.profession} onInput={(v) => setP('profession', v)} errors={errors} />
+          {isPractitioner && (
+            <>
+              <ProfileField label="Registration number" name="practitioner.registration_number" value={draft.practitioner.registration_number} onInput={(v) => setP('registration_number', v)} errors={errors} />
+              <ProfileField label="NPI" name="practitioner.npi" value={draft.practitioner.npi} onInput={(v) => setP('npi', v)} errors={errors} hint="Ten digits." />
+              <ProfileField label="Taxonomy code" name="practitioner.taxonomy_code" value={draft.practitioner.taxonomy_code} onInput={(v) => setP('taxonomy_code', v)} errors={errors} hint="Ten characters ending in X, e.g. 207Q00000X." />
+              <ProfileField label="Capacity (patients at once)" name="practitioner.capacity" value={draft.practitioner.capacity} onInput={(v) => setP('capacity', v)} errors={errors} hint="1 to 20." />
+              <div class="field">
+                <label for="f-step">Scheduling step</label>
+                <select id="f-step" value={draft.practitioner.scheduling_step_minutes} onChange={(e) => setP('scheduling_step_minutes', e.currentTarget.value)}>
+                  <option value="">Not set</option>
+                  {STEPS.map((s) => (
+                    <option key={s} value={String(s)}>
+                      {s} minutes
+                    </option>
+                  ))}
+                </select>
+                <Err errors={errors} field="practitioner.scheduling_step_minutes" id={errId('practitioner.scheduling_step_minutes')} />
+              </div>
+            </>
+          )}
+          <div class="field">
+            <label for="f-bio">Bio</label>
+            <textarea id="f-bio" value={draft.practitioner.bio} onInput={(e) => setP('bio', e.currentTarget.value)} {...invalid('practitioner.bio')} />
+            <Err errors={errors} field="practitioner.bio" id={errId('practitioner.bio')} />
+          </div>
+          <Err errors={errors} field="practitioner" id={errId('practitioner')} />
+        </fieldset>
+      </details>
 
-      <details class="overrides">
+      <details class="overrides" open={overrideProblems.general.length > 0 || Object.keys(overrideProblems.byKey).length > 0 || undefined}>
         <summary>Permission overrides ({Object.keys(draft.overrides).length})</summary>
         <p class="hint">Grant or revoke single permissions on top of the role.</p>
         {groupByModule(data.catalogue).map((g) => (
           <fieldset key={g.module}>
             <legend>{g.label}</legend>
             {g.entries.map((e) => (
-              <div class="field inline" key={e.key}>
+              <div class={`field inline${overrideProblems.byKey[e.key] ? ' invalid' : ''}`} key={e.key}>
                 <label for={`ov-${e.key}`}>{e.description}</label>
                 <select
                   id={`ov-${e.key}`}
+                  aria-invalid={overrideProblems.byKey[e.key] ? true : undefined}
+                  aria-describedby={overrideProblems.byKey[e.key] ? `ov-${e.key}-error` : undefined}
                   value={draft.overrides[e.key] ?? ''}
                   onChange={(ev) => {
                     const v = ev.currentTarget.value;
@@ -204,15 +219,24 @@ export function AccessEditor({ draft, onChange, data, errors, allowDefaultRole }
                     set('overrides', next);
                   }}
                 >
-                  <option value="">As the role says</option>
+                  <option value="">{roleGives ? `As the role says (${roleGives.includes(e.key) ? 'granted' : 'not granted'})` : 'As the role says'}</option>
                   <option value="grant">Grant</option>
                   <option value="revoke">Revoke</option>
                 </select>
+                {overrideProblems.byKey[e.key] && (
+                  <p id={`ov-${e.key}-error`} class="field-error">
+                    {overrideProblems.byKey[e.key]}
+                  </p>
+                )}
               </div>
             ))}
           </fieldset>
         ))}
-        <Err errors={errors} field="overrides" id={errId('overrides')} />
+        {overrideProblems.general.map((m) => (
+          <p key={m} id={errId('overrides')} class="field-error">
+            {m}
+          </p>
+        ))}
       </details>
     </>
   );

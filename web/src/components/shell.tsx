@@ -1,8 +1,9 @@
 // The frame around signed-in screens: header (practice switcher, account,
 // sign-out) and the practice's navigation.
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
+import type { Membership } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { practiceToSync } from '../lib/practice';
 import { fullName } from './ui';
@@ -21,6 +22,10 @@ export function Header() {
     const m = /^\/practices\/[^/]+(\/[a-z-]+)?/.exec(path);
     route(`/practices/${pid}${m?.[1] ?? ''}`);
   };
+  // A practice page the user is not a member of: the switcher names none rather than the last one (W13).
+  const urlPid = /^\/practices\/([^/]+)/.exec(path)?.[1];
+  const foreign = !!urlPid && urlPid !== 'new' && !memberships.some((m) => m.practice_id === urlPid);
+  const shown = foreign ? '' : (app.practice?.practice_id ?? '');
   return (
     <header class="top">
       <a class="brand" href="/">
@@ -28,18 +33,7 @@ export function Header() {
       </a>
       {app.signedIn && app.me && (
         <div class="top-right">
-          {memberships.length > 0 && (
-            <div class="switcher">
-              <label for="practice-switcher">Practice</label>
-              <select id="practice-switcher" value={app.practice?.practice_id ?? ''} onChange={(e) => switchTo(e.currentTarget.value)}>
-                {memberships.map((m) => (
-                  <option key={m.practice_id} value={m.practice_id}>
-                    {m.practice_name}
-                  </option>
-                ))}
-              </select>
-            </div>
-          )}
+          {memberships.length > 0 && <Switcher current={shown} memberships={memberships} onGo={switchTo} />}
           <a href="/account" class="who">
             {fullName(app.me.user)}
           </a>
@@ -49,6 +43,42 @@ export function Header() {
         </div>
       )}
     </header>
+  );
+}
+
+/**
+ * Choosing in the list goes nowhere by itself (WCAG 3.2.2: a keyboard user
+ * arrowing through the options must not be taken to each practice): Go, or
+ * Enter, switches.
+ */
+function Switcher({ current, memberships, onGo }: { current: string; memberships: Membership[]; onGo: (pid: string) => void }) {
+  const [chosen, setChosen] = useState(current);
+  // Follow the page's practice when it changes elsewhere (a link, Back).
+  useEffect(() => setChosen(current), [current]);
+  const go = (e: Event) => {
+    e.preventDefault();
+    if (chosen && chosen !== current) onGo(chosen);
+  };
+  return (
+    <form class="switcher" onSubmit={go}>
+      <label for="practice-switcher">Practice</label>
+      <select
+        id="practice-switcher"
+        value={chosen}
+        onChange={(e) => setChosen(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') go(e);
+        }}
+      >
+        {current === '' && <option value="">—</option>}
+        {memberships.map((m) => (
+          <option key={m.practice_id} value={m.practice_id}>
+            {m.practice_name}
+          </option>
+        ))}
+      </select>
+      <button type="submit">Go</button>
+    </form>
   );
 }
 
@@ -96,6 +126,21 @@ export function Page({ pid, children }: { pid?: string; children: ComponentChild
   useEffect(() => {
     if (sync) app.choosePractice(sync);
   }, [sync]);
+  // A practice the user is not an active member of (or that does not exist):
+  // say so once, instead of each of the page's calls failing on its own (W13).
+  if (pid && app.me && !active.includes(pid)) {
+    return (
+      <div class="plain">
+        <main id="main" tabIndex={-1}>
+          <h1>Practice not available</h1>
+          <p>You are not an active member of this practice, or it does not exist.</p>
+          <p>
+            <a href="/">Go to your practices</a>
+          </p>
+        </main>
+      </div>
+    );
+  }
   return (
     <div class={pid ? 'with-nav' : 'plain'}>
       {pid && <PracticeNav pid={pid} />}

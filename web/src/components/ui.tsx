@@ -1,7 +1,9 @@
 // Small shared pieces: a loader hook, status messages, dates.
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { errorsOf, type FormErrors } from '../lib/problem';
+import { emailParts } from '../lib/names';
+import type { Page } from '../lib/paging';
+import { errorsOf, isRetryable, type FormErrors } from '../lib/problem';
 
 export interface Loaded<T> {
   data: T | null;
@@ -16,7 +18,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
+    // A retry shows Loading… again rather than the old error.
+    setState((s) => ({ ...s, error: null, loading: true }));
     load().then(
       (data) => live && setState({ data, error: null, loading: false }),
       (err) => live && setState({ data: null, error: errorsOf(err), loading: false }),
@@ -30,9 +33,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   return { ...state, reload };
 }
 
+/** A failed load in an alert, with a Retry button when trying again may help (a network error, a 5xx). */
+export function LoadFailed({ errors, onRetry }: { errors: FormErrors; onRetry: () => void }) {
+  return (
+    <div class="alert" role="alert">
+      <p>{errors.summary}</p>
+      {isRetryable(errors) && (
+        <button type="button" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
 /** Shows loading, or the error in an alert, or the children for the data. */
 export function Loading<T>({ state, children }: { state: Loaded<T>; children: (data: T) => ComponentChildren }) {
-  if (state.error) return <div class="alert" role="alert"><p>{state.error.summary}</p></div>;
+  if (state.error) return <LoadFailed errors={state.error} onRetry={state.reload} />;
   if (state.data === null) return <p class="muted" aria-live="polite">Loading…</p>;
   return <>{children(state.data)}</>;
 }
@@ -46,21 +63,26 @@ export function Notice({ message }: { message: string | null }) {
   );
 }
 
-export function formatDate(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** Every instant is shown with its time zone (lib/dates); `shortDate` in table cells. */
+export { formatInstant as formatDate, formatInstantShort as shortDate } from '../lib/dates';
+
+export { fullName, memberName, roleWords } from '../lib/names';
+
+/** An email that a narrow column breaks at its "@" or a dot rather than mid-word. */
+export function Email({ address }: { address: string }) {
+  return (
+    <>
+      {emailParts(address).map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
 }
 
-export function fullName(p: { title?: string | null; first_name?: string | null; last_name?: string | null; email?: string }): string {
-  const name = [p.title, p.first_name, p.last_name].filter((s) => s && s.trim()).join(' ');
-  return name || p.email || '—';
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+export type { Page };
 
 export interface Paged<T> {
   items: T[];
@@ -80,6 +102,7 @@ export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<P
   const [tick, setTick] = useState(0);
   const load = (after: string | undefined, append: boolean, live: () => boolean) => {
     setLoading(true);
+    setError(null);
     fetchPage(after).then(
       (page) => {
         if (!live()) return;
@@ -124,7 +147,7 @@ export function useSettled(value: string, ms = 250): string {
 }
 
 export function MoreButton<T>({ list }: { list: Paged<T> }) {
-  if (list.error) return <div class="alert" role="alert"><p>{list.error.summary}</p></div>;
+  if (list.error) return <LoadFailed errors={list.error} onRetry={list.items.length > 0 ? list.more : list.reload} />;
   if (list.loading) return <p class="muted" aria-live="polite">Loading…</p>;
   return list.hasMore ? (
     <button type="button" onClick={list.more}>
@@ -152,9 +175,4 @@ export function TitleRow({ title, children }: { title: string; children?: Compon
       {children}
     </div>
   );
-}
-
-/** A role where only its id is known: a built-in's slug in words (`front_desk` → "front desk"); a custom role's id says nothing, so "custom role". */
-export function roleWords(id: string): string {
-  return /^[a-z_]+$/.test(id) ? id.replace(/_/g, ' ') : 'custom role';
 }

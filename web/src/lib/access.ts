@@ -159,3 +159,52 @@ export function addsPaidSeat(d: AccessDraft, before: AccessDraft | null): boolea
   if (!before || before.kind !== 'practitioner') return true;
   return d.modules.some((m) => !before.modules.includes(m));
 }
+
+/** The modules as a person reads them (R46). */
+export const MODULE_LABELS: Record<Module, string> = {
+  billing: 'Billing',
+  telehealth: 'Telehealth',
+  eprescribing: 'e-Prescribing',
+  patient_portal: 'Patient portal',
+  analytics: 'Analytics',
+};
+
+/**
+ * The API's override errors placed where they belong: `overrides.grant` and
+ * `overrides.revoke` say "<key> is not a permission" (one message each,
+ * joined with "; " by toFormErrors), shown next to that key's choice; the
+ * rest (`overrides`: a director takes none) under the whole list.
+ */
+export function overrideErrors(fields: Record<string, string>): { byKey: Record<string, string>; general: string[] } {
+  const byKey: Record<string, string> = {};
+  const general: string[] = [];
+  for (const field of ['overrides.grant', 'overrides.revoke', 'overrides']) {
+    for (const message of (fields[field] ?? '').split('; ').filter(Boolean)) {
+      const key = field === 'overrides' ? undefined : /^(\S+) is not a permission/.exec(message)?.[1];
+      if (key) byKey[key] = byKey[key] ? `${byKey[key]}; ${message}` : message;
+      else general.push(message);
+    }
+  }
+  return { byKey, general };
+}
+
+/**
+ * What an access grants, one line a fact, for a read-only look at a pending
+ * invitation (W7). `locationName` names a location id; the role is named by
+ * the caller, who has the roles.
+ */
+export function accessFacts(a: S['Access'], locationName: (id: string) => string): string[] {
+  const facts = [
+    `Primary location: ${locationName(a.primary_location_id)}`,
+    a.location_access === 'all' ? 'Locations: all, including ones added later' : `Locations: ${a.location_access.map(locationName).join(', ')}`,
+    a.access_billing ? 'Billing: yes' : 'Billing: no',
+  ];
+  if (a.kind === 'practitioner') {
+    facts.push(a.show_on_calendar ? 'On the calendar: yes' : 'On the calendar: no');
+    facts.push(`Modules: ${a.modules.length ? a.modules.map((m) => MODULE_LABELS[m]).join(', ') : 'none'}`);
+  }
+  if (a.mfa_required) facts.push('Two-factor sign-in required');
+  if (a.overrides.grant.length) facts.push(`Also granted: ${a.overrides.grant.join(', ')}`);
+  if (a.overrides.revoke.length) facts.push(`Taken away: ${a.overrides.revoke.join(', ')}`);
+  return facts;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeNext } from './next';
+import { endedMessage, safeNext, signInPath } from './next';
 
 describe('safeNext', () => {
   it('keeps a path inside the console', () => {
@@ -11,5 +11,23 @@ describe('safeNext', () => {
       expect(safeNext(bad)).toBe('/');
     }
     expect(safeNext(undefined)).toBe('/');
+  });
+});
+
+describe('signInPath', () => {
+  it('comes back to the page the session ended on', () => {
+    expect(signInPath('/practices/abc/users?tab=locked')).toBe('/login?next=%2Fpractices%2Fabc%2Fusers%3Ftab%3Dlocked');
+    expect(safeNext(new URLSearchParams(signInPath('/practices/abc/audit').split('?')[1]).get('next') ?? undefined)).toBe('/practices/abc/audit');
+  });
+  it('does not nest sign-in in itself, nor carry a path that leaves the console', () => {
+    expect(signInPath('/login?next=%2Faccount')).toBe('/login?next=%2Faccount');
+    expect(signInPath('//evil.example')).toBe('/login');
+  });
+});
+
+describe('endedMessage', () => {
+  it('says an idle session was signed out for inactivity', () => {
+    expect(endedMessage('session_idle')).toMatch(/inactivity/);
+    expect(endedMessage('unauthenticated')).toMatch(/session has ended/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, asProblem, errorsOf, isMfaRequired, isStale, toFormErrors } from './problem';
+import { ApiError, asProblem, errorsOf, isMfaRequired, isRetryable, isStale, toFormErrors } from './problem';
 
 describe('problem+json to form errors', () => {
   it('puts each field error next to its field and counts them in the summary', () => {
@@ -59,5 +59,26 @@ describe('problem+json to form errors', () => {
     expect(isMfaRequired(409, { code: 'mfa_required' })).toBe(false);
     expect(isMfaRequired(403, { code: 'forbidden' })).toBe(false);
     expect(isMfaRequired(403, undefined)).toBe(false);
+  });
+});
+
+describe('isRetryable', () => {
+  it('offers a retry when the server was not reached, failed or throttled', () => {
+    expect(isRetryable(errorsOf(new TypeError('Failed to fetch')))).toBe(true);
+    expect(isRetryable(toFormErrors(asProblem(503, undefined)))).toBe(true);
+    expect(isRetryable(toFormErrors(asProblem(429, undefined)))).toBe(true);
+  });
+  it('not for a refusal, which would only repeat', () => {
+    expect(isRetryable(toFormErrors(asProblem(403, { code: 'forbidden', status: 403 })))).toBe(false);
+    expect(isRetryable(toFormErrors(asProblem(404, { status: 404 })))).toBe(false);
+    expect(isRetryable(null)).toBe(false);
+  });
+});
+
+describe('a code about one field', () => {
+  it('puts the licence refusal next to the licence box, with the summary', () => {
+    const f = toFormErrors(asProblem(422, { code: 'license_terms_required', status: 422, detail: 'License terms required' }));
+    expect(f.fields.accept_license_terms).toMatch(/licence terms/);
+    expect(f.summary).toMatch(/paid practitioner seat or module/);
   });
 });

@@ -77,11 +77,12 @@ const MESSAGES: Partial<Record<string, string>> = {
   token_gone: 'This link has been used or has expired. Ask for a new one.',
   invitation_expired: 'This invitation has expired. Ask the practice to send a new one.',
   invitation_revoked: 'This invitation was withdrawn by the practice.',
-  invitation_not_pending: 'This invitation has already been answered.',
+  invitation_not_pending: 'This invitation was already accepted or declined.',
   invitation_email_mismatch: 'This invitation was sent to a different email than the one you are signed in with.',
-  license_terms_required: 'Tick the licence terms box: this adds a paid seat.',
+  license_terms_required: 'Tick the licence terms box: this adds a paid practitioner seat or module.',
   rate_limited: 'Too many attempts. Wait a while and try again.',
   forbidden: 'You do not have permission to do this.',
+  not_found: 'Not found. It may have been removed, or you may not have access to it.',
   support_read_only: 'Support access is read-only.',
   last_director: 'A practice needs at least one active director.',
   director_holds_all: 'Directors already hold every permission: emergency access is for the other members.',
@@ -114,12 +115,22 @@ export function isMfaRequired(status: number, body: unknown): boolean {
   return status === 403 && asProblem(status, body).code === 'mfa_required';
 }
 
+/**
+ * Codes that are about one field although the API names none: the message is
+ * shown next to that field too, so a long form's error is where the fix is.
+ */
+const FIELD_OF_CODE: Partial<Record<string, [field: string, message: string]>> = {
+  license_terms_required: ['accept_license_terms', 'Tick this box to accept the licence terms.'],
+};
+
 /** The problem as a form shows it. Field errors that name the same field are joined. */
 export function toFormErrors(problem: Problem): FormErrors {
   const fields: Record<string, string> = {};
   for (const e of problem.errors ?? []) {
     fields[e.field] = fields[e.field] ? `${fields[e.field]}; ${e.message}` : e.message;
   }
+  const implied = problem.code ? FIELD_OF_CODE[problem.code] : undefined;
+  if (implied && !fields[implied[0]]) fields[implied[0]] = implied[1];
   const count = Object.keys(fields).length;
   const known = messageOf(problem);
   let summary: string;
@@ -134,6 +145,11 @@ export function errorsOf(err: unknown): FormErrors {
   if (err instanceof ApiError) return toFormErrors(err.problem);
   if (err instanceof TypeError) return { fields: {}, summary: 'Cannot reach the server. Is it running?' };
   return { fields: {}, summary: err instanceof Error ? err.message : 'Something went wrong.' };
+}
+
+/** True when trying again may work: the server was not reached, failed, or asked to wait. A refusal (4xx) would only repeat. */
+export function isRetryable(errors: FormErrors | null): boolean {
+  return !!errors && (errors.status === undefined || errors.status >= 500 || errors.status === 429);
 }
 
 /** True when the problem says the resource changed since it was read (412, or a stale 409). */

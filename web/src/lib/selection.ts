@@ -7,3 +7,9 @@ export function visibleSelection(selected: readonly string[], shown: readonly st
   const on = new Set(shown);
   return selected.filter((id) => on.has(id));
 }
+
+/** Reactivating a practitioner adds a paid seat (R20, R45): the licence consent is asked only when a chosen row is one. */
+export function addsPractitionerSeat(chosen: readonly string[], rows: readonly { user_id: string; kind: string }[]): boolean {
+  const on = new Set(chosen);
+  return rows.some((r) => on.has(r.user_id) && r.kind === 'practitioner');
+}

@@ -5,11 +5,15 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, call } from '../api/client';
+import { allRoles } from '../api/lists';
+import { deviceWords } from '../lib/agent';
+import { roleName } from '../components/access-editor';
 import { useApp } from '../app';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { TotpEnroll } from '../components/totp';
-import { Loading, Notice, formatDate, roleWords, useLoad } from '../components/ui';
+import { Loading, Notice, roleWords, useLoad, shortDate } from '../components/ui';
 
 const SECTIONS = [
   ['/account', 'Profile'],
@@ -42,6 +46,13 @@ export function AccountScreen() {
   const form = useForm({ title: user?.title ?? '', first_name: user?.first_name ?? '', last_name: user?.last_name ?? '' });
   const resend = useForm({});
   const [notice, setNotice] = useState<string | null>(null);
+  // Role names per practice (a custom role's id says nothing); only active memberships may read roles.
+  const activeIds = (app.me?.memberships ?? []).filter((m) => m.status === 'active').map((m) => m.practice_id);
+  const roles = useLoad(async () => new Map(await Promise.all(activeIds.map(async (pid) => [pid, await allRoles(pid).catch(() => [])] as const))), [activeIds.join()]);
+  const roleOf = (m: { practice_id: string; role_id: string }) => {
+    const list = roles.data?.get(m.practice_id);
+    return list ? roleName(list, m.role_id) : roleWords(m.role_id);
+  };
   if (!user) return null;
   const save = async () => {
     await call(api.PATCH('/me', { body: { title: form.values.title || null, first_name: form.values.first_name, last_name: form.values.last_name } }));
@@ -78,7 +89,7 @@ export function AccountScreen() {
       <ul>
         {(app.me?.memberships ?? []).map((m) => (
           <li key={m.practice_id}>
-            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleWords(m.role_id)}
+            {m.status === 'active' ? <a href={`/practices/${m.practice_id}`}>{m.practice_name}</a> : m.practice_name} ({roleOf(m)}
             {m.status === 'active' ? '' : ', deactivated'})
           </li>
         ))}
@@ -191,7 +202,7 @@ export function MyInvitationsScreen() {
                       {roleWords(inv.role_id)} ({inv.kind})
                     </td>
                     <td>{inv.invited_by.name}</td>
-                    <td>{formatDate(inv.expires_at)}</td>
+                    <td class="when">{shortDate(inv.expires_at)}</td>
                     <td>
                       <div class="row-actions">
                         <button type="button" class="primary" onClick={() => accept(inv.id)} disabled={act.busy} aria-describedby={`practice-${inv.id}`}>
@@ -250,13 +261,13 @@ export function SessionsScreen() {
                 {l.items.map((s) => (
                   <tr key={s.id}>
                     <td>
-                      {s.user_agent ?? 'Unknown device'} {s.current && <span class="badge">this session</span>}
+                      <span title={s.user_agent ?? undefined}>{deviceWords(s.user_agent)}</span> {s.current && <span class="badge">this session</span>}
                     </td>
-                    <td>{formatDate(s.created_at)}</td>
-                    <td>{formatDate(s.last_used_at)}</td>
+                    <td class="when">{shortDate(s.created_at)}</td>
+                    <td class="when">{shortDate(s.last_used_at)}</td>
                     <td>
                       {!s.current && (
-                        <button type="button" onClick={() => end(s.id)} disabled={act.busy}>
+                        <button type="button" class="nowrap" onClick={() => end(s.id)} disabled={act.busy}>
                           End session
                         </button>
                       )}
@@ -265,11 +276,15 @@ export function SessionsScreen() {
                 ))}
               </tbody>
             </table>
-            <p>
-              <button type="button" class="danger" onClick={endOthers} disabled={act.busy}>
-                Sign out all other sessions
-              </button>
-            </p>
+            <div class="after-table">
+              <ConfirmButton
+                label="Sign out all other sessions"
+                question="Sign out every other browser and device signed in to your account? This one stays signed in."
+                confirmLabel="Yes, sign out the others"
+                onConfirm={endOthers}
+                busy={act.busy}
+              />
+            </div>
           </>
         )}
       </Loading>

@@ -6,7 +6,9 @@ import { api, call } from '../api/client';
 import { safeNext } from '../lib/next';
 import { useApp } from '../app';
 import { Field, Form, useForm } from '../components/form';
-import { mustEnrollMfa } from '../lib/mfa';
+import { LoadFailed } from '../components/ui';
+import { codeStepErrors, mustEnrollMfa } from '../lib/mfa';
+import { errorsOf } from '../lib/problem';
 import { ForcedPasswordChange, ForcedTotp } from './forced';
 
 /** Only a same-site path may be a `next`, so a crafted link cannot send the user elsewhere. */
@@ -61,7 +63,13 @@ export function SignIn() {
   };
   const submitCode = async () => {
     if (!mfaToken) return;
-    const res = await call(api.POST('/auth/login/mfa', { body: { mfa_token: mfaToken, code: codeForm.values.code.trim() } }));
+    let res;
+    try {
+      res = await call(api.POST('/auth/login/mfa', { body: { mfa_token: mfaToken, code: codeForm.values.code.trim() } }));
+    } catch (err) {
+      codeForm.setErrors(codeStepErrors(errorsOf(err)));
+      return;
+    }
     await finish(res.session.token);
   };
 
@@ -84,6 +92,11 @@ export function SignIn() {
   return (
     <main id="main" tabIndex={-1} class="narrow">
       <h1>Sign in</h1>
+      {app.ended && (
+        <p class="notice" role="status">
+          {app.ended}
+        </p>
+      )}
       <Form form={form} onSubmit={submit} submitLabel="Sign in">
         <Field form={form} name="email" label="Email" type="email" autoComplete="username" required />
         <Field form={form} name="password" label="Password" type="password" autoComplete="current-password" required />
@@ -111,6 +124,14 @@ export function RequireAuth({ children }: { children: ComponentChildren }) {
     if (!app.signedIn) route(`/login?next=${encodeURIComponent(url)}`, true);
   }, [app.signedIn]);
   if (!app.signedIn) return null;
+  if (app.meError && !app.me) {
+    return (
+      <main id="main" tabIndex={-1} class="narrow">
+        <h1>Roster</h1>
+        <LoadFailed errors={app.meError} onRetry={() => void app.refresh()} />
+      </main>
+    );
+  }
   if (app.loading || !app.me) return <p class="muted">Loading…</p>;
   if (app.me.user.must_change_password) return <ForcedPasswordChange />;
   // A membership's own flag, or a 403 mfa_required from a practice's policy (R28).

@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
-import { ErrorSummary, attempt, useForm } from '../components/form';
+import { ErrorSummary, attempt, humanise, useForm } from '../components/form';
+import { asProblem, toFormErrors } from '../lib/problem';
 import { Page } from '../components/shell';
 import type { components } from '../api/schema';
 
@@ -84,23 +85,10 @@ export function BulkImportScreen() {
               {results.rows.map((r) => (
                 <tr key={r.row} class={r.status < 300 ? undefined : 'failed'}>
                   <td>{r.row}</td>
-                  <td>{r.status < 300 ? (results.dryRun ? 'OK' : 'Invited') : `Refused (${r.status})`}</td>
+                  <td>{r.status < 300 ? (results.dryRun ? 'OK' : 'Invited') : 'Refused'}</td>
                   <td>
                     {r.invitation?.email ?? r.member?.email ?? ''}
-                    {r.error && (
-                      <>
-                        {r.error.detail ?? r.error.code}
-                        {r.error.errors && (
-                          <ul>
-                            {r.error.errors.map((fe) => (
-                              <li key={fe.field}>
-                                {fe.field}: {fe.message}
-                              </li>
-                            ))}
-                          </ul>
-                        )}
-                      </>
-                    )}
+                    {r.error && <RowProblem status={r.status} problem={r.error} />}
                   </td>
                 </tr>
               ))}
@@ -109,5 +97,21 @@ export function BulkImportScreen() {
         </>
       )}
     </Page>
+  );
+}
+
+/** A refused row in words: each field named with its message, else the problem's plain words (W21). */
+function RowProblem({ status, problem }: { status: number; problem: unknown }) {
+  const f = toFormErrors(asProblem(status, problem));
+  const fields = Object.entries(f.fields);
+  if (fields.length === 0) return <>{f.summary}</>;
+  return (
+    <ul>
+      {fields.map(([field, message]) => (
+        <li key={field}>
+          {humanise(field)} {message}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -3,10 +3,11 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
-import { activeMemberships, useApp } from '../app';
+import { allMembers } from '../api/lists';
+import { activeMemberships, can, useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { EmptyRow, MoreButton, Notice, formatDate, useLoad, usePaged } from '../components/ui';
+import { EmptyRow, MoreButton, Notice, formatDate, memberName, useLoad, usePaged, shortDate } from '../components/ui';
 import type { components } from '../api/schema';
 
 type Emergency = components['schemas']['EmergencyAccess'];
@@ -22,18 +23,22 @@ export function EmergencyScreen() {
   const pid = params.pid ?? '';
   const app = useApp();
   const me = app.me?.user.id;
-  const director = activeMemberships(app.me).some((m) => m.practice_id === pid && m.role_id === 'director');
+  const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
+  const director = membership?.role_id === 'director';
+  // Offer the form only when it can work: the permission, and the policy on (W19).
+  const policy = useLoad(() => call(api.GET('/practices/{pid}/security-policy', { params: { path: { pid } } })), [pid]);
   const form = useForm({ reason: '' });
   const act = useForm({});
   const [filter, setFilter] = useState<Filter>('unreviewed');
   const [notice, setNotice] = useState<string | null>(null);
   const list = usePaged((cursor) => call(api.GET('/practices/{pid}/emergency-access', { params: { path: { pid }, query: { status: filter, cursor } } })), [pid, filter]);
   // Names for the member column, where the caller may list members (directors).
-  const members = useLoad(
-    () => (director ? call(api.GET('/practices/{pid}/members', { params: { path: { pid }, query: { status: 'all', limit: 100 } } })).then((l) => l.items) : Promise.resolve([])),
-    [pid, director],
-  );
-  const who = (e: Emergency) => (e.user_id === me ? 'You' : (members.data?.find((m) => m.user_id === e.user_id)?.display_name ?? e.user_id));
+  const members = useLoad(() => (director ? allMembers(pid) : Promise.resolve([])), [pid, director]);
+  const who = (e: Emergency) => {
+    if (e.user_id === me) return 'You';
+    const m = members.data?.find((x) => x.user_id === e.user_id);
+    return m ? memberName(m) : e.user_id;
+  };
   const running = (e: Emergency) => !e.ended_at && new Date(e.ends_at).getTime() > Date.now();
   const open = async () => {
     const e = await call(api.POST('/practices/{pid}/emergency-access', { params: { path: { pid } }, body: { reason: form.values.reason } }));
@@ -54,6 +59,10 @@ export function EmergencyScreen() {
       <Notice message={notice} />
       {director ? (
         <p class="muted">As a director you already hold every permission; here you see and review the other members' uses.</p>
+      ) : !can(membership, 'emergency_access.use') ? (
+        <p>Your role does not include emergency access. Ask a director if you need it.</p>
+      ) : policy.data && !policy.data.emergency_access.enabled ? (
+        <p>The practice's security policy has emergency access turned off. A director can turn it on under Settings.</p>
       ) : (
         <Form form={form} onSubmit={open} submitLabel="Open emergency access">
           <Field form={form} name="reason" label="Reason" hint="Why you need it now, in at least 10 characters; directors see this." required />
@@ -89,17 +98,18 @@ export function EmergencyScreen() {
             <tr key={e.id}>
               <td id={`em-${e.id}`}>{who(e)}</td>
               <td>{e.reason}</td>
-              <td>{formatDate(e.opened_at)}</td>
+              <td class="when">{shortDate(e.opened_at)}</td>
               <td>
                 {running(e) ? (
                   <>
-                    {formatDate(e.ends_at)}{' '}
+                    <span class="when">{shortDate(e.ends_at)}</span>
+                    <br />
                     <button type="button" class="danger" onClick={() => end(e)} disabled={act.busy} aria-describedby={`em-${e.id}`}>
                       End now
                     </button>
                   </>
                 ) : (
-                  `Ended ${formatDate(e.ended_at ?? e.ends_at)}`
+                  <span class="when">Ended {shortDate(e.ended_at ?? e.ends_at)}</span>
                 )}
               </td>
               <td>

@@ -3,9 +3,13 @@ import { useEffect } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
-import { Field, Form, useForm } from '../components/form';
+import { allRoles } from '../api/lists';
+import { roleName } from '../components/access-editor';
+import { ConfirmButton } from '../components/confirm';
+import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, formatDate, roleWords, useLoad } from '../components/ui';
+import { Loading, formatDate, useLoad } from '../components/ui';
+import { moduleSeatWords, seatWords } from '../lib/seats';
 
 export function Home() {
   const app = useApp();
@@ -71,24 +75,27 @@ export function PracticeHome() {
   const pid = params.pid ?? '';
   const app = useApp();
   const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
-  const practice = useLoad(() => call(api.GET('/practices/{pid}', { params: { path: { pid } } })), [pid]);
+  const practice = useLoad(() => Promise.all([call(api.GET('/practices/{pid}', { params: { path: { pid } } })), allRoles(pid)]), [pid]);
   return (
     <Page pid={pid}>
       <Loading state={practice}>
-        {(p) => (
+        {([p, roles]) => (
           <>
             <h1>{p.name}</h1>
+            <PendingInvitations />
             <dl class="facts">
-              <dt>Practitioner seats</dt>
-              <dd>{p.seats.practitioner}</dd>
-              <dt>Staff seats</dt>
-              <dd>{p.seats.staff}</dd>
+              <dt>Practitioners</dt>
+              <dd>{seatWords(p.seats.practitioner, 'active practitioner')}, each a paid practitioner seat</dd>
+              <dt>Staff</dt>
+              <dd>{seatWords(p.seats.staff, 'active staff member')}</dd>
+              <dt>Licensed modules</dt>
+              <dd>{moduleSeatWords(p.module_seats)}</dd>
               <dt>Created</dt>
               <dd>{formatDate(p.created_at)}</dd>
               {membership && (
                 <>
                   <dt>Your role</dt>
-                  <dd>{roleWords(membership.role_id)}</dd>
+                  <dd>{roleName(roles, membership.role_id)}</dd>
                 </>
               )}
             </dl>
@@ -102,9 +109,46 @@ export function PracticeHome() {
                 </a>
               </p>
             )}
+            {membership && <LeaveSection pid={pid} name={p.name} />}
           </>
         )}
       </Loading>
     </Page>
+  );
+}
+
+/** Someone already in a practice may be invited to another: say so where they land (W11). */
+function PendingInvitations() {
+  const pending = useApp().me?.pending_invitations ?? 0;
+  return pending > 0 ? (
+    <p class="notice">
+      You have {pending} pending invitation{pending === 1 ? '' : 's'} to {pending === 1 ? 'another practice' : 'other practices'}. <a href="/account/invitations">See my invitations</a>
+    </p>
+  ) : null;
+}
+
+/** Leaving deactivates the caller's own membership; the last director cannot (409 last_director). */
+function LeaveSection({ pid, name }: { pid: string; name: string }) {
+  const app = useApp();
+  const { route } = useLocation();
+  const act = useForm({});
+  const leave = () =>
+    attempt(act, async () => {
+      await call(api.POST('/practices/{pid}/leave', { params: { path: { pid } } }));
+      await app.refresh();
+      route('/');
+    });
+  return (
+    <section aria-labelledby="leave-heading">
+      <h2 id="leave-heading">Leave this practice</h2>
+      <ErrorSummary errors={act.errors} />
+      <ConfirmButton
+        label="Leave practice"
+        question={`Leave ${name}? You lose access to it at once; a director can reactivate you later.`}
+        confirmLabel="Yes, leave"
+        onConfirm={leave}
+        busy={act.busy}
+      />
+    </section>
   );
 }

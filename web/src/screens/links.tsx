@@ -5,14 +5,18 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, call } from '../api/client';
 import { useApp } from '../app';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
-import { Loading, formatDate, roleWords, useLoad } from '../components/ui';
-import { errorsOf, type FormErrors } from '../lib/problem';
+import { LoadFailed, Loading, formatDate, roleWords, useLoad } from '../components/ui';
+import { errorsOf, isRetryable, type FormErrors } from '../lib/problem';
 
 export function InvitationPage() {
   const { params } = useRoute();
   const tokenParam = params.token ?? '';
   const preview = useLoad(() => loadPreview(tokenParam), [tokenParam]);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const app = useApp();
+  // A signed-in visitor's /me decides between Accept and Register: wait for
+  // it, so neither form flashes up and is swapped for the other.
+  const meSettled = !app.signedIn || app.me !== null || app.meError !== null;
   return (
     <main id="main" tabIndex={-1} class="narrow">
       <h1>Invitation</h1>
@@ -21,7 +25,24 @@ export function InvitationPage() {
           {outcome}
         </p>
       ) : (
-        <Loading state={preview}>{(p) => <InvitationBody token={tokenParam} preview={p} onDeclined={() => setOutcome('You declined the invitation. The practice has been told.')} />}</Loading>
+        <Loading state={preview}>
+          {(p) =>
+            !meSettled ? (
+              <p class="muted" aria-live="polite">
+                Loading…
+              </p>
+            ) : app.signedIn && app.meError ? (
+              <LoadFailed errors={app.meError} onRetry={() => void app.refresh()} />
+            ) : (
+              <InvitationBody token={tokenParam} preview={p} onDeclined={() => setOutcome(`You declined the invitation. ${p.practice_name} will see this in its list of invitations.`)} />
+            )
+          }
+        </Loading>
+      )}
+      {preview.error && (
+        <p>
+          <a href="/">Go to Roster</a>
+        </p>
       )}
     </main>
   );
@@ -152,7 +173,9 @@ export function VerifyEmail() {
   const { params } = useRoute();
   const app = useApp();
   const [state, setState] = useState<'working' | 'done' | FormErrors>('working');
+  const [attemptNo, setAttemptNo] = useState(0);
   useEffect(() => {
+    setState('working');
     call(api.POST('/auth/verify-email', { body: { token: params.token ?? '' } })).then(
       () => {
         setState('done');
@@ -160,7 +183,7 @@ export function VerifyEmail() {
       },
       (err) => setState(errorsOf(err)),
     );
-  }, [params.token]);
+  }, [params.token, attemptNo]);
   return (
     <main id="main" tabIndex={-1} class="narrow">
       <h1>Verify email</h1>
@@ -170,7 +193,8 @@ export function VerifyEmail() {
           Your email is verified. <a href={app.signedIn ? '/' : '/login'}>Continue</a>
         </p>
       )}
-      {typeof state === 'object' && (
+      {typeof state === 'object' && isRetryable(state) && <LoadFailed errors={state} onRetry={() => setAttemptNo((n) => n + 1)} />}
+      {typeof state === 'object' && !isRetryable(state) && (
         <div class="alert" role="alert">
           <p>{state.summary}</p>
           <p>

@@ -5,9 +5,12 @@ import { useRoute } from 'preact-iso';
 import { api, call, versionOf, type Member } from '../api/client';
 import { activeMemberships, can, useApp } from '../app';
 import { AccessEditor, loadPracticeData, roleName, type PracticeData } from '../components/access-editor';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, StaleReload, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { Loading, Notice, formatDate, fullName, useLoad } from '../components/ui';
+import { Loading, Notice, formatDate, memberName, useLoad } from '../components/ui';
+import { errorsOf } from '../lib/problem';
+import { temporaryPasswordErrors } from '../lib/temporary';
 import { accessBody, addsPaidSeat, draftOf, type AccessDraft } from '../lib/access';
 import { UnlockForm } from './users';
 
@@ -59,7 +62,7 @@ interface BodyProps {
 }
 
 function MemberBody({ pid, member, data, manage, notice, onChanged }: BodyProps) {
-  const name = member.display_name || fullName(member);
+  const name = memberName(member);
   return (
     <>
       <h1>{name}</h1>
@@ -169,9 +172,8 @@ function DetailsForm({ pid, member, onChanged }: { pid: string; member: Member; 
 }
 
 function StatusActions({ pid, member, data, onChanged }: { pid: string; member: Member; data: PracticeData; onChanged: (m: string | null) => void }) {
-  const [confirming, setConfirming] = useState(false);
   const act = useForm({ accept_license_terms: false, role_id: '' });
-  const name = member.display_name || fullName(member);
+  const name = memberName(member);
   const path = { pid, uid: member.user_id };
   const deactivate = () =>
     attempt(act, async () => {
@@ -194,25 +196,16 @@ function StatusActions({ pid, member, data, onChanged }: { pid: string; member: 
       <ErrorSummary errors={act.errors} />
       {member.locked && member.status === 'active' && <UnlockForm pid={pid} member={member} onDone={onChanged} />}
       {member.status === 'active' ? (
-        confirming ? (
-          <div class="card">
-            <p>
-              Deactivate {name}? They lose access to this practice at once. You can reactivate them later.
-            </p>
-            <div class="buttons">
-              <button type="button" class="danger" onClick={deactivate} disabled={act.busy}>
-                Yes, deactivate
-              </button>
-              <button type="button" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </div>
-          </div>
-        ) : (
-          <button type="button" class="danger" onClick={() => setConfirming(true)}>
-            Deactivate
-          </button>
-        )
+        <>
+          <TemporaryPasswordForm pid={pid} member={member} onDone={onChanged} />
+          <ConfirmButton
+            label="Deactivate"
+            question={`Deactivate ${name}? They lose access to this practice at once. You can reactivate them later.`}
+            confirmLabel="Yes, deactivate"
+            onConfirm={deactivate}
+            busy={act.busy}
+          />
+        </>
       ) : (
         <div class="card">
           {act.errors?.code === 'role_required' && (
@@ -240,5 +233,42 @@ function StatusActions({ pid, member, data, onChanged }: { pid: string; member: 
         </div>
       )}
     </section>
+  );
+}
+
+/** A new password the member must change at their next sign-in (R13); it ends their sessions. */
+function TemporaryPasswordForm({ pid, member, onDone }: { pid: string; member: Member; onDone: (m: string) => void }) {
+  const form = useForm({ temporary_password: '' }, 'temporary');
+  const name = memberName(member);
+  const submit = async () => {
+    try {
+      await call(
+        api.POST('/practices/{pid}/members/{uid}/temporary-password', {
+          params: { path: { pid, uid: member.user_id } },
+          body: { temporary_password: form.values.temporary_password },
+        }),
+      );
+    } catch (err) {
+      form.setErrors(temporaryPasswordErrors(errorsOf(err), name, true));
+      return;
+    }
+    form.reset({ temporary_password: '' });
+    onDone(`${name} has a temporary password: tell them, and they choose their own at their next sign-in. Their sessions are ended.`);
+  };
+  return (
+    <details>
+      <summary>Set a temporary password</summary>
+      <Form form={form} onSubmit={submit} submitLabel="Set temporary password">
+        <Field
+          form={form}
+          name="temporary_password"
+          label={`Temporary password for ${name}`}
+          type="password"
+          autoComplete="new-password"
+          hint="At least 10 characters. They must change it when they next sign in, and they are signed out everywhere now."
+          required
+        />
+      </Form>
+    </details>
   );
 }

@@ -1,11 +1,13 @@
-// Locations, support access and the audit log of one practice.
+// Locations and support access of one practice.
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call, type Location } from '../api/client';
+import { allLocations } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { EmptyRow, Loading, MoreButton, Notice, TitleRow, formatDate, useLoad, usePaged } from '../components/ui';
+import { Loading, Notice, TitleRow, formatDate, useLoad } from '../components/ui';
 
 function usePid(): string {
   return useRoute().params.pid ?? '';
@@ -19,7 +21,7 @@ function useCan(pid: string, permission: string): boolean {
 export function LocationsScreen() {
   const pid = usePid();
   const manage = useCan(pid, 'practice.settings');
-  const list = useLoad(() => call(api.GET('/practices/{pid}/locations', { params: { path: { pid } } })), [pid]);
+  const list = useLoad(() => allLocations(pid), [pid]);
   const [editing, setEditing] = useState<Location | 'new' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   return (
@@ -46,7 +48,7 @@ export function LocationsScreen() {
               </tr>
             </thead>
             <tbody>
-              {l.items.map((loc) => (
+              {l.map((loc) => (
                 <tr key={loc.id} class={loc.active ? undefined : 'pending'}>
                   <td id={`loc-${loc.id}`}>{loc.name}</td>
                   <td>{loc.address ?? '—'}</td>
@@ -149,9 +151,13 @@ export function SupportAccessScreen() {
               </p>
               <p>It expires {formatDate(s.expires_at)}.</p>
               <div class="buttons">
-                <button type="button" class="danger" onClick={revoke} disabled={act.busy}>
-                  Revoke support access
-                </button>
+                <ConfirmButton
+                  label="Revoke support access"
+                  question="Revoke support access? The support team loses access to this practice at once."
+                  confirmLabel="Yes, revoke support access"
+                  onConfirm={revoke}
+                  busy={act.busy}
+                />
                 <button type="button" onClick={grant} disabled={act.busy}>
                   Extend to 7 days from now
                 </button>
@@ -167,58 +173,6 @@ export function SupportAccessScreen() {
           )
         }
       </Loading>
-    </Page>
-  );
-}
-
-export function AuditScreen() {
-  const pid = usePid();
-  const list = usePaged((cursor) => call(api.GET('/practices/{pid}/audit', { params: { path: { pid }, query: { cursor, limit: 50 } } })), [pid]);
-  return (
-    <Page pid={pid}>
-      <h1>Audit log</h1>
-      <p class="muted">Newest first.</p>
-      <table>
-        <caption class="sr-only">Audit events, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">Target</th>
-            <th scope="col">Change</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.items.map((e) => (
-            <tr key={e.id}>
-              <td>{formatDate(e.at)}</td>
-              <td>
-                {e.actor.email ?? 'system'}
-                {e.actor.support && <span class="badge"> support</span>}
-                {e.actor.emergency_access_id && <span class="badge warn"> emergency</span>}
-              </td>
-              <td>
-                <code>{e.action}</code>
-              </td>
-              <td>
-                {/* Ids are UUIDv7: their start is a timestamp, alike for a day's events; the end tells them apart. */}
-                {e.target.type} <code class="muted" title={e.target.id}>…{e.target.id.slice(-8)}</code>
-              </td>
-              <td>
-                {(e.before != null || e.after != null) && (
-                  <details>
-                    <summary>Show</summary>
-                    <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 2)}</pre>
-                  </details>
-                )}
-              </td>
-            </tr>
-          ))}
-          <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="Nothing yet." />
-        </tbody>
-      </table>
-      <MoreButton list={list} />
     </Page>
   );
 }

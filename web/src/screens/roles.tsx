@@ -2,8 +2,10 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call, versionOf, type Role } from '../api/client';
+import { allRoles } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
-import { ErrorSummary, Field, Form, attempt, useForm } from '../components/form';
+import { ConfirmButton } from '../components/confirm';
+import { ErrorSummary, Field, Form, StaleReload, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
 import { Loading, Notice, TitleRow, useLoad } from '../components/ui';
 import { groupByModule, groupState, toggle, type CatalogueEntry } from '../lib/permissions';
@@ -14,9 +16,12 @@ export function RolesScreen() {
   const pid = params.pid ?? '';
   const app = useApp();
   const manage = can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, 'practice.settings');
-  const roles = useLoad(() => call(api.GET('/practices/{pid}/roles', { params: { path: { pid } } })), [pid]);
+  const roles = useLoad(() => allRoles(pid), [pid]);
   const catalogue = useLoad(() => call(api.GET('/permissions')), []);
-  const [editing, setEditing] = useState<Role | 'new' | null>(null);
+  // By id, so a reload after a stale save (412) opens the role as it now is.
+  const [editingId, setEditingId] = useState<string | 'new' | null>(null);
+  const editing = editingId === 'new' ? 'new' : (roles.data?.find((r) => r.id === editingId) ?? null);
+  const setEditing = (r: Role | 'new' | null) => setEditingId(r === 'new' || r === null ? r : r.id);
   const [notice, setNotice] = useState<string | null>(null);
   const done = (msg: string) => {
     setNotice(msg);
@@ -46,7 +51,7 @@ export function RolesScreen() {
               </tr>
             </thead>
             <tbody>
-              {r.items.map((role) => (
+              {r.map((role) => (
                 <tr key={role.id}>
                   <td id={`role-${role.id}`}>{role.name}</td>
                   <td>{role.built_in ? (role.customized ? 'Built-in (adjusted)' : 'Built-in') : 'Custom'}</td>
@@ -66,13 +71,14 @@ export function RolesScreen() {
         <Loading state={catalogue}>
           {(c) => (
             <RoleEditor
-              key={editing === 'new' ? 'new' : editing.id}
+              key={editing === 'new' ? 'new' : `${editing.id}-${editing.version ?? 0}`}
               pid={pid}
               role={editing === 'new' ? null : editing}
               catalogue={c}
               readOnly={!manage || (editing !== 'new' && editing.id === 'director')}
               onDone={done}
               onCancel={() => setEditing(null)}
+              onReload={roles.reload}
             />
           )}
         </Loading>
@@ -88,9 +94,11 @@ interface EditorProps {
   readOnly: boolean;
   onDone: (message: string) => void;
   onCancel: () => void;
+  /** Reads the roles again after a stale save. */
+  onReload: () => void;
 }
 
-function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel }: EditorProps) {
+function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel, onReload }: EditorProps) {
   const form = useForm({ name: role?.name ?? '' });
   const [keys, setKeys] = useState<string[]>([...(role?.permissions ?? [])].sort());
   const extra = useForm({});
@@ -131,6 +139,7 @@ function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel }: Editor
         form={form}
         onSubmit={submit}
         submitLabel={role ? 'Save role' : 'Create role'}
+        alertExtra={<StaleReload errors={form.errors} onReload={onReload} />}
         extraButtons={
           <>
             {role?.built_in && role.customized && !readOnly && (
@@ -139,9 +148,13 @@ function RoleEditor({ pid, role, catalogue, readOnly, onDone, onCancel }: Editor
               </button>
             )}
             {role && !role.built_in && !readOnly && (
-              <button type="button" class="danger" onClick={remove} disabled={extra.busy}>
-                Delete role
-              </button>
+              <ConfirmButton
+                label="Delete role"
+                question={`Delete the role ${role.name}? This cannot be undone.`}
+                confirmLabel="Yes, delete role"
+                onConfirm={remove}
+                busy={extra.busy}
+              />
             )}
             <button type="button" onClick={onCancel}>
               Close

@@ -4,7 +4,9 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, call, versionOf, type Role } from '../api/client';
+import { allRoles } from '../api/lists';
 import { Field, Form, Select, StaleReload, useForm } from '../components/form';
+import { useApp } from '../app';
 import { Page } from '../components/shell';
 import { Loading, Notice, useLoad } from '../components/ui';
 import type { PermissionKey } from '../lib/access';
@@ -15,13 +17,14 @@ type Settings = Awaited<ReturnType<typeof loadAll>>;
 
 async function loadAll(pid: string) {
   const path = { params: { path: { pid } } };
-  const [settings, policy, roles, catalogue] = await Promise.all([
+  const [practice, settings, policy, roles, catalogue] = await Promise.all([
+    call(api.GET('/practices/{pid}', path)),
     call(api.GET('/practices/{pid}/settings', path)),
     call(api.GET('/practices/{pid}/security-policy', path)),
-    call(api.GET('/practices/{pid}/roles', path)),
+    allRoles(pid),
     call(api.GET('/permissions')),
   ]);
-  return { settings, policy, roles: roles.items, catalogue };
+  return { practice, settings, policy, roles, catalogue };
 }
 
 export function SettingsScreen() {
@@ -40,6 +43,7 @@ export function SettingsScreen() {
       <Loading state={all}>
         {(s) => (
           <>
+            <NameForm key={`n${s.practice.version}`} pid={pid} s={s} onSaved={saved} />
             <DefaultsForm key={`d${s.settings.version}`} pid={pid} s={s} onSaved={saved} />
             <PolicyForm key={`p${s.policy.version}`} pid={pid} s={s} onSaved={saved} />
           </>
@@ -50,6 +54,30 @@ export function SettingsScreen() {
 }
 
 const roleOptions = (roles: Role[]) => roles.map((r) => ({ value: r.id, label: r.name }));
+
+function NameForm({ pid, s, onSaved }: { pid: string; s: Settings; onSaved: (m: string | null) => void }) {
+  const app = useApp();
+  const form = useForm({ name: s.practice.name }, 'practice');
+  const submit = async () => {
+    await call(
+      api.PATCH('/practices/{pid}', {
+        params: { path: { pid }, header: { 'If-Match': versionOf(s.practice) } },
+        body: { name: form.values.name },
+      }),
+    );
+    // The switcher and the overview show the name from /me.
+    await app.refresh();
+    onSaved('Practice name saved.');
+  };
+  return (
+    <section aria-labelledby="name-heading">
+      <h2 id="name-heading">Practice</h2>
+      <Form form={form} onSubmit={submit} submitLabel="Save name" alertExtra={<StaleReload errors={form.errors} onReload={() => onSaved(null)} />}>
+        <Field form={form} name="name" label="Practice name" autoComplete="organization" required />
+      </Form>
+    </section>
+  );
+}
 
 function DefaultsForm({ pid, s, onSaved }: { pid: string; s: Settings; onSaved: (m: string | null) => void }) {
   const form = useForm({

@@ -2,12 +2,17 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, call, type Invitation, type Member, type Role } from '../api/client';
+import { allLocations, allRoles } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
 import { roleName } from '../components/access-editor';
+import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
-import { visibleSelection } from '../lib/selection';
-import { EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, useLoad, usePaged, useSettled } from '../components/ui';
+import { accessFacts } from '../lib/access';
+import { errorsOf } from '../lib/problem';
+import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
+import { temporaryPasswordErrors } from '../lib/temporary';
+import { Email, EmptyRow, MoreButton, TitleRow, Notice, formatDate, fullName, memberName, useLoad, usePaged, useSettled, shortDate } from '../components/ui';
 
 const TABS = [
   ['users', 'Users'],
@@ -22,9 +27,13 @@ export function UserManagement() {
   const { query, route, path } = useLocation();
   const pid = params.pid ?? '';
   const app = useApp();
-  const manage = can(activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null, 'users.manage');
+  const membership = activeMemberships(app.me).find((m) => m.practice_id === pid) ?? null;
+  const manage = can(membership, 'users.manage');
   const tab: Tab = TABS.some(([t]) => t === query.tab) ? (query.tab as Tab) : 'users';
-  const roles = useLoad(() => call(api.GET('/practices/{pid}/roles', { params: { path: { pid } } })), [pid]);
+  const roles = useLoad(() => allRoles(pid), [pid]);
+  // The practice's seat counts are its active members (R20): the Users tab's count at no extra cost per tab.
+  const practice = useLoad(() => call(api.GET('/practices/{pid}', { params: { path: { pid } } })), [pid]);
+  const activeCount = practice.data ? practice.data.seats.practitioner + practice.data.seats.staff : null;
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   const select = (t: Tab) => route(`${path}?tab=${t}`, true);
   // Arrow keys move between tabs (the WAI-ARIA tabs pattern).
@@ -37,7 +46,16 @@ export function UserManagement() {
     select(t[0]);
     tabRefs.current[j]?.focus();
   };
-  const roleList = roles.data?.items ?? [];
+  const roleList = roles.data ?? [];
+  // Without users.view every list would be refused: say so once, without empty tables (W14).
+  if (!can(membership, 'users.view')) {
+    return (
+      <Page pid={pid}>
+        <h1>User Management</h1>
+        <p>You do not have permission to see this practice's users. A director can give it to you.</p>
+      </Page>
+    );
+  }
   return (
     <Page pid={pid}>
       <TitleRow title="User Management">
@@ -69,13 +87,14 @@ export function UserManagement() {
             onKeyDown={(e) => onKey(e, i)}
           >
             {label}
+            {t === 'users' && activeCount !== null && <span class="count"> ({activeCount})</span>}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'users' && <MemberTab pid={pid} status="active" roles={roleList} />}
         {tab === 'invitations' && <InvitationsTab pid={pid} roles={roleList} manage={manage} />}
-        {tab === 'inactive' && <InactiveTab pid={pid} roles={roleList} manage={manage} />}
+        {tab === 'inactive' && <InactiveTab pid={pid} roles={roleList} manage={manage} onReactivated={practice.reload} />}
         {tab === 'locked' && <LockedTab pid={pid} roles={roleList} manage={manage} />}
       </div>
     </Page>
@@ -99,7 +118,7 @@ function useMembers(pid: string, status: 'active' | 'deactivated' | 'locked', q:
 }
 
 function MemberLink({ pid, m }: { pid: string; m: Member }) {
-  return <a href={`/practices/${pid}/members/${m.user_id}`}>{m.display_name || fullName(m)}</a>;
+  return <a href={`/practices/${pid}/members/${m.user_id}`}>{memberName(m)}</a>;
 }
 
 function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; roles: Role[] }) {
@@ -127,10 +146,12 @@ function MemberTab({ pid, status, roles }: { pid: string; status: 'active'; role
               <td>
                 <MemberLink pid={pid} m={m} /> {m.locked && <span class="badge warn">locked</span>}
               </td>
-              <td>{m.email}</td>
+              <td class="email">
+                <Email address={m.email} />
+              </td>
               <td>{roleName(roles, m.role_id)}</td>
               <td>{m.kind}</td>
-              <td>{formatDate(m.joined_at)}</td>
+              <td class="when">{shortDate(m.joined_at)}</td>
             </tr>
           ))}
           <EmptyRow show={!list.loading && list.items.length === 0} cols={5} text="No users match." />
@@ -145,6 +166,9 @@ const INVITATION_STATUSES = ['all', 'pending', 'accepted', 'declined', 'revoked'
 type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage: boolean }) {
+  // Location names for "what it grants" (W7); loaded with the tab, not per row.
+  const locations = useLoad(() => allLocations(pid), [pid]);
+  const locationName = (id: string) => locations.data?.find((l) => l.id === id)?.name ?? 'a location';
   const [status, setStatus] = useState<InvitationStatus>('all');
   const [q, setQ] = useState('');
   const settled = useSettled(q);
@@ -156,8 +180,8 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
   const [notice, setNotice] = useState<string | null>(null);
   const resend = (inv: Invitation) =>
     attempt(act, async () => {
-      await call(api.POST('/practices/{pid}/invitations/{iid}/resend', { params: { path: { pid, iid: inv.id } } }));
-      setNotice(`Invitation to ${inv.email} sent again.`);
+      const again = await call(api.POST('/practices/{pid}/invitations/{iid}/resend', { params: { path: { pid, iid: inv.id } } }));
+      setNotice(`Invitation to ${inv.email} sent again; it now expires ${formatDate(again.expires_at)}.`);
       list.reload();
     });
   const revoke = (inv: Invitation) =>
@@ -199,23 +223,31 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
         <tbody>
           {list.items.map((inv) => (
             <tr key={inv.id} class={inv.status === 'pending' ? 'pending' : undefined}>
-              <td id={`inv-${inv.id}`}>
-                {inv.email} {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
+              <td id={`inv-${inv.id}`} class="email">
+                <Email address={inv.email} /> {inv.delivery === 'bounced' && <span class="badge warn">bounced</span>}
               </td>
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
               <td>
                 {roleName(roles, inv.role_id)} ({inv.kind})
+                <details>
+                  <summary>What it grants</summary>
+                  <ul class="facts-list">
+                    {accessFacts(inv, locationName).map((f) => (
+                      <li key={f}>{f}</li>
+                    ))}
+                  </ul>
+                </details>
               </td>
               <td>
                 <span class="badge">{inv.status}</span>
                 {inv.resend_count > 0 && <span class="muted"> · sent {inv.resend_count + 1}×</span>}
               </td>
               <td>
-                {formatDate(inv.created_at)}
+                <span class="when">{shortDate(inv.created_at)}</span>
                 <br />
                 <span class="muted">by {inv.invited_by.name}</span>
               </td>
-              <td>{formatDate(inv.expires_at)}</td>
+              <td class="when">{shortDate(inv.expires_at)}</td>
               {manage && (
                 <td>
                   {inv.status === 'pending' && (
@@ -223,9 +255,14 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
                       <button type="button" onClick={() => resend(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
                         Resend
                       </button>
-                      <button type="button" class="danger" onClick={() => revoke(inv)} disabled={act.busy} aria-describedby={`inv-${inv.id}`}>
-                        Revoke
-                      </button>
+                      <ConfirmButton
+                        label="Revoke"
+                        question={`Revoke the invitation to ${inv.email}? Its link stops working at once.`}
+                        confirmLabel="Yes, revoke"
+                        onConfirm={() => revoke(inv)}
+                        busy={act.busy}
+                        describedBy={`inv-${inv.id}`}
+                      />
                     </div>
                   )}
                 </td>
@@ -240,7 +277,7 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
   );
 }
 
-function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage: boolean }) {
+function InactiveTab({ pid, roles, manage, onReactivated }: { pid: string; roles: Role[]; manage: boolean; onReactivated: () => void }) {
   const [q, setQ] = useState('');
   const list = useMembers(pid, 'deactivated', useSettled(q));
   const [selected, setSelected] = useState<string[]>([]);
@@ -250,21 +287,23 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
   const toggle = (id: string, on: boolean) => setSelected((s) => (on ? [...s, id] : s.filter((x) => x !== id)));
   // A search may hide ticked rows: only the ticked rows still listed are sent and counted.
   const chosen = visibleSelection(selected, list.items.map((m) => m.user_id));
+  const consent = addsPractitionerSeat(chosen, list.items);
   const allSelected = list.items.length > 0 && list.items.every((m) => selected.includes(m.user_id));
   const reactivate = () =>
     attempt(form, async () => {
       const res = await call(
         api.POST('/practices/{pid}/members/reactivate', {
           params: { path: { pid } },
-          body: { user_ids: chosen, accept_license_terms: form.values.accept_license_terms || undefined },
+          body: { user_ids: chosen, accept_license_terms: (consent && form.values.accept_license_terms) || undefined },
         }),
       );
       const ok = res.results.filter((r) => r.status < 300);
-      const names = new Map(list.items.map((m) => [m.user_id, m.display_name || fullName(m)]));
+      const names = new Map(list.items.map((m) => [m.user_id, memberName(m)]));
       setFailures(res.results.filter((r) => r.status >= 300).map((r) => `${names.get(r.user_id) ?? r.user_id}: ${r.error?.detail ?? r.error?.code ?? r.status}`));
       setNotice(ok.length > 0 ? `${ok.length} user${ok.length === 1 ? '' : 's'} reactivated.` : null);
       setSelected(res.results.filter((r) => r.status >= 300).map((r) => r.user_id));
       list.reload();
+      onReactivated();
     });
   return (
     <>
@@ -307,7 +346,7 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
         </thead>
         <tbody>
           {list.items.map((m) => {
-            const name = m.display_name || fullName(m);
+            const name = memberName(m);
             return (
               <tr key={m.user_id}>
                 {manage && (
@@ -318,10 +357,12 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
                 <td>
                   <MemberLink pid={pid} m={m} />
                 </td>
-                <td>{m.email}</td>
+                <td class="email">
+                  <Email address={m.email} />
+                </td>
                 <td>{roleName(roles, m.role_id)}</td>
                 <td>{m.kind}</td>
-                <td>{formatDate(m.deactivated_at)}</td>
+                <td class="when">{shortDate(m.deactivated_at)}</td>
               </tr>
             );
           })}
@@ -331,15 +372,17 @@ function InactiveTab({ pid, roles, manage }: { pid: string; roles: Role[]; manag
       <MoreButton list={list} />
       {manage && (
         <div class="card action-bar">
-          <div class="field checkbox">
-            <input
-              type="checkbox"
-              id="reactivate-consent"
-              checked={form.values.accept_license_terms}
-              onChange={(e) => form.set('accept_license_terms', e.currentTarget.checked)}
-            />
-            <label for="reactivate-consent">I accept the licence terms for the practitioner seats and modules this adds (they cost money)</label>
-          </div>
+          {consent && (
+            <div class="field checkbox">
+              <input
+                type="checkbox"
+                id="reactivate-consent"
+                checked={form.values.accept_license_terms}
+                onChange={(e) => form.set('accept_license_terms', e.currentTarget.checked)}
+              />
+              <label for="reactivate-consent">I accept the licence terms for the practitioner seats and modules this adds (they cost money)</label>
+            </div>
+          )}
           <button type="button" class="primary" onClick={reactivate} disabled={form.busy || chosen.length === 0}>
             Reactivate selected users ({chosen.length})
           </button>
@@ -371,7 +414,9 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
               <td>
                 <MemberLink pid={pid} m={m} />
               </td>
-              <td>{m.email}</td>
+              <td class="email">
+                <Email address={m.email} />
+              </td>
               <td>{roleName(roles, m.role_id)}</td>
               {manage && (
                 <td>
@@ -398,14 +443,19 @@ function LockedTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage:
 /** Unlock a member (R25), optionally with a temporary password to change at next sign-in (R13). */
 export function UnlockForm({ pid, member, onDone }: { pid: string; member: Member; onDone: (message: string) => void }) {
   const form = useForm({ temporary_password: '' });
-  const name = member.display_name || fullName(member);
+  const name = memberName(member);
   const id = `tmp-${member.user_id}`;
   const error = form.errors?.fields.temporary_password;
   const submit = (e: Event) => {
     e.preventDefault();
+    const pw = form.values.temporary_password;
     void attempt(form, async () => {
-      const pw = form.values.temporary_password;
-      await call(api.POST('/practices/{pid}/members/{uid}/unlock', { params: { path: { pid, uid: member.user_id } }, body: pw ? { temporary_password: pw } : {} }));
+      try {
+        await call(api.POST('/practices/{pid}/members/{uid}/unlock', { params: { path: { pid, uid: member.user_id } }, body: pw ? { temporary_password: pw } : {} }));
+      } catch (err) {
+        form.setErrors(temporaryPasswordErrors(errorsOf(err), name, pw !== ''));
+        return;
+      }
       onDone(pw ? `${name} is unlocked, with a temporary password to change at sign-in.` : `${name} is unlocked.`);
     });
   };
