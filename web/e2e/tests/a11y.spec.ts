@@ -107,13 +107,38 @@ async function tabTo(page: Page, target: Locator, limit = 200): Promise<void> {
   await expect(target, `Tab did not reach it in ${limit} presses`).toBeFocused();
 }
 
-/** What draws a focus indicator, from the element's computed style. */
+/**
+ * What draws a focus indicator, from the element's computed style, and the
+ * colour around it: the first opaque background among its ancestors (the
+ * outline is drawn outside the element, on what it sits on).
+ */
 const indicator = (el: Element) => {
   const s = getComputedStyle(el);
-  return { outline: s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`, shadow: s.boxShadow };
+  let around = 'rgb(255, 255, 255)';
+  for (let up = el.parentElement; up; up = up.parentElement) {
+    const bg = getComputedStyle(up).backgroundColor;
+    if (bg !== 'transparent' && !bg.startsWith('rgba(0, 0, 0, 0')) {
+      around = bg;
+      break;
+    }
+  }
+  return { outline: s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${s.outlineWidth}`, colour: s.outlineColor, shadow: s.boxShadow, around };
 };
 
-test('sign-in by keyboard: Tab reaches each field and the button in order, focus shown', async ({ page }) => {
+/** WCAG 2.1's contrast ratio of two computed `rgb(r, g, b)` colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const [r, g, b] = (css.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+test('sign-in by keyboard: Tab reaches each field and the button in order, focus shown at 3:1', async ({ page }) => {
   await page.goto('/login');
   await expect(h1(page)).toHaveText('Sign in');
   const form = page.locator('form');
@@ -124,8 +149,10 @@ test('sign-in by keyboard: Tab reaches each field and the button in order, focus
     if (i > 0) await page.keyboard.press('Tab');
     await expect(control).toBeFocused();
     const focused = await control.evaluate(indicator);
-    expect(focused.outline !== 'none' || focused.shadow !== 'none', `a focus indicator on control ${i}`).toBe(true);
+    expect(focused.outline, `an outline on control ${i} when focused`).not.toBe('none');
     expect(focused, `control ${i} looks different focused`).not.toEqual(unfocused[i]);
+    // WCAG 1.4.11: a focus indicator stands out 3:1 from what it is drawn on.
+    expect(contrast(focused.colour, focused.around), `control ${i}'s outline ${focused.colour} on ${focused.around}`).toBeGreaterThanOrEqual(3);
   }
 });
 
