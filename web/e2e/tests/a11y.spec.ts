@@ -122,7 +122,7 @@ const indicator = (el: Element) => {
       break;
     }
   }
-  return { outline: s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${s.outlineWidth}`, colour: s.outlineColor, shadow: s.boxShadow, around };
+  return { outline: s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${s.outlineWidth}`, colour: s.outlineColor, shadow: s.boxShadow, border: s.borderTopColor, around };
 };
 
 /** WCAG 2.1's contrast ratio of two computed `rgb(r, g, b)` colours. */
@@ -144,6 +144,8 @@ test('sign-in by keyboard: Tab reaches each field and the button in order, focus
   const form = page.locator('form');
   const controls = [form.getByLabel('Email'), form.getByLabel('Password'), form.getByRole('button', { name: 'Sign in' })];
   const unfocused = await Promise.all(controls.map((c) => c.evaluate(indicator)));
+  // WCAG 1.4.11 again: a field is found by its border.
+  for (const [i, u] of unfocused.entries()) expect(contrast(u.border, u.around), `control ${i}'s border ${u.border} on ${u.around}`).toBeGreaterThanOrEqual(3);
   await tabTo(page, controls[0], 10);
   for (const [i, control] of controls.entries()) {
     if (i > 0) await page.keyboard.press('Tab');
