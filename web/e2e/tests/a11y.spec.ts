@@ -1,7 +1,8 @@
-// Issue 17 item 5, "accessible and plain": axe (WCAG 2.1 A and AA rules) on
-// the main screens, and the sign-in and invite forms used by keyboard alone.
-// axe finds what a rule can decide (contrast, names, labels, landmarks, ARIA);
-// the keyboard tests check what it cannot: order, focus shown, no mouse needed.
+// Issue 17 item 5, "accessible and plain": axe (WCAG 2.1 A and AA rules) and
+// a reflow check on the main screens, and the sign-in and invite forms used by
+// keyboard alone. axe finds what a rule can decide (contrast, names, labels,
+// landmarks, ARIA); the rest checks what it cannot: a 320 px wide screen, tab
+// order, a focus ring and field borders that stand out, no mouse needed.
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { linkInMail } from '../support/mail';
@@ -27,7 +28,7 @@ const describe = (f: Finding) => {
 };
 
 /** Runs axe on the page as it stands (the caller waits for the screen to be loaded), then `reflow`. */
-async function axe(page: Page, screen: string): Promise<Finding[]> {
+async function check(page: Page, screen: string): Promise<Finding[]> {
   await expect(page.getByText('Loading…')).toHaveCount(0);
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG_21_AA).analyze();
   const found = violations.map((v) => ({
@@ -58,7 +59,7 @@ async function reflow(page: Page, screen: string): Promise<Finding[]> {
   return targets.length ? [{ screen, impact: 'serious', rule: 'reflow', help: 'WCAG 1.4.10: wider than 320 px', targets }] : [];
 }
 
-test('axe finds nothing serious on the main screens', async ({ page, browser }) => {
+test('the main screens: axe finds nothing serious, and each reflows at 320 px', async ({ page, browser }) => {
   test.setTimeout(180_000);
   const clinic = await practice(person('Maya', 'Lund'), 'Lindens Clinic');
   const active = person('Omar', 'Farah');
@@ -75,7 +76,7 @@ test('axe finds nothing serious on the main screens', async ({ page, browser }) 
     await p.goto(path);
     await expect(h1(p)).toHaveText(heading);
     if (ready) await expect(ready).toBeVisible();
-    findings.push(...(await axe(p, screen)));
+    findings.push(...(await check(p, screen)));
   };
 
   // Signed out, and the mailed invitation link.
@@ -84,7 +85,7 @@ test('axe finds nothing serious on the main screens', async ({ page, browser }) 
   // Errors are where names and descriptions go missing: the summary and each field's message.
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('alert')).toBeVisible();
-  findings.push(...(await axe(page, 'sign up, with errors')));
+  findings.push(...(await check(page, 'sign up, with errors')));
   const invitee = await (await browser.newContext()).newPage();
   await visit(invitee, 'invitation link', await linkInMail(pending.email, '/invite/'), 'Invitation', invitee.getByLabel('Password'));
   await invitee.context().close();
@@ -104,7 +105,7 @@ test('axe finds nothing serious on the main screens', async ({ page, browser }) 
   await visit(page, 'invite form', `${base}/users/invite`, 'Invite a user', page.getByLabel('Email'));
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await expect(page.getByRole('alert')).toBeVisible();
-  findings.push(...(await axe(page, 'invite form, with errors')));
+  findings.push(...(await check(page, 'invite form, with errors')));
   await visit(page, 'member page', `${base}/members/${userId}`, `${active.first} ${active.last}`);
   await visit(page, 'roles', `${base}/roles`, /roles/i);
   await visit(page, 'audit log', `${base}/audit`, 'Audit log', page.getByRole('heading', { name: 'Export' }));
@@ -112,9 +113,9 @@ test('axe finds nothing serious on the main screens', async ({ page, browser }) 
   await visit(page, 'settings', `${base}/settings`, 'Settings', page.getByRole('heading', { name: 'Security policy' }));
 
   const minor = findings.filter((f) => !BLOCKING.has(f.impact));
-  for (const f of minor) console.log(`axe, not failing: ${describe(f)}`);
+  for (const f of minor) console.log(`a11y, not failing: ${describe(f)}`);
   const serious = findings.filter((f) => BLOCKING.has(f.impact)).map(describe);
-  expect(serious.length, `axe found serious or critical violations:\n${serious.join('\n')}`).toBe(0);
+  expect(serious.length, `serious or critical violations:\n${serious.join('\n')}`).toBe(0);
 });
 
 /** Presses Tab until `target` has the focus; fails after `limit` presses. */
