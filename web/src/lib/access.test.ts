@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessBody, addsPaidSeat, draftOf, newDraft, overrideErrors } from './access';
+import { accessBody, accessFacts, addsPaidSeat, draftOf, newDraft, overrideErrors } from './access';
 
 const L1 = '11111111-1111-7111-8111-111111111111';
 const L2 = '22222222-2222-7222-8222-222222222222';
@@ -77,5 +77,26 @@ describe('override errors', () => {
   });
   it('is empty without override errors', () => {
     expect(overrideErrors({})).toEqual({ byKey: {}, general: [] });
+  });
+});
+
+describe('accessFacts', () => {
+  const names: Record<string, string> = { [L1]: 'Main Street', [L2]: 'Harbour' };
+  const name = (id: string) => names[id] ?? id;
+  it("lists a practitioner's locations, modules and overrides in words", () => {
+    const d = { ...newDraft(L1), all_locations: false, location_ids: [L2], modules: ['telehealth' as const], overrides: { 'billing.refunds': 'grant' as const } };
+    const access = { ...accessBody(d), role_id: 'clinician' } as Parameters<typeof accessFacts>[0];
+    expect(accessFacts(access, name)).toEqual([
+      'Primary location: Main Street',
+      'Locations: Main Street, Harbour',
+      'Billing: yes',
+      'On the calendar: yes',
+      'Modules: Telehealth',
+      'Also granted: billing.refunds',
+    ]);
+  });
+  it('leaves practitioner-only facts out for staff', () => {
+    const access = { ...accessBody({ ...newDraft(L1), kind: 'staff', access_billing: false }), role_id: 'front_desk', show_on_calendar: false, modules: [] } as Parameters<typeof accessFacts>[0];
+    expect(accessFacts(access, name)).toEqual(['Primary location: Main Street', 'Locations: all, including ones added later', 'Billing: no']);
   });
 });

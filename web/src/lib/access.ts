@@ -187,3 +187,24 @@ export function overrideErrors(fields: Record<string, string>): { byKey: Record<
   }
   return { byKey, general };
 }
+
+/**
+ * What an access grants, one line a fact, for a read-only look at a pending
+ * invitation (W7). `locationName` names a location id; the role is named by
+ * the caller, who has the roles.
+ */
+export function accessFacts(a: S['Access'], locationName: (id: string) => string): string[] {
+  const facts = [
+    `Primary location: ${locationName(a.primary_location_id)}`,
+    a.location_access === 'all' ? 'Locations: all, including ones added later' : `Locations: ${a.location_access.map(locationName).join(', ')}`,
+    a.access_billing ? 'Billing: yes' : 'Billing: no',
+  ];
+  if (a.kind === 'practitioner') {
+    facts.push(a.show_on_calendar ? 'On the calendar: yes' : 'On the calendar: no');
+    facts.push(`Modules: ${a.modules.length ? a.modules.map((m) => MODULE_LABELS[m]).join(', ') : 'none'}`);
+  }
+  if (a.mfa_required) facts.push('Two-factor sign-in required');
+  if (a.overrides.grant.length) facts.push(`Also granted: ${a.overrides.grant.join(', ')}`);
+  if (a.overrides.revoke.length) facts.push(`Taken away: ${a.overrides.revoke.join(', ')}`);
+  return facts;
+}

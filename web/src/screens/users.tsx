@@ -2,12 +2,13 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, call, type Invitation, type Member, type Role } from '../api/client';
-import { allRoles } from '../api/lists';
+import { allLocations, allRoles } from '../api/lists';
 import { activeMemberships, can, useApp } from '../app';
 import { roleName } from '../components/access-editor';
 import { ConfirmButton } from '../components/confirm';
 import { ErrorSummary, attempt, useForm } from '../components/form';
 import { Page } from '../components/shell';
+import { accessFacts } from '../lib/access';
 import { errorsOf } from '../lib/problem';
 import { addsPractitionerSeat, visibleSelection } from '../lib/selection';
 import { temporaryPasswordErrors } from '../lib/temporary';
@@ -165,6 +166,9 @@ const INVITATION_STATUSES = ['all', 'pending', 'accepted', 'declined', 'revoked'
 type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; manage: boolean }) {
+  // Location names for "what it grants" (W7); loaded with the tab, not per row.
+  const locations = useLoad(() => allLocations(pid), [pid]);
+  const locationName = (id: string) => locations.data?.find((l) => l.id === id)?.name ?? 'a location';
   const [status, setStatus] = useState<InvitationStatus>('all');
   const [q, setQ] = useState('');
   const settled = useSettled(q);
@@ -225,6 +229,14 @@ function InvitationsTab({ pid, roles, manage }: { pid: string; roles: Role[]; ma
               <td>{fullName({ ...inv, email: '' }) === '—' ? '' : fullName({ ...inv, email: '' })}</td>
               <td>
                 {roleName(roles, inv.role_id)} ({inv.kind})
+                <details>
+                  <summary>What it grants</summary>
+                  <ul class="facts-list">
+                    {accessFacts(inv, locationName).map((f) => (
+                      <li key={f}>{f}</li>
+                    ))}
+                  </ul>
+                </details>
               </td>
               <td>
                 <span class="badge">{inv.status}</span>
