@@ -225,6 +225,28 @@ pub async fn run(env: &Env) -> Result<BTreeMap<String, Seen>, Error> {
     sc.go("GET", &format!("{p}/support-access"), Some(d), None).await?;
     sc.go("DELETE", &format!("{p}/support-access"), Some(d), None).await?;
 
+    // Bulk invitations, the security policy, and emergency access (R50): a
+    // member granted its use opens it, ends it, and a director reviews it.
+    let row = json!({"email": "bulk@mail.bench", "first_name": "Pat", "last_name": "Doe", "kind": "staff",
+        "role_id": "front_desk", "primary_location_id": lid});
+    sc.go("POST", &format!("{p}/invitations/bulk"), Some(d), Some(json!({"rows": [row]}))).await?;
+    sc.go("GET", &format!("{p}/security-policy"), Some(d), None).await?;
+    let policy = json!({"emergency_access": {"enabled": true, "permissions": ["users.view"], "max_minutes": 30}});
+    sc.go("PUT", &format!("{p}/security-policy"), Some(d), Some(policy)).await?;
+    let (oncall, o) = sc.user("oncall@mail.bench").await?;
+    sc.invite(d, &pid, &lid, "oncall@mail.bench").await?;
+    let id = s(&env.ok("GET", "/me/invitations", Some(&o), None).await?["items"][0]["id"]);
+    env.ok("POST", &format!("/me/invitations/{id}/accept"), Some(&o), None).await?;
+    let grant = json!({"overrides": {"grant": ["emergency_access.use"]}});
+    env.ok("PATCH", &format!("{p}/members/{oncall}"), Some(d), Some(grant)).await?;
+    let body = json!({"reason": "Patient collapsed in room 2; need the on-call list"});
+    let eid = s(&sc.go("POST", &format!("{p}/emergency-access"), Some(&o), Some(body)).await?["id"]);
+    sc.go("GET", &format!("{p}/emergency-access"), Some(d), None).await?;
+    sc.go("DELETE", &format!("{p}/emergency-access/{eid}"), Some(&o), None).await?;
+    let note = json!({"note": "Checked with the on-call lead"});
+    sc.go("POST", &format!("{p}/emergency-access/{eid}/review"), Some(d), Some(note)).await?;
+    sc.go("GET", &format!("{p}/audit/export?format=ndjson"), Some(d), None).await?;
+
     // The joiner's own account: reset, second factor, password, leave, logout.
     sc.go("POST", "/auth/password-reset", None, Some(json!({"email": "joiner@mail.bench"}))).await?;
     let reset = env.link("joiner@mail.bench", "/reset-password/").await?;
@@ -249,6 +271,14 @@ pub async fn run(env: &Env) -> Result<BTreeMap<String, Seen>, Error> {
     let j = s(&env.ok("POST", "/auth/login", None, Some(login)).await?["session"]["token"]);
     sc.go("POST", &format!("{p}/leave"), Some(&j), None).await?;
     sc.go("POST", "/auth/logout", Some(&j), None).await?;
+
+    // The director's sessions: the list, one other ended, then all others.
+    let sessions = sc.go("GET", "/me/sessions", Some(d), None).await?;
+    let other =
+        sessions["items"].as_array().and_then(|l| l.iter().find(|x| x["current"] == false)).map(|x| s(&x["id"]));
+    let other = other.ok_or("the director has one session only")?;
+    sc.go("DELETE", &format!("/me/sessions/{other}"), Some(d), None).await?;
+    sc.go("DELETE", "/me/sessions", Some(d), None).await?;
 
     let missing: Vec<String> = roster_api::ROUTES
         .iter()

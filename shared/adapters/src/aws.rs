@@ -11,11 +11,10 @@ use aws_config::meta::region::ProvideRegion;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{SharedCredentialsProvider, SharedHttpClient};
-use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
-use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
-use base64::Engine;
 use std::time::Duration;
+
+mod https;
 
 /// What every client is built from: `AWS_REGION` (or `AWS_DEFAULT_REGION`),
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and
@@ -47,31 +46,13 @@ pub fn outbound(sdk: &SdkConfig) -> SdkConfig {
     sdk.to_builder().timeout_config(timeouts).build()
 }
 
-/// The SDK's own https client (hyper and rustls), with ring as rustls'
-/// crypto provider instead of aws-lc, and Mozilla's root certificates
-/// compiled in (webpki-root-certs) instead of read from the host's store.
-/// Servers' certificates are verified as before; only where the roots come
-/// from changes. Every client, the tests' and the bench's too, takes this
-/// one: the SDK is built without a default client of its own.
+/// hyper and rustls, as in the SDK's own https client, with ring as rustls'
+/// crypto provider instead of aws-lc, and Mozilla's roots compiled in
+/// (webpki-roots) instead of read from the host's store. Every client, the
+/// tests' and the bench's too, takes this one: the SDK is built without a
+/// default client of its own.
 pub fn http_client() -> SharedHttpClient {
-    let roots = TrustStore::empty().with_pem_certificate(pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS));
-    // Building a context cannot fail (it only stores what it is given).
-    let tls = TlsContext::builder().with_trust_store(roots).build().unwrap_or_default();
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls)
-        .build_https()
-}
-
-/// Certificates as one PEM bundle: the trust store takes no other form.
-fn pem(certs: &[impl AsRef<[u8]>]) -> Vec<u8> {
-    let mut out = String::new();
-    for cert in certs {
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        out.push_str(&base64::engine::general_purpose::STANDARD.encode(cert));
-        out.push_str("\n-----END CERTIFICATE-----\n");
-    }
-    out.into_bytes()
+    https::client(https::mozilla_roots())
 }
 
 /// A service's endpoint from `AWS_ENDPOINT_URL_<SERVICE ID>`, else
@@ -91,8 +72,6 @@ impl LoadServiceConfig for EnvEndpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
 
     // Without them a send waits as long as the endpoint does, past the
     // delivery function's deadline.
@@ -106,16 +85,5 @@ mod tests {
             assert_eq!(timeouts.operation_timeout(), Some(OUTBOUND_OPERATION_TIMEOUT));
             assert!(timeouts.operation_attempt_timeout() < Some(OUTBOUND_OPERATION_TIMEOUT));
         }
-    }
-
-    // A root lost or damaged on its way into the bundle is a server the
-    // functions would no longer trust.
-    #[test]
-    fn the_bundle_holds_every_compiled_in_root_intact() {
-        let bundle = pem(webpki_root_certs::TLS_SERVER_ROOT_CERTS);
-        let parsed: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_slice_iter(&bundle).collect::<Result<_, _>>().expect("PEM");
-        assert!(parsed.len() > 100);
-        assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS);
     }
 }
