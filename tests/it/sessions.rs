@@ -215,11 +215,11 @@ async fn a_user_agent_is_kept_as_plain_text() {
 }
 
 // R49: however many sessions a user has (someone signing in again and
-// again with the password), the list reads one page and "end the others"
-// is one read and one transaction that ends every one of them; the
-// caller's own goes on.
+// again with the password), a request reads one page of them: the list
+// shows that many, and "end the others" ends that many within its time, in
+// transactions of 99; a second call ends the rest. The caller's own goes on.
 #[tokio::test]
-async fn ending_the_others_is_one_transaction_however_many_there_are() {
+async fn ending_the_others_is_bounded_however_many_there_are() {
     use roster_domain::ids::UserId;
     use roster_domain::ports::{Record, Tx, Write};
     use roster_domain::service::session::{new_session, SESSIONS_READ};
@@ -245,9 +245,10 @@ async fn ending_the_others_is_one_transaction_however_many_there_are() {
     let r = h.call("DELETE", "/me/sessions", Some(&mine), None).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let made = calls.take();
-    let writes: Vec<&String> = made.iter().filter(|c| c.starts_with("transact")).collect();
-    assert_eq!(writes, vec!["transact(3 writes)"], "{made:?}");
+    let writes = made.iter().filter(|c| c.starts_with("transact")).count();
+    assert!(writes <= SESSIONS_READ.div_ceil(99), "{made:?}");
     assert_eq!(made.iter().filter(|c| *c == "sessions_of_user").count(), 1, "{made:?}");
+    assert_eq!(h.call("DELETE", "/me/sessions", Some(&mine), None).await.status, 204, "the rest");
 
     assert_eq!(h.call("GET", "/me", Some(&theirs), None).await.status, 401);
     assert_eq!(h.call("GET", "/me", Some(&mine), None).await.status, 200);

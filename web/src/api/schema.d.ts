@@ -209,7 +209,7 @@ export interface paths {
         post?: never;
         /**
          * End every session of the caller but this one (R49); audited.
-         * @description In one write, however many there are: the user moves to a new session epoch that only the caller's session carries, as a password change does. A pending second-factor challenge or password reset link ends with them.
+         * @description Ends the sessions one read finds (at most 1,000); a user with more calls again, or changes their password, which ends them all.
          */
         delete: operations["end_other_sessions"];
         options?: never;

@@ -212,9 +212,14 @@ pub async fn change_password(app: &App, caller: &Caller, input: ChangePasswordIn
     ensure_strong("new_password", &new_password, &[&u.email, &u.first_name, &u.last_name])?;
     let now = app.now();
     let before = &caller.user;
-    let (mut updated, session) = super::session::next_epoch(caller, now);
+    let mut updated = before.clone();
     updated.password_hash = secrets::hash_password(&new_password)?;
     updated.must_change_password = false;
+    updated.session_epoch += 1;
+    updated.updated_at = now;
+    updated.version += 1;
+    let mut session = caller.session.clone();
+    session.epoch = updated.session_epoch;
     let mut tx = Tx::new();
     tx.push(Write::Replace { record: Record::User(updated), expected_version: before.version })
         .push(Write::Put(Record::Session(session)))

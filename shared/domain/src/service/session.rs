@@ -9,7 +9,7 @@ use super::writes::{audit_event, commit};
 use crate::error::DomainError;
 use crate::ids::{PracticeId, SessionId, UserId};
 use crate::model::*;
-use crate::ports::{App, Key, Record, Tx, Write};
+use crate::ports::{App, Key, Tx, Write, MAX_WRITES};
 use crate::secrets;
 use crate::validate::plain_only;
 use chrono::Duration;
@@ -185,11 +185,12 @@ pub async fn logout(app: &App, caller: &Caller) -> Result<(), DomainError> {
     commit(app, tx).await
 }
 
-/// The most session items `GET /me/sessions` reads (one Query page). A
-/// person has a handful; only someone signing in again and again (a
-/// script, or a thief holding the password) gets near it, and then the list
-/// shows this many and `DELETE /me/sessions` still ends them all, since it
-/// moves the epoch rather than deleting each one.
+/// The most session items one request reads (one Query page). A person
+/// has a handful; only someone signing in again and again (a script, or a
+/// thief holding the password) gets near it. Then the list shows this many,
+/// and `DELETE /me/sessions` ends this many per call (ten transactions),
+/// well inside a request's time: a second call ends the rest, and a
+/// password change ends them all at once.
 pub const SESSIONS_READ: usize = 1000;
 
 /// The caller's live sessions (R49): those still valid, as `authenticate`
@@ -221,64 +222,37 @@ pub async fn list_sessions(app: &App, caller: &Caller) -> Result<Vec<SessionItem
 pub async fn end_session(app: &App, caller: &Caller, id: SessionId) -> Result<(), DomainError> {
     let live = live_sessions(app, caller).await?;
     let session = live.into_iter().find(|s| s.id == id).ok_or(DomainError::NotFound)?;
-    end(app, caller, &session).await
+    end(app, caller, &[session]).await
 }
 
-/// `DELETE /me/sessions` (R49): every session of the caller but this one,
-/// however many, in one transaction: the user moves to a new session epoch
-/// and only the caller's session is stamped with it, as a password change
-/// does (R29). The others' items are left to their TTL, dead to
-/// `authenticate`; a second-factor challenge or reset link of the old epoch
-/// dies with them. The audit names the sessions that were live (as many as
-/// one read finds).
+/// `DELETE /me/sessions` (R49): every session of the caller but this one.
 pub async fn end_other_sessions(app: &App, caller: &Caller) -> Result<(), DomainError> {
     let live = live_sessions(app, caller).await?;
-    let ids: Vec<SessionId> = live.iter().filter(|s| s.token_hash != caller.session.token_hash).map(|s| s.id).collect();
-    let now = app.now();
-    let before = &caller.user;
-    let (updated, session) = next_epoch(caller, now);
-    let mut tx = Tx::new();
-    tx.push(Write::Replace { record: Record::User(updated), expected_version: before.version })
-        .push(Write::Put(Record::Session(session)))
-        .push(Write::Create(audit_event(
-            AuditScope::User(before.id),
-            now,
-            Actor::user(before),
-            "session.ended",
-            Target::new("user", before.id),
-            json!({"session_ids": ids}),
-            json!({"all_others": true}),
-        )));
-    commit(app, tx).await
+    let others: Vec<Session> = live.into_iter().filter(|s| s.token_hash != caller.session.token_hash).collect();
+    end(app, caller, &others).await
 }
 
-/// Deletes one session of the caller's, audited.
-async fn end(app: &App, caller: &Caller, session: &Session) -> Result<(), DomainError> {
-    let mut tx = Tx::new();
-    tx.push(Write::Delete(Key::Session { user_id: session.user_id, token_hash: session.token_hash.clone() })).push(
-        Write::Create(audit_event(
+/// Deletes `sessions`, audited once per transaction; as many transactions
+/// as 100 writes each need (R37). Each deletion stands alone, so a later
+/// transaction failing leaves the earlier ones done, and a retry finishes.
+async fn end(app: &App, caller: &Caller, sessions: &[Session]) -> Result<(), DomainError> {
+    let now = app.now();
+    for chunk in sessions.chunks(MAX_WRITES - 1) {
+        let ids: Vec<SessionId> = chunk.iter().map(|s| s.id).collect();
+        let mut tx = Tx::new();
+        for s in chunk {
+            tx.push(Write::Delete(Key::Session { user_id: s.user_id, token_hash: s.token_hash.clone() }));
+        }
+        tx.push(Write::Create(audit_event(
             AuditScope::User(caller.user.id),
-            app.now(),
+            now,
             Actor::user(&caller.user),
             "session.ended",
             Target::new("user", caller.user.id),
-            json!({"session_ids": [session.id]}),
+            json!({"session_ids": ids}),
             json!(null),
-        )),
-    );
-    commit(app, tx).await
-}
-
-/// The caller's user moved to a new session epoch at `now`, and the
-/// caller's session stamped with it: written together, every other session
-/// of the user is dead to `authenticate` (R29). The caller adds to the user
-/// what else changes.
-pub(super) fn next_epoch(caller: &Caller, now: Time) -> (User, Session) {
-    let mut user = caller.user.clone();
-    user.session_epoch += 1;
-    user.updated_at = now;
-    user.version += 1;
-    let mut session = caller.session.clone();
-    session.epoch = user.session_epoch;
-    (user, session)
+        )));
+        commit(app, tx).await?;
+    }
+    Ok(())
 }
