@@ -177,17 +177,16 @@ pub async fn close(app: &App, ctx: &MemberCtx, id: EmergencyAccessId) -> Result<
     } else {
         app.store.emergency_pointer(access.practice_id, access.user_id).await?
     };
-    let Some(pointer) = pointer.filter(|p| p.version == pointer_version(access.opened_at)) else {
-        // Replaced or gone: the access has been ended meanwhile.
-        return Ok(());
-    };
     let mut tx = Tx::new();
-    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden)
-        // Kept, ended, so the day's opens still count (R50).
-        .push(Write::Replace {
+    tx.guarded(ctx.still_authorized()?, DomainError::Forbidden);
+    // Kept, ended, so the day's opens still count (R50). A pointer gone or
+    // replaced names no open access: the history item is ended all the same.
+    if let Some(pointer) = pointer.filter(|p| p.version == pointer_version(access.opened_at)) {
+        tx.push(Write::Replace {
             record: Record::EmergencyPointer(pointer.ended(now)),
             expected_version: pointer.version,
         });
+    }
     end(&mut tx, &access, now, now, ctx.actor(), Some(member.user_id));
     match commit(app, tx).await {
         // Closed or swept meanwhile: ended either way.
