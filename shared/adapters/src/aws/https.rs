@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use hyper::Uri;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::client::legacy::Client;
@@ -25,7 +26,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
 use rustls::{CipherSuite, ClientConfig, RootCertStore};
 use std::error::Error;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The suites the SDK's client restricts rustls to (its `restrict_ciphers`).
@@ -87,7 +91,7 @@ impl Timeouts {
 struct Connector {
     /// A TLS configuration rustls refused fails every call rather than the
     /// function's start.
-    pool: Result<Client<HttpsConnector<TcpConnector>, SdkBody>, rustls::Error>,
+    pool: Result<Client<TimedConnect<HttpsConnector<TcpConnector>>, SdkBody>, rustls::Error>,
     read_timeout: Option<Duration>,
 }
 
@@ -97,10 +101,10 @@ impl Connector {
             let mut tcp = TcpConnector::new();
             tcp.enforce_http(false);
             tcp.set_nodelay(true);
-            tcp.set_connect_timeout(timeouts.connect);
             let https =
                 HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
-            Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(https)
+            let timed = TimedConnect { inner: https, limit: timeouts.connect };
+            Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(timed)
         });
         Self { pool, read_timeout: timeouts.read }
     }
@@ -128,6 +132,49 @@ impl HttpConnector for Connector {
             let response = response.map_err(classify)?;
             HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
                 .map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// The connect timeout over the whole connection, TCP and the TLS handshake,
+/// as the SDK's client applies it: bounding the TCP connect alone would let
+/// a peer that accepts and then stalls the handshake hold the call until
+/// the function's own time runs out (hostile review).
+#[derive(Clone, Debug)]
+struct TimedConnect<C> {
+    inner: C,
+    limit: Option<Duration>,
+}
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+impl<C> tower_service::Service<Uri> for TimedConnect<C>
+where
+    C: tower_service::Service<Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match limit {
+                None => connecting.await.map_err(Into::into),
+                Some(limit) => match tokio::time::timeout(limit, connecting).await {
+                    Ok(connected) => connected.map_err(Into::into),
+                    // An io::Error of kind TimedOut, which `classify` reports
+                    // as a timeout.
+                    Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out").into()),
+                },
+            }
         })
     }
 }

@@ -43,8 +43,33 @@ async fn the_same_server_is_trusted_once_its_ca_is_a_root() {
     assert_eq!(response.status().as_u16(), 200);
 }
 
+// The connect timeout covers the TLS handshake, not only TCP's connect: a
+// peer that accepts and never answers the ClientHello is a timeout.
+#[tokio::test]
+async fn a_handshake_that_never_ends_is_a_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else { return };
+        // Held open, silent.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop(tcp);
+    });
+    let timeouts = Timeouts { connect: Some(Duration::from_millis(200)), read: None };
+    let call = get_with(mozilla_roots(), port, timeouts);
+    let error = tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .expect("the connect timeout ends the call")
+        .expect_err("no handshake, no response");
+    assert!(error.is_timeout(), "{error:?}");
+}
+
 async fn get(roots: RootCertStore, port: u16) -> Result<HttpResponse, ConnectorError> {
-    let connector = Connector::new(&tls_config(roots), Timeouts { connect: None, read: None });
+    get_with(roots, port, Timeouts { connect: None, read: None }).await
+}
+
+async fn get_with(roots: RootCertStore, port: u16, timeouts: Timeouts) -> Result<HttpResponse, ConnectorError> {
+    let connector = Connector::new(&tls_config(roots), timeouts);
     let request = HttpRequest::get(format!("https://localhost:{port}/")).expect("request");
     connector.call(request).await
 }
