@@ -120,6 +120,10 @@ impl HttpConnector for Connector {
             Ok(request) => request,
             Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
         };
+        if !secure_or_local(request.uri()) {
+            let refused: BoxError = "plain http only to a loopback address (AWS_ENDPOINT_URL*)".into();
+            return HttpConnectorFuture::ready(Err(ConnectorError::user(refused)));
+        }
         let response = pool.request(request);
         let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {
@@ -134,6 +138,16 @@ impl HttpConnector for Connector {
                 .map_err(|e| ConnectorError::other(e.into(), None))
         })
     }
+}
+
+/// Signed requests and their data go out in clear only to this machine
+/// (DynamoDB Local, moto, `make dev`): an `AWS_ENDPOINT_URL*` set to another
+/// host over `http://` is refused rather than followed (hostile review).
+fn secure_or_local(uri: &Uri) -> bool {
+    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    uri.scheme_str() != Some("http")
+        || host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The connect timeout over the whole connection, TCP and the TLS handshake,

@@ -64,6 +64,23 @@ async fn a_handshake_that_never_ends_is_a_connect_timeout() {
     assert!(error.is_timeout(), "{error:?}");
 }
 
+#[test]
+fn plain_http_only_to_this_machine() {
+    for ok in [
+        "https://dynamodb.eu-west-1.amazonaws.com/",
+        "http://127.0.0.1:8000/",
+        "http://localhost:9/",
+        "http://[::1]:8000/",
+    ] {
+        assert!(secure_or_local(&ok.parse().expect("uri")), "{ok}");
+    }
+    for refused in
+        ["http://dynamodb.eu-west-1.amazonaws.com/", "http://10.0.0.5:8000/", "http://127.0.0.1.evil.example/"]
+    {
+        assert!(!secure_or_local(&refused.parse().expect("uri")), "{refused}");
+    }
+}
+
 async fn get(roots: RootCertStore, port: u16) -> Result<HttpResponse, ConnectorError> {
     get_with(roots, port, Timeouts { connect: None, read: None }).await
 }
