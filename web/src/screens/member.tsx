@@ -12,7 +12,7 @@ import { Loading, Notice, formatDate, memberName, useLoad } from '../components/
 import { errorsOf } from '../lib/problem';
 import { temporaryPasswordErrors } from '../lib/temporary';
 import { accessBody, addsPaidSeat, draftOf, type AccessDraft } from '../lib/access';
-import { UnlockForm } from './users';
+import { UnlockForm } from './member-tabs';
 
 export function MemberScreen() {
   const { params } = useRoute();
