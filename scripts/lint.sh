@@ -13,6 +13,8 @@ cargo fmt --all -- --check
 echo "[lint] cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "[lint] cargo doc -D warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items
+# Not the vendored zxcvbn: its upstream docs have broken intra-doc links,
+# and it stays as upstream wrote it (vendor/zxcvbn/PATCHED.md).
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude zxcvbn --no-deps --document-private-items
 echo "[lint] cfn-lint infra/template.yaml"
 .tools/venv/bin/cfn-lint infra/template.yaml

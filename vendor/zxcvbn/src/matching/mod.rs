@@ -1,13 +1,15 @@
 mod char_indexing;
 /// Defines potential patterns used to match against a password
 pub mod patterns;
+mod repeat;
 
 use self::patterns::*;
 use crate::frequency_lists::DictionaryType;
 use char_indexing::{CharIndexable, CharIndexableStr};
-use fancy_regex::Regex as FancyRegex;
 use itertools::Itertools;
-use regex::Regex;
+// Patched (PATCHED.md): regex-lite for regex, the same syntax for these
+// patterns, and already linked by the AWS SDK.
+use regex_lite::Regex;
 use std::collections::HashMap;
 
 /// A match of a predictable pattern in the password.
@@ -402,58 +404,35 @@ struct RepeatMatch {}
 
 impl Matcher for RepeatMatch {
     fn get_matches(&self, password: &str, user_inputs: &HashMap<String, usize>) -> Vec<Match> {
-        lazy_static! {
-            static ref GREEDY_REGEX: FancyRegex = FancyRegex::new(r"(.+)\1+").unwrap();
-            static ref LAZY_REGEX: FancyRegex = FancyRegex::new(r"(.+?)\1+").unwrap();
-            static ref LAZY_ANCHORED_REGEX: FancyRegex = FancyRegex::new(r"^(.+?)\1+$").unwrap();
-        }
-
+        // Patched (PATCHED.md): `(.+)\1+`, `(.+?)\1+` and `^(.+?)\1+$` were
+        // fancy-regex regexes; `repeat` finds what they found, in chars.
         let mut matches = Vec::new();
         let mut last_index = 0;
-        let char_indexable_password = CharIndexableStr::from(password);
-        let char_count = password.chars().count();
+        let password_chars: Vec<char> = password.chars().collect();
+        let char_count = password_chars.len();
         while last_index < char_count {
-            let token = char_indexable_password.char_index(last_index..char_count);
-            let greedy_matches = GREEDY_REGEX.captures(token).unwrap();
-            if greedy_matches.is_none() {
+            let token = &password_chars[last_index..];
+            let Some(greedy) = repeat::find(token, true) else {
                 break;
-            }
-            let lazy_matches = LAZY_REGEX.captures(token).unwrap();
-            let greedy_matches = greedy_matches.unwrap();
-            let lazy_matches = lazy_matches.unwrap();
-            let m4tch;
-            let base_token = if greedy_matches.get(0).unwrap().as_str().chars().count()
-                > lazy_matches.get(0).unwrap().as_str().chars().count()
-            {
+            };
+            let lazy = repeat::find(token, false).unwrap_or(greedy);
+            let (m4tch, base_len) = if greedy.len() > lazy.len() {
                 // greedy beats lazy for 'aabaab'
                 //   greedy: [aabaab, aab]
                 //   lazy:   [aa,     a]
-                m4tch = greedy_matches;
                 // greedy's repeated string might itself be repeated, eg.
                 // aabaab in aabaabaabaab.
-                // run an anchored lazy match on greedy's repeated string
-                // to find the shortest repeated string
-                LAZY_ANCHORED_REGEX
-                    .captures(m4tch.get(0).unwrap().as_str())
-                    .unwrap()
-                    .unwrap()
-                    .get(1)
-                    .unwrap()
-                    .as_str()
-                    .to_string()
+                // find the shortest repeated string in greedy's match
+                (greedy, repeat::shortest_base(token, greedy))
             } else {
                 // lazy beats greedy for 'aaaaa'
                 //   greedy: [aaaa,  aa]
                 //   lazy:   [aaaaa, a]
-                m4tch = lazy_matches;
-                m4tch.get(1).unwrap().as_str().to_string()
+                (lazy, lazy.base_len)
             };
-
-            let m = m4tch.get(0).unwrap();
-            let (i, j) = (
-                last_index + token[..m.start()].chars().count(),
-                last_index + token[..m.end()].chars().count() - 1,
-            );
+            let base_token: String = token[m4tch.start..m4tch.start + base_len].iter().collect();
+            let matched: String = token[m4tch.start..m4tch.end].iter().collect();
+            let (i, j) = (last_index + m4tch.start, last_index + m4tch.end - 1);
             // recursively match and score the base string
             let base_analysis = super::scoring::most_guessable_match_sequence(
                 &base_token,
@@ -463,8 +442,7 @@ impl Matcher for RepeatMatch {
             let base_matches = base_analysis.sequence;
             let base_guesses = base_analysis.guesses;
             let pattern = MatchPattern::Repeat(RepeatPattern {
-                repeat_count: m4tch.get(0).unwrap().as_str().chars().count()
-                    / base_token.chars().count(),
+                repeat_count: m4tch.len() / base_len,
                 base_token,
                 base_guesses,
                 base_matches,
@@ -473,7 +451,7 @@ impl Matcher for RepeatMatch {
                 pattern,
                 i,
                 j,
-                token: m4tch.get(0).unwrap().as_str().to_string(),
+                token: matched,
                 ..Match::default()
             });
             last_index = j + 1;
@@ -848,7 +826,11 @@ lazy_static! {
         table
     };
     static ref MAYBE_DATE_NO_SEPARATOR_REGEX: Regex = Regex::new(r"^[0-9]{4,8}$").unwrap();
-    static ref MAYBE_DATE_WITH_SEPARATOR_REGEX: Regex = Regex::new(r"^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$").unwrap();
+    static ref MAYBE_DATE_WITH_SEPARATOR_REGEX: Regex = Regex::new(
+        // Patched (PATCHED.md): `\s` spelled out as Unicode's White_Space,
+        // which is what it matched in `regex`; regex-lite's `\s` is ASCII.
+        r"^([0-9]{1,4})([\t\n\x0B\x0C\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}/\\_.-])([0-9]{1,2})([\t\n\x0B\x0C\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}/\\_.-])([0-9]{1,4})$"
+    ).unwrap();
 }
 
 #[cfg(test)]
@@ -1591,6 +1573,24 @@ mod tests {
             assert!(matches
                 .iter()
                 .any(|m| m.pattern.variant() == pattern_name && m.i == i && m.j == j));
+        }
+    }
+}
+
+/// Patched (PATCHED.md): the date separator class against the `\s` it
+/// spells out, as fancy-regex (on the `regex` crate's engine) reads `\s`.
+#[cfg(test)]
+mod patched_tests {
+    #[test]
+    fn the_date_separator_is_what_backslash_s_was() {
+        let unicode = fancy_regex::Regex::new(r"^1[\s/\\_.-]2$").unwrap();
+        // Every White_Space char is below U+3001; a few above, for the rest.
+        let chars = (0..=0x3100u32).chain([0xFEFF, 0xFF0E, 0x1F600]).filter_map(char::from_u32);
+        for c in chars {
+            let text = format!("1{c}2");
+            let expected = unicode.is_match(&text).unwrap();
+            let found = super::MAYBE_DATE_WITH_SEPARATOR_REGEX.is_match(&format!("1{c}2{c}1990"));
+            assert_eq!(found, expected, "U+{:04X}", c as u32);
         }
     }
 }
