@@ -5,7 +5,7 @@
 
 use crate::record::{Capacity, Recorder};
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, Utc};
 use roster_adapters::dynamo::call_log::CallLog;
 use roster_adapters::dynamo::table::{ensure_table, TableDef};
@@ -145,20 +145,17 @@ impl Env {
 
     /// Put `items` with BatchWriteItem, `parallel` batches at a time.
     pub async fn load(&self, items: Vec<Item>, parallel: usize) -> Result<(), Error> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let puts = items.into_iter().map(put_request).collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(puts, parallel).await
+    }
+
+    /// `requests` with BatchWriteItem, 25 a call, `parallel` calls at a time,
+    /// each call's unprocessed items sent again until none is left.
+    async fn batch_write(&self, requests: Vec<WriteRequest>, parallel: usize) -> Result<(), Error> {
         use futures::stream::{self, TryStreamExt};
-        let batches: Vec<Vec<Item>> = items.chunks(25).map(<[Item]>::to_vec).collect();
+        let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[WriteRequest]>::to_vec).collect();
         stream::iter(batches.into_iter().map(Ok::<_, Error>))
-            .try_for_each_concurrent(parallel, |batch| async move {
-                let mut requests: Vec<WriteRequest> = batch
-                    .into_iter()
-                    .map(|item| {
-                        PutRequest::builder()
-                            .set_item(Some(item))
-                            .build()
-                            .map(|p| WriteRequest::builder().put_request(p).build())
-                    })
-                    .collect::<Result<_, _>>()?;
+            .try_for_each_concurrent(parallel, |mut requests| async move {
                 while !requests.is_empty() {
                     let out = self.client.batch_write_item().request_items(&self.table, requests).send().await?;
                     requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
@@ -174,13 +171,42 @@ impl Env {
         Ok(())
     }
 
-    /// Drop the table and make it again holding exactly `items`: the state
-    /// a replay starts from.
-    pub async fn restore(&self, items: Vec<Item>) -> Result<(), Error> {
-        self.client.delete_table().table_name(&self.table).send().await?;
-        ensure_table(&self.client, &self.table, &TableDef::from_repo()?).await?;
-        self.load(items, 4).await
+    /// Bring the table from `now` (every item, as `all_items` read it)
+    /// back to exactly `target`: delete what `target` lacks, put what it
+    /// holds differently. A measured run changes a few hundred of the load
+    /// section's thousands of items, so this takes seconds; dropping the
+    /// table and loading it again took DynamoDB Local over a minute a time,
+    /// four times an operation (bench/history.md, "zxcvbn patched").
+    pub async fn restore(&self, now: Vec<Item>, target: Vec<Item>) -> Result<(), Error> {
+        let mut target: HashMap<(String, String), Item> = target.into_iter().map(|i| (key_of(&i), i)).collect();
+        let mut requests = Vec::new();
+        for item in now {
+            match target.remove(&key_of(&item)) {
+                Some(wanted) if wanted == item => {}
+                Some(wanted) => requests.push(put_request(wanted)?),
+                None => requests.push(delete_request(&item)?),
+            }
+        }
+        for wanted in target.into_values() {
+            requests.push(put_request(wanted)?);
+        }
+        self.batch_write(requests, 4).await
     }
+}
+
+/// An item's table key, PK and SK (both strings in this table).
+fn key_of(item: &Item) -> (String, String) {
+    let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    (part("PK"), part("SK"))
+}
+
+fn put_request(item: Item) -> Result<WriteRequest, Error> {
+    Ok(WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?).build())
+}
+
+fn delete_request(item: &Item) -> Result<WriteRequest, Error> {
+    let key: Item = ["PK", "SK"].iter().filter_map(|k| Some((k.to_string(), item.get(*k)?.clone()))).collect();
+    Ok(WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build()?).build())
 }
 
 impl Drop for Env {

@@ -60,7 +60,7 @@ impl Settings {
             runs: number("BENCH_RUNS", pick(21, 5))?,
             pause: std::time::Duration::from_millis(number("BENCH_PAUSE_MS", 100)? as u64),
             callers: number("BENCH_CALLERS", 16)?,
-            per_caller: number("BENCH_PER_CALLER", pick(20, 2))?,
+            per_caller: number("BENCH_PER_CALLER", pick(50, 2))?,
             members: number("BENCH_MEMBERS", pick(1000, 100))?,
             items: number("BENCH_ITEMS", pick(100_000, 10_000))?,
             functions: var("BENCH_FUNCTIONS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),

@@ -133,7 +133,11 @@ pub async fn replay(client: &aws_sdk_dynamodb::Client, calls: &[Captured]) -> Re
             Captured::TransactWrite(i) => client
                 .transact_write_items()
                 .set_transact_items(i.transact_items)
-                .set_client_request_token(i.client_request_token)
+                // A token of its own, as the handler sends: DynamoDB answers
+                // a token it has seen (for 10 minutes) with the first call's
+                // outcome and writes nothing, so replaying the handler's
+                // token made every replayed transaction a no-op.
+                .set_client_request_token(i.client_request_token.map(|_| uuid::Uuid::new_v4().to_string()))
                 .send()
                 .await
                 .is_ok(),
