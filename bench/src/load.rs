@@ -1,9 +1,11 @@
 //! p50/p99 under concurrent callers, each next to the same DynamoDB calls
 //! made straight with the SDK. For one operation: the table is saved, the
-//! callers drive the real handler (`roster_api::handle`) while `Recorder`
-//! keeps every call's input per request; the table is put back as it was
-//! and the callers send each request's recorded calls again, in order, at
-//! the same concurrency. The ratio is what Roster adds to its own calls.
+//! callers drive the real handler (`roster_api::handle`) once untimed and,
+//! with the table put back, once timed while `Recorder` keeps every call's
+//! input per request; the table is put back again and the callers send
+//! each request's recorded calls again, in order, at the same concurrency
+//! (each transaction with a fresh client token, as the handler sends). The
+//! ratio is what Roster adds to its own calls.
 
 use crate::env::{Env, Error};
 use crate::record::{replay, Captured, Recorder};
@@ -58,8 +60,8 @@ async fn through_roster(env: &Env, lanes: &[Vec<&Req>]) -> Vec<Vec<(Duration, u1
 }
 
 /// Run `reqs` split over `callers` concurrent callers (caller `c` takes
-/// requests c, c + callers, ...), first through the handler, then as their
-/// recorded calls.
+/// requests c, c + callers, ...): through the handler untimed, then timed,
+/// then as the timed pass's recorded calls, the table put back before each.
 pub async fn measure(env: &Env, name: &str, reqs: &[Req], callers: usize) -> Result<Figures, Error> {
     let before = env.all_items().await?;
     let lanes: Vec<Vec<&Req>> = (0..callers).map(|c| reqs.iter().skip(c).step_by(callers).collect()).collect();

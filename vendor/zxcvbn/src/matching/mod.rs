@@ -1585,7 +1585,9 @@ mod patched_tests {
     fn the_date_separator_is_what_backslash_s_was() {
         let unicode = fancy_regex::Regex::new(r"^1[\s/\\_.-]2$").unwrap();
         // Every White_Space char is below U+3001; a few above, for the rest.
-        let chars = (0..=0x3100u32).chain([0xFEFF, 0xFF0E, 0x1F600]).filter_map(char::from_u32);
+        let chars = (0..=0x3100u32)
+            .chain([0xFEFF, 0xFF0E, 0x1F600])
+            .filter_map(char::from_u32);
         for c in chars {
             let text = format!("1{c}2");
             let expected = unicode.is_match(&text).unwrap();
