@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, Utc};
 use roster_adapters::dynamo::call_log::CallLog;
+use roster_adapters::dynamo::keys::{PK, SK};
 use roster_adapters::dynamo::table::{ensure_table, TableDef};
 use roster_adapters::dynamo::DynamoStore;
 use roster_adapters::local_dir::{DirEvents, DirMailer};
@@ -197,7 +198,7 @@ impl Env {
 /// An item's table key, PK and SK (both strings in this table).
 fn key_of(item: &Item) -> (String, String) {
     let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    (part("PK"), part("SK"))
+    (part(PK), part(SK))
 }
 
 fn put_request(item: Item) -> Result<WriteRequest, Error> {
@@ -205,7 +206,7 @@ fn put_request(item: Item) -> Result<WriteRequest, Error> {
 }
 
 fn delete_request(item: &Item) -> Result<WriteRequest, Error> {
-    let key: Item = ["PK", "SK"].iter().filter_map(|k| Some((k.to_string(), item.get(*k)?.clone()))).collect();
+    let key: Item = [PK, SK].iter().filter_map(|k| Some((k.to_string(), item.get(*k)?.clone()))).collect();
     Ok(WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key)).build()?).build())
 }
 
