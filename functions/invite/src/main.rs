@@ -1,6 +1,9 @@
 //! Lambda entry point of the `invite` function; everything else is shared.
 
-#[tokio::main]
+// One thread: Lambda hands an environment one invocation at a time, and a
+// multi-threaded runtime spawns its workers at start (bench/history.md,
+// "current-thread runtime").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     roster_api::init_tracing();
     let app = roster_adapters::bootstrap::app_from_env().await?;
