@@ -40,6 +40,7 @@ mod outbox;
 mod policy;
 mod races;
 mod reads;
+mod reads_lists;
 mod reads_members;
 mod reads_writes;
 mod second_factor;
