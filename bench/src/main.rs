@@ -20,6 +20,10 @@ use std::path::PathBuf;
 /// The knobs, from the environment (scripts/bench.sh sets them).
 pub struct Settings {
     pub dynamodb: String,
+    /// The sweep's and the load's own DynamoDB Locals (scripts/bench.sh
+    /// starts one each: after either section a process stays slow).
+    pub sweep_dynamodb: String,
+    pub load_dynamodb: String,
     pub bin_dir: PathBuf,
     pub out: PathBuf,
     pub command: String,
@@ -49,9 +53,12 @@ impl Settings {
     fn from_env() -> Result<Self, Error> {
         let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
         let pick = |full: usize, smoke: usize| if quick { smoke } else { full };
+        let dynamodb =
+            var("BENCH_DYNAMODB").ok_or("BENCH_DYNAMODB (DynamoDB Local's URL) is not set; run `make bench`")?;
         Ok(Self {
-            dynamodb: var("BENCH_DYNAMODB")
-                .ok_or("BENCH_DYNAMODB (DynamoDB Local's URL) is not set; run `make bench`")?,
+            sweep_dynamodb: var("BENCH_DYNAMODB_SWEEP").unwrap_or_else(|| dynamodb.clone()),
+            load_dynamodb: var("BENCH_DYNAMODB_LOAD").unwrap_or_else(|| dynamodb.clone()),
+            dynamodb,
             bin_dir: PathBuf::from(var("BENCH_BIN_DIR").unwrap_or_else(|| "target/release".into())),
             out: PathBuf::from(var("BENCH_OUT").unwrap_or_else(|| "bench/results.md".into())),
             command: var("BENCH_COMMAND").unwrap_or_else(|| "make bench".into()),
@@ -114,7 +121,7 @@ async fn main() -> Result<(), Error> {
         let mut swept = Vec::new();
         for items in [settings.items / 10, settings.items] {
             say(&format!("sweep against a Scan, {items} items"));
-            let env = Env::new(&settings.dynamodb).await?;
+            let env = Env::new(&settings.sweep_dynamodb).await?;
             swept.push(sweep::run(&env, items).await?);
             env.drop_table().await?;
         }
@@ -139,16 +146,16 @@ async fn main() -> Result<(), Error> {
         env.drop_table().await?;
     }
 
-    // Last: its thousands of writes leave DynamoDB Local slow for the rest
-    // of the process (after it, the bulk section's 500 rows took minutes
-    // rather than seconds, and loading the sweep's table ran at about 20
-    // items a second), so the sections after it would measure that.
+    // Last, and on its own DynamoDB Local: its thousands of writes leave the
+    // process slow (after it, the bulk section's 500 rows took minutes rather
+    // than seconds, and loading the sweep's table ran at about 20 items a
+    // second), and so does the sweep's table for whatever follows it.
     if on("load") {
         say(&format!(
             "p50/p99, {} callers x {} requests, {} members",
             settings.callers, settings.per_caller, settings.members
         ));
-        let env = Env::new(&settings.dynamodb).await?;
+        let env = Env::new(&settings.load_dynamodb).await?;
         let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
         table.load(&figures, settings.callers);
         env.drop_table().await?;
