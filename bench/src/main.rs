@@ -20,10 +20,6 @@ use std::path::PathBuf;
 /// The knobs, from the environment (scripts/bench.sh sets them).
 pub struct Settings {
     pub dynamodb: String,
-    /// The sweep's and the load's own DynamoDB Locals (scripts/bench.sh
-    /// starts one each: after either section a process stays slow).
-    pub sweep_dynamodb: String,
-    pub load_dynamodb: String,
     pub bin_dir: PathBuf,
     pub out: PathBuf,
     pub command: String,
@@ -53,12 +49,9 @@ impl Settings {
     fn from_env() -> Result<Self, Error> {
         let quick = var("BENCH_QUICK").is_some_and(|v| v != "0");
         let pick = |full: usize, smoke: usize| if quick { smoke } else { full };
-        let dynamodb =
-            var("BENCH_DYNAMODB").ok_or("BENCH_DYNAMODB (DynamoDB Local's URL) is not set; run `make bench`")?;
         Ok(Self {
-            sweep_dynamodb: var("BENCH_DYNAMODB_SWEEP").unwrap_or_else(|| dynamodb.clone()),
-            load_dynamodb: var("BENCH_DYNAMODB_LOAD").unwrap_or_else(|| dynamodb.clone()),
-            dynamodb,
+            dynamodb: var("BENCH_DYNAMODB")
+                .ok_or("BENCH_DYNAMODB (DynamoDB Local's URL) is not set; run `make bench`")?,
             bin_dir: PathBuf::from(var("BENCH_BIN_DIR").unwrap_or_else(|| "target/release".into())),
             out: PathBuf::from(var("BENCH_OUT").unwrap_or_else(|| "bench/results.md".into())),
             command: var("BENCH_COMMAND").unwrap_or_else(|| "make bench".into()),
@@ -73,6 +66,18 @@ impl Settings {
             functions: var("BENCH_FUNCTIONS").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
             skip: var("BENCH_SKIP").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
         })
+    }
+
+    /// The DynamoDB Local a heavy run has to itself (`BENCH_DYNAMODB_SWEEP`
+    /// for "sweep"; scripts/bench.sh starts one per run), else the shared
+    /// one. DynamoDB Local slows with every write its process has served,
+    /// tables dropped or not: a 500-row bulk took 5.5 s first in a process,
+    /// 9.6-11.6 s after the other bulk and 28.6 s after the calls section
+    /// too; the load's members, seeded after the sweep's 100,000 items, went
+    /// in at about 3 a second.
+    fn dynamodb_of(&self, run: &str) -> String {
+        var(&format!("BENCH_DYNAMODB_{}", run.to_uppercase().replace('-', "_")))
+            .unwrap_or_else(|| self.dynamodb.clone())
     }
 }
 
@@ -108,8 +113,8 @@ async fn main() -> Result<(), Error> {
     if on("bulk") {
         say("a 500-row bulk invitation (R52), JSON and CSV");
         let mut figures = Vec::new();
-        for csv in [false, true] {
-            let env = Env::new(&settings.dynamodb).await?;
+        for (csv, run) in [(false, "bulk-json"), (true, "bulk-csv")] {
+            let env = Env::new(&settings.dynamodb_of(run)).await?;
             figures.push(bulk::measure(&env, roster_domain::service::invitations::bulk::MAX_ROWS, csv).await?);
             env.drop_table().await?;
         }
@@ -121,7 +126,7 @@ async fn main() -> Result<(), Error> {
         let mut swept = Vec::new();
         for items in [settings.items / 10, settings.items] {
             say(&format!("sweep against a Scan, {items} items"));
-            let env = Env::new(&settings.sweep_dynamodb).await?;
+            let env = Env::new(&settings.dynamodb_of("sweep")).await?;
             swept.push(sweep::run(&env, items).await?);
             env.drop_table().await?;
         }
@@ -146,16 +151,15 @@ async fn main() -> Result<(), Error> {
         env.drop_table().await?;
     }
 
-    // Last, and on its own DynamoDB Local: its thousands of writes leave the
-    // process slow (after it, the bulk section's 500 rows took minutes rather
-    // than seconds, and loading the sweep's table ran at about 20 items a
-    // second), and so does the sweep's table for whatever follows it.
+    // Last, and on a DynamoDB Local of its own (`dynamodb_of`): after its
+    // thousands of writes, the bulk section's 500 rows took minutes rather
+    // than seconds.
     if on("load") {
         say(&format!(
             "p50/p99, {} callers x {} requests, {} members",
             settings.callers, settings.per_caller, settings.members
         ));
-        let env = Env::new(&settings.load_dynamodb).await?;
+        let env = Env::new(&settings.dynamodb_of("load")).await?;
         let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
         table.load(&figures, settings.callers);
         env.drop_table().await?;
