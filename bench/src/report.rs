@@ -352,8 +352,8 @@ impl Table {
         ]);
         let what = format!("{} items, {} due", s.items, s.due);
         let figure = format!(
-            "sweep read units vs a Scan's, {what} ({} expired in {} runs: {} queries, {} transactions, {:.0} write units; the Scan found {})",
-            s.expired, s.runs, s.sweep_queries, s.sweep_transactions, s.sweep_wcu, s.scan_found
+            "sweep read units vs a Scan's, {what} ({} expired in {} runs: {}; {:.0} write units; the Scan found {})",
+            s.expired, s.runs, s.sweep_calls, s.sweep_wcu, s.scan_found
         );
         self.row([
             &figure,

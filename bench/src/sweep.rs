@@ -31,8 +31,9 @@ pub struct Figures {
     pub sweep_rcu: f64,
     pub sweep_wcu: f64,
     pub sweep_time: std::time::Duration,
-    pub sweep_queries: usize,
-    pub sweep_transactions: usize,
+    /// Every call the runs made, by operation ("170 Query, 1000
+    /// TransactWriteItems"): what the time row's time was spent on.
+    pub sweep_calls: String,
     pub scan_rcu: f64,
     pub scan_time: std::time::Duration,
     pub scan_found: usize,
@@ -152,7 +153,9 @@ pub async fn run(env: &Env, items: usize) -> Result<Figures, Error> {
     let sweep_time = started.elapsed();
     let (sweep_rcu, sweep_wcu) = env.taps.capacity.stop();
     let calls = env.taps.log.take();
-    let count = |op: &str| calls.iter().filter(|c| c.operation == op).count();
+    let mut by_operation = std::collections::BTreeMap::<&str, usize>::new();
+    calls.iter().for_each(|c| *by_operation.entry(c.operation.as_str()).or_default() += 1);
+    let sweep_calls = by_operation.iter().map(|(op, n)| format!("{n} {op}")).collect::<Vec<_>>().join(", ");
     Ok(Figures {
         items: total,
         idle_rcu,
@@ -163,8 +166,7 @@ pub async fn run(env: &Env, items: usize) -> Result<Figures, Error> {
         sweep_rcu,
         sweep_wcu,
         sweep_time,
-        sweep_queries: count("Query"),
-        sweep_transactions: count("TransactWriteItems"),
+        sweep_calls,
         scan_rcu,
         scan_time,
         scan_found,
