@@ -11,8 +11,9 @@
 #
 # Knobs (see bench/src/main.rs): BENCH_RUNS, BENCH_PAUSE_MS, BENCH_CALLERS,
 # BENCH_PER_CALLER, BENCH_MEMBERS, BENCH_ITEMS, BENCH_OUT, BENCH_SKIP (sections
-# left out: sizes,starts,calls,load,sweep,memory,arm64), and BENCH_FUNCTIONS (a
-# comma list: only those are built and measured).
+# left out: sizes,starts,calls,load,sweep,memory,arm64), BENCH_FUNCTIONS (a
+# comma list: only those are built and measured), and BENCH_NO_STREAM=1 (the
+# tables without their change stream, bench/src/env.rs).
 # DynamoDB Local's log: .local/bench-logs/.
 set -euo pipefail
 

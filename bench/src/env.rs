@@ -60,10 +60,19 @@ pub fn client(endpoint: &str, taps: &Taps) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
-/// A fresh table of the template's shape.
+/// A fresh table of the template's shape, its change stream included,
+/// unless `BENCH_NO_STREAM=1`. Nothing in the bench reads the stream (the
+/// outbox is delivered between requests, `Env::link`), but the table is
+/// measured as deployed. DynamoDB Local's stream is what makes its writes
+/// slower as they accumulate (bench/history.md, "The stream"): the sweep
+/// at 100,000 items took 138 s with it and 6.5 s without.
 pub async fn new_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> Result<String, Error> {
     let table = format!("{prefix}-{}", uuid::Uuid::new_v4());
-    ensure_table(client, &table, &TableDef::from_repo()?).await?;
+    let mut def = TableDef::from_repo()?;
+    if crate::var("BENCH_NO_STREAM").is_some_and(|v| v != "0") {
+        def.stream_specification = None;
+    }
+    ensure_table(client, &table, &def).await?;
     Ok(table)
 }
 
