@@ -6,7 +6,7 @@
 # heavy run), and the bench itself, which prints one table and
 # writes it to bench/results.md. Not part of `make test`.
 #
-#   make bench                 the real run (about 10-15 minutes on 2 cores)
+#   make bench                 the real run (about 20 minutes of measuring on 2 cores, after the builds)
 #   BENCH_QUICK=1 make bench   a smoke run of every section, small sizes
 #
 # Knobs (see bench/src/main.rs): BENCH_RUNS, BENCH_PAUSE_MS, BENCH_CALLERS,
@@ -70,7 +70,8 @@ LOGS="$ROOT/.local/bench-logs"
 mkdir -p "$LOGS"
 
 # One DynamoDB Local for the light sections, and one for each heavy run:
-# DynamoDB Local slows with every write its process has served (a 500-row
+# DynamoDB Local slows with every write its process has served, through the
+# tables' change stream (bench/history.md, "The stream"; a 500-row
 # bulk took 5.5 s first in a process and 28.6 s after the calls section and
 # the other bulk; seeding the load's members after the sweep's 100,000 items
 # ran at about 3 items a second and stalled a whole run). The bench finds

@@ -71,7 +71,8 @@ impl Settings {
     /// The DynamoDB Local a heavy run has to itself (`BENCH_DYNAMODB_SWEEP`
     /// for "sweep"; scripts/bench.sh starts one per run), else the shared
     /// one. DynamoDB Local slows with every write its process has served,
-    /// tables dropped or not: a 500-row bulk took 5.5 s first in a process,
+    /// tables dropped or not, through the tables' change stream
+    /// (bench/history.md, "The stream"): a 500-row bulk took 5.5 s first in a process,
     /// 9.6-11.6 s after the other bulk and 28.6 s after the calls section
     /// too; the load's members, seeded after the sweep's 100,000 items, went
     /// in at about 3 a second.
