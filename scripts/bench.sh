@@ -81,10 +81,13 @@ mkdir -p "$LOGS"
 DDB_PID="" DDB_PIDS=() pid_names=()
 stop_groups_on_exit DDB_PID
 
+# The runs and their sections come from the bench (OWN_DYNAMODB), which
+# looks each one's endpoint up by the same name.
+own="$("$TARGET_DIR/release/roster-bench" --own-dynamodb)"
 runs=(main)
-for run in bulk-json:bulk bulk-csv:bulk sweep:sweep load:load; do
-    if [[ ",${BENCH_SKIP:-}," != *",${run#*:},"* ]]; then runs+=("${run%%:*}"); fi
-done
+while read -r run section; do
+    if [[ ",${BENCH_SKIP:-}," != *",$section,"* ]]; then runs+=("$run"); fi
+done <<<"$own"
 read -r -a ports < <(free_ports "${#runs[@]}")
 for i in "${!runs[@]}"; do
     run="${runs[$i]}" port="${ports[$i]}"

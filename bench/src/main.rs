@@ -68,19 +68,29 @@ impl Settings {
         })
     }
 
-    /// The DynamoDB Local a heavy run has to itself (`BENCH_DYNAMODB_SWEEP`
-    /// for "sweep"; scripts/bench.sh starts one per run), else the shared
-    /// one. DynamoDB Local slows with every write its process has served,
-    /// tables dropped or not, through the tables' change stream
-    /// (bench/history.md, "The stream"): a 500-row bulk took 5.5 s first in a process,
-    /// 9.6-11.6 s after the other bulk and 28.6 s after the calls section
-    /// too; the load's members, seeded after the sweep's 100,000 items, went
-    /// in at about 3 a second.
+    /// The DynamoDB Local a run of `OWN_DYNAMODB` has to itself
+    /// (`BENCH_DYNAMODB_SWEEP` for "sweep"), else the shared one. DynamoDB
+    /// Local slows with every write its process has served, tables dropped
+    /// or not, through the tables' change stream (bench/history.md, "The
+    /// stream"): a 500-row bulk took 5.5 s first in a process, 9.6-11.6 s
+    /// after the other bulk and 28.6 s after the calls section too; the
+    /// load's members, seeded after the sweep's 100,000 items, went in at
+    /// about 3 a second.
     fn dynamodb_of(&self, run: &str) -> String {
         var(&format!("BENCH_DYNAMODB_{}", run.to_uppercase().replace('-', "_")))
             .unwrap_or_else(|| self.dynamodb.clone())
     }
 }
+
+/// The runs that each get a DynamoDB Local of their own, with the section
+/// (`BENCH_SKIP`) each belongs to. scripts/bench.sh reads this list
+/// (`roster-bench --own-dynamodb`) and starts one per run not skipped, so
+/// the names are written here only.
+const BULK_JSON: &str = "bulk-json";
+const BULK_CSV: &str = "bulk-csv";
+const SWEEP: &str = "sweep";
+const LOAD: &str = "load";
+const OWN_DYNAMODB: [(&str, &str); 4] = [(BULK_JSON, "bulk"), (BULK_CSV, "bulk"), (SWEEP, "sweep"), (LOAD, "load")];
 
 fn say(what: &str) {
     eprintln!("[bench] {what}");
@@ -88,6 +98,10 @@ fn say(what: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    if std::env::args().nth(1).as_deref() == Some("--own-dynamodb") {
+        OWN_DYNAMODB.iter().for_each(|(run, section)| println!("{run} {section}"));
+        return Ok(());
+    }
     let settings = Settings::from_env()?;
     let mut table = report::Table::default();
 
@@ -114,7 +128,7 @@ async fn main() -> Result<(), Error> {
     if on("bulk") {
         say("a 500-row bulk invitation (R52), JSON and CSV");
         let mut figures = Vec::new();
-        for (csv, run) in [(false, "bulk-json"), (true, "bulk-csv")] {
+        for (csv, run) in [(false, BULK_JSON), (true, BULK_CSV)] {
             let env = Env::new(&settings.dynamodb_of(run)).await?;
             figures.push(bulk::measure(&env, roster_domain::service::invitations::bulk::MAX_ROWS, csv).await?);
             env.drop_table().await?;
@@ -127,7 +141,7 @@ async fn main() -> Result<(), Error> {
         let mut swept = Vec::new();
         for items in [settings.items / 10, settings.items] {
             say(&format!("sweep against a Scan, {items} items"));
-            let env = Env::new(&settings.dynamodb_of("sweep")).await?;
+            let env = Env::new(&settings.dynamodb_of(SWEEP)).await?;
             swept.push(sweep::run(&env, items).await?);
             env.drop_table().await?;
         }
@@ -160,7 +174,7 @@ async fn main() -> Result<(), Error> {
             "p50/p99, {} callers x {} requests, {} members",
             settings.callers, settings.per_caller, settings.members
         ));
-        let env = Env::new(&settings.dynamodb_of("load")).await?;
+        let env = Env::new(&settings.dynamodb_of(LOAD)).await?;
         let figures = load::run(&env, settings.members, settings.callers, settings.per_caller).await?;
         table.load(&figures, settings.callers);
         env.drop_table().await?;
