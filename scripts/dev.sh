@@ -121,12 +121,13 @@ ENV_FILE="$LOGS/dev.env"
 } >"$ENV_FILE"
 
 log "starting the stream poller (log in $LOGS/stream-poller.log)"
+# Where cargo put it: CARGO_TARGET_DIR when set (as bench.sh reads it).
 cargo build -q -p roster-adapters --features local-stream --bin stream-poller
 # Built now, not by the first invocation: a delivery compiled inside its
 # first batch runs out of its time and leaves that batch for a retry.
 cargo build -q --bin delivery
 POLLER_PID="$(DELIVERY_INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions/delivery/invocations" \
-    spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "$ROOT/target/debug/stream-poller")"
+    spawn_group "$LOGS/stream-poller.pid" "$LOGS/stream-poller.log" "${CARGO_TARGET_DIR:-$ROOT/target}/debug/stream-poller")"
 
 if [[ "${WEB:-1}" != 0 ]]; then
     ensure_web_deps
